@@ -1,0 +1,65 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let upcoming: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let log: Target.Dependency = .product(name: "Logging", package: "swift-log")
+let nioCore: Target.Dependency = .product(name: "NIOCore", package: "swift-nio")
+let nioPosix: Target.Dependency = .product(name: "NIOPosix", package: "swift-nio")
+
+let package = Package(
+    name: "tern",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "tern", targets: ["tern"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    ],
+    targets: [
+        // Thin shims to system C calls Swift cannot make directly (fcntl locks, fork+setuid+exec).
+        .target(name: "CTernSys"),
+        .target(name: "TernCore", dependencies: ["CTernSys"], swiftSettings: upcoming),
+        .target(name: "TernConfig", dependencies: ["TernCore"], swiftSettings: upcoming),
+        .target(name: "TernMaps", dependencies: ["TernCore"], swiftSettings: upcoming),
+        .target(name: "TernMIME", dependencies: ["TernCore"], swiftSettings: upcoming),
+        .target(name: "TernSMTP", dependencies: ["TernCore"], swiftSettings: upcoming),
+        .target(
+            name: "TernQueue", dependencies: ["TernCore", "TernConfig", "TernMIME", "CTernSys"],
+            swiftSettings: upcoming),
+        .target(
+            name: "TernDelivery",
+            dependencies: ["TernCore", "TernConfig", "TernMaps", "TernQueue", "TernMIME", "CTernSys"],
+            swiftSettings: upcoming),
+        .target(
+            name: "TernServer",
+            dependencies: [
+                "TernCore", "TernConfig", "TernMaps", "TernSMTP", "TernQueue", "TernDelivery", "CTernSys",
+                nioCore, nioPosix, log,
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: upcoming),
+        .executableTarget(
+            name: "tern",
+            dependencies: [
+                "TernCore", "TernConfig", "TernMaps", "TernQueue", "TernDelivery", "TernServer", "CTernSys",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: upcoming),
+        .testTarget(name: "TernCoreTests", dependencies: ["TernCore"], swiftSettings: upcoming),
+        .testTarget(name: "TernConfigTests", dependencies: ["TernConfig"], swiftSettings: upcoming),
+        .testTarget(name: "TernMapsTests", dependencies: ["TernMaps"], swiftSettings: upcoming),
+        .testTarget(name: "TernMIMETests", dependencies: ["TernMIME"], swiftSettings: upcoming),
+        .testTarget(name: "TernSMTPTests", dependencies: ["TernSMTP"], swiftSettings: upcoming),
+        .testTarget(name: "TernQueueTests", dependencies: ["TernQueue"], swiftSettings: upcoming),
+        .testTarget(name: "TernDeliveryTests", dependencies: ["TernDelivery"], swiftSettings: upcoming),
+        .testTarget(name: "TernServerTests", dependencies: ["TernServer", nioCore, nioPosix], swiftSettings: upcoming),
+    ]
+)

@@ -1,0 +1,32 @@
+#ifndef CTERNSYS_H
+#define CTERNSYS_H
+#include <sys/types.h>
+
+/// Whole-file fcntl(2) lock. type: 0 unlock, 1 read, 2 write. wait != 0 blocks (F_SETLKW).
+/// Returns 0 or -1 with errno set. Swift cannot call the variadic fcntl with a struct flock.
+int tern_fcntl_lock(int fd, int type, int wait);
+
+/// fcntl(fd, F_SETFD, FD_CLOEXEC) on or off.
+int tern_set_cloexec(int fd, int on);
+
+/// Options for tern_spawn.
+typedef struct {
+    int stdin_fd;      /* -1: /dev/null */
+    int stdout_fd;     /* -1: /dev/null */
+    int stderr_fd;     /* -1: /dev/null */
+    int keep_fd;       /* an extra fd to keep open as itself in the child (-1: none) */
+    int new_session;   /* setsid() in the child (daemons) */
+    int change_ids;    /* set uid/gid/supplementary groups in the child */
+    uid_t uid;
+    gid_t gid;
+    const gid_t *groups;
+    int ngroups;
+    const char *cwd;   /* NULL: unchanged */
+} tern_spawn_options;
+
+/// fork + (setsid, setgroups, setgid, setuid, chdir, dup2) + execve, doing only async-signal-safe calls
+/// between fork and exec so it is safe in a multithreaded process. Returns the child's pid or -1.
+/// When exec fails the child exits with 127.
+pid_t tern_spawn(const char *path, char *const argv[], char *const envp[], const tern_spawn_options *opts);
+
+#endif
