@@ -31,6 +31,7 @@ let package = Package(
         .target(name: "TernMaps", dependencies: ["TernCore"], swiftSettings: upcoming),
         .target(name: "TernMIME", dependencies: ["TernCore"], swiftSettings: upcoming),
         .target(name: "TernSMTP", dependencies: ["TernCore"], swiftSettings: upcoming),
+        .target(name: "TernPolicy", dependencies: ["TernCore"], swiftSettings: upcoming),
         .target(
             name: "TernQueue", dependencies: ["TernCore", "TernConfig", "TernMIME", "CTernSys"],
             swiftSettings: upcoming),
@@ -41,7 +42,7 @@ let package = Package(
         .target(
             name: "TernServer",
             dependencies: [
-                "TernCore", "TernConfig", "TernMaps", "TernSMTP", "TernQueue", "TernDelivery", "CTernSys",
+                "TernCore", "TernConfig", "TernMaps", "TernSMTP", "TernPolicy", "TernQueue", "TernDelivery", "CTernSys",
                 nioCore, nioPosix, log,
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -58,6 +59,7 @@ let package = Package(
         .testTarget(name: "TernMapsTests", dependencies: ["TernMaps"], swiftSettings: upcoming),
         .testTarget(name: "TernMIMETests", dependencies: ["TernMIME"], swiftSettings: upcoming),
         .testTarget(name: "TernSMTPTests", dependencies: ["TernSMTP"], swiftSettings: upcoming),
+        .testTarget(name: "TernPolicyTests", dependencies: ["TernPolicy"], swiftSettings: upcoming),
         .testTarget(name: "TernQueueTests", dependencies: ["TernQueue"], swiftSettings: upcoming),
         .testTarget(name: "TernDeliveryTests", dependencies: ["TernDelivery"], swiftSettings: upcoming),
         .testTarget(name: "TernServerTests", dependencies: ["TernServer", nioCore, nioPosix], swiftSettings: upcoming),

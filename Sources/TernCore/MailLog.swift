@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// Writes the mail log in Postfix's line format:
 /// `Nov 30 11:12:35 mail postfix/smtpd[4711]: 0C261A1F0F: client=host[1.2.3.4]`.

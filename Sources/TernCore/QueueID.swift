@@ -1,7 +1,7 @@
 import Foundation
 
 /// A Postfix-style short queue ID: upper-case hex, e.g. `0C261A1F0F`.
-/// Five hex digits of the arrival microseconds followed by a per-process sequence and random bits;
+/// Five hex digits of the arrival microseconds followed by five random hex digits (Postfix uses the inode);
 /// uniqueness is finally guaranteed by creating the queue file with O_EXCL.
 public struct QueueID: Hashable, Sendable, CustomStringConvertible, Comparable {
     public let value: String
@@ -20,8 +20,7 @@ public struct QueueID: Hashable, Sendable, CustomStringConvertible, Comparable {
         gettimeofday(&tv, nil)
         let usec = Int(tv.tv_usec) & 0xFFFFF
         let random = UInt32.random(in: 0...0xFFFFF)
-        let seconds = Int(tv.tv_sec) & 0xFF
-        let text = hex(usec, width: 5) + hex(Int(random), width: 5) + hex(seconds, width: 2)
+        let text = hex(usec, width: 5) + hex(Int(random), width: 5)
         return QueueID(unchecked: text)
     }
 

@@ -28,7 +28,7 @@ import TernCore
 
     @Test func queueIDs() {
         let a = QueueID.generate()
-        #expect(a.value.count == 12)
+        #expect(a.value.count == 10)
         #expect(QueueID(a.value) == a)
         #expect(QueueID("abc") == nil)
     }

@@ -1,0 +1,43 @@
+public import TernMIME
+
+/// The main.cf settings cleanup applies (postconf(5)); the caller resolves them and passes plain values.
+public struct CleanupOptions: Sendable, Equatable {
+    /// myhostname, used in generated Message-Id values.
+    public var myHostname: String
+    /// True when the client matches local_header_rewrite_clients (or always_add_missing_headers = yes):
+    /// only then are missing Message-Id/Date/From headers added, as Postfix 2.6 and later do.
+    public var addMissingHeaders: Bool
+    /// header_size_limit: a longer logical header is cut there, the excess discarded.
+    public var headerSizeLimit: Int
+    /// hopcount_limit: this many Received: headers make the message fail (554 5.4.0 too many hops).
+    public var hopcountLimit: Int
+    /// empty_address_recipient: what a null sender becomes in a generated From: header.
+    public var emptyAddress: String
+    /// Time zone for the generated Date: header.
+    public var zone: MailTimeZone
+
+    public init(
+        myHostname: String, addMissingHeaders: Bool = true, headerSizeLimit: Int = 102_400, hopcountLimit: Int = 50,
+        emptyAddress: String = "MAILER-DAEMON", zone: MailTimeZone = .local
+    ) {
+        self.myHostname = myHostname
+        self.addMissingHeaders = addMissingHeaders
+        self.headerSizeLimit = headerSizeLimit
+        self.hopcountLimit = hopcountLimit
+        self.emptyAddress = emptyAddress
+        self.zone = zone
+    }
+}
+
+/// A reason cleanup refuses a message; the caller turns it into the SMTP reply Postfix sends.
+public enum CleanupError: Error, Sendable, Equatable {
+    /// More Received: headers than hopcount_limit: `554 5.4.0 Error: too many hops`.
+    case tooManyHops(count: Int)
+
+    /// The reply smtpd sends for it (cleanup_stat_detail).
+    public var reply: String {
+        switch self {
+        case .tooManyHops: return "554 5.4.0 Error: too many hops"
+        }
+    }
+}

@@ -1,0 +1,150 @@
+/// Receives the DATA section (RFC 5321 §4.1.1.4, §4.5.2) incrementally, as Postfix 3.7's smtpd does:
+/// - a line ends at LF, with or without CR (smtpd_forbid_bare_newline is off by default in 3.7), and
+///   CRs before the LF are removed; so `.\n` also ends the data;
+/// - a leading dot is removed (dot-stuffing), a line that is only `.` ends the data;
+/// - lines longer than line_length_limit are split into records of that length; a record that
+///   continues a split line is never treated as dot-stuffed or as the end;
+/// - size counts each record plus 2 (its CRLF); once over message_size_limit nothing more is handed
+///   out, but input is read to the end, then `sizeExceeded` is reported;
+/// - content starting with a `From ` line becomes `X-Mailbox-Line: From …`, and content starting with
+///   white space gets an empty first line, as Postfix writes it to the queue file.
+/// Bytes after the terminating line are returned so the caller can go back to command mode.
+public struct DataReceiver: Sendable {
+    /// One queue-file record: a line without its end, or a piece of a split long line.
+    public struct Record: Sendable, Hashable {
+        public var bytes: [UInt8]
+        /// True when the line goes on in the next record (Postfix REC_TYPE_CONT).
+        public var continues: Bool
+        public init(_ bytes: [UInt8], continues: Bool = false) {
+            self.bytes = bytes
+            self.continues = continues
+        }
+    }
+
+    /// How the DATA section ended.
+    public struct End: Sendable, Hashable {
+        /// Content size as Postfix counts it (each record + 2).
+        public var size: Int
+        public var sizeExceeded: Bool
+        /// Input after the terminating `.` line (pipelined commands).
+        public var remaining: [UInt8]
+    }
+
+    public struct Output: Sendable, Hashable {
+        public var records: [Record] = []
+        /// Set once the terminating line was seen.
+        public var end: End?
+
+        /// The records as LF-terminated content, the way the queue stores it.
+        public var content: [UInt8] {
+            var out: [UInt8] = []
+            for record in records {
+                out.append(contentsOf: record.bytes)
+                if !record.continues { out.append(0x0A) }
+            }
+            return out
+        }
+    }
+
+    public let lineLengthLimit: Int
+    public let messageSizeLimit: Int
+    public private(set) var size = 0
+    public private(set) var sizeExceeded = false
+    public private(set) var isFinished = false
+    private var current: [UInt8] = []
+    private var limitHitOnCR = false
+    private var previousContinues = false
+    private var atContentStart = true
+
+    /// - Parameters:
+    ///   - lineLengthLimit: line_length_limit (default 2048).
+    ///   - messageSizeLimit: message_size_limit in bytes, 0 for none.
+    public init(lineLengthLimit: Int = 2048, messageSizeLimit: Int = 10_240_000) {
+        self.lineLengthLimit = max(lineLengthLimit, 2)
+        self.messageSizeLimit = messageSizeLimit
+    }
+
+    /// Feeds bytes; returns the complete records and, once the data ended, how it ended.
+    /// After the end, further calls return all bytes as `remaining`.
+    public mutating func receive<Bytes: Collection>(_ bytes: Bytes) -> Output where Bytes.Element == UInt8 {
+        var output = Output()
+        guard !isFinished else {
+            output.end = End(size: size, sizeExceeded: sizeExceeded, remaining: Array(bytes))
+            return output
+        }
+        var index = bytes.startIndex
+        while index != bytes.endIndex {
+            let byte = bytes[index]
+            index = bytes.index(after: index)
+            if consume(byte, into: &output.records) {
+                isFinished = true
+                output.end = End(size: size, sizeExceeded: sizeExceeded, remaining: Array(bytes[index...]))
+                return output
+            }
+        }
+        return output
+    }
+
+    /// Returns true when the terminating line was completed.
+    private mutating func consume(_ byte: UInt8, into records: inout [Record]) -> Bool {
+        if limitHitOnCR {
+            limitHitOnCR = false
+            if byte == 0x0A { return completeLine(into: &records) }
+            if emit(current, continues: true, into: &records) { return true }
+            current.removeAll(keepingCapacity: true)
+        }
+        if byte == 0x0A { return completeLine(into: &records) }
+        current.append(byte)
+        if current.count == lineLengthLimit {
+            if byte == 0x0D {
+                limitHitOnCR = true
+            } else {
+                let piece = current
+                current.removeAll(keepingCapacity: true)
+                return emit(piece, continues: true, into: &records)
+            }
+        }
+        return false
+    }
+
+    private mutating func completeLine(into records: inout [Record]) -> Bool {
+        while current.last == 0x0D { current.removeLast() }
+        let line = current
+        current.removeAll(keepingCapacity: true)
+        return emit(line, continues: false, into: &records)
+    }
+
+    /// Postfix data_cmd() per record. Returns true for the end-of-data line.
+    private mutating func emit(_ record: [UInt8], continues: Bool, into records: inout [Record]) -> Bool {
+        defer { previousContinues = continues }
+        var record = record[...]
+        if atContentStart {
+            let afterQuotes = record.drop { $0 == UInt8(ascii: ">") }
+            if afterQuotes.starts(with: "From ".utf8) {
+                output(Array("X-Mailbox-Line: ".utf8) + record, continues: continues, into: &records)
+                return false
+            }
+            atContentStart = false
+            if let first = record.first, first == 0x20 || first == 0x09 {
+                output([], continues: false, into: &records)
+            }
+        }
+        if !previousContinues, record.first == UInt8(ascii: ".") {
+            record = record.dropFirst()
+            if record.isEmpty { return true }
+        }
+        if !sizeExceeded {
+            if messageSizeLimit > 0 && messageSizeLimit - size < record.count + 2 {
+                sizeExceeded = true
+            } else {
+                size += record.count + 2
+                output(Array(record), continues: continues, into: &records)
+            }
+        }
+        return false
+    }
+
+    private func output(_ bytes: [UInt8], continues: Bool, into records: inout [Record]) {
+        records.append(Record(bytes, continues: continues))
+    }
+}

@@ -1,0 +1,80 @@
+public import TernCore
+
+/// The answer to a lookup the state machine asked for.
+public enum SMTPCheckResult: Sendable, Hashable {
+    case accepted
+    case rejected(SMTPReply)
+}
+
+/// A MAIL FROM that passed syntax checks, waiting for the sender decision.
+public struct SenderCheck: Sendable, Hashable {
+    public var sender: MailAddress
+    public var parameters: MailParameters
+    public var heloName: String?
+}
+
+/// A RCPT TO that passed syntax and limit checks, waiting for relay control / recipient validation.
+public struct RecipientCheck: Sendable, Hashable {
+    public var recipient: RecipientCommand
+    /// The transaction so far (sender, its parameters, recipients accepted before this one).
+    public var transaction: MailTransaction
+    public var heloName: String?
+}
+
+/// A VRFY argument: the internal address and the text as the client gave it (echoed in `252 2.0.0 text`).
+public struct VerifyRequest: Sendable, Hashable {
+    public var address: MailAddress
+    public var text: String
+}
+
+/// Log lines smtpd writes about the client; `logText(client:)` renders Postfix's wording, with
+/// `client` being `host[addr]`.
+public enum SMTPServerWarning: Sendable, Hashable {
+    /// A command line over line_length_limit (truncated and executed anyway).
+    case requestTooLong(limit: Int, start: String)
+    /// A forbidden or header-like command; the session ends.
+    case nonSMTPCommand(String)
+
+    public func logText(client: String) -> String {
+        switch self {
+        case .requestTooLong(let limit, let start):
+            return "warning: \(client): request longer than \(limit): \(start)..."
+        case .nonSMTPCommand(let line):
+            return "warning: non-SMTP command from \(client): \(line)"
+        }
+    }
+}
+
+/// What the driver must do, in order.
+public enum SMTPServerAction: Sendable, Hashable {
+    /// Write the reply.
+    case send(SMTPReply)
+    /// Tarpit: wait before writing the next reply (smtpd_error_sleep_time after smtpd_soft_error_limit).
+    case pause(seconds: Int)
+    /// Flush what was sent, then close the connection.
+    case close
+    case log(SMTPServerWarning)
+    /// Decide on the sender (sender restrictions when not delayed, queue space, opening the queue file);
+    /// answer with `senderChecked(_:)`.
+    case checkSender(SenderCheck)
+    /// Decide on the recipient (smtpd_relay_restrictions, smtpd_recipient_restrictions, unknown users);
+    /// answer with `recipientChecked(_:)`.
+    case checkRecipient(RecipientCheck)
+    /// Look the VRFY address up; answer with `verifyChecked(_:)`.
+    case verifyAddress(VerifyRequest)
+    /// Run ETRN for the domain; answer with `etrnFinished(_:)`.
+    case runETRN(domain: String)
+    /// 354 was sent: read the message with a `DataReceiver` (`makeDataReceiver()`), starting with the
+    /// framer's buffered bytes, then answer with `dataEnded(sizeExceeded:)`.
+    case receiveData(MailTransaction)
+    /// The content was complete and within limits: commit the queue file, then answer with
+    /// `messageQueued(_:)` or `messageRejected(_:)`.
+    case queueMessage(MailTransaction)
+    /// Drop the queue file being written (size exceeded).
+    case abortMessage
+    /// `220 2.0.0 Ready to start TLS` was sent: discard buffered input (CVE-2011-0411), do the handshake,
+    /// then call `tlsEstablished()`.
+    case startTLS
+    /// Run the SASL exchange for `AUTH mechanism [initial-response]`, then call `authenticationFinished`.
+    case authenticate(mechanism: String, initialResponse: String?)
+}

@@ -1,0 +1,203 @@
+import TernCore
+
+/// Command handlers, one per smtpd.c *_cmd() function, with its checks in Postfix's order.
+extension SMTPServerStateMachine {
+    mutating func dispatch(_ verb: SMTPVerb, _ tokens: [SMTPToken], _ transaction: MailTransaction?)
+        -> [SMTPServerAction]
+    {
+        switch verb {
+        case .helo, .ehlo: return hello(verb, tokens)
+        case .mail: return mail(tokens, transaction)
+        case .rcpt: return rcpt(tokens, transaction)
+        case .data: return data(tokens, transaction)
+        case .rset:
+            guard tokens.count == 1 else { return finish(.rset, succeeded: false, reply: .rsetSyntax) }
+            resetTransaction()
+            return finish(.rset, succeeded: true, reply: .ok)
+        case .noop:
+            return finish(.noop, succeeded: true, reply: .ok)
+        case .vrfy: return vrfy(tokens)
+        case .etrn: return etrn(tokens, transaction)
+        case .quit:
+            return finish(.quit, succeeded: true, reply: .bye, closing: true)
+        case .starttls: return startTLS(tokens)
+        case .auth: return auth(tokens, transaction)
+        case .bdat:
+            // CHUNKING is not offered: Postfix answers 521 and hangs up.
+            return finish(.bdat, succeeded: false, reply: .bdatNotImplemented, closing: true)
+        case .xclient, .xforward:
+            if transaction != nil { return finish(verb, succeeded: false, reply: .mailTransactionInProgress) }
+            if tokens.count < 2 {
+                return finish(verb, succeeded: false, reply: .attributeSyntax(verb.rawValue.uppercased()))
+            }
+            return finish(verb, succeeded: false, reply: .insufficientAuthorization)
+        }
+    }
+
+    private mutating func hello(_ verb: SMTPVerb, _ tokens: [SMTPToken]) -> [SMTPServerAction] {
+        guard tokens.count >= 2 else {
+            return finish(verb, succeeded: false, reply: verb == .helo ? .heloSyntax : .ehloSyntax)
+        }
+        heloName = Self.neuterHeloName(tokens[1...].map(\.text).joined(separator: " "))
+        resetTransaction()
+        if verb == .helo {
+            protocolName = "SMTP"
+            return finish(.helo, succeeded: true, reply: SMTPReply(code: 250, configuration.hostname))
+        }
+        protocolName = "ESMTP"
+        let reply = SMTPReply(code: 250, lines: [configuration.hostname] + configuration.ehloLines)
+        return finish(.ehlo, succeeded: true, reply: reply)
+    }
+
+    /// Postfix stores the HELO name with non-printables and `<>()\";@` and space replaced by `?`.
+    static func neuterHeloName(_ name: String) -> String {
+        String(
+            String.UnicodeScalarView(
+                name.unicodeScalars.map { s in
+                    s.value < 0x20 || s.value == 0x7F || " <>()\\\";@".unicodeScalars.contains(s) ? "?" : s
+                }))
+    }
+
+    private mutating func mail(_ tokens: [SMTPToken], _ transaction: MailTransaction?) -> [SMTPServerAction] {
+        if configuration.heloRequired && heloName == nil {
+            return finish(.mail, succeeded: false, reply: .sendHeloFirst)
+        }
+        if transaction != nil { return finish(.mail, succeeded: false, reply: .nestedMail) }
+        switch EnvelopeCommandParser.parseMail(tokens, options: configuration.envelopeOptions) {
+        case .failure(let reply):
+            return finish(.mail, succeeded: false, reply: reply)
+        case .success(let parsed):
+            let check = SenderCheck(sender: parsed.sender, parameters: parsed.parameters, heloName: heloName)
+            state = .checkingSender(check)
+            return [.checkSender(check)]
+        }
+    }
+
+    private mutating func rcpt(_ tokens: [SMTPToken], _ transaction: MailTransaction?) -> [SMTPServerAction] {
+        guard let transaction else { return finish(.rcpt, succeeded: false, reply: .needMail) }
+        let parsed = EnvelopeCommandParser.parseRcpt(
+            tokens, smtpUTF8: transaction.parameters.smtpUTF8, options: configuration.envelopeOptions)
+        switch parsed {
+        case .failure(let reply):
+            return finish(.rcpt, succeeded: false, reply: reply)
+        case .success(let recipient):
+            if configuration.recipientLimit > 0 && transaction.recipients.count >= configuration.recipientLimit {
+                // Within the overshoot allowance this counts as success and is not an error (rcpt_cmd()).
+                let tolerated = recipientOvershoot < configuration.recipientOvershootLimit
+                recipientOvershoot += 1
+                return finish(.rcpt, succeeded: tolerated, reply: .tooManyRecipients)
+            }
+            state = .checkingRecipient(transaction, recipient)
+            return [.checkRecipient(RecipientCheck(recipient: recipient, transaction: transaction, heloName: heloName))]
+        }
+    }
+
+    private mutating func data(_ tokens: [SMTPToken], _ transaction: MailTransaction?) -> [SMTPServerAction] {
+        guard let transaction, !transaction.recipients.isEmpty else {
+            // With pipelining all recipients may have been rejected: 554, not a sequence error.
+            return finish(.data, succeeded: false, reply: transaction == nil ? .needRcpt : .noValidRecipients)
+        }
+        guard tokens.count == 1 else { return finish(.data, succeeded: false, reply: .dataSyntax) }
+        state = .receivingData(transaction)
+        // The DATA counter is settled at end of data (a too-big message counts as a failed DATA).
+        return replyActions(.startData) + [.receiveData(transaction)]
+    }
+
+    private mutating func vrfy(_ tokens: [SMTPToken]) -> [SMTPServerAction] {
+        if configuration.disableVRFY { return finish(.vrfy, succeeded: false, reply: .vrfyDisabled) }
+        guard tokens.count >= 2 else { return finish(.vrfy, succeeded: false, reply: .vrfySyntax) }
+        var arguments = tokens[1...].map(\.text)
+        var utf8 = false
+        if arguments.count > 1, arguments.last!.uppercased() == "SMTPUTF8" {
+            arguments.removeLast()
+            utf8 = true
+        }
+        let text = arguments.joined(separator: " ")
+        guard case .success(let address) = EnvelopeAddressParser.extract(text, allowEmpty: false, allowUTF8: utf8)
+        else { return finish(.vrfy, succeeded: false, reply: .badRecipientSyntax) }
+        let request = VerifyRequest(address: MailAddress(address), text: text)
+        state = .verifying(transaction, request)
+        return [.verifyAddress(request)]
+    }
+
+    private mutating func etrn(_ tokens: [SMTPToken], _ transaction: MailTransaction?) -> [SMTPServerAction] {
+        if configuration.heloRequired && heloName == nil {
+            return finish(.etrn, succeeded: false, reply: .etrnSendHeloFirst)
+        }
+        if transaction != nil { return finish(.etrn, succeeded: false, reply: .etrnInTransaction) }
+        guard tokens.count == 2 else { return finish(.etrn, succeeded: false, reply: .etrnSyntax) }
+        var domain = Substring(tokens[1].text)
+        if domain.first == "@" || domain.first == "#" { domain = domain.dropFirst() }
+        guard HostnameSyntax.isValidHostname(String(domain)) || HostnameSyntax.isValidAddressLiteral(String(domain))
+        else { return finish(.etrn, succeeded: false, reply: .etrnBadParameter) }
+        state = .runningETRN
+        return [.runETRN(domain: String(domain))]
+    }
+
+    private mutating func startTLS(_ tokens: [SMTPToken]) -> [SMTPServerAction] {
+        guard configuration.startTLSAvailable, !isTLSActive else {
+            return finish(.starttls, succeeded: false, reply: .commandNotImplemented)
+        }
+        guard tokens.count == 1 else { return finish(.starttls, succeeded: false, reply: .startTLSSyntax) }
+        let actions = finish(.starttls, succeeded: true, reply: .readyToStartTLS)
+        state = .startingTLS
+        return actions + [.startTLS]
+    }
+
+    private mutating func auth(_ tokens: [SMTPToken], _ transaction: MailTransaction?) -> [SMTPServerAction] {
+        guard configuration.authAvailable else { return finish(.auth, succeeded: false, reply: .authNotEnabled) }
+        if heloName == nil { return finish(.auth, succeeded: false, reply: .sendHeloFirst) }
+        if authenticatedUser != nil {
+            return finish(
+                .auth, succeeded: false,
+                reply: SMTPReply(code: 503, enhancedStatus: "5.5.1", "Error: already authenticated"))
+        }
+        if transaction != nil { return finish(.auth, succeeded: false, reply: .mailTransactionInProgress) }
+        guard tokens.count >= 2, tokens.count <= 3 else {
+            return finish(
+                .auth, succeeded: false, reply: SMTPReply(code: 501, enhancedStatus: "5.5.4", "Syntax: AUTH mechanism"))
+        }
+        state = .authenticating(transaction)
+        return [.authenticate(mechanism: tokens[1].text, initialResponse: tokens.count == 3 ? tokens[2].text : nil)]
+    }
+
+    // MARK: - Bookkeeping
+
+    mutating func resetTransaction() {
+        state = .ready(nil)
+        recipientOvershoot = 0
+    }
+
+    /// A reply, delayed once the client has made smtpd_soft_error_limit errors (smtpd_chat_reply()).
+    func replyActions(_ reply: SMTPReply) -> [SMTPServerAction] {
+        if errorCount >= configuration.softErrorLimit && configuration.errorSleepSeconds > 0 {
+            return [.pause(seconds: configuration.errorSleepSeconds), .send(reply)]
+        }
+        return [.send(reply)]
+    }
+
+    /// Sends the command's reply and does smtpd_proto()'s accounting: command counters, the error
+    /// count (failed commands, junk commands over smtpd_junk_command_limit) and, at
+    /// smtpd_hard_error_limit, `421 4.7.0 host Error: too many errors` and hang-up.
+    mutating func finish(
+        _ verb: SMTPVerb?, succeeded: Bool, reply: SMTPReply, closing: Bool = false, counted: Bool = true
+    ) -> [SMTPServerAction] {
+        var actions = replyActions(reply)
+        if counted { counters.record(verb, succeeded: succeeded) }
+        if !succeeded { errorCount += 1 }
+        if let verb, verb.isJunkLimited {
+            if junkCommands > configuration.junkCommandLimit { errorCount += 1 }
+            junkCommands += 1
+        }
+        if closing {
+            state = .closed
+            return actions + [.close]
+        }
+        if configuration.hardErrorLimit > 0 && errorCount >= configuration.hardErrorLimit {
+            actions += replyActions(.tooManyErrors(hostname: configuration.hostname))
+            actions.append(.close)
+            state = .closed
+        }
+        return actions
+    }
+}

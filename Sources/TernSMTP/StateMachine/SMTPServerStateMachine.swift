@@ -1,0 +1,214 @@
+public import TernCore
+
+/// The server side of an SMTP session as Postfix 3.7 smtpd(8) runs it (RFC 5321, 1869, 1870, 2920,
+/// 3461, 6152, 6531), without I/O: the driver feeds framed command lines and lookup answers, and
+/// carries out the returned actions in order. Pipelined commands (RFC 2920) are handled by feeding
+/// lines one at a time, each after the previous one's lookups were answered (`isAwaitingInput`).
+public struct SMTPServerStateMachine: Sendable {
+    enum State: Sendable {
+        case notGreeted
+        /// Waiting for a command; the MAIL transaction, if one is open.
+        case ready(MailTransaction?)
+        case checkingSender(SenderCheck)
+        case checkingRecipient(MailTransaction, RecipientCommand)
+        case verifying(MailTransaction?, VerifyRequest)
+        case runningETRN
+        case receivingData(MailTransaction)
+        case queueing(MailTransaction)
+        case startingTLS
+        case authenticating(MailTransaction?)
+        case closed
+    }
+
+    public let configuration: SMTPServerConfiguration
+    var state: State = .notGreeted
+    /// The HELO/EHLO argument (printable, Postfix-neutered), nil before HELO/EHLO.
+    public internal(set) var heloName: String?
+    /// `SMTP` after HELO, `ESMTP` after EHLO (Received: header "with" value).
+    public internal(set) var protocolName = "SMTP"
+    public internal(set) var errorCount = 0
+    public internal(set) var counters = SMTPCommandCounters()
+    public internal(set) var isTLSActive = false
+    public internal(set) var authenticatedUser: String?
+    var junkCommands = 0
+    var recipientOvershoot = 0
+
+    public init(configuration: SMTPServerConfiguration) {
+        self.configuration = configuration
+    }
+
+    // MARK: - Inputs
+
+    /// The connection was accepted: `220 <banner>`.
+    public mutating func connected() -> [SMTPServerAction] {
+        guard case .notGreeted = state else { return [] }
+        state = .ready(nil)
+        return [.send(SMTPReply(code: 220, configuration.banner))]
+    }
+
+    /// True when the next command line may be fed (no lookup, DATA or TLS outstanding, not closed).
+    public var isAwaitingInput: Bool {
+        if case .ready = state { return true }
+        return false
+    }
+
+    public var isClosed: Bool {
+        if case .closed = state { return true }
+        return false
+    }
+
+    /// The open MAIL transaction, if any.
+    public var transaction: MailTransaction? {
+        switch state {
+        case .ready(let t), .verifying(let t, _), .authenticating(let t): return t
+        case .checkingRecipient(let t, _), .receivingData(let t), .queueing(let t): return t
+        default: return nil
+        }
+    }
+
+    /// One framed command line.
+    public mutating func receive(_ line: FramedLine) -> [SMTPServerAction] {
+        guard case .ready(let transaction) = state else {
+            assert(isClosed, "command line fed while the state machine waits for an answer")
+            return []
+        }
+        var actions: [SMTPServerAction] = []
+        if case .truncated(let bytes) = line {
+            let start = String(decoding: bytes.prefix(30), as: UTF8.self)
+            actions.append(.log(.requestTooLong(limit: configuration.lineLengthLimit, start: start)))
+        }
+        let tokens = SMTPCommandTokenizer.tokenize(line.bytes)
+        guard let word = tokens.first?.text else {
+            return actions + finish(nil, succeeded: false, reply: .badSyntax, counted: false)
+        }
+        guard let verb = SMTPVerb(word: word) else {
+            if isForbidden(word) {
+                let text = String(decoding: line.bytes, as: UTF8.self)
+                actions.append(.log(.nonSMTPCommand(text)))
+                return actions + finish(nil, succeeded: false, reply: .breakRules, closing: true)
+            }
+            return actions + finish(nil, succeeded: false, reply: .commandNotRecognized)
+        }
+        return actions + dispatch(verb, tokens, transaction)
+    }
+
+    /// Convenience: frame and feed a command given as text (tests, tools).
+    public mutating func receive(command: String) -> [SMTPServerAction] {
+        receive(.line(Array(command.utf8)))
+    }
+
+    public mutating func senderChecked(_ result: SMTPCheckResult) -> [SMTPServerAction] {
+        guard case .checkingSender(let check) = state else { return unexpected() }
+        switch result {
+        case .accepted:
+            state = .ready(MailTransaction(sender: check.sender, parameters: check.parameters))
+            return finish(.mail, succeeded: true, reply: .senderOk)
+        case .rejected(let reply):
+            state = .ready(nil)
+            return finish(.mail, succeeded: false, reply: reply)
+        }
+    }
+
+    public mutating func recipientChecked(_ result: SMTPCheckResult) -> [SMTPServerAction] {
+        guard case .checkingRecipient(var transaction, let recipient) = state else { return unexpected() }
+        switch result {
+        case .accepted:
+            transaction.recipients.append(
+                EnvelopeRecipient(address: recipient.address, parameters: recipient.parameters))
+            state = .ready(transaction)
+            return finish(.rcpt, succeeded: true, reply: .recipientOk)
+        case .rejected(let reply):
+            state = .ready(transaction)
+            return finish(.rcpt, succeeded: false, reply: reply)
+        }
+    }
+
+    public mutating func verifyChecked(_ result: SMTPCheckResult) -> [SMTPServerAction] {
+        guard case .verifying(let transaction, let request) = state else { return unexpected() }
+        state = .ready(transaction)
+        switch result {
+        case .accepted:
+            return finish(.vrfy, succeeded: true, reply: SMTPReply(code: 252, enhancedStatus: "2.0.0", request.text))
+        case .rejected(let reply):
+            return finish(.vrfy, succeeded: false, reply: reply)
+        }
+    }
+
+    /// The ETRN outcome (`250 Queuing started`, `459 <domain>: service unavailable`, `458 Unable to queue messages`).
+    public mutating func etrnFinished(_ reply: SMTPReply) -> [SMTPServerAction] {
+        guard case .runningETRN = state else { return unexpected() }
+        state = .ready(nil)
+        return finish(.etrn, succeeded: reply.code == 250, reply: reply)
+    }
+
+    /// A `DataReceiver` set up with this session's limits.
+    public func makeDataReceiver() -> DataReceiver {
+        DataReceiver(lineLengthLimit: configuration.lineLengthLimit, messageSizeLimit: configuration.messageSizeLimit)
+    }
+
+    /// The DataReceiver saw the final `.`.
+    public mutating func dataEnded(sizeExceeded: Bool) -> [SMTPServerAction] {
+        guard case .receivingData(let transaction) = state else { return unexpected() }
+        if sizeExceeded {
+            resetTransaction()
+            return [.abortMessage] + finish(.data, succeeded: false, reply: .messageFileTooBig)
+        }
+        state = .queueing(transaction)
+        return [.queueMessage(transaction)]
+    }
+
+    /// The queue file was committed: `250 2.0.0 Ok: queued as ID`; the error counters are forgiven.
+    public mutating func messageQueued(_ id: QueueID) -> [SMTPServerAction] {
+        guard case .queueing = state else { return unexpected() }
+        errorCount = 0
+        junkCommands = 0
+        resetTransaction()
+        return finish(.data, succeeded: true, reply: .queued(as: id.value))
+    }
+
+    /// Cleanup refused the message (content checks, write error): send its reply.
+    public mutating func messageRejected(_ reply: SMTPReply) -> [SMTPServerAction] {
+        guard case .queueing = state else { return unexpected() }
+        resetTransaction()
+        return finish(.data, succeeded: false, reply: reply)
+    }
+
+    /// The TLS handshake after STARTTLS completed: the session restarts without HELO (RFC 3207 §4.2).
+    public mutating func tlsEstablished() -> [SMTPServerAction] {
+        guard case .startingTLS = state else { return unexpected() }
+        isTLSActive = true
+        heloName = nil
+        protocolName = "SMTP"
+        state = .ready(nil)
+        return []
+    }
+
+    /// The SASL exchange finished with `reply` (235 on success); `username` is set on success.
+    public mutating func authenticationFinished(reply: SMTPReply, username: String?) -> [SMTPServerAction] {
+        guard case .authenticating(let transaction) = state else { return unexpected() }
+        state = .ready(transaction)
+        if reply.isPositive { authenticatedUser = username }
+        return finish(.auth, succeeded: reply.isPositive, reply: reply)
+    }
+
+    /// The text after `disconnect from host[addr] `: `ehlo=1 mail=1 rcpt=1/2 data=1 quit=1 commands=5/6`.
+    public var disconnectLogText: String { counters.logText }
+
+    private func unexpected() -> [SMTPServerAction] {
+        assertionFailure("answer does not match the state machine's state")
+        return []
+    }
+
+    func isForbidden(_ word: String) -> Bool {
+        guard let first = word.utf8.first,
+            (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(first)
+                || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(first)
+        else { return true }
+        if configuration.forbiddenCommands.contains(word.uppercased()) { return true }
+        // is_header(): a header name (printable, no space) followed by ':'.
+        if let colon = word.utf8.firstIndex(of: UInt8(ascii: ":")), colon != word.utf8.startIndex {
+            return word.utf8[..<colon].allSatisfy { $0 > 0x20 && $0 < 0x7F }
+        }
+        return false
+    }
+}

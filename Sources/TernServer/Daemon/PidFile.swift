@@ -1,0 +1,61 @@
+import Foundation
+import Glibc
+import CTernSys
+
+/// `$queue_directory/pid/master.pid`, as Postfix's master(8) writes it: the pid, right-aligned in 10
+/// columns, then a newline. The file is locked (fcntl) while the daemon runs, so a stale file left by a
+/// crash is recognised: nobody holds its lock.
+public struct PidFile: Sendable {
+    public let path: String
+
+    public init(queueDirectory: String) {
+        path = queueDirectory + "/pid/master.pid"
+    }
+
+    /// The pid of a running daemon, or nil when none runs (no file, unreadable, or the process is gone).
+    public func runningPid() -> Int32? {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8),
+            let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0
+        else { return nil }
+        return kill(pid, 0) == 0 || errno == EPERM ? pid : nil
+    }
+
+    /// Writes our pid and keeps the descriptor open (and locked) for the life of the process.
+    /// Returns the descriptor; it must not be closed until exit.
+    public func claim() throws -> Int32 {
+        try FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw DaemonError.system("open \(path)", errno) }
+        if tern_fcntl_lock(fd, 2, 0) != 0 {
+            close(fd)
+            throw DaemonError.alreadyRunning
+        }
+        let text = String(repeating: " ", count: max(0, 10 - String(getpid()).count)) + "\(getpid())\n"
+        ftruncate(fd, 0)
+        _ = text.withCString { pwrite(fd, $0, strlen($0), 0) }
+        fsync(fd)
+        return fd
+    }
+
+    public func remove() {
+        unlink(path)
+    }
+}
+
+/// Failures of daemon start-up and control, with the words Postfix's postfix-script uses.
+public enum DaemonError: Error, CustomStringConvertible {
+    case alreadyRunning
+    case notRunning
+    case system(String, Int32)
+    case startFailed(String)
+
+    public var description: String {
+        switch self {
+        case .alreadyRunning: return "the Postfix mail system is already running"
+        case .notRunning: return "the Postfix mail system is not running"
+        case .system(let what, let code): return "\(what): \(String(cString: strerror(code)))"
+        case .startFailed(let why): return "mail system startup failed: \(why)"
+        }
+    }
+}

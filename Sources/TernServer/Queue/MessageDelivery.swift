@@ -1,0 +1,205 @@
+import Foundation
+import TernCore
+import TernMIME
+import TernPolicy
+import TernQueue
+
+/// One delivery attempt for one queue file, as qmgr(8) and the delivery agents do it together, with their
+/// log lines (`from=<..>, size=.., nrcpt=.. (queue active)`, `to=<..>, relay=.., delay=.., delays=..,
+/// dsn=.., status=..`, `removed`).
+struct MessageDelivery {
+    let queue: QueueDirectory
+    let log: MailLog
+    let context: DeliveryContext
+
+    func deliver(_ id: QueueID, from source: QueueName) async {
+        do {
+            if source != .active { try queue.move(id, from: source, to: .active) }
+        } catch {
+            return  // postsuper removed or held it meanwhile
+        }
+        guard let path = queue.existingPath(.active, id) else { return }
+        let file: QueueFile
+        do {
+            file = try QueueFile.open(path: path)
+        } catch {
+            log.warning("qmgr", "\(id): cannot open queue file: \(error)")
+            return
+        }
+        let envelope = file.envelope
+        let activeSince = Date()
+        log.info(
+            "qmgr",
+            "\(id): from=<\(envelope.sender.text)>, size=\(file.contentLength), nrcpt=\(envelope.recipients.count) (queue active)")
+        let deferLog = DeliveryStatusLog(queue: queue, kind: .defer)
+        deferLog.remove(id)
+        let deliveredTo = Self.deliveredToHeaders(file)
+        var deferrals: [DeliveryStatusLog.Entry] = []
+
+        for index in file.pendingRecipients {
+            let recipient = envelope.recipients[index]
+            let started = Date()
+            let (outcomes, forwards) = await deliverRecipient(recipient, file: file, deliveredTo: deliveredTo)
+            var forwardedAs: QueueID?
+            if !forwards.isEmpty {
+                forwardedAs = forward(forwards, file: file)
+            }
+            var allOutcomes = outcomes
+            if let forwardedAs {
+                allOutcomes.append(
+                    RecipientOutcome(status: .sent, dsn: "2.0.0", text: "forwarded as \(forwardedAs)", relay: "local"))
+            } else if !forwards.isEmpty {
+                allOutcomes.append(.deferred("4.3.0", "cannot forward message: queue file write error", relay: "local"))
+            }
+            for outcome in allOutcomes {
+                logOutcome(outcome, id: id, recipient: recipient, arrival: envelope, activeSince: activeSince, started: started)
+            }
+            let deferred = allOutcomes.first { $0.status == .deferred }
+            if let deferred {
+                deferrals.append(
+                    DeliveryStatusLog.Entry(
+                        recipient: recipient.address.text, recipientIndex: index,
+                        originalRecipient: recipient.originalRecipient?.text, orcpt: recipient.orcpt,
+                        status: deferred.dsn, action: "delayed", reason: deferred.text))
+            } else {
+                let bounced = allOutcomes.contains { $0.status == .bounced }
+                try? file.markRecipient(index, bounced ? .bounced : .delivered)
+            }
+        }
+
+        if file.pendingRecipients.isEmpty {
+            _ = try? queue.delete(id, in: [.active])
+            log.info("qmgr", "\(id): removed")
+            return
+        }
+        try? deferLog.append(deferrals, for: id)
+        let settings = context.settings
+        let age = Int(Date().timeIntervalSince1970) - envelope.arrivalSeconds
+        let backoff = min(max(age, settings.minimalBackoff), settings.maximalBackoff)
+        do {
+            try queue.move(id, from: .active, to: .deferred)
+            try queue.setNextAttempt(id, epochSeconds: Int(Date().timeIntervalSince1970) + backoff)
+        } catch {
+            log.warning("qmgr", "\(id): cannot move to deferred queue: \(error)")
+        }
+    }
+
+    /// Routes one recipient by its address class (trivial-rewrite) to the local, virtual or (later) smtp agent.
+    private func deliverRecipient(_ recipient: QueueRecipient, file: QueueFile, deliveredTo: [String]) async
+        -> ([RecipientOutcome], [ForwardRequest])
+    {
+        let settings = context.settings
+        var address = recipient.address
+        if address.domain == nil { address = MailAddress("\(address.text)@\(settings.myorigin)") }
+        let job = LocalTransport.Job(
+            queueFile: file.path, contentOffset: file.contentOffset, contentLength: file.contentLength,
+            sender: file.envelope.sender, recipient: address, originalRecipient: recipient.originalRecipient?.text,
+            deliveredTo: deliveredTo, client: Self.clientEnvironment(file.envelope))
+        let addressClass: AddressClass
+        do {
+            addressClass = try await settings.classifier.classify(domain: address.domain)
+        } catch {
+            return ([.deferred("4.3.0", "address resolver failure: \(error)")], [])
+        }
+        switch addressClass {
+        case .local:
+            let result = await context.transport.deliverLocal(job)
+            for warning in result.warnings { log.warning("local", warning) }
+            return (result.outcomes, result.forwards)
+        case .virtualMailbox:
+            return ([await context.transport.deliverVirtual(job)], [])
+        case .virtualAlias:
+            return ([.deferred("4.3.0", "virtual alias domains are not supported yet")], [])
+        case .relay, .remote:
+            let transport = addressClass == .relay ? settings.relayTransport : settings.defaultTransport
+            let name = String(transport.prefix { $0 != ":" })
+            if settings.deferTransports.contains(name) {
+                return ([.deferred("4.3.2", "deferred transport")], [])
+            }
+            return ([.deferred("4.3.0", "mail transport unavailable: outbound delivery is not implemented yet")], [])
+        }
+    }
+
+    /// Queues a copy of the message for the addresses an alias or .forward produced (local(8) resubmits
+    /// forwarded mail with the same content and sender).
+    private func forward(_ requests: [ForwardRequest], file: QueueFile) -> QueueID? {
+        do {
+            let writer = try QueueFileWriter.create(in: queue)
+            var envelope = file.envelope
+            envelope.sender = requests[0].sender
+            envelope.recipients = requests.flatMap { request in
+                request.recipients.map { QueueRecipient($0, originalRecipient: MailAddress(request.originalRecipient)) }
+            }
+            try writer.writeEnvelope(envelope)
+            var offset = 0
+            while offset < file.contentLength {
+                let chunk = try file.readContent(offset: offset, count: min(65536, file.contentLength - offset))
+                if chunk.isEmpty { break }
+                try writer.append(chunk)
+                offset += chunk.count
+            }
+            writer.setSummary(file.summary)
+            try writer.commit()
+            log.info("local", "\(writer.queueID): message-id=\(file.summary.messageID ?? "<>")")
+            return writer.queueID
+        } catch {
+            log.warning("local", "cannot forward message: \(error)")
+            return nil
+        }
+    }
+
+    private func logOutcome(
+        _ outcome: RecipientOutcome, id: QueueID, recipient: QueueRecipient, arrival envelope: QueueEnvelope,
+        activeSince: Date, started: Date
+    ) {
+        let now = Date()
+        let arrival = Double(envelope.arrivalMicroseconds) / 1_000_000
+        let total = now.timeIntervalSince1970 - arrival
+        let beforeActive = max(0, activeSince.timeIntervalSince1970 - arrival)
+        let inQueueManager = max(0, started.timeIntervalSince(activeSince))
+        let transmission = max(0, now.timeIntervalSince(started))
+        let to = outcome.loggedRecipient ?? recipient.address.text
+        var line = "\(id): to=<\(to)>"
+        let original = outcome.originalRecipient ?? recipient.originalRecipient?.text
+        if let original, original.lowercased() != to.lowercased() { line += ", orig_to=<\(original)>" }
+        line += ", relay=\(outcome.relay), delay=\(Self.format(total)), delays=\(Self.format(beforeActive))/"
+        line += "\(Self.format(inQueueManager))/0/\(Self.format(transmission)), dsn=\(outcome.dsn), "
+        line += "status=\(outcome.status.rawValue) (\(outcome.text))"
+        log.info(outcome.relay == "virtual" ? "virtual" : (outcome.relay == "local" ? "local" : "qmgr"), line)
+    }
+
+    /// Postfix's delay format: two significant digits for small values (`0.05`, `1.2`, `35`).
+    static func format(_ seconds: Double) -> String {
+        if seconds >= 10 { return String(Int(seconds.rounded())) }
+        if seconds >= 1 { return String(format: "%.1f", seconds) }
+        if seconds >= 0.1 { return String(format: "%.2f", seconds) }
+        return seconds < 0.005 ? "0" : String(format: "%.2g", seconds)
+    }
+
+    /// The Delivered-To: values in the message header, for local(8)'s forwarding-loop check.
+    static func deliveredToHeaders(_ file: QueueFile) -> [String] {
+        guard let bytes = try? file.readContent(offset: 0, count: min(file.contentLength, 256 * 1024)) else { return [] }
+        var values: [String] = []
+        var lineStart = 0
+        for (index, byte) in bytes.enumerated() where byte == UInt8(ascii: "\n") {
+            let line = bytes[lineStart..<index]
+            lineStart = index + 1
+            if line.isEmpty { break }
+            let text = String(decoding: line, as: UTF8.self)
+            if text.lowercased().hasPrefix("delivered-to:") {
+                values.append(String(text.dropFirst("delivered-to:".count)).trimmingCharacters(in: .whitespaces))
+            }
+        }
+        return values
+    }
+
+    /// CLIENT_* environment for mailbox_command and |command deliveries.
+    static func clientEnvironment(_ envelope: QueueEnvelope) -> [String: String] {
+        guard let client = envelope.client else { return [:] }
+        var environment = [
+            "CLIENT_HOSTNAME": client.name, "CLIENT_ADDRESS": client.address, "CLIENT_PROTOCOL": client.protocolName,
+        ]
+        if let helo = client.heloName { environment["CLIENT_HELO"] = helo }
+        return environment
+    }
+}

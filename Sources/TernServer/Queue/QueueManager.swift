@@ -1,0 +1,108 @@
+import Foundation
+import ServiceLifecycle
+import Synchronization
+import TernCore
+import TernQueue
+
+/// qmgr(8): moves committed mail from incoming/ to active/, has each recipient delivered, keeps the
+/// per-recipient status in the queue file (so a restart neither loses nor repeats a delivery), and parks
+/// what could not be delivered in deferred/ until its retry time, `postfix flush` or ETRN.
+final class QueueManager: Service, Sendable {
+    let queue: QueueDirectory
+    let log: MailLog
+    private let context: @Sendable () -> DeliveryContext
+    private let triggers: AsyncStream<QueueTrigger>
+    private let continuation: AsyncStream<QueueTrigger>.Continuation
+    private let inFlight = Mutex<Set<QueueID>>([])
+    /// Messages delivered at once (qmgr_message_active_limit is far larger; this bounds worker processes).
+    let concurrency: Int
+
+    init(queue: QueueDirectory, log: MailLog, concurrency: Int = 20, context: @escaping @Sendable () -> DeliveryContext) {
+        self.queue = queue
+        self.log = log
+        self.concurrency = concurrency
+        self.context = context
+        (triggers, continuation) = AsyncStream.makeStream(of: QueueTrigger.self, bufferingPolicy: .bufferingNewest(16))
+    }
+
+    /// Asks for a queue scan: `.wakeup` for new mail, `.flush` to retry deferred mail now.
+    func trigger(_ trigger: QueueTrigger) {
+        continuation.yield(trigger)
+    }
+
+    /// Feeds triggers from the public/qmgr FIFO.
+    func follow(_ stream: AsyncStream<QueueTrigger>) async {
+        for await trigger in stream { self.trigger(trigger) }
+    }
+
+    func run() async throws {
+        do {
+            let report = try queue.recover(minimumAge: 0)
+            for id in report.removed { log.info("qmgr", "\(id): removed incomplete queue file") }
+            for id in report.corrupt { log.warning("qmgr", "\(id): corrupt queue file moved to corrupt/") }
+        } catch {
+            log.warning("qmgr", "queue recovery: \(error)")
+        }
+        await withGracefulShutdownHandler {
+            await withDiscardingTaskGroup { group in
+                group.addTask { [self] in
+                    // A periodic scan finds mail whose wakeup was lost and deferred mail that is due.
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: .seconds(1))
+                        trigger(.scanIncoming)
+                    }
+                }
+                var lastDeferredScan = Date.distantPast
+                trigger(.wakeup)
+                for await trigger in triggers {
+                    let flush = trigger == .flush
+                    let context = context()
+                    var batch = ready(in: .incoming)
+                    if flush || Date().timeIntervalSince(lastDeferredScan) >= Double(context.settings.queueRunDelay) {
+                        batch += ready(in: .deferred, ignoringRetryTime: flush)
+                        lastDeferredScan = Date()
+                    }
+                    for (id, from) in batch {
+                        guard claim(id) else { continue }
+                        group.addTask { [self] in
+                            await MessageDelivery(queue: queue, log: log, context: context).deliver(id, from: from)
+                            release(id)
+                        }
+                    }
+                }
+                group.cancelAll()
+            }
+        } onGracefulShutdown: {
+            self.continuation.finish()
+        }
+    }
+
+    /// Queue files in `name` that are committed and due, at most what fits in the concurrency limit.
+    private func ready(in name: QueueName, ignoringRetryTime: Bool = false) -> [(QueueID, QueueName)] {
+        let busy = inFlight.withLock { $0 }
+        let room = concurrency - busy.count
+        guard room > 0, let ids = try? queue.list(name) else { return [] }
+        let now = Int(time(nil))
+        var result: [(QueueID, QueueName)] = []
+        for id in ids where !busy.contains(id) {
+            if name == .deferred && !ignoringRetryTime, let next = queue.nextAttempt(id), next > now { continue }
+            if name == .incoming, let path = queue.existingPath(.incoming, id),
+                (try? QueueFile.open(path: path, writable: false)) == nil
+            {
+                continue  // still being written (no completion mark yet)
+            }
+            result.append((id, name))
+            if result.count >= room { break }
+        }
+        return result
+    }
+
+    private func claim(_ id: QueueID) -> Bool {
+        inFlight.withLock { $0.insert(id).inserted }
+    }
+
+    private func release(_ id: QueueID) {
+        inFlight.withLock { _ = $0.remove(id) }
+        continuation.yield(.scanIncoming)
+    }
+}

@@ -1,0 +1,29 @@
+import TernCore
+
+/// What happened to one envelope recipient in one delivery attempt, with the fields of Postfix's
+/// `to=<..>, orig_to=<..>, relay=.., dsn=.., status=.. (..)` log line.
+struct RecipientOutcome: Sendable {
+    enum Status: String, Sendable {
+        case sent, deferred, bounced
+    }
+
+    var status: Status
+    var dsn: String
+    var text: String
+    var relay: String
+    /// The address logged as `to=` (the final address, after aliasing) when it differs from the envelope.
+    var loggedRecipient: String?
+    var originalRecipient: String?
+
+    static func deferred(_ dsn: String, _ text: String, relay: String = "none") -> RecipientOutcome {
+        RecipientOutcome(status: .deferred, dsn: dsn, text: text, relay: relay)
+    }
+}
+
+/// New recipients a local delivery asks for (aliases to other domains, .forward entries): Postfix's
+/// local(8) submits a new message with the same content and sender, `forwarded as ID`.
+struct ForwardRequest: Sendable {
+    var sender: MailAddress
+    var recipients: [MailAddress]
+    var originalRecipient: String
+}

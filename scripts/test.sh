@@ -1,0 +1,28 @@
+#!/bin/bash
+# The README's test command: build, unit and integration tests, then the shared conformance stages that
+# Tern implements, run against the freshly built binary (those need root: they create test accounts).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+STAGES="${TERN_CONFORMANCE_STAGES:-mta_core}"
+
+swift build
+swift test
+
+CONFORMANCE=../shared/conformance
+if [ ! -d "$CONFORMANCE" ]; then
+  echo "test.sh: $CONFORMANCE not found; conformance stages skipped"
+  exit 0
+fi
+if [ "$(id -u)" != 0 ]; then
+  echo "test.sh: not root; conformance stages ($STAGES) skipped (they create system accounts)"
+  exit 0
+fi
+BIN=$(mktemp -d /tmp/tern-bin.XXXXXX)
+"$(swift build --show-bin-path)/tern" link "$BIN"
+rc=0
+for stage in $STAGES; do
+  echo "== conformance: $stage =="
+  (cd "$CONFORMANCE" && SUT_BIN_DIR="$BIN" timeout 1800 python3 -m pytest -p no:cacheprovider -m "$stage") || rc=$?
+done
+rm -rf "$BIN"
+exit $rc
