@@ -8,13 +8,13 @@ struct NoTable: LookupTable {
 }
 
 @Suite struct RelayRestrictionsTests {
-    func classifier() -> AddressClassifier {
+    func classifier() throws -> AddressClassifier {
         let open: (String) throws -> any LookupTable = { _ in NoTable() }
         return AddressClassifier(
-            mydestination: DomainList(items: ["acc.test", "localhost"], parentMatchesSubdomains: false, open: open),
-            virtualAliasDomains: DomainList(items: [], parentMatchesSubdomains: false, open: open),
-            virtualMailboxDomains: DomainList(items: [], parentMatchesSubdomains: false, open: open),
-            relayDomains: DomainList(items: ["relay.example"], parentMatchesSubdomains: true, open: open),
+            mydestination: try DomainList(items: ["acc.test", "localhost"], parentMatchesSubdomains: false, open: open),
+            virtualAliasDomains: try DomainList(items: [], parentMatchesSubdomains: false, open: open),
+            virtualMailboxDomains: try DomainList(items: [], parentMatchesSubdomains: false, open: open),
+            relayDomains: try DomainList(items: ["relay.example"], parentMatchesSubdomains: true, open: open),
             localAddresses: [IPAddress("127.0.0.1")!])
     }
 
@@ -25,7 +25,7 @@ struct NoTable: LookupTable {
             parameter: "smtpd_relay_restrictions", words: ["permit_mynetworks", "reject_unauth_destination"])
         return try await r.evaluate(
             RecipientContext(clientAddress: IPAddress(client), recipient: MailAddress(rcpt)),
-            mynetworks: mynetworks, classifier: classifier())
+            mynetworks: mynetworks, classifier: try classifier())
     }
 
     @Test func outsideClientCannotRelay() async throws {
