@@ -13,30 +13,6 @@ public enum RecipientStatus: UInt8, Sendable, Equatable, CaseIterable {
     public var isDone: Bool { self != .pending }
 }
 
-/// RFC 3461 §4.1 NOTIFY, with Postfix's bit values (dsn_mask.h) so they print the same in postcat.
-public struct DSNNotify: OptionSet, Sendable, Hashable {
-    public let rawValue: UInt8
-    public init(rawValue: UInt8) { self.rawValue = rawValue }
-
-    public static let never = DSNNotify(rawValue: 1)
-    public static let success = DSNNotify(rawValue: 2)
-    public static let failure = DSNNotify(rawValue: 4)
-    public static let delay = DSNNotify(rawValue: 8)
-}
-
-/// RFC 3461 §4.3 RET.
-public enum DSNReturn: String, Sendable, Equatable {
-    case full = "FULL"
-    case headers = "HDRS"
-}
-
-/// RFC 6152 / RFC 3030 BODY.
-public enum BodyType: String, Sendable, Equatable {
-    case sevenBit = "7BIT"
-    case eightBitMIME = "8BITMIME"
-    case binaryMIME = "BINARYMIME"
-}
-
 /// One envelope recipient.
 public struct QueueRecipient: Sendable, Equatable {
     public var address: MailAddress

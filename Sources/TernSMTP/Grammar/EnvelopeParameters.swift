@@ -1,27 +1,6 @@
 public import TernCore
 
-/// RFC 1652 / RFC 6152 `BODY=` value.
-public enum MailBodyType: String, Sendable, Hashable {
-    case sevenBit = "7BIT"
-    case eightBitMIME = "8BITMIME"
-}
-
-/// RFC 3461 §4.3 `RET=`: how much of the message a DSN returns.
-public enum DSNReturn: String, Sendable, Hashable {
-    case full = "FULL"
-    case headers = "HDRS"
-}
-
-/// RFC 3461 §4.1 `NOTIFY=`. Raw values are Postfix's DSN_NOTIFY_* bits (dsn_mask.h), which is
-/// what its queue files store.
-public struct DSNNotify: OptionSet, Sendable, Hashable {
-    public let rawValue: Int
-    public init(rawValue: Int) { self.rawValue = rawValue }
-    public static let never = DSNNotify(rawValue: 1)
-    public static let success = DSNNotify(rawValue: 2)
-    public static let failure = DSNNotify(rawValue: 4)
-    public static let delay = DSNNotify(rawValue: 8)
-
+extension DSNNotify {
     /// Parses `NEVER` or a comma list of SUCCESS, FAILURE, DELAY (case-insensitive); NEVER must stand alone
     /// (Postfix dsn_notify_mask()).
     public init?(parameter: String) {
@@ -53,7 +32,7 @@ public struct OriginalRecipient: Sendable, Hashable {
 /// The MAIL FROM parameters Postfix accepts (RFC 1870, 6152, 3461, 6531, 4954).
 public struct MailParameters: Sendable, Hashable {
     public var size: Int64?
-    public var body: MailBodyType?
+    public var body: BodyType?
     public var smtpUTF8 = false
     public var ret: DSNReturn?
     /// ENVID, xtext-decoded.

@@ -61,7 +61,7 @@ public final class MTARuntime: Sendable {
                 recipient.address,
                 originalRecipient: recipient.parameters.originalRecipientGiven
                     ? MailAddress(recipient.parameters.originalRecipient.address) : nil,
-                notify: TernQueue.DSNNotify(rawValue: UInt8(recipient.parameters.notify?.rawValue ?? 0)),
+                notify: recipient.parameters.notify ?? [],
                 orcpt: recipient.parameters.originalRecipientGiven
                     ? "\(recipient.parameters.originalRecipient.addressType);\(recipient.parameters.originalRecipient.address)"
                     : nil)
@@ -75,8 +75,8 @@ public final class MTARuntime: Sendable {
             recipients: recipients,
             client: ClientInfo(
                 name: client.name, address: client.address, port: client.port, heloName: helo, protocolName: protocolName),
-            envid: parameters.envelopeID, ret: parameters.ret.flatMap { TernQueue.DSNReturn(rawValue: $0.rawValue) },
-            body: parameters.body.flatMap { BodyType(rawValue: $0.rawValue) }, smtputf8: parameters.smtpUTF8)
+            envid: parameters.envelopeID, ret: parameters.ret,
+            body: parameters.body, smtputf8: parameters.smtpUTF8)
         do {
             try writer.writeEnvelope(envelope)
         } catch {
