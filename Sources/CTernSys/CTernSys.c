@@ -43,6 +43,10 @@ pid_t tern_spawn(const char *path, char *const argv[], char *const envp[], const
         int fl = fcntl(o->keep_fd, F_GETFD);
         if (fl >= 0) fcntl(o->keep_fd, F_SETFD, fl & ~FD_CLOEXEC);
     }
+    for (int i = 0; i < o->nkeep; i++) {
+        int fl = fcntl(o->keep_fds[i], F_GETFD);
+        if (fl >= 0) fcntl(o->keep_fds[i], F_SETFD, fl & ~FD_CLOEXEC);
+    }
     if (o->new_session) setsid();
     if (o->change_ids) {
         if (setgroups(o->ngroups, o->groups) < 0) _exit(126);
@@ -56,7 +60,9 @@ pid_t tern_spawn(const char *path, char *const argv[], char *const envp[], const
     long max = sysconf(_SC_OPEN_MAX);
     if (max < 0 || max > 65536) max = 65536;
     for (int fd = 3; fd < max; fd++) {
-        if (fd != o->keep_fd) close(fd);
+        int keep = fd == o->keep_fd;
+        for (int i = 0; i < o->nkeep && !keep; i++) keep = fd == o->keep_fds[i];
+        if (!keep) close(fd);
     }
     execve(path, argv, envp);
     _exit(127);

@@ -44,6 +44,18 @@ public final class MailLog: Sendable {
         }
     }
 
+    /// A log writing to a descriptor opened by someone else (the root master opens `maillog_file` and
+    /// hands it to the unprivileged daemon, which could not open a root-owned file itself).
+    public init(syslogName: String, hostname: String, descriptor: Int32, path: String) {
+        self.syslogName = syslogName
+        self.hostname = hostname.split(separator: ".").first.map(String.init) ?? hostname
+        self.destination = .file(path)
+        fd = descriptor
+    }
+
+    /// The descriptor behind a file or stderr destination (-1 for syslog).
+    public var descriptor: Int32 { fd }
+
     deinit {
         if case .file = destination, fd >= 0 { close(fd) }
     }

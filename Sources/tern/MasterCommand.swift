@@ -33,6 +33,25 @@ enum LibexecCommand {
         switch arguments.first {
         case "deliver":
             DeliveryWorker.runWorkerMain()
+        case "mtad":
+            var rest = Array(arguments.dropFirst())
+            var directory: String?
+            var foreground = false
+            if rest.count >= 2, rest[0] == "-c" {
+                directory = rest[1]
+                rest.removeFirst(2)
+            }
+            if let flag = rest.firstIndex(of: "-f") {
+                foreground = true
+                rest.remove(at: flag)
+            }
+            guard let inherited = MTADaemon.Inherited(arguments: rest) else {
+                FileHandle.standardError.write(Data("tern libexec mtad: bad arguments\n".utf8))
+                return 64
+            }
+            let configDirectory = MainConfig.directory(cli: directory, environment: ProcessInfo.processInfo.environment)
+            return await MTADaemon.runInherited(
+                configDirectory: configDirectory, foreground: foreground, inherited: inherited)
         default:
             FileHandle.standardError.write(Data("usage: tern libexec deliver\n".utf8))
             return 64

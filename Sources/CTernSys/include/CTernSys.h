@@ -22,6 +22,8 @@ typedef struct {
     const gid_t *groups;
     int ngroups;
     const char *cwd;   /* NULL: unchanged */
+    const int *keep_fds; /* more fds to keep open as themselves in the child */
+    int nkeep;
 } tern_spawn_options;
 
 /// fork + (setsid, setgroups, setgid, setuid, chdir, dup2) + execve, doing only async-signal-safe calls

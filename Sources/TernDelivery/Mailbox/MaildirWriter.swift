@@ -30,9 +30,14 @@ public struct MaildirWriter: Sendable {
     ///   - maildir: the Maildir directory, with or without a trailing slash (`/home/u/Maildir/`).
     ///   - header: bytes written before the message (the Return-Path/X-Original-To/Delivered-To lines).
     ///   - contentFD: descriptor positioned at the message start; read until EOF or `contentLength` bytes.
-    public func deliver(to maildir: String, header: [UInt8], contentFD: Int32, contentLength: Int? = nil)
-        throws(DeliveryFailure) -> String
-    {
+    ///   - uniqueName: a name the caller guarantees unique for this message and recipient (Tern uses
+    ///     `<arrival>.Q<queue ID>R<recipient>N<copy>`), so that a delivery repeated after a crash finds its copy.
+    ///   - skipIfPresent: with `uniqueName`, look in `new/` and `cur/` first and do nothing when the message
+    ///     is already there (the first attempt was cut off after writing, before it was recorded).
+    public func deliver(
+        to maildir: String, header: [UInt8], contentFD: Int32, contentLength: Int? = nil, uniqueName: String? = nil,
+        skipIfPresent: Bool = false
+    ) throws(DeliveryFailure) -> String {
         var base = maildir
         while base.count > 1 && base.hasSuffix("/") { base.removeLast() }
         let tmpDir = base + "/tmp"
@@ -42,6 +47,9 @@ public struct MaildirWriter: Sendable {
         var now = timeval()
         gettimeofday(&now, nil)
         let host = Self.safeHostname(hostname)
+        if let uniqueName, skipIfPresent, let existing = Self.existing("\(uniqueName).\(host)", newDir, curDir) {
+            return existing
+        }
         let tmpPath =
             "\(tmpDir)/\(now.tv_sec).P\(getpid())R\(String(UInt32.random(in: 0...UInt32.max), radix: 16)).\(host)"
 
@@ -64,7 +72,8 @@ public struct MaildirWriter: Sendable {
         }
         ownership?.apply(to: fd)
         let name =
-            "\(now.tv_sec).V\(String(UInt(st.st_dev), radix: 16))I\(String(UInt(st.st_ino), radix: 16))"
+            uniqueName.map { "\($0).\(host)" }
+            ?? "\(now.tv_sec).V\(String(UInt(st.st_dev), radix: 16))I\(String(UInt(st.st_ino), radix: 16))"
             + "M\(now.tv_usec).\(host)"
         let newPath = "\(newDir)/\(name)"
 
@@ -96,6 +105,8 @@ public struct MaildirWriter: Sendable {
                     code = errno
                 }
             }
+            // A fixed unique name already in new/ is this very message from an interrupted attempt.
+            if code == EEXIST && uniqueName != nil { code = 0 }
             if code != 0 { throw Self.createFailure(newPath, code: code) }
         }
         // The rename is only durable once the directory entries are on disk (Postfix leaves this to the
@@ -104,6 +115,20 @@ public struct MaildirWriter: Sendable {
         _ = unlink(tmpPath)
         DirectoryMaker.sync(tmpDir)
         return newPath
+    }
+
+    /// The path of `name` in new/, or of `name:2,...` in cur/ (a reader may have moved it), if present.
+    static func existing(_ name: String, _ newDir: String, _ curDir: String) -> String? {
+        if access("\(newDir)/\(name)", F_OK) == 0 { return "\(newDir)/\(name)" }
+        guard let dir = opendir(curDir) else { return nil }
+        defer { closedir(dir) }
+        while let entry = readdir(dir) {
+            let entryName = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if entryName == name || entryName.hasPrefix(name + ":") { return "\(curDir)/\(entryName)" }
+        }
+        return nil
     }
 
     /// `create maildir file %s: %m` with `mbox_dsn(errno, "4.2.0")`.

@@ -59,6 +59,10 @@ public struct DeliveryWorkRequest: Codable, Sendable, Equatable {
     /// Length of the message that follows the request on the wire; the worker treats an earlier EOF as an
     /// interrupted transfer (deferred) instead of delivering a truncated message. nil: read until EOF.
     public var contentLength: Int?
+    /// A Maildir file name unique to this message, recipient and copy (see `MaildirWriter.deliver`).
+    public var maildirUniqueName: String?
+    /// Look for the copy an interrupted earlier attempt may have written before writing another.
+    public var checkExisting: Bool?
 
     public init(
         kind: Kind, target: String, uid: UInt32, gid: UInt32, groups: [UInt32] = [], home: String = "",

@@ -71,7 +71,9 @@ public enum DeliveryWorker {
         let writer = MaildirWriter(
             hostname: request.hostname, sizeLimit: request.mailboxSizeLimit, ownership: ownership)
         do {
-            let file = try writer.deliver(to: path, header: header, contentFD: fd, contentLength: length)
+            let file = try writer.deliver(
+                to: path, header: header, contentFD: fd, contentLength: length, uniqueName: request.maildirUniqueName,
+                skipIfPresent: request.checkExisting ?? false)
             return .delivered("delivered to maildir", path: file)
         } catch {
             var warnings: [String] = []

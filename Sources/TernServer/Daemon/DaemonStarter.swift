@@ -28,10 +28,16 @@ public enum DaemonStarter {
         let envp = environment.map { "\($0.key)=\($0.value)" }
         let pid = withCStrings(argv) { cArgv in
             withCStrings(envp) { cEnv in
-                var options = tern_spawn_options(
-                    stdin_fd: -1, stdout_fd: writeEnd, stderr_fd: writeEnd, keep_fd: -1, new_session: 1,
-                    change_ids: 0, uid: 0, gid: 0, groups: nil, ngroups: 0, cwd: "/")
-                return tern_spawn(path, cArgv, cEnv, &options)
+                var options = tern_spawn_options()
+                options.stdin_fd = -1
+                options.stdout_fd = writeEnd
+                options.stderr_fd = writeEnd
+                options.keep_fd = -1
+                options.new_session = 1
+                return "/".withCString { root in
+                    options.cwd = root
+                    return tern_spawn(path, cArgv, cEnv, &options)
+                }
             }
         }
         close(writeEnd)

@@ -14,10 +14,16 @@ public struct PidFile: Sendable {
 
     /// The pid of a running daemon, or nil when none runs (no file, unreadable, or the process is gone).
     public func runningPid() -> Int32? {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8),
-            let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0
+        let fd = open(path, O_RDWR | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        // The daemon holds a write lock on the file for as long as it runs.
+        if tern_fcntl_lock(fd, 2, 0) == 0 { return nil }
+        var buffer = [UInt8](repeating: 0, count: 32)
+        let n = pread(fd, &buffer, buffer.count, 0)
+        guard n > 0, let pid = pid_t(String(decoding: buffer[..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
         else { return nil }
-        return kill(pid, 0) == 0 || errno == EPERM ? pid : nil
+        return pid
     }
 
     /// Writes our pid and keeps the descriptor open (and locked) for the life of the process.

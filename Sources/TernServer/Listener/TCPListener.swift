@@ -21,9 +21,28 @@ public struct TCPListener: Service {
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .childChannelOption(.allowRemoteHalfClosure, value: true)
             .bind(host: host, port: port) { child in
+                child.eventLoop.makeCompletedFuture {
+                    try Connection(
+                        wrappingChannelSynchronously: child,
+                        configuration: .init(isOutboundHalfClosureEnabled: true))
+                }
+            }
+        return TCPListener(host: host, port: port, channel: channel, session: session)
+    }
+
+    /// Serves a socket the root master bound and passed down (privilege separation).
+    public static func adopt(
+        descriptor: Int32, host: String, port: Int, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        session: @escaping @Sendable (Connection) async -> Void
+    ) async throws -> TCPListener {
+        let channel = try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 256)
+            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
+            .bind(descriptor) { child in
                 child.eventLoop.makeCompletedFuture {
                     try Connection(
                         wrappingChannelSynchronously: child,

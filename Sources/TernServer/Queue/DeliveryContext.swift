@@ -46,7 +46,8 @@ struct DeliveryContext: Sendable {
                 methods: MailboxLockPolicy.methods(from: config.value("mailbox_delivery_lock")) ?? [.fcntl, .dotlock],
                 attempts: config.int("deliver_lock_attempts") ?? 20,
                 delaySeconds: Double(config.time("deliver_lock_delay") ?? 1),
-                staleSeconds: config.time("stale_lock_time") ?? 500))
+                staleSeconds: config.time("stale_lock_time") ?? 500),
+            log: log)
         return DeliveryContext(settings: settings, transport: transport)
     }
 }

@@ -20,11 +20,27 @@ public struct WorkerDeliveryExecutor: DeliveryExecutor {
     public func execute(_ request: DeliveryWorkRequest, queueFile: String, contentOffset: Int, contentLength: Int)
         async -> DeliveryWorkResult
     {
-        let fd = open(queueFile, O_RDONLY | O_CLOEXEC)
+        await execute(request, queueFile: queueFile, contentOffset: contentOffset, contentLength: contentLength,
+            requiredOwner: nil)
+    }
+
+    /// `requiredOwner`: the queue file must be a regular file of that owner (the master checks the
+    /// unprivileged daemon's requests so it cannot make root read other files into a mailbox).
+    func execute(
+        _ request: DeliveryWorkRequest, queueFile: String, contentOffset: Int, contentLength: Int,
+        requiredOwner: UInt32?
+    ) async -> DeliveryWorkResult {
+        let fd = open(queueFile, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
         guard fd >= 0 else {
             return .deferred("open queue file \(queueFile): \(String(cString: strerror(errno)))")
         }
         defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG,
+            requiredOwner.map({ info.st_uid == $0 }) ?? true
+        else {
+            return .deferred("queue file \(queueFile) is not a regular file of the mail owner")
+        }
         guard lseek(fd, off_t(contentOffset), SEEK_SET) == off_t(contentOffset) else {
             return .deferred("seek queue file \(queueFile): \(String(cString: strerror(errno)))")
         }

@@ -13,6 +13,7 @@ struct LocalTransport: Sendable {
     let commandTimeLimit: Int
     let spoolDirectory: String
     let lockPolicy: MailboxLockPolicy
+    let log: MailLog
 
     /// One delivery job: the message's queue file and envelope facts.
     struct Job: Sendable {
@@ -24,6 +25,10 @@ struct LocalTransport: Sendable {
         var originalRecipient: String?
         var deliveredTo: [String]
         var client: [String: String]
+        /// Identifies this delivery for crash-safe Maildir names: `<arrival>.Q<queue ID>R<recipient index>`.
+        var deliveryName: String
+        /// The previous attempt was cut off by a crash: look for its copy before writing again.
+        var interrupted: Bool
     }
 
     /// Delivers to a recipient in a local domain. Returns the outcomes to log (one per instruction) and the
@@ -36,7 +41,7 @@ struct LocalTransport: Sendable {
         var outcomes: [RecipientOutcome] = []
         var forwards: [ForwardRequest] = []
         var warnings = resolution.warnings
-        for instruction in resolution.instructions {
+        for (number, instruction) in resolution.instructions.enumerated() {
             var outcome: RecipientOutcome
             switch instruction.action {
             case .mailbox(let user, let location):
@@ -46,6 +51,7 @@ struct LocalTransport: Sendable {
                 case .mbox: kind = .mbox
                 }
                 var request = baseRequest(kind: kind, target: location.path, user: user, instruction, job)
+                request.maildirUniqueName = "\(job.deliveryName)N\(number)"
                 if case .mbox(let path) = location, path.hasPrefix(spoolDirectory + "/") {
                     let credentials = MboxWriter.spoolCredentials(spoolDirectory: spoolDirectory, uid: user.uid, gid: user.gid)
                     request.uid = credentials.uid
@@ -85,6 +91,7 @@ struct LocalTransport: Sendable {
     /// Delivers to a recipient in a virtual mailbox domain (virtual(8)).
     func deliverVirtual(_ job: Job) async -> RecipientOutcome {
         let instruction = await virtualResolver.resolve(recipient: job.recipient, deliveredTo: job.deliveredTo)
+        if let warning = instruction.warning { log.warning("virtual", warning) }
         var outcome: RecipientOutcome
         switch instruction.action {
         case .mailbox(let location, let uid, let gid, let sizeLimit):
@@ -105,6 +112,8 @@ struct LocalTransport: Sendable {
                     deliveredTo: job.recipient.text),
                 lockPolicy: lockPolicy, programName: "virtual", contentLength: job.contentLength)
             request.strictMailboxOwnership = false
+            request.maildirUniqueName = job.deliveryName
+            request.checkExisting = job.interrupted
             outcome = await run(request, job, relay: "virtual")
         case .bounce(let status, let text):
             outcome = RecipientOutcome(status: .bounced, dsn: status, text: text, relay: "virtual")
@@ -120,7 +129,7 @@ struct LocalTransport: Sendable {
         _ job: Job
     ) -> DeliveryWorkRequest {
         let (local, ext) = instruction.recipient.splitExtension(delimiters: resolver.settings.recipientDelimiter)
-        return DeliveryWorkRequest(
+        var request = DeliveryWorkRequest(
             kind: kind, target: target, uid: user.uid, gid: user.gid, groups: user.groups, home: user.home,
             userName: user.name, shell: user.shell, sender: instruction.sender.text,
             recipient: instruction.recipient.text, originalRecipient: instruction.originalRecipient,
@@ -131,6 +140,8 @@ struct LocalTransport: Sendable {
                 deliveredTo: instruction.deliveredTo),
             lockPolicy: lockPolicy, clientEnvironment: job.client, programName: "local",
             contentLength: job.contentLength)
+        request.checkExisting = job.interrupted
+        return request
     }
 
     private func run(_ request: DeliveryWorkRequest, _ job: Job, relay: String = "local") async -> RecipientOutcome {

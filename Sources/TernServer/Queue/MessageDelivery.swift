@@ -11,6 +11,8 @@ struct MessageDelivery {
     let queue: QueueDirectory
     let log: MailLog
     let context: DeliveryContext
+    /// The daemon died while this message was being delivered (it was in active/ at start-up).
+    let interrupted: Bool
 
     func deliver(_ id: QueueID, from source: QueueName) async {
         do {
@@ -39,7 +41,8 @@ struct MessageDelivery {
         for index in file.pendingRecipients {
             let recipient = envelope.recipients[index]
             let started = Date()
-            let (outcomes, forwards) = await deliverRecipient(recipient, file: file, deliveredTo: deliveredTo)
+            let (outcomes, forwards) = await deliverRecipient(
+                recipient, index: index, id: id, file: file, deliveredTo: deliveredTo)
             var forwardedAs: QueueID?
             if !forwards.isEmpty {
                 forwardedAs = forward(forwards, file: file)
@@ -85,16 +88,17 @@ struct MessageDelivery {
     }
 
     /// Routes one recipient by its address class (trivial-rewrite) to the local, virtual or (later) smtp agent.
-    private func deliverRecipient(_ recipient: QueueRecipient, file: QueueFile, deliveredTo: [String]) async
-        -> ([RecipientOutcome], [ForwardRequest])
-    {
+    private func deliverRecipient(
+        _ recipient: QueueRecipient, index: Int, id: QueueID, file: QueueFile, deliveredTo: [String]
+    ) async -> ([RecipientOutcome], [ForwardRequest]) {
         let settings = context.settings
         var address = recipient.address
         if address.domain == nil { address = MailAddress("\(address.text)@\(settings.myorigin)") }
         let job = LocalTransport.Job(
             queueFile: file.path, contentOffset: file.contentOffset, contentLength: file.contentLength,
             sender: file.envelope.sender, recipient: address, originalRecipient: recipient.originalRecipient?.text,
-            deliveredTo: deliveredTo, client: Self.clientEnvironment(file.envelope))
+            deliveredTo: deliveredTo, client: Self.clientEnvironment(file.envelope),
+            deliveryName: "\(file.envelope.arrivalSeconds).Q\(id)R\(index)", interrupted: interrupted)
         let addressClass: AddressClass
         do {
             addressClass = try await settings.classifier.classify(domain: address.domain)

@@ -17,7 +17,15 @@ final class QueueManager: Service, Sendable {
     /// Messages delivered at once (qmgr_message_active_limit is far larger; this bounds worker processes).
     let concurrency: Int
 
-    init(queue: QueueDirectory, log: MailLog, concurrency: Int = 20, context: @escaping @Sendable () -> DeliveryContext) {
+    /// Messages that were being delivered when the daemon last died: their deliveries check for a copy
+    /// already in the mailbox before writing again.
+    private let recovered: Mutex<Set<QueueID>>
+
+    init(
+        queue: QueueDirectory, log: MailLog, concurrency: Int = 20, recovered: Set<QueueID> = [],
+        context: @escaping @Sendable () -> DeliveryContext
+    ) {
+        self.recovered = Mutex(recovered)
         self.queue = queue
         self.log = log
         self.concurrency = concurrency
@@ -36,13 +44,6 @@ final class QueueManager: Service, Sendable {
     }
 
     func run() async throws {
-        do {
-            let report = try queue.recover(minimumAge: 0)
-            for id in report.removed { log.info("qmgr", "\(id): removed incomplete queue file") }
-            for id in report.corrupt { log.warning("qmgr", "\(id): corrupt queue file moved to corrupt/") }
-        } catch {
-            log.warning("qmgr", "queue recovery: \(error)")
-        }
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
                 group.addTask { [self] in
@@ -65,7 +66,9 @@ final class QueueManager: Service, Sendable {
                     for (id, from) in batch {
                         guard claim(id) else { continue }
                         group.addTask { [self] in
-                            await MessageDelivery(queue: queue, log: log, context: context).deliver(id, from: from)
+                            let interrupted = recovered.withLock { $0.remove(id) != nil }
+                            await MessageDelivery(queue: queue, log: log, context: context, interrupted: interrupted)
+                                .deliver(id, from: from)
                             release(id)
                         }
                     }

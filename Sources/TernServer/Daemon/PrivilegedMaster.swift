@@ -1,0 +1,240 @@
+import CTernSys
+import Foundation
+import Synchronization
+import TernConfig
+import TernCore
+import TernQueue
+import UnixSignals
+
+/// The root half of the daemon when started as root, like Postfix's master(8): it binds the ports, opens the
+/// mail log, and runs the network-facing daemon (`tern libexec mtad`) as `mail_owner` with those descriptors.
+/// It stays to run delivery workers with recipients' uids (the `DeliveryBrokerServer`), to pass on
+/// SIGTERM/SIGHUP, and to restart the daemon if it dies.
+enum PrivilegedMaster {
+    struct Account {
+        let name: String
+        let uid: UInt32
+        let gid: UInt32
+        let groups: [UInt32]
+    }
+
+    static func run(configDirectory: String, foreground: Bool, config: MainConfig, master: MasterConfig) async -> Int32 {
+        let log = MailLogFactory.make(config: config, foreground: foreground)
+        let ownerName = config.value("mail_owner")
+        guard let owner = account(ownerName), owner.uid != 0 else {
+            let message = "file \(config.file): parameter mail_owner: unknown user name value: \(ownerName)"
+            log.log("master", message, severity: .fatal)
+            return MTADaemon.fail(message)
+        }
+        let queue = QueueDirectory(path: config.value("queue_directory"))
+        let pidFile = PidFile(queueDirectory: queue.path)
+        let pidDescriptor: Int32
+        var listeners: [InheritedListener] = []
+        do {
+            let setgid = getgrnam(config.value("setgid_group")).map { $0.pointee.gr_gid }
+            try queue.createLayout(owner: owner.uid, ownerGroup: owner.gid, setgidGroup: setgid)
+            let data = config.value("data_directory")
+            try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+            chown(data, owner.uid, owner.gid)
+            pidDescriptor = try pidFile.claim()
+            for service in master.services where service.type == .inet && service.command == "smtpd" {
+                let addresses = InetListenAddress.addresses(
+                    service: service.name, interfaces: try config.list("inet_interfaces"),
+                    protocols: try config.list("inet_protocols")) ?? []
+                for address in addresses {
+                    let fd = try ListenSocket.bind(host: address.host, port: address.port)
+                    listeners.append(
+                        InheritedListener(fd: fd, host: address.host ?? "0.0.0.0", port: address.port,
+                            service: service.serviceKey))
+                }
+            }
+        } catch {
+            log.log("master", "\(error)", severity: .fatal)
+            return MTADaemon.fail("\(error)")
+        }
+        defer {
+            pidFile.remove()
+            close(pidDescriptor)
+        }
+        log.info("master", "daemon started -- version \(TernVersion.string), configuration \(configDirectory)")
+
+        let state = MasterState()
+        let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint, .sighup)
+        let executor = WorkerDeliveryExecutor(executable: DaemonStarter.executablePath())
+        await withDiscardingTaskGroup { group in
+            group.addTask {
+                for await signal in signals {
+                    let pid = state.child.withLock { $0 }
+                    if signal == .sighup {
+                        log.info("master", "reload -- version \(TernVersion.string), configuration \(configDirectory)")
+                        if pid > 0 { kill(pid, SIGHUP) }
+                        continue
+                    }
+                    state.stopping.store(true, ordering: .relaxed)
+                    if pid > 0 { kill(pid, SIGTERM) }
+                    break
+                }
+            }
+            var first = true
+            while !state.stopping.load(ordering: .relaxed) {
+                let incarnation: Incarnation
+                do {
+                    incarnation = try spawn(
+                        configDirectory: configDirectory, foreground: foreground, owner: owner, listeners: listeners,
+                        log: log)
+                } catch {
+                    log.log("master", "cannot start the mail daemon: \(error)", severity: .fatal)
+                    break
+                }
+                state.child.withLock { $0 = incarnation.pid }
+                if first && !foreground { detachFromCaller() }
+                first = false
+                let broker = DeliveryBrokerServer(
+                    fd: incarnation.broker, activeDirectory: queue.path + "/active", queueOwner: owner.uid,
+                    executor: executor, log: { log.info("master", $0) })
+                async let served: Void = broker.run()
+                let status = await waitForExit(incarnation.pid)
+                state.child.withLock { $0 = 0 }
+                await served
+                close(incarnation.broker)
+                close(incarnation.parentLink)
+                if state.stopping.load(ordering: .relaxed) { break }
+                log.warning("master", "process tern/mtad pid \(incarnation.pid) exit status \(status)")
+                try? await Task.sleep(for: .seconds(1))
+            }
+            group.cancelAll()
+        }
+        log.info("master", "terminating on signal 15")
+        return 0
+    }
+
+    struct Incarnation {
+        let pid: pid_t
+        /// The master's end of the delivery broker socketpair.
+        let broker: Int32
+        /// The write end of a pipe the daemon watches: it exits when the master is gone.
+        let parentLink: Int32
+    }
+
+    private static func spawn(
+        configDirectory: String, foreground: Bool, owner: Account, listeners: [InheritedListener], log: MailLog
+    ) throws -> Incarnation {
+        var pair: [Int32] = [0, 0]
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
+            throw DaemonError.system("socketpair", errno)
+        }
+        var link: [Int32] = [0, 0]
+        guard pipe(&link) == 0 else { throw DaemonError.system("pipe", errno) }
+        tern_set_cloexec(link[0], 1)
+        tern_set_cloexec(link[1], 1)
+        var arguments = ["libexec", "mtad", "-c", configDirectory, "--broker", String(pair[1]), "--parent", String(link[0])]
+        if foreground { arguments.append("-f") }
+        if case .file = log.destination { arguments += ["--log", String(log.descriptor)] }
+        for listener in listeners { arguments += ["--listen", listener.argument] }
+        var keep = listeners.map(\.fd) + [pair[1], link[0]]
+        if case .file = log.destination { keep.append(log.descriptor) }
+        let path = DaemonStarter.executablePath()
+        var environment = ["PATH=/usr/bin:/bin", "MAIL_CONFIG=\(configDirectory)"]
+        for name in ["TZ", "LANG"] {
+            if let value = ProcessInfo.processInfo.environment[name] { environment.append("\(name)=\(value)") }
+        }
+        let pid = withCStrings([path] + arguments) { argv in
+            withCStrings(environment) { envp in
+                owner.groups.withUnsafeBufferPointer { groups in
+                    keep.withUnsafeBufferPointer { keepFDs in
+                        "/".withCString { root in
+                            var options = tern_spawn_options()
+                            options.stdin_fd = -1
+                            options.stdout_fd = 1
+                            options.stderr_fd = 2
+                            options.keep_fd = -1
+                            options.keep_fds = keepFDs.baseAddress
+                            options.nkeep = Int32(keepFDs.count)
+                            options.change_ids = 1
+                            options.uid = owner.uid
+                            options.gid = owner.gid
+                            options.groups = groups.baseAddress
+                            options.ngroups = Int32(groups.count)
+                            options.cwd = root
+                            return tern_spawn(path, argv, envp, &options)
+                        }
+                    }
+                }
+            }
+        }
+        close(pair[1])
+        close(link[0])
+        guard pid > 0 else {
+            close(pair[0])
+            close(link[1])
+            throw DaemonError.system("fork", errno)
+        }
+        return Incarnation(pid: pid, broker: pair[0], parentLink: link[1])
+    }
+
+    /// After the first daemon has our stdout (it reports readiness to `postfix start` itself), the master
+    /// lets go of the caller's descriptors.
+    private static func detachFromCaller() {
+        let null = open("/dev/null", O_RDWR)
+        guard null >= 0 else { return }
+        dup2(null, 1)
+        dup2(null, 2)
+        close(null)
+    }
+
+    /// waitpid(2) on a thread of its own; returns the exit status (or 128 + signal).
+    private static func waitForExit(_ pid: pid_t) async -> Int32 {
+        await withCheckedContinuation { continuation in
+            let thread = Thread {
+                var status: Int32 = 0
+                while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+                let exited = status & 0x7F == 0
+                continuation.resume(returning: exited ? (status >> 8) & 0xFF : 128 + (status & 0x7F))
+            }
+            thread.name = "tern-master-wait"
+            thread.start()
+        }
+    }
+
+    static func account(_ name: String) -> Account? {
+        guard let entry = getpwnam(name) else { return nil }
+        let uid = entry.pointee.pw_uid
+        let gid = entry.pointee.pw_gid
+        var count: Int32 = 64
+        var groups = [gid_t](repeating: 0, count: Int(count))
+        if getgrouplist(name, gid, &groups, &count) < 0 {
+            groups = [gid]
+            count = 1
+        }
+        return Account(name: name, uid: uid, gid: gid, groups: Array(groups.prefix(Int(count))))
+    }
+}
+
+/// The running daemon's pid and whether the master is stopping (shared with the signal task).
+final class MasterState: Sendable {
+    let child = Mutex<pid_t>(0)
+    let stopping = Atomic<Bool>(false)
+}
+
+/// A listening socket the master bound, as passed to the daemon: `fd,host,port,service`.
+struct InheritedListener: Sendable {
+    let fd: Int32
+    let host: String
+    let port: Int
+    let service: String
+
+    var argument: String { "\(fd),\(host),\(port),\(service)" }
+
+    init(fd: Int32, host: String, port: Int, service: String) {
+        self.fd = fd
+        self.host = host
+        self.port = port
+        self.service = service
+    }
+
+    init?(argument: String) {
+        let parts = argument.split(separator: ",", maxSplits: 3).map(String.init)
+        guard parts.count == 4, let fd = Int32(parts[0]), let port = Int(parts[2]) else { return nil }
+        self.init(fd: fd, host: parts[1], port: port, service: parts[3])
+    }
+}
