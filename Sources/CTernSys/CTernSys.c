@@ -6,6 +6,7 @@
 #include <string.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
 
 int tern_fcntl_lock(int fd, int type, int wait) {
     struct flock fl;
@@ -29,6 +30,14 @@ int tern_set_cloexec(int fd, int on) {
 }
 
 static int null_fd(int flags) { return open("/dev/null", flags); }
+
+/* close_range(2), or a loop on kernels older than 5.9 */
+static void close_span(unsigned int from, unsigned int to) {
+    if (syscall(SYS_close_range, from, to, 0) == 0) return;
+    long max = sysconf(_SC_OPEN_MAX);
+    if (max < 0 || max > 65536) max = 65536;
+    for (unsigned int fd = from; fd <= to && fd < (unsigned int)max; fd++) close((int)fd);
+}
 
 pid_t tern_spawn(const char *path, char *const argv[], char *const envp[], const tern_spawn_options *o) {
     pid_t pid = fork();
@@ -56,14 +65,41 @@ pid_t tern_spawn(const char *path, char *const argv[], char *const envp[], const
     if (o->cwd && chdir(o->cwd) < 0) {
         if (chdir("/") < 0) _exit(126);
     }
-    /* close everything above stderr except keep_fd */
-    long max = sysconf(_SC_OPEN_MAX);
-    if (max < 0 || max > 65536) max = 65536;
-    for (int fd = 3; fd < max; fd++) {
-        int keep = fd == o->keep_fd;
-        for (int i = 0; i < o->nkeep && !keep; i++) keep = fd == o->keep_fds[i];
-        if (!keep) close(fd);
+    /* Close everything above stderr except the kept descriptors. With none kept, one close_range(2) call
+       does it; otherwise one call per gap between kept descriptors. */
+    int kept[66];
+    int nk = 0;
+    if (o->keep_fd > 2) kept[nk++] = o->keep_fd;
+    for (int i = 0; i < o->nkeep && nk < 64; i++) if (o->keep_fds[i] > 2) kept[nk++] = o->keep_fds[i];
+    for (int i = 1; i < nk; i++) {  /* insertion sort: a handful of entries */
+        int v = kept[i], j = i - 1;
+        while (j >= 0 && kept[j] > v) { kept[j + 1] = kept[j]; j--; }
+        kept[j + 1] = v;
     }
+    unsigned int from = 3;
+    for (int i = 0; i < nk; i++) {
+        if ((unsigned int)kept[i] > from) close_span(from, (unsigned int)kept[i] - 1);
+        from = (unsigned int)kept[i] + 1;
+    }
+    close_span(from, ~0U);
     execve(path, argv, envp);
     _exit(127);
+}
+
+int tern_thread_become(uid_t uid, gid_t gid, const gid_t *groups, int ngroups) {
+    if (syscall(SYS_setgroups, (size_t)ngroups, groups) != 0) return -1;
+    syscall(SYS_setfsgid, gid);
+    syscall(SYS_setfsuid, uid);
+    /* setfsuid/setfsgid report the previous value; asking again with an invalid id reads the current one */
+    if ((uid_t)syscall(SYS_setfsuid, (uid_t)-1) != uid) return -1;
+    if ((gid_t)syscall(SYS_setfsgid, (gid_t)-1) != gid) return -1;
+    return 0;
+}
+
+int tern_thread_restore_root(void) {
+    syscall(SYS_setfsuid, 0);
+    syscall(SYS_setfsgid, 0);
+    if ((uid_t)syscall(SYS_setfsuid, (uid_t)-1) != 0) return -1;
+    if ((gid_t)syscall(SYS_setfsgid, (gid_t)-1) != 0) return -1;
+    return (int)syscall(SYS_setgroups, (size_t)0, NULL);
 }

@@ -31,4 +31,13 @@ typedef struct {
 /// When exec fails the child exits with 127.
 pid_t tern_spawn(const char *path, char *const argv[], char *const envp[], const tern_spawn_options *opts);
 
+/// Gives the calling thread alone the filesystem identity of a user (fsuid, fsgid, supplementary groups),
+/// through the raw Linux system calls: glibc's wrappers would change every thread of the process. A root
+/// daemon uses it to write a user's mailbox without a process per delivery, as Postfix's local(8) uses
+/// seteuid(). Returns 0, or -1 when the kernel did not take it.
+int tern_thread_become(uid_t uid, gid_t gid, const gid_t *groups, int ngroups);
+
+/// Returns the calling thread to root's filesystem identity (fsuid 0, fsgid 0, no supplementary groups).
+int tern_thread_restore_root(void);
+
 #endif

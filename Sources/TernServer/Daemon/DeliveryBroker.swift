@@ -128,7 +128,7 @@ struct DeliveryBrokerServer: Sendable {
     let fd: Int32
     let activeDirectory: String
     let queueOwner: UInt32
-    let executor: WorkerDeliveryExecutor
+    let executor: InProcessDeliveryExecutor
     let log: MailLogSink
 
     func run() async {

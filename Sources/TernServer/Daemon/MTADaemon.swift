@@ -132,7 +132,7 @@ public enum MTADaemon {
             executor = broker!
         } else {
             broker = nil
-            executor = WorkerDeliveryExecutor(executable: DaemonStarter.executablePath())
+            executor = InProcessDeliveryExecutor(executable: DaemonStarter.executablePath())
         }
         let runtime: MTARuntime
         let contexts: DeliveryContextStore

@@ -60,7 +60,7 @@ enum PrivilegedMaster {
 
         let state = MasterState()
         let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint, .sighup)
-        let executor = WorkerDeliveryExecutor(executable: DaemonStarter.executablePath())
+        let executor = InProcessDeliveryExecutor(executable: DaemonStarter.executablePath())
         await withDiscardingTaskGroup { group in
             group.addTask {
                 for await signal in signals {
