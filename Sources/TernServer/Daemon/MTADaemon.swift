@@ -152,11 +152,26 @@ public enum MTADaemon {
         }
 
         var listeners: [TCPListener] = []
+        let processLimit = config.int("default_process_limit") ?? 100
+        func maxSessions(_ key: String) -> Int {
+            smtpServices.first { $0.serviceKey == key }?.maxProcesses(default: processLimit) ?? processLimit
+        }
+        func limits(_ key: String) -> @Sendable () -> TCPListener.Limits {
+            { [runtime] in
+                let settings = runtime.settings(service: key)
+                return TCPListener.Limits(
+                    idleTimeout: .seconds(Int64(settings.smtpdTimeout)),
+                    timeoutReply: Array("421 4.4.2 \(settings.hostname) Error: timeout exceeded\r\n".utf8))
+            }
+        }
         do {
             if let inherited {
                 for listener in inherited.listeners {
                     listeners.append(
-                        try await TCPListener.adopt(descriptor: listener.fd, host: listener.host, port: listener.port) {
+                        try await TCPListener.adopt(
+                            descriptor: listener.fd, host: listener.host, port: listener.port,
+                            maxSessions: maxSessions(listener.service), limits: limits(listener.service)
+                        ) {
                             await SMTPConnectionHandler.serve($0, runtime: runtime, service: listener.service)
                         })
                 }
@@ -169,7 +184,10 @@ public enum MTADaemon {
                     for address in addresses {
                         let key = service.serviceKey
                         listeners.append(
-                            try await TCPListener.bind(host: address.host ?? "0.0.0.0", port: address.port) {
+                            try await TCPListener.bind(
+                                host: address.host ?? "0.0.0.0", port: address.port, maxSessions: maxSessions(key),
+                                limits: limits(key)
+                            ) {
                                 await SMTPConnectionHandler.serve($0, runtime: runtime, service: key)
                             })
                     }

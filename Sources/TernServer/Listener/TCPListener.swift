@@ -12,10 +12,23 @@ public struct TCPListener: Service {
     public let port: Int
     let channel: NIOAsyncChannel<Connection, Never>
     let session: @Sendable (Connection) async -> Void
+    let limiter: ConnectionLimiter
+
+    /// Per-connection settings read when a connection arrives (they change with `postfix reload`).
+    public struct Limits: Sendable {
+        /// smtpd_timeout, and the reply sent when it expires.
+        public var idleTimeout: TimeAmount
+        public var timeoutReply: [UInt8]
+        public init(idleTimeout: TimeAmount, timeoutReply: [UInt8]) {
+            self.idleTimeout = idleTimeout
+            self.timeoutReply = timeoutReply
+        }
+    }
 
     /// Binds now (so that `postfix start` can report a busy port before it daemonises) and serves in `run()`.
     public static func bind(
-        host: String, port: Int, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        host: String, port: Int, maxSessions: Int, limits: @escaping @Sendable () -> Limits,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         session: @escaping @Sendable (Connection) async -> Void
     ) async throws -> TCPListener {
         let channel = try await ServerBootstrap(group: group)
@@ -25,17 +38,23 @@ public struct TCPListener: Service {
             .childChannelOption(.allowRemoteHalfClosure, value: true)
             .bind(host: host, port: port) { child in
                 child.eventLoop.makeCompletedFuture {
-                    try Connection(
+                    let current = limits()
+                    try child.pipeline.syncOperations.addHandlers(
+                        IdleStateHandler(readTimeout: current.idleTimeout),
+                        IdleTimeoutHandler(reply: current.timeoutReply))
+                    return try Connection(
                         wrappingChannelSynchronously: child,
                         configuration: .init(isOutboundHalfClosureEnabled: true))
                 }
             }
-        return TCPListener(host: host, port: port, channel: channel, session: session)
+        return TCPListener(
+            host: host, port: port, channel: channel, session: session, limiter: ConnectionLimiter(limit: maxSessions))
     }
 
     /// Serves a socket the root master bound and passed down (privilege separation).
     public static func adopt(
-        descriptor: Int32, host: String, port: Int, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        descriptor: Int32, host: String, port: Int, maxSessions: Int, limits: @escaping @Sendable () -> Limits,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         session: @escaping @Sendable (Connection) async -> Void
     ) async throws -> TCPListener {
         let channel = try await ServerBootstrap(group: group)
@@ -44,12 +63,17 @@ public struct TCPListener: Service {
             .childChannelOption(.allowRemoteHalfClosure, value: true)
             .bind(descriptor) { child in
                 child.eventLoop.makeCompletedFuture {
-                    try Connection(
+                    let current = limits()
+                    try child.pipeline.syncOperations.addHandlers(
+                        IdleStateHandler(readTimeout: current.idleTimeout),
+                        IdleTimeoutHandler(reply: current.timeoutReply))
+                    return try Connection(
                         wrappingChannelSynchronously: child,
                         configuration: .init(isOutboundHalfClosureEnabled: true))
                 }
             }
-        return TCPListener(host: host, port: port, channel: channel, session: session)
+        return TCPListener(
+            host: host, port: port, channel: channel, session: session, limiter: ConnectionLimiter(limit: maxSessions))
     }
 
     public func run() async throws {
@@ -57,8 +81,15 @@ public struct TCPListener: Service {
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in
                 try await channel.executeThenClose { inbound in
-                    for try await connection in inbound {
-                        group.addTask { await session(connection) }
+                    // At the process limit, new connections wait in the kernel's backlog (Postfix: maxproc).
+                    var iterator = inbound.makeAsyncIterator()
+                    while true {
+                        await limiter.acquire()
+                        guard let connection = try await iterator.next() else { break }
+                        group.addTask {
+                            await session(connection)
+                            limiter.release()
+                        }
                     }
                 }
             }

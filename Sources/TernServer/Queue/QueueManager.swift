@@ -58,6 +58,7 @@ final class QueueManager: Service, Sendable {
                 for await trigger in triggers {
                     let flush = trigger == .flush
                     let context = context()
+                    Pickup(queue: queue, log: log).run()
                     var batch = ready(in: .incoming)
                     if flush || Date().timeIntervalSince(lastDeferredScan) >= Double(context.settings.queueRunDelay) {
                         batch += ready(in: .deferred, ignoringRetryTime: flush)

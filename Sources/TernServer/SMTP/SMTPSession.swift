@@ -63,7 +63,10 @@ struct SMTPSession {
                         break
                     }
                     guard let chunk = try await iterator.next() else {
-                        log.info("smtpd", "lost connection after \(lastCommand) from \(client.logName)")
+                        let timedOut = (try? await connection.channel.pipeline.handler(type: IdleTimeoutHandler.self)
+                            .get())?.timedOut ?? false
+                        log.info(
+                            "smtpd", "\(timedOut ? "timeout" : "lost connection") after \(lastCommand) from \(client.logName)")
                         break
                     }
                     pending = await receive(Array(chunk.readableBytesView))
