@@ -62,6 +62,6 @@ let package = Package(
         .testTarget(name: "TernPolicyTests", dependencies: ["TernPolicy"], swiftSettings: upcoming),
         .testTarget(name: "TernQueueTests", dependencies: ["TernQueue"], swiftSettings: upcoming),
         .testTarget(name: "TernDeliveryTests", dependencies: ["TernDelivery"], swiftSettings: upcoming),
-        .testTarget(name: "TernServerTests", dependencies: ["TernServer", nioCore, nioPosix], swiftSettings: upcoming),
+        .testTarget(name: "TernServerTests", dependencies: ["TernServer", "CTernSys", nioCore, nioPosix], swiftSettings: upcoming),
     ]
 )

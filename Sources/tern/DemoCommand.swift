@@ -21,7 +21,7 @@ enum DemoCommand {
         } catch {
             return Diagnostics.fatal("tern demo", "\(error)")
         }
-        print(instructions(directory: directory))
+        FileHandle.standardOutput.write(Data((instructions(directory: directory) + "\n").utf8))
         return await MTADaemon.run(configDirectory: directory, foreground: true)
     }
 

@@ -144,7 +144,7 @@ struct MessageDelivery {
             }
             writer.setSummary(file.summary)
             try writer.commit()
-            log.info("local", "\(writer.queueID): message-id=\(file.summary.messageID ?? "<>")")
+            log.info("cleanup", "\(writer.queueID): message-id=\(file.summary.messageID ?? "<>")")
             return writer.queueID
         } catch {
             log.warning("local", "cannot forward message: \(error)")
@@ -172,12 +172,14 @@ struct MessageDelivery {
         log.info(outcome.relay == "virtual" ? "virtual" : (outcome.relay == "local" ? "local" : "qmgr"), line)
     }
 
-    /// Postfix's delay format: two significant digits for small values (`0.05`, `1.2`, `35`).
+    /// Postfix's delay format: whole seconds from 10 s, one decimal from 1 s, else two, trailing zeros
+    /// dropped (`35`, `1.2`, `0.05`, `0.1`, `0`).
     static func format(_ seconds: Double) -> String {
         if seconds >= 10 { return String(Int(seconds.rounded())) }
-        if seconds >= 1 { return String(format: "%.1f", seconds) }
-        if seconds >= 0.1 { return String(format: "%.2f", seconds) }
-        return seconds < 0.005 ? "0" : String(format: "%.2g", seconds)
+        var text = String(format: seconds >= 1 ? "%.1f" : "%.2f", seconds)
+        while text.contains("."), text.hasSuffix("0") { text.removeLast() }
+        if text.hasSuffix(".") { text.removeLast() }
+        return text
     }
 
     /// The Delivered-To: values in the message header, for local(8)'s forwarding-loop check.
