@@ -112,8 +112,7 @@ public struct MaildirWriter: Sendable {
         // The rename is only durable once the directory entries are on disk (Postfix leaves this to the
         // file system; Tern promises the message survives a crash once it reports "delivered").
         DirectoryMaker.sync(newDir)
-        _ = unlink(tmpPath)
-        DirectoryMaker.sync(tmpDir)
+        _ = unlink(tmpPath)  // a tmp/ entry left by a crash is harmless: maildir readers ignore tmp/
         return newPath
     }
 

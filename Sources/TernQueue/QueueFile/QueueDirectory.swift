@@ -64,14 +64,18 @@ public struct QueueDirectory: Sendable {
                          message: "cannot create a unique queue file")
     }
 
-    /// Moves a message between queues: rename, then fsync of the target and source directories.
+    /// Moves a message between queues: rename, then (when `durable`) fsync of the target and source
+    /// directories. The queue manager's own moves (incoming → active → deferred) need no fsync: after a crash
+    /// the file is in one queue or the other, recovery puts active files back into incoming, and delivered
+    /// recipients are marked in the file itself (docs/queue-format.md).
     /// Throws ENOENT when the file is not (or no longer) in `from`.
-    public func move(_ id: QueueID, from: QueueName, to: QueueName) throws(QueueError) {
+    public func move(_ id: QueueID, from: QueueName, to: QueueName, durable: Bool = true) throws(QueueError) {
         let source = filePath(from, id)
         let targetDir = directoryPath(to, id)
         if hashedQueues.contains(to) { try FileSystem.makeDirectory(targetDir, mode: 0o700) }
         let target = "\(targetDir)/\(id.value)"
         guard rename(source, target) == 0 else { throw FileSystem.failure("rename \(target)", source) }
+        guard durable else { return }
         try FileSystem.fsyncDirectory(targetDir)
         let sourceDir = directoryPath(from, id)
         if sourceDir != targetDir { try FileSystem.fsyncDirectory(sourceDir) }

@@ -163,13 +163,15 @@ public final class QueueFile: Sendable {
         statuses.withLock { list in list.indices.filter { list[$0] == .pending } }
     }
 
-    /// Records the outcome for one recipient in place and makes it durable before returning.
-    public func markRecipient(_ index: Int, _ status: RecipientStatus) throws(QueueError) {
+    /// Records the outcome for one recipient in place and (when `durable`) makes it durable before returning.
+    /// The queue manager skips the fsync for a message's last recipient: it removes the file right after,
+    /// and that removal is made durable instead.
+    public func markRecipient(_ index: Int, _ status: RecipientStatus, durable: Bool = true) throws(QueueError) {
         guard statusOffsets.indices.contains(index) else {
             throw QueueError(.invalid, path: path, message: "no recipient #\(index)")
         }
         try FileSystem.pwriteAll(fileDescriptor, [status.rawValue], at: statusOffsets[index], path: path)
-        try FileSystem.fsync(fileDescriptor, path: path)
+        if durable { try FileSystem.fsync(fileDescriptor, path: path) }
         statuses.withLock { $0[index] = status }
     }
 

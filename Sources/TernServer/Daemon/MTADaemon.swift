@@ -139,7 +139,7 @@ public enum MTADaemon {
         do {
             let (base, services) = try makeSettings(config: config, services: smtpServices, log: log)
             contexts = DeliveryContextStore(try DeliveryContext.make(settings: base, executor: executor, log: log))
-            let manager = QueueManager(queue: queue, log: log, recovered: Set(recovered.requeued)) { [contexts] in
+            let manager = QueueManager(queue: queue, log: log, recovered: Set(recovered.requeued + recovered.kept)) { [contexts] in
                 contexts.context
             }
             runtime = MTARuntime(settings: base, services: services, log: log, queue: queue, queueManager: manager)

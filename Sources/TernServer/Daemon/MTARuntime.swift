@@ -99,6 +99,6 @@ public final class MTARuntime: Sendable {
                 headerSizeLimit: settings.cleanup.headerSizeLimit, hopcountLimit: settings.cleanup.hopcountLimit,
                 emptyAddress: settings.config.value("empty_address_recipient")))
         let manager = queueManager
-        return IncomingMessage(writer: writer, cleanup: cleanup, log: log) { _ in manager.trigger(.wakeup) }
+        return IncomingMessage(writer: writer, cleanup: cleanup, log: log) { id in manager.queued(id) }
     }
 }

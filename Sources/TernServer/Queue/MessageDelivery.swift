@@ -13,10 +13,12 @@ struct MessageDelivery {
     let context: DeliveryContext
     /// The daemon died while this message was being delivered (it was in active/ at start-up).
     let interrupted: Bool
+    /// Told about forwarded copies, which are delivered at once.
+    let manager: QueueManager?
 
     func deliver(_ id: QueueID, from source: QueueName) async {
         do {
-            if source != .active { try queue.move(id, from: source, to: .active) }
+            if source != .active { try queue.move(id, from: source, to: .active, durable: false) }
         } catch {
             return  // postsuper removed or held it meanwhile
         }
@@ -66,7 +68,8 @@ struct MessageDelivery {
                         status: deferred.dsn, action: "delayed", reason: deferred.text))
             } else {
                 let bounced = allOutcomes.contains { $0.status == .bounced }
-                try? file.markRecipient(index, bounced ? .bounced : .delivered)
+                let last = deferrals.isEmpty && file.pendingRecipients == [index]
+                try? file.markRecipient(index, bounced ? .bounced : .delivered, durable: !last)
             }
         }
 
@@ -80,7 +83,7 @@ struct MessageDelivery {
         let age = Int(Date().timeIntervalSince1970) - envelope.arrivalSeconds
         let backoff = min(max(age, settings.minimalBackoff), settings.maximalBackoff)
         do {
-            try queue.move(id, from: .active, to: .deferred)
+            try queue.move(id, from: .active, to: .deferred, durable: false)
             try queue.setNextAttempt(id, epochSeconds: Int(Date().timeIntervalSince1970) + backoff)
         } catch {
             log.warning("qmgr", "\(id): cannot move to deferred queue: \(error)")
@@ -145,6 +148,7 @@ struct MessageDelivery {
             writer.setSummary(file.summary)
             try writer.commit()
             log.info("cleanup", "\(writer.queueID): message-id=\(file.summary.messageID ?? "<>")")
+            manager?.queued(writer.queueID)
             return writer.queueID
         } catch {
             log.warning("local", "cannot forward message: \(error)")
@@ -184,16 +188,22 @@ struct MessageDelivery {
 
     /// The Delivered-To: values in the message header, for local(8)'s forwarding-loop check.
     static func deliveredToHeaders(_ file: QueueFile) -> [String] {
-        guard let bytes = try? file.readContent(offset: 0, count: min(file.contentLength, 256 * 1024)) else { return [] }
         var values: [String] = []
-        var lineStart = 0
-        for (index, byte) in bytes.enumerated() where byte == UInt8(ascii: "\n") {
-            let line = bytes[lineStart..<index]
-            lineStart = index + 1
-            if line.isEmpty { break }
-            let text = String(decoding: line, as: UTF8.self)
-            if text.lowercased().hasPrefix("delivered-to:") {
-                values.append(String(text.dropFirst("delivered-to:".count)).trimmingCharacters(in: .whitespaces))
+        var pending: [UInt8] = []
+        var offset = 0
+        // The header section only, read in pieces (at most header_size_limit-ish: 256 KiB).
+        while offset < min(file.contentLength, 256 * 1024) {
+            guard let chunk = try? file.readContent(offset: offset, count: 8192), !chunk.isEmpty else { break }
+            offset += chunk.count
+            pending += chunk
+            while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                let line = pending[..<newline]
+                if line.isEmpty { return values }
+                let text = String(decoding: line, as: UTF8.self)
+                if text.lowercased().hasPrefix("delivered-to:") {
+                    values.append(String(text.dropFirst("delivered-to:".count)).trimmingCharacters(in: .whitespaces))
+                }
+                pending.removeSubrange(...newline)
             }
         }
         return values

@@ -11,8 +11,15 @@ final class QueueManager: Service, Sendable {
     let queue: QueueDirectory
     let log: MailLog
     private let context: @Sendable () -> DeliveryContext
-    private let triggers: AsyncStream<QueueTrigger>
-    private let continuation: AsyncStream<QueueTrigger>.Continuation
+    /// A scan request, or a file that was just committed (delivered at once, without a directory scan).
+    private enum Work: Sendable {
+        case scan(QueueTrigger)
+        case queued(QueueID)
+        case finished
+    }
+
+    private let work: AsyncStream<Work>
+    private let continuation: AsyncStream<Work>.Continuation
     private let inFlight = Mutex<Set<QueueID>>([])
     /// Messages delivered at once (qmgr_message_active_limit is far larger; this bounds worker processes).
     let concurrency: Int
@@ -30,12 +37,17 @@ final class QueueManager: Service, Sendable {
         self.log = log
         self.concurrency = concurrency
         self.context = context
-        (triggers, continuation) = AsyncStream.makeStream(of: QueueTrigger.self, bufferingPolicy: .bufferingNewest(16))
+        (work, continuation) = AsyncStream.makeStream(of: Work.self)
     }
 
     /// Asks for a queue scan: `.wakeup` for new mail, `.flush` to retry deferred mail now.
     func trigger(_ trigger: QueueTrigger) {
-        continuation.yield(trigger)
+        continuation.yield(.scan(trigger))
+    }
+
+    /// A queue file was just committed in incoming/: deliver it now.
+    func queued(_ id: QueueID) {
+        continuation.yield(.queued(id))
     }
 
     /// Feeds triggers from the public/qmgr FIFO.
@@ -54,30 +66,50 @@ final class QueueManager: Service, Sendable {
                     }
                 }
                 var lastDeferredScan = Date.distantPast
+                var lastScan = Date.distantPast
                 trigger(.wakeup)
-                for await trigger in triggers {
-                    let flush = trigger == .flush
+                // Committed files that arrived while `concurrency` deliveries ran; started as those finish.
+                var backlog: [QueueID] = []
+                for await item in work {
                     let context = context()
+                    switch item {
+                    case .queued(let id):
+                        backlog.append(id)
+                    case .finished, .scan:
+                        break
+                    }
+                    while !backlog.isEmpty, inFlight.withLock({ $0.count }) < concurrency {
+                        let id = backlog.removeFirst()
+                        if claim(id) { start(id, from: .incoming, context: context, in: &group) }
+                    }
+                    guard case .scan(let trigger) = item else { continue }
+                    let flush = trigger == .flush
+                    // Periodic ticks and the wakeups after each delivery coalesce into one scan a second.
+                    if trigger == .scanIncoming && Date().timeIntervalSince(lastScan) < 1 { continue }
+                    lastScan = Date()
                     Pickup(queue: queue, log: log).run()
                     var batch = ready(in: .incoming)
                     if flush || Date().timeIntervalSince(lastDeferredScan) >= Double(context.settings.queueRunDelay) {
                         batch += ready(in: .deferred, ignoringRetryTime: flush)
                         lastDeferredScan = Date()
                     }
-                    for (id, from) in batch {
-                        guard claim(id) else { continue }
-                        group.addTask { [self] in
-                            let interrupted = recovered.withLock { $0.remove(id) != nil }
-                            await MessageDelivery(queue: queue, log: log, context: context, interrupted: interrupted)
-                                .deliver(id, from: from)
-                            release(id)
-                        }
+                    for (id, from) in batch where claim(id) {
+                        start(id, from: from, context: context, in: &group)
                     }
                 }
                 group.cancelAll()
             }
         } onGracefulShutdown: {
             self.continuation.finish()
+        }
+    }
+
+    private func start(_ id: QueueID, from: QueueName, context: DeliveryContext, in group: inout DiscardingTaskGroup) {
+        group.addTask { [self] in
+            let interrupted = recovered.withLock { $0.remove(id) != nil }
+            await MessageDelivery(queue: queue, log: log, context: context, interrupted: interrupted, manager: self)
+                .deliver(id, from: from)
+            release(id)
         }
     }
 
@@ -107,6 +139,6 @@ final class QueueManager: Service, Sendable {
 
     private func release(_ id: QueueID) {
         inFlight.withLock { _ = $0.remove(id) }
-        continuation.yield(.scanIncoming)
+        continuation.yield(.finished)
     }
 }

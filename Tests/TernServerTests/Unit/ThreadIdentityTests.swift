@@ -14,7 +14,6 @@ struct ThreadIdentityTests {
         chmod(directory, 0o777)
         let pool = NIOThreadPool(numberOfThreads: 1)
         pool.start()
-        defer { try? pool.syncShutdownGracefully() }
         let uid = nobody.pw_uid
         let gid = nobody.pw_gid
         let (owner, rootFileDenied) = try await pool.runIfActive { () -> (uid_t, Bool) in
@@ -29,6 +28,7 @@ struct ThreadIdentityTests {
             let denied = open("/etc/shadow", O_RDONLY) < 0
             return (info.st_uid, denied)
         }
+        try await pool.shutdownGracefully()
         #expect(owner == uid)
         #expect(rootFileDenied)
         // The process itself, and this thread, kept root.
