@@ -67,18 +67,24 @@ public struct DataReceiver: Sendable {
     /// Feeds bytes; returns the complete records and, once the data ended, how it ended.
     /// After the end, further calls return all bytes as `remaining`.
     public mutating func receive<Bytes: Collection>(_ bytes: Bytes) -> Output where Bytes.Element == UInt8 {
+        // The byte loop runs over contiguous memory: a generic Collection walk costs a witness call per byte.
+        if let output = bytes.withContiguousStorageIfAvailable({ receive(buffer: $0) }) { return output }
+        return Array(bytes).withUnsafeBufferPointer { receive(buffer: $0) }
+    }
+
+    private mutating func receive(buffer: UnsafeBufferPointer<UInt8>) -> Output {
         var output = Output()
         guard !isFinished else {
-            output.end = End(size: size, sizeExceeded: sizeExceeded, remaining: Array(bytes))
+            output.end = End(size: size, sizeExceeded: sizeExceeded, remaining: Array(buffer))
             return output
         }
-        var index = bytes.startIndex
-        while index != bytes.endIndex {
-            let byte = bytes[index]
-            index = bytes.index(after: index)
+        var index = 0
+        while index < buffer.count {
+            let byte = buffer[index]
+            index += 1
             if consume(byte, into: &output.records) {
                 isFinished = true
-                output.end = End(size: size, sizeExceeded: sizeExceeded, remaining: Array(bytes[index...]))
+                output.end = End(size: size, sizeExceeded: sizeExceeded, remaining: Array(buffer[index...]))
                 return output
             }
         }
