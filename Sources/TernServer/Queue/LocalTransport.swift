@@ -40,7 +40,7 @@ struct LocalTransport: Sendable {
                 deliveredTo: job.deliveredTo))
         var outcomes: [RecipientOutcome] = []
         var forwards: [ForwardRequest] = []
-        var warnings = resolution.warnings
+        let warnings = resolution.warnings
         for (number, instruction) in resolution.instructions.enumerated() {
             var outcome: RecipientOutcome
             switch instruction.action {
@@ -84,7 +84,6 @@ struct LocalTransport: Sendable {
             outcome.originalRecipient = instruction.originalRecipient
             outcomes.append(outcome)
         }
-        warnings += []
         return (outcomes, forwards, warnings)
     }
 
