@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 
 int tern_fcntl_lock(int fd, int type, int wait) {
     struct flock fl;
@@ -86,20 +88,54 @@ pid_t tern_spawn(const char *path, char *const argv[], char *const envp[], const
     _exit(127);
 }
 
-int tern_thread_become(uid_t uid, gid_t gid, const gid_t *groups, int ngroups) {
-    if (syscall(SYS_setgroups, (size_t)ngroups, groups) != 0) return -1;
-    syscall(SYS_setfsgid, gid);
-    syscall(SYS_setfsuid, uid);
-    /* setfsuid/setfsgid report the previous value; asking again with an invalid id reads the current one */
-    if ((uid_t)syscall(SYS_setfsuid, (uid_t)-1) != uid) return -1;
-    if ((gid_t)syscall(SYS_setfsgid, (gid_t)-1) != gid) return -1;
-    return 0;
+ssize_t tern_send_fd(int sock, const void *buf, size_t len, int fd) {
+    struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+    union { struct cmsghdr align; char space[CMSG_SPACE(sizeof(int))]; } control;
+    struct msghdr msg;
+    memset(&msg, 0, sizeof msg);
+    memset(&control, 0, sizeof control);
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    if (fd >= 0) {
+        msg.msg_control = control.space;
+        msg.msg_controllen = sizeof control.space;
+        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(c), &fd, sizeof(int));
+    }
+    ssize_t n;
+    do {
+        n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+    } while (n < 0 && errno == EINTR);
+    return n;
 }
 
-int tern_thread_restore_root(void) {
-    syscall(SYS_setfsuid, 0);
-    syscall(SYS_setfsgid, 0);
-    if ((uid_t)syscall(SYS_setfsuid, (uid_t)-1) != 0) return -1;
-    if ((gid_t)syscall(SYS_setfsgid, (gid_t)-1) != 0) return -1;
-    return (int)syscall(SYS_setgroups, (size_t)0, NULL);
+ssize_t tern_recv_fd(int sock, void *buf, size_t len, int *fd) {
+    *fd = -1;
+    struct iovec iov = { .iov_base = buf, .iov_len = len };
+    /* room for a few descriptors: a peer that sends more has them closed, not leaked */
+    union { struct cmsghdr align; char space[CMSG_SPACE(8 * sizeof(int))]; } control;
+    struct msghdr msg;
+    memset(&msg, 0, sizeof msg);
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.space;
+    msg.msg_controllen = sizeof control.space;
+    ssize_t n;
+    do {
+        n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) return n;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+        size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (size_t i = 0; i < count; i++) {
+            int received;
+            memcpy(&received, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+            if (*fd < 0) *fd = received; else close(received);
+        }
+    }
+    return n;
 }

@@ -27,12 +27,23 @@ enum MasterCommand {
     }
 }
 
-/// `tern libexec deliver`: the delivery worker a daemon spawns with the recipient's uid (DESIGN.md §2).
+/// `tern libexec deliver --serve [--idle SECONDS]`: a persistent delivery worker the root master starts with
+/// the recipient's uid (DESIGN.md §2); `tern libexec mtad`: the network-facing daemon it starts as mail_owner.
 enum LibexecCommand {
     static func run(_ arguments: [String]) async -> Int32 {
         switch arguments.first {
         case "deliver":
-            DeliveryWorker.runWorkerMain()
+            let options = Array(arguments.dropFirst())
+            var idle = DeliveryWorker.defaultIdleTimeout
+            switch options.count {
+            case 1 where options[0] == "--serve": break
+            case 3 where options[0] == "--serve" && options[1] == "--idle" && Int(options[2]).map({ $0 > 0 }) == true:
+                idle = Int(options[2])!
+            default:
+                FileHandle.standardError.write(Data("usage: tern libexec deliver --serve [--idle seconds]\n".utf8))
+                return 64
+            }
+            DeliveryWorker.runServerMain(idleTimeout: idle)
         case "mtad":
             var rest = Array(arguments.dropFirst())
             var directory: String?
@@ -53,7 +64,7 @@ enum LibexecCommand {
             return await MTADaemon.runInherited(
                 configDirectory: configDirectory, foreground: foreground, inherited: inherited)
         default:
-            FileHandle.standardError.write(Data("usage: tern libexec deliver\n".utf8))
+            FileHandle.standardError.write(Data("usage: tern libexec deliver --serve | mtad ...\n".utf8))
             return 64
         }
     }

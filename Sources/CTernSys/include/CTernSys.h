@@ -31,13 +31,14 @@ typedef struct {
 /// When exec fails the child exits with 127.
 pid_t tern_spawn(const char *path, char *const argv[], char *const envp[], const tern_spawn_options *opts);
 
-/// Gives the calling thread alone the filesystem identity of a user (fsuid, fsgid, supplementary groups),
-/// through the raw Linux system calls: glibc's wrappers would change every thread of the process. A root
-/// daemon uses it to write a user's mailbox without a process per delivery, as Postfix's local(8) uses
-/// seteuid(). Returns 0, or -1 when the kernel did not take it.
-int tern_thread_become(uid_t uid, gid_t gid, const gid_t *groups, int ngroups);
+/// sendmsg(2) of `len` bytes with one descriptor attached as SCM_RIGHTS (`fd` < 0: none), with MSG_NOSIGNAL
+/// (EPIPE instead of SIGPIPE) and EINTR retried. Returns the bytes sent (possibly fewer than `len` on a stream
+/// socket; the descriptor travels with the first byte) or -1 with errno set. Swift cannot build cmsg headers
+/// comfortably, hence this helper.
+ssize_t tern_send_fd(int sock, const void *buf, size_t len, int fd);
 
-/// Returns the calling thread to root's filesystem identity (fsuid 0, fsgid 0, no supplementary groups).
-int tern_thread_restore_root(void);
+/// recvmsg(2) of up to `len` bytes; a descriptor passed with them is stored in `*fd` (close-on-exec), else
+/// -1. Descriptors beyond the first are closed. Returns the bytes read (0 at EOF) or -1 with errno set.
+ssize_t tern_recv_fd(int sock, void *buf, size_t len, int *fd);
 
 #endif

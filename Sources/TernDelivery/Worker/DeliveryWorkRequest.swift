@@ -1,6 +1,7 @@
 /// One final delivery handed to a worker running as the recipient (DESIGN.md §2, "Privilege"): everything
-/// local(8)/virtual(8) know about the recipient and the destination, without the message itself, which
-/// follows the request on the worker's stdin. Plain Codable so that the same value runs in-process in demo mode.
+/// local(8)/virtual(8) know about the recipient and the destination, without the message itself, whose
+/// open descriptor travels with the request (`WorkerWire`). Plain Codable so that the same value runs
+/// in-process in demo mode.
 public struct DeliveryWorkRequest: Codable, Sendable, Equatable {
     /// What kind of destination `target` names.
     public enum Kind: String, Codable, Sendable {
@@ -56,8 +57,10 @@ public struct DeliveryWorkRequest: Codable, Sendable, Equatable {
     public var clientEnvironment: [String: String]
     /// Daemon name for messages (`local` or `virtual`).
     public var programName: String
-    /// Length of the message that follows the request on the wire; the worker treats an earlier EOF as an
-    /// interrupted transfer (deferred) instead of delivering a truncated message. nil: read until EOF.
+    /// Where the message starts in the descriptor passed with the request; nil: at its current offset.
+    public var contentOffset: Int?
+    /// Length of the message; the worker treats an earlier EOF as a damaged queue file (deferred) instead of
+    /// delivering a truncated message. nil: read until EOF.
     public var contentLength: Int?
     /// A Maildir file name unique to this message, recipient and copy (see `MaildirWriter.deliver`).
     public var maildirUniqueName: String?

@@ -1,13 +1,14 @@
 import Glibc
 
-/// Carries out `DeliveryWorkRequest`s: in the current process (`perform`, used by `tern libexec deliver` and
-/// by demo mode), as the worker process's main loop (`runWorkerMain`), or by starting a worker process as
-/// the recipient (`spawn`, in DeliveryWorker+Spawn.swift).
+/// Carries out `DeliveryWorkRequest`s: in the current process (`perform`, used by the worker and by a daemon
+/// that delivers for its own uid), or as the persistent worker's main loop (`runServerMain`, in
+/// DeliveryWorker+Serve.swift). The master's side of a worker is `WorkerProcess`.
 public enum DeliveryWorker {
     /// Delivers the message readable from `contentFD` (until EOF, or `contentLength` bytes) as the request
     /// says, with the current process's privileges. When the process is root and the request names another
     /// uid, files and directories it creates are given to that user and commands run as that user; the
-    /// privilege-separated path is `spawn`. Blocking: call it from a thread that may block.
+    /// privilege-separated path is a `WorkerProcess` running as the user. Blocking: call it from a thread that
+    /// may block.
     public static func perform(_ request: DeliveryWorkRequest, contentFD: Int32, contentLength: Int? = nil)
         -> DeliveryWorkResult
     {
@@ -100,39 +101,5 @@ public enum DeliveryWorker {
             timeLimit: request.commandTimeLimit,
             workingDirectory: request.commandDirectory.isEmpty ? nil : request.commandDirectory,
             programName: request.programName, runAs: runAs)
-    }
-
-    /// The `tern libexec deliver` entry point: reads one JSON request line and then the message from stdin,
-    /// performs the delivery, writes one JSON result line to stdout and exits with status 0. A request that
-    /// cannot be decoded is answered with a deferral so the message stays queued.
-    public static func runWorkerMain() -> Never {
-        let result = serve(input: 0)
-        var line = WorkerWire.encode(result)
-        let ok = line.withUnsafeMutableBytes { raw -> Bool in
-            var offset = 0
-            while offset < raw.count {
-                let n = PipeIO.writeWithoutSIGPIPE(1, raw.baseAddress! + offset, raw.count - offset)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    return false
-                }
-                offset += n
-            }
-            return true
-        }
-        exit(ok ? 0 : 1)
-    }
-
-    /// Reads a request and its message from `input` and performs it.
-    static func serve(input: Int32) -> DeliveryWorkResult {
-        let line: [UInt8]
-        switch WorkerWire.readLine(from: input) {
-        case .success(let bytes): line = bytes
-        case .failure(let failure): return .failed(failure)
-        }
-        switch WorkerWire.decodeRequest(line) {
-        case .success(let request): return perform(request, contentFD: input)
-        case .failure(let failure): return .failed(failure)
-        }
     }
 }

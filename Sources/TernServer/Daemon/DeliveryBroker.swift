@@ -123,12 +123,12 @@ final class BrokeredDeliveryExecutor: DeliveryExecutor, Sendable {
     }
 }
 
-/// The master's side: checks each request and runs the worker as the user.
+/// The master's side: checks each request and has a worker running as the user carry it out.
 struct DeliveryBrokerServer: Sendable {
     let fd: Int32
     let activeDirectory: String
     let queueOwner: UInt32
-    let executor: InProcessDeliveryExecutor
+    let executor: UserDeliveryExecutor
     let log: MailLogSink
 
     func run() async {

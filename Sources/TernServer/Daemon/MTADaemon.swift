@@ -132,7 +132,7 @@ public enum MTADaemon {
             executor = broker!
         } else {
             broker = nil
-            executor = InProcessDeliveryExecutor(executable: DaemonStarter.executablePath())
+            executor = UserDeliveryExecutor(executable: DaemonStarter.executablePath())
         }
         let runtime: MTARuntime
         let contexts: DeliveryContextStore

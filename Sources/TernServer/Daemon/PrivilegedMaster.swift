@@ -8,8 +8,8 @@ import UnixSignals
 
 /// The root half of the daemon when started as root, like Postfix's master(8): it binds the ports, opens the
 /// mail log, and runs the network-facing daemon (`tern libexec mtad`) as `mail_owner` with those descriptors.
-/// It stays to run delivery workers with recipients' uids (the `DeliveryBrokerServer`), to pass on
-/// SIGTERM/SIGHUP, and to restart the daemon if it dies.
+/// It stays to run delivery workers with recipients' uids (the `DeliveryBrokerServer` and its
+/// `UserWorkerPool`), to pass on SIGTERM/SIGHUP, and to restart the daemon if it dies.
 enum PrivilegedMaster {
     struct Account {
         let name: String
@@ -60,8 +60,10 @@ enum PrivilegedMaster {
 
         let state = MasterState()
         let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint, .sighup)
-        let executor = InProcessDeliveryExecutor(executable: DaemonStarter.executablePath())
+        let executor = UserDeliveryExecutor(
+            executable: DaemonStarter.executablePath(), log: { log.info("master", $0) })
         await withDiscardingTaskGroup { group in
+            group.addTask { await executor.run() }
             group.addTask {
                 for await signal in signals {
                     let pid = state.child.withLock { $0 }

@@ -68,68 +68,152 @@ import Testing
         #expect(failed.text.hasPrefix("maildir delivery failed: create maildir file /proc/version/Maildir/tmp/"))
     }
 
-    @Test func workerMainReadsRequestThenMessage() throws {
+    /// Each line comes out of the reader with the descriptor that was sent with it, not a neighbour's.
+    @Test func descriptorTravelsWithItsLine() throws {
+        var pair: [Int32] = [-1, -1]
+        #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0)
+        defer { pair.forEach { close($0) } }
+        let first = MailboxTestSupport.contentFD("first file")
+        let second = MailboxTestSupport.contentFD("second file")
+        defer {
+            close(first)
+            close(second)
+        }
+        #expect(WorkerWire.send(Array("one\n".utf8), descriptor: first, over: pair[0]) == 0)
+        #expect(WorkerWire.send(Array("two without\n".utf8), over: pair[0]) == 0)
+        #expect(WorkerWire.send(Array(repeating: 0x41, count: 100_000) + [10], descriptor: second, over: pair[0]) == 0)
+        var reader = WireReader(socket: pair[1], maximumLineLength: 1 << 20)
+        defer { reader.closeDescriptors() }
+        func contents(_ fd: Int32?) -> String {
+            guard let fd else { return "none" }
+            defer { close(fd) }
+            var buffer = [UInt8](repeating: 0, count: 64)
+            let n = pread(fd, &buffer, buffer.count, 0)
+            return String(decoding: buffer[..<max(0, n)], as: UTF8.self)
+        }
+        guard case .line(let one, let fd1) = reader.next(until: Deadline(secondsFromNow: 5)) else {
+            Issue.record("no first line")
+            return
+        }
+        #expect(one == Array("one".utf8) && contents(fd1) == "first file")
+        guard case .line(let two, let fd2) = reader.next(until: Deadline(secondsFromNow: 5)) else {
+            Issue.record("no second line")
+            return
+        }
+        #expect(two == Array("two without".utf8) && contents(fd2) == "none")
+        guard case .line(let three, let fd3) = reader.next(until: Deadline(secondsFromNow: 5)) else {
+            Issue.record("no third line")
+            return
+        }
+        #expect(three.count == 100_000 && contents(fd3) == "second file")
+        guard case .timedOut = reader.next(until: Deadline(secondsFromNow: 0)) else {
+            Issue.record("expected a time-out")
+            return
+        }
+        close(pair[0])
+        pair[0] = -1
+        guard case .end = reader.next(until: Deadline(secondsFromNow: 5)) else {
+            Issue.record("expected EOF")
+            return
+        }
+    }
+
+    /// The persistent worker's loop, in-process: several requests on one connection, each with the queue file
+    /// positioned by the request; garbage and missing descriptors are answered, an endless line ends it.
+    @Test func serveLoopAnswersEachRequestOnOneConnection() throws {
         let dir = MailboxTestSupport.makeDirectory()
         defer { MailboxTestSupport.remove(dir) }
+        var pair: [Int32] = [-1, -1]
+        #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0)
+        let workerEnd = pair[1]
+        let done = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            DeliveryWorker.serve(socket: workerEnd, idleTimeout: 30)
+            close(workerEnd)  // as the worker process's exit would
+            done.signal()
+        }
+        thread.start()
+        defer {
+            close(pair[0])
+            done.wait()
+        }
+        var reader = WireReader(socket: pair[0], maximumLineLength: WorkerWire.maximumResultLength)
+        func ask(_ line: [UInt8], _ fd: Int32?) -> DeliveryWorkResult? {
+            guard WorkerWire.send(line, descriptor: fd, over: pair[0]) == 0,
+                case .line(let answer, _) = reader.next(until: Deadline(secondsFromNow: 10))
+            else { return nil }
+            return WorkerWire.decodeResult(answer)
+        }
+        let prefix = "QUEUE FILE RECORDS\n"
         let message = "Subject: wire\n\nbody\n"
-        var input = try WorkerWire.encode(maildirRequest(dir + "/Maildir/"))
-        input += Array(message.utf8)
-        let fd = MailboxTestSupport.contentFD(input)
+        let fd = MailboxTestSupport.contentFD(prefix + message + "TRAILER")
         defer { close(fd) }
-        let result = DeliveryWorker.serve(input: fd)
-        #expect(result.text == "delivered to maildir")
-        #expect(MailboxTestSupport.read(result.deliveredPath ?? "").hasSuffix("\n" + message))
+        var request = maildirRequest(dir + "/Maildir/")
+        request.contentOffset = prefix.utf8.count
+        request.contentLength = message.utf8.count
+        for _ in 0..<3 {
+            let result = try #require(ask(try WorkerWire.encode(request), fd))
+            #expect(result.text == "delivered to maildir")
+            #expect(MailboxTestSupport.read(result.deliveredPath ?? "").hasSuffix("\n" + message))
+        }
+        #expect(MailboxTestSupport.files(in: dir + "/Maildir/new").count == 3)
 
-        let garbage = MailboxTestSupport.contentFD("not json\nrest")
-        defer { close(garbage) }
-        let refused = DeliveryWorker.serve(input: garbage)
-        #expect(refused.outcome == .deferred && refused.text.hasPrefix("malformed delivery request"))
+        let garbage = try #require(ask(Array("not json\n".utf8), fd))
+        #expect(garbage.outcome == .deferred && garbage.text.hasPrefix("malformed delivery request"))
+        let bare = try #require(ask(try WorkerWire.encode(request), nil))
+        #expect(bare == .failed(DeliveryFailure(dsn: "4.3.0", text: "delivery request without message descriptor")))
+        var stranger = request
+        stranger.uid = getuid() == 0 ? 0 : getuid() + 1
+        if getuid() != 0 {
+            let refused = try #require(ask(try WorkerWire.encode(stranger), fd))
+            #expect(refused.outcome == .deferred && refused.text.hasSuffix("asked to deliver as uid \(stranger.uid)"))
+        }
+
+        let endless = Array(repeating: UInt8(0x7B), count: WorkerWire.maximumRequestLength + 10)
+        let tooLong = try #require(ask(endless, nil))
+        #expect(tooLong.text == "delivery request line too long")
+        guard case .end = reader.next(until: Deadline(secondsFromNow: 10)) else {
+            Issue.record("the worker should hang up after an endless line")
+            return
+        }
     }
 
-    /// The spawn path against a stand-in worker: a shell script that records what it received and the uid it
-    /// runs as, then answers with a fixed result line.
-    @Test func spawnStreamsRequestAndContentToAChildAndReadsItsResult() async throws {
-        let dir = MailboxTestSupport.makeDirectory()
-        defer { MailboxTestSupport.remove(dir) }
-        let script = """
-            IFS= read -r line; printf '%s\\n' "$line" > \(dir)/request; cat > \(dir)/content; id -u > \(dir)/uid
-            echo '{"dsn":"2.0.0","outcome":"delivered","text":"delivered to maildir","warnings":[]}'
-            """
-        let body = "Subject: big\n\n" + String(repeating: String(repeating: "b", count: 79) + "\n", count: 5000)
-        let fd = MailboxTestSupport.contentFD("IGNORED PREFIX" + body)
-        defer { close(fd) }
-        lseek(fd, off_t("IGNORED PREFIX".utf8.count), SEEK_SET)
-        let request = maildirRequest(dir + "/Maildir/")
-        let result = try await DeliveryWorker.spawn(
-            request, content: fd, length: body.utf8.count, executable: "/bin/sh", arguments: ["-c", script])
-        #expect(result == .delivered("delivered to maildir"))
-        #expect(MailboxTestSupport.read(dir + "/content") == body)
-        let sent = try WorkerWire.decodeRequest(Array(MailboxTestSupport.read(dir + "/request").utf8.dropLast())).get()
-        #expect(sent.contentLength == body.utf8.count)
-        #expect(sent.target == request.target)
-        #expect(MailboxTestSupport.read(dir + "/uid") == "\(geteuid())\n")
-    }
-
-    @Test func spawnReportsWorkersThatFailOrHang() async throws {
+    /// The master's handle against stand-in workers: a shell loop that answers every line, and ones that die,
+    /// hang or cannot be executed.
+    @Test func workerProcessReportsAnswersDeathsAndHangs() throws {
         let fd = MailboxTestSupport.contentFD("x\n")
         defer { close(fd) }
         let request = maildirRequest("/nonexistent/")
-        let crashed = try await DeliveryWorker.spawn(
-            request, content: fd, length: 2, executable: "/bin/sh", arguments: ["-c", "echo broken >&2; exit 3"])
-        #expect(
-            crashed
-                == DeliveryWorkResult(
-                    outcome: .deferred, dsn: "4.3.0", text: "delivery worker exit status 3 without a result: broken"))
+        let environment = ["PATH=/usr/bin:/bin"]
+        let answer = #"{"dsn":"2.0.0","outcome":"delivered","text":"delivered to maildir","warnings":[]}"#
+        let echo = try WorkerProcess.start(
+            executable: "/bin/sh", arguments: ["-c", "while IFS= read -r line; do echo '\(answer)' >&0; done"],
+            credentials: nil, environment: environment)
+        for _ in 0..<3 {
+            #expect(echo.perform(request, content: fd, timeLimit: 10) == .completed(.delivered("delivered to maildir")))
+        }
+        echo.stop()
+        #expect(kill(echo.pid, 0) != 0)  // reaped, not a zombie
 
-        lseek(fd, 0, SEEK_SET)
-        let hung = try await DeliveryWorker.spawn(
-            request, content: fd, length: 2, executable: "/bin/sh", arguments: ["-c", "sleep 30"], timeLimit: 1)
-        #expect(
-            hung == DeliveryWorkResult(outcome: .deferred, dsn: "4.3.0", text: "delivery worker time limit exceeded"))
+        let crashing = try WorkerProcess.start(
+            executable: "/bin/sh", arguments: ["-c", "echo broken >&2; exit 3"], credentials: nil,
+            environment: environment)
+        let crashed = crashing.perform(request, content: fd, timeLimit: 10)
+        #expect(crashed == .lost("delivery worker exit status 3 without a result"))
 
-        lseek(fd, 0, SEEK_SET)
-        let missing = try await DeliveryWorker.spawn(
-            request, content: fd, length: 2, executable: "/nonexistent/worker", arguments: [])
-        #expect(missing.outcome == .deferred && missing.text == "delivery worker cannot be executed")
+        let hanging = try WorkerProcess.start(
+            executable: "/bin/sh", arguments: ["-c", "sleep 30"], credentials: nil, environment: environment)
+        #expect(hanging.perform(request, content: fd, timeLimit: 1) == .failed("delivery worker time limit exceeded"))
+        #expect(kill(hanging.pid, 0) != 0)
+
+        let babbling = try WorkerProcess.start(
+            executable: "/bin/sh", arguments: ["-c", "read line; echo not-json >&0; sleep 30"], credentials: nil,
+            environment: environment)
+        let babbled = babbling.perform(request, content: fd, timeLimit: 10)
+        #expect(babbled == .failed("delivery worker sent a malformed result"))
+
+        let missing = try WorkerProcess.start(
+            executable: "/nonexistent/worker", arguments: [], credentials: nil, environment: environment)
+        #expect(missing.perform(request, content: fd, timeLimit: 10) == .lost("delivery worker cannot be executed"))
     }
 }

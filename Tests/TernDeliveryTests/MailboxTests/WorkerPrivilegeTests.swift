@@ -39,24 +39,6 @@ struct ThrowawayUser {
     }
 }
 
-/// The real worker executable, when the build has one: `mailbox-worker` next to the test bundle (the helper
-/// package builds it from `DeliveryWorker.runWorkerMain()`), or `TERN_DELIVERY_WORKER="path args..."`.
-enum WorkerExecutable {
-    static func find() -> (path: String, arguments: [String])? {
-        if let spec = ProcessInfo.processInfo.environment["TERN_DELIVERY_WORKER"] {
-            let parts = spec.split(separator: " ").map(String.init)
-            if let first = parts.first { return (first, Array(parts.dropFirst())) }
-        }
-        guard let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return nil }
-        var directory = (exe as NSString).deletingLastPathComponent
-        if directory.hasSuffix(".xctest/Contents/MacOS") {
-            directory = (directory as NSString).deletingLastPathComponent
-        }
-        let candidate = directory + "/mailbox-worker"
-        return access(candidate, X_OK) == 0 ? (candidate, []) : nil
-    }
-}
-
 @Suite(.serialized, .enabled(if: geteuid() == 0, "switching uids needs root"))
 struct WorkerPrivilegeTests {
     private func request(_ user: ThrowawayUser, kind: DeliveryWorkRequest.Kind, target: String) -> DeliveryWorkRequest {
@@ -68,7 +50,7 @@ struct WorkerPrivilegeTests {
                 sender: "s@client.example", originalRecipient: nil, deliveredTo: "\(user.name)@acc.test"))
     }
 
-    @Test func spawnedChildRunsWithTheRequestedIds() async throws {
+    @Test func workerProcessRunsWithTheRequestedIds() throws {
         let dir = MailboxTestSupport.makeDirectory()
         defer { MailboxTestSupport.remove(dir) }
         let user = try #require(ThrowawayUser(under: dir))
@@ -76,48 +58,18 @@ struct WorkerPrivilegeTests {
         let fd = MailboxTestSupport.contentFD("x\n")
         defer { close(fd) }
         let script = """
-            cat > /dev/null; echo "$(id -u) $(id -g) $(id -G)" > \(user.home)/ids
-            echo '{"dsn":"2.0.0","outcome":"delivered","text":"delivered to maildir","warnings":[]}'
+            read line; echo "$(id -u) $(id -g) $(id -G)" > \(user.home)/ids
+            echo '{"dsn":"2.0.0","outcome":"delivered","text":"delivered to maildir","warnings":[]}' >&0; read line
             """
-        let result = try await DeliveryWorker.spawn(
-            request(user, kind: .maildir, target: user.home + "/Maildir/"), content: fd, length: 2,
-            executable: "/bin/sh", arguments: ["-c", script])
-        #expect(result.outcome == .delivered)
+        let worker = try WorkerProcess.start(
+            executable: "/bin/sh", arguments: ["-c", script],
+            credentials: WorkerProcess.Credentials(uid: user.uid, gid: user.gid, groups: [user.gid, 4]),
+            environment: ["PATH=/usr/bin:/bin"])
+        let outcome = worker.perform(
+            request(user, kind: .maildir, target: user.home + "/Maildir/"), content: fd, timeLimit: 10)
+        worker.stop()
+        #expect(outcome == .completed(.delivered("delivered to maildir")))
         #expect(MailboxTestSupport.read(user.home + "/ids") == "\(user.uid) \(user.gid) \(user.gid) 4\n")
-    }
-
-    @Test func realWorkerWritesMaildirAsTheUser() async throws {
-        guard let worker = WorkerExecutable.find() else { return }  // no worker binary in this build
-        let dir = MailboxTestSupport.makeDirectory()
-        defer { MailboxTestSupport.remove(dir) }
-        let user = try #require(ThrowawayUser(under: dir))
-        defer { user.remove() }
-        let body = "Subject: priv\n\nFrom me\n"
-        let fd = MailboxTestSupport.contentFD(body)
-        defer { close(fd) }
-        let result = try await DeliveryWorker.spawn(
-            request(user, kind: .maildir, target: user.home + "/Maildir/"), content: fd, length: body.utf8.count,
-            executable: worker.path, arguments: worker.arguments)
-        #expect(result.text == "delivered to maildir")
-        let path = try #require(result.deliveredPath)
-        #expect(MailboxTestSupport.owner(path) == user.uid)
-        #expect(MailboxTestSupport.owner(user.home + "/Maildir/new") == user.uid)
-        #expect(MailboxTestSupport.mode(path) == 0o600)
-        #expect(
-            MailboxTestSupport.read(path) == "Return-Path: <s@client.example>\nDelivered-To: \(user.name)@acc.test\n"
-                + body)
-
-        // mbox through the same worker: the user cannot write a root-only directory, and says so.
-        lseek(fd, 0, SEEK_SET)
-        let refused = try await DeliveryWorker.spawn(
-            request(user, kind: .mbox, target: dir + "/spool-" + user.name), content: fd, length: body.utf8.count,
-            executable: worker.path, arguments: worker.arguments)
-        #expect(
-            refused
-                == DeliveryWorkResult(
-                    outcome: .bounced, dsn: "5.2.0",
-                    text: "cannot update mailbox \(dir)/spool-\(user.name) for user \(user.name). "
-                        + "cannot create file exclusively: Permission denied"))
     }
 
     @Test func inProcessDeliveryAsRootGivesFilesToTheUser() throws {
