@@ -180,10 +180,14 @@ struct MessageDelivery {
     /// dropped (`35`, `1.2`, `0.05`, `0.1`, `0`).
     static func format(_ seconds: Double) -> String {
         if seconds >= 10 { return String(Int(seconds.rounded())) }
-        var text = String(format: seconds >= 1 ? "%.1f" : "%.2f", seconds)
-        while text.contains("."), text.hasSuffix("0") { text.removeLast() }
-        if text.hasSuffix(".") { text.removeLast() }
-        return text
+        let digits = seconds >= 1 ? 1 : 2
+        let scale = digits == 1 ? 10.0 : 100.0
+        let scaled = Int((max(0, seconds) * scale).rounded())
+        let whole = scaled / Int(scale)
+        var fraction = String(scaled % Int(scale))
+        while fraction.count < digits { fraction = "0" + fraction }
+        while fraction.hasSuffix("0") { fraction.removeLast() }
+        return fraction.isEmpty ? String(whole) : "\(whole).\(fraction)"
     }
 
     /// The Delivered-To: values in the message header, for local(8)'s forwarding-loop check.

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// Who is connecting, as smtpd(8) names it in the log and the Received: line: the address, and the name
 /// from a reverse lookup that a forward lookup confirms (otherwise `unknown`).
@@ -17,10 +18,16 @@ struct ClientIdentity: Sendable {
             return ClientIdentity(address: "unknown", port: 0, name: "unknown")
         }
         let port = remote.port ?? 0
+        if let name = nameCache.lookup(ip) { return ClientIdentity(address: ip, port: port, name: name) }
         let name =
             (try? await NIOThreadPool.singleton.runIfActive { confirmedName(remote: remote, ip: ip) }) ?? "unknown"
+        nameCache.store(ip, name)
         return ClientIdentity(address: ip, port: port, name: name)
     }
+
+    /// Recent answers, so that a client that connects again and again (a busy relay, a load test) costs one
+    /// lookup a minute rather than one per connection.
+    static let nameCache = ClientNameCache(capacity: 4096, lifetime: 60)
 
     /// Reverse lookup, then forward confirmation (getnameinfo / getaddrinfo use /etc/hosts and DNS).
     private static func confirmedName(remote: SocketAddress, ip: String) -> String {
@@ -47,5 +54,31 @@ struct ClientIdentity: Sendable {
             cursor = entry.pointee.ai_next
         }
         return "unknown"
+    }
+}
+
+/// A small time-bounded map from client address to verified name.
+final class ClientNameCache: Sendable {
+    private let entries = Mutex<[String: (name: String, expires: ContinuousClock.Instant)]>([:])
+    let capacity: Int
+    let lifetime: Duration
+
+    init(capacity: Int, lifetime: Int) {
+        self.capacity = capacity
+        self.lifetime = .seconds(lifetime)
+    }
+
+    func lookup(_ address: String) -> String? {
+        entries.withLock { entries in
+            guard let entry = entries[address], entry.expires > .now else { return nil }
+            return entry.name
+        }
+    }
+
+    func store(_ address: String, _ name: String) {
+        entries.withLock { entries in
+            if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
+            entries[address] = (name, .now + lifetime)
+        }
     }
 }
