@@ -1,4 +1,5 @@
 import Foundation
+import NIOPosix
 import TernCore
 import TernMIME
 import TernPolicy
@@ -69,12 +70,14 @@ struct MessageDelivery {
             } else {
                 let bounced = allOutcomes.contains { $0.status == .bounced }
                 let last = deferrals.isEmpty && file.pendingRecipients == [index]
-                try? file.markRecipient(index, bounced ? .bounced : .delivered, durable: !last)
+                // fsync blocks: off the concurrency pool, which runs the SMTP sessions.
+                try? await blocking { try file.markRecipient(index, bounced ? .bounced : .delivered, durable: !last) }
             }
         }
 
         if file.pendingRecipients.isEmpty {
-            _ = try? queue.delete(id, in: [.active])
+            let queue = self.queue
+            _ = try? await blocking { try queue.delete(id, in: [.active]) }
             log.info("qmgr", "\(id): removed")
             return
         }
@@ -174,6 +177,11 @@ struct MessageDelivery {
         line += "\(Self.format(inQueueManager))/0/\(Self.format(transmission)), dsn=\(outcome.dsn), "
         line += "status=\(outcome.status.rawValue) (\(outcome.text))"
         log.info(outcome.relay == "virtual" ? "virtual" : (outcome.relay == "local" ? "local" : "qmgr"), line)
+    }
+
+    /// Runs blocking file work (fsync) on the I/O thread pool.
+    private func blocking<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await NIOThreadPool.singleton.runIfActive(work)
     }
 
     /// Postfix's delay format: whole seconds from 10 s, one decimal from 1 s, else two, trailing zeros
