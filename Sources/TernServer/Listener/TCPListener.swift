@@ -31,22 +31,9 @@ public struct TCPListener: Service {
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         session: @escaping @Sendable (Connection) async -> Void
     ) async throws -> TCPListener {
-        let channel = try await ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: 256)
+        let channel = try await bootstrap(group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
-            .childChannelOption(.allowRemoteHalfClosure, value: true)
-            .bind(host: host, port: port) { child in
-                child.eventLoop.makeCompletedFuture {
-                    let current = limits()
-                    try child.pipeline.syncOperations.addHandlers(
-                        IdleStateHandler(readTimeout: current.idleTimeout),
-                        IdleTimeoutHandler(reply: current.timeoutReply))
-                    return try Connection(
-                        wrappingChannelSynchronously: child,
-                        configuration: .init(isOutboundHalfClosureEnabled: true))
-                }
-            }
+            .bind(host: host, port: port, childChannelInitializer: initializer(limits))
         return TCPListener(
             host: host, port: port, channel: channel, session: session, limiter: ConnectionLimiter(limit: maxSessions))
     }
@@ -57,23 +44,32 @@ public struct TCPListener: Service {
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         session: @escaping @Sendable (Connection) async -> Void
     ) async throws -> TCPListener {
-        let channel = try await ServerBootstrap(group: group)
+        let channel = try await bootstrap(group).bind(descriptor, childChannelInitializer: initializer(limits))
+        return TCPListener(
+            host: host, port: port, channel: channel, session: session, limiter: ConnectionLimiter(limit: maxSessions))
+    }
+
+    private static func bootstrap(_ group: any EventLoopGroup) -> ServerBootstrap {
+        ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .childChannelOption(.allowRemoteHalfClosure, value: true)
-            .bind(descriptor) { child in
-                child.eventLoop.makeCompletedFuture {
-                    let current = limits()
-                    try child.pipeline.syncOperations.addHandlers(
-                        IdleStateHandler(readTimeout: current.idleTimeout),
-                        IdleTimeoutHandler(reply: current.timeoutReply))
-                    return try Connection(
-                        wrappingChannelSynchronously: child,
-                        configuration: .init(isOutboundHalfClosureEnabled: true))
-                }
+    }
+
+    /// Each connection: smtpd_timeout (idle handler) in front of the async channel the session reads.
+    private static func initializer(
+        _ limits: @escaping @Sendable () -> Limits
+    ) -> @Sendable (any Channel) -> EventLoopFuture<Connection> {
+        { child in
+            child.eventLoop.makeCompletedFuture {
+                let current = limits()
+                try child.pipeline.syncOperations.addHandlers(
+                    IdleStateHandler(readTimeout: current.idleTimeout),
+                    IdleTimeoutHandler(reply: current.timeoutReply))
+                return try Connection(
+                    wrappingChannelSynchronously: child, configuration: .init(isOutboundHalfClosureEnabled: true))
             }
-        return TCPListener(
-            host: host, port: port, channel: channel, session: session, limiter: ConnectionLimiter(limit: maxSessions))
+        }
     }
 
     public func run() async throws {
