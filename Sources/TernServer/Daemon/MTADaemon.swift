@@ -285,19 +285,17 @@ struct ReloadService: Service {
 
     func run() async throws {
         let signals = await UnixSignalsSequence(trapping: .sighup)
-        try await withGracefulShutdownHandler {
-            for await _ in signals.cancelOnGracefulShutdown() {
-                do {
-                    let config = try MainConfig.load(directory: configDirectory)
-                    let (base, perService) = try MTADaemon.makeSettings(config: config, services: services, log: log)
-                    try applyDelivery(base)
-                    runtime.replaceSettings(base, services: perService)
-                    log.info("master", "reload -- version \(TernVersion.string), configuration \(configDirectory)")
-                } catch {
-                    log.warning("master", "reload failed, keeping the running configuration: \(error)")
-                }
+        for await _ in signals.cancelOnGracefulShutdown() {
+            do {
+                let config = try MainConfig.load(directory: configDirectory)
+                let (base, perService) = try MTADaemon.makeSettings(config: config, services: services, log: log)
+                try applyDelivery(base)
+                runtime.replaceSettings(base, services: perService)
+                log.info("master", "reload -- version \(TernVersion.string), configuration \(configDirectory)")
+            } catch {
+                log.warning("master", "reload failed, keeping the running configuration: \(error)")
             }
-        } onGracefulShutdown: {}
+        }
     }
 }
 

@@ -24,6 +24,7 @@ final class IdleTimeoutHandler: ChannelInboundHandler, Sendable {
         }
         fired.store(true, ordering: .relaxed)
         let buffer = context.channel.allocator.buffer(bytes: reply)
-        context.writeAndFlush(NIOAny(buffer)).whenComplete { _ in context.close(promise: nil) }
+        let channel = context.channel
+        context.writeAndFlush(NIOAny(buffer)).whenComplete { _ in channel.close(promise: nil) }
     }
 }

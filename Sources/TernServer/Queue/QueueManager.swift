@@ -50,11 +50,6 @@ final class QueueManager: Service, Sendable {
         continuation.yield(.queued(id))
     }
 
-    /// Feeds triggers from the public/qmgr FIFO.
-    func follow(_ stream: AsyncStream<QueueTrigger>) async {
-        for await trigger in stream { self.trigger(trigger) }
-    }
-
     func run() async throws {
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
