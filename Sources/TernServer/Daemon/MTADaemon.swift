@@ -185,7 +185,8 @@ public enum MTADaemon {
                         let key = service.serviceKey
                         listeners.append(
                             try await TCPListener.bind(
-                                host: address.host ?? "0.0.0.0", port: address.port, maxSessions: maxSessions(key),
+                                host: try address.host ?? ListenSocket.wildcard(protocols: config.list("inet_protocols")),
+                                port: address.port, maxSessions: maxSessions(key),
                                 limits: limits(key)
                             ) {
                                 await SMTPConnectionHandler.serve($0, runtime: runtime, service: key)

@@ -42,10 +42,10 @@ enum PrivilegedMaster {
                     service: service.name, interfaces: try config.list("inet_interfaces"),
                     protocols: try config.list("inet_protocols")) ?? []
                 for address in addresses {
-                    let fd = try ListenSocket.bind(host: address.host, port: address.port)
+                    let host = try address.host ?? ListenSocket.wildcard(protocols: config.list("inet_protocols"))
+                    let fd = try ListenSocket.bind(host: host, port: address.port)
                     listeners.append(
-                        InheritedListener(fd: fd, host: address.host ?? "0.0.0.0", port: address.port,
-                            service: service.serviceKey))
+                        InheritedListener(fd: fd, host: host, port: address.port, service: service.serviceKey))
                 }
             }
         } catch {

@@ -7,6 +7,17 @@ enum ListenSocket {
         let description: String
     }
 
+    /// The address to bind for "all interfaces": `::` (dual-stack, IPv4 too) when inet_protocols allows
+    /// IPv6 and the machine has it, else `0.0.0.0`.
+    static func wildcard(protocols: [String]) -> String {
+        let wantsIPv6 = protocols.isEmpty || protocols.contains("all") || protocols.contains("ipv6")
+        guard wantsIPv6 else { return "0.0.0.0" }
+        let probe = socket(AF_INET6, Int32(SOCK_STREAM.rawValue), 0)
+        guard probe >= 0 else { return "0.0.0.0" }
+        close(probe)
+        return "::"
+    }
+
     /// Binds `host:port` (a numeric address; nil = all addresses) and returns the descriptor.
     static func bind(host: String?, port: Int) throws -> Int32 {
         var hints = addrinfo()
@@ -23,6 +34,10 @@ enum ListenSocket {
         guard fd >= 0 else { throw Failure(description: "socket: \(String(cString: strerror(errno)))") }
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        if info.pointee.ai_family == AF_INET6 && host == "::" {
+            var zero: Int32 = 0  // dual-stack: `::` also accepts IPv4 clients
+            setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &zero, socklen_t(MemoryLayout<Int32>.size))
+        }
         guard Glibc.bind(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 else {
             let reason = String(cString: strerror(errno))
             close(fd)
