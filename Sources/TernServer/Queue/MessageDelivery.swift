@@ -133,26 +133,16 @@ struct MessageDelivery {
     /// Queues a copy of the message for the addresses an alias or .forward produced (local(8) resubmits
     /// forwarded mail with the same content and sender).
     private func forward(_ requests: [ForwardRequest], file: QueueFile) -> QueueID? {
+        var envelope = file.envelope
+        envelope.sender = requests[0].sender
+        envelope.recipients = requests.flatMap { request in
+            request.recipients.map { QueueRecipient($0, originalRecipient: MailAddress(request.originalRecipient)) }
+        }
         do {
-            let writer = try QueueFileWriter.create(in: queue)
-            var envelope = file.envelope
-            envelope.sender = requests[0].sender
-            envelope.recipients = requests.flatMap { request in
-                request.recipients.map { QueueRecipient($0, originalRecipient: MailAddress(request.originalRecipient)) }
-            }
-            try writer.writeEnvelope(envelope)
-            var offset = 0
-            while offset < file.contentLength {
-                let chunk = try file.readContent(offset: offset, count: min(65536, file.contentLength - offset))
-                if chunk.isEmpty { break }
-                try writer.append(chunk)
-                offset += chunk.count
-            }
-            writer.setSummary(file.summary)
-            try writer.commit()
-            log.info("cleanup", "\(writer.queueID): message-id=\(file.summary.messageID ?? "<>")")
-            manager?.queued(writer.queueID)
-            return writer.queueID
+            let id = try file.requeue(in: queue, envelope: envelope)
+            log.info("cleanup", "\(id): message-id=\(file.summary.messageID ?? "<>")")
+            manager?.queued(id)
+            return id
         } catch {
             log.warning("local", "cannot forward message: \(error)")
             return nil

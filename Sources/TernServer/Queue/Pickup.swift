@@ -16,26 +16,16 @@ struct Pickup {
         for id in ids {
             guard let path = queue.existingPath(.maildrop, id), let file = try? QueueFile.open(path: path, writable: false)
             else { continue }
+            var envelope = file.envelope
+            envelope.recipients = file.pendingRecipients.map { index in
+                var recipient = envelope.recipients[index]
+                recipient.status = .pending
+                return recipient
+            }
             do {
-                let writer = try QueueFileWriter.create(in: queue)
-                var envelope = file.envelope
-                envelope.recipients = file.pendingRecipients.map { index in
-                    var recipient = envelope.recipients[index]
-                    recipient.status = .pending
-                    return recipient
-                }
-                try writer.writeEnvelope(envelope)
-                var offset = 0
-                while offset < file.contentLength {
-                    let chunk = try file.readContent(offset: offset, count: min(65536, file.contentLength - offset))
-                    if chunk.isEmpty { break }
-                    try writer.append(chunk)
-                    offset += chunk.count
-                }
-                writer.setSummary(file.summary)
-                try writer.commit()
+                let newID = try file.requeue(in: queue, envelope: envelope)
                 _ = try queue.delete(id, in: [.maildrop])
-                log.info("pickup", "\(writer.queueID): uid=\(getuid()) from=<\(envelope.sender.text)>")
+                log.info("pickup", "\(newID): uid=\(getuid()) from=<\(envelope.sender.text)>")
                 count += 1
             } catch {
                 log.warning("pickup", "\(id): cannot requeue: \(error)")

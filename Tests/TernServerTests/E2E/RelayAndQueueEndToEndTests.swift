@@ -26,6 +26,32 @@ extension DaemonEndToEnd {
             }
         }
 
+        /// `postsuper -r ALL` puts deferred mail through pickup again: same content, a new queue ID, still
+        /// waiting for its transport.
+        @Test func requeuedMailGetsANewQueueID() throws {
+            try TernInstance.with(["defer_transports": "smtp"]) { instance in
+                let client = try SMTPTestClient(port: instance.port)
+                try client.greet()
+                let end = try client.sendMail(
+                    from: "queued@e2e.test", to: ["far@remote.example"], content: "Subject: requeue\n\nagain\n")
+                let id = try #require(end.queueID, "\(end)")
+                #expect(try client.command("QUIT").code == 221)
+                _ = try instance.waitUntil("the message deferred") { () -> String? in
+                    let text = try instance.mailq()
+                    return text.contains("(deferred transport)") ? text : nil
+                }
+                let requeue = try instance.tern(["postsuper", "-r", "ALL"])
+                #expect(requeue.status == 0, "\(requeue)")
+                try instance.waitForLogLine(#"postfix/pickup\[\d+\]: [0-9A-F]+: uid=\d+ from=<queued@e2e\.test>$"#)
+                let listing = try instance.waitUntil("the requeued message deferred again") { () -> String? in
+                    let text = try instance.mailq()
+                    return text.contains("(deferred transport)") && !text.contains(id) ? text : nil
+                }
+                #expect(listing.contains("far@remote.example"), "\(listing)")
+                #expect(listing.contains("in 1 Request."), "\(listing)")
+            }
+        }
+
         /// With defer_transports = smtp, mail for a remote domain waits in the deferred queue; mailq lists it
         /// like Postfix, and `postsuper -d ALL` empties the queue.
         @Test func deferredMailIsListedByMailqAndDeletedByPostsuper() throws {

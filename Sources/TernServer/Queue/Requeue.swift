@@ -1,0 +1,21 @@
+import TernCore
+import TernQueue
+
+extension QueueFile {
+    /// Queues this message's content again under a new queue ID with another envelope (forwarded copies,
+    /// pickup of requeued mail): written to incoming/ and committed (fsynced) before it returns.
+    func requeue(in queue: QueueDirectory, envelope: QueueEnvelope) throws(QueueError) -> QueueID {
+        let writer = try QueueFileWriter.create(in: queue)
+        try writer.writeEnvelope(envelope)
+        var offset = 0
+        while offset < contentLength {
+            let chunk = try readContent(offset: offset, count: min(65536, contentLength - offset))
+            if chunk.isEmpty { break }
+            try writer.append(chunk)
+            offset += chunk.count
+        }
+        writer.setSummary(summary)
+        try writer.commit()
+        return writer.queueID
+    }
+}
