@@ -17,6 +17,8 @@
 #   CASES         "SESSIONS:SIZE:COUNT ..." (default "1:1024:$COUNT_SMALL 20:1024:$COUNT_SMALL
 #                 1:102400:$COUNT_LARGE 20:102400:$COUNT_LARGE")
 #   SERVERS       "tern postfix" (default), or just one of them
+#   ROUNDS        measurements per case and server (default 3); the servers take turns going first and
+#                 the median is reported (a shared 2-CPU machine is noisy)
 #   WAIT_TIMEOUT  seconds one measurement may take at most (default 240)
 #   SMTP_SOURCE_OPTS  extra smtp-source options (default none: one connection per message;
 #                 "-d" sends all of a session's messages over one connection)
@@ -39,6 +41,7 @@ COUNT_LARGE=${COUNT_LARGE:-1000}
 CASES=${CASES:-"1:1024:$COUNT_SMALL 20:1024:$COUNT_SMALL 1:102400:$COUNT_LARGE 20:102400:$COUNT_LARGE"}
 SERVERS=${SERVERS:-"tern postfix"}
 WAIT_TIMEOUT=${WAIT_TIMEOUT:-240}
+ROUNDS=${ROUNDS:-3}
 SMTP_SOURCE_OPTS=${SMTP_SOURCE_OPTS:-}
 MEASURE="$HERE/smtp_delivery_measure.py"
 
@@ -290,21 +293,30 @@ LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 RESULTS="$ROOT/results.txt"
 : > "$RESULTS"
 declare -A RATE
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.1f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 for c in $CASES; do
     IFS=: read -r sessions size count <<<"$c"
+    order="$SERVERS"
+    declare -A RUNS=() ACCS=() TIMEOUTS=()
+    for round in $(seq 1 "$ROUNDS"); do
+        for s in $order; do
+            log "$(srv_name "$s"): $sessions session(s), $size bytes, $count messages (round $round/$ROUNDS)"
+            r=$(measure "$s" "$sessions" "$size" "$count")
+            log "  $r"
+            echo "$s $c round=$round $r" >> "$RESULTS"
+            el=$(field elapsed "$r"); dl=$(field delivered "$r")
+            RUNS[$s]+=" $(awk -v n="$dl" -v t="$el" 'BEGIN { printf "%.1f", (t > 0 ? n / t : 0) }')"
+            [ "$(field timeout "$r")" = 1 ] && TIMEOUTS[$s]=1
+            # accepted (queued) rate, from when smtp-source finished
+            cel=$(field client_elapsed "$r")
+            [ "$(field client_rc "$r")" = 0 ] && ACCS[$s]+=" $(awk -v n="$count" -v t="$cel" 'BEGIN { printf "%.1f", (t > 0 ? n / t : 0) }')"
+        done
+        order=$(echo "$order" | awk '{ for (i = NF; i > 0; i--) printf "%s ", $i }')  # the other goes first next
+    done
     for s in $SERVERS; do
-        log "$(srv_name "$s"): $sessions session(s), $size bytes, $count messages"
-        r=$(measure "$s" "$sessions" "$size" "$count")
-        log "  $r"
-        echo "$s $c $r" >> "$RESULTS"
-        el=$(field elapsed "$r"); dl=$(field delivered "$r")
-        rate=$(awk -v n="$dl" -v t="$el" 'BEGIN { printf "%.1f", (t > 0 ? n / t : 0) }')
-        if [ "$(field timeout "$r")" = 1 ]; then rate="${rate}*"; fi
-        RATE[$s,$c]=$rate
-        # accepted (queued) rate, from when smtp-source finished
-        cel=$(field client_elapsed "$r")
-        RATE[$s,$c,acc]=$(awk -v n="$count" -v t="$cel" 'BEGIN { printf "%.1f", (t > 0 ? n / t : 0) }')
-        [ "$(field client_rc "$r")" = 0 ] || RATE[$s,$c,acc]="-"
+        RATE[$s,$c]="$(median <<<"${RUNS[$s]}")${TIMEOUTS[$s]:+*}"
+        RATE[$s,$c,acc]=$(median <<<"${ACCS[$s]:-}")
+        RATE[$s,$c,all]=${RUNS[$s]# }
     done
 done
 
@@ -319,6 +331,10 @@ for c in $CASES; do
     ratio=$(awk -v a="${t%\*}" -v b="${p%\*}" 'BEGIN { if (a+0 > 0 && b+0 > 0) printf "%.2f", a / b; else print "-" }')
     printf '%-26s %10s %10s %8s   %s / %s\n' "$label" "$t" "$p" "$ratio" "${RATE[tern,$c,acc]:--}" "${RATE[postfix,$c,acc]:--}"
 done
-echo "ratio = Tern / Postfix.  * = timed out after ${WAIT_TIMEOUT}s (rate = delivered / elapsed)."
+echo "median of $ROUNDS rounds; ratio = Tern / Postfix.  * = timed out after ${WAIT_TIMEOUT}s (rate = delivered / elapsed)."
+echo "all rounds:"
+for c in $CASES; do
+    for s in $SERVERS; do printf '  %-22s %-8s %s\n' "$c" "$s" "${RATE[$s,$c,all]:-}"; done
+done
 [ "${KEEP:-0}" = 1 ] && echo "raw results: $RESULTS; logs: $ROOT/*/maillog"
 exit 0

@@ -1,4 +1,5 @@
 import Glibc
+import Synchronization
 public import TernCore
 
 /// A UNIX account as local(8) sees it: the passwd entry (getpwnam(3)) plus supplementary groups
@@ -43,22 +44,34 @@ public protocol SystemUserDirectory: Sendable {
     func user(uid: UInt32) throws(UserLookupError) -> SystemUser?
 }
 
-/// The system passwd database through the reentrant getpwnam_r(3) / getpwuid_r(3).
+/// The system passwd database through the reentrant getpwnam_r(3) / getpwuid_r(3). Accounts found are
+/// remembered for a few seconds (as Postfix's local(8) keeps its passwd cache): with NSS modules such as
+/// systemd's, one lookup plus getgrouplist(3) costs dozens of system calls, and a busy mailbox is looked up
+/// for every recipient check and every delivery. Unknown names are not remembered, so a new account gets
+/// mail at once.
 public struct SystemPasswd: SystemUserDirectory {
     public init() {}
+
+    static let recent = RecentUsers(lifetime: .seconds(5))
 
     public func user(named name: String) throws(UserLookupError) -> SystemUser? {
         // Names with '@' or '/' never name accounts; skip NSS round trips (and odd NSS modules).
         guard !name.isEmpty, !name.contains("/"), !name.contains("@") else { return nil }
-        return try Self.lookup(key: name) { pwd, buffer, size, result in
+        if let known = Self.recent.user(named: name) { return known }
+        let user = try Self.lookup(key: name) { pwd, buffer, size, result in
             getpwnam_r(name, pwd, buffer, size, result)
         }
+        if let user { Self.recent.store(user, name: name) }
+        return user
     }
 
     public func user(uid: UInt32) throws(UserLookupError) -> SystemUser? {
-        try Self.lookup(key: String(uid)) { pwd, buffer, size, result in
+        if let known = Self.recent.user(uid: uid) { return known }
+        let user = try Self.lookup(key: String(uid)) { pwd, buffer, size, result in
             getpwuid_r(uid_t(uid), pwd, buffer, size, result)
         }
+        if let user { Self.recent.store(user, name: nil) }
+        return user
     }
 
     /// Runs one *_r lookup, growing the buffer on ERANGE up to 1 MiB (getpwnam_r's documented protocol).
@@ -103,6 +116,46 @@ public struct SystemPasswd: SystemUserDirectory {
             count = max(count, 64) * 2
         }
         return [gid]
+    }
+}
+
+/// Accounts looked up in the last few seconds, by name and by uid.
+final class RecentUsers: Sendable {
+    private struct Entry {
+        let user: SystemUser
+        let expires: ContinuousClock.Instant
+    }
+    private let entries = Mutex<(byName: [String: Entry], byUID: [UInt32: Entry])>(([:], [:]))
+    private let lifetime: Duration
+    private static let capacity = 10_000
+
+    init(lifetime: Duration) {
+        self.lifetime = lifetime
+    }
+
+    func user(named name: String) -> SystemUser? {
+        entries.withLock { entries in
+            guard let entry = entries.byName[name], entry.expires > .now else { return nil }
+            return entry.user
+        }
+    }
+
+    func user(uid: UInt32) -> SystemUser? {
+        entries.withLock { entries in
+            guard let entry = entries.byUID[uid], entry.expires > .now else { return nil }
+            return entry.user
+        }
+    }
+
+    func store(_ user: SystemUser, name: String?) {
+        let entry = Entry(user: user, expires: .now + lifetime)
+        entries.withLock { entries in
+            if entries.byName.count >= Self.capacity || entries.byUID.count >= Self.capacity {
+                entries = ([:], [:])
+            }
+            if let name { entries.byName[name] = entry }
+            entries.byUID[user.uid] = entry
+        }
     }
 }
 

@@ -170,10 +170,8 @@ public enum MTADaemon {
                     listeners.append(
                         try await TCPListener.adopt(
                             descriptor: listener.fd, host: listener.host, port: listener.port,
-                            maxSessions: maxSessions(listener.service), limits: limits(listener.service)
-                        ) {
-                            await SMTPConnectionHandler.serve($0, runtime: runtime, service: listener.service)
-                        })
+                            maxSessions: maxSessions(listener.service), limits: limits(listener.service),
+                            sessions: SMTPConnectionHandler.sessions(runtime: runtime, service: listener.service)))
                 }
             } else {
                 for service in smtpServices {
@@ -187,10 +185,8 @@ public enum MTADaemon {
                             try await TCPListener.bind(
                                 host: try address.host ?? ListenSocket.wildcard(protocols: config.list("inet_protocols")),
                                 port: address.port, maxSessions: maxSessions(key),
-                                limits: limits(key)
-                            ) {
-                                await SMTPConnectionHandler.serve($0, runtime: runtime, service: key)
-                            })
+                                limits: limits(key),
+                                sessions: SMTPConnectionHandler.sessions(runtime: runtime, service: key)))
                     }
                 }
             }

@@ -13,16 +13,24 @@ struct ClientIdentity: Sendable {
     /// `localhost[127.0.0.1]`, the form of Postfix's log lines.
     var logName: String { "\(name)[\(address)]" }
 
-    static func resolve(_ remote: SocketAddress?) async -> ClientIdentity {
+    /// The identity from the recent-answers cache, if the address is in it.
+    static func cached(_ remote: SocketAddress?) -> ClientIdentity? {
         guard let remote, let ip = remote.ipAddress else {
             return ClientIdentity(address: "unknown", port: 0, name: "unknown")
         }
-        let port = remote.port ?? 0
-        if let name = nameCache.lookup(ip) { return ClientIdentity(address: ip, port: port, name: name) }
-        let name =
-            (try? await NIOThreadPool.singleton.runIfActive { confirmedName(remote: remote, ip: ip) }) ?? "unknown"
+        guard let name = nameCache.lookup(ip) else { return nil }
+        return ClientIdentity(address: ip, port: remote.port ?? 0, name: name)
+    }
+
+    /// Looks the name up (blocking: DNS or /etc/hosts) and remembers it.
+    static func lookUp(_ remote: SocketAddress?) -> ClientIdentity {
+        if let known = cached(remote) { return known }
+        guard let remote, let ip = remote.ipAddress else {
+            return ClientIdentity(address: "unknown", port: 0, name: "unknown")
+        }
+        let name = confirmedName(remote: remote, ip: ip)
         nameCache.store(ip, name)
-        return ClientIdentity(address: ip, port: port, name: name)
+        return ClientIdentity(address: ip, port: remote.port ?? 0, name: name)
     }
 
     /// Recent answers, so that a client that connects again and again (a busy relay, a load test) costs one

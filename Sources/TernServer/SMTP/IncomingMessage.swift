@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import NIOCore
 import NIOPosix
 import TernCore
 import TernMIME
@@ -48,8 +49,10 @@ final class IncomingMessage: Sendable {
         state.buffer.removeAll(keepingCapacity: true)
     }
 
-    /// Finishes cleanup, writes and fsyncs. On success the queue manager is told about the new file.
-    func commit() async -> Result<QueueID, SMTPReply> {
+    /// Finishes cleanup, writes and fsyncs (on the thread pool); the result arrives on `eventLoop`. On
+    /// success the queue manager is told about the new file.
+    func commit(on eventLoop: any EventLoop) -> EventLoopFuture<Result<QueueID, SMTPReply>> {
+        let writer = self.writer
         let outcome: Result<String?, SMTPReply> = state.withLock { state in
             state.cleanup.finish(into: &state.buffer)
             flush(&state)
@@ -60,23 +63,21 @@ final class IncomingMessage: Sendable {
             writer.setSummary(ContentSummary(messageID: state.cleanup.messageID))
             return .success(state.cleanup.messageID)
         }
-        switch outcome {
-        case .failure(let reply):
+        guard case .success(let messageID) = outcome else {
             writer.abort()
-            return .failure(reply)
-        case .success(let messageID):
-            do {
-                let writer = self.writer
-                try await NIOThreadPool.singleton.runIfActive { try writer.commit() }
-            } catch {
+            return eventLoop.makeSucceededFuture(outcome.map { _ in writer.queueID })
+        }
+        return NIOThreadPool.singleton.runIfActive(eventLoop: eventLoop) { try writer.commit() }
+            .map { [log, onCommit] in
+                if let messageID { log.info("cleanup", "\(writer.queueID): message-id=\(messageID)") }
+                onCommit(writer.queueID)
+                return .success(writer.queueID)
+            }
+            .recover { [log] error in
                 log.warning("cleanup", "\(writer.queueID): queue file write error: \(error)")
                 writer.abort()
                 return .failure(.queueFileWriteError)
             }
-            if let messageID { log.info("cleanup", "\(writer.queueID): message-id=\(messageID)") }
-            onCommit(writer.queueID)
-            return .success(writer.queueID)
-        }
     }
 
     func abort() {

@@ -1,28 +1,35 @@
 import NIOCore
-import ServiceLifecycle
-import Synchronization
+import NIOPosix
 
-/// Entry point for an accepted SMTP connection.
+/// Starts and stops SMTP sessions for a listener: the session runs as a handler on the connection's event
+/// loop, started as soon as the connection is admitted.
 enum SMTPConnectionHandler {
-    static func serve(_ connection: TCPListener.Connection, runtime: MTARuntime, service: String) async {
-        let settings = runtime.settings(service: service)
-        let client = await ClientIdentity.resolve(connection.channel.remoteAddress)
-        let activity = SessionActivity()
-        var session = SMTPSession(
-            runtime: runtime, settings: settings, client: client, connection: connection, activity: activity)
-        let channel = connection.channel
-        await withGracefulShutdownHandler {
-            await session.run()
-        } onGracefulShutdown: {
-            runtime.beginShutdown()
-            // An idle session is cut off (as Postfix's master stops smtpd); one receiving a message finishes
-            // it and then says 421.
-            if !activity.receivingMessage.load(ordering: .relaxed) { channel.close(mode: .all, promise: nil) }
-        }
+    static func sessions(runtime: MTARuntime, service: String) -> TCPListener.Sessions {
+        TCPListener.Sessions(
+            start: { channel in
+                let settings = runtime.settings(service: service)
+                let begin: @Sendable (ClientIdentity) -> Void = { client in
+                    do {
+                        try channel.pipeline.syncOperations.addHandler(
+                            SMTPSession(runtime: runtime, settings: settings, client: client))
+                    } catch {
+                        channel.close(promise: nil)
+                    }
+                }
+                if let client = ClientIdentity.cached(channel.remoteAddress) {
+                    begin(client)
+                } else {
+                    NIOThreadPool.singleton.runIfActive(eventLoop: channel.eventLoop) {
+                        ClientIdentity.lookUp(channel.remoteAddress)
+                    }.whenComplete { result in
+                        guard case .success(let client) = result else { return channel.close(promise: nil) }
+                        begin(client)
+                    }
+                }
+            },
+            shutdown: { channel in
+                runtime.beginShutdown()
+                channel.pipeline.fireUserInboundEventTriggered(SMTPSession.Shutdown())
+            })
     }
-}
-
-/// Whether a session is in the middle of a message, for the shutdown decision above.
-final class SessionActivity: Sendable {
-    let receivingMessage = Atomic<Bool>(false)
 }

@@ -1,155 +1,253 @@
 import Foundation
-import Synchronization
 import NIOCore
+import NIOPosix
 import TernCore
 import TernSMTP
 
-/// Drives one SMTP connection: bytes in through the framer or the DATA receiver, the state machine decides,
-/// this carries out its actions (policy checks, queue file writing) and writes the replies. Replies to
-/// pipelined commands are sent together once the buffered input is used up (RFC 2920).
-struct SMTPSession {
+/// Drives one SMTP connection on its channel's event loop: bytes in through the framer or the DATA receiver,
+/// the state machine decides, this carries out its actions (policy checks, queue file writing) and writes
+/// the replies. Replies to pipelined commands are sent together once the buffered input is used up
+/// (RFC 2920). Commands are handled where the bytes arrive, without a thread switch; only lookups and the
+/// fsync of a new queue file leave the event loop. Input is read only when the session wants more (the
+/// channel runs with autoRead off), as smtpd(8) reads nothing ahead of the command it is working on.
+final class SMTPSession: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
     let runtime: MTARuntime
     let settings: MTASettings
     let client: ClientIdentity
-    let connection: TCPListener.Connection
-    let activity: SessionActivity
 
     private var machine: SMTPServerStateMachine
     private var framer: SMTPLineFramer
     private var data: DataReceiver?
     private var message: IncomingMessage?
+    private var pending: [SMTPServerAction] = []
     private var output: [UInt8] = []
+    /// A lookup, commit or pause is running; its result continues the session.
+    private var waiting = false
+    private var started = false
     private var closing = false
+    private var inputEnded = false
+    private var finished = false
     private var lastCommand = "CONNECT"
 
-    init(
-        runtime: MTARuntime, settings: MTASettings, client: ClientIdentity, connection: TCPListener.Connection,
-        activity: SessionActivity
-    ) {
-        self.activity = activity
+    init(runtime: MTARuntime, settings: MTASettings, client: ClientIdentity) {
         self.runtime = runtime
         self.settings = settings
         self.client = client
-        self.connection = connection
         machine = SMTPServerStateMachine(configuration: settings.smtpd)
         framer = SMTPLineFramer(lineLengthLimit: settings.smtpd.lineLengthLimit)
     }
 
-    mutating func run() async {
-        let log = runtime.log
-        log.info("smtpd", "connect from \(client.logName)")
-        do {
-            try await connection.executeThenClose { inbound, outbound in
-                var pending = machine.connected()
-                var iterator = inbound.makeAsyncIterator()
-                while !closing {
-                    if !pending.isEmpty {
-                        let action = pending.removeFirst()
-                        pending += await perform(action)
-                        continue
-                    }
-                    if data == nil, machine.isAwaitingInput, let line = framer.next() {
-                        lastCommand = Self.verb(of: line)
-                        pending = machine.receive(line)
-                        continue
-                    }
-                    if !output.isEmpty {
-                        try await outbound.write(ByteBuffer(bytes: output))
-                        output.removeAll(keepingCapacity: true)
-                    }
-                    if runtime.isShuttingDown && data == nil && machine.transaction == nil {
-                        output += Array("421 4.3.2 \(settings.hostname) Service shutting down\r\n".utf8)
-                        try await outbound.write(ByteBuffer(bytes: output))
-                        break
-                    }
-                    guard let chunk = try await iterator.next() else {
-                        let timedOut = (try? await connection.channel.pipeline.handler(type: IdleTimeoutHandler.self)
-                            .get())?.timedOut ?? false
-                        log.info(
-                            "smtpd", "\(timedOut ? "timeout" : "lost connection") after \(lastCommand) from \(client.logName)")
-                        break
-                    }
-                    pending = await receive(Array(chunk.readableBytesView))
-                }
-                if !output.isEmpty { try? await outbound.write(ByteBuffer(bytes: output)) }
+    /// Whether a message is being received or committed (a shutdown lets it finish, then says 421).
+    private var isReceivingMessage: Bool { data != nil || waiting }
+
+    /// The session may be added before the accepted channel is registered (then it starts on channelActive).
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { start(context) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        start(context)
+        context.fireChannelActive()
+    }
+
+    private func start(_ context: ChannelHandlerContext) {
+        guard !started else { return }
+        started = true
+        runtime.log.info("smtpd", "connect from \(client.logName)")
+        pending = machine.connected()
+        drive(context)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data bytes: NIOAny) {
+        receive(Array(unwrapInboundIn(bytes).readableBytesView))
+        if !waiting { drive(context) }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case ChannelEvent.inputClosed = event {
+            inputEnded = true
+            if !waiting { drive(context) }
+        } else if event is Shutdown {
+            if !isReceivingMessage {
+                closing = true
+                context.close(promise: nil)
             }
-        } catch {
-            log.info("smtpd", "lost connection after \(lastCommand) from \(client.logName): \(error)")
+        } else {
+            context.fireUserInboundEventTriggered(event)
         }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if !finished && !closing {
+            runtime.log.info("smtpd", "lost connection after \(lastCommand) from \(client.logName)")
+            closing = true
+        }
+        context.close(promise: nil)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        guard started else { return context.fireChannelInactive() }
+        if !closing {
+            let timedOut = (try? context.pipeline.syncOperations.handler(type: IdleTimeoutHandler.self))?.timedOut ?? false
+            runtime.log.info(
+                "smtpd", "\(timedOut ? "timeout" : "lost connection") after \(lastCommand) from \(client.logName)")
+        }
+        end()
+        context.fireChannelInactive()
+    }
+
+    /// Graceful shutdown, sent through the pipeline: an idle session is cut off (as Postfix's master stops
+    /// smtpd); one receiving a message finishes it and then says 421.
+    struct Shutdown: Sendable {}
+
+    // MARK: - The loop
+
+    /// Carries out pending actions and buffered commands until the session needs input or a result.
+    private func drive(_ context: ChannelHandlerContext) {
+        while !waiting && !finished {
+            if !pending.isEmpty {
+                perform(pending.removeFirst(), context)
+                continue
+            }
+            if !closing, data == nil, machine.isAwaitingInput, let line = framer.next() {
+                lastCommand = Self.verb(of: line)
+                pending = machine.receive(line)
+                continue
+            }
+            if closing {
+                end()
+                // The last reply (221, 421) goes out before the connection closes.
+                let channel = context.channel
+                flushOutput(context).whenComplete { _ in channel.close(promise: nil) }
+                return
+            }
+            if inputEnded {
+                runtime.log.info("smtpd", "lost connection after \(lastCommand) from \(client.logName)")
+                closing = true
+                continue
+            }
+            if runtime.isShuttingDown && data == nil && machine.transaction == nil {
+                output += Array("421 4.3.2 \(settings.hostname) Service shutting down\r\n".utf8)
+                closing = true
+                continue
+            }
+            flushOutput(context)
+            context.read()
+            return
+        }
+    }
+
+    @discardableResult
+    private func flushOutput(_ context: ChannelHandlerContext) -> EventLoopFuture<Void> {
+        guard !output.isEmpty, context.channel.isActive else { return context.eventLoop.makeSucceededVoidFuture() }
+        defer { output.removeAll(keepingCapacity: true) }
+        return context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: output)))
+    }
+
+    /// The disconnect line, once; an unfinished queue file is removed.
+    private func end() {
+        guard !finished else { return }
+        finished = true
         message?.abort()
-        log.info("smtpd", "disconnect from \(client.logName) \(machine.disconnectLogText)")
+        message = nil
+        runtime.log.info("smtpd", "disconnect from \(client.logName) \(machine.disconnectLogText)")
     }
 
     /// Input bytes: DATA content goes to the receiver (and the queue file); commands to the framer.
-    private mutating func receive(_ bytes: [UInt8]) async -> [SMTPServerAction] {
+    private func receive(_ bytes: [UInt8]) {
         guard var receiver = data else {
             framer.append(bytes)
-            return []
+            return
         }
         let result = receiver.receive(bytes)
         data = receiver
         message?.write(result.records)
-        guard let end = result.end else { return [] }
+        guard let end = result.end else { return }
         data = nil
         framer.append(end.remaining)
-        return machine.dataEnded(sizeExceeded: end.sizeExceeded)
+        pending += machine.dataEnded(sizeExceeded: end.sizeExceeded)
     }
 
-    private mutating func perform(_ action: SMTPServerAction) async -> [SMTPServerAction] {
+    /// Waits for `work` (a lookup, the fsync, a pause) without blocking the loop; `then` turns its value
+    /// into the actions that continue the session.
+    private func resume<Value: Sendable>(
+        after work: EventLoopFuture<Value>, _ context: ChannelHandlerContext,
+        then: @escaping (Value) -> [SMTPServerAction]
+    ) {
+        waiting = true
+        work.assumeIsolated().whenComplete { result in
+            self.waiting = false
+            switch result {
+            case .success(let value):
+                self.pending += then(value)
+            case .failure(let error):
+                self.runtime.log.warning("smtpd", "\(self.client.logName): \(error)")
+                self.pending += [.send(SMTPReply(code: 421, enhancedStatus: "4.3.0", "\(self.settings.hostname) Error: internal error")), .close]
+            }
+            self.drive(context)
+        }
+    }
+
+    private func perform(_ action: SMTPServerAction, _ context: ChannelHandlerContext) {
+        let loop = context.eventLoop
         switch action {
         case .send(let reply):
             output += reply.encoded
-            return []
         case .pause(let seconds):
-            try? await Task.sleep(for: .seconds(seconds))
-            return []
+            resume(after: loop.scheduleTask(in: .seconds(Int64(seconds))) {}.futureResult, context) { [] }
         case .close:
             closing = true
-            return []
         case .log(let warning):
             runtime.log.info("smtpd", warning.logText(client: client.logName))
-            return []
         case .checkSender:
-            return machine.senderChecked(.accepted)
+            pending += machine.senderChecked(.accepted)
         case .checkRecipient(let check):
-            let result = await RecipientPolicy(settings: settings, client: client).check(check.recipient.address)
-            if case .rejected(let reply) = result {
-                runtime.log.info(
-                    "smtpd",
-                    "NOQUEUE: reject: RCPT from \(client.logName): \(reply.description); from=<\(check.transaction.sender.text)> to=<\(check.recipient.address.text)> proto=\(machine.protocolName) helo=<\(check.heloName ?? "")>")
+            let policy = RecipientPolicy(settings: settings, client: client)
+            let address = check.recipient.address
+            resume(after: loop.makeFutureWithTask { await policy.check(address) }, context) { result in
+                if case .rejected(let reply) = result {
+                    self.runtime.log.info(
+                        "smtpd",
+                        "NOQUEUE: reject: RCPT from \(self.client.logName): \(reply.description); from=<\(check.transaction.sender.text)> to=<\(address.text)> proto=\(self.machine.protocolName) helo=<\(check.heloName ?? "")>")
+                }
+                return self.machine.recipientChecked(result)
             }
-            return machine.recipientChecked(result)
         case .verifyAddress(let request):
-            let result = await RecipientPolicy(settings: settings, client: client).verify(request)
-            return machine.verifyChecked(result)
-        case .runETRN(let domain):
+            let policy = RecipientPolicy(settings: settings, client: client)
+            resume(after: loop.makeFutureWithTask { await policy.verify(request) }, context) {
+                self.machine.verifyChecked($0)
+            }
+        case .runETRN:
             runtime.queueManager.trigger(.flush)
-            _ = domain
-            return machine.etrnFinished(SMTPReply(code: 250, "Queuing started"))
+            pending += machine.etrnFinished(SMTPReply(code: 250, "Queuing started"))
         case .receiveData(let transaction):
-            message = runtime.makeIncomingMessage(transaction, settings: settings, client: client, helo: machine.heloName,
+            message = runtime.makeIncomingMessage(
+                transaction, settings: settings, client: client, helo: machine.heloName,
                 protocolName: machine.protocolName)
-            activity.receivingMessage.store(true, ordering: .relaxed)
             data = machine.makeDataReceiver()
             // Pipelined content that arrived with the DATA command belongs to the message.
-            return await receive(framer.takeBufferedBytes())
+            receive(framer.takeBufferedBytes())
         case .queueMessage:
-            defer { activity.receivingMessage.store(false, ordering: .relaxed) }
-            guard let incoming = message else { return machine.messageRejected(.queueFileWriteError) }
+            guard let incoming = message else {
+                pending += machine.messageRejected(.queueFileWriteError)
+                return
+            }
+            // From here the file is cleanup's to finish: a client that goes away now does not undo it.
             message = nil
-            switch await incoming.commit() {
-            case .success(let id):
-                return machine.messageQueued(id)
-            case .failure(let reply):
-                return machine.messageRejected(reply)
+            resume(after: incoming.commit(on: loop), context) { outcome in
+                switch outcome {
+                case .success(let id): return self.machine.messageQueued(id)
+                case .failure(let reply): return self.machine.messageRejected(reply)
+                }
             }
         case .abortMessage:
-            activity.receivingMessage.store(false, ordering: .relaxed)
             message?.abort()
             message = nil
-            return []
         case .startTLS, .authenticate:
-            return []
+            break
         }
     }
 
