@@ -84,6 +84,19 @@ import Testing
         #expect(r.end?.size == 2048 + 2 + 1 + 2)
     }
 
+    @Test(arguments: [nil, 1, 3])
+    func lineLengthLimitWithCRAtTheBoundary(chunk: Int?) {
+        // Limit 4: a CR as the 4th byte waits for the next byte; before LF it is the line end, otherwise
+        // it stays in the split-off piece.
+        let r = run("abc\r\nabcd\r\nabc\rX\r\n.\r\n", chunk: chunk, lineLimit: 4)
+        #expect(
+            r.records == [
+                .init(Array("abc".utf8)), .init(Array("abcd".utf8), continues: true), .init([]),
+                .init(Array("abc\r".utf8), continues: true), .init(Array("X".utf8)),
+            ])
+        #expect(r.end?.remaining == [])
+    }
+
     @Test func sizeLimitKeepsReadingToTheEnd() {
         let body = String(repeating: String(repeating: "x", count: 78) + "\r\n", count: 50)
         let r = run(body + ".\r\nNOOP\r\n", sizeLimit: 3000)

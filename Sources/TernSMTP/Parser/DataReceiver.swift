@@ -80,37 +80,48 @@ public struct DataReceiver: Sendable {
         }
         var index = 0
         while index < buffer.count {
-            let byte = buffer[index]
-            index += 1
-            if consume(byte, into: &output.records) {
-                isFinished = true
-                output.end = End(size: size, sizeExceeded: sizeExceeded, remaining: Array(buffer[index...]))
-                return output
+            if limitHitOnCR {
+                limitHitOnCR = false
+                let byte = buffer[index]
+                if byte == 0x0A {
+                    index += 1
+                    if completeLine(into: &output.records) { return finish(&output, buffer, after: index) }
+                    continue
+                }
+                let piece = current
+                current.removeAll(keepingCapacity: true)
+                if emit(piece, continues: true, into: &output.records) { return finish(&output, buffer, after: index) }
+            }
+            // Copy up to the next LF, or until the line reaches line_length_limit, in one go.
+            let end = min(buffer.count, index + (lineLengthLimit - current.count))
+            var newline = index
+            while newline < end && buffer[newline] != 0x0A { newline += 1 }
+            current.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[index..<newline]))
+            if newline < end {
+                index = newline + 1
+                if completeLine(into: &output.records) { return finish(&output, buffer, after: index) }
+                continue
+            }
+            index = end
+            if current.count == lineLengthLimit {
+                if current.last == 0x0D {
+                    limitHitOnCR = true
+                } else {
+                    let piece = current
+                    current.removeAll(keepingCapacity: true)
+                    if emit(piece, continues: true, into: &output.records) { return finish(&output, buffer, after: index) }
+                }
             }
         }
         return output
     }
 
-    /// Returns true when the terminating line was completed.
-    private mutating func consume(_ byte: UInt8, into records: inout [Record]) -> Bool {
-        if limitHitOnCR {
-            limitHitOnCR = false
-            if byte == 0x0A { return completeLine(into: &records) }
-            if emit(current, continues: true, into: &records) { return true }
-            current.removeAll(keepingCapacity: true)
-        }
-        if byte == 0x0A { return completeLine(into: &records) }
-        current.append(byte)
-        if current.count == lineLengthLimit {
-            if byte == 0x0D {
-                limitHitOnCR = true
-            } else {
-                let piece = current
-                current.removeAll(keepingCapacity: true)
-                return emit(piece, continues: true, into: &records)
-            }
-        }
-        return false
+    private mutating func finish(
+        _ output: inout Output, _ buffer: UnsafeBufferPointer<UInt8>, after index: Int
+    ) -> Output {
+        isFinished = true
+        output.end = End(size: size, sizeExceeded: sizeExceeded, remaining: Array(buffer[index...]))
+        return output
     }
 
     private mutating func completeLine(into records: inout [Record]) -> Bool {
