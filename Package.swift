@@ -26,6 +26,7 @@ let package = Package(
     targets: [
         // Thin shims to system C calls Swift cannot make directly (fcntl locks, fork+setuid+exec).
         .target(name: "CTernSys"),
+        .target(name: "CResolv", linkerSettings: [.linkedLibrary("resolv")]),
         .target(name: "TernCore", dependencies: ["CTernSys"], swiftSettings: upcoming),
         .target(name: "TernConfig", dependencies: ["TernCore"], swiftSettings: upcoming),
         .target(name: "TernMaps", dependencies: ["TernCore"], swiftSettings: upcoming),
@@ -37,7 +38,7 @@ let package = Package(
             swiftSettings: upcoming),
         .target(
             name: "TernDelivery",
-            dependencies: ["TernCore", "TernConfig", "TernMaps", "TernQueue", "TernMIME", "CTernSys"],
+            dependencies: ["TernCore", "TernConfig", "TernMaps", "TernQueue", "TernMIME", "CTernSys", "CResolv"],
             swiftSettings: upcoming),
         .target(
             name: "TernServer",

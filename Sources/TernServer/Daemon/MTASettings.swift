@@ -34,6 +34,12 @@ public struct MTASettings: Sendable {
     let minimalBackoff: Int
     let maximalBackoff: Int
     let maximalQueueLifetime: Int
+    let bounceQueueLifetime: Int
+    let relayhost: String
+    let genericMaps: [any LookupTable]
+    let smtpClient: SMTPClientDelivery.Settings
+    /// The null sender's stand-in in notifications: `MAILER-DAEMON`.
+    let doubleBounceSender: String
 
     /// Builds the settings; a problem names the parameter (and table) at fault.
     public static func make(config: MainConfig, log: MailLog) throws -> MTASettings {
@@ -110,6 +116,16 @@ public struct MTASettings: Sendable {
         minimalBackoff = config.time("minimal_backoff_time") ?? 300
         maximalBackoff = config.time("maximal_backoff_time") ?? 4000
         maximalQueueLifetime = config.time("maximal_queue_lifetime") ?? 432_000
+        bounceQueueLifetime = config.time("bounce_queue_lifetime") ?? 432_000
+        relayhost = config.value("relayhost")
+        genericMaps = try config.list("smtp_generic_maps").map(open)
+        let helo = config.value("smtp_helo_name")
+        smtpClient = SMTPClientDelivery.Settings(
+            heloName: helo.isEmpty ? hostname : helo,
+            connectTimeout: config.time("smtp_connect_timeout") ?? 30,
+            replyTimeout: config.time("smtp_data_done_timeout") ?? 600,
+            ipv6: (try? config.list("inet_protocols"))?.contains { $0 == "all" || $0 == "ipv6" } ?? false)
+        doubleBounceSender = config.value("double_bounce_sender")
     }
 
     /// Opens a table; `proxy:` is transparent here, `unix:passwd.byname` is the passwd database.

@@ -4,6 +4,8 @@ import TernCore
 import TernMIME
 import TernPolicy
 import TernQueue
+import TernSMTP
+import TernDelivery
 
 /// One delivery attempt for one queue file, as qmgr(8) and the delivery agents do it together, with their
 /// log lines (`from=<..>, size=.., nrcpt=.. (queue active)`, `to=<..>, relay=.., delay=.., delays=..,
@@ -16,6 +18,8 @@ struct MessageDelivery {
     let interrupted: Bool
     /// Told about forwarded copies, which are delivered at once.
     let manager: QueueManager?
+    /// `postfix flush` / `sendmail -q`: defer_transports deliver too.
+    var flushing = false
 
     func deliver(_ id: QueueID, from source: QueueName) async {
         do {
@@ -40,12 +44,14 @@ struct MessageDelivery {
         deferLog.remove(id)
         let deliveredTo = Self.deliveredToHeaders(file)
         var deferrals: [DeliveryStatusLog.Entry] = []
+        var bounces: [BounceEntry] = []
 
-        for index in file.pendingRecipients {
+        var remote: [NextHop: [Int]] = [:]
+        var remoteOrder: [NextHop] = []
+
+        /// Logs a recipient's outcomes, queues forwarded copies, and marks it done or remembers the deferral.
+        func record(_ index: Int, _ outcomes: [RecipientOutcome], forwards: [ForwardRequest], started: Date) async {
             let recipient = envelope.recipients[index]
-            let started = Date()
-            let (outcomes, forwards) = await deliverRecipient(
-                recipient, index: index, id: id, file: file, deliveredTo: deliveredTo)
             var forwardedAs: QueueID?
             if !forwards.isEmpty {
                 forwardedAs = forward(forwards, file: file)
@@ -60,19 +66,44 @@ struct MessageDelivery {
             for outcome in allOutcomes {
                 logOutcome(outcome, id: id, recipient: recipient, arrival: envelope, activeSince: activeSince, started: started)
             }
-            let deferred = allOutcomes.first { $0.status == .deferred }
-            if let deferred {
+            if let deferred = allOutcomes.first(where: { $0.status == .deferred }) {
                 deferrals.append(
                     DeliveryStatusLog.Entry(
                         recipient: recipient.address.text, recipientIndex: index,
                         originalRecipient: recipient.originalRecipient?.text, orcpt: recipient.orcpt,
                         status: deferred.dsn, action: "delayed", reason: deferred.text))
-            } else {
-                let bounced = allOutcomes.contains { $0.status == .bounced }
-                let last = deferrals.isEmpty && file.pendingRecipients == [index]
-                // fsync blocks: off the concurrency pool, which runs the SMTP sessions.
-                try? await blocking { try file.markRecipient(index, bounced ? .bounced : .delivered, durable: !last) }
+                return
             }
+            if let bounced = allOutcomes.first(where: { $0.status == .bounced }) {
+                bounces.append(BounceEntry(index: index, recipient: recipient, outcome: bounced))
+            }
+            let last = deferrals.isEmpty && file.pendingRecipients == [index]
+            let status: RecipientStatus = allOutcomes.contains { $0.status == .bounced } ? .bounced : .delivered
+            // fsync blocks: off the concurrency pool, which runs the SMTP sessions.
+            try? await blocking { try file.markRecipient(index, status, durable: !last) }
+        }
+
+        for index in file.pendingRecipients {
+            let recipient = envelope.recipients[index]
+            let started = Date()
+            switch await route(recipient, index: index, id: id, file: file, deliveredTo: deliveredTo) {
+            case .delivered(let outcomes, let forwards):
+                await record(index, outcomes, forwards: forwards, started: started)
+            case .smtp(let hop):
+                if remote[hop] == nil { remoteOrder.append(hop) }
+                remote[hop, default: []].append(index)
+            }
+        }
+        for hop in remoteOrder {
+            let indexes = remote[hop] ?? []
+            let started = Date()
+            let outcomes = await deliverRemote(indexes, hop: hop, file: file)
+            for (index, outcome) in zip(indexes, outcomes) {
+                await record(index, [outcome], forwards: [], started: started)
+            }
+        }
+        if !bounces.isEmpty {
+            returnToSender(bounces, id: id, file: file)
         }
 
         if file.pendingRecipients.isEmpty {
@@ -81,9 +112,25 @@ struct MessageDelivery {
             log.info("qmgr", "\(id): removed")
             return
         }
-        try? deferLog.append(deferrals, for: id)
         let settings = context.settings
         let age = Int(Date().timeIntervalSince1970) - envelope.arrivalSeconds
+        let lifetime = envelope.sender.text.isEmpty ? settings.bounceQueueLifetime : settings.maximalQueueLifetime
+        if age >= lifetime {
+            // Too old to try again: what is still deferred goes back to the sender with its last reason.
+            log.info("qmgr", "\(id): from=<\(envelope.sender.text)>, status=expired, returned to sender")
+            let expired = deferrals.compactMap { entry -> BounceEntry? in
+                guard let index = entry.recipientIndex else { return nil }
+                return BounceEntry(
+                    index: index, recipient: envelope.recipients[index],
+                    outcome: RecipientOutcome(status: .bounced, dsn: entry.status, text: entry.reason, relay: "none"))
+            }
+            returnToSender(expired, id: id, file: file)
+            let queue = self.queue
+            _ = try? await blocking { try queue.delete(id, in: [.active]) }
+            log.info("qmgr", "\(id): removed")
+            return
+        }
+        try? deferLog.append(deferrals, for: id)
         let backoff = min(max(age, settings.minimalBackoff), settings.maximalBackoff)
         do {
             try queue.move(id, from: .active, to: .deferred, durable: false)
@@ -93,10 +140,18 @@ struct MessageDelivery {
         }
     }
 
-    /// Routes one recipient by its address class (trivial-rewrite) to the local, virtual or (later) smtp agent.
-    private func deliverRecipient(
+    private enum Route {
+        /// Done here (local and virtual delivery, or a decision without delivery).
+        case delivered([RecipientOutcome], [ForwardRequest])
+        /// For the smtp client, grouped by next hop.
+        case smtp(NextHop)
+    }
+
+    /// Routes one recipient by its address class (trivial-rewrite) to the local or virtual agent, or to the
+    /// smtp client with its next hop (the transport's, else relayhost, else the recipient domain).
+    private func route(
         _ recipient: QueueRecipient, index: Int, id: QueueID, file: QueueFile, deliveredTo: [String]
-    ) async -> ([RecipientOutcome], [ForwardRequest]) {
+    ) async -> Route {
         let settings = context.settings
         var address = recipient.address
         if address.domain == nil { address = MailAddress("\(address.text)@\(settings.myorigin)") }
@@ -109,24 +164,70 @@ struct MessageDelivery {
         do {
             addressClass = try await settings.classifier.classify(domain: address.domain)
         } catch {
-            return ([.deferred("4.3.0", "address resolver failure: \(error)")], [])
+            return .delivered([.deferred("4.3.0", "address resolver failure: \(error)")], [])
         }
         switch addressClass {
         case .local:
+            if !flushing && settings.deferTransports.contains("local") {
+                return .delivered([.deferred("4.3.2", "deferred transport")], [])
+            }
             let result = await context.transport.deliverLocal(job)
             for warning in result.warnings { log.warning("local", warning) }
-            return (result.outcomes, result.forwards)
+            return .delivered(result.outcomes, result.forwards)
         case .virtualMailbox:
-            return ([await context.transport.deliverVirtual(job)], [])
+            if !flushing && settings.deferTransports.contains("virtual") {
+                return .delivered([.deferred("4.3.2", "deferred transport")], [])
+            }
+            return .delivered([await context.transport.deliverVirtual(job)], [])
         case .virtualAlias:
-            return ([.deferred("4.3.0", "virtual alias domains are not supported yet")], [])
+            return .delivered([.deferred("4.3.0", "virtual alias domains are not supported yet")], [])
         case .relay, .remote:
             let transport = addressClass == .relay ? settings.relayTransport : settings.defaultTransport
             let name = String(transport.prefix { $0 != ":" })
-            if settings.deferTransports.contains(name) {
-                return ([.deferred("4.3.2", "deferred transport")], [])
+            let nexthop = transport.contains(":") ? String(transport.drop { $0 != ":" }.dropFirst()) : ""
+            if !flushing && settings.deferTransports.contains(name) {
+                return .delivered([.deferred("4.3.2", "deferred transport")], [])
             }
-            return ([.deferred("4.3.0", "mail transport unavailable: outbound delivery is not implemented yet")], [])
+            switch name {
+            case "smtp", "relay", "lmtp":
+                let text = !nexthop.isEmpty ? nexthop : (!settings.relayhost.isEmpty ? settings.relayhost : address.domain ?? "")
+                guard let hop = NextHop(parsing: text, defaultPort: name == "lmtp" ? 24 : 25) else {
+                    return .delivered([.deferred("4.3.5", "bad next hop: \(text)")], [])
+                }
+                return .smtp(hop)
+            case "error":
+                return .delivered(
+                    [RecipientOutcome(status: .bounced, dsn: "5.0.0", text: nexthop.isEmpty ? "mail for \(address.domain ?? "") not accepted" : nexthop, relay: "none", agent: "error")], [])
+            case "discard":
+                return .delivered(
+                    [RecipientOutcome(status: .sent, dsn: "2.0.0", text: nexthop.isEmpty ? "discarded" : nexthop, relay: "none", agent: "discard")], [])
+            default:
+                return .delivered([.deferred("4.3.0", "mail transport unavailable")], [])
+            }
+        }
+    }
+
+    /// smtp(8) for recipients that share a next hop: one transaction, the envelope rewritten by
+    /// smtp_generic_maps.
+    private func deliverRemote(_ indexes: [Int], hop: NextHop, file: QueueFile) async -> [RecipientOutcome] {
+        let settings = context.settings
+        let generic = GenericRewriter(tables: settings.genericMaps, settings: settings)
+        let envelope = file.envelope
+        var recipients: [String] = []
+        for index in indexes {
+            recipients.append(await generic.rewrite(envelope.recipients[index].address.text))
+        }
+        let sender = envelope.sender.text.isEmpty ? "" : await generic.rewrite(envelope.sender.text)
+        let headerMap = settings.genericMaps.isEmpty ? [:] : await generic.headerAddresses(in: file)
+        let client = SMTPClientDelivery(settings: settings.smtpClient)
+        return await client.deliver(
+            file: file,
+            envelope: SMTPClientStateMachine.Envelope(
+                sender: sender, recipients: recipients, size: file.contentLength,
+                eightBitMIME: envelope.body == .eightBitMIME),
+            hop: hop
+        ) { file in
+            ContentStream(file: file, rewriteHeaders: headerMap.isEmpty ? nil : { GenericRewriter.rewriteHeader($0, headerMap) })
         }
     }
 
@@ -166,7 +267,7 @@ struct MessageDelivery {
         line += ", relay=\(outcome.relay), delay=\(Self.format(total)), delays=\(Self.format(beforeActive))/"
         line += "\(Self.format(inQueueManager))/0/\(Self.format(transmission)), dsn=\(outcome.dsn), "
         line += "status=\(outcome.status.rawValue) (\(outcome.text))"
-        log.info(outcome.relay == "virtual" ? "virtual" : (outcome.relay == "local" ? "local" : "qmgr"), line)
+        log.info(outcome.agent ?? (outcome.relay == "virtual" ? "virtual" : (outcome.relay == "local" ? "local" : "qmgr")), line)
     }
 
     /// Runs blocking file work (fsync) on the I/O thread pool.

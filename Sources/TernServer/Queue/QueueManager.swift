@@ -75,7 +75,7 @@ final class QueueManager: Service, Sendable {
                     }
                     while !backlog.isEmpty, inFlight.withLock({ $0.count }) < concurrency {
                         let id = backlog.removeFirst()
-                        if claim(id) { start(id, from: .incoming, context: context, in: &group) }
+                        if claim(id) { start(id, from: .incoming, context: context, flushing: false, in: &group) }
                     }
                     guard case .scan(let trigger) = item else { continue }
                     let flush = trigger == .flush
@@ -89,7 +89,7 @@ final class QueueManager: Service, Sendable {
                         lastDeferredScan = Date()
                     }
                     for (id, from) in batch where claim(id) {
-                        start(id, from: from, context: context, in: &group)
+                        start(id, from: from, context: context, flushing: flush, in: &group)
                     }
                 }
                 group.cancelAll()
@@ -99,11 +99,14 @@ final class QueueManager: Service, Sendable {
         }
     }
 
-    private func start(_ id: QueueID, from: QueueName, context: DeliveryContext, in group: inout DiscardingTaskGroup) {
+    private func start(
+        _ id: QueueID, from: QueueName, context: DeliveryContext, flushing: Bool, in group: inout DiscardingTaskGroup
+    ) {
         group.addTask { [self] in
             let interrupted = recovered.withLock { $0.remove(id) != nil }
-            await MessageDelivery(queue: queue, log: log, context: context, interrupted: interrupted, manager: self)
-                .deliver(id, from: from)
+            await MessageDelivery(
+                queue: queue, log: log, context: context, interrupted: interrupted, manager: self, flushing: flushing
+            ).deliver(id, from: from)
             release(id)
         }
     }

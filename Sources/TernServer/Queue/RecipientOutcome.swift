@@ -14,9 +14,24 @@ struct RecipientOutcome: Sendable {
     /// The address logged as `to=` (the final address, after aliasing) when it differs from the envelope.
     var loggedRecipient: String?
     var originalRecipient: String?
+    /// The delivery agent that logs the outcome (`smtp`); nil: decided by the relay (local, virtual, qmgr).
+    var agent: String?
 
-    static func deferred(_ dsn: String, _ text: String, relay: String = "none") -> RecipientOutcome {
-        RecipientOutcome(status: .deferred, dsn: dsn, text: text, relay: relay)
+    init(
+        status: Status, dsn: String, text: String, relay: String, loggedRecipient: String? = nil,
+        originalRecipient: String? = nil, agent: String? = nil
+    ) {
+        self.status = status
+        self.dsn = dsn
+        self.text = text
+        self.relay = relay
+        self.loggedRecipient = loggedRecipient
+        self.originalRecipient = originalRecipient
+        self.agent = agent
+    }
+
+    static func deferred(_ dsn: String, _ text: String, relay: String = "none", agent: String? = nil) -> RecipientOutcome {
+        RecipientOutcome(status: .deferred, dsn: dsn, text: text, relay: relay, agent: agent)
     }
 }
 

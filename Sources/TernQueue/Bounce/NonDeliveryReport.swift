@@ -1,0 +1,160 @@
+public import Foundation
+public import TernCore
+import TernMIME
+
+/// A non-delivery report as Postfix's bounce(8) writes it (RFC 3461-3464): multipart/report with a
+/// human-readable part, message/delivery-status with per-recipient fields, and the returned message
+/// (or only its headers for RET=HDRS). Content only, LF line ends, as the queue stores it.
+public struct NonDeliveryReport: Sendable {
+    public struct Recipient: Sendable {
+        public var address: String
+        /// ORCPT as `type;address` (RFC 3461), or the original address.
+        public var originalRecipient: String?
+        /// `5.1.1`; a 4.x.x status when the message expired in the queue.
+        public var status: String
+        /// `host mx[192.0.2.1] said: 550 ... (in reply to RCPT TO command)`.
+        public var reason: String
+        /// The next hop that answered, for Remote-MTA / Diagnostic-Code: `smtp; 550 5.1.1 ...`.
+        public var remoteMTA: String?
+        public var diagnostic: String?
+
+        public init(
+            address: String, originalRecipient: String? = nil, status: String, reason: String,
+            remoteMTA: String? = nil, diagnostic: String? = nil
+        ) {
+            self.address = address
+            self.originalRecipient = originalRecipient
+            self.status = status
+            self.reason = reason
+            self.remoteMTA = remoteMTA
+            self.diagnostic = diagnostic
+        }
+    }
+
+    public var queueID: QueueID
+    public var hostname: String
+    public var sender: String
+    public var arrival: Date
+    public var recipients: [Recipient]
+    public var envid: String?
+    /// RET=HDRS: return only the original headers.
+    public var headersOnly: Bool
+
+    public init(
+        queueID: QueueID, hostname: String, sender: String, arrival: Date, recipients: [Recipient],
+        envid: String? = nil, headersOnly: Bool = false
+    ) {
+        self.queueID = queueID
+        self.hostname = hostname
+        self.sender = sender
+        self.arrival = arrival
+        self.recipients = recipients
+        self.envid = envid
+        self.headersOnly = headersOnly
+    }
+
+    /// The report message; `original` is the returned message's content (LF line ends).
+    public func content(original: [UInt8], now: Date = Date(), messageID: String) -> [UInt8] {
+        let boundary = "\(queueID.value).\(Int(now.timeIntervalSince1970))/\(hostname)"
+        var text = """
+            From: MAILER-DAEMON@\(hostname) (Mail Delivery System)
+            Subject: Undelivered Mail Returned to Sender
+            To: \(sender)
+            Auto-Submitted: auto-replied
+            MIME-Version: 1.0
+            Content-Type: multipart/report; report-type=delivery-status;
+            \tboundary="\(boundary)"
+            Content-Transfer-Encoding: 8bit
+            Message-Id: \(messageID)
+            Date: \(MailDate.rfc5322(epochSeconds: Int(now.timeIntervalSince1970)))
+
+            This is a MIME-encapsulated message.
+
+            --\(boundary)
+            Content-Description: Notification
+            Content-Type: text/plain; charset=us-ascii
+
+            This is the mail system at host \(hostname).
+
+            I'm sorry to have to inform you that your message could not
+            be delivered to one or more recipients. It's attached below.
+
+            For further assistance, please send mail to postmaster.
+
+            If you do so, please include this problem report. You can
+            delete your own text from the attached returned message.
+
+                               The mail system
+
+            """
+        for recipient in recipients {
+            text += "\n" + Self.fold("<\(recipient.address)>: \(recipient.reason)") + "\n"
+        }
+        text += """
+
+            --\(boundary)
+            Content-Description: Delivery report
+            Content-Type: message/delivery-status
+
+            Reporting-MTA: dns; \(hostname)
+            X-Postfix-Queue-ID: \(queueID.value)
+            X-Postfix-Sender: rfc822; \(sender)
+
+            """
+        if let envid { text += "Original-Envelope-Id: \(envid)\n" }
+        text += "Arrival-Date: \(MailDate.rfc5322(epochSeconds: Int(arrival.timeIntervalSince1970)))\n"
+        for recipient in recipients {
+            text += "\nFinal-Recipient: rfc822; \(recipient.address)\n"
+            if let original = recipient.originalRecipient {
+                text += "Original-Recipient: \(original.contains(";") ? original : "rfc822;" + original)\n"
+            }
+            text += "Action: failed\nStatus: \(recipient.status)\n"
+            if let remote = recipient.remoteMTA { text += "Remote-MTA: dns; \(remote)\n" }
+            text += "Diagnostic-Code: \(recipient.diagnostic ?? "X-Postfix; " + recipient.reason)\n"
+        }
+        text += """
+
+            --\(boundary)
+            Content-Description: \(headersOnly ? "Undelivered Message Headers" : "Undelivered Message")
+            Content-Type: \(headersOnly ? "text/rfc822-headers" : "message/rfc822")
+            Content-Transfer-Encoding: 8bit
+
+
+            """
+        var bytes = Array(text.utf8)
+        var returned = original
+        if headersOnly, let end = Self.endOfHeaders(original) { returned = Array(original[..<end]) }
+        bytes += returned
+        if returned.last != 0x0A { bytes.append(0x0A) }
+        bytes += Array("\n--\(boundary)--\n".utf8)
+        return bytes
+    }
+
+    /// Index just past the header section's last line (before the empty line).
+    static func endOfHeaders(_ content: [UInt8]) -> Int? {
+        var index = 0
+        while index < content.count {
+            guard let newline = content[index...].firstIndex(of: 0x0A) else { return nil }
+            if newline == index { return index }
+            index = newline + 1
+        }
+        return nil
+    }
+
+    /// Postfix wraps reasons at about 76 columns, continuation lines indented by four spaces.
+    static func fold(_ text: String, width: Int = 76) -> String {
+        var lines: [String] = []
+        var current = ""
+        for word in text.split(separator: " ", omittingEmptySubsequences: false) {
+            let indent = lines.isEmpty ? "" : "    "
+            if !current.isEmpty, indent.count + current.count + 1 + word.count > width {
+                lines.append(indent + current)
+                current = String(word)
+            } else {
+                current += current.isEmpty ? String(word) : " " + word
+            }
+        }
+        lines.append((lines.isEmpty ? "" : "    ") + current)
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,222 @@
+/// The client side of one SMTP mail transaction (RFC 5321, with RFC 2920 pipelining), as Postfix's smtp(8)
+/// runs it: greeting, EHLO (HELO when EHLO is refused), MAIL FROM, RCPT TO for each recipient, DATA, the
+/// content, QUIT. No I/O: replies go in, commands and a per-recipient outcome come out.
+public struct SMTPClientStateMachine: Sendable {
+    public struct Envelope: Sendable {
+        public var sender: String
+        public var recipients: [String]
+        /// Content size for `SIZE=` (RFC 1870) when the server offers SIZE.
+        public var size: Int?
+        /// `BODY=8BITMIME` when the server offers 8BITMIME.
+        public var eightBitMIME: Bool
+        /// `RET=`/`ENVID=` (sent when the server offers DSN), e.g. " RET=HDRS ENVID=x".
+        public var dsnMailParameters: String
+        /// `NOTIFY=`/`ORCPT=` per recipient (sent when the server offers DSN).
+        public var dsnRecipientParameters: [String]
+
+        public init(
+            sender: String, recipients: [String], size: Int? = nil, eightBitMIME: Bool = false,
+            dsnMailParameters: String = "", dsnRecipientParameters: [String] = []
+        ) {
+            self.sender = sender
+            self.recipients = recipients
+            self.size = size
+            self.eightBitMIME = eightBitMIME
+            self.dsnMailParameters = dsnMailParameters
+            self.dsnRecipientParameters = dsnRecipientParameters
+        }
+    }
+
+    public enum Action: Sendable, Equatable {
+        /// Write these command lines (CRLF included); several when pipelining.
+        case send(String)
+        /// Write the message content, dot-stuffed with CRLF line ends, then `.`.
+        case sendContent
+        /// The conversation is over: close the connection.
+        case close
+    }
+
+    /// What happened to one recipient.
+    public enum Outcome: Sendable, Equatable {
+        /// The server took the message for this recipient (the end-of-data reply).
+        case delivered(SMTPReply)
+        /// A 4xx or 5xx reply, and the command it answered (`RCPT TO`, `end of DATA`, ...; nil for the
+        /// greeting).
+        case failed(SMTPReply, inReplyTo: String?)
+    }
+
+    /// Where the conversation is, for `lost connection with host while ...` texts.
+    public enum Stage: String, Sendable {
+        case greeting = "receiving the initial server greeting"
+        case helo = "performing the EHLO handshake"
+        case mail = "sending MAIL FROM"
+        case recipients = "sending RCPT TO"
+        case data = "sending DATA command"
+        case content = "sending message body"
+        case endOfData = "sending end of data -- message may be sent more than once"
+        case quit = "sending QUIT"
+        case done = "finished"
+    }
+
+    private enum Expected: Sendable, Equatable {
+        case greeting, ehlo, helo, mail, rcpt(Int), data, endOfData, quit
+    }
+
+    public let heloName: String
+    public let envelope: Envelope
+    public private(set) var outcomes: [Outcome?]
+    /// Extensions from the EHLO reply (upper-cased keywords, with parameters), e.g. ["PIPELINING": "", "SIZE": "10240000"].
+    public private(set) var extensions: [String: String] = [:]
+    private var expected: [Expected] = [.greeting]
+    private var accepted: [Int] = []
+    private var transactionFailed = false
+
+    public init(heloName: String, envelope: Envelope) {
+        self.heloName = heloName
+        self.envelope = envelope
+        outcomes = Array(repeating: nil, count: envelope.recipients.count)
+    }
+
+    public var stage: Stage {
+        switch expected.first {
+        case .greeting: return .greeting
+        case .ehlo, .helo: return .helo
+        case .mail: return .mail
+        case .rcpt: return .recipients
+        case .data: return .data
+        case .endOfData: return .endOfData
+        case .quit: return .quit
+        case nil: return .done
+        }
+    }
+
+    /// The content is being written (between 354 and the end-of-data reply).
+    public var isSendingContent: Bool { expected.first == .endOfData }
+
+    public mutating func received(_ reply: SMTPReply) -> [Action] {
+        guard !expected.isEmpty else { return [] }
+        let answered = expected.removeFirst()
+        switch answered {
+        case .greeting:
+            guard reply.code / 100 == 2 else { return fail(reply, inReplyTo: nil) }
+            expected = [.ehlo]
+            return [.send("EHLO \(heloName)\r\n")]
+        case .ehlo:
+            if reply.code / 100 == 5 {
+                expected = [.helo]
+                return [.send("HELO \(heloName)\r\n")]
+            }
+            guard reply.code / 100 == 2 else { return fail(reply, inReplyTo: "EHLO") }
+            extensions = Self.extensions(in: reply)
+            return startTransaction()
+        case .helo:
+            guard reply.code / 100 == 2 else { return fail(reply, inReplyTo: "HELO") }
+            return startTransaction()
+        case .mail:
+            if reply.code / 100 != 2 {
+                transactionFailed = true
+                for index in outcomes.indices { outcomes[index] = .failed(reply, inReplyTo: "MAIL FROM") }
+            }
+            return nextCommand()
+        case .rcpt(let index):
+            if !transactionFailed {
+                if reply.code / 100 == 2 {
+                    accepted.append(index)
+                } else {
+                    outcomes[index] = .failed(reply, inReplyTo: "RCPT TO")
+                }
+            }
+            return nextCommand()
+        case .data:
+            guard !transactionFailed, !accepted.isEmpty else {
+                if reply.code == 354 {  // a server that ignored the failures: end the empty message
+                    expected = [.endOfData]
+                    return [.send(".\r\n")]
+                }
+                return quit()
+            }
+            guard reply.code == 354 else {
+                for index in accepted { outcomes[index] = .failed(reply, inReplyTo: "DATA") }
+                return quit()
+            }
+            expected = [.endOfData]
+            return [.sendContent]
+        case .endOfData:
+            if !transactionFailed {
+                for index in accepted {
+                    outcomes[index] = reply.code / 100 == 2 ? .delivered(reply) : .failed(reply, inReplyTo: "end of DATA")
+                }
+            }
+            return quit()
+        case .quit:
+            return [.close]
+        }
+    }
+
+    /// MAIL, RCPT... and DATA: in one write when the server offers PIPELINING, otherwise one at a time.
+    private mutating func startTransaction() -> [Action] {
+        expected = [.mail] + envelope.recipients.indices.map { .rcpt($0) } + [.data]
+        if extensions["PIPELINING"] != nil {
+            return [.send(expected.map(command).joined())]
+        }
+        return [.send(command(.mail))]
+    }
+
+    /// After a reply in a transaction: without pipelining, the next command goes out now.
+    private mutating func nextCommand() -> [Action] {
+        guard extensions["PIPELINING"] == nil, let next = expected.first else { return [] }
+        if case .rcpt = next, transactionFailed {
+            expected = []
+            return quit()
+        }
+        if next == .data && (transactionFailed || accepted.isEmpty) {
+            expected = []
+            return quit()
+        }
+        return [.send(command(next))]
+    }
+
+    private func command(_ step: Expected) -> String {
+        let dsn = extensions["DSN"] != nil
+        switch step {
+        case .mail:
+            var line = "MAIL FROM:<\(envelope.sender)>"
+            if extensions["SIZE"] != nil, let size = envelope.size { line += " SIZE=\(size)" }
+            if envelope.eightBitMIME && extensions["8BITMIME"] != nil { line += " BODY=8BITMIME" }
+            if dsn { line += envelope.dsnMailParameters }
+            return line + "\r\n"
+        case .rcpt(let index):
+            let parameters = dsn && index < envelope.dsnRecipientParameters.count
+                ? envelope.dsnRecipientParameters[index] : ""
+            return "RCPT TO:<\(envelope.recipients[index])>\(parameters)\r\n"
+        case .data:
+            return "DATA\r\n"
+        default:
+            return ""
+        }
+    }
+
+    private mutating func quit() -> [Action] {
+        expected = [.quit]
+        return [.send("QUIT\r\n")]
+    }
+
+    /// A failure before the transaction: every recipient gets it, and the session ends.
+    private mutating func fail(_ reply: SMTPReply, inReplyTo command: String?) -> [Action] {
+        for index in outcomes.indices where outcomes[index] == nil {
+            outcomes[index] = .failed(reply, inReplyTo: command)
+        }
+        return quit()
+    }
+
+    /// `250-PIPELINING`, `250-SIZE 10240000`, ... (the first line is the server's name).
+    static func extensions(in reply: SMTPReply) -> [String: String] {
+        var result: [String: String] = [:]
+        for line in reply.lines.dropFirst() {
+            let keyword = line.prefix { $0 != " " && $0 != "=" }.uppercased()
+            guard !keyword.isEmpty else { continue }
+            result[keyword] = String(line.dropFirst(keyword.count).drop { $0 == " " || $0 == "=" })
+        }
+        return result
+    }
+}

@@ -1,0 +1,268 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import TernCore
+import TernDelivery
+import TernQueue
+import TernSMTP
+
+/// smtp(8): delivers one message to one next hop for a group of its recipients, trying the hop's servers
+/// in order until one takes the conversation (connect failures and greeting refusals move on to the next).
+struct SMTPClientDelivery {
+    struct Settings: Sendable {
+        /// smtp_helo_name
+        var heloName: String
+        /// smtp_connect_timeout
+        var connectTimeout: Int
+        /// The longest wait for a reply (smtp_helo_timeout, smtp_mail_timeout, ... smtp_data_done_timeout).
+        var replyTimeout: Int
+        /// inet_protocols includes ipv6
+        var ipv6: Bool
+    }
+
+    let settings: Settings
+
+    /// One outcome per recipient, in order. `envelope` already carries the rewritten (generic) addresses.
+    func deliver(
+        file: QueueFile, envelope: SMTPClientStateMachine.Envelope, hop: NextHop,
+        content: @escaping @Sendable (QueueFile) -> ContentStream
+    ) async -> [RecipientOutcome] {
+        let count = envelope.recipients.count
+        let servers: [MailServerAddress]
+        do {
+            servers = try await NIOThreadPool.singleton.runIfActive { [settings] in
+                try NextHopResolver.addresses(for: hop, ipv6: settings.ipv6)
+            }
+        } catch let error as NextHopLookupError {
+            let outcome = error.permanent
+                ? RecipientOutcome(status: .bounced, dsn: "5.4.4", text: error.text, relay: "none", agent: "smtp")
+                : RecipientOutcome(status: .deferred, dsn: "4.4.3", text: error.text, relay: "none", agent: "smtp")
+            return Array(repeating: outcome, count: count)
+        } catch {
+            return Array(repeating: .deferred("4.4.3", "\(error)", relay: "none", agent: "smtp"), count: count)
+        }
+        var lastFailure = "no mail server for \(hop.host)"
+        for server in servers {
+            let attempt = await converse(with: server, file: file, envelope: envelope, content: content)
+            switch attempt {
+            case .connectFailed(let text):
+                lastFailure = text
+            case .finished(let outcomes):
+                return outcomes
+            }
+        }
+        return Array(repeating: .deferred("4.4.1", lastFailure, relay: "none", agent: "smtp"), count: count)
+    }
+
+    private enum Attempt {
+        case connectFailed(String)
+        case finished([RecipientOutcome])
+    }
+
+    private func converse(
+        with server: MailServerAddress, file: QueueFile, envelope: SMTPClientStateMachine.Envelope,
+        content: @escaping @Sendable (QueueFile) -> ContentStream
+    ) async -> Attempt {
+        let relay = server.logName
+        let hostText = "\(server.name)[\(server.address)]"
+        let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
+        let timeout = settings.replyTimeout
+        do {
+            channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connectTimeout(.seconds(Int64(settings.connectTimeout)))
+                .channelOption(.tcpOption(.tcp_nodelay), value: 1)
+                .connect(host: server.address, port: server.port) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandlers(
+                            IdleStateHandler(readTimeout: .seconds(Int64(timeout))), ReplyTimeoutHandler())
+                        return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    }
+                }
+        } catch {
+            return .connectFailed("connect to \(relay): \(Self.describe(error))")
+        }
+        var machine = SMTPClientStateMachine(heloName: settings.heloName, envelope: envelope)
+        var failure: String?
+        do {
+            try await channel.executeThenClose { inbound, outbound in
+                var parser = SMTPReplyParser()
+                var iterator = inbound.makeAsyncIterator()
+                conversation: while true {
+                    guard let chunk = try await iterator.next() else {
+                        let timedOut = (try? await channel.channel.pipeline.handler(type: ReplyTimeoutHandler.self).get())?
+                            .timedOut ?? false
+                        failure = timedOut
+                            ? "conversation with \(hostText) timed out while \(machine.stage.rawValue)"
+                            : "lost connection with \(hostText) while \(machine.stage.rawValue)"
+                        break
+                    }
+                    let replies: [SMTPReply]
+                    do {
+                        replies = try parser.receive(chunk.readableBytesView)
+                    } catch {
+                        failure = "host \(hostText) talked to me improperly while \(machine.stage.rawValue)"
+                        break
+                    }
+                    for reply in replies {
+                        for action in machine.received(reply) {
+                            switch action {
+                            case .send(let text):
+                                try await outbound.write(ByteBuffer(string: text))
+                            case .sendContent:
+                                var stream = content(file)
+                                while let piece = stream.next() {
+                                    try await outbound.write(ByteBuffer(bytes: piece))
+                                }
+                                if let error = stream.error {
+                                    failure = "error reading queue file: \(error)"
+                                    break conversation
+                                }
+                            case .close:
+                                break conversation
+                            }
+                        }
+                    }
+                }
+            }
+        } catch {
+            failure = failure ?? "lost connection with \(hostText) while \(machine.stage.rawValue)"
+        }
+        let outcomes = machine.outcomes.map { outcome -> RecipientOutcome in
+            switch outcome {
+            case .delivered(let reply):
+                return RecipientOutcome(
+                    status: .sent, dsn: reply.enhancedStatus ?? "2.0.0", text: reply.quoted, relay: relay, agent: "smtp")
+            case .failed(let reply, let command):
+                let permanent = reply.code / 100 == 5
+                let text = command.map { "host \(hostText) said: \(reply.quoted) (in reply to \($0) command)" }
+                    ?? "host \(hostText) refused to talk to me: \(reply.quoted)"
+                return RecipientOutcome(
+                    status: permanent ? .bounced : .deferred,
+                    dsn: reply.enhancedStatus ?? (permanent ? "5.0.0" : "4.0.0"), text: text, relay: relay, agent: "smtp")
+            case nil:
+                return .deferred("4.4.2", failure ?? "lost connection with \(hostText)", relay: relay, agent: "smtp")
+            }
+        }
+        return .finished(outcomes)
+    }
+
+    /// `Connection refused`, `Connection timed out`, ... as strerror(3) words them.
+    static func describe(_ error: any Error) -> String {
+        if let io = error as? IOError { return String(cString: strerror(io.errnoCode)) }
+        if error is ChannelError { return "Connection timed out" }
+        if let connect = error as? NIOConnectionError, let first = connect.connectionErrors.first {
+            return describe(first.error)
+        }
+        return "\(error)"
+    }
+}
+
+/// Closes the connection when the server says nothing for the reply timeout, and remembers why.
+final class ReplyTimeoutHandler: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    private(set) var timedOut = false
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read {
+            timedOut = true
+            context.close(promise: nil)
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+}
+
+/// The message content as the wire wants it: CRLF line ends, leading dots doubled (RFC 5321 §4.5.2), then
+/// the terminating `.` line. Read from the queue file in pieces.
+struct ContentStream {
+    private let read: (Int, Int) throws -> [UInt8]
+    private let length: Int
+    private var offset = 0
+    private var atLineStart = true
+    private var finished = false
+    private(set) var error: (any Error)?
+    private var header: HeaderRewriter?
+
+    /// `rewriteHeaders` gets each header line (without line end) and returns its replacement (smtp_generic_maps).
+    init(file: QueueFile, rewriteHeaders: HeaderRewriter? = nil) {
+        read = { try file.readContent(offset: $0, count: $1) }
+        length = file.contentLength
+        header = rewriteHeaders
+    }
+
+    typealias HeaderRewriter = (String) -> String
+
+    mutating func next() -> [UInt8]? {
+        guard !finished else { return nil }
+        if offset >= length {
+            finished = true
+            return atLineStart ? Array(".\r\n".utf8) : Array("\r\n.\r\n".utf8)
+        }
+        let chunk: [UInt8]
+        do {
+            chunk = try read(offset, min(65536, length - offset))
+        } catch {
+            self.error = error
+            finished = true
+            return nil
+        }
+        guard !chunk.isEmpty else {
+            offset = length
+            return next()
+        }
+        offset += chunk.count
+        if let rewrite = header {
+            // Header lines are handed to the rewriter whole; the chunk boundary may split one.
+            return rewriteHeaderSection(chunk, rewrite)
+        }
+        return Self.stuff(chunk, atLineStart: &atLineStart)
+    }
+
+    private var pendingHeader: [UInt8] = []
+
+    /// While in the header section: collect whole lines, rewrite them, and pass the body on unchanged.
+    private mutating func rewriteHeaderSection(_ chunk: [UInt8], _ rewrite: HeaderRewriter) -> [UInt8] {
+        var bytes = pendingHeader + chunk
+        pendingHeader = []
+        var out: [UInt8] = []
+        while let newline = bytes.firstIndex(of: 0x0A) {
+            let line = Array(bytes[..<newline])
+            bytes.removeSubrange(...newline)
+            if line.isEmpty {
+                header = nil
+                out += [0x0D, 0x0A]
+                atLineStart = true
+                return out + ContentStream.stuff(bytes, atLineStart: &atLineStart)
+            }
+            let replaced = Array(rewrite(String(decoding: line, as: UTF8.self)).utf8)
+            for piece in replaced.split(separator: 0x0A, omittingEmptySubsequences: false) {
+                if piece.first == UInt8(ascii: ".") { out.append(UInt8(ascii: ".")) }
+                out += piece + [0x0D, 0x0A]
+            }
+        }
+        pendingHeader = bytes
+        if offset >= length && !pendingHeader.isEmpty {
+            header = nil
+            out += ContentStream.stuff(pendingHeader, atLineStart: &atLineStart)
+            pendingHeader = []
+        }
+        return out
+    }
+
+    private static func stuff(_ bytes: [UInt8], atLineStart: inout Bool) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count + bytes.count / 32 + 4)
+        for byte in bytes {
+            if atLineStart && byte == UInt8(ascii: ".") { out.append(byte) }
+            if byte == 0x0A {
+                out.append(0x0D)
+                atLineStart = true
+            } else {
+                atLineStart = false
+            }
+            out.append(byte)
+        }
+        return out
+    }
+}
