@@ -2,7 +2,7 @@ import Foundation
 
 /// The Postfix commands Tern answers to, by the name it is invoked as.
 enum Tool: String, CaseIterable {
-    case postfix, postconf, postmap, postalias, newaliases, postqueue, mailq, postcat, postsuper
+    case postfix, postconf, postmap, postalias, newaliases, postqueue, mailq, postcat, postsuper, sendmail, mail, mailx
 
     func run(_ arguments: [String]) async -> Int32 {
         let environment = ProcessInfo.processInfo.environment
@@ -16,6 +16,8 @@ enum Tool: String, CaseIterable {
         case .mailq: return QueueTool.postqueue(["-p"] + arguments, environment: environment)
         case .postcat: return QueueTool.postcat(arguments, environment: environment)
         case .postsuper: return QueueTool.postsuper(arguments, environment: environment)
+        case .sendmail: return await SendmailCommand.run(arguments, environment: environment)
+        case .mail, .mailx: return await MailCommand.run(arguments, environment: environment)
         }
     }
 }

@@ -10,7 +10,7 @@ import Testing
         for q in QueueName.allCases {
             var st = stat()
             #expect(stat("\(t.queue.path)/\(q.rawValue)", &st) == 0)
-            #expect(UInt32(st.st_mode) & 0o777 == q.mode)
+            #expect(UInt32(st.st_mode) & 0o7777 == q.mode)
         }
         let id = QueueID("E93D0F786D2")!
         #expect(t.queue.relativePath(.deferred, id) == "deferred/E/E93D0F786D2")

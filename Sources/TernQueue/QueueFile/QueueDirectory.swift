@@ -47,14 +47,15 @@ public struct QueueDirectory: Sendable {
     }
 
     /// Creates a new empty file with a fresh queue ID (O_EXCL; a collision just draws another ID).
-    func createUniqueFile(in queue: QueueName) throws(QueueError) -> (QueueID, String, Int32) {
+    func createUniqueFile(in queue: QueueName, mode: UInt32 = 0o600) throws(QueueError) -> (QueueID, String, Int32) {
         for _ in 0..<100 {
             let id = QueueID.generate()
             let dir = directoryPath(queue, id)
             if hashedQueues.contains(queue) { try FileSystem.makeDirectory(dir, mode: 0o700) }
             let file = "\(dir)/\(id.value)"
             do {
-                let fd = try FileSystem.open(file, O_RDWR | O_CREAT | O_EXCL, 0o600)
+                let fd = try FileSystem.open(file, O_RDWR | O_CREAT | O_EXCL, mode_t(mode))
+                if mode != 0o600 { fchmod(fd, mode_t(mode)) }
                 return (id, file, fd)
             } catch where error.errno == EEXIST {
                 continue

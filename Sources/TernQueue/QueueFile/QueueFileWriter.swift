@@ -49,10 +49,11 @@ public final class QueueFileWriter: Sendable {
 
     /// Creates an empty queue file with a new queue ID in `queue` (incoming for smtpd and pickup,
     /// maildrop for local submission).
-    public static func create(in directory: QueueDirectory, queue: QueueName = .incoming) throws(QueueError)
-        -> QueueFileWriter
-    {
-        let (id, path, fd) = try directory.createUniqueFile(in: queue)
+    /// `mode` 0644 is for files sendmail drops into maildrop/, which the daemon (another user) reads.
+    public static func create(
+        in directory: QueueDirectory, queue: QueueName = .incoming, mode: UInt32 = 0o600
+    ) throws(QueueError) -> QueueFileWriter {
+        let (id, path, fd) = try directory.createUniqueFile(in: queue, mode: mode)
         return QueueFileWriter(queueID: id, path: path, directoryPath: directory.directoryPath(queue, id), fd: fd)
     }
 
@@ -114,7 +115,15 @@ public final class QueueFileWriter: Sendable {
             try FileSystem.fsync(state.fd, path: path)
             close(state.fd)
             state.phase = .finished
-            try FileSystem.fsyncDirectory(directoryPath)
+            do throws(QueueError) {
+                try FileSystem.fsyncDirectory(directoryPath)
+            } catch {
+                guard error.errno == EACCES && directoryPath.hasSuffix("/\(QueueName.maildrop.rawValue)") else {
+                    throw error
+                }
+                // sendmail run by a user cannot open the write-only maildrop/ to fsync it; the file itself is
+                // fsynced (as Postfix's postdrop does it) and pickup takes it from there.
+            }
         }
     }
 

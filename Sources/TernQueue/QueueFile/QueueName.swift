@@ -20,11 +20,13 @@ public enum QueueName: String, Sendable, CaseIterable, Comparable {
     /// The order in which postcat -q, postsuper and the queue listing search for an ID.
     public static let searchOrder: [QueueName] = [.maildrop, .incoming, .active, .deferred, .hold, .saved]
 
-    /// Directory modes as Postfix's postfix-files sets them: maildrop is writable (not readable) by the
-    /// setgid group, public is searchable by it, pid is world-readable; the rest are private to mail_owner.
+    /// Directory modes: maildrop is writable (not readable) by everybody, with the sticky bit (Postfix's
+    /// world-writable maildrop: sendmail needs no set-gid program, pickup knows the submitter from the file's
+    /// owner); public is searchable by the setgid group, pid is world-readable; the rest are private to
+    /// mail_owner.
     public var mode: UInt32 {
         switch self {
-        case .maildrop: return 0o730
+        case .maildrop: return 0o1733
         case .public: return 0o710
         case .pid: return 0o755
         default: return 0o700

@@ -22,10 +22,12 @@ struct Pickup {
                 recipient.status = .pending
                 return recipient
             }
+            var owner = stat()
+            let uid = stat(path, &owner) == 0 ? owner.st_uid : getuid()
             do {
                 let newID = try file.requeue(in: queue, envelope: envelope)
                 _ = try queue.delete(id, in: [.maildrop])
-                log.info("pickup", "\(newID): uid=\(getuid()) from=<\(envelope.sender.text)>")
+                log.info("pickup", "\(newID): uid=\(uid) from=<\(envelope.sender.text)>")
                 count += 1
             } catch {
                 log.warning("pickup", "\(id): cannot requeue: \(error)")
