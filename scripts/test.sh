@@ -18,6 +18,7 @@ if [ "$(id -u)" != 0 ]; then
   exit 0
 fi
 BIN=$(mktemp -d /tmp/tern-bin.XXXXXX)
+chmod 755 "$BIN"   # the suite runs sendmail/mail as ordinary users
 "$(swift build --show-bin-path)/tern" link "$BIN"
 rc=0
 for stage in $STAGES; do
