@@ -1,0 +1,157 @@
+import Foundation
+import Testing
+
+/// A next hop on 127.0.0.1: accepts one connection at a time, answers RCPT with `rcptReply`, records what
+/// it was given. Blocking sockets on a thread of its own; every read has a timeout.
+final class SMTPSink: @unchecked Sendable {
+    struct Received {
+        var helo = ""
+        var sender = ""
+        var recipients: [String] = []
+        var data = ""
+    }
+
+    let port: Int
+    private let listener: Int32
+    private let lock = NSLock()
+    private var received: [Received] = []
+    private let rcptReply: String
+
+    init(rcptReply: String = "250 2.1.5 Ok") throws {
+        self.rcptReply = rcptReply
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0, listen(fd, 8) == 0 else { throw POSIXError(.EADDRINUSE) }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        listener = fd
+        port = Int(UInt16(bigEndian: address.sin_port))
+        let thread = Thread { [self] in serve() }
+        thread.start()
+    }
+
+    /// Wakes the accepting thread (accept fails) and ends it.
+    func stop() {
+        shutdown(listener, Int32(SHUT_RDWR))
+        close(listener)
+    }
+
+    var messages: [Received] { lock.withLock { received } }
+
+    private func serve() {
+        while true {
+            let connection = accept(listener, nil, nil)
+            guard connection >= 0 else { return }
+            var timeout = timeval(tv_sec: 20, tv_usec: 0)
+            setsockopt(connection, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            converse(connection)
+            close(connection)
+        }
+    }
+
+    private func converse(_ fd: Int32) {
+        var buffer: [UInt8] = []
+        func send(_ text: String) { _ = Array((text + "\r\n").utf8).withUnsafeBytes { write(fd, $0.baseAddress, $0.count) } }
+        func line() -> String? {
+            while true {
+                if let newline = buffer.firstIndex(of: 0x0A) {
+                    let text = String(decoding: buffer[..<newline], as: UTF8.self)
+                    buffer.removeSubrange(...newline)
+                    return text.hasSuffix("\r") ? String(text.dropLast()) : text
+                }
+                var chunk = [UInt8](repeating: 0, count: 4096)
+                let n = read(fd, &chunk, chunk.count)
+                if n <= 0 { return nil }
+                buffer += chunk[..<n]
+            }
+        }
+        var current = Received()
+        send("220 sink.test ESMTP")
+        while let command = line() {
+            let verb = command.prefix(4).uppercased()
+            switch verb {
+            case "EHLO":
+                current.helo = String(command.dropFirst(5))
+                send("250-sink.test\r\n250-PIPELINING\r\n250 8BITMIME")
+            case "MAIL":
+                current.sender = String(command.split(separator: "<").last?.split(separator: ">").first ?? "")
+                send("250 2.1.0 Ok")
+            case "RCPT":
+                current.recipients.append(String(command.split(separator: "<").last?.split(separator: ">").first ?? ""))
+                send(rcptReply)
+            case "DATA":
+                send("354 go ahead")
+                while let data = line(), data != "." { current.data += data + "\n" }
+                lock.withLock { received.append(current) }
+                current = Received()
+                send("250 2.0.0 Ok: queued as SINK1")
+            case "QUIT":
+                send("221 2.0.0 Bye")
+                return
+            default:
+                send("250 Ok")
+            }
+        }
+    }
+}
+
+extension DaemonEndToEnd {
+    /// The smtp client: relayhost on a loopback sink, and a non-delivery report when it refuses.
+    @Suite struct Outbound {
+        @Test func relayhostGetsTheMessageAndTheLogSaysSent() throws {
+            let sink = try SMTPSink()
+            defer { sink.stop() }
+            try TernInstance.with(["relayhost": "[127.0.0.1]:\(sink.port)"]) { instance in
+                let token = "out-\(UUID().uuidString)"
+                let client = try SMTPTestClient(port: instance.port)
+                try client.greet()
+                let end = try client.sendMail(
+                    from: "alice@virt.test", to: ["far@remote.example"], content: "Subject: \(token)\n\n.dot line\nbody\n")
+                #expect(end.code == 250, "\(end)")
+                #expect(try client.command("QUIT").code == 221)
+                let message = try instance.waitUntil("the sink got the message") {
+                    sink.messages.first { $0.data.contains(token) }
+                }
+                #expect(message.sender == "alice@virt.test")
+                #expect(message.recipients == ["far@remote.example"])
+                #expect(message.helo == TernInstance.hostname)
+                #expect(message.data.contains("\n..dot line\n"), "dot-stuffed on the wire")
+                try instance.waitForLogLine(
+                    #"postfix/smtp\[\d+\]: [0-9A-F]+: to=<far@remote\.example>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:\d+, "#
+                        + #"delay=[\d.]+, delays=[\d./]+, dsn=2\.0\.0, status=sent \(250 2\.0\.0 Ok: queued as SINK1\)$"#)
+            }
+        }
+
+        @Test func refusedRecipientComesBackAsANonDeliveryReport() throws {
+            let sink = try SMTPSink(rcptReply: "550 5.1.1 <nobody@remote.example>: no such user")
+            defer { sink.stop() }
+            try TernInstance.with(["relayhost": "[127.0.0.1]:\(sink.port)"]) { instance in
+                let token = "ndr-\(UUID().uuidString)"
+                let client = try SMTPTestClient(port: instance.port)
+                try client.greet()
+                let end = try client.sendMail(
+                    from: "alice@virt.test", to: ["nobody@remote.example"],
+                    content: "Subject: \(token)\nMessage-ID: <\(token)@virt.test>\n\noriginal\n")
+                #expect(end.code == 250, "\(end)")
+                #expect(try client.command("QUIT").code == 221)
+                let report = try instance.waitForMessage("alice", containing: "Undelivered Mail Returned to Sender")
+                #expect(report.content.hasPrefix("Return-Path: <>\n"), "\(report.content.prefix(200))")
+                #expect(report.content.contains("report-type=delivery-status"))
+                #expect(report.content.contains("Final-Recipient: rfc822; nobody@remote.example"))
+                #expect(report.content.contains("Action: failed\nStatus: 5.1.1\n"))
+                #expect(report.content.contains("Message-ID: <\(token)@virt.test>"), "the original is returned")
+                try instance.waitForLogLine(#"postfix/bounce\[\d+\]: [0-9A-F]+: sender non-delivery notification: [0-9A-F]+$"#)
+                try instance.waitForLogLine(
+                    #"status=bounced \(host 127\.0\.0\.1\[127\.0\.0\.1\] said: 550 5\.1\.1 <nobody@remote\.example>: no such user \(in reply to RCPT TO command\)\)$"#)
+            }
+        }
+    }
+}
