@@ -114,8 +114,11 @@ public struct QueueDirectory: Sendable {
 
     /// Deletes a message and its defer/bounce/trace logs (logs first, as postsuper does, so an ID that is
     /// reused right away never inherits stale logs). Returns false when the message was not found.
+    /// `durable: false` skips the directory fsync (the caller knows a resurrected file does no harm).
     @discardableResult
-    public func delete(_ id: QueueID, in queues: [QueueName] = QueueName.searchOrder) throws(QueueError) -> Bool {
+    public func delete(
+        _ id: QueueID, in queues: [QueueName] = QueueName.searchOrder, durable: Bool = true
+    ) throws(QueueError) -> Bool {
         guard let queue = locate(id, in: queues), let file = existingPath(queue, id) else { return false }
         for log in [QueueName.defer, .bounce, .trace] {
             if let logPath = existingPath(log, id) { unlink(logPath) }
@@ -124,7 +127,7 @@ public struct QueueDirectory: Sendable {
             if Glibc.errno == ENOENT { return false }
             throw FileSystem.failure("remove", file)
         }
-        try FileSystem.fsyncDirectory(String(file[..<file.lastIndex(of: "/")!]))
+        if durable { try FileSystem.fsyncDirectory(String(file[..<file.lastIndex(of: "/")!])) }
         return true
     }
 

@@ -152,6 +152,8 @@ struct LocalTransport: Sendable {
         case .deferred: status = .deferred
         case .bounced: status = .bounced
         }
-        return RecipientOutcome(status: status, dsn: result.dsn, text: result.text, relay: relay)
+        var outcome = RecipientOutcome(status: status, dsn: result.dsn, text: result.text, relay: relay)
+        outcome.repeatable = status == .sent && request.kind == .maildir && request.maildirUniqueName != nil
+        return outcome
     }
 }

@@ -45,6 +45,10 @@ struct MessageDelivery {
         let deliveredTo = Self.deliveredToHeaders(file)
         var deferrals: [DeliveryStatusLog.Entry] = []
         var bounces: [BounceEntry] = []
+        // The last recipient's mark is not fsynced; the removal is, unless that recipient's deliveries can be
+        // repeated harmlessly after a crash (the file would come back in active/, and a delivery of a message
+        // found there at start-up looks for its Maildir copy first).
+        var removalMustBeDurable = true
 
         var remote: [NextHop: [Int]] = [:]
         var remoteOrder: [NextHop] = []
@@ -78,6 +82,7 @@ struct MessageDelivery {
                 bounces.append(BounceEntry(index: index, recipient: recipient, outcome: bounced))
             }
             let last = deferrals.isEmpty && file.pendingRecipients == [index]
+            if last { removalMustBeDurable = allOutcomes.isEmpty || !allOutcomes.allSatisfy(\.repeatable) }
             let status: RecipientStatus = allOutcomes.contains { $0.status == .bounced } ? .bounced : .delivered
             // fsync blocks: off the concurrency pool, which runs the SMTP sessions.
             try? await blocking { try file.markRecipient(index, status, durable: !last) }
@@ -108,7 +113,8 @@ struct MessageDelivery {
 
         if file.pendingRecipients.isEmpty {
             let queue = self.queue
-            _ = try? await blocking { try queue.delete(id, in: [.active]) }
+            let durable = removalMustBeDurable
+            _ = try? await blocking { try queue.delete(id, in: [.active], durable: durable) }
             log.info("qmgr", "\(id): removed")
             return
         }

@@ -16,6 +16,9 @@ struct RecipientOutcome: Sendable {
     var originalRecipient: String?
     /// The delivery agent that logs the outcome (`smtp`); nil: decided by the relay (local, virtual, qmgr).
     var agent: String?
+    /// Doing this delivery again after a crash changes nothing: a Maildir copy has a name fixed by queue ID
+    /// and recipient, and a repeat finds it. Such a result needs no fsync of its mark or of the removal.
+    var repeatable = false
 
     init(
         status: Status, dsn: String, text: String, relay: String, loggedRecipient: String? = nil,

@@ -51,7 +51,7 @@ final class UserDeliveryExecutor: DeliveryExecutor {
         if let pool {
             return await pool.deliver(positioned, content: fd)
         }
-        return await DedicatedThread.run(name: "tern-delivery") { [positioned] in
+        return await DeliveryThreads.run { [positioned] in
             guard lseek(fd, off_t(contentOffset), SEEK_SET) == off_t(contentOffset) else {
                 return .deferred("seek queue file \(queueFile): \(String(cString: strerror(errno)))")
             }

@@ -1,4 +1,5 @@
 import Glibc
+import NIOPosix
 import TernDelivery
 
 /// How many persistent delivery workers the master keeps, and for how long.
@@ -76,7 +77,7 @@ actor UserWorkerPool {
             guard let lease = await checkout(credentials) else {
                 return .deferred("delivery worker pool is stopped")
             }
-            let (worker, outcome) = await DedicatedThread.run(name: "tern-delivery") {
+            let (worker, outcome) = await DeliveryThreads.run {
                 () -> (WorkerProcess?, WorkerProcess.Outcome) in
                 let worker: WorkerProcess
                 switch lease {
@@ -221,5 +222,25 @@ actor UserWorkerPool {
         let woken = waiters
         waiters.removeAll()
         woken.forEach { $0.resume() }
+    }
+}
+
+/// Threads for blocking delivery work (talking to a worker, a delivery in this process), kept rather than
+/// started per delivery: a thread per delivery cost about as much as the delivery of a small message.
+enum DeliveryThreads {
+    /// Enough for every worker the pool may have checked out at once, plus in-process deliveries.
+    private static let pool: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: WorkerPoolLimits().total + 8)
+        pool.start()
+        return pool
+    }()
+
+    static func run<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+        do {
+            return try await pool.runIfActive(body)
+        } catch {
+            // The pool is never shut down; should it be, fall back to a thread of its own.
+            return await DedicatedThread.run(name: "tern-delivery", body)
+        }
     }
 }
