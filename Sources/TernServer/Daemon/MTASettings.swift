@@ -36,6 +36,9 @@ public struct MTASettings: Sendable {
     let maximalQueueLifetime: Int
     let bounceQueueLifetime: Int
     let relayhost: String
+    let localTransport: String
+    let virtualTransport: String
+    let transportMaps: [any LookupTable]
     let genericMaps: [any LookupTable]
     let smtpClient: SMTPClientDelivery.Settings
     /// The null sender's stand-in in notifications: `MAILER-DAEMON`.
@@ -118,6 +121,9 @@ public struct MTASettings: Sendable {
         maximalQueueLifetime = config.time("maximal_queue_lifetime") ?? 432_000
         bounceQueueLifetime = config.time("bounce_queue_lifetime") ?? 432_000
         relayhost = config.value("relayhost")
+        localTransport = config.value("local_transport")
+        virtualTransport = config.value("virtual_transport")
+        transportMaps = try config.list("transport_maps").map(open)
         genericMaps = try config.list("smtp_generic_maps").map(open)
         let helo = config.value("smtp_helo_name")
         smtpClient = SMTPClientDelivery.Settings(

@@ -172,44 +172,59 @@ struct MessageDelivery {
         } catch {
             return .delivered([.deferred("4.3.0", "address resolver failure: \(error)")], [])
         }
+        if addressClass == .virtualAlias {
+            return .delivered([.deferred("4.3.0", "virtual alias domains are not supported yet")], [])
+        }
+        // trivial-rewrite: the address class's transport, unless transport_maps names another.
+        var transport: String
         switch addressClass {
-        case .local:
-            if !flushing && settings.deferTransports.contains("local") {
-                return .delivered([.deferred("4.3.2", "deferred transport")], [])
+        case .local: transport = settings.localTransport
+        case .virtualMailbox: transport = settings.virtualTransport
+        case .relay: transport = settings.relayTransport
+        case .remote, .virtualAlias: transport = settings.defaultTransport
+        }
+        do {
+            if let mapped = try await TransportTable.lookup(
+                address, in: settings.transportMaps, delimiter: settings.recipientDelimiter) {
+                transport = TransportTable.merge(mapped, into: transport)
             }
+        } catch {
+            return .delivered([.deferred("4.3.0", "transport_maps lookup failure: \(error)")], [])
+        }
+        let name = String(transport.prefix { $0 != ":" })
+        let nexthop = transport.contains(":") ? String(transport.drop { $0 != ":" }.dropFirst()) : ""
+        if !flushing && settings.deferTransports.contains(name) {
+            return .delivered([.deferred("4.3.2", "deferred transport")], [])
+        }
+        switch name {
+        case "local":
             let result = await context.transport.deliverLocal(job)
             for warning in result.warnings { log.warning("local", warning) }
             return .delivered(result.outcomes, result.forwards)
-        case .virtualMailbox:
-            if !flushing && settings.deferTransports.contains("virtual") {
-                return .delivered([.deferred("4.3.2", "deferred transport")], [])
-            }
+        case "virtual":
             return .delivered([await context.transport.deliverVirtual(job)], [])
-        case .virtualAlias:
-            return .delivered([.deferred("4.3.0", "virtual alias domains are not supported yet")], [])
-        case .relay, .remote:
-            let transport = addressClass == .relay ? settings.relayTransport : settings.defaultTransport
-            let name = String(transport.prefix { $0 != ":" })
-            let nexthop = transport.contains(":") ? String(transport.drop { $0 != ":" }.dropFirst()) : ""
-            if !flushing && settings.deferTransports.contains(name) {
-                return .delivered([.deferred("4.3.2", "deferred transport")], [])
+        case "smtp", "relay", "lmtp":
+            // The transport's own next hop; else relayhost for mail that leaves; else the recipient domain.
+            let leaves = addressClass == .remote || addressClass == .relay
+            let text = !nexthop.isEmpty && !(addressClass == .local && nexthop == settings.hostname)
+                ? nexthop : (leaves && !settings.relayhost.isEmpty ? settings.relayhost : address.domain ?? "")
+            guard let hop = NextHop(parsing: text, defaultPort: name == "lmtp" ? 24 : 25) else {
+                return .delivered([.deferred("4.3.5", "bad next hop: \(text)")], [])
             }
-            switch name {
-            case "smtp", "relay", "lmtp":
-                let text = !nexthop.isEmpty ? nexthop : (!settings.relayhost.isEmpty ? settings.relayhost : address.domain ?? "")
-                guard let hop = NextHop(parsing: text, defaultPort: name == "lmtp" ? 24 : 25) else {
-                    return .delivered([.deferred("4.3.5", "bad next hop: \(text)")], [])
-                }
-                return .smtp(hop)
-            case "error":
-                return .delivered(
-                    [RecipientOutcome(status: .bounced, dsn: "5.0.0", text: nexthop.isEmpty ? "mail for \(address.domain ?? "") not accepted" : nexthop, relay: "none", agent: "error")], [])
-            case "discard":
-                return .delivered(
-                    [RecipientOutcome(status: .sent, dsn: "2.0.0", text: nexthop.isEmpty ? "discarded" : nexthop, relay: "none", agent: "discard")], [])
-            default:
-                return .delivered([.deferred("4.3.0", "mail transport unavailable")], [])
-            }
+            return .smtp(hop)
+        case "error":
+            return .delivered(
+                [RecipientOutcome(
+                    status: .bounced, dsn: "5.0.0",
+                    text: nexthop.isEmpty ? "mail for \(address.domain ?? "") not accepted" : nexthop, relay: "none",
+                    agent: "error")], [])
+        case "discard":
+            return .delivered(
+                [RecipientOutcome(
+                    status: .sent, dsn: "2.0.0", text: nexthop.isEmpty ? "discarded" : nexthop, relay: "none",
+                    agent: "discard")], [])
+        default:
+            return .delivered([.deferred("4.3.0", "mail transport unavailable: \(name) is not provided by Tern")], [])
         }
     }
 
@@ -230,7 +245,9 @@ struct MessageDelivery {
             file: file,
             envelope: SMTPClientStateMachine.Envelope(
                 sender: sender, recipients: recipients, size: file.contentLength,
-                eightBitMIME: envelope.body == .eightBitMIME),
+                eightBitMIME: envelope.body == .eightBitMIME,
+                dsnMailParameters: Self.dsnMailParameters(envelope),
+                dsnRecipientParameters: indexes.map { Self.dsnRecipientParameters(envelope.recipients[$0]) }),
             hop: hop
         ) { file in
             ContentStream(file: file, rewriteHeaders: headerMap.isEmpty ? nil : { GenericRewriter.rewriteHeader($0, headerMap) })
@@ -279,6 +296,34 @@ struct MessageDelivery {
     /// Runs blocking file work (fsync) on the I/O thread pool.
     private func blocking<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
         try await NIOThreadPool.singleton.runIfActive(work)
+    }
+
+    /// RET and ENVID for the next hop (RFC 3461 §4.3, §4.4), sent when it offers DSN.
+    static func dsnMailParameters(_ envelope: QueueEnvelope) -> String {
+        var text = ""
+        if let ret = envelope.ret { text += " RET=\(ret.rawValue)" }
+        if let envid = envelope.envid, !envid.isEmpty { text += " ENVID=\(XText.encode(envid))" }
+        return text
+    }
+
+    /// NOTIFY and ORCPT for the next hop (RFC 3461 §4.1, §4.2).
+    static func dsnRecipientParameters(_ recipient: QueueRecipient) -> String {
+        var text = ""
+        if !recipient.notify.isEmpty {
+            var words: [String] = []
+            if recipient.notify.contains(.never) {
+                words = ["NEVER"]
+            } else {
+                if recipient.notify.contains(.success) { words.append("SUCCESS") }
+                if recipient.notify.contains(.failure) { words.append("FAILURE") }
+                if recipient.notify.contains(.delay) { words.append("DELAY") }
+            }
+            text += " NOTIFY=\(words.joined(separator: ","))"
+        }
+        if let orcpt = recipient.orcpt, let semicolon = orcpt.firstIndex(of: ";") {
+            text += " ORCPT=\(orcpt[..<semicolon]);\(XText.encode(String(orcpt[orcpt.index(after: semicolon)...])))"
+        }
+        return text
     }
 
     /// Postfix's delay format: whole seconds from 10 s, one decimal from 1 s, else two, trailing zeros
