@@ -61,6 +61,7 @@ final class QueueManager: Service, Sendable {
                     }
                 }
                 var lastDeferredScan = Date.distantPast
+                var flushing = false
                 var lastScan = Date.distantPast
                 trigger(.wakeup)
                 // Committed files that arrived while `concurrency` deliveries ran; started as those finish.
@@ -78,18 +79,27 @@ final class QueueManager: Service, Sendable {
                         if claim(id) { start(id, from: .incoming, context: context, flushing: false, in: &group) }
                     }
                     guard case .scan(let trigger) = item else { continue }
-                    let flush = trigger == .flush
+                    if trigger == .flush {
+                        // Everything deferred is due now; the scans that follow work through it (a message
+                        // that fails again gets a new retry time and waits for it).
+                        makeDeferredDue()
+                        flushing = true
+                    }
                     // Periodic ticks and the wakeups after each delivery coalesce into one scan a second.
-                    if trigger == .scanIncoming && Date().timeIntervalSince(lastScan) < 1 { continue }
+                    if trigger == .scanIncoming && !flushing && Date().timeIntervalSince(lastScan) < 1 { continue }
                     lastScan = Date()
                     Pickup(queue: queue, log: log).run()
                     var batch = ready(in: .incoming)
-                    if flush || Date().timeIntervalSince(lastDeferredScan) >= Double(context.settings.queueRunDelay) {
-                        batch += ready(in: .deferred, ignoringRetryTime: flush)
+                    if flushing || Date().timeIntervalSince(lastDeferredScan) >= Double(context.settings.queueRunDelay) {
+                        let room = concurrency - inFlight.withLock { $0.count } - batch.count
+                        let due = ready(in: .deferred, limit: room)
+                        if due.count < room { flushing = false }
+                        batch += due
                         lastDeferredScan = Date()
                     }
+                    let flushed = flushing || trigger == .flush
                     for (id, from) in batch where claim(id) {
-                        start(id, from: from, context: context, flushing: flush, in: &group)
+                        start(id, from: from, context: context, flushing: flushed && from == .deferred, in: &group)
                     }
                 }
                 group.cancelAll()
@@ -111,15 +121,16 @@ final class QueueManager: Service, Sendable {
         }
     }
 
-    /// Queue files in `name` that are committed and due, at most what fits in the concurrency limit.
-    private func ready(in name: QueueName, ignoringRetryTime: Bool = false) -> [(QueueID, QueueName)] {
+    /// Queue files in `name` that are committed and due, at most `limit` (default: what fits in the
+    /// concurrency limit).
+    private func ready(in name: QueueName, limit: Int? = nil) -> [(QueueID, QueueName)] {
         let busy = inFlight.withLock { $0 }
-        let room = concurrency - busy.count
+        let room = limit ?? (concurrency - busy.count)
         guard room > 0, let ids = try? queue.list(name) else { return [] }
         let now = Int(time(nil))
         var result: [(QueueID, QueueName)] = []
         for id in ids where !busy.contains(id) {
-            if name == .deferred && !ignoringRetryTime, let next = queue.nextAttempt(id), next > now { continue }
+            if name == .deferred, let next = queue.nextAttempt(id), next > now { continue }
             if name == .incoming, let path = queue.existingPath(.incoming, id),
                 (try? QueueFile.open(path: path, writable: false)) == nil
             {
@@ -129,6 +140,13 @@ final class QueueManager: Service, Sendable {
             if result.count >= room { break }
         }
         return result
+    }
+
+    /// `postfix flush`: every deferred message's retry time becomes now.
+    private func makeDeferredDue() {
+        guard let ids = try? queue.list(.deferred) else { return }
+        let now = Int(time(nil))
+        for id in ids { try? queue.setNextAttempt(id, epochSeconds: now) }
     }
 
     private func claim(_ id: QueueID) -> Bool {

@@ -153,5 +153,35 @@ extension DaemonEndToEnd {
                     #"status=bounced \(host 127\.0\.0\.1\[127\.0\.0\.1\] said: 550 5\.1\.1 <nobody@remote\.example>: no such user \(in reply to RCPT TO command\)\)$"#)
             }
         }
+
+        /// defer_transports holds remote mail until `postfix flush`, which then sends all of it.
+        @Test func flushSendsEveryMessageHeldByDeferTransports() throws {
+            let sink = try SMTPSink()
+            defer { sink.stop() }
+            try TernInstance.with(["relayhost": "[127.0.0.1]:\(sink.port)", "defer_transports": "smtp"]) { instance in
+                let token = "flush-\(UUID().uuidString)"
+                let client = try SMTPTestClient(port: instance.port)
+                try client.greet()
+                for n in 1...3 {
+                    let end = try client.sendMail(
+                        from: "alice@virt.test", to: ["far\(n)@remote.example"], content: "Subject: \(token) \(n)\n\nx\n")
+                    #expect(end.code == 250, "\(end)")
+                }
+                #expect(try client.command("QUIT").code == 221)
+                _ = try instance.waitUntil("three messages deferred") { () -> Bool? in
+                    let text = try instance.mailq()
+                    return text.components(separatedBy: "(deferred transport)").count - 1 == 3 ? true : nil
+                }
+                #expect(sink.messages.isEmpty)
+                let flush = try instance.tern(["postfix", "-c", instance.configDirectory, "flush"])
+                #expect(flush.status == 0, "\(flush)")
+                _ = try instance.waitUntil("the sink got all three") { () -> Bool? in
+                    sink.messages.filter { $0.data.contains(token) }.count == 3 ? true : nil
+                }
+                _ = try instance.waitUntil("an empty queue") { () -> Bool? in
+                    try instance.mailq().contains("Mail queue is empty") ? true : nil
+                }
+            }
+        }
     }
 }
