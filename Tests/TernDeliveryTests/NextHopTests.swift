@@ -9,6 +9,8 @@ import Testing
         #expect(NextHop(parsing: "example.com") == NextHop(host: "example.com", port: 25, lookUpMX: true))
         #expect(NextHop(parsing: "example.com:587") == NextHop(host: "example.com", port: 587, lookUpMX: true))
         #expect(NextHop(parsing: "[ipv6:2001:db8::1]:25") == NextHop(host: "2001:db8::1", port: 25, lookUpMX: false))
+        #expect(NextHop(parsing: "unix:private/dovecot-lmtp")?.unixPath == "private/dovecot-lmtp")
+        #expect(NextHop(parsing: "inet:127.0.0.1:24") == NextHop(host: "127.0.0.1", port: 24, lookUpMX: true))
         #expect(NextHop(parsing: "[x]:0") == nil)
         #expect(NextHop(parsing: "[x") == nil)
         #expect(NextHop(parsing: "") == nil)

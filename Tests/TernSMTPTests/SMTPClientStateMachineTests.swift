@@ -60,6 +60,25 @@ import Testing
         #expect(machine.stage == .quit)
     }
 
+    @Test func lmtpHasOneReplyPerRecipientAfterTheContent() throws {
+        var machine = SMTPClientStateMachine(heloName: "h", envelope: envelope, lmtp: true)
+        #expect(machine.received(try reply("220 lmtp ready")) == [.send("LHLO h\r\n")])
+        let lhlo = try reply("250-lmtp\r\n250 PIPELINING")
+        #expect(
+            machine.received(lhlo) == [
+                .send("MAIL FROM:<s@example.org>\r\nRCPT TO:<a@example.com>\r\nRCPT TO:<b@example.com>\r\nDATA\r\n")
+            ])
+        _ = machine.received(try reply("250 2.1.0 Ok"))
+        _ = machine.received(try reply("250 2.1.5 Ok"))
+        _ = machine.received(try reply("250 2.1.5 Ok"))
+        #expect(machine.received(try reply("354 go")) == [.sendContent])
+        #expect(machine.received(try reply("250 2.0.0 <a@example.com> Saved")) == [])
+        #expect(machine.isSendingContent)
+        #expect(machine.received(try reply("552 5.2.2 <b@example.com> Quota exceeded")) == [.send("QUIT\r\n")])
+        #expect(machine.outcomes[0] == .delivered(try reply("250 2.0.0 <a@example.com> Saved")))
+        #expect(machine.outcomes[1] == .failed(try reply("552 5.2.2 <b@example.com> Quota exceeded"), inReplyTo: "end of DATA"))
+    }
+
     @Test func replyParserRejectsGarbageAndOverlongLines() {
         var parser = SMTPReplyParser(lineLimit: 16)
         #expect(throws: SMTPReplyParser.Failure.self) { try parser.receive(Array("hello\r\n".utf8)) }

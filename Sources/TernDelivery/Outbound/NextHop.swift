@@ -7,16 +7,27 @@ public struct NextHop: Sendable, Hashable, CustomStringConvertible {
     public var host: String
     public var port: Int
     public var lookUpMX: Bool
+    /// An LMTP server's UNIX-domain socket (`unix:private/dovecot-lmtp`; relative to queue_directory).
+    public var unixPath: String?
 
-    public init(host: String, port: Int = 25, lookUpMX: Bool = true) {
+    public init(host: String, port: Int = 25, lookUpMX: Bool = true, unixPath: String? = nil) {
         self.host = host
         self.port = port
         self.lookUpMX = lookUpMX
+        self.unixPath = unixPath
     }
 
-    /// `example.com`, `example.com:587`, `[mail.example.com]`, `[192.0.2.1]:2525`, `[ipv6:2001:db8::1]:25`.
+    /// `example.com`, `example.com:587`, `[mail.example.com]`, `[192.0.2.1]:2525`, `[ipv6:2001:db8::1]:25`,
+    /// and for LMTP `unix:/path` and `inet:host:port`.
     public init?(parsing text: String, defaultPort: Int = 25) {
         var rest = Substring(text).drop { $0 == " " || $0 == "\t" }
+        if rest.hasPrefix("unix:") {
+            let path = String(rest.dropFirst(5))
+            guard !path.isEmpty else { return nil }
+            self.init(host: path, port: 0, lookUpMX: false, unixPath: path)
+            return
+        }
+        if rest.hasPrefix("inet:") { rest = rest.dropFirst(5) }
         guard !rest.isEmpty else { return nil }
         var lookUpMX = true
         var host: String
@@ -44,16 +55,29 @@ public struct NextHop: Sendable, Hashable, CustomStringConvertible {
         self.init(host: host, port: port, lookUpMX: lookUpMX)
     }
 
-    public var description: String { lookUpMX ? (port == 25 ? host : "\(host):\(port)") : "[\(host)]:\(port)" }
+    public var description: String {
+        if let unixPath { return "unix:\(unixPath)" }
+        return lookUpMX ? (port == 25 ? host : "\(host):\(port)") : "[\(host)]:\(port)"
+    }
 }
 
 /// One address to try: the host's name (as logged, `name[address]:port`) and its address.
 public struct MailServerAddress: Sendable, Hashable {
     public var name: String
+    /// An IP address, or for a UNIX-domain socket its path.
     public var address: String
     public var port: Int
+    public var isUnixSocket = false
 
-    public var logName: String { "\(name)[\(address)]:\(port)" }
+    public init(name: String, address: String, port: Int, isUnixSocket: Bool = false) {
+        self.name = name
+        self.address = address
+        self.port = port
+        self.isUnixSocket = isUnixSocket
+    }
+
+    /// `mx.example.com[192.0.2.1]:25`, or `host[private/dovecot-lmtp]` for a socket.
+    public var logName: String { isUnixSocket ? "\(name)[\(address)]" : "\(name)[\(address)]:\(port)" }
 }
 
 /// Why a destination has no address to connect to, with Postfix's wording.

@@ -1,6 +1,7 @@
 /// The client side of one SMTP mail transaction (RFC 5321, with RFC 2920 pipelining), as Postfix's smtp(8)
 /// runs it: greeting, EHLO (HELO when EHLO is refused), MAIL FROM, RCPT TO for each recipient, DATA, the
-/// content, QUIT. No I/O: replies go in, commands and a per-recipient outcome come out.
+/// content, QUIT. With `lmtp` it is an LMTP transaction (RFC 2033): LHLO, and after the content one reply
+/// per accepted recipient. No I/O: replies go in, commands and a per-recipient outcome come out.
 public struct SMTPClientStateMachine: Sendable {
     public struct Envelope: Sendable {
         public var sender: String
@@ -59,10 +60,11 @@ public struct SMTPClientStateMachine: Sendable {
     }
 
     private enum Expected: Sendable, Equatable {
-        case greeting, ehlo, helo, mail, rcpt(Int), data, endOfData, quit
+        case greeting, ehlo, helo, mail, rcpt(Int), data, endOfData, recipientData(Int), quit
     }
 
     public let heloName: String
+    public let lmtp: Bool
     public let envelope: Envelope
     public private(set) var outcomes: [Outcome?]
     /// Extensions from the EHLO reply (upper-cased keywords, with parameters), e.g. ["PIPELINING": "", "SIZE": "10240000"].
@@ -71,8 +73,9 @@ public struct SMTPClientStateMachine: Sendable {
     private var accepted: [Int] = []
     private var transactionFailed = false
 
-    public init(heloName: String, envelope: Envelope) {
+    public init(heloName: String, envelope: Envelope, lmtp: Bool = false) {
         self.heloName = heloName
+        self.lmtp = lmtp
         self.envelope = envelope
         outcomes = Array(repeating: nil, count: envelope.recipients.count)
     }
@@ -84,14 +87,19 @@ public struct SMTPClientStateMachine: Sendable {
         case .mail: return .mail
         case .rcpt: return .recipients
         case .data: return .data
-        case .endOfData: return .endOfData
+        case .endOfData, .recipientData: return .endOfData
         case .quit: return .quit
         case nil: return .done
         }
     }
 
     /// The content is being written (between 354 and the end-of-data reply).
-    public var isSendingContent: Bool { expected.first == .endOfData }
+    public var isSendingContent: Bool {
+        switch expected.first {
+        case .endOfData, .recipientData: return true
+        default: return false
+        }
+    }
 
     public mutating func received(_ reply: SMTPReply) -> [Action] {
         guard !expected.isEmpty else { return [] }
@@ -100,13 +108,13 @@ public struct SMTPClientStateMachine: Sendable {
         case .greeting:
             guard reply.code / 100 == 2 else { return fail(reply, inReplyTo: nil) }
             expected = [.ehlo]
-            return [.send("EHLO \(heloName)\r\n")]
+            return [.send("\(lmtp ? "LHLO" : "EHLO") \(heloName)\r\n")]
         case .ehlo:
-            if reply.code / 100 == 5 {
+            if reply.code / 100 == 5 && !lmtp {
                 expected = [.helo]
                 return [.send("HELO \(heloName)\r\n")]
             }
-            guard reply.code / 100 == 2 else { return fail(reply, inReplyTo: "EHLO") }
+            guard reply.code / 100 == 2 else { return fail(reply, inReplyTo: lmtp ? "LHLO" : "EHLO") }
             extensions = Self.extensions(in: reply)
             return startTransaction()
         case .helo:
@@ -139,8 +147,13 @@ public struct SMTPClientStateMachine: Sendable {
                 for index in accepted { outcomes[index] = .failed(reply, inReplyTo: "DATA") }
                 return quit()
             }
-            expected = [.endOfData]
+            expected = lmtp ? accepted.map { .recipientData($0) } : [.endOfData]
             return [.sendContent]
+        case .recipientData(let index):
+            if !transactionFailed {
+                outcomes[index] = reply.code / 100 == 2 ? .delivered(reply) : .failed(reply, inReplyTo: "end of DATA")
+            }
+            return expected.isEmpty ? quit() : []
         case .endOfData:
             if !transactionFailed {
                 for index in accepted {

@@ -18,32 +18,46 @@ struct SMTPClientDelivery {
         var replyTimeout: Int
         /// inet_protocols includes ipv6
         var ipv6: Bool
+        /// queue_directory, for `unix:` next hops given relative to it.
+        var queueDirectory: String
     }
 
     let settings: Settings
 
     /// One outcome per recipient, in order. `envelope` already carries the rewritten (generic) addresses.
     func deliver(
-        file: QueueFile, envelope: SMTPClientStateMachine.Envelope, hop: NextHop,
+        file: QueueFile, envelope: SMTPClientStateMachine.Envelope, hop: NextHop, lmtp: Bool = false,
         content: @escaping @Sendable (QueueFile) -> ContentStream
     ) async -> [RecipientOutcome] {
+        let agent = lmtp ? "lmtp" : "smtp"
         let count = envelope.recipients.count
-        let servers: [MailServerAddress]
+        var servers: [MailServerAddress] = []
+        if let path = hop.unixPath {
+            let absolute = path.hasPrefix("/") ? path : "\(settings.queueDirectory)/\(path)"
+            let server = MailServerAddress(name: settings.heloName, address: path, port: 0, isUnixSocket: true)
+            switch await converse(with: server, socketPath: absolute, file: file, envelope: envelope, lmtp: lmtp, content: content) {
+            case .connectFailed(let text):
+                return Array(repeating: .deferred("4.4.1", text, relay: "none", agent: agent), count: count)
+            case .finished(let outcomes):
+                return outcomes
+            }
+        }
         do {
             servers = try await NIOThreadPool.singleton.runIfActive { [settings] in
                 try NextHopResolver.addresses(for: hop, ipv6: settings.ipv6)
             }
         } catch let error as NextHopLookupError {
             let outcome = error.permanent
-                ? RecipientOutcome(status: .bounced, dsn: "5.4.4", text: error.text, relay: "none", agent: "smtp")
-                : RecipientOutcome(status: .deferred, dsn: "4.4.3", text: error.text, relay: "none", agent: "smtp")
+                ? RecipientOutcome(status: .bounced, dsn: "5.4.4", text: error.text, relay: "none", agent: agent)
+                : RecipientOutcome(status: .deferred, dsn: "4.4.3", text: error.text, relay: "none", agent: agent)
             return Array(repeating: outcome, count: count)
         } catch {
-            return Array(repeating: .deferred("4.4.3", "\(error)", relay: "none", agent: "smtp"), count: count)
+            return Array(repeating: .deferred("4.4.3", "\(error)", relay: "none", agent: agent), count: count)
         }
         var lastFailure = "no mail server for \(hop.host)"
         for server in servers {
-            let attempt = await converse(with: server, file: file, envelope: envelope, content: content)
+            let attempt = await converse(
+                with: server, socketPath: nil, file: file, envelope: envelope, lmtp: lmtp, content: content)
             switch attempt {
             case .connectFailed(let text):
                 lastFailure = text
@@ -51,7 +65,7 @@ struct SMTPClientDelivery {
                 return outcomes
             }
         }
-        return Array(repeating: .deferred("4.4.1", lastFailure, relay: "none", agent: "smtp"), count: count)
+        return Array(repeating: .deferred("4.4.1", lastFailure, relay: "none", agent: agent), count: count)
     }
 
     private enum Attempt {
@@ -60,28 +74,35 @@ struct SMTPClientDelivery {
     }
 
     private func converse(
-        with server: MailServerAddress, file: QueueFile, envelope: SMTPClientStateMachine.Envelope,
-        content: @escaping @Sendable (QueueFile) -> ContentStream
+        with server: MailServerAddress, socketPath: String?, file: QueueFile, envelope: SMTPClientStateMachine.Envelope,
+        lmtp: Bool, content: @escaping @Sendable (QueueFile) -> ContentStream
     ) async -> Attempt {
         let relay = server.logName
         let hostText = "\(server.name)[\(server.address)]"
+        let agent = lmtp ? "lmtp" : "smtp"
         let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
         let timeout = settings.replyTimeout
         do {
-            channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            let bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .connectTimeout(.seconds(Int64(settings.connectTimeout)))
-                .channelOption(.tcpOption(.tcp_nodelay), value: 1)
-                .connect(host: server.address, port: server.port) { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandlers(
-                            IdleStateHandler(readTimeout: .seconds(Int64(timeout))), ReplyTimeoutHandler())
-                        return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
-                    }
+            let initializer: @Sendable (any Channel) -> EventLoopFuture<NIOAsyncChannel<ByteBuffer, ByteBuffer>> = {
+                channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandlers(
+                        IdleStateHandler(readTimeout: .seconds(Int64(timeout))), ReplyTimeoutHandler())
+                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                 }
+            }
+            if let socketPath {
+                channel = try await bootstrap.connect(unixDomainSocketPath: socketPath, channelInitializer: initializer)
+            } else {
+                channel = try await bootstrap.channelOption(.tcpOption(.tcp_nodelay), value: 1)
+                    .connect(host: server.address, port: server.port, channelInitializer: initializer)
+            }
         } catch {
             return .connectFailed("connect to \(relay): \(Self.describe(error))")
         }
-        var machine = SMTPClientStateMachine(heloName: settings.heloName, envelope: envelope)
+        var machine = SMTPClientStateMachine(heloName: settings.heloName, envelope: envelope, lmtp: lmtp)
         var failure: String?
         do {
             try await channel.executeThenClose { inbound, outbound in
@@ -131,16 +152,16 @@ struct SMTPClientDelivery {
             switch outcome {
             case .delivered(let reply):
                 return RecipientOutcome(
-                    status: .sent, dsn: reply.enhancedStatus ?? "2.0.0", text: reply.quoted, relay: relay, agent: "smtp")
+                    status: .sent, dsn: reply.enhancedStatus ?? "2.0.0", text: reply.quoted, relay: relay, agent: agent)
             case .failed(let reply, let command):
                 let permanent = reply.code / 100 == 5
                 let text = command.map { "host \(hostText) said: \(reply.quoted) (in reply to \($0) command)" }
                     ?? "host \(hostText) refused to talk to me: \(reply.quoted)"
                 return RecipientOutcome(
                     status: permanent ? .bounced : .deferred,
-                    dsn: reply.enhancedStatus ?? (permanent ? "5.0.0" : "4.0.0"), text: text, relay: relay, agent: "smtp")
+                    dsn: reply.enhancedStatus ?? (permanent ? "5.0.0" : "4.0.0"), text: text, relay: relay, agent: agent)
             case nil:
-                return .deferred("4.4.2", failure ?? "lost connection with \(hostText)", relay: relay, agent: "smtp")
+                return .deferred("4.4.2", failure ?? "lost connection with \(hostText)", relay: relay, agent: agent)
             }
         }
         return .finished(outcomes)

@@ -50,8 +50,8 @@ struct MessageDelivery {
         // found there at start-up looks for its Maildir copy first).
         var removalMustBeDurable = true
 
-        var remote: [NextHop: [Int]] = [:]
-        var remoteOrder: [NextHop] = []
+        var remote: [RemoteRoute: [Int]] = [:]
+        var remoteOrder: [RemoteRoute] = []
 
         /// Logs a recipient's outcomes, queues forwarded copies, and marks it done or remembers the deferral.
         func record(_ index: Int, _ outcomes: [RecipientOutcome], forwards: [ForwardRequest], started: Date) async {
@@ -94,15 +94,15 @@ struct MessageDelivery {
             switch await route(recipient, index: index, id: id, file: file, deliveredTo: deliveredTo) {
             case .delivered(let outcomes, let forwards):
                 await record(index, outcomes, forwards: forwards, started: started)
-            case .smtp(let hop):
-                if remote[hop] == nil { remoteOrder.append(hop) }
-                remote[hop, default: []].append(index)
+            case .smtp(let route):
+                if remote[route] == nil { remoteOrder.append(route) }
+                remote[route, default: []].append(index)
             }
         }
-        for hop in remoteOrder {
-            let indexes = remote[hop] ?? []
+        for route in remoteOrder {
+            let indexes = remote[route] ?? []
             let started = Date()
-            let outcomes = await deliverRemote(indexes, hop: hop, file: file)
+            let outcomes = await deliverRemote(indexes, route: route, file: file)
             for (index, outcome) in zip(indexes, outcomes) {
                 await record(index, [outcome], forwards: [], started: started)
             }
@@ -149,8 +149,14 @@ struct MessageDelivery {
     private enum Route {
         /// Done here (local and virtual delivery, or a decision without delivery).
         case delivered([RecipientOutcome], [ForwardRequest])
-        /// For the smtp client, grouped by next hop.
-        case smtp(NextHop)
+        /// For the smtp (or lmtp) client, grouped by next hop.
+        case smtp(RemoteRoute)
+    }
+
+    /// Recipients that go to the same next hop with the same protocol share one transaction.
+    struct RemoteRoute: Hashable {
+        var hop: NextHop
+        var lmtp: Bool
     }
 
     /// Routes one recipient by its address class (trivial-rewrite) to the local or virtual agent, or to the
@@ -208,10 +214,11 @@ struct MessageDelivery {
             let leaves = addressClass == .remote || addressClass == .relay
             let text = !nexthop.isEmpty && !(addressClass == .local && nexthop == settings.hostname)
                 ? nexthop : (leaves && !settings.relayhost.isEmpty ? settings.relayhost : address.domain ?? "")
-            guard let hop = NextHop(parsing: text, defaultPort: name == "lmtp" ? 24 : 25) else {
+            guard var hop = NextHop(parsing: text, defaultPort: name == "lmtp" ? 24 : 25) else {
                 return .delivered([.deferred("4.3.5", "bad next hop: \(text)")], [])
             }
-            return .smtp(hop)
+            if name == "lmtp" { hop.lookUpMX = false }  // lmtp(8) connects to the host itself
+            return .smtp(RemoteRoute(hop: hop, lmtp: name == "lmtp"))
         case "error":
             return .delivered(
                 [RecipientOutcome(
@@ -230,7 +237,7 @@ struct MessageDelivery {
 
     /// smtp(8) for recipients that share a next hop: one transaction, the envelope rewritten by
     /// smtp_generic_maps.
-    private func deliverRemote(_ indexes: [Int], hop: NextHop, file: QueueFile) async -> [RecipientOutcome] {
+    private func deliverRemote(_ indexes: [Int], route: RemoteRoute, file: QueueFile) async -> [RecipientOutcome] {
         let settings = context.settings
         let generic = GenericRewriter(tables: settings.genericMaps, settings: settings)
         let envelope = file.envelope
@@ -248,7 +255,7 @@ struct MessageDelivery {
                 eightBitMIME: envelope.body == .eightBitMIME,
                 dsnMailParameters: Self.dsnMailParameters(envelope),
                 dsnRecipientParameters: indexes.map { Self.dsnRecipientParameters(envelope.recipients[$0]) }),
-            hop: hop
+            hop: route.hop, lmtp: route.lmtp
         ) { file in
             ContentStream(file: file, rewriteHeaders: headerMap.isEmpty ? nil : { GenericRewriter.rewriteHeader($0, headerMap) })
         }

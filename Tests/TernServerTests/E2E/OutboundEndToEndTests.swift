@@ -16,9 +16,32 @@ final class SMTPSink: @unchecked Sendable {
     private let lock = NSLock()
     private var received: [Received] = []
     private let rcptReply: String
+    private let lmtp: Bool
+
+    /// An LMTP server on a UNIX-domain socket at `path` (LHLO, one reply per recipient after the content).
+    init(lmtpSocket path: String) throws {
+        rcptReply = "250 2.1.5 Ok"
+        lmtp = true
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        _ = withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            path.utf8CString.withUnsafeBytes { raw.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0.prefix(raw.count - 1))) }
+        }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard bound == 0, listen(fd, 8) == 0 else { throw POSIXError(.EADDRINUSE) }
+        chmod(path, 0o666)
+        listener = fd
+        port = 0
+        let thread = Thread { [self] in serve() }
+        thread.start()
+    }
 
     init(rcptReply: String = "250 2.1.5 Ok") throws {
         self.rcptReply = rcptReply
+        lmtp = false
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -78,7 +101,7 @@ final class SMTPSink: @unchecked Sendable {
         while let command = line() {
             let verb = command.prefix(4).uppercased()
             switch verb {
-            case "EHLO":
+            case "EHLO", "LHLO":
                 current.helo = String(command.dropFirst(5))
                 send("250-sink.test\r\n250-PIPELINING\r\n250 8BITMIME")
             case "MAIL":
@@ -91,8 +114,12 @@ final class SMTPSink: @unchecked Sendable {
                 send("354 go ahead")
                 while let data = line(), data != "." { current.data += data + "\n" }
                 lock.withLock { received.append(current) }
+                if lmtp {
+                    for recipient in current.recipients { send("250 2.0.0 <\(recipient)> Saved") }
+                } else {
+                    send("250 2.0.0 Ok: queued as SINK1")
+                }
                 current = Received()
-                send("250 2.0.0 Ok: queued as SINK1")
             case "QUIT":
                 send("221 2.0.0 Bye")
                 return
@@ -181,6 +208,34 @@ extension DaemonEndToEnd {
                 _ = try instance.waitUntil("an empty queue") { () -> Bool? in
                     try instance.mailq().contains("Mail queue is empty") ? true : nil
                 }
+            }
+        }
+
+        /// virtual_transport = lmtp:unix:PATH, the usual hand-over to Dovecot: one LMTP transaction for
+        /// both recipients over a UNIX-domain socket, a reply for each.
+        @Test func virtualMailGoesToAnLMTPSocket() throws {
+            let path = "/tmp/tern-lmtp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+            let sink = try SMTPSink(lmtpSocket: path)
+            defer {
+                sink.stop()
+                unlink(path)
+            }
+            try TernInstance.with(["virtual_transport": "lmtp:unix:\(path)"]) { instance in
+                let token = "lmtp-\(UUID().uuidString)"
+                let client = try SMTPTestClient(port: instance.port)
+                try client.greet()
+                let end = try client.sendMail(
+                    from: "sender@remote.example", to: ["alice@virt.test", "bob@virt.test"],
+                    content: "Subject: \(token)\n\nx\n")
+                #expect(end.code == 250, "\(end)")
+                #expect(try client.command("QUIT").code == 221)
+                let message = try instance.waitUntil("the LMTP server got the message") {
+                    sink.messages.first { $0.data.contains(token) }
+                }
+                #expect(message.recipients == ["alice@virt.test", "bob@virt.test"])
+                try instance.waitForLogLine(
+                    #"postfix/lmtp\[\d+\]: [0-9A-F]+: to=<bob@virt\.test>, relay=[^ ]+\[/tmp/tern-lmtp-[^\]]+\], "#
+                        + #".* status=sent \(250 2\.0\.0 <bob@virt\.test> Saved\)$"#)
             }
         }
     }
