@@ -2,10 +2,17 @@ public import Foundation
 public import TernCore
 import TernMIME
 
-/// A non-delivery report as Postfix's bounce(8) writes it (RFC 3461-3464): multipart/report with a
-/// human-readable part, message/delivery-status with per-recipient fields, and the returned message
-/// (or only its headers for RET=HDRS). Content only, LF line ends, as the queue stores it.
+/// A delivery status notification as Postfix's bounce(8) writes it (RFC 3461-3464): multipart/report with a
+/// human-readable part, message/delivery-status with per-recipient fields, and the returned message (or only
+/// its headers for RET=HDRS and for success notices). Content only, LF line ends, as the queue stores it.
 public struct NonDeliveryReport: Sendable {
+    public enum Kind: Sendable {
+        /// Undeliverable: the non-delivery report.
+        case failure
+        /// NOTIFY=SUCCESS: delivered (or relayed to a server without DSN).
+        case success
+    }
+
     public struct Recipient: Sendable {
         public var address: String
         /// ORCPT as `type;address` (RFC 3461), or the original address.
@@ -17,11 +24,14 @@ public struct NonDeliveryReport: Sendable {
         /// The next hop that answered, for Remote-MTA / Diagnostic-Code: `smtp; 550 5.1.1 ...`.
         public var remoteMTA: String?
         public var diagnostic: String?
+        /// RFC 3464 Action: failed, delivered, relayed.
+        public var action: String
 
         public init(
             address: String, originalRecipient: String? = nil, status: String, reason: String,
-            remoteMTA: String? = nil, diagnostic: String? = nil
+            remoteMTA: String? = nil, diagnostic: String? = nil, action: String = "failed"
         ) {
+            self.action = action
             self.address = address
             self.originalRecipient = originalRecipient
             self.status = status
@@ -39,11 +49,13 @@ public struct NonDeliveryReport: Sendable {
     public var envid: String?
     /// RET=HDRS: return only the original headers.
     public var headersOnly: Bool
+    public var kind: Kind
 
     public init(
         queueID: QueueID, hostname: String, sender: String, arrival: Date, recipients: [Recipient],
-        envid: String? = nil, headersOnly: Bool = false
+        envid: String? = nil, headersOnly: Bool = false, kind: Kind = .failure
     ) {
+        self.kind = kind
         self.queueID = queueID
         self.hostname = hostname
         self.sender = sender
@@ -56,9 +68,10 @@ public struct NonDeliveryReport: Sendable {
     /// The report message; `original` is the returned message's content (LF line ends).
     public func content(original: [UInt8], now: Date = Date(), messageID: String) -> [UInt8] {
         let boundary = "\(queueID.value).\(Int(now.timeIntervalSince1970))/\(hostname)"
+        let success = kind == .success
         var text = """
             From: MAILER-DAEMON@\(hostname) (Mail Delivery System)
-            Subject: Undelivered Mail Returned to Sender
+            Subject: \(success ? "Successful Mail Delivery Report" : "Undelivered Mail Returned to Sender")
             To: \(sender)
             Auto-Submitted: auto-replied
             MIME-Version: 1.0
@@ -76,6 +89,19 @@ public struct NonDeliveryReport: Sendable {
 
             This is the mail system at host \(hostname).
 
+
+            """
+        text += success
+            ? """
+            Your message was successfully delivered to the destination(s)
+            listed below. If the message was delivered to mailbox you will
+            receive no further notifications. Otherwise you may still receive
+            notifications of mail delivery errors from other systems.
+
+                               The mail system
+
+            """
+            : """
             I'm sorry to have to inform you that your message could not
             be delivered to one or more recipients. It's attached below.
 
@@ -108,22 +134,24 @@ public struct NonDeliveryReport: Sendable {
             if let original = recipient.originalRecipient {
                 text += "Original-Recipient: \(original.contains(";") ? original : "rfc822;" + original)\n"
             }
-            text += "Action: failed\nStatus: \(recipient.status)\n"
+            text += "Action: \(recipient.action)\nStatus: \(recipient.status)\n"
             if let remote = recipient.remoteMTA { text += "Remote-MTA: dns; \(remote)\n" }
             text += "Diagnostic-Code: \(recipient.diagnostic ?? "X-Postfix; " + recipient.reason)\n"
         }
+        let onlyHeaders = headersOnly || success
+        let description = success ? "Delivered Message Headers" : (headersOnly ? "Undelivered Message Headers" : "Undelivered Message")
         text += """
 
             --\(boundary)
-            Content-Description: \(headersOnly ? "Undelivered Message Headers" : "Undelivered Message")
-            Content-Type: \(headersOnly ? "text/rfc822-headers" : "message/rfc822")
+            Content-Description: \(description)
+            Content-Type: \(onlyHeaders ? "text/rfc822-headers" : "message/rfc822")
             Content-Transfer-Encoding: 8bit
 
 
             """
         var bytes = Array(text.utf8)
         var returned = original
-        if headersOnly, let end = Self.endOfHeaders(original) { returned = Array(original[..<end]) }
+        if onlyHeaders, let end = Self.endOfHeaders(original) { returned = Array(original[..<end]) }
         bytes += returned
         if returned.last != 0x0A { bytes.append(0x0A) }
         bytes += Array("\n--\(boundary)--\n".utf8)

@@ -151,8 +151,10 @@ struct SMTPClientDelivery {
         let outcomes = machine.outcomes.map { outcome -> RecipientOutcome in
             switch outcome {
             case .delivered(let reply):
-                return RecipientOutcome(
+                var outcome = RecipientOutcome(
                     status: .sent, dsn: reply.enhancedStatus ?? "2.0.0", text: reply.quoted, relay: relay, agent: agent)
+                outcome.nextHopHandlesDSN = machine.extensions["DSN"] != nil
+                return outcome
             case .failed(let reply, let command):
                 let permanent = reply.code / 100 == 5
                 let text = command.map { "host \(hostText) said: \(reply.quoted) (in reply to \($0) command)" }

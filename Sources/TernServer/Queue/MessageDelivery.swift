@@ -45,6 +45,7 @@ struct MessageDelivery {
         let deliveredTo = Self.deliveredToHeaders(file)
         var deferrals: [DeliveryStatusLog.Entry] = []
         var bounces: [BounceEntry] = []
+        var successes: [BounceEntry] = []
         // The last recipient's mark is not fsynced; the removal is, unless that recipient's deliveries can be
         // repeated harmlessly after a crash (the file would come back in active/, and a delivery of a message
         // found there at start-up looks for its Maildir copy first).
@@ -80,6 +81,8 @@ struct MessageDelivery {
             }
             if let bounced = allOutcomes.first(where: { $0.status == .bounced }) {
                 bounces.append(BounceEntry(index: index, recipient: recipient, outcome: bounced))
+            } else if forwards.isEmpty, let sent = allOutcomes.first, recipient.notify.contains(.success) {
+                successes.append(BounceEntry(index: index, recipient: recipient, outcome: sent))
             }
             let last = deferrals.isEmpty && file.pendingRecipients == [index]
             if last { removalMustBeDurable = allOutcomes.isEmpty || !allOutcomes.allSatisfy(\.repeatable) }
@@ -109,6 +112,9 @@ struct MessageDelivery {
         }
         if !bounces.isEmpty {
             returnToSender(bounces, id: id, file: file)
+        }
+        if !successes.isEmpty {
+            reportSuccess(successes, id: id, file: file)
         }
 
         if file.pendingRecipients.isEmpty {

@@ -19,6 +19,8 @@ struct RecipientOutcome: Sendable {
     /// Doing this delivery again after a crash changes nothing: a Maildir copy has a name fixed by queue ID
     /// and recipient, and a repeat finds it. Such a result needs no fsync of its mark or of the removal.
     var repeatable = false
+    /// The next hop offered DSN and was given NOTIFY/ORCPT: success notices are its business.
+    var nextHopHandlesDSN = false
 
     init(
         status: Status, dsn: String, text: String, relay: String, loggedRecipient: String? = nil,

@@ -14,8 +14,19 @@ extension MessageDelivery {
     /// sender (so a report that cannot be delivered is never bounced again). NOTIFY=NEVER/without FAILURE
     /// recipients are left out; mail from the null sender gets no report.
     func returnToSender(_ bounces: [BounceEntry], id: QueueID, file: QueueFile) {
-        let envelope = file.envelope
         let reported = bounces.filter { $0.recipient.notify.isEmpty || $0.recipient.notify.contains(.failure) }
+        notifySender(reported, kind: .failure, id: id, file: file)
+    }
+
+    /// NOTIFY=SUCCESS: a success notice for recipients delivered here (`delivered`) or handed to a next hop
+    /// without DSN (`relayed`); a next hop with DSN got NOTIFY and reports itself.
+    func reportSuccess(_ delivered: [BounceEntry], id: QueueID, file: QueueFile) {
+        let reported = delivered.filter { $0.recipient.notify.contains(.success) && !$0.outcome.nextHopHandlesDSN }
+        notifySender(reported, kind: .success, id: id, file: file)
+    }
+
+    private func notifySender(_ reported: [BounceEntry], kind: NonDeliveryReport.Kind, id: QueueID, file: QueueFile) {
+        let envelope = file.envelope
         guard !envelope.sender.text.isEmpty, !reported.isEmpty else { return }
         let settings = context.settings
         let report = NonDeliveryReport(
@@ -28,9 +39,10 @@ extension MessageDelivery {
                     originalRecipient: entry.recipient.orcpt ?? entry.recipient.originalRecipient.map { "rfc822;\($0.text)" },
                     status: entry.outcome.dsn, reason: entry.outcome.text,
                     remoteMTA: smtp ? String(entry.outcome.relay.prefix { $0 != "[" }) : nil,
-                    diagnostic: smtp ? "smtp; " + Self.serverReply(in: entry.outcome.text) : nil)
+                    diagnostic: smtp ? "smtp; " + Self.serverReply(in: entry.outcome.text) : nil,
+                    action: kind == .failure ? "failed" : (entry.outcome.agent == "smtp" ? "relayed" : "delivered"))
             },
-            envid: envelope.envid, headersOnly: envelope.ret == .headers)
+            envid: envelope.envid, headersOnly: envelope.ret == .headers, kind: kind)
         var original: [UInt8] = []
         var offset = 0
         while offset < file.contentLength {
@@ -49,7 +61,8 @@ extension MessageDelivery {
             try writer.append(report.content(original: original, now: now, messageID: messageID))
             writer.setSummary(ContentSummary(messageID: messageID))
             try writer.commit()
-            log.info("bounce", "\(id): sender non-delivery notification: \(writer.queueID)")
+            let what = kind == .failure ? "non-delivery" : "delivery status"
+            log.info("bounce", "\(id): sender \(what) notification: \(writer.queueID)")
             log.info("cleanup", "\(writer.queueID): message-id=\(messageID)")
             manager?.queued(writer.queueID)
         } catch {

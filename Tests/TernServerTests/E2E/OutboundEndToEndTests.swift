@@ -238,5 +238,25 @@ extension DaemonEndToEnd {
                         + #".* status=sent \(250 2\.0\.0 <bob@virt\.test> Saved\)$"#)
             }
         }
+
+        /// NOTIFY=SUCCESS on a locally delivered recipient: the sender gets a success notice.
+        @Test func notifySuccessSendsADeliveryReport() throws {
+            try TernInstance.with { instance in
+                let token = "dsn-\(UUID().uuidString)"
+                let client = try SMTPTestClient(port: instance.port)
+                try client.greet()
+                #expect(try client.command("MAIL FROM:<bob@virt.test> RET=HDRS ENVID=\(token)").code == 250)
+                #expect(try client.command("RCPT TO:<alice@virt.test> NOTIFY=SUCCESS,FAILURE").code == 250)
+                #expect(try client.command("DATA").code == 354)
+                #expect(try client.sendContent("Subject: \(token)\n\nhello\n").code == 250)
+                #expect(try client.command("QUIT").code == 221)
+                _ = try instance.waitForMessage("alice", containing: token)
+                let report = try instance.waitForMessage("bob", containing: "Successful Mail Delivery Report")
+                #expect(report.content.contains("Original-Envelope-Id: \(token)"))
+                #expect(report.content.contains("Final-Recipient: rfc822; alice@virt.test\nAction: delivered\nStatus: 2.0.0"))
+                #expect(report.content.contains("Content-Type: text/rfc822-headers"))
+                try instance.waitForLogLine(#"postfix/bounce\[\d+\]: [0-9A-F]+: sender delivery status notification: [0-9A-F]+$"#)
+            }
+        }
     }
 }
