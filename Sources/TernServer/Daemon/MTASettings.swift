@@ -135,6 +135,13 @@ public struct MTASettings: Sendable {
         doubleBounceSender = config.value("double_bounce_sender")
     }
 
+    /// `transport_destination_concurrency_limit` / `transport_destination_recipient_limit`, else the
+    /// `default_destination_...` value.
+    func destinationLimit(_ transport: String, _ kind: String, default fallback: Int) -> Int {
+        config.int("\(transport)_destination_\(kind)_limit") ?? config.int("default_destination_\(kind)_limit")
+            ?? fallback
+    }
+
     /// Opens a table; `proxy:` is transparent here, `unix:passwd.byname` is the passwd database.
     static func openTable(_ spec: String, warn: @escaping @Sendable (String) -> Void) throws -> any LookupTable {
         var name = spec

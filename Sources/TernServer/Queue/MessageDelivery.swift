@@ -104,10 +104,21 @@ struct MessageDelivery {
         }
         for route in remoteOrder {
             let indexes = remote[route] ?? []
-            let started = Date()
-            let outcomes = await deliverRemote(indexes, route: route, file: file)
-            for (index, outcome) in zip(indexes, outcomes) {
-                await record(index, [outcome], forwards: [], started: started)
+            let transport = route.lmtp ? "lmtp" : "smtp"
+            let settings = context.settings
+            let limit = max(1, settings.destinationLimit(transport, "recipient", default: 50))
+            let key = "\(transport):\(route.hop)"
+            // At most the destination recipient limit per transaction, and the destination concurrency limit
+            // in transactions at a time (qmgr's per-destination limits).
+            for start in stride(from: 0, to: indexes.count, by: limit) {
+                let chunk = Array(indexes[start..<min(start + limit, indexes.count)])
+                await DestinationLimiter.shared.acquire(key, limit: settings.destinationLimit(transport, "concurrency", default: 20))
+                let started = Date()
+                let outcomes = await deliverRemote(chunk, route: route, file: file)
+                DestinationLimiter.shared.release(key)
+                for (index, outcome) in zip(chunk, outcomes) {
+                    await record(index, [outcome], forwards: [], started: started)
+                }
             }
         }
         if !bounces.isEmpty {

@@ -258,5 +258,28 @@ extension DaemonEndToEnd {
                 try instance.waitForLogLine(#"postfix/bounce\[\d+\]: [0-9A-F]+: sender delivery status notification: [0-9A-F]+$"#)
             }
         }
+
+        /// smtp_destination_recipient_limit splits a message's recipients for one next hop into transactions.
+        @Test func recipientLimitSplitsTransactions() throws {
+            let sink = try SMTPSink()
+            defer { sink.stop() }
+            try TernInstance.with(
+                ["relayhost": "[127.0.0.1]:\(sink.port)", "smtp_destination_recipient_limit": "2"]
+            ) { instance in
+                let token = "limit-\(UUID().uuidString)"
+                let client = try SMTPTestClient(port: instance.port)
+                try client.greet()
+                let end = try client.sendMail(
+                    from: "alice@virt.test", to: ["r1@remote.example", "r2@remote.example", "r3@remote.example"],
+                    content: "Subject: \(token)\n\nx\n")
+                #expect(end.code == 250, "\(end)")
+                #expect(try client.command("QUIT").code == 221)
+                let transactions = try instance.waitUntil("two transactions at the sink") { () -> [SMTPSink.Received]? in
+                    let got = sink.messages.filter { $0.data.contains(token) }
+                    return got.count == 2 ? got : nil
+                }
+                #expect(transactions.map(\.recipients) == [["r1@remote.example", "r2@remote.example"], ["r3@remote.example"]])
+            }
+        }
     }
 }

@@ -1,0 +1,44 @@
+import Synchronization
+
+/// qmgr(8)'s per-destination concurrency: at most `limit` deliveries to one next hop at a time
+/// (`transport_destination_concurrency_limit`, default_destination_concurrency_limit); the rest wait.
+final class DestinationLimiter: Sendable {
+    static let shared = DestinationLimiter()
+
+    private struct Destination {
+        var active = 0
+        var waiting: [CheckedContinuation<Void, Never>] = []
+    }
+    private let destinations = Mutex<[String: Destination]>([:])
+
+    func acquire(_ key: String, limit: Int) async {
+        await withCheckedContinuation { continuation in
+            let admitted = destinations.withLock { destinations in
+                var destination = destinations[key, default: Destination()]
+                defer { destinations[key] = destination }
+                if destination.active < max(1, limit) {
+                    destination.active += 1
+                    return true
+                }
+                destination.waiting.append(continuation)
+                return false
+            }
+            if admitted { continuation.resume() }
+        }
+    }
+
+    func release(_ key: String) {
+        let next = destinations.withLock { destinations -> CheckedContinuation<Void, Never>? in
+            guard var destination = destinations[key] else { return nil }
+            if destination.waiting.isEmpty {
+                destination.active -= 1
+                destinations[key] = destination.active > 0 ? destination : nil
+                return nil
+            }
+            let next = destination.waiting.removeFirst()
+            destinations[key] = destination
+            return next
+        }
+        next?.resume()
+    }
+}
