@@ -36,7 +36,7 @@ struct GenericRewriter {
     func headerAddresses(in file: QueueFile) async -> [String: String] {
         var map: [String: String] = [:]
         var inAddressHeader = false
-        for line in Self.headerLines(file) {
+        for line in file.headerLines() {
             if line.first == " " || line.first == "\t" {
                 guard inAddressHeader else { continue }
             } else {
@@ -75,14 +75,17 @@ struct GenericRewriter {
             $0.contains("@") && !$0.hasPrefix("@") && !$0.hasSuffix("@")
         }
     }
+}
 
-    /// The header section's lines (without line ends).
-    static func headerLines(_ file: QueueFile) -> [String] {
+extension QueueFile {
+    /// The header section's physical lines (without line ends), read in pieces; at most 256 KiB is looked at
+    /// (header_size_limit is 100 KiB).
+    func headerLines() -> [String] {
         var lines: [String] = []
         var pending: [UInt8] = []
         var offset = 0
-        while offset < min(file.contentLength, 256 * 1024) {
-            guard let chunk = try? file.readContent(offset: offset, count: 8192), !chunk.isEmpty else { break }
+        while offset < min(contentLength, 256 * 1024) {
+            guard let chunk = try? readContent(offset: offset, count: 8192), !chunk.isEmpty else { break }
             offset += chunk.count
             pending += chunk
             while let newline = pending.firstIndex(of: 0x0A) {

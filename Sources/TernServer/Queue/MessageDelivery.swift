@@ -366,25 +366,10 @@ struct MessageDelivery {
 
     /// The Delivered-To: values in the message header, for local(8)'s forwarding-loop check.
     static func deliveredToHeaders(_ file: QueueFile) -> [String] {
-        var values: [String] = []
-        var pending: [UInt8] = []
-        var offset = 0
-        // The header section only, read in pieces (at most header_size_limit-ish: 256 KiB).
-        while offset < min(file.contentLength, 256 * 1024) {
-            guard let chunk = try? file.readContent(offset: offset, count: 8192), !chunk.isEmpty else { break }
-            offset += chunk.count
-            pending += chunk
-            while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
-                let line = pending[..<newline]
-                if line.isEmpty { return values }
-                let text = String(decoding: line, as: UTF8.self)
-                if text.lowercased().hasPrefix("delivered-to:") {
-                    values.append(String(text.dropFirst("delivered-to:".count)).trimmingCharacters(in: .whitespaces))
-                }
-                pending.removeSubrange(...newline)
-            }
+        file.headerLines().compactMap { line in
+            guard line.lowercased().hasPrefix("delivered-to:") else { return nil }
+            return String(line.dropFirst("delivered-to:".count)).trimmingCharacters(in: .whitespaces)
         }
-        return values
     }
 
     /// CLIENT_* environment for mailbox_command and |command deliveries.
