@@ -172,7 +172,7 @@ struct SMTPClientDelivery {
     /// `Connection refused`, `Connection timed out`, ... as strerror(3) words them.
     static func describe(_ error: any Error) -> String {
         if let io = error as? IOError { return String(cString: strerror(io.errnoCode)) }
-        if error is ChannelError { return "Connection timed out" }
+        if let channel = error as? ChannelError, case .connectTimeout = channel { return "Connection timed out" }
         if let connect = error as? NIOConnectionError, let first = connect.connectionErrors.first {
             return describe(first.error)
         }
