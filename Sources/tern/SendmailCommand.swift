@@ -76,6 +76,10 @@ enum SendmailCommand {
         case "p": return QueueTool.postqueue(["-p"], environment: environment)
         case "i": return await MapTool.newaliases([], environment: environment)
         case "q": return QueueTool.postqueue(["-f"], environment: environment)
+        case "s":
+            guard let config = QueueTool.loadConfig(options.configDirectory, environment: environment, program: "sendmail")
+            else { return 75 }
+            return SendmailSMTP(config: config).run()
         case "m", "": break
         default: return Diagnostics.fatal("sendmail", "unsupported mode: -b\(options.mode)")
         }
@@ -100,19 +104,8 @@ enum SendmailCommand {
         var exitStatus: Int32
     }
 
-    /// Writes the message to maildrop/ as a queue file; returns its queue ID.
+    /// Writes the message on stdin to maildrop/ as a queue file; returns its queue ID.
     static func submit(_ input: [UInt8], options: Options, config: MainConfig) throws -> QueueID {
-        let myorigin = config.value("myorigin")
-        let myhostname = config.value("myhostname")
-        func qualify(_ address: String) -> String {
-            let trimmed = address.trimmingCharacters(in: .whitespaces)
-            if trimmed.isEmpty || trimmed.contains("@") { return trimmed }
-            return "\(trimmed)@\(myorigin)"
-        }
-        let login = QueueTool.currentUserName()
-        let sender = options.sender.map { $0 == "<>" ? "" : qualify($0.trimmingCharacters(in: CharacterSet(charactersIn: "<>"))) }
-            ?? qualify(login)
-
         // Input lines: LF or CRLF ends; a lone "." ends the input unless -i.
         var lines: [[UInt8]] = []
         var start = 0
@@ -124,6 +117,21 @@ enum SendmailCommand {
             if options.dotEndsInput && line == [UInt8(ascii: ".")] { break }
             lines.append(line)
         }
+        return try submit(lines: lines, options: options, config: config)
+    }
+
+    /// Writes a message (its lines without line ends) to maildrop/ as a queue file; returns its queue ID.
+    static func submit(lines: [[UInt8]], options: Options, config: MainConfig) throws -> QueueID {
+        let myorigin = config.value("myorigin")
+        let myhostname = config.value("myhostname")
+        func qualify(_ address: String) -> String {
+            let trimmed = address.trimmingCharacters(in: .whitespaces)
+            if trimmed.isEmpty || trimmed.contains("@") { return trimmed }
+            return "\(trimmed)@\(myorigin)"
+        }
+        let login = QueueTool.currentUserName()
+        let sender = options.sender.map { $0 == "<>" ? "" : qualify($0.trimmingCharacters(in: CharacterSet(charactersIn: "<>"))) }
+            ?? qualify(login)
 
         // Header section (only when the input starts with a header): qualify bare addresses, collect -t
         // recipients, drop Bcc.

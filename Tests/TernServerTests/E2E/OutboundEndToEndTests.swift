@@ -281,5 +281,27 @@ extension DaemonEndToEnd {
                 #expect(transactions.map(\.recipients) == [["r1@remote.example", "r2@remote.example"], ["r3@remote.example"]])
             }
         }
+
+        /// `sendmail` and `sendmail -bs` submit through maildrop; pickup queues, local delivery delivers.
+        @Test func sendmailAndSendmailBsSubmitThroughPickup() throws {
+            try TernInstance.with { instance in
+                let token = "sendmail-\(UUID().uuidString)"
+                let plain = try instance.tern(
+                    ["sendmail", "-f", "bob@virt.test", "alice@virt.test"], input: "Subject: \(token) plain\n\nbody\n")
+                #expect(plain.status == 0, "\(plain)")
+                let smtp = try instance.tern(
+                    ["sendmail", "-bs"],
+                    input: "EHLO local\r\nMAIL FROM:<bob@virt.test>\r\nRCPT TO:<alice@virt.test>\r\nDATA\r\n"
+                        + "Subject: \(token) bs\r\n\r\n..dot\r\n.\r\nQUIT\r\n")
+                #expect(smtp.status == 0, "\(smtp)")
+                #expect(smtp.stdout.contains("250 2.0.0 Ok: queued as "), "\(smtp.stdout)")
+                #expect(smtp.stdout.hasSuffix("221 2.0.0 Bye\r\n"), "\(smtp.stdout)")
+                let first = try instance.waitForMessage("alice", containing: "\(token) plain")
+                #expect(first.content.hasPrefix("Return-Path: <bob@virt.test>\n"))
+                let second = try instance.waitForMessage("alice", containing: "\(token) bs")
+                #expect(second.content.hasSuffix("\n\n.dot\n"), "\(second.content)")
+                try instance.waitForLogLine(#"postfix/pickup\[\d+\]: [0-9A-F]+: uid=\d+ from=<bob@virt\.test>$"#)
+            }
+        }
     }
 }

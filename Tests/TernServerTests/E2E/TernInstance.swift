@@ -220,7 +220,10 @@ final class TernInstance {
     /// Runs `tern <arguments>` with MAIL_CONFIG set to this instance, stdout and stderr in files (a daemon it
     /// leaves behind must not hold a pipe of ours), and kills it after `timeout` seconds.
     /// With `asUser` (as root), the command runs through `runuser -u USER --`.
-    func tern(_ arguments: [String], timeout: Double = 30, asUser: String? = nil) throws -> ToolResult {
+    /// Runs a tern tool with MAIL_CONFIG set; `input` becomes its standard input.
+    func tern(_ arguments: [String], timeout: Double = 30, asUser: String? = nil, input: String? = nil) throws
+        -> ToolResult
+    {
         let binary = try #require(TernBinary.path, "no tern executable found (\(TernBinary.origin))")
         let outPath = root + "/.tool-\(UUID().uuidString).out"
         let errPath = root + "/.tool-\(UUID().uuidString).err"
@@ -250,7 +253,14 @@ final class TernInstance {
         environment["TZ"] = "UTC"
         process.environment = environment
         process.currentDirectoryURL = URL(fileURLWithPath: root)
-        process.standardInput = FileHandle.nullDevice
+        if let input {
+            let inPath = root + "/.tool-\(UUID().uuidString).in"
+            FileManager.default.createFile(atPath: inPath, contents: Data(input.utf8))
+            process.standardInput = try FileHandle(forReadingFrom: URL(fileURLWithPath: inPath))
+            defer { unlink(inPath) }
+        } else {
+            process.standardInput = FileHandle.nullDevice
+        }
         process.standardOutput = out
         process.standardError = err
         try process.run()
