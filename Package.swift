@@ -10,6 +10,10 @@ let upcoming: [SwiftSetting] = [
 let log: Target.Dependency = .product(name: "Logging", package: "swift-log")
 let nioCore: Target.Dependency = .product(name: "NIOCore", package: "swift-nio")
 let nioPosix: Target.Dependency = .product(name: "NIOPosix", package: "swift-nio")
+let nioSSL: Target.Dependency = .product(name: "NIOSSL", package: "swift-nio-ssl")
+let crypto: Target.Dependency = .product(name: "Crypto", package: "swift-crypto")
+let x509: Target.Dependency = .product(name: "X509", package: "swift-certificates")
+let asn1: Target.Dependency = .product(name: "SwiftASN1", package: "swift-asn1")
 
 let package = Package(
     name: "tern",
@@ -22,6 +26,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
     ],
     targets: [
         // Thin shims to system C calls Swift cannot make directly (fcntl locks, fork+setuid+exec).
@@ -31,7 +39,7 @@ let package = Package(
         .target(name: "TernConfig", dependencies: ["TernCore"], swiftSettings: upcoming),
         .target(name: "TernMaps", dependencies: ["TernCore"], swiftSettings: upcoming),
         .target(name: "TernMIME", dependencies: ["TernCore"], swiftSettings: upcoming),
-        .target(name: "TernSMTP", dependencies: ["TernCore"], swiftSettings: upcoming),
+        .target(name: "TernSMTP", dependencies: ["TernCore", crypto], swiftSettings: upcoming),
         .target(name: "TernPolicy", dependencies: ["TernCore"], swiftSettings: upcoming),
         .target(
             name: "TernQueue", dependencies: ["TernCore", "TernConfig", "TernMIME", "CTernSys"],
@@ -44,7 +52,7 @@ let package = Package(
             name: "TernServer",
             dependencies: [
                 "TernCore", "TernConfig", "TernMaps", "TernSMTP", "TernPolicy", "TernQueue", "TernDelivery", "CTernSys",
-                nioCore, nioPosix, log,
+                nioCore, nioPosix, nioSSL, .product(name: "NIOTLS", package: "swift-nio"), x509, asn1, log,
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: upcoming),
@@ -63,6 +71,8 @@ let package = Package(
         .testTarget(name: "TernPolicyTests", dependencies: ["TernPolicy"], swiftSettings: upcoming),
         .testTarget(name: "TernQueueTests", dependencies: ["TernQueue"], swiftSettings: upcoming),
         .testTarget(name: "TernDeliveryTests", dependencies: ["TernDelivery"], swiftSettings: upcoming),
-        .testTarget(name: "TernServerTests", dependencies: ["TernServer", "CTernSys", nioCore, nioPosix], swiftSettings: upcoming),
+        .testTarget(
+            name: "TernServerTests", dependencies: ["TernServer", "CTernSys", nioCore, nioPosix, nioSSL],
+            swiftSettings: upcoming),
     ]
 )

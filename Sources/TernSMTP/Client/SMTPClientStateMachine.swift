@@ -1,8 +1,37 @@
 /// The client side of one SMTP mail transaction (RFC 5321, with RFC 2920 pipelining), as Postfix's smtp(8)
 /// runs it: greeting, EHLO (HELO when EHLO is refused), MAIL FROM, RCPT TO for each recipient, DATA, the
 /// content, QUIT. With `lmtp` it is an LMTP transaction (RFC 2033): LHLO, and after the content one reply
-/// per accepted recipient. No I/O: replies go in, commands and a per-recipient outcome come out.
+/// per accepted recipient. STARTTLS (RFC 3207) and AUTH (RFC 4954) come between EHLO and MAIL when
+/// `security` asks for them. No I/O: replies go in, commands and a per-recipient outcome come out.
 public struct SMTPClientStateMachine: Sendable {
+    /// smtp_tls_security_level and the SASL account for this next hop.
+    public struct Security: Sendable, Equatable {
+        public enum TLS: Sendable, Equatable {
+            /// `none`: never STARTTLS.
+            case off
+            /// `may`: STARTTLS when offered, plaintext otherwise.
+            case opportunistic
+            /// `encrypt`, `verify`, `secure`: no mail without TLS.
+            case required
+        }
+        public var tls: TLS
+        /// smtp_sasl_auth_enable with an entry in smtp_sasl_password_maps.
+        public var credentials: SASLClientCredentials?
+
+        public init(tls: TLS = .off, credentials: SASLClientCredentials? = nil) {
+            self.tls = tls
+            self.credentials = credentials
+        }
+    }
+
+    /// Why the client itself gave up on the server before the transaction.
+    public enum Refusal: Sendable, Equatable {
+        case tlsNotOffered
+        case tlsRefused(SMTPReply)
+        case noSASLMechanism
+        case authenticationFailed(SMTPReply)
+    }
+
     public struct Envelope: Sendable {
         public var sender: String
         public var recipients: [String]
@@ -33,6 +62,8 @@ public struct SMTPClientStateMachine: Sendable {
         case send(String)
         /// Write the message content, dot-stuffed with CRLF line ends, then `.`.
         case sendContent
+        /// The server said 220 to STARTTLS: do the TLS handshake, then call `tlsEstablished()`.
+        case startTLS
         /// The conversation is over: close the connection.
         case close
     }
@@ -44,12 +75,16 @@ public struct SMTPClientStateMachine: Sendable {
         /// A 4xx or 5xx reply, and the command it answered (`RCPT TO`, `end of DATA`, ...; nil for the
         /// greeting).
         case failed(SMTPReply, inReplyTo: String?)
+        /// The client's TLS or SASL requirements could not be met with this server.
+        case refused(Refusal)
     }
 
     /// Where the conversation is, for `lost connection with host while ...` texts.
     public enum Stage: String, Sendable {
         case greeting = "receiving the initial server greeting"
         case helo = "performing the EHLO handshake"
+        case tls = "sending STARTTLS"
+        case auth = "performing the AUTH handshake"
         case mail = "sending MAIL FROM"
         case recipients = "sending RCPT TO"
         case data = "sending DATA command"
@@ -60,23 +95,31 @@ public struct SMTPClientStateMachine: Sendable {
     }
 
     private enum Expected: Sendable, Equatable {
-        case greeting, ehlo, helo, mail, rcpt(Int), data, endOfData, recipientData(Int), quit
+        case greeting, ehlo, helo, starttls, tlsHandshake, auth(mechanism: String, step: Int)
+        case mail, rcpt(Int), data, endOfData, recipientData(Int), quit
     }
 
     public let heloName: String
     public let lmtp: Bool
     public let envelope: Envelope
+    public let security: Security
     public private(set) var outcomes: [Outcome?]
+    /// Set once the TLS handshake after STARTTLS succeeded.
+    public private(set) var tlsActive = false
+    /// The mechanism the server accepted (for `sasl_method=` style logging).
+    public private(set) var authenticatedWith: String?
+    private var tlsDeclined = false
     /// Extensions from the EHLO reply (upper-cased keywords, with parameters), e.g. ["PIPELINING": "", "SIZE": "10240000"].
     public private(set) var extensions: [String: String] = [:]
     private var expected: [Expected] = [.greeting]
     private var accepted: [Int] = []
     private var transactionFailed = false
 
-    public init(heloName: String, envelope: Envelope, lmtp: Bool = false) {
+    public init(heloName: String, envelope: Envelope, lmtp: Bool = false, security: Security = Security()) {
         self.heloName = heloName
         self.lmtp = lmtp
         self.envelope = envelope
+        self.security = security
         outcomes = Array(repeating: nil, count: envelope.recipients.count)
     }
 
@@ -84,6 +127,8 @@ public struct SMTPClientStateMachine: Sendable {
         switch expected.first {
         case .greeting: return .greeting
         case .ehlo, .helo: return .helo
+        case .starttls, .tlsHandshake: return .tls
+        case .auth: return .auth
         case .mail: return .mail
         case .rcpt: return .recipients
         case .data: return .data
@@ -116,10 +161,33 @@ public struct SMTPClientStateMachine: Sendable {
             }
             guard reply.code / 100 == 2 else { return fail(reply, inReplyTo: lmtp ? "LHLO" : "EHLO") }
             extensions = Self.extensions(in: reply)
-            return startTransaction()
+            return afterHello()
         case .helo:
             guard reply.code / 100 == 2 else { return fail(reply, inReplyTo: "HELO") }
-            return startTransaction()
+            return afterHello()
+        case .starttls:
+            if reply.code == 220 {
+                expected = [.tlsHandshake]
+                return [.startTLS]
+            }
+            if security.tls == .required { return refuse(.tlsRefused(reply)) }
+            tlsDeclined = true
+            return afterHello()
+        case .tlsHandshake:
+            return []  // nothing may arrive before the handshake; tlsEstablished() continues
+        case .auth(let mechanism, let step):
+            if reply.code == 235 {
+                authenticatedWith = mechanism
+                return startTransaction()
+            }
+            guard reply.code == 334, let credentials = security.credentials else {
+                return refuse(.authenticationFailed(reply))
+            }
+            expected = [.auth(mechanism: mechanism, step: step + 1)]
+            guard let answer = credentials.response(mechanism: mechanism, challenge: reply.lines[0], step: step) else {
+                return [.send("*\r\n")]  // cancel (RFC 4954 §4); the server answers 501
+            }
+            return [.send("\(answer)\r\n")]
         case .mail:
             if reply.code / 100 != 2 {
                 transactionFailed = true
@@ -164,6 +232,33 @@ public struct SMTPClientStateMachine: Sendable {
         case .quit:
             return [.close]
         }
+    }
+
+    /// The TLS handshake after STARTTLS succeeded: the session starts over with EHLO (RFC 3207 §4.2).
+    public mutating func tlsEstablished() -> [Action] {
+        guard expected == [.tlsHandshake] else { return [] }
+        tlsActive = true
+        extensions = [:]
+        expected = [.ehlo]
+        return [.send("\(lmtp ? "LHLO" : "EHLO") \(heloName)\r\n")]
+    }
+
+    /// After EHLO/HELO: STARTTLS when wanted and not done yet, then AUTH when the server offers it and
+    /// there is an account for it, then the mail transaction.
+    private mutating func afterHello() -> [Action] {
+        if !tlsActive && !tlsDeclined && security.tls != .off {
+            if extensions["STARTTLS"] != nil {
+                expected = [.starttls]
+                return [.send("STARTTLS\r\n")]
+            }
+            if security.tls == .required { return refuse(.tlsNotOffered) }
+        }
+        if let credentials = security.credentials, let offered = extensions["AUTH"] {
+            guard let mechanism = credentials.choose(offered: offered, tls: tlsActive) else { return refuse(.noSASLMechanism) }
+            expected = [.auth(mechanism: mechanism, step: 0)]
+            return [.send(credentials.command(for: mechanism))]
+        }
+        return startTransaction()
     }
 
     /// MAIL, RCPT... and DATA: in one write when the server offers PIPELINING, otherwise one at a time.
@@ -212,6 +307,12 @@ public struct SMTPClientStateMachine: Sendable {
     private mutating func quit() -> [Action] {
         expected = [.quit]
         return [.send("QUIT\r\n")]
+    }
+
+    /// The client's own requirements failed: every recipient gets the reason, and the session ends.
+    private mutating func refuse(_ refusal: Refusal) -> [Action] {
+        for index in outcomes.indices where outcomes[index] == nil { outcomes[index] = .refused(refusal) }
+        return quit()
     }
 
     /// A failure before the transaction: every recipient gets it, and the session ends.

@@ -3,6 +3,7 @@ public import TernConfig
 public import TernCore
 import TernDelivery
 import TernMaps
+import NIOSSL
 import TernPolicy
 import TernSMTP
 
@@ -131,8 +132,48 @@ public struct MTASettings: Sendable {
             connectTimeout: config.time("smtp_connect_timeout") ?? 30,
             replyTimeout: config.time("smtp_data_done_timeout") ?? 600,
             ipv6: (try? config.list("inet_protocols"))?.contains { $0 == "all" || $0 == "ipv6" } ?? false,
-            queueDirectory: config.value("queue_directory"))
+            queueDirectory: config.value("queue_directory"),
+            tls: try Self.clientTLS(config),
+            sasl: config.bool("smtp_sasl_auth_enable") == true
+                ? ClientSASLSettings(
+                    passwordMaps: try config.list("smtp_sasl_password_maps").map(open),
+                    securityOptions: try config.list("smtp_sasl_security_options"),
+                    tlsSecurityOptions: try config.list("smtp_sasl_tls_security_options"),
+                    filter: try config.list("smtp_sasl_mechanism_filter"))
+                : nil)
         doubleBounceSender = config.value("double_bounce_sender")
+    }
+
+    /// smtp_tls_security_level (or the older smtp_use_tls / smtp_enforce_tls) and what it needs.
+    static func clientTLS(_ config: MainConfig) throws -> ClientTLSPolicy {
+        let text = config.value("smtp_tls_security_level")
+        guard
+            let level = ClientTLSPolicy.level(
+                text, useTLS: config.bool("smtp_use_tls") == true, enforceTLS: config.bool("smtp_enforce_tls") == true)
+        else {
+            throw FileError(file: config.file, message: "smtp_tls_security_level: unsupported TLS security level: \(text)")
+        }
+        var policy = ClientTLSPolicy(
+            level: level, trustAnchors: [],
+            mandatoryMinimum: ClientTLSPolicy.minimumVersion(config.value("smtp_tls_mandatory_protocols")),
+            opportunisticMinimum: ClientTLSPolicy.minimumVersion(config.value("smtp_tls_protocols")),
+            verifyMatch: try config.list("smtp_tls_verify_cert_match"),
+            secureMatch: try config.list("smtp_tls_secure_cert_match"))
+        guard level != .none else { return policy }
+        policy.trustAnchors = ClientTLSPolicy.loadTrustAnchors(
+            file: config.value("smtp_tls_CAfile"), directory: config.value("smtp_tls_CApath"))
+        let certFile = config.value("smtp_tls_cert_file")
+        if !certFile.isEmpty {
+            let keyFile = config.value("smtp_tls_key_file").isEmpty ? certFile : config.value("smtp_tls_key_file")
+            do {
+                policy.clientCertificate = (
+                    try NIOSSLCertificate.fromPEMFile(certFile), try NIOSSLPrivateKey(file: keyFile, format: .pem)
+                )
+            } catch {
+                throw FileError(file: config.file, message: "smtp_tls_cert_file: cannot load \(certFile): \(error)")
+            }
+        }
+        return policy
     }
 
     /// `transport_destination_concurrency_limit` / `transport_destination_recipient_limit`, else the

@@ -1,6 +1,8 @@
 import Foundation
 import NIOCore
 import NIOPosix
+import NIOSSL
+import NIOTLS
 import TernCore
 import TernDelivery
 import TernQueue
@@ -20,9 +22,14 @@ struct SMTPClientDelivery {
         var ipv6: Bool
         /// queue_directory, for `unix:` next hops given relative to it.
         var queueDirectory: String
+        /// smtp_tls_* (the lmtp client does not use TLS).
+        var tls: ClientTLSPolicy
+        /// smtp_sasl_* when smtp_sasl_auth_enable = yes.
+        var sasl: ClientSASLSettings?
     }
 
     let settings: Settings
+    let log: MailLog
 
     /// One outcome per recipient, in order. `envelope` already carries the rewritten (generic) addresses.
     func deliver(
@@ -35,10 +42,13 @@ struct SMTPClientDelivery {
         if let path = hop.unixPath {
             let absolute = path.hasPrefix("/") ? path : "\(settings.queueDirectory)/\(path)"
             let server = MailServerAddress(name: settings.heloName, address: path, port: 0, isUnixSocket: true)
-            switch await converse(with: server, socketPath: absolute, file: file, envelope: envelope, lmtp: lmtp, content: content) {
+            switch await converse(
+                with: server, hop: hop, socketPath: absolute, file: file, envelope: envelope, lmtp: lmtp,
+                content: content)
+            {
             case .connectFailed(let text):
                 return Array(repeating: .deferred("4.4.1", text, relay: "none", agent: agent), count: count)
-            case .finished(let outcomes):
+            case .finished(let outcomes), .unusable(let outcomes), .tlsFailed(let outcomes):
                 return outcomes
             }
         }
@@ -55,31 +65,57 @@ struct SMTPClientDelivery {
             return Array(repeating: .deferred("4.4.3", "\(error)", relay: "none", agent: agent), count: count)
         }
         var lastFailure = "no mail server for \(hop.host)"
+        var lastOutcomes: [RecipientOutcome]?
         for server in servers {
-            let attempt = await converse(
-                with: server, socketPath: nil, file: file, envelope: envelope, lmtp: lmtp, content: content)
+            var attempt = await converse(
+                with: server, hop: hop, socketPath: nil, file: file, envelope: envelope, lmtp: lmtp, content: content)
+            if case .tlsFailed = attempt {
+                // Opportunistic TLS that fails in the handshake: the same server again in plaintext.
+                attempt = await converse(
+                    with: server, hop: hop, socketPath: nil, file: file, envelope: envelope, lmtp: lmtp,
+                    plaintextOnly: true, content: content)
+            }
             switch attempt {
             case .connectFailed(let text):
                 lastFailure = text
+            case .tlsFailed(let outcomes), .unusable(let outcomes):
+                lastOutcomes = outcomes
             case .finished(let outcomes):
                 return outcomes
             }
         }
-        return Array(repeating: .deferred("4.4.1", lastFailure, relay: "none", agent: agent), count: count)
+        return lastOutcomes ?? Array(repeating: .deferred("4.4.1", lastFailure, relay: "none", agent: agent), count: count)
     }
 
     private enum Attempt {
         case connectFailed(String)
+        /// The server did not meet the client's TLS or SASL requirements: the next server may.
+        case unusable([RecipientOutcome])
+        /// The TLS handshake failed at `may`: worth a plaintext retry.
+        case tlsFailed([RecipientOutcome])
         case finished([RecipientOutcome])
     }
 
     private func converse(
-        with server: MailServerAddress, socketPath: String?, file: QueueFile, envelope: SMTPClientStateMachine.Envelope,
-        lmtp: Bool, content: @escaping @Sendable (QueueFile) -> ContentStream
+        with server: MailServerAddress, hop: NextHop, socketPath: String?, file: QueueFile,
+        envelope: SMTPClientStateMachine.Envelope, lmtp: Bool, plaintextOnly: Bool = false,
+        content: @escaping @Sendable (QueueFile) -> ContentStream
     ) async -> Attempt {
         let relay = server.logName
         let hostText = "\(server.name)[\(server.address)]"
         let agent = lmtp ? "lmtp" : "smtp"
+        var security = SMTPClientStateMachine.Security()
+        if !lmtp {
+            security.tls = plaintextOnly ? .off : settings.tls.stateMachineTLS
+            if let sasl = settings.sasl {
+                do {
+                    security.credentials = try await sasl.credentials(hostname: server.name, hop: hop)
+                } catch {
+                    let outcome = RecipientOutcome.deferred("4.3.0", "\(error)", relay: relay, agent: agent)
+                    return .finished(Array(repeating: outcome, count: envelope.recipients.count))
+                }
+            }
+        }
         let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
         let timeout = settings.replyTimeout
         do {
@@ -102,8 +138,10 @@ struct SMTPClientDelivery {
         } catch {
             return .connectFailed("connect to \(relay): \(Self.describe(error))")
         }
-        var machine = SMTPClientStateMachine(heloName: settings.heloName, envelope: envelope, lmtp: lmtp)
+        var machine = SMTPClientStateMachine(
+            heloName: settings.heloName, envelope: envelope, lmtp: lmtp, security: security)
         var failure: String?
+        var tlsFailure: (dsn: String, text: String)?
         do {
             try await channel.executeThenClose { inbound, outbound in
                 var parser = SMTPReplyParser()
@@ -138,6 +176,20 @@ struct SMTPClientDelivery {
                                     failure = "error reading queue file: \(error)"
                                     break conversation
                                 }
+                            case .startTLS:
+                                let trust = PeerTrust()
+                                do {
+                                    let version = try await startTLS(on: channel.channel, server: server, hop: hop, trust: trust)
+                                    log.info(
+                                        agent,
+                                        "\(trust.logWord(level: settings.tls.level)) TLS connection established to \(relay): \(Self.name(version))")
+                                } catch {
+                                    tlsFailure = Self.tlsFailure(trust: trust, level: settings.tls.level)
+                                    break conversation
+                                }
+                                for next in machine.tlsEstablished() {
+                                    if case .send(let text) = next { try await outbound.write(ByteBuffer(string: text)) }
+                                }
                             case .close:
                                 break conversation
                             }
@@ -148,8 +200,18 @@ struct SMTPClientDelivery {
         } catch {
             failure = failure ?? "lost connection with \(hostText) while \(machine.stage.rawValue)"
         }
+        if let tlsFailure {
+            let outcome = RecipientOutcome.deferred(tlsFailure.dsn, tlsFailure.text, relay: relay, agent: agent)
+            let outcomes = Array(repeating: outcome, count: envelope.recipients.count)
+            return settings.tls.level == .may ? .tlsFailed(outcomes) : .unusable(outcomes)
+        }
+        var refused = false
         let outcomes = machine.outcomes.map { outcome -> RecipientOutcome in
             switch outcome {
+            case .refused(let refusal):
+                refused = true
+                let (dsn, text) = Self.describe(refusal, hostText: hostText)
+                return .deferred(dsn, text, relay: relay, agent: agent)
             case .delivered(let reply):
                 var outcome = RecipientOutcome(
                     status: .sent, dsn: reply.enhancedStatus ?? "2.0.0", text: reply.quoted, relay: relay, agent: agent)
@@ -166,7 +228,60 @@ struct SMTPClientDelivery {
                 return .deferred("4.4.2", failure ?? "lost connection with \(hostText)", relay: relay, agent: agent)
             }
         }
-        return .finished(outcomes)
+        return refused ? .unusable(outcomes) : .finished(outcomes)
+    }
+
+    /// Puts the TLS handler in front of the pipeline and waits for the handshake; returns the protocol version.
+    private func startTLS(on channel: any Channel, server: MailServerAddress, hop: NextHop, trust: PeerTrust)
+        async throws -> TLSVersion?
+    {
+        let policy = settings.tls
+        let expected = policy.expectedNames(hostname: server.name, nexthop: hop.host)
+        return try await channel.eventLoop.flatSubmit {
+            do {
+                let handshake = channel.eventLoop.makePromise(of: TLSVersion?.self)
+                let handler = try policy.makeHandler(serverName: server.name, expectedNames: expected, trust: trust)
+                try channel.pipeline.syncOperations.addHandlers(
+                    [handler, TLSHandshakeWatcher(handshake)], position: .first)
+                return handshake.futureResult
+            } catch {
+                return channel.eventLoop.makeFailedFuture(error)
+            }
+        }.get()
+    }
+
+    /// Postfix's texts for a failed TLS start: an unverified certificate at `verify`/`secure`, else the handshake.
+    static func tlsFailure(trust: PeerTrust, level: ClientTLSPolicy.Level) -> (dsn: String, text: String) {
+        guard level == .verify || level == .secure, let result = trust.result else {
+            return ("4.7.5", "Cannot start TLS: handshake failure")
+        }
+        return ("4.7.5", result == .untrusted ? "Server certificate not trusted" : "Server certificate not verified")
+    }
+
+    static func describe(_ refusal: SMTPClientStateMachine.Refusal, hostText: String) -> (String, String) {
+        switch refusal {
+        case .tlsNotOffered:
+            return ("4.7.4", "TLS is required, but was not offered by host \(hostText)")
+        case .tlsRefused(let reply):
+            return ("4.7.4", "TLS is required, but host \(hostText) refused to start TLS: \(reply.quoted)")
+        case .noSASLMechanism:
+            return ("4.7.0", "SASL authentication failed; cannot authenticate to server \(hostText): no mechanism available")
+        case .authenticationFailed(let reply):
+            // smtp_sasl_auth_soft_bounce = yes: a rejected password defers instead of bouncing.
+            let status = reply.enhancedStatus.map { "4" + $0.dropFirst() } ?? "4.7.0"
+            return (status, "SASL authentication failed; server \(hostText) said: \(reply.quoted)")
+        }
+    }
+
+    /// `TLSv1.3`, as Postfix logs the protocol.
+    static func name(_ version: TLSVersion?) -> String {
+        switch version {
+        case .tlsv1: return "TLSv1"
+        case .tlsv11: return "TLSv1.1"
+        case .tlsv12: return "TLSv1.2"
+        case .tlsv13: return "TLSv1.3"
+        case nil: return "TLS"
+        }
     }
 
     /// `Connection refused`, `Connection timed out`, ... as strerror(3) words them.
@@ -177,6 +292,41 @@ struct SMTPClientDelivery {
             return describe(first.error)
         }
         return "\(error)"
+    }
+}
+
+/// Completes `promise` with the protocol version when the TLS handshake in front of it finishes, or with
+/// the error that ended it.
+final class TLSHandshakeWatcher: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    private let promise: EventLoopPromise<TLSVersion?>
+    private var completed = false
+
+    init(_ promise: EventLoopPromise<TLSVersion?>) { self.promise = promise }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let tls = event as? TLSUserEvent, case .handshakeCompleted = tls, !completed {
+            completed = true
+            promise.succeed(try? context.pipeline.syncOperations.handler(type: NIOSSLClientHandler.self).tlsVersion)
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        finish(error)
+        context.fireErrorCaught(error)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        finish(ChannelError.eof)
+        context.fireChannelInactive()
+    }
+
+    private func finish(_ error: any Error) {
+        guard !completed else { return }
+        completed = true
+        promise.fail(error)
     }
 }
 

@@ -264,7 +264,7 @@ struct MessageDelivery {
         }
         let sender = envelope.sender.text.isEmpty ? "" : await generic.rewrite(envelope.sender.text)
         let headerMap = settings.genericMaps.isEmpty ? [:] : await generic.headerAddresses(in: file)
-        let client = SMTPClientDelivery(settings: settings.smtpClient)
+        let client = SMTPClientDelivery(settings: settings.smtpClient, log: log)
         return await client.deliver(
             file: file,
             envelope: SMTPClientStateMachine.Envelope(

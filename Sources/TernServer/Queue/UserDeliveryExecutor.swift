@@ -1,4 +1,5 @@
 import Foundation
+import CoreFoundation
 import TernDelivery
 
 /// Delivers to mailboxes, files and commands as the recipient. As root (the privileged master) every delivery

@@ -31,9 +31,9 @@ extension DaemonEndToEnd {
                 #expect(text.contains("\nDelivered-To: nobody@\(TernInstance.hostname)\n"), "\(text)")
                 #expect(text.contains("\nX-Original-To: nobody@\(TernInstance.hostname)\n"), "\(text)")
                 #expect(text.hasSuffix("for nobody \(token)\n\n"), "an mbox message ends with an empty line")
-                var info = stat()
-                #expect(stat(mbox, &info) == 0)
-                #expect(info.st_uid == nobody.pw_uid, "the mbox belongs to the recipient, not to root")
+                let owner = try #require(
+                    FileManager.default.attributesOfItem(atPath: mbox)[.ownerAccountID] as? NSNumber)
+                #expect(owner.uint32Value == nobody.pw_uid, "the mbox belongs to the recipient, not to root")
                 try instance.waitForLogLine(
                     #"postfix/local\[\d+\]: \#(id): to=<nobody@mail\.e2e\.test>, relay=local, .*dsn=2\.0\.0, "#
                         + #"status=sent \(delivered to mailbox\)$"#)
