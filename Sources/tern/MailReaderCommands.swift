@@ -134,7 +134,7 @@ extension MailReader {
                     out.bytes(bytes)
                 }
             } catch {
-                out.line("mail: \(error.text)")
+                warn(error.text)
             }
         }
     }
@@ -172,9 +172,15 @@ extension MailReader {
                 session = marked
                 out.line("\"\(target)\" \(existed ? "[Appended]" : "[New file]")")
             } catch {
-                out.line("mail: \(error.text)")
+                warn(error.text)
             }
         }
+    }
+
+    /// Problems with files go to stderr, after what stdout already has.
+    private mutating func warn(_ text: String) {
+        out.flush()
+        FileHandle.standardError.write(Data("mail: \(text)\n".utf8))
     }
 
     /// `quit` and end of input: write the changes back, as mailx's `quit()` (system mailbox: read messages go
@@ -195,8 +201,7 @@ extension MailReader {
                     out.line("New mail has arrived.")
                 }
             } catch {
-                out.flush()
-                FileHandle.standardError.write(Data("mail: \(error.text)\n".utf8))
+                warn(error.text)
                 return 1
             }
         }
