@@ -7,10 +7,19 @@ extension MailReader {
     enum Outcome { case `continue`, quit, exit }
 
     enum Command: String, CaseIterable {
-        case next, alias, print, type, typeAll = "Type", Print, visual, top, touch, preserve, delete, dp, dt, undelete, unset,
-            mail, mbox, more, page, More, Page, unread, Unread, shellEscape = "!", copy, chdir, cd, save, source,
-            set, shell, version, group, write, from, file, folder, folders, help = "?", z, headers, helpWord = "help",
-            dot = "=", Reply, Respond, reply, respond, edit, echo, quit, list, xit, exit, size, hold
+        case next, alias, print, type
+        case typeAll = "Type"
+        case Print, visual, top, touch, preserve, delete, dp, dt, undelete, unset,
+            mail, mbox, more, page, More, Page, unread, Unread
+        case shellEscape = "!"
+        case copy, chdir, cd, save, source,
+            set, shell, version, group, write, from, file, folder, folders
+        case help = "?"
+        case z, headers
+        case helpWord = "help"
+        case
+            dot = "="
+        case Reply, Respond, reply, respond, edit, echo, quit, list, xit, exit, size, hold
 
         static func named(_ word: String) -> Command? {
             allCases.first { $0.rawValue.hasPrefix(word) }
@@ -21,7 +30,8 @@ extension MailReader {
     static func split(_ line: String) -> (word: String, arguments: [String]) {
         guard let first = line.first else { return ("", []) }
         let word: Substring =
-            first.isLetter ? line.prefix { $0.isLetter } : (first.isNumber || "$^.*/:+-".contains(first) ? "" : line.prefix(1))
+            first.isLetter
+            ? line.prefix { $0.isLetter } : (first.isNumber || "$^.*/:+-".contains(first) ? "" : line.prefix(1))
         let arguments = line.dropFirst(word.count).split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
         return (String(word), arguments)
     }
@@ -34,7 +44,8 @@ extension MailReader {
             // A bare list (or Enter) is `next`; `-` and `+` step backwards and forwards.
             if arguments == ["-"] { return step(session.previousMessage(), error: "Referencing before 1") }
             if arguments == ["+"] {
-                return step(session.nextMessage(nil).flatMap { $0 == session.dot ? nil : $0 }, error: "Referencing beyond EOF")
+                return step(
+                    session.nextMessage(nil).flatMap { $0 == session.dot ? nil : $0 }, error: "Referencing beyond EOF")
             }
             return next(arguments)
         }
@@ -242,4 +253,3 @@ extension MailReader {
 
         """
 }
-

@@ -154,7 +154,9 @@ public struct FolderWriter: Sendable {
 
     /// One message in mbox form: `From ` line, header without Status lines, the new Status, body. A Maildir
     /// message gets its body's `From ` lines quoted and the blank line an mbox message ends with.
-    private func write(_ item: Item, of folder: MailFolder, from fd: Int32, bodyOnly: Bool, to output: inout BufferedOutput) {
+    private func write(
+        _ item: Item, of folder: MailFolder, from fd: Int32, bodyOnly: Bool, to output: inout BufferedOutput
+    ) {
         let message = item.message
         let isMaildir = message.maildirFile != nil
         if !bodyOnly {

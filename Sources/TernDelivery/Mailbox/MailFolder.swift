@@ -116,7 +116,9 @@ public struct MailFolder: Sendable, Equatable {
             guard let dir = opendir(path + "/" + sub) else { continue }
             defer { closedir(dir) }
             while let entry = readdir(dir) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+                let name = withUnsafeBytes(of: entry.pointee.d_name) {
+                    String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
+                }
                 guard !name.hasPrefix(".") else { continue }
                 var st = stat()
                 guard stat(path + "/" + sub + "/" + name, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { continue }

@@ -109,9 +109,13 @@ import Testing
         let scanned = folder(Self.twoMessages, in: dir)
         let writer = FolderWriter(lockPolicy: MailboxTestSupport.fastLocks)
         #expect(try !writer.append([FolderWriter.Item(scanned.messages[1], status: "R")], of: scanned, to: dir + "/s"))
-        #expect(read(dir + "/s") == "From bob@example.org  Mon Nov 30 11:30:05 2026\nFrom: bob@example.org\n"
-            + "Subject: Second\nStatus: R\n\nLine 1\n\n")
-        #expect(try writer.append([FolderWriter.Item(scanned.messages[0], status: nil)], of: scanned, to: dir + "/w", bodyOnly: true) == false)
+        #expect(
+            read(dir + "/s") == "From bob@example.org  Mon Nov 30 11:30:05 2026\nFrom: bob@example.org\n"
+                + "Subject: Second\nStatus: R\n\nLine 1\n\n")
+        #expect(
+            try writer.append(
+                [FolderWriter.Item(scanned.messages[0], status: nil)], of: scanned, to: dir + "/w", bodyOnly: true)
+                == false)
         #expect(read(dir + "/w") == "Hello.\n>From the start.\n")
     }
 

@@ -16,14 +16,20 @@ import Testing
         first.from = "Alice Example <alice@example.com>"
         var third = message("MAILER-DAEMON", nil, size: 150, lines: 6)
         third.from = "Mail Delivery System <MAILER-DAEMON@host>"
-        return [first, message("bob@example.org", String(repeating: "x", count: 90), status: "RO", size: 289, lines: 12), third]
+        return [
+            first, message("bob@example.org", String(repeating: "x", count: 90), status: "RO", size: 289, lines: 12),
+            third,
+        ]
     }
 
     @Test func summaryLinesMatchBsdMailx() {
         let session = MailSession(messages: three, isSystemMailbox: true)
         #expect(session.announcement(name: "/var/mail/nobody") == "\"/var/mail/nobody\": 3 messages 2 new")
-        #expect(session.headerLine(0, width: 80) == ">N  1 alice@example.com  Mon Nov 30 10:00   14/406   First message")
-        #expect(session.headerLine(1, width: 80) == "    2 bob@example.org    Mon Nov 30 10:00   12/289   " + String(repeating: "x", count: 27))
+        #expect(
+            session.headerLine(0, width: 80) == ">N  1 alice@example.com  Mon Nov 30 10:00   14/406   First message")
+        #expect(
+            session.headerLine(1, width: 80) == "    2 bob@example.org    Mon Nov 30 10:00   12/289   "
+                + String(repeating: "x", count: 27))
         #expect(session.headerLine(2, width: 80) == " N  3 MAILER-DAEMON@hos  Mon Nov 30 10:00    6/150   ")
     }
 
@@ -84,6 +90,7 @@ import Testing
     @Test func addressesAreSkinnedLikeMailx() {
         #expect(MailAddressText.skin("Alice <alice@example.com>") == "alice@example.com")
         #expect(MailAddressText.skin("bob@example.org (Bob)") == "bob@example.org")
-        #expect(MailAddressText.fromLineDate("From MAILER-DAEMON  Tue Dec  1 09:05:00 2026") == "Tue Dec  1 09:05:00 2026")
+        #expect(
+            MailAddressText.fromLineDate("From MAILER-DAEMON  Tue Dec  1 09:05:00 2026") == "Tue Dec  1 09:05:00 2026")
     }
 }

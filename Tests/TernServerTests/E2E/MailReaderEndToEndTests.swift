@@ -53,20 +53,20 @@ extension DaemonEndToEnd {
                 #expect(result.status == 0, "\(result)")
                 let expected =
                     Self.summary.replacingOccurrences(of: "BOX", with: box) + """
-                    Message 1:
-                    From alice@example.com  Mon Nov 30 10:00:00 2026
-                    From: Alice Example <alice@example.com>
-                    To: nobody@localhost
-                    Subject: First message
+                        Message 1:
+                        From alice@example.com  Mon Nov 30 10:00:00 2026
+                        From: Alice Example <alice@example.com>
+                        To: nobody@localhost
+                        Subject: First message
 
-                    Hello there.
-                    >From the start.
+                        Hello there.
+                        >From the start.
 
-                        1 alice@example.com  Mon Nov 30 10:00   11/257   First message
-                    >N  3 MAILER-DAEMON@hos  Tue Dec  1 09:05    5/112   
-                    "\(box)" complete
+                            1 alice@example.com  Mon Nov 30 10:00   11/257   First message
+                        >N  3 MAILER-DAEMON@hos  Tue Dec  1 09:05    5/112   
+                        "\(box)" complete
 
-                    """
+                        """
                 #expect(result.stdout == expected)
                 let rewritten = contents(box)
                 #expect(rewritten.contains("Message-Id: <1@example.com>\nStatus: RO\n\nHello there.\n"), "\(rewritten)")
@@ -86,7 +86,8 @@ extension DaemonEndToEnd {
                 #expect(result.status == 0, "\(result)")
                 #expect(
                     result.stdout.hasSuffix(
-                        "\"\(saved)\" [New file]\n\"\(saved)\" [Appended]\nUnknown command: \"foo\"\n9: Invalid message number\n"),
+                        "\"\(saved)\" [New file]\n\"\(saved)\" [Appended]\n"
+                            + "Unknown command: \"foo\"\n9: Invalid message number\n"),
                     "\(result)")
                 #expect(contents(box) == Self.mailbox)
                 #expect(contents(saved).hasPrefix("From MAILER-DAEMON  Tue Dec  1 09:05:00 2026\n"))
