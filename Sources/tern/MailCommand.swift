@@ -3,10 +3,11 @@ import TernConfig
 import TernServer
 
 /// mail(1) / mailx for scripts (the s-nail options they use): `mail -s SUBJECT [-r FROM] [-c CC] [-b BCC]
-/// [-a HEADER:VALUE] ADDRESS...` reads the body from stdin and sends it with sendmail. Interactive reading
-/// of mailboxes is not provided.
+/// [-a HEADER:VALUE] ADDRESS...` reads the body from stdin and sends it with sendmail. Without recipients
+/// (`mail`, `mail -f [FILE]`) it reads a mailbox instead (`MailReader`).
 enum MailCommand {
     static func run(_ arguments: [String], environment: [String: String]) async -> Int32 {
+        if let reading = MailReader.Options(arguments) { return MailReader.run(reading, environment: environment) }
         var subject: String?
         var from: String?
         var cc: [String] = []
@@ -38,7 +39,7 @@ enum MailCommand {
             index += 1
         }
         guard !recipients.isEmpty else {
-            FileHandle.standardError.write(Data("mail: no recipients given (reading mailboxes is not supported)\n".utf8))
+            FileHandle.standardError.write(Data("mail: no recipients given\n".utf8))
             return 64
         }
         let body = FileHandle.standardInput.readDataToEndOfFile()

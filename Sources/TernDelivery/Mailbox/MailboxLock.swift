@@ -56,6 +56,13 @@ struct LockedMailbox {
     let status: stat
     private let dotLocked: Bool
 
+    /// How the file is opened: local delivery appends; mail(1) reads and rewrites it in place.
+    enum Access {
+        case append, readWrite
+
+        var flags: Int32 { self == .append ? O_WRONLY | O_APPEND : O_RDWR }
+    }
+
     /// Opens `path` for appending and locks it.
     /// - Parameters:
     ///   - dotLockMayFail: for `/file` deliveries Postfix only warns when `FILE.lock` cannot be created for
@@ -63,10 +70,11 @@ struct LockedMailbox {
     ///   - warnings: receives those warnings.
     static func open(
         _ path: String, mode: mode_t, createOwnership: FileOwnership?, policy: MailboxLockPolicy,
-        defaultDSN: String, dotLockMayFail: Bool, warnings: inout [String]
+        defaultDSN: String, dotLockMayFail: Bool, warnings: inout [String], access: Access = .append
     ) throws(DeliveryFailure) -> LockedMailbox {
         var st = stat()
-        let fd = try safeOpen(path, mode: mode, ownership: createOwnership, status: &st, defaultDSN: defaultDSN)
+        let fd = try safeOpen(
+            path, flags: access.flags, mode: mode, ownership: createOwnership, status: &st, defaultDSN: defaultDSN)
         let isRegular = (st.st_mode & S_IFMT) == S_IFREG
         var dotLocked = false
         if isRegular && policy.methods.contains(.dotlock) {
@@ -113,9 +121,10 @@ struct LockedMailbox {
 
     /// Postfix `safe_open()` with O_CREAT: open an existing file carefully, else create it exclusively.
     private static func safeOpen(
-        _ path: String, mode: mode_t, ownership: FileOwnership?, status: inout stat, defaultDSN: String
+        _ path: String, flags access: Int32, mode: mode_t, ownership: FileOwnership?, status: inout stat,
+        defaultDSN: String
     ) throws(DeliveryFailure) -> Int32 {
-        let flags = O_WRONLY | O_APPEND | O_NONBLOCK | O_CLOEXEC
+        let flags = access | O_NONBLOCK | O_CLOEXEC
         var lastError: DeliveryFailure
         switch openExisting(path, flags: flags, status: &status) {
         case .success(let fd): return nonBlockingOff(fd)

@@ -220,10 +220,11 @@ final class TernInstance {
     /// Runs `tern <arguments>` with MAIL_CONFIG set to this instance, stdout and stderr in files (a daemon it
     /// leaves behind must not hold a pipe of ours), and kills it after `timeout` seconds.
     /// With `asUser` (as root), the command runs through `runuser -u USER --`.
-    /// Runs a tern tool with MAIL_CONFIG set; `input` becomes its standard input.
-    func tern(_ arguments: [String], timeout: Double = 30, asUser: String? = nil, input: String? = nil) throws
-        -> ToolResult
-    {
+    /// Runs a tern tool with MAIL_CONFIG set; `input` becomes its standard input, `environment` adds variables.
+    func tern(
+        _ arguments: [String], timeout: Double = 30, asUser: String? = nil, input: String? = nil,
+        environment extra: [String: String] = [:]
+    ) throws -> ToolResult {
         let binary = try #require(TernBinary.path, "no tern executable found (\(TernBinary.origin))")
         let outPath = root + "/.tool-\(UUID().uuidString).out"
         let errPath = root + "/.tool-\(UUID().uuidString).err"
@@ -251,6 +252,7 @@ final class TernInstance {
         environment["MAIL_CONFIG"] = configDirectory
         environment["LC_ALL"] = "C"
         environment["TZ"] = "UTC"
+        environment.merge(extra) { $1 }
         process.environment = environment
         process.currentDirectoryURL = URL(fileURLWithPath: root)
         if let input {
