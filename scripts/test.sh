@@ -26,4 +26,11 @@ for stage in $STAGES; do
   (cd "$CONFORMANCE" && SUT_BIN_DIR="$BIN" timeout 1800 python3 -m pytest -p no:cacheprovider -m "$stage") || rc=$?
 done
 rm -rf "$BIN"
+# Outbound interop by MX with a second Tern and a real Postfix (needs Debian's postfix and dnsmasq).
+if command -v dnsmasq >/dev/null && [ -x /usr/sbin/postfix ] && command -v unshare >/dev/null; then
+  echo "== interop: outbound by MX (Tern -> Tern, Tern <-> Postfix) =="
+  TERN_BIN="$(swift build --show-bin-path)/tern" timeout 900 scripts/interop/outbound-mx.sh || rc=$?
+else
+  echo "test.sh: postfix or dnsmasq not installed; outbound interop skipped"
+fi
 exit $rc

@@ -1,0 +1,262 @@
+#!/usr/bin/env bash
+# Outbound interop by MX: a Tern instance sends mail to a second Tern instance and to a real Postfix, found
+# through MX and A records that dnsmasq serves, all inside a private network + mount namespace. The
+# machine's /etc/resolv.conf is never changed: the namespace bind-mounts its own copy over it.
+#
+#   127.0.0.1:25   tern1   the sender (domain tern1.test; bounces come back to its own mailboxes)
+#   127.0.0.2:25   tern2   mx.tern2.test, MX for tern2.test, multi.test (second MX) and amx.test (A record only)
+#   127.0.0.3:25   postfix mx.postfix.test, MX for postfix.test; STARTTLS with a test CA's certificate
+#   127.0.0.53:53  dnsmasq
+#   127.0.0.9      down.multi.test, the first MX of multi.test: nothing listens there
+#
+# Checks: MX delivery Tern -> Tern and Tern -> Postfix (with TLS, `Trusted TLS connection established`),
+# the next MX when the first refuses connections, A fallback without MX, a bounce for a domain that does not
+# exist, and Postfix -> Tern by MX.
+#
+# usage (as root):  scripts/interop/outbound-mx.sh
+# environment:  TERN_BIN (default: the debug build of this repo), PF_BIN_DIR (default /usr/sbin),
+#               KEEP=1 keeps the work area /tmp/tern-interop.
+# needs: unshare, ip, dnsmasq (Debian: dnsmasq-base), postfix, openssl, python3.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+ROOT=/tmp/tern-interop
+PF_BIN_DIR=${PF_BIN_DIR:-/usr/sbin}
+
+log() { printf '[interop %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+if [ -z "${TERN_INTEROP_INSIDE:-}" ]; then
+    [ "$(id -u)" = 0 ] || die "run as root (network namespace, Postfix)"
+    for tool in unshare ip dnsmasq openssl python3; do command -v $tool >/dev/null || die "$tool not found"; done
+    [ -x "$PF_BIN_DIR/postfix" ] || die "no Postfix in $PF_BIN_DIR"
+    if [ -z "${TERN_BIN:-}" ]; then
+        (cd "$REPO" && swift build --product tern >&2) || die "swift build failed"
+        TERN_BIN="$(cd "$REPO" && swift build --show-bin-path)/tern"
+    fi
+    export TERN_BIN=$(readlink -f "$TERN_BIN")
+    exec unshare --net --mount --fork env TERN_INTEROP_INSIDE=1 bash "${BASH_SOURCE[0]}"
+fi
+
+# ---------------------------------------------------------------- inside the namespaces
+mount --make-rprivate /
+ip link set lo up
+for address in 127.0.0.2 127.0.0.3 127.0.0.53; do ip addr add "$address/8" dev lo; done  # Postfix wants them listed
+rm -rf "$ROOT"
+mkdir -p "$ROOT/bin"
+chmod 755 "$ROOT" "$ROOT/bin"
+echo "nameserver 127.0.0.53" > "$ROOT/resolv.conf"
+mount --bind "$ROOT/resolv.conf" /etc/resolv.conf
+# A private hosts file: no entry may answer for the test names.
+printf '127.0.0.1 localhost\n' > "$ROOT/hosts"
+mount --bind "$ROOT/hosts" /etc/hosts
+
+dnsmasq --no-resolv --no-hosts --listen-address=127.0.0.53 --bind-interfaces --port=53 \
+    --pid-file="$ROOT/dnsmasq.pid" --log-facility="$ROOT/dnsmasq.log" \
+    --mx-host=tern2.test,mx.tern2.test,10 --host-record=mx.tern2.test,127.0.0.2 \
+    --mx-host=postfix.test,mx.postfix.test,10 --host-record=mx.postfix.test,127.0.0.3 \
+    --mx-host=tern1.test,mx.tern1.test,10 --host-record=mx.tern1.test,127.0.0.1 \
+    --mx-host=multi.test,down.multi.test,5 --mx-host=multi.test,mx.tern2.test,10 \
+    --host-record=down.multi.test,127.0.0.9 --host-record=amx.test,127.0.0.2 \
+    --local=/test/ || die "dnsmasq did not start"  # --local: NODATA / NXDOMAIN under .test, never REFUSED
+
+FAILED=0
+pass() { log "PASS: $*"; }
+fail() { log "FAIL: $*"; FAILED=1; }
+
+# ---------------------------------------------------------------- certificates (test CA)
+(
+    cd "$ROOT"
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj '/CN=Interop CA' 2>/dev/null
+    openssl req -newkey rsa:2048 -nodes -keyout pf.key -out pf.csr -subj '/CN=mx.postfix.test' 2>/dev/null
+    printf 'subjectAltName=DNS:mx.postfix.test\n' > ext.cnf
+    openssl x509 -req -in pf.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out pf.pem -days 2 -extfile ext.cnf 2>/dev/null
+    chmod 644 ca.pem pf.pem
+    chmod 600 pf.key
+)
+
+# ---------------------------------------------------------------- instances
+"$TERN_BIN" link "$ROOT/bin" > /dev/null
+OWNER_UID=$(id -u postfix)
+OWNER_GID=$(id -g postfix)
+
+write_instance() {  # name ip hostname domains extra-main.cf-lines
+    local name=$1 ip=$2 host=$3 domains=$4 extra=$5 d="$ROOT/$1"
+    mkdir -p "$d/conf" "$d/queue" "$d/vmail"
+    chown "$OWNER_UID:$OWNER_GID" "$d/vmail"
+    cat > "$d/conf/main.cf" <<EOF
+myhostname = $host
+mydomain = ${host#*.}
+myorigin = \$mydomain
+mydestination = \$myhostname, localhost
+inet_interfaces = $ip
+inet_protocols = ipv4
+mynetworks = 127.0.0.0/8
+smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
+virtual_mailbox_domains = $domains
+virtual_mailbox_base = $d/vmail
+virtual_mailbox_maps = static:box/
+virtual_uid_maps = static:$OWNER_UID
+virtual_gid_maps = static:$OWNER_GID
+queue_directory = $d/queue
+data_directory = $d/data
+maillog_file = $d/maillog
+alias_maps = hash:$d/conf/aliases
+alias_database = hash:$d/conf/aliases
+minimal_backoff_time = 2s
+maximal_backoff_time = 4s
+queue_run_delay = 2s
+compatibility_level = 3.6
+daemon_directory = /usr/lib/postfix/sbin
+command_directory = /usr/sbin
+shlib_directory = /usr/lib/postfix
+meta_directory = /etc/postfix
+mail_owner = postfix
+setgid_group = postdrop
+syslog_name = $name
+maillog_file_prefixes = /tmp, /var
+$extra
+EOF
+    cat > "$d/conf/master.cf" <<EOF
+$ip:25    inet  n       -       n       -       -       smtpd
+pickup    unix  n       -       n       60      1       pickup
+cleanup   unix  n       -       n       -       0       cleanup
+qmgr      unix  n       -       n       300     1       qmgr
+tlsmgr    unix  -       -       n       1000?   1       tlsmgr
+rewrite   unix  -       -       n       -       -       trivial-rewrite
+bounce    unix  -       -       n       -       0       bounce
+defer     unix  -       -       n       -       0       bounce
+trace     unix  -       -       n       -       0       bounce
+verify    unix  -       -       n       -       1       verify
+flush     unix  n       -       n       1000?   0       flush
+proxymap  unix  -       -       n       -       -       proxymap
+smtp      unix  -       -       n       -       -       smtp
+relay     unix  -       -       n       -       -       smtp
+showq     unix  n       -       n       -       -       showq
+error     unix  -       -       n       -       -       error
+retry     unix  -       -       n       -       -       error
+discard   unix  -       -       n       -       -       discard
+local     unix  -       n       n       -       -       local
+virtual   unix  -       n       n       -       -       virtual
+lmtp      unix  -       -       n       -       -       lmtp
+anvil     unix  -       -       n       -       1       anvil
+scache    unix  -       -       n       -       1       scache
+postlog   unix-dgram n  -       n       -       1       postlogd
+EOF
+    printf 'postmaster: root\nMAILER-DAEMON: postmaster\n' > "$d/conf/aliases"
+}
+
+bin_of() { [ "$1" = postfix ] && echo "$PF_BIN_DIR" || echo "$ROOT/bin"; }
+
+start_instance() {  # name ip
+    local name=$1 ip=$2 d="$ROOT/$1" i
+    MAIL_CONFIG="$d/conf" "$(bin_of "$name")/postalias" "hash:$d/conf/aliases" || die "$name: postalias failed"
+    MAIL_CONFIG="$d/conf" "$(bin_of "$name")/postfix" -c "$d/conf" start < /dev/null > "$d/start.out" 2>&1 \
+        || die "$name: start failed: $(cat "$d/start.out")"
+    for i in $(seq 1 150); do (exec 3<>"/dev/tcp/$ip/25") 2>/dev/null && return 0; sleep 0.2; done
+    die "$name: $ip:25 did not open"
+}
+
+stop_all() {
+    local name
+    for name in tern1 tern2 postfix; do
+        [ -d "$ROOT/$name/conf" ] || continue
+        timeout 40 env MAIL_CONFIG="$ROOT/$name/conf" "$(bin_of "$name")/postfix" -c "$ROOT/$name/conf" stop \
+            < /dev/null > /dev/null 2>&1 || true
+    done
+    [ -r "$ROOT/dnsmasq.pid" ] && kill "$(cat "$ROOT/dnsmasq.pid")" 2>/dev/null || true
+    [ "${KEEP:-0}" = 1 ] || rm -rf "$ROOT"
+}
+trap stop_all EXIT
+
+# Real Postfix insists that a non-default configuration directory is listed in the default main.cf.
+if [ -e /etc/postfix/main.cf ]; then
+    current=$("$PF_BIN_DIR/postconf" -c /etc/postfix -h alternate_config_directories 2>/dev/null || true)
+    case ", $current," in
+        *", $ROOT/postfix/conf,"* | *" $ROOT/postfix/conf "*) ;;
+        *) "$PF_BIN_DIR/postconf" -c /etc/postfix -e \
+               "alternate_config_directories = ${current:+$current, }$ROOT/postfix/conf" ;;
+    esac
+else
+    printf 'compatibility_level = 3.6\nalternate_config_directories = %s\n' "$ROOT/postfix/conf" > /etc/postfix/main.cf
+fi
+
+write_instance tern1 127.0.0.1 mx.tern1.test tern1.test \
+    "smtp_tls_security_level = may
+smtp_tls_CAfile = $ROOT/ca.pem"
+write_instance tern2 127.0.0.2 mx.tern2.test "tern2.test, multi.test, amx.test" ""
+write_instance postfix 127.0.0.3 mx.postfix.test postfix.test \
+    "smtpd_tls_cert_file = $ROOT/pf.pem
+smtpd_tls_key_file = $ROOT/pf.key
+smtpd_tls_security_level = may
+smtpd_tls_loglevel = 1"
+
+log "starting tern1, tern2 and postfix"
+start_instance tern1 127.0.0.1
+start_instance tern2 127.0.0.2
+start_instance postfix 127.0.0.3
+
+# ---------------------------------------------------------------- helpers
+send_tern1() {  # recipient token
+    printf 'From: sender@tern1.test\nTo: %s\nSubject: %s\n\ninterop %s\n' "$1" "$2" "$2" \
+        | MAIL_CONFIG="$ROOT/tern1/conf" "$ROOT/bin/sendmail" -C "$ROOT/tern1/conf" -f sender@tern1.test -i "$1"
+}
+
+wait_for() {  # description timeout command...
+    local what=$1 limit=$2 i; shift 2
+    for i in $(seq 1 $((limit * 5))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done
+    return 1
+}
+
+in_box() { grep -rlq -- "$2" "$ROOT/$1/vmail/box/new" 2>/dev/null; }
+in_log() { grep -Eq -- "$2" "$ROOT/$1/maillog" 2>/dev/null; }
+
+check_box() {  # name token description
+    if wait_for "$3" 60 in_box "$1" "$2"; then pass "$3"; else fail "$3 (see $ROOT/$1/maillog)"; fi
+}
+
+check_log() {  # name regex description
+    if wait_for "$3" 60 in_log "$1" "$2"; then pass "$3"; else fail "$3: no line matching /$2/ in $1's log"; fi
+}
+
+# ---------------------------------------------------------------- checks
+t=tern2-$RANDOM$RANDOM
+send_tern1 "user@tern2.test" "$t"
+check_box tern2 "$t" "Tern -> Tern by MX (tern2.test MX mx.tern2.test)"
+check_log tern1 "to=<user@tern2\.test>, relay=mx\.tern2\.test\[127\.0\.0\.2\]:25, .*status=sent" "tern1 logs the relay"
+
+t=postfix-$RANDOM$RANDOM
+send_tern1 "user@postfix.test" "$t"
+check_box postfix "$t" "Tern -> Postfix by MX"
+check_log tern1 "Trusted TLS connection established to mx\.postfix\.test\[127\.0\.0\.3\]:25: TLSv1\.[23]" \
+    "Tern's STARTTLS to Postfix with the test CA: Trusted"
+check_log postfix "TLS connection established from localhost\[127\.0\.0\.1\]: TLSv1\.[23]" \
+    "Postfix saw the TLS connection"
+
+t=multi-$RANDOM$RANDOM
+send_tern1 "user@multi.test" "$t"
+check_box tern2 "$t" "second MX when the first (down.multi.test) refuses connections"
+
+t=amx-$RANDOM$RANDOM
+send_tern1 "user@amx.test" "$t"
+check_box tern2 "$t" "A record when there is no MX (amx.test)"
+
+t=nx-$RANDOM$RANDOM
+send_tern1 "user@nxdomain.test" "$t"
+check_log tern1 "to=<user@nxdomain\.test>, .*status=bounced \(Host or domain name not found" \
+    "bounce for a domain that does not exist"
+check_box tern1 "Undelivered Mail Returned to Sender" "the sender gets the non-delivery report"
+
+t=pf2tern-$RANDOM$RANDOM
+python3 - "$t" <<'EOF' || fail "SMTP submission to Postfix"
+import smtplib, sys
+token = sys.argv[1]
+with smtplib.SMTP("127.0.0.3", 25, local_hostname="client.test", timeout=30) as s:
+    s.sendmail("someone@postfix.test", ["user@tern2.test"], f"Subject: {token}\n\nfrom postfix {token}\n")
+EOF
+check_box tern2 "$t" "Postfix -> Tern by MX"
+check_log postfix "to=<user@tern2\.test>, relay=mx\.tern2\.test\[127\.0\.0\.2\]:25, .*status=sent" "Postfix logs the relay to Tern"
+
+if [ "$FAILED" = 0 ]; then log "all interop checks passed"; else log "some interop checks FAILED"; fi
+exit "$FAILED"
