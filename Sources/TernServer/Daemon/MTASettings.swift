@@ -130,7 +130,8 @@ public struct MTASettings: Sendable {
         smtpClient = SMTPClientDelivery.Settings(
             heloName: helo.isEmpty ? hostname : helo,
             connectTimeout: config.time("smtp_connect_timeout") ?? 30,
-            replyTimeout: config.time("smtp_data_done_timeout") ?? 600,
+            timeouts: ReplyTimeouts(prefix: "smtp", time: config.time),
+            lmtpTimeouts: ReplyTimeouts(prefix: "lmtp", time: config.time),
             ipv6: (try? config.list("inet_protocols"))?.contains { $0 == "all" || $0 == "ipv6" } ?? false,
             queueDirectory: config.value("queue_directory"),
             tls: try Self.clientTLS(config),

@@ -3,6 +3,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import NIOTLS
+import Synchronization
 import TernCore
 import TernDelivery
 import TernQueue
@@ -16,8 +17,9 @@ struct SMTPClientDelivery {
         var heloName: String
         /// smtp_connect_timeout
         var connectTimeout: Int
-        /// The longest wait for a reply (smtp_helo_timeout, smtp_mail_timeout, ... smtp_data_done_timeout).
-        var replyTimeout: Int
+        /// smtp_helo_timeout ... smtp_data_done_timeout, and the lmtp_ ones.
+        var timeouts: ReplyTimeouts
+        var lmtpTimeouts: ReplyTimeouts
         /// inet_protocols includes ipv6
         var ipv6: Bool
         /// queue_directory, for `unix:` next hops given relative to it.
@@ -117,15 +119,15 @@ struct SMTPClientDelivery {
             }
         }
         let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
-        let timeout = settings.replyTimeout
+        let timeouts = lmtp ? settings.lmtpTimeouts : settings.timeouts
+        let timedOut = TimeoutFlag()
         do {
             let bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .connectTimeout(.seconds(Int64(settings.connectTimeout)))
             let initializer: @Sendable (any Channel) -> EventLoopFuture<NIOAsyncChannel<ByteBuffer, ByteBuffer>> = {
                 channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandlers(
-                        IdleStateHandler(readTimeout: .seconds(Int64(timeout))), ReplyTimeoutHandler())
+                    try channel.pipeline.syncOperations.addHandler(ReplyTimeoutHandler(initial: timeouts.helo, flag: timedOut))
                     return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                 }
             }
@@ -148,11 +150,7 @@ struct SMTPClientDelivery {
                 var iterator = inbound.makeAsyncIterator()
                 conversation: while true {
                     guard let chunk = try await iterator.next() else {
-                        let timedOut = (try? await channel.channel.pipeline.handler(type: ReplyTimeoutHandler.self).get())?
-                            .timedOut ?? false
-                        failure = timedOut
-                            ? "conversation with \(hostText) timed out while \(machine.stage.rawValue)"
-                            : "lost connection with \(hostText) while \(machine.stage.rawValue)"
+                        failure = Self.lostConnection(timedOut: timedOut, hostText: hostText, stage: machine.stage)
                         break
                     }
                     let replies: [SMTPReply]
@@ -170,6 +168,8 @@ struct SMTPClientDelivery {
                             case .sendContent:
                                 var stream = content(file)
                                 while let piece = stream.next() {
+                                    // smtp_data_xfer_timeout: the server must keep taking the content.
+                                    ReplyTimeoutHandler.arm(channel.channel, seconds: timeouts.dataTransfer)
                                     try await outbound.write(ByteBuffer(bytes: piece))
                                 }
                                 if let error = stream.error {
@@ -195,10 +195,13 @@ struct SMTPClientDelivery {
                             }
                         }
                     }
+                    ReplyTimeoutHandler.arm(channel.channel, seconds: timeouts.waitingFor(machine.stage))
                 }
             }
         } catch {
-            failure = failure ?? "lost connection with \(hostText) while \(machine.stage.rawValue)"
+            if failure == nil {
+                failure = Self.lostConnection(timedOut: timedOut, hostText: hostText, stage: machine.stage)
+            }
         }
         if let tlsFailure {
             let outcome = RecipientOutcome.deferred(tlsFailure.dsn, tlsFailure.text, relay: relay, agent: agent)
@@ -229,6 +232,14 @@ struct SMTPClientDelivery {
             }
         }
         return refused ? .unusable(outcomes) : .finished(outcomes)
+    }
+
+    /// `conversation with host[ip] timed out while ...` when the reply timeout closed the connection, else
+    /// `lost connection with host[ip] while ...`.
+    static func lostConnection(timedOut: TimeoutFlag, hostText: String, stage: SMTPClientStateMachine.Stage) -> String {
+        timedOut.fired.load(ordering: .relaxed)
+            ? "conversation with \(hostText) timed out while \(stage.rawValue)"
+            : "lost connection with \(hostText) while \(stage.rawValue)"
     }
 
     /// Puts the TLS handler in front of the pipeline and waits for the handshake; returns the protocol version.
@@ -330,18 +341,96 @@ final class TLSHandshakeWatcher: ChannelInboundHandler, RemovableChannelHandler 
     }
 }
 
-/// Closes the connection when the server says nothing for the reply timeout, and remembers why.
-final class ReplyTimeoutHandler: ChannelInboundHandler, @unchecked Sendable {
+/// smtp(8)'s per-command timeouts: the wait for each reply is limited by the timeout of the command it
+/// answers (smtp_helo_timeout for the greeting and EHLO, smtp_mail_timeout, ... smtp_data_done_timeout).
+struct ReplyTimeouts: Sendable {
+    var helo, starttls, mail, rcpt, dataInit, dataTransfer, dataDone, quit: Int
+
+    /// `smtp` or `lmtp` (whose greeting/LHLO timeout is lmtp_lhlo_timeout).
+    init(prefix: String, time: (String) -> Int?) {
+        helo = time(prefix == "lmtp" ? "lmtp_lhlo_timeout" : "smtp_helo_timeout") ?? 300
+        starttls = time("\(prefix)_starttls_timeout") ?? 300
+        mail = time("\(prefix)_mail_timeout") ?? 300
+        rcpt = time("\(prefix)_rcpt_timeout") ?? 300
+        dataInit = time("\(prefix)_data_init_timeout") ?? 120
+        dataTransfer = time("\(prefix)_data_xfer_timeout") ?? 180
+        dataDone = time("\(prefix)_data_done_timeout") ?? 600
+        quit = time("\(prefix)_quit_timeout") ?? 300
+    }
+
+    func waitingFor(_ stage: SMTPClientStateMachine.Stage) -> Int {
+        switch stage {
+        case .greeting, .helo, .auth: return helo
+        case .tls: return starttls
+        case .mail: return mail
+        case .recipients: return rcpt
+        case .data: return dataInit
+        case .content: return dataTransfer
+        case .endOfData: return dataDone
+        case .quit, .done: return quit
+        }
+    }
+}
+
+/// Set when the reply timeout closed the connection (it outlives the pipeline, which a close empties).
+final class TimeoutFlag: Sendable {
+    let fired = Atomic<Bool>(false)
+}
+
+/// Closes the connection when the server has not answered within the armed timeout, and remembers why.
+/// Every arrival restarts the clock, so each of several pipelined replies gets the full time.
+final class ReplyTimeoutHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
-    private(set) var timedOut = false
+    private let flag: TimeoutFlag
+    private var seconds: Int
+    private var deadline: Scheduled<Void>?
+    private var context: ChannelHandlerContext?
 
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read {
-            timedOut = true
+    init(initial seconds: Int, flag: TimeoutFlag) {
+        self.seconds = seconds
+        self.flag = flag
+    }
+
+    /// Sets the timeout for what the client waits for next (from any thread).
+    static func arm(_ channel: any Channel, seconds: Int) {
+        channel.eventLoop.execute {
+            try? channel.pipeline.syncOperations.handler(type: ReplyTimeoutHandler.self).restart(seconds: seconds)
+        }
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        if context.channel.isActive { restart(seconds: seconds) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        restart(seconds: seconds)
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        restart(seconds: seconds)
+        context.fireChannelRead(data)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        deadline?.cancel()
+        context.fireChannelInactive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        deadline?.cancel()
+        self.context = nil
+    }
+
+    private func restart(seconds: Int) {
+        self.seconds = seconds
+        deadline?.cancel()
+        guard let context else { return }
+        deadline = context.eventLoop.assumeIsolated().scheduleTask(in: .seconds(Int64(seconds))) {
+            self.flag.fired.store(true, ordering: .relaxed)
             context.close(promise: nil)
-        } else {
-            context.fireUserInboundEventTriggered(event)
         }
     }
 }

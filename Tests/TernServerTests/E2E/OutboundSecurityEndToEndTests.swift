@@ -101,5 +101,27 @@ extension DaemonEndToEnd {
                     #"status=deferred \(SASL authentication failed; server localhost\[127\.0\.0\.1\] said: 535 5\.7\.8 Error: authentication failed: authentication failure\)$"#)
             }
         }
+
+        /// smtp_helo_timeout: a server that accepts the connection but never greets.
+        @Test func silentServerTimesOutWithPostfixsText() throws {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            defer { close(fd) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let bound = withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(fd, $0, length) == 0 && listen(fd, 8) == 0 && getsockname(fd, $0, &length) == 0
+                }
+            }
+            #expect(bound)
+            let port = Int(UInt16(bigEndian: address.sin_port))
+            try TernInstance.with(["relayhost": "[127.0.0.1]:\(port)", "smtp_helo_timeout": "2s"]) { instance in
+                try Self.submit(instance, token: "silent-\(UUID().uuidString)")
+                try instance.waitForLogLine(
+                    #"status=deferred \(conversation with 127\.0\.0\.1\[127\.0\.0\.1\] timed out while receiving the initial server greeting\)$"#)
+            }
+        }
     }
 }
