@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOPosix
 import TernCore
+import TernPolicy
 import TernSMTP
 
 /// Drives one SMTP connection on its channel's event loop: bytes in through the framer or the DATA receiver,
@@ -220,9 +221,17 @@ final class SMTPSession: ChannelInboundHandler, RemovableChannelHandler {
             resume(after: loop.makeFutureWithTask { await policy.verify(request) }, context) {
                 self.machine.verifyChecked($0)
             }
-        case .runETRN:
-            runtime.queueManager.trigger(.flush)
-            pending += machine.etrnFinished(SMTPReply(code: 250, "Queuing started"))
+        case .runETRN(let domain):
+            // Only destinations in fast_flush_domains (Postfix's flush service says the same).
+            let domains = settings.fastFlushDomains
+            resume(after: loop.makeFutureWithTask { (try? await domains.contains(domain)) ?? false }, context) { listed in
+                guard listed else {
+                    self.runtime.log.warning("smtpd", "reject: ETRN \(domain.prefix(100))... from \(self.client.logName)")
+                    return self.machine.etrnFinished(.etrnServiceUnavailable(domain))
+                }
+                self.runtime.queueManager.trigger(.flushSite(domain.lowercased()))
+                return self.machine.etrnFinished(.etrnQueuingStarted)
+            }
         case .receiveData(let transaction):
             message = runtime.makeIncomingMessage(
                 transaction, settings: settings, client: client, helo: machine.heloName,

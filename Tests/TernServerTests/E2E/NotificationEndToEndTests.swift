@@ -1,0 +1,160 @@
+import Foundation
+import Glibc
+import Testing
+
+extension DaemonEndToEnd {
+    /// Queue-lifecycle notices (delay warnings, notify_classes postmaster copies, double bounces) and the
+    /// per-site flush of `postqueue -s` and ETRN.
+    @Suite struct Notifications {
+        /// Retries every second, so a test sees several deferrals within a few seconds.
+        static let fastRetries = [
+            "queue_run_delay": "1s", "minimal_backoff_time": "1s", "maximal_backoff_time": "1s",
+        ]
+
+        /// Submits one message over SMTP and returns its queue ID.
+        static func submit(_ instance: TernInstance, from sender: String, to recipient: String, content: String) throws -> String {
+            let client = try SMTPTestClient(port: instance.port)
+            try client.greet()
+            let end = try client.sendMail(from: sender, to: [recipient], content: content)
+            #expect(try client.command("QUIT").code == 221)
+            return try #require(end.queueID, "\(end)")
+        }
+
+        static func deferrals(of id: String, in instance: TernInstance) -> Int {
+            instance.maillog().components(separatedBy: "\(id): to=<far@remote.example>").count - 1
+        }
+
+        /// delay_warning_time: one warning while the mail is still deferred, never again (the mark is in the
+        /// queue file, so a restart does not repeat it either).
+        @Test func delayWarningIsSentOnceAlsoAfterARestart() throws {
+            let sink = try SMTPSink(rcptReply: "450 4.2.0 <far@remote.example>: try again later")
+            defer { sink.stop() }
+            var settings = Self.fastRetries
+            settings["relayhost"] = "[127.0.0.1]:\(sink.port)"
+            settings["delay_warning_time"] = "1s"
+            try TernInstance.with(settings) { instance in
+                let token = "delay-\(UUID().uuidString)"
+                let id = try Self.submit(
+                    instance, from: "bob@virt.test", to: "far@remote.example", content: "Subject: \(token)\n\nbody-\(token)\n")
+                let warning = try instance.waitForMessage("bob", containing: "Delayed Mail (still being retried)")
+                #expect(warning.content.hasPrefix("Return-Path: <>\n"))
+                #expect(warning.content.contains("# THIS IS A WARNING ONLY.  YOU DO NOT NEED TO RESEND YOUR MESSAGE. #"))
+                #expect(warning.content.contains("Action: delayed\nStatus: 4.2.0\n"))
+                #expect(warning.content.contains("Will-Retry-Until: "))
+                #expect(warning.content.contains("Subject: \(token)"))
+                #expect(!warning.content.contains("body-\(token)"), "headers only")
+                try instance.waitForLogLine(#"postfix/bounce\[\d+\]: \#(id): sender delay notification: [0-9A-F]+$"#)
+                let postcat = try instance.tern(["postcat", "-c", instance.configDirectory, "-e", "-q", id])
+                #expect(postcat.stdout.contains("\ndelay_warning_sent: "), "\(postcat)")
+
+                let before = Self.deferrals(of: id, in: instance)
+                try instance.waitUntil("two more deferrals") { Self.deferrals(of: id, in: instance) >= before + 2 ? true : nil }
+                let stop = try instance.postfix("stop")
+                #expect(stop.status == 0, "\(stop)")
+                if let pid = instance.masterPid() {
+                    try instance.waitUntil("the master process to exit", timeout: 15) { TernInstance.isAlive(pid) ? nil : true }
+                }
+                try instance.start()
+                let restarted = Self.deferrals(of: id, in: instance)
+                try instance.waitUntil("two deferrals after the restart") {
+                    Self.deferrals(of: id, in: instance) >= restarted + 2 ? true : nil
+                }
+                let warnings = instance.messages(for: "bob").filter { $0.content.contains("Delayed Mail") }
+                #expect(warnings.count == 1)
+                #expect(instance.maillog().components(separatedBy: "sender delay notification").count - 1 == 1)
+            }
+        }
+
+        /// notify_classes = bounce: the postmaster gets a copy of each non-delivery report, headers only.
+        @Test func bounceClassSendsThePostmasterACopy() throws {
+            let sink = try SMTPSink(rcptReply: "550 5.1.1 <far@remote.example>: no such user")
+            defer { sink.stop() }
+            let settings = [
+                "relayhost": "[127.0.0.1]:\(sink.port)", "notify_classes": "bounce, resource, software",
+                "bounce_notice_recipient": "alice@virt.test",
+            ]
+            try TernInstance.with(settings) { instance in
+                let token = "copy-\(UUID().uuidString)"
+                _ = try Self.submit(
+                    instance, from: "bob@virt.test", to: "far@remote.example", content: "Subject: \(token)\n\nbody-\(token)\n")
+                let report = try instance.waitForMessage("bob", containing: "Undelivered Mail Returned to Sender")
+                #expect(report.content.contains("body-\(token)"))
+                let copy = try instance.waitForMessage("alice", containing: "Postmaster Copy: Undelivered Mail")
+                #expect(copy.content.hasPrefix("Return-Path: <double-bounce@e2e.test>\n"), "\(copy.content.prefix(200))")
+                #expect(copy.content.contains("Auto-Submitted: auto-generated"))
+                #expect(copy.content.contains("X-Postfix-Sender: rfc822; bob@virt.test"))
+                #expect(copy.content.contains("Subject: \(token)"))
+                #expect(!copy.content.contains("body-\(token)"), "headers only")
+                try instance.waitForLogLine(#"postfix/bounce\[\d+\]: [0-9A-F]+: postmaster non-delivery notification: [0-9A-F]+$"#)
+            }
+        }
+
+        /// A bounce that cannot be delivered goes to 2bounce_notice_recipient with notify_classes 2bounce,
+        /// whole; without it, it is dropped. Neither ever produces another bounce.
+        @Test func undeliverableBounceGoesToThePostmasterOnlyWith2bounce() throws {
+            let sink = try SMTPSink(rcptReply: "550 5.1.1 <far@remote.example>: no such user")
+            defer { sink.stop() }
+            for withClass in [true, false] {
+                var settings = ["relayhost": "[127.0.0.1]:\(sink.port)", "2bounce_notice_recipient": "alice@virt.test"]
+                if withClass { settings["notify_classes"] = "2bounce, resource, software" }
+                try TernInstance.with(settings) { instance in
+                    let token = "double-\(UUID().uuidString)"
+                    let id = try Self.submit(
+                        instance, from: "", to: "far@remote.example", content: "Subject: \(token)\n\nbody-\(token)\n")
+                    if withClass {
+                        let copy = try instance.waitForMessage("alice", containing: "Postmaster Copy: Undelivered Mail")
+                        #expect(copy.content.contains("X-Postfix-Sender: rfc822; MAILER-DAEMON@\(TernInstance.hostname)"))
+                        #expect(copy.content.contains("body-\(token)"), "the undeliverable bounce comes back whole")
+                        try instance.waitForLogLine(#"postfix/bounce\[\d+\]: \#(id): postmaster non-delivery notification: [0-9A-F]+$"#)
+                    } else {
+                        try instance.waitForLogLine(#"postfix/qmgr\[\d+\]: \#(id): removed$"#)
+                        try instance.waitForEmptyQueue()
+                        #expect(!instance.maillog().contains("notification"))
+                        #expect(instance.messages(for: "alice").isEmpty)
+                    }
+                }
+            }
+        }
+
+        /// `postqueue -s SITE` and ETRN deliver the deferred mail of that destination only, and only for
+        /// destinations in fast_flush_domains.
+        @Test func siteFlushDeliversOnlyThatSite() throws {
+            let sink = try SMTPSink()
+            defer { sink.stop() }
+            let settings = [
+                "relayhost": "[127.0.0.1]:\(sink.port)", "defer_transports": "smtp",
+                "fast_flush_domains": "one.example, two.example",
+            ]
+            try TernInstance.with(settings) { instance in
+                let token = "site-\(UUID().uuidString)"
+                for site in ["one", "two", "three"] {
+                    _ = try Self.submit(
+                        instance, from: "bob@virt.test", to: "a@\(site).example", content: "Subject: \(token) \(site)\n\nx\n")
+                }
+                _ = try instance.waitUntil("three messages deferred") { () -> Bool? in
+                    try instance.mailq().components(separatedBy: "(deferred transport)").count - 1 == 3 ? true : nil
+                }
+                func delivered() -> [String] { sink.messages.flatMap(\.recipients).sorted() }
+
+                let refused = try instance.tern(["postqueue", "-c", instance.configDirectory, "-s", "three.example"])
+                #expect(refused.status != 0)
+                #expect(refused.stderr.contains("postqueue: fatal: Flush service is not configured for destination \"three.example\""), "\(refused)")
+                let flush = try instance.tern(["postqueue", "-c", instance.configDirectory, "-s", "one.example"])
+                #expect(flush.status == 0, "\(flush)")
+                try instance.waitUntil("one.example delivered") { delivered() == ["a@one.example"] ? true : nil }
+
+                let client = try SMTPTestClient(port: instance.port)
+                try client.greet()
+                #expect(try client.command("ETRN three.example").description == "459 <three.example>: service unavailable")
+                try instance.waitForLogLine(#"postfix/smtpd\[\d+\]: warning: reject: ETRN three\.example\.\.\. from "#)
+                #expect(try client.command("ETRN two.example").description == "250 Queuing started")
+                try instance.waitUntil("two.example delivered") {
+                    delivered() == ["a@one.example", "a@two.example"] ? true : nil
+                }
+                #expect(try client.command("QUIT").code == 221)
+                Thread.sleep(forTimeInterval: 1)
+                #expect(delivered() == ["a@one.example", "a@two.example"], "three.example stays deferred")
+            }
+        }
+    }
+}
