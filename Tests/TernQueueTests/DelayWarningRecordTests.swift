@@ -5,27 +5,9 @@ import Testing
 
 @testable import TernQueue
 
-/// The `W` record: when the delay warning was sent, updated in place so a restart never repeats it.
+/// The `W` record: when the delay warning was sent, updated in place so a restart never repeats it (the
+/// in-place update itself is tested with the status bytes in QueueFileTests).
 @Suite struct DelayWarningRecordTests {
-    @Test func markIsWrittenInPlaceAndSurvivesReopen() throws {
-        let t = try TestQueue()
-        defer { t.cleanup() }
-        let id = try t.write()
-        let path = t.queue.filePath(.incoming, id)
-        let before = t.readFile(path)
-        do {
-            let file = try QueueFile.open(path: path)
-            #expect(file.envelope.delayWarningSent == 0)
-            #expect(file.canRecordDelayWarning)
-            try file.markDelayWarningSent(at: 1_796_037_500)
-        }
-        let after = t.readFile(path)
-        #expect(after.count == before.count, "rewritten in place, never grown")
-        let reopened = try QueueFile.open(path: path)
-        #expect(reopened.envelope.delayWarningSent == 1_796_037_500)
-        #expect(reopened.envelope.recipients.count == 2)
-    }
-
     @Test func fileWithoutTheRecordOpensButCannotRecordAWarning() throws {
         let t = try TestQueue()
         defer { t.cleanup() }
