@@ -24,9 +24,9 @@ extension MessageDelivery {
             return
         }
         if sender.isEmpty {
-            // A bounce that bounced: the whole message to the postmaster with `2bounce`, else dropped silently
-            // (as Postfix does).
-            if settings.notifyClasses.contains("2bounce") {
+            // A bounce that bounced: the whole message to the postmaster with `2bounce` (or `bounce`, as in
+            // Postfix), else dropped silently (as Postfix does).
+            if !settings.notifyClasses.isDisjoint(with: ["2bounce", "bounce"]) {
                 notify(.postmaster(settings.noticeRecipients.doubleBounce), .failure, bounces, id: id, file: file)
             }
             return

@@ -89,7 +89,7 @@ extension DaemonEndToEnd {
             }
         }
 
-        /// A bounce that cannot be delivered goes to 2bounce_notice_recipient with notify_classes 2bounce,
+        /// A bounce that cannot be delivered goes to 2bounce_notice_recipient with notify_classes 2bounce (or bounce),
         /// whole; without it, it is dropped. Neither ever produces another bounce.
         @Test func undeliverableBounceGoesToThePostmasterOnlyWith2bounce() throws {
             let sink = try SMTPSink(rcptReply: "550 5.1.1 <far@remote.example>: no such user")
@@ -113,6 +113,25 @@ extension DaemonEndToEnd {
                         #expect(instance.messages(for: "alice").isEmpty)
                     }
                 }
+            }
+        }
+
+        /// A postmaster notice that cannot be delivered is dropped with Postfix's warning, never reported.
+        @Test func undeliverablePostmasterNoticeIsDiscarded() throws {
+            let sink = try SMTPSink(rcptReply: "550 5.1.1 no such user")
+            defer { sink.stop() }
+            let settings = [
+                "relayhost": "[127.0.0.1]:\(sink.port)", "notify_classes": "2bounce",
+                "2bounce_notice_recipient": "postmaster@remote.example",
+            ]
+            try TernInstance.with(settings) { instance in
+                let id = try Self.submit(instance, from: "", to: "far@remote.example", content: "Subject: x\n\nx\n")
+                let line = try instance.waitForLogLine(#"postfix/bounce\[\d+\]: \#(id): postmaster non-delivery notification: [0-9A-F]+$"#)
+                let notice = try #require(line.split(separator: " ").last.map(String.init))
+                try instance.waitForLogLine(
+                    #"postfix/bounce\[\d+\]: warning: \#(notice): undeliverable postmaster notification discarded$"#)
+                try instance.waitForEmptyQueue()
+                #expect(instance.maillog().components(separatedBy: "notification:").count - 1 == 1)
             }
         }
 
