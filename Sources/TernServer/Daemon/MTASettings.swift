@@ -148,6 +148,9 @@ public struct MTASettings: Sendable {
         fastFlushDomains = try domains("fast_flush_domains")
     }
 
+    /// double_bounce_sender@myorigin, the envelope sender of postmaster notices.
+    var postmasterNoticeSender: String { "\(doubleBounceSender)@\(myorigin)" }
+
     /// `transport_destination_concurrency_limit` / `transport_destination_recipient_limit`, else the
     /// `default_destination_...` value.
     func destinationLimit(_ transport: String, _ kind: String, default fallback: Int) -> Int {

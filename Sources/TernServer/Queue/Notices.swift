@@ -69,13 +69,7 @@ extension MessageDelivery {
 
     /// Mail from double_bounce_sender is a postmaster notification.
     func isPostmasterNotice(_ sender: String) -> Bool {
-        sender.lowercased() == postmasterNoticeSender.lowercased()
-    }
-
-    /// double_bounce_sender@myorigin, the envelope sender of postmaster notifications.
-    var postmasterNoticeSender: String {
-        let settings = context.settings
-        return "\(settings.doubleBounceSender)@\(settings.myorigin)"
+        sender.lowercased() == context.settings.postmasterNoticeSender.lowercased()
     }
 
     /// Queues one notice about `reported` (nothing when empty, or for the null sender). False when it
@@ -93,7 +87,7 @@ extension MessageDelivery {
             guard !envelope.sender.text.isEmpty else { return true }
             (to, noticeSender) = (envelope.sender.text, "")
         case .postmaster(let address):
-            (to, noticeSender) = (address, postmasterNoticeSender)
+            (to, noticeSender) = (address, context.settings.postmasterNoticeSender)
         }
         guard !reported.isEmpty else { return true }
         let settings = context.settings
@@ -131,20 +125,13 @@ extension MessageDelivery {
         case .delay: what = "delay"
         case .success: what = "delivery status"
         }
-        let now = Date()
         do {
-            let writer = try QueueFileWriter.create(in: queue)
-            let messageID = "<\(Int(now.timeIntervalSince1970)).\(writer.queueID.value)@\(settings.hostname)>"
-            try writer.writeEnvelope(
-                QueueEnvelope(
-                    arrivalMicroseconds: Int64(now.timeIntervalSince1970 * 1_000_000), sender: MailAddress(noticeSender),
-                    recipients: [QueueRecipient(MailAddress(to))]))
-            try writer.append(report.content(original: original, now: now, messageID: messageID))
-            writer.setSummary(ContentSummary(messageID: messageID))
-            try writer.commit()
-            log.info("bounce", "\(id): \(addressee == .sender ? "sender" : "postmaster") \(what) notification: \(writer.queueID)")
-            log.info("cleanup", "\(writer.queueID): message-id=\(messageID)")
-            manager?.queued(writer.queueID)
+            let (noticeID, messageID) = try queue.postMail(sender: noticeSender, recipient: to, hostname: settings.hostname) {
+                report.content(original: original, now: $1, messageID: $0)
+            }
+            log.info("bounce", "\(id): \(addressee == .sender ? "sender" : "postmaster") \(what) notification: \(noticeID)")
+            log.info("cleanup", "\(noticeID): message-id=\(messageID)")
+            manager?.queued(noticeID)
             return true
         } catch {
             log.warning("bounce", "\(id): cannot queue a \(what) notification: \(error)")

@@ -135,6 +135,45 @@ extension DaemonEndToEnd {
             }
         }
 
+        /// notify_classes = protocol: a session with a command error sends the postmaster its transcript; with
+        /// the default classes (resource, software) it does not.
+        @Test func protocolErrorsSendTheTranscriptOnlyWhenAsked() throws {
+            for classes in ["protocol", "resource, software"] {
+                try TernInstance.with(["notify_classes": classes, "error_notice_recipient": "alice@virt.test"]) { instance in
+                    let client = try SMTPTestClient(port: instance.port)
+                    try client.greet()
+                    #expect(try client.command("FOO bar").code == 500)
+                    #expect(try client.command("QUIT").code == 221)
+                    guard classes == "protocol" else {
+                        try instance.waitForLogLine(#"postfix/smtpd\[\d+\]: disconnect from "#)
+                        Thread.sleep(forTimeInterval: 1)
+                        #expect(instance.messages(for: "alice").isEmpty)
+                        return
+                    }
+                    let notice = try instance.waitForMessage("alice", containing: "Tern SMTP server: errors from localhost[127.0.0.1]")
+                    #expect(notice.content.hasPrefix("Return-Path: <double-bounce@e2e.test>\n"))
+                    #expect(notice.content.contains("\n In:  FOO bar\n Out: 500 5.5.2 Error: command not recognized\n In:  QUIT\n"))
+                    #expect(notice.content.contains("For other details, see the local mail logfile"))
+                }
+            }
+        }
+
+        /// A queue file write error (resource, a default class) tells the postmaster, once the queue works again.
+        @Test func queueFileWriteErrorNotifiesThePostmaster() throws {
+            try TernInstance.with(["error_notice_recipient": "alice@virt.test"]) { instance in
+                let incoming = instance.queueDirectory + "/incoming"
+                let client = try SMTPTestClient(port: instance.port)
+                try client.greet()
+                chmod(incoming, 0)
+                let refused = try client.sendMail(from: "bob@virt.test", to: ["alice@virt.test"], content: "Subject: x\n\nx\n")
+                chmod(incoming, 0o700)
+                #expect(refused.code == 451, "\(refused)")
+                #expect(try client.command("QUIT").code == 221)
+                let notice = try instance.waitForMessage("alice", containing: "SMTP server: errors from")
+                #expect(notice.content.contains(" Out: \(refused.code) \(refused.last)\n"), "\(notice.content)")
+            }
+        }
+
         /// `postqueue -s SITE` and ETRN deliver the deferred mail of that destination only, and only for
         /// destinations in fast_flush_domains.
         @Test func siteFlushDeliversOnlyThatSite() throws {
