@@ -11,6 +11,17 @@ extension DaemonEndToEnd {
             "queue_run_delay": "1s", "minimal_backoff_time": "1s", "maximal_backoff_time": "1s",
         ]
 
+        /// Runs `body` on an instance whose relayhost is a loopback sink answering RCPT with `rcptReply`.
+        static func withRelaySink(
+            rcptReply: String = "250 2.1.5 Ok", _ settings: [String: String], _ body: (TernInstance, SMTPSink) throws -> Void
+        ) throws {
+            let sink = try SMTPSink(rcptReply: rcptReply)
+            defer { sink.stop() }
+            var settings = settings
+            settings["relayhost"] = "[127.0.0.1]:\(sink.port)"
+            try TernInstance.with(settings) { try body($0, sink) }
+        }
+
         /// Submits one message over SMTP and returns its queue ID.
         static func submit(_ instance: TernInstance, from sender: String, to recipient: String, content: String) throws -> String {
             let client = try SMTPTestClient(port: instance.port)
@@ -27,12 +38,9 @@ extension DaemonEndToEnd {
         /// delay_warning_time: one warning while the mail is still deferred, never again (the mark is in the
         /// queue file, so a restart does not repeat it either).
         @Test func delayWarningIsSentOnceAlsoAfterARestart() throws {
-            let sink = try SMTPSink(rcptReply: "450 4.2.0 <far@remote.example>: try again later")
-            defer { sink.stop() }
             var settings = Self.fastRetries
-            settings["relayhost"] = "[127.0.0.1]:\(sink.port)"
             settings["delay_warning_time"] = "1s"
-            try TernInstance.with(settings) { instance in
+            try Self.withRelaySink(rcptReply: "450 4.2.0 <far@remote.example>: try again later", settings) { instance, _ in
                 let token = "delay-\(UUID().uuidString)"
                 let id = try Self.submit(
                     instance, from: "bob@virt.test", to: "far@remote.example", content: "Subject: \(token)\n\nbody-\(token)\n")
@@ -67,13 +75,8 @@ extension DaemonEndToEnd {
 
         /// notify_classes = bounce: the postmaster gets a copy of each non-delivery report, headers only.
         @Test func bounceClassSendsThePostmasterACopy() throws {
-            let sink = try SMTPSink(rcptReply: "550 5.1.1 <far@remote.example>: no such user")
-            defer { sink.stop() }
-            let settings = [
-                "relayhost": "[127.0.0.1]:\(sink.port)", "notify_classes": "bounce, resource, software",
-                "bounce_notice_recipient": "alice@virt.test",
-            ]
-            try TernInstance.with(settings) { instance in
+            let settings = ["notify_classes": "bounce, resource, software", "bounce_notice_recipient": "alice@virt.test"]
+            try Self.withRelaySink(rcptReply: "550 5.1.1 <far@remote.example>: no such user", settings) { instance, _ in
                 let token = "copy-\(UUID().uuidString)"
                 _ = try Self.submit(
                     instance, from: "bob@virt.test", to: "far@remote.example", content: "Subject: \(token)\n\nbody-\(token)\n")
@@ -92,12 +95,10 @@ extension DaemonEndToEnd {
         /// A bounce that cannot be delivered goes to 2bounce_notice_recipient with notify_classes 2bounce (or bounce),
         /// whole; without it, it is dropped. Neither ever produces another bounce.
         @Test func undeliverableBounceGoesToThePostmasterOnlyWith2bounce() throws {
-            let sink = try SMTPSink(rcptReply: "550 5.1.1 <far@remote.example>: no such user")
-            defer { sink.stop() }
             for withClass in [true, false] {
-                var settings = ["relayhost": "[127.0.0.1]:\(sink.port)", "2bounce_notice_recipient": "alice@virt.test"]
+                var settings = ["2bounce_notice_recipient": "alice@virt.test"]
                 if withClass { settings["notify_classes"] = "2bounce, resource, software" }
-                try TernInstance.with(settings) { instance in
+                try Self.withRelaySink(rcptReply: "550 5.1.1 <far@remote.example>: no such user", settings) { instance, _ in
                     let token = "double-\(UUID().uuidString)"
                     let id = try Self.submit(
                         instance, from: "", to: "far@remote.example", content: "Subject: \(token)\n\nbody-\(token)\n")
@@ -118,13 +119,8 @@ extension DaemonEndToEnd {
 
         /// A postmaster notice that cannot be delivered is dropped with Postfix's warning, never reported.
         @Test func undeliverablePostmasterNoticeIsDiscarded() throws {
-            let sink = try SMTPSink(rcptReply: "550 5.1.1 no such user")
-            defer { sink.stop() }
-            let settings = [
-                "relayhost": "[127.0.0.1]:\(sink.port)", "notify_classes": "2bounce",
-                "2bounce_notice_recipient": "postmaster@remote.example",
-            ]
-            try TernInstance.with(settings) { instance in
+            let settings = ["notify_classes": "2bounce", "2bounce_notice_recipient": "postmaster@remote.example"]
+            try Self.withRelaySink(rcptReply: "550 5.1.1 no such user", settings) { instance, _ in
                 let id = try Self.submit(instance, from: "", to: "far@remote.example", content: "Subject: x\n\nx\n")
                 let line = try instance.waitForLogLine(#"postfix/bounce\[\d+\]: \#(id): postmaster non-delivery notification: [0-9A-F]+$"#)
                 let notice = try #require(line.split(separator: " ").last.map(String.init))
@@ -177,13 +173,8 @@ extension DaemonEndToEnd {
         /// `postqueue -s SITE` and ETRN deliver the deferred mail of that destination only, and only for
         /// destinations in fast_flush_domains.
         @Test func siteFlushDeliversOnlyThatSite() throws {
-            let sink = try SMTPSink()
-            defer { sink.stop() }
-            let settings = [
-                "relayhost": "[127.0.0.1]:\(sink.port)", "defer_transports": "smtp",
-                "fast_flush_domains": "one.example, two.example",
-            ]
-            try TernInstance.with(settings) { instance in
+            let settings = ["defer_transports": "smtp", "fast_flush_domains": "one.example, two.example"]
+            try Self.withRelaySink(settings) { instance, sink in
                 let token = "site-\(UUID().uuidString)"
                 for site in ["one", "two", "three"] {
                     _ = try Self.submit(
