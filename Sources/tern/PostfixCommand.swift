@@ -80,7 +80,7 @@ enum PostfixCommand {
             script.info("the Postfix mail system is running: PID: \(pid)")
             return 0
         case "flush":
-            return QueueTool.postqueue(["-c", directory, "-f"], environment: environment)
+            return await QueueTool.postqueue(["-c", directory, "-f"], environment: environment)
         case "set-permissions", "upgrade-configuration", "post-install", "tls":
             return 0
         default:

@@ -7,18 +7,22 @@ import TernServer
 /// postqueue/mailq, postcat and postsuper over the configuration's queue_directory.
 enum QueueTool {
     /// `postqueue -p | -f | -s site | -i id` (and `-c config_dir`).
-    static func postqueue(_ arguments: [String], environment: [String: String]) -> Int32 {
+    static func postqueue(_ arguments: [String], environment: [String: String]) async -> Int32 {
         let (directory, rest) = splitConfigOption(arguments)
         guard let config = loadConfig(directory, environment: environment, program: "postqueue") else { return 1 }
         let queue = QueueDirectory(path: config.value("queue_directory"))
         let log = MailLogFactory.make(config: config)
         var action: String?
+        var operand: String?
         for argument in rest {
             switch argument {
             case "-p", "-f", "-s", "-i", "-j": action = argument
             case "-v": break
             default:
-                if action == "-s" || action == "-i" { continue }
+                if (action == "-s" || action == "-i") && operand == nil {
+                    operand = argument
+                    continue
+                }
                 return Diagnostics.fatal("postqueue", "usage: postqueue -f | postqueue -i queueid | postqueue -j | postqueue -p | postqueue -s site")
             }
         }
@@ -26,7 +30,14 @@ enum QueueTool {
         case "-p", nil:
             let result = QueueListing.render(queue: queue, emptyAddress: config.value("empty_address_recipient"))
             return emit(result, log: log, program: "postqueue")
-        case "-f", "-s", "-i":
+        case "-s":
+            guard let site = operand else { return Diagnostics.fatal("postqueue", "usage: postqueue -s site") }
+            if let failure = await SiteFlush.request(site, config: config) {
+                log.log("postqueue", failure, severity: .fatal)
+                return Diagnostics.fatal("postqueue", failure)
+            }
+            return 0
+        case "-f", "-i":
             guard QueueTrigger.send(.flush, queueDirectory: queue.path) else {
                 return Diagnostics.fatal("postqueue", "Cannot flush mail queue - mail system is down")
             }

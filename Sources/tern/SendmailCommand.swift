@@ -73,9 +73,9 @@ enum SendmailCommand {
             index += 1
         }
         switch options.mode {
-        case "p": return QueueTool.postqueue(["-p"], environment: environment)
+        case "p": return await QueueTool.postqueue(["-p"], environment: environment)
         case "i": return await MapTool.newaliases([], environment: environment)
-        case "q": return QueueTool.postqueue(["-f"], environment: environment)
+        case "q": return await QueueTool.postqueue(["-f"], environment: environment)
         case "s":
             guard let config = QueueTool.loadConfig(options.configDirectory, environment: environment, program: "sendmail")
             else { return 75 }

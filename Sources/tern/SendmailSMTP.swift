@@ -42,7 +42,7 @@ struct SendmailSMTP {
                 case .checkRecipient: pending += machine.recipientChecked(.accepted)
                 case .verifyAddress(let request):
                     pending += machine.verifyChecked(.rejected(SMTPReply(code: 252, enhancedStatus: "2.0.0", request.text)))
-                case .runETRN: pending += machine.etrnFinished(SMTPReply(code: 250, "Queuing started"))
+                case .runETRN: pending += machine.etrnFinished(.etrnQueuingStarted)
                 case .receiveData:
                     data = machine.makeDataReceiver()
                     records = []

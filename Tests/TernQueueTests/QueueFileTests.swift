@@ -30,7 +30,7 @@ import Testing
         #expect(file.queueID == id)
     }
 
-    @Test func recipientStatusIsUpdatedInPlaceAndSurvivesReopen() throws {
+    @Test func statusAndDelayWarningAreUpdatedInPlaceAndSurviveReopen() throws {
         let t = try TestQueue()
         defer { t.cleanup() }
         let id = try t.write()
@@ -43,11 +43,16 @@ import Testing
             // The file moves on while open: the descriptor follows it.
             try t.queue.move(id, from: .incoming, to: .active)
             try file.markRecipient(1, .bounced)
+            #expect(file.canRecordDelayWarning)
+            try file.markDelayWarningSent(at: 1_796_037_500)
         }
         let after = t.readFile(t.queue.filePath(.active, id))
         #expect(after.count == before.count)
-        #expect(zip(before, after).filter { $0 != $1 }.count == 2)  // exactly the two status bytes
+        // Exactly the two status bytes and the digits of the delay warning time.
+        let warningDigits = zip(QueueFileFormat.fixedWidth(0), QueueFileFormat.fixedWidth(1_796_037_500)).filter { $0 != $1 }
+        #expect(zip(before, after).filter { $0 != $1 }.count == 2 + warningDigits.count)
         let reopened = try QueueFile.open(path: t.queue.filePath(.active, id))
+        #expect(reopened.envelope.delayWarningSent == 1_796_037_500)
         #expect(reopened.envelope.recipients.map(\.status) == [.delivered, .bounced])
         #expect(reopened.pendingRecipients.isEmpty)
     }

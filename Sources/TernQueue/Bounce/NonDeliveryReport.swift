@@ -4,13 +4,24 @@ import TernMIME
 
 /// A delivery status notification as Postfix's bounce(8) writes it (RFC 3461-3464): multipart/report with a
 /// human-readable part, message/delivery-status with per-recipient fields, and the returned message (or only
-/// its headers for RET=HDRS and for success notices). Content only, LF line ends, as the queue stores it.
+/// its headers for RET=HDRS, delay warnings, success notices and postmaster copies). Content only, LF line
+/// ends, as the queue stores it.
 public struct NonDeliveryReport: Sendable {
-    public enum Kind: Sendable {
+    public enum Kind: Sendable, Equatable {
         /// Undeliverable: the non-delivery report.
         case failure
+        /// Still deferred after delay_warning_time (RFC 3464 `Action: delayed`); the text names both times
+        /// in Postfix's units (whole hours and days, rounded down).
+        case delay(warningHours: Int, lifetimeDays: Int, retryUntil: Date)
         /// NOTIFY=SUCCESS: delivered (or relayed to a server without DSN).
         case success
+    }
+
+    /// Who the notice is for. A postmaster copy (notify_classes) has its own subject, no explanatory text
+    /// and `Auto-Submitted: auto-generated`, as Postfix's.
+    public enum Addressee: Sendable, Equatable {
+        case sender
+        case postmaster(String)
     }
 
     public struct Recipient: Sendable {
@@ -50,12 +61,14 @@ public struct NonDeliveryReport: Sendable {
     /// RET=HDRS: return only the original headers.
     public var headersOnly: Bool
     public var kind: Kind
+    public var addressee: Addressee
 
     public init(
         queueID: QueueID, hostname: String, sender: String, arrival: Date, recipients: [Recipient],
-        envid: String? = nil, headersOnly: Bool = false, kind: Kind = .failure
+        envid: String? = nil, headersOnly: Bool = false, kind: Kind = .failure, addressee: Addressee = .sender
     ) {
         self.kind = kind
+        self.addressee = addressee
         self.queueID = queueID
         self.hostname = hostname
         self.sender = sender
@@ -68,12 +81,19 @@ public struct NonDeliveryReport: Sendable {
     /// The report message; `original` is the returned message's content (LF line ends).
     public func content(original: [UInt8], now: Date = Date(), messageID: String) -> [UInt8] {
         let boundary = "\(queueID.value).\(Int(now.timeIntervalSince1970))/\(hostname)"
-        let success = kind == .success
+        // The original sender as the report names it; a bounce that bounced has the null sender.
+        let originalSender = sender.isEmpty ? "MAILER-DAEMON@\(hostname)" : sender
+        var to = sender
+        var autoSubmitted = "auto-replied"
+        if case .postmaster(let address) = addressee {
+            to = address
+            autoSubmitted = "auto-generated"
+        }
         var text = """
             From: MAILER-DAEMON@\(hostname) (Mail Delivery System)
-            Subject: \(success ? "Successful Mail Delivery Report" : "Undelivered Mail Returned to Sender")
-            To: \(sender)
-            Auto-Submitted: auto-replied
+            Subject: \(subject)
+            To: \(to)
+            Auto-Submitted: \(autoSubmitted)
             MIME-Version: 1.0
             Content-Type: multipart/report; report-type=delivery-status;
             \tboundary="\(boundary)"
@@ -87,32 +107,9 @@ public struct NonDeliveryReport: Sendable {
             Content-Description: Notification
             Content-Type: text/plain; charset=us-ascii
 
-            This is the mail system at host \(hostname).
-
 
             """
-        text += success
-            ? """
-            Your message was successfully delivered to the destination(s)
-            listed below. If the message was delivered to mailbox you will
-            receive no further notifications. Otherwise you may still receive
-            notifications of mail delivery errors from other systems.
-
-                               The mail system
-
-            """
-            : """
-            I'm sorry to have to inform you that your message could not
-            be delivered to one or more recipients. It's attached below.
-
-            For further assistance, please send mail to postmaster.
-
-            If you do so, please include this problem report. You can
-            delete your own text from the attached returned message.
-
-                               The mail system
-
-            """
+        if addressee == .sender { text += "This is the mail system at host \(hostname).\n\n" + explanation }
         for recipient in recipients {
             text += "\n" + Self.fold("<\(recipient.address)>: \(recipient.reason)") + "\n"
         }
@@ -124,7 +121,7 @@ public struct NonDeliveryReport: Sendable {
 
             Reporting-MTA: dns; \(hostname)
             X-Postfix-Queue-ID: \(queueID.value)
-            X-Postfix-Sender: rfc822; \(sender)
+            X-Postfix-Sender: rfc822; \(originalSender)
 
             """
         if let envid { text += "Original-Envelope-Id: \(envid)\n" }
@@ -137,9 +134,12 @@ public struct NonDeliveryReport: Sendable {
             text += "Action: \(recipient.action)\nStatus: \(recipient.status)\n"
             if let remote = recipient.remoteMTA { text += "Remote-MTA: dns; \(remote)\n" }
             text += "Diagnostic-Code: \(recipient.diagnostic ?? "X-Postfix; " + recipient.reason)\n"
+            if case .delay(_, _, let until) = kind {
+                text += "Will-Retry-Until: \(MailDate.rfc5322(epochSeconds: Int(until.timeIntervalSince1970)))\n"
+            }
         }
-        let onlyHeaders = headersOnly || success
-        let description = success ? "Delivered Message Headers" : (headersOnly ? "Undelivered Message Headers" : "Undelivered Message")
+        let onlyHeaders = headersOnly || kind != .failure
+        let description = kind == .success ? "Delivered Message Headers" : (onlyHeaders ? "Undelivered Message Headers" : "Undelivered Message")
         text += """
 
             --\(boundary)
@@ -156,6 +156,63 @@ public struct NonDeliveryReport: Sendable {
         if returned.last != 0x0A { bytes.append(0x0A) }
         bytes += Array("\n--\(boundary)--\n".utf8)
         return bytes
+    }
+
+    /// Postfix's subjects (bounce(5) templates: Subject and Postmaster-Subject).
+    var subject: String {
+        switch (kind, addressee) {
+        case (.failure, .sender): "Undelivered Mail Returned to Sender"
+        case (.failure, .postmaster): "Postmaster Copy: Undelivered Mail"
+        case (.delay, .sender): "Delayed Mail (still being retried)"
+        case (.delay, .postmaster): "Postmaster Warning: Delayed Mail"
+        case (.success, _): "Successful Mail Delivery Report"
+        }
+    }
+
+    /// The sender's explanatory text (bounce(5) failure_template, delay_template, success_template).
+    var explanation: String {
+        switch kind {
+        case .failure:
+            """
+            I'm sorry to have to inform you that your message could not
+            be delivered to one or more recipients. It's attached below.
+
+            For further assistance, please send mail to postmaster.
+
+            If you do so, please include this problem report. You can
+            delete your own text from the attached returned message.
+
+                               The mail system
+
+            """
+        case .delay(let hours, let days, _):
+            """
+            ####################################################################
+            # THIS IS A WARNING ONLY.  YOU DO NOT NEED TO RESEND YOUR MESSAGE. #
+            ####################################################################
+
+            Your message could not be delivered for more than \(hours) hour(s).
+            It will be retried until it is \(days) day(s) old.
+
+            For further assistance, please send mail to postmaster.
+
+            If you do so, please include this problem report. You can
+            delete your own text from the attached returned message.
+
+                               The mail system
+
+            """
+        case .success:
+            """
+            Your message was successfully delivered to the destination(s)
+            listed below. If the message was delivered to mailbox you will
+            receive no further notifications. Otherwise you may still receive
+            notifications of mail delivery errors from other systems.
+
+                               The mail system
+
+            """
+        }
     }
 
     /// Index just past the header section's last line (before the empty line).

@@ -74,12 +74,17 @@ public struct QueueEnvelope: Sendable, Equatable {
     public var smtputf8: Bool
     /// Attributes Tern does not model (name, value), kept in order and shown by postcat.
     public var attributes: [(String, String)]
+    /// When the sender was sent the delay warning (seconds since the epoch), 0 while none was sent. The
+    /// queue manager updates it in place (`QueueFile.markDelayWarningSent`), so it is sent once only.
+    public var delayWarningSent: Int
 
     public init(
         arrivalMicroseconds: Int64, sender: MailAddress, senderFullName: String? = nil, recipients: [QueueRecipient],
         client: ClientInfo? = nil, saslMethod: String? = nil, saslUsername: String? = nil, envid: String? = nil,
-        ret: DSNReturn? = nil, body: BodyType? = nil, smtputf8: Bool = false, attributes: [(String, String)] = []
+        ret: DSNReturn? = nil, body: BodyType? = nil, smtputf8: Bool = false, attributes: [(String, String)] = [],
+        delayWarningSent: Int = 0
     ) {
+        self.delayWarningSent = delayWarningSent
         self.arrivalMicroseconds = arrivalMicroseconds
         self.sender = sender
         self.senderFullName = senderFullName
@@ -100,7 +105,7 @@ public struct QueueEnvelope: Sendable, Equatable {
         lhs.arrivalMicroseconds == rhs.arrivalMicroseconds && lhs.sender == rhs.sender
             && lhs.senderFullName == rhs.senderFullName && lhs.recipients == rhs.recipients
             && lhs.client == rhs.client && lhs.saslMethod == rhs.saslMethod && lhs.saslUsername == rhs.saslUsername
-            && lhs.envid == rhs.envid && lhs.ret == rhs.ret && lhs.body == rhs.body && lhs.smtputf8 == rhs.smtputf8
+            && lhs.envid == rhs.envid && lhs.delayWarningSent == rhs.delayWarningSent && lhs.ret == rhs.ret && lhs.body == rhs.body && lhs.smtputf8 == rhs.smtputf8
             && lhs.attributes.elementsEqual(rhs.attributes, by: { $0 == $1 })
     }
 }

@@ -20,11 +20,14 @@ public final class QueueFile: Sendable {
     public let fileDescriptor: Int32
     private let statusOffsets: [Int]
     private let statuses: Mutex<[RecipientStatus]>
+    /// Where the delay warning record's number is; nil in files written before Tern had the record.
+    private let delayWarningOffset: Int?
 
     private init(
         path: String, fd: Int32, envelope: QueueEnvelope, summary: ContentSummary, contentOffset: Int,
-        contentLength: Int, statusOffsets: [Int]
+        contentLength: Int, statusOffsets: [Int], delayWarningOffset: Int?
     ) {
+        self.delayWarningOffset = delayWarningOffset
         self.path = path
         self.queueID = QueueID(String(path.split(separator: "/").last ?? ""))
         self.fileDescriptor = fd
@@ -69,7 +72,7 @@ public final class QueueFile: Sendable {
         let head = try FileSystem.pread(fd, count: trailer.contentOffset, at: 0, path: path)
         guard head.starts(with: magic) else { throw corrupt("bad magic") }
         guard let envelopeLines = QueueFileFormat.lines(head[magic.count...]) else { throw corrupt("bad record") }
-        let (envelope, offsets) = try parseEnvelope(envelopeLines, corrupt: corrupt)
+        let (envelope, offsets, delayWarningOffset) = try parseEnvelope(envelopeLines, corrupt: corrupt)
 
         let tail = try FileSystem.pread(
             fd, count: extractedEnd - trailer.extractedOffset, at: trailer.extractedOffset, path: path)
@@ -83,14 +86,15 @@ public final class QueueFile: Sendable {
         }
         return QueueFile(
             path: path, fd: fd, envelope: envelope, summary: summary, contentOffset: trailer.contentOffset,
-            contentLength: trailer.contentLength, statusOffsets: offsets)
+            contentLength: trailer.contentLength, statusOffsets: offsets, delayWarningOffset: delayWarningOffset)
     }
 
     private static func parseEnvelope(
         _ lines: [(offset: Int, line: ArraySlice<UInt8>)], corrupt: (String) -> QueueError
-    ) throws(QueueError) -> (QueueEnvelope, [Int]) {
+    ) throws(QueueError) -> (QueueEnvelope, [Int], Int?) {
         var envelope = QueueEnvelope(arrivalMicroseconds: 0, sender: .null, recipients: [])
         var offsets: [Int] = []
+        var delayWarningOffset: Int?
         var sawArrival = false
         var sawSender = false
         var sawContent = false
@@ -106,6 +110,14 @@ public final class QueueFile: Sendable {
                     QueueRecipient(
                         MailAddress(f[1]), originalRecipient: f[2].isEmpty ? nil : MailAddress(f[2]),
                         notify: DSNNotify(rawValue: notify), orcpt: f[3].isEmpty ? nil : f[3], status: status))
+                continue
+            }
+            if type == QueueFileFormat.delayWarning {
+                let number = line.dropFirst(QueueFileFormat.delayWarningNumberOffset)
+                guard line.dropFirst().first == UInt8(ascii: " "), let sent = QueueFileFormat.parseFixedWidth(number)
+                else { throw corrupt("bad delay warning record") }
+                envelope.delayWarningSent = sent
+                delayWarningOffset = offset + QueueFileFormat.delayWarningNumberOffset
                 continue
             }
             guard let f = QueueFileFormat.fields(line, typeLength: 1) else { throw corrupt("bad record") }
@@ -128,7 +140,7 @@ public final class QueueFile: Sendable {
             }
         }
         guard sawArrival, sawSender, sawContent else { throw corrupt("missing envelope record") }
-        return (envelope, offsets)
+        return (envelope, offsets, delayWarningOffset)
     }
 
     private static func apply(attribute name: String, value: String, to envelope: inout QueueEnvelope) {
@@ -173,6 +185,18 @@ public final class QueueFile: Sendable {
         try FileSystem.pwriteAll(fileDescriptor, [status.rawValue], at: statusOffsets[index], path: path)
         if durable { try FileSystem.fsync(fileDescriptor, path: path) }
         statuses.withLock { $0[index] = status }
+    }
+
+    /// Whether the file can record a delay warning (files from before the record cannot, and get none).
+    public var canRecordDelayWarning: Bool { delayWarningOffset != nil }
+
+    /// Records in place, durably, that the sender was sent the delay warning at `epochSeconds`.
+    public func markDelayWarningSent(at epochSeconds: Int) throws(QueueError) {
+        guard let delayWarningOffset else {
+            throw QueueError(.invalid, path: path, message: "queue file has no delay warning record")
+        }
+        try FileSystem.pwriteAll(fileDescriptor, QueueFileFormat.fixedWidth(epochSeconds), at: delayWarningOffset, path: path)
+        try FileSystem.fsync(fileDescriptor, path: path)
     }
 
     /// Reads up to `count` content bytes starting `offset` bytes into the content.

@@ -9,6 +9,8 @@ enum QueueFileFormat {
 
     /// Record types.
     static let arrival = UInt8(ascii: "T")
+    /// `W <number:15>`: when the delay warning was sent, 0 = not yet; rewritten in place like a status byte.
+    static let delayWarning = UInt8(ascii: "W")
     static let sender = UInt8(ascii: "S")
     static let fullName = UInt8(ascii: "N")
     static let attribute = UInt8(ascii: "A")
@@ -23,6 +25,8 @@ enum QueueFileFormat {
     /// `E %015d %015d %015d\n`: content offset, content length, offset of the extracted records.
     static let trailerLength = 50
     static let numberWidth = 15
+    /// Offset of the number inside the delay warning record (`W `).
+    static let delayWarningNumberOffset = 2
 
     /// One envelope or extracted record may not exceed this (addresses are at most 256 octets by
     /// RFC 5321 §4.5.3.1.3; attributes like a long client name stay far below).
@@ -128,6 +132,7 @@ enum QueueFileFormat {
     static func envelopeBytes(_ envelope: QueueEnvelope) -> (bytes: [UInt8], statusOffsets: [Int]) {
         var out = magic
         out += record(arrival, [String(envelope.arrivalMicroseconds)])
+        out += [delayWarning, UInt8(ascii: " ")] + fixedWidth(envelope.delayWarningSent) + [UInt8(ascii: "\n")]
         if let name = envelope.senderFullName { out += record(fullName, [name]) }
         out += record(sender, [envelope.sender.text])
         for (name, value) in attributes(of: envelope) { out += record(attribute, [name, value]) }
@@ -147,11 +152,20 @@ enum QueueFileFormat {
     }
 
     static func trailer(contentOffset: Int, contentLength: Int, extractedOffset: Int) -> [UInt8] {
-        func number(_ n: Int) -> String {
-            let s = String(n)
-            return String(repeating: "0", count: max(0, numberWidth - s.count)) + s
-        }
-        return Array("E \(number(contentOffset)) \(number(contentLength)) \(number(extractedOffset))\n".utf8)
+        [trailerType, UInt8(ascii: " ")] + fixedWidth(contentOffset) + [UInt8(ascii: " ")] + fixedWidth(contentLength)
+            + [UInt8(ascii: " ")] + fixedWidth(extractedOffset) + [UInt8(ascii: "\n")]
+    }
+
+    /// A number as `numberWidth` zero-padded digits: a field that can be rewritten in place.
+    static func fixedWidth(_ n: Int) -> [UInt8] {
+        let digits = String(n)
+        return Array((String(repeating: "0", count: max(0, numberWidth - digits.count)) + digits).utf8)
+    }
+
+    /// The value of a fixed-width number field, nil unless it is exactly `numberWidth` digits.
+    static func parseFixedWidth(_ digits: ArraySlice<UInt8>) -> Int? {
+        guard digits.count == numberWidth, digits.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return nil }
+        return Int(String(decoding: digits, as: UTF8.self))
     }
 
     /// Parses the trailer, or nil when the bytes are not a completion mark.
@@ -162,9 +176,7 @@ enum QueueFileFormat {
         var numbers: [Int] = []
         var start = 2
         for _ in 0..<3 {
-            let digits = bytes[start..<(start + numberWidth)]
-            guard digits.allSatisfy({ $0 >= 48 && $0 <= 57 }), let n = Int(String(decoding: digits, as: UTF8.self))
-            else { return nil }
+            guard let n = parseFixedWidth(bytes[start..<(start + numberWidth)]) else { return nil }
             numbers.append(n)
             start += numberWidth + 1
         }

@@ -18,7 +18,8 @@ public import TernMIME
 ///     *** MESSAGE FILE END deferred/E/E93D0F786D2 ***
 ///
 /// Without -e/-h/-b everything is shown; -h shows headers up to the first non-header line, -b from there on.
-/// Delivered or bounced recipients show as `done_recipient:` (Postfix marks them done in place too).
+/// Delivered or bounced recipients show as `done_recipient:` (Postfix marks them done in place too), and a
+/// sent delay warning as `delay_warning_sent:`.
 public enum PostCat {
     public struct Options: Sendable, Equatable {
         public var envelope = false
@@ -111,6 +112,10 @@ public enum PostCat {
             let fields = [file.contentLength, file.contentOffset, env.recipients.count, 0, file.contentLength, env.smtputf8 ? 1 : 0]
             result.out("message_size:" + fields.map { " " + QueueListing.right(String($0), 15) }.joined() + "\n")
             result.out("message_arrival_time: \(MailDate.asctime(epochSeconds: env.arrivalSeconds, zone: zone))\n")
+            if env.delayWarningSent > 0 {
+                // Postfix shows the time a warning is due (`warning_message_time:`); Tern records when it was sent.
+                result.out("delay_warning_sent: \(MailDate.asctime(epochSeconds: env.delayWarningSent, zone: zone))\n")
+            }
             if let name = env.senderFullName { result.out("sender_fullname: \(name)\n") }
             result.out("sender: \(env.sender.text)\n")
             for (name, value) in QueueFileFormat.attributes(of: env) { result.out("named_attribute: \(name)=\(value)\n") }

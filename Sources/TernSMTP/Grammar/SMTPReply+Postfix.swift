@@ -19,6 +19,12 @@ extension SMTPReply {
     public static let vrfySyntax = SMTPReply(code: 501, enhancedStatus: "5.5.4", "Syntax: VRFY address [SMTPUTF8]")
     public static let etrnSyntax = SMTPReply(code: 500, "Syntax: ETRN domain")
     public static let etrnBadParameter = SMTPReply(code: 501, "Error: invalid parameter syntax")
+    /// ETRN for a destination in fast_flush_domains (RFC 1985 §5: 250, without an enhanced status, as Postfix).
+    public static let etrnQueuingStarted = SMTPReply(code: 250, "Queuing started")
+    /// ETRN for a destination not in fast_flush_domains.
+    public static func etrnServiceUnavailable(_ domain: String) -> SMTPReply {
+        SMTPReply(code: 459, "<\(domain)>: service unavailable")
+    }
     public static let startTLSSyntax = SMTPReply(code: 501, enhancedStatus: "5.5.4", "Syntax: STARTTLS")
     public static let badSenderSyntax = SMTPReply(code: 501, enhancedStatus: "5.1.7", "Bad sender address syntax")
     public static let badRecipientSyntax = SMTPReply(code: 501, enhancedStatus: "5.1.3", "Bad recipient address syntax")

@@ -42,8 +42,17 @@ public struct MTASettings: Sendable {
     let transportMaps: [any LookupTable]
     let genericMaps: [any LookupTable]
     let smtpClient: SMTPClientDelivery.Settings
-    /// The null sender's stand-in in notifications: `MAILER-DAEMON`.
+    /// The sender of postmaster notifications (`double-bounce`, qualified with myorigin); their own failures
+    /// are discarded, never reported again.
     let doubleBounceSender: String
+    /// delay_warning_time in seconds; 0 sends no delay warnings.
+    let delayWarningTime: Int
+    /// notify_classes: which problems the postmaster hears about (bounce, 2bounce, delay, resource, ...).
+    let notifyClasses: Set<String>
+    /// The addresses for the postmaster notices: bounce, 2bounce, delay and error (resource, software).
+    let noticeRecipients: (bounce: String, doubleBounce: String, delay: String, error: String)
+    /// fast_flush_domains: the sites ETRN and `postqueue -s` may flush.
+    let fastFlushDomains: DomainList
 
     /// Builds the settings; a problem names the parameter (and table) at fault.
     public static func make(config: MainConfig, log: MailLog) throws -> MTASettings {
@@ -54,10 +63,7 @@ public struct MTASettings: Sendable {
         self.config = config
         let warn: @Sendable (String) -> Void = { log.warning("trivial-rewrite", $0) }
         let open: (String) throws -> any LookupTable = { spec in try Self.openTable(spec, warn: warn) }
-        let parentMatches = Set(try config.list("parent_domain_matches_subdomains"))
-        func domains(_ name: String) throws -> DomainList {
-            try DomainList(items: config.list(name), parentMatchesSubdomains: parentMatches.contains(name), open: open)
-        }
+        func domains(_ name: String) throws -> DomainList { try Self.domainList(name, config: config, warn: warn) }
         hostname = config.value("myhostname")
         myorigin = config.value("myorigin")
         classifier = AddressClassifier(
@@ -143,6 +149,13 @@ public struct MTASettings: Sendable {
                     filter: try config.list("smtp_sasl_mechanism_filter"))
                 : nil)
         doubleBounceSender = config.value("double_bounce_sender")
+        delayWarningTime = config.time("delay_warning_time") ?? 0
+        notifyClasses = Set(try config.list("notify_classes").map { $0.lowercased() })
+        noticeRecipients = (
+            bounce: config.value("bounce_notice_recipient"), doubleBounce: config.value("2bounce_notice_recipient"),
+            delay: config.value("delay_notice_recipient"), error: config.value("error_notice_recipient")
+        )
+        fastFlushDomains = try domains("fast_flush_domains")
     }
 
     /// smtp_tls_security_level (or the older smtp_use_tls / smtp_enforce_tls) and what it needs.
@@ -177,11 +190,24 @@ public struct MTASettings: Sendable {
         return policy
     }
 
+    /// double_bounce_sender@myorigin, the envelope sender of postmaster notices.
+    var postmasterNoticeSender: String { "\(doubleBounceSender)@\(myorigin)" }
+
     /// `transport_destination_concurrency_limit` / `transport_destination_recipient_limit`, else the
     /// `default_destination_...` value.
     func destinationLimit(_ transport: String, _ kind: String, default fallback: Int) -> Int {
         config.int("\(transport)_destination_\(kind)_limit") ?? config.int("default_destination_\(kind)_limit")
             ?? fallback
+    }
+
+    /// A domain list parameter (mydestination, relay_domains, fast_flush_domains, ...) with its tables open.
+    static func domainList(
+        _ name: String, config: MainConfig, warn: @escaping @Sendable (String) -> Void
+    ) throws -> DomainList {
+        let parentMatches = try config.list("parent_domain_matches_subdomains")
+        return try DomainList(items: config.list(name), parentMatchesSubdomains: parentMatches.contains(name)) {
+            try openTable($0, warn: warn)
+        }
     }
 
     /// Opens a table; `proxy:` is transparent here, `unix:passwd.byname` is the passwd database.

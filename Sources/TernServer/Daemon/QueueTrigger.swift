@@ -1,12 +1,31 @@
 import Foundation
 
 /// The queue manager's trigger FIFO, `$queue_directory/public/qmgr`, as in Postfix: `postqueue -f` and
-/// `postfix flush` write `F` (deliver deferred mail now), smtpd and pickup write `W` (new mail in incoming).
-/// The daemon opens it read-write so it never sees end-of-file, and reads it on a thread of its own.
-public enum QueueTrigger: UInt8, Sendable {
-    case wakeup = 0x57  // "W"
-    case flush = 0x46  // "F"
-    case scanIncoming = 0x49  // "I"
+/// `postfix flush` write `F` (deliver deferred mail now), smtpd and pickup write `W` (new mail in incoming),
+/// and `postqueue -s SITE` writes `S<site>\n` (deferred mail for that destination now; Postfix has a flush
+/// service for this). The daemon opens it read-write so it never sees end-of-file, and reads it on a thread
+/// of its own.
+public enum QueueTrigger: Sendable, Equatable {
+    case wakeup
+    case flush
+    case scanIncoming
+    /// Deferred mail with a recipient in this domain (lower case), now.
+    case flushSite(String)
+
+    private static let wakeupByte = UInt8(ascii: "W")
+    private static let flushByte = UInt8(ascii: "F")
+    private static let scanIncomingByte = UInt8(ascii: "I")
+    private static let siteByte = UInt8(ascii: "S")
+
+    /// One write, at most PIPE_BUF bytes (a domain is at most 255), so writers never interleave.
+    var bytes: [UInt8] {
+        switch self {
+        case .wakeup: [Self.wakeupByte]
+        case .flush: [Self.flushByte]
+        case .scanIncoming: [Self.scanIncomingByte]
+        case .flushSite(let site): [Self.siteByte] + Array(site.prefix(255).utf8) + [UInt8(ascii: "\n")]
+        }
+    }
 
     public static func path(queueDirectory: String) -> String { queueDirectory + "/public/qmgr" }
 
@@ -16,8 +35,37 @@ public enum QueueTrigger: UInt8, Sendable {
         let fd = open(path(queueDirectory: queueDirectory), O_WRONLY | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else { return false }
         defer { close(fd) }
-        var byte = trigger.rawValue
-        return write(fd, &byte, 1) == 1
+        let bytes = trigger.bytes
+        return bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) } == bytes.count
+    }
+
+    /// Turns the bytes read from the FIFO into triggers; a site name may arrive split over reads.
+    struct Decoder {
+        private var site: [UInt8]?
+
+        mutating func decode(_ bytes: some Sequence<UInt8>) -> [QueueTrigger] {
+            var triggers: [QueueTrigger] = []
+            for byte in bytes {
+                if var name = site {
+                    if byte == UInt8(ascii: "\n") {
+                        triggers.append(.flushSite(String(decoding: name, as: UTF8.self).lowercased()))
+                        site = nil
+                    } else if name.count < 255 {
+                        name.append(byte)
+                        site = name
+                    }
+                    continue
+                }
+                switch byte {
+                case wakeupByte: triggers.append(.wakeup)
+                case flushByte: triggers.append(.flush)
+                case scanIncomingByte: triggers.append(.scanIncoming)
+                case siteByte: site = []
+                default: break
+                }
+            }
+            return triggers
+        }
     }
 
     /// Creates the FIFO (mode 0622, as Postfix's public/qmgr) and streams the triggers written to it.
@@ -33,13 +81,12 @@ public enum QueueTrigger: UInt8, Sendable {
         let (stream, continuation) = AsyncStream.makeStream(of: QueueTrigger.self, bufferingPolicy: .bufferingNewest(64))
         let reader = Thread {
             var buffer = [UInt8](repeating: 0, count: 256)
+            var decoder = Decoder()
             while true {
                 let n = read(fd, &buffer, buffer.count)
                 if n < 0 && errno == EINTR { continue }
                 if n <= 0 { break }
-                for byte in buffer[..<n] {
-                    if let trigger = QueueTrigger(rawValue: byte) { continuation.yield(trigger) }
-                }
+                for trigger in decoder.decode(buffer[..<n]) { continuation.yield(trigger) }
             }
             continuation.finish()
         }

@@ -141,17 +141,22 @@ struct MessageDelivery {
         if age >= lifetime {
             // Too old to try again: what is still deferred goes back to the sender with its last reason.
             log.info("qmgr", "\(id): from=<\(envelope.sender.text)>, status=expired, returned to sender")
-            let expired = deferrals.compactMap { entry -> BounceEntry? in
-                guard let index = entry.recipientIndex else { return nil }
-                return BounceEntry(
-                    index: index, recipient: envelope.recipients[index],
-                    outcome: RecipientOutcome(status: .bounced, dsn: entry.status, text: entry.reason, relay: "none"))
-            }
-            returnToSender(expired, id: id, file: file)
+            returnToSender(Self.entries(deferrals, envelope, status: .bounced), id: id, file: file)
             let queue = self.queue
             _ = try? await blocking { try queue.delete(id, in: [.active]) }
             log.info("qmgr", "\(id): removed")
             return
+        }
+        // delay_warning_time: one warning per message, marked in the queue file so a restart does not repeat it.
+        if settings.delayWarningTime > 0, age >= settings.delayWarningTime, envelope.delayWarningSent == 0,
+            file.canRecordDelayWarning, !envelope.sender.text.isEmpty,
+            warnSender(Self.entries(deferrals, envelope, status: .deferred), id: id, file: file)
+        {
+            do {
+                try file.markDelayWarningSent(at: Int(Date().timeIntervalSince1970))
+            } catch {
+                log.warning("qmgr", "\(id): cannot record the delay warning: \(error)")
+            }
         }
         try? deferLog.append(deferrals, for: id)
         let backoff = min(max(age, settings.minimalBackoff), settings.maximalBackoff)
@@ -160,6 +165,18 @@ struct MessageDelivery {
             try queue.setNextAttempt(id, epochSeconds: Int(Date().timeIntervalSince1970) + backoff)
         } catch {
             log.warning("qmgr", "\(id): cannot move to deferred queue: \(error)")
+        }
+    }
+
+    /// The deferred recipients as notice entries with their last reason.
+    static func entries(
+        _ deferrals: [DeliveryStatusLog.Entry], _ envelope: QueueEnvelope, status: RecipientOutcome.Status
+    ) -> [BounceEntry] {
+        deferrals.compactMap { entry in
+            guard let index = entry.recipientIndex else { return nil }
+            return BounceEntry(
+                index: index, recipient: envelope.recipients[index],
+                outcome: RecipientOutcome(status: status, dsn: entry.status, text: entry.reason, relay: "none"))
         }
     }
 

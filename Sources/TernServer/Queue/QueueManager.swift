@@ -40,7 +40,8 @@ final class QueueManager: Service, Sendable {
         (work, continuation) = AsyncStream.makeStream(of: Work.self)
     }
 
-    /// Asks for a queue scan: `.wakeup` for new mail, `.flush` to retry deferred mail now.
+    /// Asks for a queue scan: `.wakeup` for new mail, `.flush` to retry deferred mail now, `.flushSite` to
+    /// retry that of one destination now.
     func trigger(_ trigger: QueueTrigger) {
         continuation.yield(.scan(trigger))
     }
@@ -79,12 +80,20 @@ final class QueueManager: Service, Sendable {
                         if claim(id) { start(id, from: .incoming, context: context, flushing: false, in: &group) }
                     }
                     guard case .scan(let trigger) = item else { continue }
-                    if trigger == .flush {
-                        // Everything deferred is due now; the scans that follow work through it (a message
-                        // that fails again gets a new retry time and waits for it).
+                    // A flush makes deferred mail due now; the scans that follow work through it (a message
+                    // that fails again gets a new retry time and waits for it).
+                    let flushRequested: Bool
+                    switch trigger {
+                    case .flush:
                         makeDeferredDue()
-                        flushing = true
+                        flushRequested = true
+                    case .flushSite(let site):
+                        makeDeferredDue(site: site)
+                        flushRequested = true
+                    case .wakeup, .scanIncoming:
+                        flushRequested = false
                     }
+                    if flushRequested { flushing = true }
                     // Periodic ticks and the wakeups after each delivery coalesce into one scan a second.
                     if trigger == .scanIncoming && !flushing && Date().timeIntervalSince(lastScan) < 1 { continue }
                     lastScan = Date()
@@ -97,7 +106,7 @@ final class QueueManager: Service, Sendable {
                         batch += due
                         lastDeferredScan = Date()
                     }
-                    let flushed = flushing || trigger == .flush
+                    let flushed = flushing || flushRequested
                     for (id, from) in batch where claim(id) {
                         start(id, from: from, context: context, flushing: flushed && from == .deferred, in: &group)
                     }
@@ -142,11 +151,20 @@ final class QueueManager: Service, Sendable {
         return result
     }
 
-    /// `postfix flush`: every deferred message's retry time becomes now.
-    private func makeDeferredDue() {
+    /// `postfix flush`: every deferred message's retry time becomes now; with `site` (ETRN, `postqueue -s`)
+    /// only that of messages with a pending recipient in that domain.
+    private func makeDeferredDue(site: String? = nil) {
         guard let ids = try? queue.list(.deferred) else { return }
         let now = Int(time(nil))
-        for id in ids { try? queue.setNextAttempt(id, epochSeconds: now) }
+        for id in ids {
+            if let site {
+                guard let path = queue.existingPath(.deferred, id),
+                    let file = try? QueueFile.open(path: path, writable: false),
+                    file.pendingRecipients.contains(where: { file.envelope.recipients[$0].address.domain?.lowercased() == site })
+                else { continue }
+            }
+            try? queue.setNextAttempt(id, epochSeconds: now)
+        }
     }
 
     private func claim(_ id: QueueID) -> Bool {

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOPosix
 import TernCore
+import TernPolicy
 import TernSMTP
 
 /// Drives one SMTP connection on its channel's event loop: bytes in through the framer or the DATA receiver,
@@ -31,6 +32,8 @@ final class SMTPSession: ChannelInboundHandler, RemovableChannelHandler {
     private var inputEnded = false
     private var finished = false
     private var lastCommand = "CONNECT"
+    /// For the postmaster notice of notify_classes (protocol, policy, resource, software, bounce).
+    private var transcript = SessionTranscript()
 
     init(runtime: MTARuntime, settings: MTASettings, client: ClientIdentity) {
         self.runtime = runtime
@@ -114,6 +117,7 @@ final class SMTPSession: ChannelInboundHandler, RemovableChannelHandler {
             }
             if !closing, data == nil, machine.isAwaitingInput, let line = framer.next() {
                 lastCommand = Self.verb(of: line)
+                transcript.received(String(decoding: line.bytes, as: UTF8.self))
                 pending = machine.receive(line)
                 continue
             }
@@ -154,6 +158,34 @@ final class SMTPSession: ChannelInboundHandler, RemovableChannelHandler {
         message?.abort()
         message = nil
         runtime.log.info("smtpd", "disconnect from \(client.logName) \(machine.disconnectLogText)")
+        notifyPostmaster()
+    }
+
+    /// smtpd_chat_notify(): the session's transcript to the postmaster when it had an error of a class in
+    /// notify_classes (bounce errors to bounce_notice_recipient, others to error_notice_recipient). Written
+    /// on the thread pool: the fsync must not hold up the event loop.
+    private func notifyPostmaster() {
+        let settings = self.settings
+        let notified = transcript.errors.filter { settings.notifyClasses.contains($0.rawValue) }
+        guard !notified.isEmpty else { return }
+        let recipient = notified.contains(.bounce) ? settings.noticeRecipients.bounce : settings.noticeRecipients.error
+        let (transcript, client, log, queue, manager) = (transcript, client.logName, runtime.log, runtime.queue, runtime.queueManager)
+        NIOThreadPool.singleton.submit { state in
+            guard case .active = state else { return }
+            do {
+                let (id, messageID) = try queue.postMail(
+                    sender: settings.postmasterNoticeSender, recipient: recipient, hostname: settings.hostname
+                ) {
+                    transcript.notice(
+                        mailName: settings.mailName, hostname: settings.hostname, client: client, to: recipient,
+                        messageID: $0, now: $1)
+                }
+                log.info("cleanup", "\(id): message-id=\(messageID)")
+                manager.queued(id)
+            } catch {
+                log.warning("smtpd", "cannot queue a postmaster notice for \(client): \(error)")
+            }
+        }
     }
 
     /// Input bytes: DATA content goes to the receiver (and the queue file); commands to the framer.
@@ -185,6 +217,7 @@ final class SMTPSession: ChannelInboundHandler, RemovableChannelHandler {
                 self.pending += then(value)
             case .failure(let error):
                 self.runtime.log.warning("smtpd", "\(self.client.logName): \(error)")
+                self.transcript.record(.software)
                 self.pending += [.send(SMTPReply(code: 421, enhancedStatus: "4.3.0", "\(self.settings.hostname) Error: internal error")), .close]
             }
             self.drive(context)
@@ -195,6 +228,7 @@ final class SMTPSession: ChannelInboundHandler, RemovableChannelHandler {
         let loop = context.eventLoop
         switch action {
         case .send(let reply):
+            transcript.sent(reply)
             output += reply.encoded
         case .pause(let seconds):
             resume(after: loop.scheduleTask(in: .seconds(Int64(seconds))) {}.futureResult, context) { [] }
@@ -209,6 +243,8 @@ final class SMTPSession: ChannelInboundHandler, RemovableChannelHandler {
             let address = check.recipient.address
             resume(after: loop.makeFutureWithTask { await policy.check(address) }, context) { result in
                 if case .rejected(let reply) = result {
+                    // Postfix counts an unknown recipient as a bounce, other rejections as policy.
+                    self.transcript.record(reply.enhancedStatus == "5.1.1" ? .bounce : .policy)
                     self.runtime.log.info(
                         "smtpd",
                         "NOQUEUE: reject: RCPT from \(self.client.logName): \(reply.description); from=<\(check.transaction.sender.text)> to=<\(address.text)> proto=\(self.machine.protocolName) helo=<\(check.heloName ?? "")>")
@@ -220,9 +256,17 @@ final class SMTPSession: ChannelInboundHandler, RemovableChannelHandler {
             resume(after: loop.makeFutureWithTask { await policy.verify(request) }, context) {
                 self.machine.verifyChecked($0)
             }
-        case .runETRN:
-            runtime.queueManager.trigger(.flush)
-            pending += machine.etrnFinished(SMTPReply(code: 250, "Queuing started"))
+        case .runETRN(let domain):
+            // Only destinations in fast_flush_domains (Postfix's flush service says the same).
+            let domains = settings.fastFlushDomains
+            resume(after: loop.makeFutureWithTask { (try? await domains.contains(domain)) ?? false }, context) { listed in
+                guard listed else {
+                    self.runtime.log.warning("smtpd", "reject: ETRN \(domain.prefix(100))... from \(self.client.logName)")
+                    return self.machine.etrnFinished(.etrnServiceUnavailable(domain))
+                }
+                self.runtime.queueManager.trigger(.flushSite(domain.lowercased()))
+                return self.machine.etrnFinished(.etrnQueuingStarted)
+            }
         case .receiveData(let transaction):
             message = runtime.makeIncomingMessage(
                 transaction, settings: settings, client: client, helo: machine.heloName,
@@ -232,6 +276,7 @@ final class SMTPSession: ChannelInboundHandler, RemovableChannelHandler {
             receive(framer.takeBufferedBytes())
         case .queueMessage:
             guard let incoming = message else {
+                transcript.record(.resource)
                 pending += machine.messageRejected(.queueFileWriteError)
                 return
             }
@@ -239,8 +284,12 @@ final class SMTPSession: ChannelInboundHandler, RemovableChannelHandler {
             message = nil
             resume(after: incoming.commit(on: loop), context) { outcome in
                 switch outcome {
-                case .success(let id): return self.machine.messageQueued(id)
-                case .failure(let reply): return self.machine.messageRejected(reply)
+                case .success(let id):
+                    self.transcript.messageQueued()
+                    return self.machine.messageQueued(id)
+                case .failure(let reply):
+                    self.transcript.record(reply == .queueFileWriteError ? .resource : .bounce)
+                    return self.machine.messageRejected(reply)
                 }
             }
         case .abortMessage:
