@@ -15,10 +15,13 @@ public struct CleanupOptions: Sendable, Equatable {
     public var emptyAddress: String
     /// Time zone for the generated Date: header.
     public var zone: MailTimeZone
+    /// Keep the finished headers in `Cleanup.heldHeaders` instead of writing them, so the caller can rewrite
+    /// their addresses (which needs table lookups) before they go to the queue file.
+    public var holdHeaders: Bool
 
     public init(
         myHostname: String, addMissingHeaders: Bool = true, headerSizeLimit: Int = 102_400, hopcountLimit: Int = 50,
-        emptyAddress: String = "MAILER-DAEMON", zone: MailTimeZone = .local
+        emptyAddress: String = "MAILER-DAEMON", zone: MailTimeZone = .local, holdHeaders: Bool = false
     ) {
         self.myHostname = myHostname
         self.addMissingHeaders = addMissingHeaders
@@ -26,6 +29,7 @@ public struct CleanupOptions: Sendable, Equatable {
         self.hopcountLimit = hopcountLimit
         self.emptyAddress = emptyAddress
         self.zone = zone
+        self.holdHeaders = holdHeaders
     }
 }
 

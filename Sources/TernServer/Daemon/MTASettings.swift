@@ -40,6 +40,8 @@ public struct MTASettings: Sendable {
     let virtualTransport: String
     let transportMaps: [any LookupTable]
     let genericMaps: [any LookupTable]
+    /// cleanup's canonical, masquerade and virtual alias rewriting.
+    let addressRewriter: AddressRewriter
     let smtpClient: SMTPClientDelivery.Settings
     /// The null sender's stand-in in notifications: `MAILER-DAEMON`.
     let doubleBounceSender: String
@@ -125,6 +127,7 @@ public struct MTASettings: Sendable {
         virtualTransport = config.value("virtual_transport")
         transportMaps = try config.list("transport_maps").map(open)
         genericMaps = try config.list("smtp_generic_maps").map(open)
+        addressRewriter = try AddressRewriter(config: config, classifier: classifier, open: open)
         let helo = config.value("smtp_helo_name")
         smtpClient = SMTPClientDelivery.Settings(
             heloName: helo.isEmpty ? hostname : helo,

@@ -1,0 +1,151 @@
+import Foundation
+import Testing
+
+extension DaemonEndToEnd {
+    /// cleanup's address rewriting: canonical maps, masquerading and virtual alias expansion, for mail from
+    /// SMTP (the test client is a local_header_rewrite_client: it connects from inet_interfaces) and from
+    /// `sendmail` through pickup.
+    @Suite struct AddressRewriting {
+        @Test func senderCanonicalRewritesTheEnvelopeAndFrom() throws {
+            let sink = try SMTPSink()
+            defer { sink.stop() }
+            try TernInstance.with([
+                "relayhost": "[127.0.0.1]:\(sink.port)",
+                "sender_canonical_maps": "inline:{ carol@virt.test=bob@virt.test }",
+            ]) { instance in
+                let token = "canonical-\(UUID().uuidString)"
+                let client = try SMTPTestClient(port: instance.port)
+                try client.greet()
+                let end = try client.sendMail(
+                    from: "carol@virt.test", to: ["far@remote.example"],
+                    content: "From: Carol <carol@virt.test>\nTo: far@remote.example\nSubject: \(token)\n\nbody\n")
+                #expect(end.code == 250, "\(end)")
+                #expect(try client.command("QUIT").code == 221)
+                let message = try instance.waitUntil("the sink got the message") {
+                    sink.messages.first { $0.data.contains(token) }
+                }
+                #expect(message.sender == "bob@virt.test")
+                #expect(message.recipients == ["far@remote.example"])
+                #expect(message.data.contains("\nFrom: Carol <bob@virt.test>\n"), "\(message.data)")
+                #expect(message.data.contains("\nTo: far@remote.example\n"), "\(message.data)")
+                try instance.waitForLogLine(#"postfix/qmgr\[\d+\]: [0-9A-F]+: from=<bob@virt\.test>, size="#)
+            }
+        }
+
+        @Test func masqueradeDomainsStripSubdomainsFromHeadersAndTheSender() throws {
+            let sink = try SMTPSink()
+            defer { sink.stop() }
+            try TernInstance.with([
+                "relayhost": "[127.0.0.1]:\(sink.port)", "masquerade_domains": "!keep.example.org, example.org",
+                "masquerade_exceptions": "root",
+            ]) { instance in
+                let token = "masquerade-\(UUID().uuidString)"
+                let client = try SMTPTestClient(port: instance.port)
+                try client.greet()
+                let end = try client.sendMail(
+                    from: "joe@host.example.org", to: ["far@mx.example.org"],
+                    content: "From: Joe <joe@host.example.org>\nTo: far@mx.example.org\n"
+                        + "Cc: a@keep.example.org, root@host.example.org\nSubject: \(token)\n\nbody\n")
+                #expect(end.code == 250, "\(end)")
+                #expect(try client.command("QUIT").code == 221)
+                let message = try instance.waitUntil("the sink got the message") {
+                    sink.messages.first { $0.data.contains(token) }
+                }
+                #expect(message.sender == "joe@example.org")
+                #expect(message.recipients == ["far@mx.example.org"], "envelope recipients are not in masquerade_classes")
+                #expect(message.data.contains("\nFrom: Joe <joe@example.org>\n"), "\(message.data)")
+                #expect(message.data.contains("\nTo: far@example.org\n"), "\(message.data)")
+                #expect(message.data.contains("\nCc: a@keep.example.org, root@host.example.org\n"), "\(message.data)")
+            }
+        }
+
+        @Test func virtualAliasesExpandToLocalAndRemoteRecipients() throws {
+            let sink = try SMTPSink()
+            defer { sink.stop() }
+            try TernInstance.with([
+                "relayhost": "[127.0.0.1]:\(sink.port)", "virtual_alias_domains": "alias.test",
+                "virtual_alias_maps": "inline:{ {team@alias.test=alice@virt.test, far@remote.example}, "
+                    + "loop@alias.test=loop@alias.test, bob@virt.test=alice@virt.test }",
+            ]) { instance in
+                let token = "virtual-\(UUID().uuidString)"
+                let client = try SMTPTestClient(port: instance.port)
+                try client.greet()
+                let end = try client.sendMail(
+                    from: "sender@remote.example", to: ["team@alias.test"], content: "Subject: \(token)\n\nbody\n")
+                #expect(end.code == 250, "\(end)")
+                #expect(try client.command("QUIT").code == 221)
+                let delivered = try instance.waitForMessage("alice", containing: token)
+                #expect(delivered.content.contains("Subject: \(token)"))
+                let message = try instance.waitUntil("the sink got the message") {
+                    sink.messages.first { $0.data.contains(token) }
+                }
+                #expect(message.recipients == ["far@remote.example"])
+                try instance.waitForLogLine(
+                    #"postfix/virtual\[\d+\]: [0-9A-F]+: to=<alice@virt\.test>, orig_to=<team@alias\.test>, relay=virtual, .*status=sent"#)
+                try instance.waitForLogLine(
+                    #"postfix/smtp\[\d+\]: [0-9A-F]+: to=<far@remote\.example>, orig_to=<team@alias\.test>, relay=127\.0\.0\.1.*status=sent"#)
+                // Virtual aliases apply to every domain, not only virtual alias domains.
+                let other = try SMTPTestClient(port: instance.port)
+                try other.greet()
+                #expect(
+                    try other.sendMail(from: "sender@remote.example", to: ["bob@virt.test"], content: "Subject: \(token) 2\n\nx\n").code == 250)
+                #expect(try other.command("QUIT").code == 221)
+                _ = try instance.waitForMessage("alice", containing: "\(token) 2")
+                #expect(instance.messages(for: "bob").allSatisfy { !$0.content.contains(token) })
+            }
+        }
+
+        @Test func unknownRecipientInAVirtualAliasDomainIsRejectedOrBounced() throws {
+            try TernInstance.with([
+                "virtual_alias_domains": "alias.test", "virtual_alias_maps": "inline:{ team@alias.test=alice@virt.test }",
+            ]) { instance in
+                let client = try SMTPTestClient(port: instance.port)
+                try client.greet()
+                #expect(try client.command("MAIL FROM:<sender@virt.test>").code == 250)
+                let reply = try client.command("RCPT TO:<nobody@alias.test>")
+                #expect(reply.code == 550, "\(reply)")
+                #expect(
+                    reply.text == "5.1.1 <nobody@alias.test>: Recipient address rejected: User unknown in virtual alias table",
+                    "\(reply)")
+                #expect(try client.command("RCPT TO:<team@alias.test>").code == 250)
+                #expect(try client.command("QUIT").code == 221)
+                try instance.waitForLogLine(
+                    #"NOQUEUE: reject: RCPT from [^:]+: 550 5\.1\.1 <nobody@alias\.test>: Recipient address rejected: User unknown in virtual alias table; from=<sender@virt\.test> to=<nobody@alias\.test>"#)
+            }
+            // Accepted without the check, it bounces at delivery as Postfix's error transport does.
+            try TernInstance.with([
+                "virtual_alias_domains": "alias.test", "virtual_alias_maps": "inline:{ team@alias.test=alice@virt.test }",
+                "smtpd_reject_unlisted_recipient": "no",
+            ]) { instance in
+                let client = try SMTPTestClient(port: instance.port)
+                try client.greet()
+                let end = try client.sendMail(from: "bob@virt.test", to: ["nobody@alias.test"], content: "Subject: x\n\ny\n")
+                #expect(end.code == 250, "\(end)")
+                #expect(try client.command("QUIT").code == 221)
+                try instance.waitForLogLine(
+                    #"postfix/error\[\d+\]: [0-9A-F]+: to=<nobody@alias\.test>, relay=none, .*dsn=5\.1\.1, status=bounced \(User unknown in virtual alias table\)$"#)
+                let report = try instance.waitForMessage("bob", containing: "Undelivered Mail Returned to Sender")
+                #expect(report.content.contains("Status: 5.1.1"))
+            }
+        }
+
+        @Test func sendmailSubmissionsAreRewrittenByPickup() throws {
+            try TernInstance.with([
+                "sender_canonical_maps": "inline:{ carol@virt.test=bob@virt.test }", "masquerade_domains": "virt.test",
+                "virtual_alias_maps": "inline:{ team@virt.test=alice@virt.test }",
+            ]) { instance in
+                let token = "pickup-\(UUID().uuidString)"
+                let result = try instance.tern(
+                    ["sendmail", "-f", "carol@virt.test", "team@virt.test"],
+                    input: "From: carol@virt.test\nCc: x@host.virt.test\nSubject: \(token)\n\nbody\n")
+                #expect(result.status == 0, "\(result)")
+                let message = try instance.waitForMessage("alice", containing: token)
+                #expect(message.content.hasPrefix("Return-Path: <bob@virt.test>\n"), "\(message.content)")
+                #expect(message.content.contains("\nFrom: bob@virt.test\n"), "\(message.content)")
+                #expect(message.content.contains("\nCc: x@virt.test\n"), "\(message.content)")
+                try instance.waitForLogLine(#"postfix/pickup\[\d+\]: [0-9A-F]+: uid=\d+ from=<bob@virt\.test>$"#)
+                try instance.waitForLogLine(#"to=<alice@virt\.test>, orig_to=<team@virt\.test>, relay=virtual"#)
+            }
+        }
+    }
+}
