@@ -60,14 +60,14 @@ struct GenericRewriter {
         return result
     }
 
-    /// Tokens that look like addresses: `local@domain` between delimiters.
+    /// The domain-qualified addresses of one physical header line.
     static func addresses(in line: String) -> [String] {
-        let delimiters: Set<Character> = [" ", "\t", "<", ">", ",", ";", "\"", "(", ")", "[", "]"]
         var value = Substring(line)
         if line.first != " " && line.first != "\t", let colon = line.firstIndex(of: ":") {
             value = line[line.index(after: colon)...]
         }
-        return value.split(whereSeparator: { delimiters.contains($0) }).map(String.init).filter {
+        let characters = Array(value)
+        return HeaderAddressList.spans(in: characters).map { String(characters[$0]) }.filter {
             $0.contains("@") && !$0.hasPrefix("@") && !$0.hasSuffix("@")
         }
     }

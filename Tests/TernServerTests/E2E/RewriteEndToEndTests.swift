@@ -32,6 +32,31 @@ extension DaemonEndToEnd {
             }
         }
 
+        /// smtp_generic_maps rewrites mail as it leaves, on top of what cleanup stored.
+        @Test func genericMapsRewriteOutgoingEnvelopeAndHeaders() throws {
+            let sink = try SMTPSink()
+            defer { sink.stop() }
+            try TernInstance.with([
+                "relayhost": "[127.0.0.1]:\(sink.port)",
+                "smtp_generic_maps": "inline:{ alice@virt.test=alice@public.example }",
+            ]) { instance in
+                let token = "generic-\(UUID().uuidString)"
+                let client = try SMTPTestClient(port: instance.port)
+                try client.greet()
+                let end = try client.sendMail(
+                    from: "alice@virt.test", to: ["far@remote.example"],
+                    content: "From: \"Alice, A.\" <alice@virt.test>\nReply-To: alice@virt.test (Alice)\nSubject: \(token)\n\nbody\n")
+                #expect(end.code == 250, "\(end)")
+                #expect(try client.command("QUIT").code == 221)
+                let message = try instance.waitUntil("the sink got the message") {
+                    sink.messages.first { $0.data.contains(token) }
+                }
+                #expect(message.sender == "alice@public.example")
+                #expect(message.data.contains("\nFrom: \"Alice, A.\" <alice@public.example>\n"), "\(message.data)")
+                #expect(message.data.contains("\nReply-To: alice@public.example (Alice)\n"), "\(message.data)")
+            }
+        }
+
         @Test func masqueradeDomainsStripSubdomainsFromHeadersAndTheSender() throws {
             let sink = try SMTPSink()
             defer { sink.stop() }
