@@ -6,24 +6,34 @@ extension DaemonEndToEnd {
     /// SMTP (the test client is a local_header_rewrite_client: it connects from inet_interfaces) and from
     /// `sendmail` through pickup.
     @Suite struct AddressRewriting {
-        @Test func senderCanonicalRewritesTheEnvelopeAndFrom() throws {
+        /// Runs an instance relaying to a sink with `parameters`, sends one message (its Subject: carries a
+        /// token) over SMTP, and returns the instance and what the sink got.
+        func relay(
+            _ parameters: [String: String], from sender: String, to recipients: [String], headers: String,
+            then check: (TernInstance, SMTPSink.Received) throws -> Void
+        ) throws {
             let sink = try SMTPSink()
             defer { sink.stop() }
-            try TernInstance.with([
-                "relayhost": "[127.0.0.1]:\(sink.port)",
-                "sender_canonical_maps": "inline:{ carol@virt.test=bob@virt.test }",
-            ]) { instance in
-                let token = "canonical-\(UUID().uuidString)"
+            try TernInstance.with(parameters.merging(["relayhost": "[127.0.0.1]:\(sink.port)"]) { a, _ in a }) { instance in
+                let token = "rewrite-\(UUID().uuidString)"
                 let client = try SMTPTestClient(port: instance.port)
                 try client.greet()
                 let end = try client.sendMail(
-                    from: "carol@virt.test", to: ["far@remote.example"],
-                    content: "From: Carol <carol@virt.test>\nTo: far@remote.example\nSubject: \(token)\n\nbody\n")
+                    from: sender, to: recipients, content: headers + "Subject: \(token)\n\nbody\n")
                 #expect(end.code == 250, "\(end)")
                 #expect(try client.command("QUIT").code == 221)
                 let message = try instance.waitUntil("the sink got the message") {
                     sink.messages.first { $0.data.contains(token) }
                 }
+                try check(instance, message)
+            }
+        }
+
+        @Test func senderCanonicalRewritesTheEnvelopeAndFrom() throws {
+            try relay(
+                ["sender_canonical_maps": "inline:{ carol@virt.test=bob@virt.test }"], from: "carol@virt.test",
+                to: ["far@remote.example"], headers: "From: Carol <carol@virt.test>\nTo: far@remote.example\n"
+            ) { instance, message in
                 #expect(message.sender == "bob@virt.test")
                 #expect(message.recipients == ["far@remote.example"])
                 #expect(message.data.contains("\nFrom: Carol <bob@virt.test>\n"), "\(message.data)")
@@ -34,23 +44,10 @@ extension DaemonEndToEnd {
 
         /// smtp_generic_maps rewrites mail as it leaves, on top of what cleanup stored.
         @Test func genericMapsRewriteOutgoingEnvelopeAndHeaders() throws {
-            let sink = try SMTPSink()
-            defer { sink.stop() }
-            try TernInstance.with([
-                "relayhost": "[127.0.0.1]:\(sink.port)",
-                "smtp_generic_maps": "inline:{ alice@virt.test=alice@public.example }",
-            ]) { instance in
-                let token = "generic-\(UUID().uuidString)"
-                let client = try SMTPTestClient(port: instance.port)
-                try client.greet()
-                let end = try client.sendMail(
-                    from: "alice@virt.test", to: ["far@remote.example"],
-                    content: "From: \"Alice, A.\" <alice@virt.test>\nReply-To: alice@virt.test (Alice)\nSubject: \(token)\n\nbody\n")
-                #expect(end.code == 250, "\(end)")
-                #expect(try client.command("QUIT").code == 221)
-                let message = try instance.waitUntil("the sink got the message") {
-                    sink.messages.first { $0.data.contains(token) }
-                }
+            try relay(
+                ["smtp_generic_maps": "inline:{ alice@virt.test=alice@public.example }"], from: "alice@virt.test",
+                to: ["far@remote.example"], headers: "From: \"Alice, A.\" <alice@virt.test>\nReply-To: alice@virt.test (Alice)\n"
+            ) { _, message in
                 #expect(message.sender == "alice@public.example")
                 #expect(message.data.contains("\nFrom: \"Alice, A.\" <alice@public.example>\n"), "\(message.data)")
                 #expect(message.data.contains("\nReply-To: alice@public.example (Alice)\n"), "\(message.data)")
@@ -58,24 +55,12 @@ extension DaemonEndToEnd {
         }
 
         @Test func masqueradeDomainsStripSubdomainsFromHeadersAndTheSender() throws {
-            let sink = try SMTPSink()
-            defer { sink.stop() }
-            try TernInstance.with([
-                "relayhost": "[127.0.0.1]:\(sink.port)", "masquerade_domains": "!keep.example.org, example.org",
-                "masquerade_exceptions": "root",
-            ]) { instance in
-                let token = "masquerade-\(UUID().uuidString)"
-                let client = try SMTPTestClient(port: instance.port)
-                try client.greet()
-                let end = try client.sendMail(
-                    from: "joe@host.example.org", to: ["far@mx.example.org"],
-                    content: "From: Joe <joe@host.example.org>\nTo: far@mx.example.org\n"
-                        + "Cc: a@keep.example.org, root@host.example.org\nSubject: \(token)\n\nbody\n")
-                #expect(end.code == 250, "\(end)")
-                #expect(try client.command("QUIT").code == 221)
-                let message = try instance.waitUntil("the sink got the message") {
-                    sink.messages.first { $0.data.contains(token) }
-                }
+            try relay(
+                ["masquerade_domains": "!keep.example.org, example.org", "masquerade_exceptions": "root"],
+                from: "joe@host.example.org", to: ["far@mx.example.org"],
+                headers: "From: Joe <joe@host.example.org>\nTo: far@mx.example.org\n"
+                    + "Cc: a@keep.example.org, root@host.example.org\n"
+            ) { _, message in
                 #expect(message.sender == "joe@example.org")
                 #expect(message.recipients == ["far@mx.example.org"], "envelope recipients are not in masquerade_classes")
                 #expect(message.data.contains("\nFrom: Joe <joe@example.org>\n"), "\(message.data)")
