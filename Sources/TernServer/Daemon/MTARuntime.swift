@@ -104,13 +104,14 @@ public final class MTARuntime: Sendable {
             recipient: transaction.recipients.count == 1 ? transaction.recipients[0].address.text : nil,
             epochSeconds: arrival)
         // Header addresses are rewritten only for local_header_rewrite_clients, as Postfix 2.2 and later do.
-        let rewritesHeaders = settings.rewritesHeaders(client: IPAddress(client.address))
-        let headerRewriter = rewritesHeaders && settings.addressRewriter.rewritesHeaders ? settings.addressRewriter : nil
+        let clientAddress = IPAddress(client.address)
+        let headerRewriter = settings.rewritesHeaders(client: clientAddress) && settings.addressRewriter.rewritesHeaders
+            ? settings.addressRewriter : nil
         let cleanup = Cleanup(
             queueID: writer.queueID, sender: envelope.sender, arrivalSeconds: arrival,
             prepend: received.lines,
             options: CleanupOptions(
-                myHostname: settings.hostname, addMissingHeaders: rewritesHeaders,
+                myHostname: settings.hostname, addMissingHeaders: settings.addsMissingHeaders(client: clientAddress),
                 headerSizeLimit: settings.cleanup.headerSizeLimit, hopcountLimit: settings.cleanup.hopcountLimit,
                 emptyAddress: settings.config.value("empty_address_recipient"), holdHeaders: headerRewriter != nil))
         let manager = queueManager

@@ -173,10 +173,15 @@ public struct MTASettings: Sendable {
     }
 
     /// Whether a client address matches local_header_rewrite_clients' default (permit_inet_interfaces):
-    /// Postfix then adds missing Message-Id/Date/From headers.
+    /// Postfix then rewrites header addresses and adds missing Message-Id/Date/From headers.
     func rewritesHeaders(client: IPAddress?) -> Bool {
-        if cleanup.addMissingHeaders { return true }
         guard let client else { return true }
         return classifier.localAddresses.contains(client)
+    }
+
+    /// Missing Message-Id/Date/From headers are added for local_header_rewrite_clients, and for every
+    /// client with always_add_missing_headers.
+    func addsMissingHeaders(client: IPAddress?) -> Bool {
+        cleanup.addMissingHeaders || rewritesHeaders(client: client)
     }
 }

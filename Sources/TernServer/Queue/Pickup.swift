@@ -42,7 +42,8 @@ struct Pickup {
             do {
                 let newID = try file.requeue(in: queue, envelope: envelope, header: header)
                 _ = try queue.delete(id, in: [.maildrop])
-                log.info("pickup", "\(newID): uid=\(uid) from=<\(envelope.sender.text)>")
+                // The sender as submitted: cleanup rewrites it after pickup has logged it.
+                log.info("pickup", "\(newID): uid=\(uid) from=<\(file.envelope.sender.text)>")
                 count += 1
             } catch {
                 log.warning("pickup", "\(id): cannot requeue: \(error)")

@@ -30,12 +30,14 @@ extension AddressRewriter {
 
 extension QueueRecipient {
     /// This recipient under another address; the address the client gave stays its original recipient
-    /// (Postfix's orig_rcpt, logged as `orig_to=`).
+    /// (Postfix's orig_rcpt, logged as `orig_to=`) and, unless the client sent one, its DSN ORCPT, as
+    /// Postfix records `dsn_orig_rcpt=rfc822;...`.
     func readdressed(_ address: String) -> QueueRecipient {
         guard address != self.address.text else { return self }
         var copy = self
         copy.address = MailAddress(address)
         if copy.originalRecipient == nil { copy.originalRecipient = self.address }
+        if copy.orcpt == nil { copy.orcpt = "rfc822;\(self.address.text)" }
         return copy
     }
 }

@@ -105,6 +105,23 @@ extension DaemonEndToEnd {
             }
         }
 
+        /// Too deep an expansion refuses the message for now, with cleanup's reply and warning.
+        @Test func virtualAliasNestingLimitDefersTheMessage() throws {
+            try TernInstance.with([
+                "virtual_alias_maps": "inline:{ d1@virt.test=d2@virt.test, d2@virt.test=d1@virt.test }",
+                "virtual_alias_recursion_limit": "5",
+            ]) { instance in
+                let client = try SMTPTestClient(port: instance.port)
+                try client.greet()
+                let end = try client.sendMail(from: "bob@virt.test", to: ["d1@virt.test"], content: "Subject: x\n\ny\n")
+                #expect(end.code == 451 && end.text == "4.6.0 Alias expansion error", "\(end)")
+                #expect(try client.command("QUIT").code == 221)
+                try instance.waitForLogLine(
+                    #"postfix/cleanup\[\d+\]: warning: [0-9A-F]+: unreasonable virtual_alias_maps map nesting for d1@virt\.test -- message not accepted, try again later$"#)
+                try instance.waitForEmptyQueue()
+            }
+        }
+
         @Test func unknownRecipientInAVirtualAliasDomainIsRejectedOrBounced() throws {
             try TernInstance.with([
                 "virtual_alias_domains": "alias.test", "virtual_alias_maps": "inline:{ team@alias.test=alice@virt.test }",
@@ -153,7 +170,8 @@ extension DaemonEndToEnd {
                 #expect(message.content.hasPrefix("Return-Path: <bob@virt.test>\n"), "\(message.content)")
                 #expect(message.content.contains("\nFrom: bob@virt.test\n"), "\(message.content)")
                 #expect(message.content.contains("\nCc: x@virt.test\n"), "\(message.content)")
-                try instance.waitForLogLine(#"postfix/pickup\[\d+\]: [0-9A-F]+: uid=\d+ from=<bob@virt\.test>$"#)
+                try instance.waitForLogLine(#"postfix/pickup\[\d+\]: [0-9A-F]+: uid=\d+ from=<carol@virt\.test>$"#)
+                try instance.waitForLogLine(#"postfix/qmgr\[\d+\]: [0-9A-F]+: from=<bob@virt\.test>, size="#)
                 try instance.waitForLogLine(#"to=<alice@virt\.test>, orig_to=<team@virt\.test>, relay=virtual"#)
             }
         }

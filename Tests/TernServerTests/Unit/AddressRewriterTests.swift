@@ -94,6 +94,7 @@ import TernQueue
         #expect(envelope.sender.text == "me@example.com")
         #expect(envelope.recipients.map(\.address.text) == ["ann@example.com", "bob@remote.test", "zed@remote.test"])
         #expect(envelope.recipients.map(\.originalRecipient?.text) == ["team@example.com", "team@example.com", nil])
+        #expect(envelope.recipients.map(\.orcpt) == ["rfc822;team@example.com", "rfc822;team@example.com", nil])
     }
 
     @Test func headerAddressSpans() {
