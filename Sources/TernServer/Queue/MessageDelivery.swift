@@ -240,7 +240,9 @@ struct MessageDelivery {
             var dsn = "5.0.0"
             var text = nexthop.isEmpty ? "mail for \(address.domain ?? "") not accepted" : nexthop
             let first = text.prefix { $0 != " " }
-            if first.hasPrefix("5."), first.split(separator: ".").count == 3, first.allSatisfy({ $0.isNumber || $0 == "." }) {
+            if first.hasPrefix("5."), first.split(separator: ".").count == 3,
+                first.allSatisfy({ $0.isNumber || $0 == "." })
+            {
                 dsn = String(first)
                 text = String(text.dropFirst(first.count + 1))
             }

@@ -18,7 +18,8 @@ struct Pickup {
         guard let ids = try? queue.list(.maildrop) else { return 0 }
         var count = 0
         for id in ids {
-            guard let path = queue.existingPath(.maildrop, id), let file = try? QueueFile.open(path: path, writable: false)
+            guard let path = queue.existingPath(.maildrop, id),
+                let file = try? QueueFile.open(path: path, writable: false)
             else { continue }
             var envelope = file.envelope
             envelope.recipients = file.pendingRecipients.map { index in
@@ -53,7 +54,9 @@ struct Pickup {
     }
 
     /// The file's header section with its addresses rewritten, and its length; nil when it is too big to look at.
-    private func rewrittenHeaderSection(_ file: QueueFile) async throws(RewriteError) -> (bytes: [UInt8], replacing: Int)? {
+    private func rewrittenHeaderSection(_ file: QueueFile) async throws(RewriteError) -> (
+        bytes: [UInt8], replacing: Int
+    )? {
         let section = file.headerSection()
         guard section.complete else { return nil }
         var headers: [[UInt8]] = []

@@ -52,7 +52,8 @@ struct AddressRewriter: Sendable {
         for name in ["sender_canonical", "recipient_canonical", "canonical"] where mappings {
             let tables = try config.list("\(name)_maps").map(open)
             if !tables.isEmpty {
-                canonical.append(CanonicalMaps(parameter: "\(name)_maps", tables: tables, classes: try classes("\(name)_classes")))
+                canonical.append(
+                    CanonicalMaps(parameter: "\(name)_maps", tables: tables, classes: try classes("\(name)_classes")))
             }
         }
         self.canonical = canonical
@@ -111,7 +112,9 @@ struct AddressRewriter: Sendable {
     private func canonicalize(_ address: String, _ maps: CanonicalMaps) async throws(RewriteError) -> String {
         var current = address
         for _ in 0..<10 {
-            guard let results = try await lookup(current, in: maps.tables, parameter: maps.parameter, propagate: propagateCanonical),
+            guard
+                let results = try await lookup(
+                    current, in: maps.tables, parameter: maps.parameter, propagate: propagateCanonical),
                 let first = results.first
             else { return current }
             let previous = current
@@ -128,7 +131,9 @@ struct AddressRewriter: Sendable {
         guard !tables.isEmpty else { return false }
         let local = try await isLocal(address: address)
         for table in tables {
-            if try await AddressSearch.virtual(address: address, table: table, delimiter: delimiter, localDomain: local) != nil {
+            if try await AddressSearch.virtual(address: address, table: table, delimiter: delimiter, localDomain: local)
+                != nil
+            {
                 return true
             }
         }
@@ -153,7 +158,9 @@ struct AddressRewriter: Sendable {
                 }
                 depth += 1
                 let current = addresses[index]
-                guard let results = try await lookup(current, in: virtualAliasMaps, parameter: "virtual_alias_maps", propagate: propagateVirtual),
+                guard
+                    let results = try await lookup(
+                        current, in: virtualAliasMaps, parameter: "virtual_alias_maps", propagate: propagateVirtual),
                     !results.isEmpty
                 else { break }
                 // Results are rewritten like any address: a bare name is in $myorigin.
@@ -179,10 +186,12 @@ struct AddressRewriter: Sendable {
             let at = address.lastIndex(of: "@")
             let local = try await isLocal(address: address)
             for table in tables {
-                guard let match = try await AddressSearch.virtual(address: address, table: table, delimiter: delimiter, localDomain: local)
+                guard
+                    let match = try await AddressSearch.virtual(
+                        address: address, table: table, delimiter: delimiter, localDomain: local)
                 else { continue }
                 let localpart = at.map { String(address[..<$0]) } ?? address
-                let unmatched = propagate ? unmatchedExtension(localpart, address: address, key: match.key) : nil
+                let unmatched = propagate ? unmatchedExtension(address, key: match.key) : nil
                 return match.value.split(separator: ",").compactMap { item in
                     let value = item.trimmingCharacters(in: .whitespaces)
                     if value.isEmpty { return nil }
@@ -198,11 +207,14 @@ struct AddressRewriter: Sendable {
         }
     }
 
-    /// `+ext` (with the delimiter that was in the address) when the key that matched was the address without it.
-    private func unmatchedExtension(_ localpart: String, address: String, key: String) -> String? {
-        guard key != address, !key.hasPrefix("@"),
-            let split = AddressSearch.splitExtension(localpart, delimiters: delimiter)
-        else { return nil }
+    /// `+ext` (with the delimiter that was in the address) when the key that matched was the address without
+    /// its extension (`user@domain` or `user`); a match on the full address or on `@domain` carries none.
+    private func unmatchedExtension(_ address: String, key: String) -> String? {
+        let at = address.lastIndex(of: "@")
+        let localpart = at.map { String(address[..<$0]) } ?? address
+        guard let split = AddressSearch.splitExtension(localpart, delimiters: delimiter) else { return nil }
+        let domain = at.map { address[$0...] } ?? ""
+        guard key == split.base || key == split.base + domain else { return nil }
         let delimiterCharacter = localpart[localpart.index(localpart.startIndex, offsetBy: split.base.count)]
         return "\(delimiterCharacter)\(split.extension)"
     }

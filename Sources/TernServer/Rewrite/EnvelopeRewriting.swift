@@ -14,7 +14,9 @@ extension AddressRewriter {
             let rewritten = try await rewrite(recipient.address.text, as: .envelopeRecipient)
             for address in try await expand(rewritten) {
                 let copy = recipient.readdressed(address)
-                let key = "\(copy.originalRecipient?.text ?? "")\n\(copy.orcpt ?? "")\n\(copy.notify.rawValue)\n\(address.lowercased())"
+                // cleanup's duplicate filter: the same address for the same original and DSN settings.
+                let original = "\(copy.originalRecipient?.text ?? "")\n\(copy.orcpt ?? "")\n\(copy.notify.rawValue)"
+                let key = "\(original)\n\(address.lowercased())"
                 if seen.insert(key).inserted { recipients.append(copy) }
             }
         }

@@ -46,7 +46,13 @@ enum HeaderAddressList {
                 continue
             }
             if commentDepth > 0 {
-                if character == "\\" { index += 1 } else if character == "(" { commentDepth += 1 } else if character == ")" { commentDepth -= 1 }
+                if character == "\\" {
+                    index += 1
+                } else if character == "(" {
+                    commentDepth += 1
+                } else if character == ")" {
+                    commentDepth -= 1
+                }
                 continue
             }
             switch character {
@@ -99,7 +105,9 @@ extension AddressRewriter {
         "mail-followup-to", "resent-from", "resent-sender", "resent-reply-to",
     ]
     /// Headers whose addresses are recipients (header_recipient class).
-    static let recipientHeaders: Set<String> = ["to", "cc", "bcc", "apparently-to", "resent-to", "resent-cc", "resent-bcc"]
+    static let recipientHeaders: Set<String> = [
+        "to", "cc", "bcc", "apparently-to", "resent-to", "resent-cc", "resent-bcc",
+    ]
 
     /// Rewrites the addresses of one logical header (folded lines joined by LF, no final line end); other
     /// headers, and headers that are not UTF-8, come back unchanged.

@@ -1,7 +1,7 @@
 import Foundation
-import Synchronization
 import NIOCore
 import NIOPosix
+import Synchronization
 import TernCore
 import TernMIME
 import TernQueue

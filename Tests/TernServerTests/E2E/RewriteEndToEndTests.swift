@@ -14,7 +14,8 @@ extension DaemonEndToEnd {
         ) throws {
             let sink = try SMTPSink()
             defer { sink.stop() }
-            try TernInstance.with(parameters.merging(["relayhost": "[127.0.0.1]:\(sink.port)"]) { a, _ in a }) { instance in
+            try TernInstance.with(parameters.merging(["relayhost": "[127.0.0.1]:\(sink.port)"]) { a, _ in a }) {
+                instance in
                 let token = "rewrite-\(UUID().uuidString)"
                 let client = try SMTPTestClient(port: instance.port)
                 try client.greet()
@@ -46,7 +47,8 @@ extension DaemonEndToEnd {
         @Test func genericMapsRewriteOutgoingEnvelopeAndHeaders() throws {
             try relay(
                 ["smtp_generic_maps": "inline:{ alice@virt.test=alice@public.example }"], from: "alice@virt.test",
-                to: ["far@remote.example"], headers: "From: \"Alice, A.\" <alice@virt.test>\nReply-To: alice@virt.test (Alice)\n"
+                to: ["far@remote.example"],
+                headers: "From: \"Alice, A.\" <alice@virt.test>\nReply-To: alice@virt.test (Alice)\n"
             ) { _, message in
                 #expect(message.sender == "alice@public.example")
                 #expect(message.data.contains("\nFrom: \"Alice, A.\" <alice@public.example>\n"), "\(message.data)")
@@ -62,7 +64,8 @@ extension DaemonEndToEnd {
                     + "Cc: a@keep.example.org, root@host.example.org\n"
             ) { _, message in
                 #expect(message.sender == "joe@example.org")
-                #expect(message.recipients == ["far@mx.example.org"], "envelope recipients are not in masquerade_classes")
+                #expect(
+                    message.recipients == ["far@mx.example.org"], "envelope recipients are not in masquerade_classes")
                 #expect(message.data.contains("\nFrom: Joe <joe@example.org>\n"), "\(message.data)")
                 #expect(message.data.contains("\nTo: far@example.org\n"), "\(message.data)")
                 #expect(message.data.contains("\nCc: a@keep.example.org, root@host.example.org\n"), "\(message.data)")
@@ -91,14 +94,20 @@ extension DaemonEndToEnd {
                 }
                 #expect(message.recipients == ["far@remote.example"])
                 try instance.waitForLogLine(
-                    #"postfix/virtual\[\d+\]: [0-9A-F]+: to=<alice@virt\.test>, orig_to=<team@alias\.test>, relay=virtual, .*status=sent"#)
+                    #"postfix/virtual\[\d+\]: [0-9A-F]+: to=<alice@virt\.test>, orig_to=<team@alias\.test>, "#
+                        + #"relay=virtual, .*status=sent"#
+                )
                 try instance.waitForLogLine(
-                    #"postfix/smtp\[\d+\]: [0-9A-F]+: to=<far@remote\.example>, orig_to=<team@alias\.test>, relay=127\.0\.0\.1.*status=sent"#)
+                    #"postfix/smtp\[\d+\]: [0-9A-F]+: to=<far@remote\.example>, orig_to=<team@alias\.test>, "#
+                        + #"relay=127\.0\.0\.1.*status=sent"#
+                )
                 // Virtual aliases apply to every domain, not only virtual alias domains.
                 let other = try SMTPTestClient(port: instance.port)
                 try other.greet()
                 #expect(
-                    try other.sendMail(from: "sender@remote.example", to: ["bob@virt.test"], content: "Subject: \(token) 2\n\nx\n").code == 250)
+                    try other.sendMail(
+                        from: "sender@remote.example", to: ["bob@virt.test"], content: "Subject: \(token) 2\n\nx\n"
+                    ).code == 250)
                 #expect(try other.command("QUIT").code == 221)
                 _ = try instance.waitForMessage("alice", containing: "\(token) 2")
                 #expect(instance.messages(for: "bob").allSatisfy { !$0.content.contains(token) })
@@ -117,14 +126,17 @@ extension DaemonEndToEnd {
                 #expect(end.code == 451 && end.text == "4.6.0 Alias expansion error", "\(end)")
                 #expect(try client.command("QUIT").code == 221)
                 try instance.waitForLogLine(
-                    #"postfix/cleanup\[\d+\]: warning: [0-9A-F]+: unreasonable virtual_alias_maps map nesting for d1@virt\.test -- message not accepted, try again later$"#)
+                    #"postfix/cleanup\[\d+\]: warning: [0-9A-F]+: unreasonable virtual_alias_maps map nesting for "#
+                        + #"d1@virt\.test -- message not accepted, try again later$"#
+                )
                 try instance.waitForEmptyQueue()
             }
         }
 
         @Test func unknownRecipientInAVirtualAliasDomainIsRejectedOrBounced() throws {
             try TernInstance.with([
-                "virtual_alias_domains": "alias.test", "virtual_alias_maps": "inline:{ team@alias.test=alice@virt.test }",
+                "virtual_alias_domains": "alias.test",
+                "virtual_alias_maps": "inline:{ team@alias.test=alice@virt.test }",
             ]) { instance in
                 let client = try SMTPTestClient(port: instance.port)
                 try client.greet()
@@ -132,25 +144,32 @@ extension DaemonEndToEnd {
                 let reply = try client.command("RCPT TO:<nobody@alias.test>")
                 #expect(reply.code == 550, "\(reply)")
                 #expect(
-                    reply.text == "5.1.1 <nobody@alias.test>: Recipient address rejected: User unknown in virtual alias table",
+                    reply.text
+                        == "5.1.1 <nobody@alias.test>: Recipient address rejected: User unknown in virtual alias table",
                     "\(reply)")
                 #expect(try client.command("RCPT TO:<team@alias.test>").code == 250)
                 #expect(try client.command("QUIT").code == 221)
                 try instance.waitForLogLine(
-                    #"NOQUEUE: reject: RCPT from [^:]+: 550 5\.1\.1 <nobody@alias\.test>: Recipient address rejected: User unknown in virtual alias table; from=<sender@virt\.test> to=<nobody@alias\.test>"#)
+                    #"NOQUEUE: reject: RCPT from [^:]+: 550 5\.1\.1 <nobody@alias\.test>: Recipient address rejected: "#
+                        + #"User unknown in virtual alias table; from=<sender@virt\.test> to=<nobody@alias\.test>"#
+                )
             }
             // Accepted without the check, it bounces at delivery as Postfix's error transport does.
             try TernInstance.with([
-                "virtual_alias_domains": "alias.test", "virtual_alias_maps": "inline:{ team@alias.test=alice@virt.test }",
+                "virtual_alias_domains": "alias.test",
+                "virtual_alias_maps": "inline:{ team@alias.test=alice@virt.test }",
                 "smtpd_reject_unlisted_recipient": "no",
             ]) { instance in
                 let client = try SMTPTestClient(port: instance.port)
                 try client.greet()
-                let end = try client.sendMail(from: "bob@virt.test", to: ["nobody@alias.test"], content: "Subject: x\n\ny\n")
+                let end = try client.sendMail(
+                    from: "bob@virt.test", to: ["nobody@alias.test"], content: "Subject: x\n\ny\n")
                 #expect(end.code == 250, "\(end)")
                 #expect(try client.command("QUIT").code == 221)
                 try instance.waitForLogLine(
-                    #"postfix/error\[\d+\]: [0-9A-F]+: to=<nobody@alias\.test>, relay=none, .*dsn=5\.1\.1, status=bounced \(User unknown in virtual alias table\)$"#)
+                    #"postfix/error\[\d+\]: [0-9A-F]+: to=<nobody@alias\.test>, relay=none, .*dsn=5\.1\.1, "#
+                        + #"status=bounced \(User unknown in virtual alias table\)$"#
+                )
                 let report = try instance.waitForMessage("bob", containing: "Undelivered Mail Returned to Sender")
                 #expect(report.content.contains("Status: 5.1.1"))
             }

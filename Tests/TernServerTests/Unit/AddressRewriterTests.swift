@@ -1,9 +1,9 @@
-import Testing
 import TernConfig
 import TernCore
 import TernMaps
 import TernPolicy
 import TernQueue
+import Testing
 
 @testable import TernServer
 
@@ -41,17 +41,29 @@ import TernQueue
             """
             canonical_maps = inline:{ joe@example.com=joe.user@example.com, fred=fred.x@example.net, \
             @old.test=@new.test, { ann@other.test=a1@x.test, a2@x.test }, loop1@example.com=loop2@example.com, \
-            loop2@example.com=loop1@example.com }
+            loop2@example.com=loop1@example.com, max+list=maxlist@example.net }
             sender_canonical_maps = inline:{ sam@example.com=joe@example.com }
             """)
-        #expect(try await rewriter.rewrite("sam", as: .envelopeSender) == "joe.user@example.com", "qualified, sender map, canonical")
-        #expect(try await rewriter.rewrite("sam", as: .envelopeRecipient) == "sam@example.com", "no sender map for recipients")
+        #expect(
+            try await rewriter.rewrite("sam", as: .envelopeSender) == "joe.user@example.com",
+            "qualified, sender map, canonical")
+        #expect(
+            try await rewriter.rewrite("sam", as: .envelopeRecipient) == "sam@example.com",
+            "no sender map for recipients")
         #expect(try await rewriter.rewrite("joe+tag@example.com", as: .headerRecipient) == "joe.user+tag@example.com")
         #expect(try await rewriter.rewrite("fred@example.com", as: .envelopeRecipient) == "fred.x@example.net")
-        #expect(try await rewriter.rewrite("fred@remote.test", as: .envelopeRecipient) == "fred@remote.test", "user only for local domains")
+        #expect(try await rewriter.rewrite("fred+y@example.com", as: .envelopeRecipient) == "fred.x+y@example.net")
+        #expect(
+            try await rewriter.rewrite("max+list@example.com", as: .envelopeRecipient) == "maxlist@example.net",
+            "a key with the extension in it leaves none to carry over")
+        #expect(
+            try await rewriter.rewrite("fred@remote.test", as: .envelopeRecipient) == "fred@remote.test",
+            "user only for local domains")
         #expect(try await rewriter.rewrite("kim+x@old.test", as: .envelopeRecipient) == "kim+x@new.test")
         #expect(try await rewriter.rewrite("ann@other.test", as: .envelopeRecipient) == "a1@x.test", "first of a list")
-        await #expect(throws: RewriteError.self) { try await rewriter.rewrite("loop1@example.com", as: .envelopeRecipient) }
+        await #expect(throws: RewriteError.self) {
+            try await rewriter.rewrite("loop1@example.com", as: .envelopeRecipient)
+        }
     }
 
     @Test func canonicalClassesLimitWhereMapsApply() async throws {
@@ -74,13 +86,15 @@ import TernQueue
         #expect(try await rewriter.expand("self@v.test") == ["self@v.test"], "maps to itself: stops")
         #expect(try await rewriter.expand("keep@v.test") == ["keep@v.test", "copy@remote.test"])
         #expect(try await rewriter.expand("x+tag@catch.test") == ["c@remote.test"], "@domain matches keep no extension")
-        #expect(try await rewriter.expand("a+tag@v.test") == ["alice+tag@example.com"], "unmatched extension propagated")
+        #expect(
+            try await rewriter.expand("a+tag@v.test") == ["alice+tag@example.com"], "unmatched extension propagated")
         #expect(try await rewriter.expand("other@remote.test") == ["other@remote.test"])
         await #expect(throws: RewriteError(kind: .nesting, parameter: "virtual_alias_maps", address: "deep1@v.test")) {
             try await rewriter.expand("deep1@v.test")
         }
         let wide = try self.rewriter(
-            "virtual_alias_maps = inline:{ {w@v.test=1@r.test, 2@r.test, 3@r.test} }\nvirtual_alias_expansion_limit = 2")
+            "virtual_alias_maps = inline:{ {w@v.test=1@r.test, 2@r.test, 3@r.test} }\nvirtual_alias_expansion_limit = 2"
+        )
         await #expect(throws: RewriteError.self) { try await wide.expand("w@v.test") }
     }
 
@@ -89,7 +103,9 @@ import TernQueue
             "virtual_alias_maps = inline:{ {team@example.com=ann@example.com, bob@remote.test, ann@example.com} }")
         var envelope = QueueEnvelope(
             arrivalMicroseconds: 0, sender: MailAddress("me"),
-            recipients: [QueueRecipient(MailAddress("team@example.com")), QueueRecipient(MailAddress("zed@remote.test"))])
+            recipients: [
+                QueueRecipient(MailAddress("team@example.com")), QueueRecipient(MailAddress("zed@remote.test")),
+            ])
         try await rewriter.rewriteEnvelope(&envelope)
         #expect(envelope.sender.text == "me@example.com")
         #expect(envelope.recipients.map(\.address.text) == ["ann@example.com", "bob@remote.test", "zed@remote.test"])
@@ -102,7 +118,10 @@ import TernQueue
             let characters = Array(value)
             return HeaderAddressList.spans(in: characters).map { String(characters[$0]) }
         }
-        #expect(addresses(" Joe User <joe@example.com>, ann@x.test (Ann), bare") == ["joe@example.com", "ann@x.test", "bare"])
+        #expect(
+            addresses(" Joe User <joe@example.com>, ann@x.test (Ann), bare") == [
+                "joe@example.com", "ann@x.test", "bare",
+            ])
         #expect(addresses(" \"Doe, John\" <john@x.test>") == ["john@x.test"])
         #expect(addresses(" undisclosed-recipients:;") == [])
         #expect(addresses(" team: a@x.test, b@y.test;, c@z.test") == ["a@x.test", "b@y.test", "c@z.test"])
