@@ -151,7 +151,7 @@ public struct Cleanup: Sendable {
     }
 
     private mutating func flushPending(into output: inout [UInt8]) {
-        guard let header = pending else { return }
+        guard var header = pending else { return }
         pending = nil
         if let name = HeaderField.name(of: header) {
             let key = name.lowercased()
@@ -167,6 +167,7 @@ public struct Cleanup: Sendable {
             default: break
             }
         }
+        if let domain = options.qualifyDomain { header = AddressHeader.qualify(header, domain: domain) }
         writeHeader(header, into: &output)
     }
 

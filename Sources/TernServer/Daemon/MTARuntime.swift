@@ -105,15 +105,16 @@ public final class MTARuntime: Sendable {
             epochSeconds: arrival)
         // Header addresses are rewritten only for local_header_rewrite_clients, as Postfix 2.2 and later do.
         let clientAddress = IPAddress(client.address)
-        let headerRewriter = settings.rewritesHeaders(client: clientAddress) && settings.addressRewriter.rewritesHeaders
-            ? settings.addressRewriter : nil
+        let rewritesHeaders = settings.rewritesHeaders(client: clientAddress)
+        let headerRewriter = rewritesHeaders && settings.addressRewriter.rewritesHeaders ? settings.addressRewriter : nil
         let cleanup = Cleanup(
             queueID: writer.queueID, sender: envelope.sender, arrivalSeconds: arrival,
             prepend: received.lines,
             options: CleanupOptions(
                 myHostname: settings.hostname, addMissingHeaders: settings.addsMissingHeaders(client: clientAddress),
                 headerSizeLimit: settings.cleanup.headerSizeLimit, hopcountLimit: settings.cleanup.hopcountLimit,
-                emptyAddress: settings.config.value("empty_address_recipient"), holdHeaders: headerRewriter != nil))
+                emptyAddress: settings.config.value("empty_address_recipient"),
+                qualifyDomain: rewritesHeaders ? settings.myorigin : nil, holdHeaders: headerRewriter != nil))
         let manager = queueManager
         return IncomingMessage(
             writer: writer, cleanup: cleanup, headerRewriter: headerRewriter, rejection: rewriteError?.reply,

@@ -2,6 +2,7 @@ import Foundation
 import TernCore
 import TernPolicy
 import TernMaps
+import TernMIME
 import TernQueue
 
 /// smtp_generic_maps (generic(5)): rewrites addresses in mail that leaves the machine, in the envelope and
@@ -11,7 +12,7 @@ struct GenericRewriter {
     let settings: MTASettings
 
     /// Headers whose addresses generic(5) rewrites: the sender and recipient headers.
-    static let addressHeaders = AddressRewriter.senderHeaders.union(AddressRewriter.recipientHeaders)
+    static let addressHeaders = AddressHeader.senderHeaders.union(AddressHeader.recipientHeaders)
 
     func rewrite(_ address: String) async -> String {
         guard !tables.isEmpty, let at = address.lastIndex(of: "@") else { return address }
@@ -67,7 +68,7 @@ struct GenericRewriter {
             value = line[line.index(after: colon)...]
         }
         let characters = Array(value)
-        return HeaderAddressList.spans(in: characters).map { String(characters[$0]) }.filter {
+        return AddressHeader.spans(in: characters).map { String(characters[$0]) }.filter {
             $0.contains("@") && !$0.hasPrefix("@") && !$0.hasSuffix("@")
         }
     }
