@@ -273,6 +273,7 @@ final class SMTPSession: ChannelInboundHandler, RemovableChannelHandler {
         _ transaction: MailTransaction, _ envelope: QueueEnvelope, rewriteError: RewriteError?,
         _ context: ChannelHandlerContext
     ) {
+        guard !finished else { return }  // the client left while the envelope was being rewritten
         message = runtime.makeIncomingMessage(
             envelope, transaction: transaction, rewriteError: rewriteError, settings: settings, client: client,
             helo: machine.heloName, protocolName: machine.protocolName, eventLoop: context.eventLoop)
