@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import Testing
 
 extension DaemonEndToEnd {
@@ -192,6 +193,37 @@ extension DaemonEndToEnd {
                 try instance.waitForLogLine(#"postfix/pickup\[\d+\]: [0-9A-F]+: uid=\d+ from=<carol@virt\.test>$"#)
                 try instance.waitForLogLine(#"postfix/qmgr\[\d+\]: [0-9A-F]+: from=<bob@virt\.test>, size="#)
                 try instance.waitForLogLine(#"to=<alice@virt\.test>, orig_to=<team@virt\.test>, relay=virtual"#)
+            }
+        }
+    }
+
+    /// The local(8) half of a virtual alias expansion: needs root, like the other local delivery tests.
+    @Suite(.enabled(if: geteuid() == 0 && getpwnam("nobody") != nil, "needs root and a `nobody` account"))
+    struct VirtualAliasToLocalUserAsRoot {
+        @Test func expansionReachesALocalMailboxWithTheOriginalRecipient() throws {
+            try TernInstance.with([
+                "home_mailbox": "", "virtual_alias_domains": "alias.test",
+                "virtual_alias_maps": "inline:{ {team@alias.test=nobody@\(TernInstance.hostname), alice@virt.test} }",
+            ]) { instance in
+                let token = "virtual-local-\(UUID().uuidString)"
+                let client = try SMTPTestClient(port: instance.port)
+                try client.greet()
+                let end = try client.sendMail(
+                    from: "sender@remote.example", to: ["team@alias.test"], content: "Subject: \(token)\n\nbody\n")
+                #expect(end.code == 250, "\(end)")
+                #expect(try client.command("QUIT").code == 221)
+                let mbox = instance.spoolDirectory + "/nobody"
+                let text = try instance.waitUntil("the spool mbox of nobody") { () -> String? in
+                    guard let data = FileManager.default.contents(atPath: mbox) else { return nil }
+                    let text = String(decoding: data, as: UTF8.self)
+                    return text.contains(token) ? text : nil
+                }
+                #expect(text.contains("\nX-Original-To: team@alias.test\n"), "\(text)")
+                #expect(text.contains("\nDelivered-To: nobody@\(TernInstance.hostname)\n"), "\(text)")
+                _ = try instance.waitForMessage("alice", containing: token)
+                try instance.waitForLogLine(
+                    #"postfix/local\[\d+\]: [0-9A-F]+: to=<nobody@mail\.e2e\.test>, orig_to=<team@alias\.test>, "#
+                        + #"relay=local, .*status=sent \(delivered to mailbox\)$"#)
             }
         }
     }
