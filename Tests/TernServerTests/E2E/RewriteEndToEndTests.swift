@@ -17,13 +17,7 @@ extension DaemonEndToEnd {
             defer { sink.stop() }
             try TernInstance.with(parameters.merging(["relayhost": "[127.0.0.1]:\(sink.port)"]) { a, _ in a }) {
                 instance in
-                let token = "rewrite-\(UUID().uuidString)"
-                let client = try SMTPTestClient(port: instance.port)
-                try client.greet()
-                let end = try client.sendMail(
-                    from: sender, to: recipients, content: headers + "Subject: \(token)\n\nbody\n")
-                #expect(end.code == 250, "\(end)")
-                #expect(try client.command("QUIT").code == 221)
+                let token = try instance.submitOverSMTP(from: sender, to: recipients, headers: headers)
                 let message = try instance.waitUntil("the sink got the message") {
                     sink.messages.first { $0.data.contains(token) }
                 }
@@ -81,13 +75,7 @@ extension DaemonEndToEnd {
                 "virtual_alias_maps": "inline:{ {team@alias.test=alice@virt.test, far@remote.example}, "
                     + "loop@alias.test=loop@alias.test, bob@virt.test=alice@virt.test }",
             ]) { instance in
-                let token = "virtual-\(UUID().uuidString)"
-                let client = try SMTPTestClient(port: instance.port)
-                try client.greet()
-                let end = try client.sendMail(
-                    from: "sender@remote.example", to: ["team@alias.test"], content: "Subject: \(token)\n\nbody\n")
-                #expect(end.code == 250, "\(end)")
-                #expect(try client.command("QUIT").code == 221)
+                let token = try instance.submitOverSMTP(to: ["team@alias.test"])
                 let delivered = try instance.waitForMessage("alice", containing: token)
                 #expect(delivered.content.contains("Subject: \(token)"))
                 let message = try instance.waitUntil("the sink got the message") {
@@ -103,15 +91,9 @@ extension DaemonEndToEnd {
                         + #"relay=127\.0\.0\.1.*status=sent"#
                 )
                 // Virtual aliases apply to every domain, not only virtual alias domains.
-                let other = try SMTPTestClient(port: instance.port)
-                try other.greet()
-                #expect(
-                    try other.sendMail(
-                        from: "sender@remote.example", to: ["bob@virt.test"], content: "Subject: \(token) 2\n\nx\n"
-                    ).code == 250)
-                #expect(try other.command("QUIT").code == 221)
-                _ = try instance.waitForMessage("alice", containing: "\(token) 2")
-                #expect(instance.messages(for: "bob").allSatisfy { !$0.content.contains(token) })
+                let second = try instance.submitOverSMTP(to: ["bob@virt.test"])
+                _ = try instance.waitForMessage("alice", containing: second)
+                #expect(instance.messages(for: "bob").allSatisfy { !$0.content.contains(second) })
             }
         }
 
@@ -205,13 +187,7 @@ extension DaemonEndToEnd {
                 "home_mailbox": "", "virtual_alias_domains": "alias.test",
                 "virtual_alias_maps": "inline:{ {team@alias.test=nobody@\(TernInstance.hostname), alice@virt.test} }",
             ]) { instance in
-                let token = "virtual-local-\(UUID().uuidString)"
-                let client = try SMTPTestClient(port: instance.port)
-                try client.greet()
-                let end = try client.sendMail(
-                    from: "sender@remote.example", to: ["team@alias.test"], content: "Subject: \(token)\n\nbody\n")
-                #expect(end.code == 250, "\(end)")
-                #expect(try client.command("QUIT").code == 221)
+                let token = try instance.submitOverSMTP(to: ["team@alias.test"])
                 let mbox = instance.spoolDirectory + "/nobody"
                 let text = try instance.waitUntil("the spool mbox of nobody") { () -> String? in
                     guard let data = FileManager.default.contents(atPath: mbox) else { return nil }
@@ -226,5 +202,20 @@ extension DaemonEndToEnd {
                         + #"relay=local, .*status=sent \(delivered to mailbox\)$"#)
             }
         }
+    }
+}
+
+extension TernInstance {
+    /// Sends one message over SMTP with a fresh token in its Subject: after `headers`; returns the token.
+    func submitOverSMTP(from sender: String = "sender@remote.example", to recipients: [String], headers: String = "")
+        throws -> String
+    {
+        let token = "rewrite-\(UUID().uuidString)"
+        let client = try SMTPTestClient(port: port)
+        try client.greet()
+        let end = try client.sendMail(from: sender, to: recipients, content: headers + "Subject: \(token)\n\nbody\n")
+        #expect(end.code == 250, "\(end)")
+        #expect(try client.command("QUIT").code == 221)
+        return token
     }
 }
