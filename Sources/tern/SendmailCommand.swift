@@ -133,8 +133,8 @@ enum SendmailCommand {
         let sender = options.sender.map { $0 == "<>" ? "" : qualify($0.trimmingCharacters(in: CharacterSet(charactersIn: "<>"))) }
             ?? qualify(login)
 
-        // Header section (only when the input starts with a header): qualify bare addresses, collect -t
-        // recipients, drop Bcc.
+        // Header section (only when the input starts with a header): collect -t recipients, drop Bcc. Cleanup
+        // qualifies bare addresses in the headers.
         var headerEnd = 0
         while headerEnd < lines.count, !lines[headerEnd].isEmpty {
             let line = lines[headerEnd]
@@ -151,17 +151,15 @@ enum SendmailCommand {
                 output.append(line)
                 continue
             }
-            var text = String(decoding: line, as: UTF8.self)
-            if line.first != 0x20 && line.first != 0x09 { currentName = text.prefix { $0 != ":" }.lowercased() }
-            let addressHeader = ["to", "cc", "bcc", "from", "reply-to", "sender"].contains(currentName)
-            if addressHeader {
-                text = qualifyHeader(text, continuation: line.first == 0x20 || line.first == 0x09, qualify: qualify)
-                if options.extractRecipients && ["to", "cc", "bcc"].contains(currentName) {
-                    recipients += addresses(in: text, continuation: line.first == 0x20 || line.first == 0x09)
-                }
+            let text = String(decoding: line, as: UTF8.self)
+            let continuation = line.first == 0x20 || line.first == 0x09
+            if !continuation { currentName = text.prefix { $0 != ":" }.lowercased() }
+            if options.extractRecipients && ["to", "cc", "bcc"].contains(currentName) {
+                let value = Array(continuation ? Substring(text) : text.drop { $0 != ":" }.dropFirst())
+                recipients += AddressHeader.spans(in: value).map { qualify(String(value[$0])) }
             }
             if currentName == "bcc" { continue }
-            output.append(Array(text.utf8))
+            output.append(line)
         }
         guard !recipients.isEmpty else {
             throw SubmitError(text: "No recipient addresses found in message header", exitStatus: 64)
@@ -197,7 +195,7 @@ enum SendmailCommand {
             ]
             var cleanup = Cleanup(
                 queueID: writer.queueID, sender: MailAddress(sender), arrivalSeconds: Int(now.timeIntervalSince1970),
-                prepend: received, options: CleanupOptions(myHostname: myhostname))
+                prepend: received, options: CleanupOptions(myHostname: myhostname, qualifyDomain: myorigin))
             var buffer: [UInt8] = []
             for line in output { cleanup.process(line: line, into: &buffer) }
             cleanup.finish(into: &buffer)
@@ -209,35 +207,5 @@ enum SendmailCommand {
             throw SubmitError(text: "queue file write error: \(error)", exitStatus: 75)
         }
         return writer.queueID
-    }
-
-    /// `To: alice, bob@x` → `To: alice@origin, bob@x` (bare words that look like login names).
-    static func qualifyHeader(_ line: String, continuation: Bool, qualify: (String) -> String) -> String {
-        let (name, value) = split(line, continuation: continuation)
-        let items = value.split(separator: ",", omittingEmptySubsequences: false).map { item -> String in
-            let trimmed = item.trimmingCharacters(in: .whitespaces)
-            guard !trimmed.isEmpty, !trimmed.contains("@"), !trimmed.contains("<"), !trimmed.contains(" "),
-                !trimmed.contains(":"), !trimmed.contains("\"")
-            else { return String(item) }
-            let leading = item.prefix { $0 == " " || $0 == "\t" }
-            return leading + qualify(trimmed)
-        }
-        return name + items.joined(separator: ",")
-    }
-
-    /// The addresses of an address header line (`Name <a@b>`, `a@b`).
-    static func addresses(in line: String, continuation: Bool) -> [String] {
-        split(line, continuation: continuation).value.split(separator: ",").compactMap { item in
-            let text = item.trimmingCharacters(in: .whitespaces)
-            if let open = text.lastIndex(of: "<"), let close = text.lastIndex(of: ">"), open < close {
-                return String(text[text.index(after: open)..<close])
-            }
-            return text.isEmpty ? nil : text
-        }
-    }
-
-    private static func split(_ line: String, continuation: Bool) -> (name: String, value: String) {
-        guard !continuation, let colon = line.firstIndex(of: ":") else { return ("", line) }
-        return (String(line[...colon]), String(line[line.index(after: colon)...]))
     }
 }

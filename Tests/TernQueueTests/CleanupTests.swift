@@ -30,6 +30,17 @@ import Testing
     let stamp = "Date: Mon, 30 Nov 2026 11:17:12 +0000 (UTC)\n"
     var receivedBlock: String { received + "\n" }
 
+    /// Held headers, written where they were, give the same bytes as the plain run.
+    @Test func heldHeadersAreTheHeaderSectionWithoutTheBody() {
+        let content = "To: bob,\n\tcarol\nSubject: hello\n\nbody line\n"
+        let (plain, _) = run(content)
+        let (held, cleanup) = run(content, options: CleanupOptions(myHostname: "mail.ref.test", zone: .utc, holdHeaders: true))
+        #expect(cleanup.headersEnded)
+        #expect(held == "\nbody line\n", "only the separator and the body are output")
+        #expect(cleanup.heldHeaders.contains(Array("To: bob,\n\tcarol".utf8)))
+        #expect(cleanup.heldHeaders.map { String(decoding: $0, as: UTF8.self) + "\n" }.joined() + held == plain)
+    }
+
     /// Byte for byte what Postfix 3.7's cleanup stored for the same SMTP transaction.
     @Test func addsMessageIdDateAndFromLikePostfix() {
         let (out, cleanup) = run("Subject: hello\n\nbody line\n")

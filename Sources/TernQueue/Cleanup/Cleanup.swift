@@ -30,6 +30,11 @@ public struct Cleanup: Sendable {
     public private(set) var headerTruncated = false
     /// Set when the message must be refused; processing continues so the client can finish sending.
     public private(set) var error: CleanupError?
+    /// With `options.holdHeaders`: the finished logical headers (folded lines joined by LF, no line end),
+    /// in order, instead of in the output. The output then starts with the separator line or the body.
+    public private(set) var heldHeaders: [[UInt8]] = []
+    /// Whether the header section is complete (the rest is body).
+    public var headersEnded: Bool { phase == .body }
 
     private enum Phase { case start, headers, body }
     private var phase = Phase.start
@@ -146,7 +151,7 @@ public struct Cleanup: Sendable {
     }
 
     private mutating func flushPending(into output: inout [UInt8]) {
-        guard let header = pending else { return }
+        guard var header = pending else { return }
         pending = nil
         if let name = HeaderField.name(of: header) {
             let key = name.lowercased()
@@ -162,17 +167,23 @@ public struct Cleanup: Sendable {
             default: break
             }
         }
-        output += header
-        output.append(UInt8(ascii: "\n"))
+        if let domain = options.qualifyDomain { header = AddressHeader.qualify(header, domain: domain) }
+        writeHeader(header, into: &output)
+    }
+
+    private mutating func writeHeader(_ header: [UInt8], into output: inout [UInt8]) {
+        if options.holdHeaders {
+            heldHeaders.append(header)
+        } else {
+            output += header
+            output.append(UInt8(ascii: "\n"))
+        }
     }
 
     private mutating func endHeaders(separator: Bool, into output: inout [UInt8]) {
         flushPending(into: &output)
         if options.addMissingHeaders {
-            for line in missingHeaders() {
-                output += Array(line.utf8)
-                output.append(UInt8(ascii: "\n"))
-            }
+            for line in missingHeaders() { writeHeader(Array(line.utf8), into: &output) }
         }
         if separator { output.append(UInt8(ascii: "\n")) }
         phase = .body

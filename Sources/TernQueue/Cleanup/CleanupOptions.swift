@@ -15,10 +15,17 @@ public struct CleanupOptions: Sendable, Equatable {
     public var emptyAddress: String
     /// Time zone for the generated Date: header.
     public var zone: MailTimeZone
+    /// $myorigin for bare names in address headers (`To: bob` becomes `To: bob@origin`), as Postfix does for
+    /// local_header_rewrite_clients and local submissions; nil leaves headers as they are.
+    public var qualifyDomain: String?
+    /// Keep the finished headers in `Cleanup.heldHeaders` instead of writing them, so the caller can rewrite
+    /// their addresses (which needs table lookups) before they go to the queue file.
+    public var holdHeaders: Bool
 
     public init(
         myHostname: String, addMissingHeaders: Bool = true, headerSizeLimit: Int = 102_400, hopcountLimit: Int = 50,
-        emptyAddress: String = "MAILER-DAEMON", zone: MailTimeZone = .local
+        emptyAddress: String = "MAILER-DAEMON", zone: MailTimeZone = .local, qualifyDomain: String? = nil,
+        holdHeaders: Bool = false
     ) {
         self.myHostname = myHostname
         self.addMissingHeaders = addMissingHeaders
@@ -26,6 +33,8 @@ public struct CleanupOptions: Sendable, Equatable {
         self.hopcountLimit = hopcountLimit
         self.emptyAddress = emptyAddress
         self.zone = zone
+        self.qualifyDomain = qualifyDomain
+        self.holdHeaders = holdHeaders
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import NIOCore
 public import TernCore
 import TernMIME
 import TernConfig
@@ -43,19 +44,12 @@ public final class MTARuntime: Sendable {
         shuttingDown.store(true, ordering: .relaxed)
     }
 
-    /// Creates the queue file for a transaction that reached DATA and logs `ID: client=...` as smtpd does.
-    func makeIncomingMessage(
-        _ transaction: MailTransaction, settings: MTASettings, client: ClientIdentity, helo: String?,
-        protocolName: String
-    ) -> IncomingMessage? {
-        let writer: QueueFileWriter
-        do {
-            writer = try QueueFileWriter.create(in: queue)
-        } catch {
-            log.warning("smtpd", "queue file create error: \(error)")
-            return nil
-        }
-        let now = Date()
+    /// The envelope cleanup starts from: the transaction's sender and recipients (plus always_bcc), with bare
+    /// names qualified when no rewriting is configured (else `AddressRewriter.rewriteEnvelope` does it).
+    func envelope(
+        for transaction: MailTransaction, settings: MTASettings, client: ClientIdentity, helo: String?,
+        protocolName: String, arrival: Date
+    ) -> QueueEnvelope {
         var recipients = transaction.recipients.map { recipient in
             QueueRecipient(
                 recipient.address,
@@ -70,13 +64,30 @@ public final class MTARuntime: Sendable {
             recipients.append(QueueRecipient(bcc, notify: .never))
         }
         let parameters = transaction.parameters
-        let envelope = QueueEnvelope(
-            arrivalMicroseconds: Int64(now.timeIntervalSince1970 * 1_000_000), sender: transaction.sender,
+        var envelope = QueueEnvelope(
+            arrivalMicroseconds: Int64(arrival.timeIntervalSince1970 * 1_000_000), sender: transaction.sender,
             recipients: recipients,
             client: ClientInfo(
                 name: client.name, address: client.address, port: client.port, heloName: helo, protocolName: protocolName),
             envid: parameters.envelopeID, ret: parameters.ret,
             body: parameters.body, smtputf8: parameters.smtpUTF8)
+        if !settings.addressRewriter.isConfigured { settings.addressRewriter.qualifyEnvelope(&envelope) }
+        return envelope
+    }
+
+    /// Creates the queue file for an envelope (rewritten unless `rewriteError`) and logs `ID: client=...` as
+    /// smtpd does. A rewrite error lets the client send the message and refuses it at the end, as cleanup does.
+    func makeIncomingMessage(
+        _ envelope: QueueEnvelope, transaction: MailTransaction, rewriteError: RewriteError?, settings: MTASettings,
+        client: ClientIdentity, helo: String?, protocolName: String, eventLoop: any EventLoop
+    ) -> IncomingMessage? {
+        let writer: QueueFileWriter
+        do {
+            writer = try QueueFileWriter.create(in: queue)
+        } catch {
+            log.warning("smtpd", "queue file create error: \(error)")
+            return nil
+        }
         do {
             try writer.writeEnvelope(envelope)
         } catch {
@@ -85,20 +96,29 @@ public final class MTARuntime: Sendable {
             return nil
         }
         log.info("smtpd", "\(writer.queueID): client=\(client.logName)")
+        if let rewriteError { log.warning("cleanup", "\(writer.queueID): \(rewriteError.logText)") }
+        let arrival = envelope.arrivalSeconds
         let received = ReceivedHeader(
             heloName: helo, clientName: client.name, clientAddress: client.address, myHostname: settings.hostname,
             mailName: settings.mailName, protocolName: protocolName, queueID: writer.queueID.value,
             recipient: transaction.recipients.count == 1 ? transaction.recipients[0].address.text : nil,
-            epochSeconds: Int(now.timeIntervalSince1970))
+            epochSeconds: arrival)
+        // Header addresses are rewritten only for local_header_rewrite_clients, as Postfix 2.2 and later do.
+        let clientAddress = IPAddress(client.address)
+        let rewritesHeaders = settings.rewritesHeaders(client: clientAddress)
+        let headerRewriter = rewritesHeaders && settings.addressRewriter.rewritesHeaders ? settings.addressRewriter : nil
         let cleanup = Cleanup(
-            queueID: writer.queueID, sender: transaction.sender, arrivalSeconds: Int(now.timeIntervalSince1970),
+            queueID: writer.queueID, sender: envelope.sender, arrivalSeconds: arrival,
             prepend: received.lines,
             options: CleanupOptions(
-                myHostname: settings.hostname,
-                addMissingHeaders: settings.rewritesHeaders(client: IPAddress(client.address)),
+                myHostname: settings.hostname, addMissingHeaders: settings.addsMissingHeaders(client: clientAddress),
                 headerSizeLimit: settings.cleanup.headerSizeLimit, hopcountLimit: settings.cleanup.hopcountLimit,
-                emptyAddress: settings.config.value("empty_address_recipient")))
+                emptyAddress: settings.config.value("empty_address_recipient"),
+                qualifyDomain: rewritesHeaders ? settings.myorigin : nil, holdHeaders: headerRewriter != nil))
         let manager = queueManager
-        return IncomingMessage(writer: writer, cleanup: cleanup, log: log) { id in manager.queued(id) }
+        return IncomingMessage(
+            writer: writer, cleanup: cleanup, headerRewriter: headerRewriter, rejection: rewriteError?.reply,
+            eventLoop: eventLoop, log: log
+        ) { id in manager.queued(id) }
     }
 }

@@ -41,6 +41,8 @@ public struct MTASettings: Sendable {
     let virtualTransport: String
     let transportMaps: [any LookupTable]
     let genericMaps: [any LookupTable]
+    /// cleanup's canonical, masquerade and virtual alias rewriting.
+    let addressRewriter: AddressRewriter
     let smtpClient: SMTPClientDelivery.Settings
     /// The sender of postmaster notifications (`double-bounce`, qualified with myorigin); their own failures
     /// are discarded, never reported again.
@@ -132,6 +134,7 @@ public struct MTASettings: Sendable {
         virtualTransport = config.value("virtual_transport")
         transportMaps = try config.list("transport_maps").map(open)
         genericMaps = try config.list("smtp_generic_maps").map(open)
+        addressRewriter = try AddressRewriter(config: config, classifier: classifier, open: open)
         let helo = config.value("smtp_helo_name")
         smtpClient = SMTPClientDelivery.Settings(
             heloName: helo.isEmpty ? hostname : helo,
@@ -238,10 +241,15 @@ public struct MTASettings: Sendable {
     }
 
     /// Whether a client address matches local_header_rewrite_clients' default (permit_inet_interfaces):
-    /// Postfix then adds missing Message-Id/Date/From headers.
+    /// Postfix then rewrites header addresses and adds missing Message-Id/Date/From headers.
     func rewritesHeaders(client: IPAddress?) -> Bool {
-        if cleanup.addMissingHeaders { return true }
         guard let client else { return true }
         return classifier.localAddresses.contains(client)
+    }
+
+    /// Missing Message-Id/Date/From headers are added for local_header_rewrite_clients, and for every
+    /// client with always_add_missing_headers.
+    func addsMissingHeaders(client: IPAddress?) -> Bool {
+        cleanup.addMissingHeaders || rewritesHeaders(client: client)
     }
 }

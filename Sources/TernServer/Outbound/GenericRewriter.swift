@@ -2,6 +2,7 @@ import Foundation
 import TernCore
 import TernPolicy
 import TernMaps
+import TernMIME
 import TernQueue
 
 /// smtp_generic_maps (generic(5)): rewrites addresses in mail that leaves the machine, in the envelope and
@@ -10,17 +11,13 @@ struct GenericRewriter {
     let tables: [any LookupTable]
     let settings: MTASettings
 
-    /// Headers whose addresses generic(5) rewrites.
-    static let addressHeaders: Set<String> = [
-        "from", "to", "cc", "bcc", "sender", "reply-to", "errors-to", "return-receipt-to", "resent-from", "resent-to",
-        "resent-cc", "resent-bcc", "resent-sender", "resent-reply-to", "disposition-notification-to",
-    ]
+    /// Headers whose addresses generic(5) rewrites: the sender and recipient headers.
+    static let addressHeaders = AddressHeader.senderHeaders.union(AddressHeader.recipientHeaders)
 
     func rewrite(_ address: String) async -> String {
         guard !tables.isEmpty, let at = address.lastIndex(of: "@") else { return address }
         let domain = String(address[address.index(after: at)...]).lowercased()
-        var local = domain == settings.myorigin.lowercased()
-        if !local { local = (try? await settings.classifier.classify(domain: domain)) == .local }
+        let local = (try? await settings.addressRewriter.isLocal(domain: domain)) ?? false
         for table in tables {
             guard
                 let match = try? await AddressSearch.virtual(
@@ -64,36 +61,46 @@ struct GenericRewriter {
         return result
     }
 
-    /// Tokens that look like addresses: `local@domain` between delimiters.
+    /// The domain-qualified addresses of one physical header line.
     static func addresses(in line: String) -> [String] {
-        let delimiters: Set<Character> = [" ", "\t", "<", ">", ",", ";", "\"", "(", ")", "[", "]"]
         var value = Substring(line)
         if line.first != " " && line.first != "\t", let colon = line.firstIndex(of: ":") {
             value = line[line.index(after: colon)...]
         }
-        return value.split(whereSeparator: { delimiters.contains($0) }).map(String.init).filter {
+        let characters = Array(value)
+        return AddressHeader.spans(in: characters).map { String(characters[$0]) }.filter {
             $0.contains("@") && !$0.hasPrefix("@") && !$0.hasSuffix("@")
         }
     }
 }
 
 extension QueueFile {
-    /// The header section's physical lines (without line ends), read in pieces; at most 256 KiB is looked at
-    /// (header_size_limit is 100 KiB).
+    /// The header section's physical lines (without line ends).
     func headerLines() -> [String] {
-        var lines: [String] = []
-        var pending: [UInt8] = []
-        var offset = 0
-        while offset < min(contentLength, 256 * 1024) {
-            guard let chunk = try? readContent(offset: offset, count: 8192), !chunk.isEmpty else { break }
-            offset += chunk.count
-            pending += chunk
-            while let newline = pending.firstIndex(of: 0x0A) {
-                if newline == 0 { return lines }
-                lines.append(String(decoding: pending[..<newline], as: UTF8.self))
-                pending.removeSubrange(...newline)
+        headerSection().bytes.split(separator: 0x0A).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// The header section's bytes, each line with its LF, without the empty line that ends it; `complete` is
+    /// false when it did not end within the first 256 KiB looked at (header_size_limit is 100 KiB a header).
+    func headerSection() -> (bytes: [UInt8], complete: Bool) {
+        var bytes: [UInt8] = []
+        var searched = 0
+        let limit = min(contentLength, 256 * 1024)
+        while bytes.count < limit {
+            guard let chunk = try? readContent(offset: bytes.count, count: min(8192, limit - bytes.count)),
+                !chunk.isEmpty
+            else { break }
+            bytes += chunk
+            if bytes.first == 0x0A { return ([], true) }
+            // An LF followed by LF ends the section; look from one byte back, where the last chunk ended.
+            for index in max(1, searched)..<bytes.count where bytes[index] == 0x0A && bytes[index - 1] == 0x0A {
+                return (Array(bytes[..<index]), true)
             }
+            searched = bytes.count
         }
-        return lines
+        // No body: the headers run to the end of the content.
+        let all = bytes.count == contentLength && bytes.last == 0x0A
+        guard all else { return (bytes.lastIndex(of: 0x0A).map { Array(bytes[...$0]) } ?? [], false) }
+        return (bytes, true)
     }
 }

@@ -212,16 +212,15 @@ struct MessageDelivery {
         } catch {
             return .delivered([.deferred("4.3.0", "address resolver failure: \(error)")], [])
         }
-        if addressClass == .virtualAlias {
-            return .delivered([.deferred("4.3.0", "virtual alias domains are not supported yet")], [])
-        }
         // trivial-rewrite: the address class's transport, unless transport_maps names another.
         var transport: String
         switch addressClass {
         case .local: transport = settings.localTransport
         case .virtualMailbox: transport = settings.virtualTransport
         case .relay: transport = settings.relayTransport
-        case .remote, .virtualAlias: transport = settings.defaultTransport
+        case .remote: transport = settings.defaultTransport
+        // cleanup expands virtual aliases; an address still in such a domain has no entry (trivial-rewrite).
+        case .virtualAlias: transport = "error:5.1.1 User unknown in virtual alias table"
         }
         do {
             if let mapped = try await TransportTable.lookup(
@@ -254,11 +253,18 @@ struct MessageDelivery {
             if name == "lmtp" { hop.lookUpMX = false }  // lmtp(8) connects to the host itself
             return .smtp(RemoteRoute(hop: hop, lmtp: name == "lmtp"))
         case "error":
+            // error(8): the next hop is the reason, optionally led by its enhanced status code.
+            var dsn = "5.0.0"
+            var text = nexthop.isEmpty ? "mail for \(address.domain ?? "") not accepted" : nexthop
+            let first = text.prefix { $0 != " " }
+            if first.hasPrefix("5."), first.split(separator: ".").count == 3,
+                first.allSatisfy({ $0.isNumber || $0 == "." })
+            {
+                dsn = String(first)
+                text = String(text.dropFirst(first.count + 1))
+            }
             return .delivered(
-                [RecipientOutcome(
-                    status: .bounced, dsn: "5.0.0",
-                    text: nexthop.isEmpty ? "mail for \(address.domain ?? "") not accepted" : nexthop, relay: "none",
-                    agent: "error")], [])
+                [RecipientOutcome(status: .bounced, dsn: dsn, text: text, relay: "none", agent: "error")], [])
         case "discard":
             return .delivered(
                 [RecipientOutcome(

@@ -1,7 +1,7 @@
 import Foundation
-import Synchronization
 import NIOCore
 import NIOPosix
+import Synchronization
 import TernCore
 import TernMIME
 import TernQueue
@@ -9,21 +9,40 @@ import TernSMTP
 
 /// One message being received: the queue file in incoming/ and cleanup in front of it. The 250 reply is
 /// sent only after `commit()` has fsynced the file and its directory.
+///
+/// When header addresses are rewritten (a `headerRewriter`), cleanup holds the header section back; at its
+/// end the rewriting (table lookups) runs off the event loop while body lines wait in the buffer, then the
+/// rewritten headers and the buffer are written, and commit waits for that.
 final class IncomingMessage: Sendable {
     let writer: QueueFileWriter
     private let state: Mutex<State>
     private let log: MailLog
+    private let headerRewriter: AddressRewriter?
+    /// The reply for a message cleanup refuses whatever its content (an envelope rewriting error).
+    private let rejection: SMTPReply?
+    private let eventLoop: any EventLoop
     private let onCommit: @Sendable (QueueID) -> Void
 
     private struct State: Sendable {
         var cleanup: Cleanup
         var buffer: [UInt8] = []
         var writeError: QueueError?
+        /// False while the header section is held back for rewriting; the buffer is not written meanwhile.
+        var headersWritten: Bool
+        /// The header rewriting, once started; it writes the headers and the buffer when it is done.
+        var headerRewrite: EventLoopFuture<Void>?
+        var rewriteError: RewriteError?
     }
 
-    init(writer: QueueFileWriter, cleanup: Cleanup, log: MailLog, onCommit: @escaping @Sendable (QueueID) -> Void) {
+    init(
+        writer: QueueFileWriter, cleanup: Cleanup, headerRewriter: AddressRewriter?, rejection: SMTPReply?,
+        eventLoop: any EventLoop, log: MailLog, onCommit: @escaping @Sendable (QueueID) -> Void
+    ) {
         self.writer = writer
-        self.state = Mutex(State(cleanup: cleanup))
+        self.state = Mutex(State(cleanup: cleanup, headersWritten: headerRewriter == nil))
+        self.headerRewriter = headerRewriter
+        self.rejection = rejection
+        self.eventLoop = eventLoop
         self.log = log
         self.onCommit = onCommit
     }
@@ -34,6 +53,10 @@ final class IncomingMessage: Sendable {
             guard state.writeError == nil else { return }
             for record in records {
                 state.cleanup.process(line: record.bytes, continued: record.continues, into: &state.buffer)
+            }
+            if !state.headersWritten {
+                if state.cleanup.headersEnded { startHeaderRewrite(&state) }
+                return
             }
             if state.buffer.count >= 64 * 1024 { flush(&state) }
         }
@@ -49,13 +72,55 @@ final class IncomingMessage: Sendable {
         state.buffer.removeAll(keepingCapacity: true)
     }
 
+    /// Rewrites the held headers off the event loop, then writes them and what waited in the buffer.
+    private func startHeaderRewrite(_ state: inout State) {
+        guard let rewriter = headerRewriter, state.headerRewrite == nil else { return }
+        let headers = state.cleanup.heldHeaders
+        state.headerRewrite = eventLoop.makeFutureWithTask { () async -> Result<[UInt8], RewriteError> in
+            do throws(RewriteError) {
+                return .success(try await rewriter.rewriteHeaderSection(headers))
+            } catch {
+                return .failure(error)
+            }
+        }.map { result in
+            self.state.withLock { state in
+                switch result {
+                case .success(let bytes):
+                    do throws(QueueError) {
+                        try self.writer.append(bytes)
+                    } catch {
+                        state.writeError = error
+                    }
+                case .failure(let error):
+                    state.rewriteError = error
+                }
+                state.headersWritten = true
+                self.flush(&state)
+            }
+        }
+    }
+
     /// Finishes cleanup, writes and fsyncs (on the thread pool); the result arrives on `eventLoop`. On
     /// success the queue manager is told about the new file.
     func commit(on eventLoop: any EventLoop) -> EventLoopFuture<Result<QueueID, SMTPReply>> {
+        let headerRewrite: EventLoopFuture<Void>? = state.withLock { state in
+            state.cleanup.finish(into: &state.buffer)
+            if !state.headersWritten { startHeaderRewrite(&state) }
+            return state.headerRewrite
+        }
+        guard let headerRewrite else { return writeAndCommit(on: eventLoop) }
+        return headerRewrite.hop(to: eventLoop).flatMap { self.writeAndCommit(on: eventLoop) }
+    }
+
+    private func writeAndCommit(on eventLoop: any EventLoop) -> EventLoopFuture<Result<QueueID, SMTPReply>> {
         let writer = self.writer
         let outcome: Result<String?, SMTPReply> = state.withLock { state in
-            state.cleanup.finish(into: &state.buffer)
             flush(&state)
+            if let rejection { return .failure(rejection) }
+            if let error = state.rewriteError {
+                log.warning("cleanup", "\(writer.queueID): \(error.logText)")
+                return .failure(error.reply)
+            }
             if let error = state.cleanup.error {
                 return .failure(SMTPReply(parsing: error.reply) ?? .queueFileWriteError)
             }

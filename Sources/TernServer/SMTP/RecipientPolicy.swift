@@ -1,3 +1,4 @@
+import TernConfig
 import TernCore
 import TernDelivery
 import TernMaps
@@ -45,7 +46,11 @@ struct RecipientPolicy {
     private func unlisted(_ recipient: MailAddress, shownAs shown: String) async throws -> SMTPCheckResult {
         let address = recipient.domain == nil ? MailAddress("\(recipient.text)@\(settings.myorigin)") : recipient
         let code = settings.unknownLocalRecipientCode
-        switch try await settings.classifier.classify(domain: address.domain) {
+        let addressClass = try await settings.classifier.classify(domain: address.domain)
+        // An address the recipient canonical or virtual alias maps know is accepted whatever its class
+        // (smtpd's check_rcpt_maps).
+        if try await settings.addressRewriter.listsRecipient(address.text) { return .accepted }
+        switch addressClass {
         case .local:
             switch await settings.localRecipients.check(address) {
             case .known: return .accepted
@@ -69,7 +74,14 @@ struct RecipientPolicy {
                 SMTPReply(
                     code: 550, enhancedStatus: "5.1.1",
                     "\(shown): Recipient address rejected: User unknown in virtual mailbox table"))
-        case .virtualAlias, .relay, .remote:
+        case .virtualAlias:
+            guard !settings.addressRewriter.virtualAliasMaps.isEmpty else { return .accepted }
+            let code = settings.config.int("unknown_virtual_alias_reject_code") ?? 550
+            return .rejected(
+                SMTPReply(
+                    code: code, enhancedStatus: code >= 500 ? "5.1.1" : "4.1.1",
+                    "\(shown): Recipient address rejected: User unknown in virtual alias table"))
+        case .relay, .remote:
             return .accepted
         }
     }

@@ -3,6 +3,7 @@ import NIOCore
 import NIOPosix
 import TernCore
 import TernPolicy
+import TernQueue
 import TernSMTP
 
 /// Drives one SMTP connection on its channel's event loop: bytes in through the framer or the DATA receiver,
@@ -268,12 +269,28 @@ final class SMTPSession: ChannelInboundHandler, RemovableChannelHandler {
                 return self.machine.etrnFinished(.etrnQueuingStarted)
             }
         case .receiveData(let transaction):
-            message = runtime.makeIncomingMessage(
-                transaction, settings: settings, client: client, helo: machine.heloName,
-                protocolName: machine.protocolName)
-            data = machine.makeDataReceiver()
-            // Pipelined content that arrived with the DATA command belongs to the message.
-            receive(framer.takeBufferedBytes())
+            let envelope = runtime.envelope(
+                for: transaction, settings: settings, client: client, helo: machine.heloName,
+                protocolName: machine.protocolName, arrival: Date())
+            let rewriter = settings.addressRewriter
+            guard rewriter.isConfigured else {
+                startMessage(transaction, envelope, rewriteError: nil, context)
+                return
+            }
+            // Canonical and virtual alias lookups leave the event loop; 354 goes out once they are done.
+            let rewriting = loop.makeFutureWithTask { () async -> (QueueEnvelope, RewriteError?) in
+                var rewritten = envelope
+                do throws(RewriteError) {
+                    try await rewriter.rewriteEnvelope(&rewritten)
+                    return (rewritten, nil)
+                } catch {
+                    return (envelope, error)
+                }
+            }
+            resume(after: rewriting, context) { result in
+                self.startMessage(transaction, result.0, rewriteError: result.1, context)
+                return []
+            }
         case .queueMessage:
             guard let incoming = message else {
                 transcript.record(.resource)
@@ -298,6 +315,20 @@ final class SMTPSession: ChannelInboundHandler, RemovableChannelHandler {
         case .startTLS, .authenticate:
             break
         }
+    }
+
+    /// Creates the queue file and starts reading the content.
+    private func startMessage(
+        _ transaction: MailTransaction, _ envelope: QueueEnvelope, rewriteError: RewriteError?,
+        _ context: ChannelHandlerContext
+    ) {
+        guard !finished else { return }  // the client left while the envelope was being rewritten
+        message = runtime.makeIncomingMessage(
+            envelope, transaction: transaction, rewriteError: rewriteError, settings: settings, client: client,
+            helo: machine.heloName, protocolName: machine.protocolName, eventLoop: context.eventLoop)
+        data = machine.makeDataReceiver()
+        // Pipelined content that arrived with the DATA command belongs to the message.
+        receive(framer.takeBufferedBytes())
     }
 
     /// The command word of a framed line, for `lost connection after VERB` log lines.
