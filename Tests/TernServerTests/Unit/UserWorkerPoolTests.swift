@@ -63,8 +63,8 @@ struct UserWorkerPoolTests {
     }
 
     private func owner(_ path: String) -> uid_t {
-        var info = stat()
-        return stat(path, &info) == 0 ? info.st_uid : uid_t.max
+        let owner = (try? FileManager.default.attributesOfItem(atPath: path))?[.ownerAccountID] as? NSNumber
+        return owner?.uint32Value ?? uid_t.max
     }
 
     /// Runs `body` with the pool's `run()` going, then stops it (which stops every worker).
