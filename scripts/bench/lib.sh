@@ -11,6 +11,8 @@
 
 BENCH_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$BENCH_LIB_DIR/../.." && pwd)
+# shellcheck source=../lib/master-cf.sh
+. "$REPO/scripts/lib/master-cf.sh"
 BENCH_SCRIPT=$(basename "$0")
 ROOT=${BENCH_ROOT:-/tmp/tern-bench}
 DOMAIN=bench.test
@@ -118,35 +120,7 @@ readme_directory = no
 html_directory = no
 # ---- end housekeeping ----
 EOF
-    cat > "$conf/master.cf" <<EOF
-# service type  private unpriv  chroot  wakeup  maxproc command + args
-127.0.0.1:$port inet  n       -       n       -       -       smtpd
-pickup    unix  n       -       n       60      1       pickup
-cleanup   unix  n       -       n       -       0       cleanup
-qmgr      unix  n       -       n       300     1       qmgr
-tlsmgr    unix  -       -       n       1000?   1       tlsmgr
-rewrite   unix  -       -       n       -       -       trivial-rewrite
-bounce    unix  -       -       n       -       0       bounce
-defer     unix  -       -       n       -       0       bounce
-trace     unix  -       -       n       -       0       bounce
-verify    unix  -       -       n       -       1       verify
-flush     unix  n       -       n       1000?   0       flush
-proxymap  unix  -       -       n       -       -       proxymap
-proxywrite unix -       -       n       -       1       proxymap
-smtp      unix  -       -       n       -       -       smtp
-relay     unix  -       -       n       -       -       smtp
-        -o syslog_name=postfix/\$service_name
-showq     unix  n       -       n       -       -       showq
-error     unix  -       -       n       -       -       error
-retry     unix  -       -       n       -       -       error
-discard   unix  -       -       n       -       -       discard
-local     unix  -       n       n       -       -       local
-virtual   unix  -       n       n       -       -       virtual
-lmtp      unix  -       -       n       -       -       lmtp
-anvil     unix  -       -       n       -       1       anvil
-scache    unix  -       -       n       -       1       scache
-postlog   unix-dgram n  -       n       -       1       postlogd
-EOF
+    write_master_cf "$conf/master.cf" "127.0.0.1:$port"
     printf 'postmaster: root\nMAILER-DAEMON: postmaster\n' > "$conf/aliases"
 }
 
