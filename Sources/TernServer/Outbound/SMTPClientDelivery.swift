@@ -55,7 +55,7 @@ struct SMTPClientDelivery {
             }
         }
         do {
-            servers = try await NIOThreadPool.singleton.runIfActive { [settings] in
+            servers = try await BlockingIO.pool.runIfActive { [settings] in
                 try NextHopResolver.addresses(for: hop, ipv6: settings.ipv6)
             }
         } catch let error as NextHopLookupError {

@@ -342,7 +342,7 @@ struct MessageDelivery {
 
     /// Runs blocking file work (fsync) on the I/O thread pool.
     private func blocking<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await NIOThreadPool.singleton.runIfActive(work)
+        try await BlockingIO.pool.runIfActive(work)
     }
 
     /// RET and ENVID for the next hop (RFC 3461 §4.3, §4.4), sent when it offers DSN.

@@ -132,7 +132,7 @@ final class IncomingMessage: Sendable {
             writer.abort()
             return eventLoop.makeSucceededFuture(outcome.map { _ in writer.queueID })
         }
-        return NIOThreadPool.singleton.runIfActive(eventLoop: eventLoop) { try writer.commit() }
+        return BlockingIO.pool.runIfActive(eventLoop: eventLoop) { try writer.commit() }
             .map { [log, onCommit] in
                 if let messageID { log.info("cleanup", "\(writer.queueID): message-id=\(messageID)") }
                 onCommit(writer.queueID)

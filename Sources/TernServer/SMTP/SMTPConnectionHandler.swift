@@ -19,7 +19,7 @@ enum SMTPConnectionHandler {
                 if let client = ClientIdentity.cached(channel.remoteAddress) {
                     begin(client)
                 } else {
-                    NIOThreadPool.singleton.runIfActive(eventLoop: channel.eventLoop) {
+                    BlockingIO.pool.runIfActive(eventLoop: channel.eventLoop) {
                         ClientIdentity.lookUp(channel.remoteAddress)
                     }.whenComplete { result in
                         guard case .success(let client) = result else { return channel.close(promise: nil) }

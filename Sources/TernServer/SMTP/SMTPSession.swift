@@ -171,7 +171,7 @@ final class SMTPSession: ChannelInboundHandler, RemovableChannelHandler {
         guard !notified.isEmpty else { return }
         let recipient = notified.contains(.bounce) ? settings.noticeRecipients.bounce : settings.noticeRecipients.error
         let (transcript, client, log, queue, manager) = (transcript, client.logName, runtime.log, runtime.queue, runtime.queueManager)
-        NIOThreadPool.singleton.submit { state in
+        BlockingIO.pool.submit { state in
             guard case .active = state else { return }
             do {
                 let (id, messageID) = try queue.postMail(
