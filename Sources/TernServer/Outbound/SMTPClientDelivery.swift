@@ -219,6 +219,7 @@ struct SMTPClientDelivery {
                 var outcome = RecipientOutcome(
                     status: .sent, dsn: reply.enhancedStatus ?? "2.0.0", text: reply.quoted, relay: relay, agent: agent)
                 outcome.nextHopHandlesDSN = machine.extensions["DSN"] != nil
+                outcome.repeatable = true
                 return outcome
             case .failed(let reply, let command):
                 let permanent = reply.code / 100 == 5

@@ -16,8 +16,9 @@ struct RecipientOutcome: Sendable {
     var originalRecipient: String?
     /// The delivery agent that logs the outcome (`smtp`); nil: decided by the relay (local, virtual, qmgr).
     var agent: String?
-    /// Doing this delivery again after a crash changes nothing: a Maildir copy has a name fixed by queue ID
-    /// and recipient, and a repeat finds it. Such a result needs no fsync of its mark or of the removal.
+    /// The removal of the queue file after this result needs no directory fsync: a repeat after a crash
+    /// changes nothing (a Maildir copy has a name fixed by queue ID and recipient, and a repeat finds it),
+    /// or it is a relay to a next hop, which is at-least-once anyway (docs/queue-format.md).
     var repeatable = false
     /// The next hop offered DSN and was given NOTIFY/ORCPT: success notices are its business.
     var nextHopHandlesDSN = false
