@@ -5,7 +5,7 @@ import Glibc
 /// `dotlock_use_excl = yes`) and holds `<pid>:<hostname>`. A lock is stale, and removed, when its process on
 /// this host is gone (checked once the lock is older than 2 seconds) or when neither the lock nor the protected
 /// file changed for `staleTimeout` seconds. Waiting gives up after `timeout` seconds.
-struct DotLock: ~Copyable {
+final class DotLock {
     /// dovecot-uidlist: MAILDIR_UIDLIST_LOCK_STALE_TIMEOUT (2 minutes), waited for up to 2 seconds longer.
     static let uidlistStaleTimeout: Int = 120
     static let uidlistTimeout: Int = 122
@@ -67,13 +67,13 @@ struct DotLock: ~Copyable {
         }
     }
 
-    /// Removes the lock file.
-    consuming func release() {
-        unlink(lockPath)
+    /// Removes the lock file (once).
+    func release() {
+        if held { unlink(lockPath) }
         held = false
     }
 
-    deinit { if held { unlink(lockPath) } }
+    deinit { release() }
 
     /// The pid in a lock file written on this host, as Dovecot's read_local_pid().
     private static func localPid(_ lockPath: String) -> pid_t? {
