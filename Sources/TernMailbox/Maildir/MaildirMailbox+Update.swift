@@ -20,24 +20,30 @@ extension MaildirMailbox {
         var renamed = false
         for uid in uids {
             guard let index = index(of: uid) else { continue }
-            let message = messages[index]
-            let parsed = MaildirFileName(message.fileName)
-            var newFlags = parsed.flags
-            var newKeywords = Set(parsed.keywordIndexes)
-            switch change {
-            case .add:
-                newFlags.formUnion(flags)
-                newKeywords.formUnion(keywordIndexes)
-            case .remove:
-                newFlags.subtract(flags)
-                newKeywords.subtract(keywordIndexes)
-            case .replace:
-                newFlags = flags
-                newKeywords = Set(keywordIndexes)
+            // The new name is computed from the file's current name, so flags that another session set
+            // meanwhile (found when the rename misses the old name) are kept.
+            var newFlags: MessageFlags = []
+            var newKeywords = Set<Int>()
+            let transform = { (current: String) -> String in
+                let parsed = MaildirFileName(current)
+                newFlags = parsed.flags
+                newKeywords = Set(parsed.keywordIndexes)
+                switch change {
+                case .add:
+                    newFlags.formUnion(flags)
+                    newKeywords.formUnion(keywordIndexes)
+                case .remove:
+                    newFlags.subtract(flags)
+                    newKeywords.subtract(keywordIndexes)
+                case .replace:
+                    newFlags = flags
+                    newKeywords = Set(keywordIndexes)
+                }
+                return parsed.with(flags: newFlags, keywordIndexes: Array(newKeywords)).name
             }
-            let target = parsed.with(flags: newFlags, keywordIndexes: Array(newKeywords)).name
-            if target != message.fileName || message.directory == .new {
-                guard try renameMessage(at: index, to: target) else { continue }
+            let target = transform(messages[index].fileName)
+            if target != messages[index].fileName || messages[index].directory == .new {
+                guard try renameMessage(at: index, transform) else { continue }
                 renamed = true
             }
             messages[index].flags = newFlags
@@ -87,13 +93,13 @@ extension MaildirMailbox {
         (message.directory == .cur ? folder.cur : folder.new) + "/" + message.fileName
     }
 
-    /// Renames the message at `index` into cur/ under `target`. False when the file is gone (expunged by
-    /// someone else; the next sync reports it).
-    func renameMessage(at index: Int, to target: String) throws(MailboxError) -> Bool {
+    /// Renames the message at `index` into cur/ under `transform(current name)`. False when the file is gone
+    /// (expunged by someone else; the next sync reports it).
+    func renameMessage(at index: Int, _ transform: (String) -> String) throws(MailboxError) -> Bool {
         var source = messagePath(messages[index])
-        let destination = folder.cur + "/" + target
+        var target = transform(messages[index].fileName)
         for attempt in 0..<2 {
-            if rename(source, destination) == 0 {
+            if rename(source, folder.cur + "/" + target) == 0 {
                 messages[index].directory = .cur
                 messages[index].fileName = target
                 return true
@@ -101,6 +107,7 @@ extension MaildirMailbox {
             guard errno == ENOENT, attempt == 0 else { break }
             guard let found = try locate(messages[index].baseName) else { return false }
             source = (found.directory == .cur ? folder.cur : folder.new) + "/" + found.name
+            target = transform(found.name)
         }
         if errno == ENOENT { return false }
         throw Posix.failure("rename", source)
