@@ -14,9 +14,14 @@ final class TemporaryMaildir {
         if fixture {
             try FileManager.default.copyItem(atPath: Self.fixturePath("dovecot-maildir"), toPath: path)
             // git keeps no empty directories: give every folder its cur/new/tmp back.
-            for folder in [path] + (try FileManager.default.contentsOfDirectory(atPath: path)).filter({ $0.hasPrefix(".") }).map({ path + "/" + $0 }) {
+            for folder in [path]
+                + (try FileManager.default.contentsOfDirectory(atPath: path)).filter({ $0.hasPrefix(".") }).map({
+                    path + "/" + $0
+                })
+            {
                 for sub in ["cur", "new", "tmp"] {
-                    try FileManager.default.createDirectory(atPath: folder + "/" + sub, withIntermediateDirectories: true)
+                    try FileManager.default.createDirectory(
+                        atPath: folder + "/" + sub, withIntermediateDirectories: true)
                 }
             }
         } else {

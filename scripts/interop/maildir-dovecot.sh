@@ -75,7 +75,8 @@ $D expunge -u carla mailbox INBOX uid 4
 fetch_view INBOX >"$work/dovecot-wrote-INBOX.txt"
 fetch_view Sent >"$work/dovecot-wrote-Sent.txt"
 $D -f flow mailbox status -u carla 'uidvalidity uidnext' INBOX |
-    sed 's/uidvalidity=\([0-9]*\) uidnext=\([0-9]*\)/\1 \2/' >"$work/dovecot-wrote-status.txt"
+    awk '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] } print v["uidvalidity"], v["uidnext"] }' \
+    >"$work/dovecot-wrote-status.txt"
 $D mailbox list -u carla | sort >"$work/dovecot-wrote-list.txt"
 
 # 2. + 3. Tern reads, then writes.

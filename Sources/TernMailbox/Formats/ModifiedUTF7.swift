@@ -67,7 +67,9 @@ public enum ModifiedUTF7 {
                 }
             }
             guard raw.count % 2 == 0, count < 6, bits & ((1 << UInt32(count)) - 1) == 0 else { return nil }
-            for index in stride(from: 0, to: raw.count, by: 2) { units.append(UInt16(raw[index]) << 8 | UInt16(raw[index + 1])) }
+            for index in stride(from: 0, to: raw.count, by: 2) {
+                units.append(UInt16(raw[index]) << 8 | UInt16(raw[index + 1]))
+            }
             var decoded = ""
             for result in UTF16.decode(units) {
                 guard let scalar = result, scalar.value < 0x20 || scalar.value > 0x7E else { return nil }

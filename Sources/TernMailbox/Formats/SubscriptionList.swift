@@ -13,7 +13,8 @@ public enum SubscriptionList {
         var names: [String] = []
         var seen = Set<String>()
         for line in lines where !line.isEmpty {
-            let levels = versioned ? line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) : [line]
+            let levels =
+                versioned ? line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) : [line]
             let name = levels.map { ModifiedUTF7.decode($0) ?? $0 }.joined(separator: String(separator))
             if seen.insert(name).inserted { names.append(name) }
         }

@@ -122,7 +122,9 @@ public struct UIDList: Sendable, Equatable {
                 let field = rest.prefix { $0 != " " }
                 rest = rest.dropFirst(field.count).drop { $0 == " " }
                 // Dovecot drops fields with an invalid key and keeps the record.
-                if let key = field.first, key.isASCII, key.isUppercase { extensions.append((key, String(field.dropFirst()))) }
+                if let key = field.first, key.isASCII, key.isUppercase {
+                    extensions.append((key, String(field.dropFirst())))
+                }
             }
             guard rest.first == ":" else { return nil }
             rest = rest.dropFirst()
@@ -149,16 +151,7 @@ public struct UIDList: Sendable, Equatable {
         return Array(text.utf8)
     }
 
-    public func index(ofUID uid: UInt32) -> Int? {
-        var low = 0
-        var high = records.count - 1
-        while low <= high {
-            let mid = (low + high) / 2
-            if records[mid].uid == uid { return mid }
-            if records[mid].uid < uid { low = mid + 1 } else { high = mid - 1 }
-        }
-        return nil
-    }
+    public func index(ofUID uid: UInt32) -> Int? { records.index(ofUID: uid) }
 
     /// A new random mailbox GUID in Dovecot's text form.
     public static func newGUID() -> String {

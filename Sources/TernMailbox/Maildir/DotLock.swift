@@ -54,7 +54,9 @@ final class DotLock {
                     continue
                 }
                 if now > lastChange + staleTimeout {
-                    if let target = Posix.fileStat(path) { lastChange = max(lastChange, min(target.st_mtim.tv_sec, now)) }
+                    if let target = Posix.fileStat(path) {
+                        lastChange = max(lastChange, min(target.st_mtim.tv_sec, now))
+                    }
                     if now > lastChange + staleTimeout {
                         override(lockPath)
                         continue

@@ -127,7 +127,9 @@ public enum POP3UIDLFormat {
             case "%": value = "%"
             default: value = ""
             }
-            if value.count < width { value = String(repeating: zeroPad ? "0" : " ", count: width - value.count) + value }
+            if value.count < width {
+                value = String(repeating: zeroPad ? "0" : " ", count: width - value.count) + value
+            }
             out += value
         }
         return out

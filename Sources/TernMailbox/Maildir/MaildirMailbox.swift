@@ -51,16 +51,7 @@ public final class MaildirMailbox {
     }
 
     /// The index (sequence number - 1) of a UID.
-    public func index(of uid: UInt32) -> Int? {
-        var low = 0
-        var high = messages.count - 1
-        while low <= high {
-            let mid = (low + high) / 2
-            if messages[mid].uid == uid { return mid }
-            if messages[mid].uid < uid { low = mid + 1 } else { high = mid - 1 }
-        }
-        return nil
-    }
+    public func index(of uid: UInt32) -> Int? { messages.index(ofUID: uid) }
 
     public var recentCount: Int { messages.reduce(0) { $0 + ($1.isRecent ? 1 : 0) } }
 

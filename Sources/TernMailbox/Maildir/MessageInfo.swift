@@ -46,3 +46,24 @@ public struct MailboxChanges: Sendable, Equatable {
 
     public init() {}
 }
+
+/// Values kept in ascending UID order (messages of a mailbox, uidlist records), found by binary search.
+protocol UIDOrdered {
+    var uid: UInt32 { get }
+}
+
+extension MessageInfo: UIDOrdered {}
+extension UIDList.Record: UIDOrdered {}
+
+extension Array where Element: UIDOrdered {
+    func index(ofUID uid: UInt32) -> Int? {
+        var low = 0
+        var high = count - 1
+        while low <= high {
+            let mid = (low + high) / 2
+            if self[mid].uid == uid { return mid }
+            if self[mid].uid < uid { low = mid + 1 } else { high = mid - 1 }
+        }
+        return nil
+    }
+}

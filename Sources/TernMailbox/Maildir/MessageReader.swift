@@ -29,7 +29,9 @@ public struct MessageReader: ~Copyable {
         var buffer = [UInt8](repeating: 0, count: count)
         var filled = 0
         while filled < count {
-            let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + filled, count - filled, off_t(position + filled)) }
+            let n = buffer.withUnsafeMutableBytes {
+                pread(fd, $0.baseAddress! + filled, count - filled, off_t(position + filled))
+            }
             if n < 0 {
                 if errno == EINTR { continue }
                 throw Posix.failure("pread", "message")

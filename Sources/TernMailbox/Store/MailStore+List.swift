@@ -19,10 +19,11 @@ extension MailStore {
             }
         }
         all.formUnion(implied)
-        let parents = Set(all.compactMap { name -> String? in
-            guard let cut = name.lastIndex(of: separator) else { return nil }
-            return String(name[..<cut])
-        })
+        let parents = Set(
+            all.compactMap { name -> String? in
+                guard let cut = name.lastIndex(of: separator) else { return nil }
+                return String(name[..<cut])
+            })
         let ordered = ["INBOX"] + all.filter { $0 != "INBOX" }.sorted()
         return ordered.map { name in
             var attributes: MailboxAttributes = parents.contains(name) ? .hasChildren : .hasNoChildren

@@ -32,7 +32,9 @@ public struct MailStore: Sendable {
         let levels = name.split(separator: separator, omittingEmptySubsequences: false).map(String.init)
         var encoded: [String] = []
         for level in levels {
-            if level.isEmpty { throw MailboxError.invalidName(name, reason: "Invalid mailbox name: Empty hierarchy level") }
+            if level.isEmpty {
+                throw MailboxError.invalidName(name, reason: "Invalid mailbox name: Empty hierarchy level")
+            }
             for forbidden: Character in [".", "/", "~"] where level.contains(forbidden) && forbidden != separator {
                 if forbidden == "~" && !level.hasPrefix("~") { continue }
                 throw MailboxError.invalidName(name, reason: "Character not allowed in mailbox name: '\(forbidden)'")
@@ -51,7 +53,9 @@ public struct MailStore: Sendable {
 
     /// The mailbox name of a `.A.B` directory entry, or nil for entries that are not Maildir++ folders.
     func mailboxName(directoryEntry entry: String) -> String? {
-        guard entry.hasPrefix("."), entry.count > 1, !entry.hasPrefix(".."), entry != ".DOVECOT-TRASH" else { return nil }
+        guard entry.hasPrefix("."), entry.count > 1, !entry.hasPrefix(".."), entry != ".DOVECOT-TRASH" else {
+            return nil
+        }
         let levels = entry.dropFirst().split(separator: ".", omittingEmptySubsequences: false)
         guard !levels.contains(where: \.isEmpty) else { return nil }
         let decoded = levels.map { ModifiedUTF7.decode(String($0)) ?? String($0) }

@@ -33,7 +33,8 @@ import Testing
     }
 
     @Test func rejectsUnorderedUIDsAndSlashes() throws {
-        let (list, damage) = try #require(UIDList.parse(Array("3 V1 N9 G00112233445566778899aabbccddeeff\n5 :a\n4 :b\n".utf8)))
+        let (list, damage) = try #require(
+            UIDList.parse(Array("3 V1 N9 G00112233445566778899aabbccddeeff\n5 :a\n4 :b\n".utf8)))
         #expect(list.records.count == 1)
         #expect(damage != nil)
         #expect(UIDList.parseRecord("7 :../etc/passwd", version3: true) == nil)
@@ -86,7 +87,8 @@ import Testing
 
     @Test func modifiedUTF7() {
         for (plain, encoded) in [
-            ("Café", "Caf&AOk-"), ("A&B", "A&-B"), ("日本語", "&ZeVnLIqe-"), ("~peter/mail/台北/日本語", "~peter/mail/&U,BTFw-/&ZeVnLIqe-"),
+            ("Café", "Caf&AOk-"), ("A&B", "A&-B"), ("日本語", "&ZeVnLIqe-"),
+            ("~peter/mail/台北/日本語", "~peter/mail/&U,BTFw-/&ZeVnLIqe-"),
         ] {
             #expect(ModifiedUTF7.encode(plain) == encoded)
             #expect(ModifiedUTF7.decode(encoded) == plain)
@@ -97,8 +99,9 @@ import Testing
     }
 
     @Test func pop3UIDLFormats() {
-        #expect(POP3UIDLFormat.expand("%08Xu%08Xv", uid: 26, uidValidity: 1_796_056_493, baseName: "b", guid: "g")
-            == "0000001A6B0DA5AD")
+        #expect(
+            POP3UIDLFormat.expand("%08Xu%08Xv", uid: 26, uidValidity: 1_796_056_493, baseName: "b", guid: "g")
+                == "0000001A6B0DA5AD")
         #expect(POP3UIDLFormat.expand("%u.%v", uid: 7, uidValidity: 99, baseName: "b", guid: "g") == "7.99")
         #expect(POP3UIDLFormat.expand("%f%%", uid: 7, uidValidity: 99, baseName: "base", guid: "g") == "base%")
     }

@@ -12,8 +12,8 @@ import Testing
     /// `uid flags` lines like the script makes from `doveadm fetch 'uid flags'` (flags sorted, no \Recent).
     static func view(_ box: MaildirMailbox) -> String {
         box.messages.map { message in
-            let flags = (message.flags.imapNames + message.keywords).sorted().joined(separator: " ")
-            return "\(message.uid) \(flags)\n"
+            let flags = (message.flags.imapNames + message.keywords).sorted()
+            return ([String(message.uid)] + flags).joined(separator: " ") + "\n"
         }.joined()
     }
 
@@ -27,7 +27,8 @@ import Testing
         let sent = try store.openMailbox("Sent")
         try Self.view(inbox).write(toFile: dir + "/tern-read-INBOX.txt", atomically: true, encoding: .utf8)
         try Self.view(sent).write(toFile: dir + "/tern-read-Sent.txt", atomically: true, encoding: .utf8)
-        try "\(inbox.uidValidity) \(inbox.nextUID)\n".write(toFile: dir + "/tern-read-status.txt", atomically: true, encoding: .utf8)
+        try "\(inbox.uidValidity) \(inbox.nextUID)\n".write(
+            toFile: dir + "/tern-read-status.txt", atomically: true, encoding: .utf8)
         try (store.listMailboxes().map(\.name).joined(separator: "\n") + "\n")
             .write(toFile: dir + "/tern-read-list.txt", atomically: true, encoding: .utf8)
 

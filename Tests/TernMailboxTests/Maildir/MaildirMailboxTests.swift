@@ -20,7 +20,9 @@ import Testing
         #expect(inbox.pop3UIDL(uid: 5) == "000000056B0DA5AD")
         #expect(try inbox.readAll(uid: 6) == "From: x@y\nSubject: mta2\n\nhello\n")
         // Nothing changed on disk: same uidlist.
-        #expect(dir.read("dovecot-uidlist") == String(decoding: try TemporaryMaildir.fixture("dovecot-maildir/dovecot-uidlist"), as: UTF8.self))
+        #expect(
+            dir.read("dovecot-uidlist")
+                == String(decoding: try TemporaryMaildir.fixture("dovecot-maildir/dovecot-uidlist"), as: UTF8.self))
     }
 
     @Test func givesUIDToFileInNewAndMovesItToCur() throws {
@@ -57,7 +59,9 @@ import Testing
         #expect(lines[1] == "1 S17 W20 :100.Q1R0N0.host")
         // dovecot-uidvalidity and its marker as Dovecot keeps them.
         #expect(dir.read("dovecot-uidvalidity") == UIDValidityAllocator.hex8(box.uidValidity))
-        #expect(FileManager.default.fileExists(atPath: dir.path + "/dovecot-uidvalidity." + UIDValidityAllocator.hex8(box.uidValidity)))
+        #expect(
+            FileManager.default.fileExists(
+                atPath: dir.path + "/dovecot-uidvalidity." + UIDValidityAllocator.hex8(box.uidValidity)))
     }
 
     @Test func appendCopyAndExpunge() throws {
@@ -159,7 +163,9 @@ import Testing
         let box = try MaildirMailbox(path: dir.path)
         #expect(box.uidValidity == 77)
         #expect(box.messages.map(\.uid) == [1, 2])
-        #expect(dir.read("dovecot-uidlist").hasPrefix("3 V77 N3 G00112233445566778899aabbccddeeff\n1 :1.Q1R0N0.h\n2 S2 :2.Q2R0N0.h\n"))
+        #expect(
+            dir.read("dovecot-uidlist").hasPrefix(
+                "3 V77 N3 G00112233445566778899aabbccddeeff\n1 :1.Q1R0N0.h\n2 S2 :2.Q2R0N0.h\n"))
         // A uidlist that is pure garbage starts a new UIDVALIDITY; the session learns of it.
         try Data([0xFF, 0x00, 0x0A]).write(to: URL(fileURLWithPath: dir.path + "/dovecot-uidlist"))
         let changes = try box.sync()

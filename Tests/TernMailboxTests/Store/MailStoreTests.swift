@@ -19,18 +19,19 @@ import Testing
         let dir = try TemporaryMaildir(fixture: true)
         let entries = try store(dir).listMailboxes()
         let lines = entries.map { "(\($0.imapAttributes.joined(separator: " "))) \(ModifiedUTF7.encode($0.name))" }
-        #expect(lines == [
-            "(\\Subscribed \\HasChildren) INBOX",
-            "(\\Noselect \\HasChildren) Archive",
-            "(\\Noselect \\HasChildren) Archive/2024",
-            "(\\HasNoChildren) Archive/2024/Q1",
-            "(\\Subscribed \\HasNoChildren) Caf&AOk-",
-            "(\\HasNoChildren) INBOX/sub",
-            "(\\Noselect \\HasChildren) Renamed",
-            "(\\Noselect \\HasChildren) Renamed/Y",
-            "(\\HasNoChildren) Renamed/Y/Z",
-            "(\\Subscribed \\HasNoChildren \\Sent) Sent",
-        ])
+        #expect(
+            lines == [
+                "(\\Subscribed \\HasChildren) INBOX",
+                "(\\Noselect \\HasChildren) Archive",
+                "(\\Noselect \\HasChildren) Archive/2024",
+                "(\\HasNoChildren) Archive/2024/Q1",
+                "(\\Subscribed \\HasNoChildren) Caf&AOk-",
+                "(\\HasNoChildren) INBOX/sub",
+                "(\\Noselect \\HasChildren) Renamed",
+                "(\\Noselect \\HasChildren) Renamed/Y",
+                "(\\HasNoChildren) Renamed/Y/Z",
+                "(\\Subscribed \\HasNoChildren \\Sent) Sent",
+            ])
         #expect(try store(dir).subscriptions() == ["INBOX", "Sent", "Drafts/Sub", "Café"])
         let lsub = try store(dir).listSubscribed().map(\.name)
         #expect(lsub == ["INBOX", "Sent", "Drafts/Sub", "Café"])
@@ -43,7 +44,9 @@ import Testing
         try store.createMailbox("Work/Projects/Tern")
         #expect(FileManager.default.fileExists(atPath: dir.path + "/.Work.Projects.Tern/maildirfolder"))
         #expect(FileManager.default.fileExists(atPath: dir.path + "/.Work.Projects.Tern/cur"))
-        #expect(throws: MailboxError.alreadyExists("Work/Projects/Tern")) { try store.createMailbox("Work/Projects/Tern/") }
+        #expect(throws: MailboxError.alreadyExists("Work/Projects/Tern")) {
+            try store.createMailbox("Work/Projects/Tern/")
+        }
         #expect(throws: MailboxError.self) { try store.createMailbox("a.b") }
         #expect(throws: MailboxError.alreadyExists("INBOX")) { try store.createMailbox("inbox") }
         try store.createMailbox("Work")
