@@ -42,6 +42,7 @@ let package = Package(
         .target(name: "TernSMTP", dependencies: ["TernCore", crypto], swiftSettings: upcoming),
         .target(name: "TernPolicy", dependencies: ["TernCore"], swiftSettings: upcoming),
         .target(name: "TernPOP3", swiftSettings: upcoming),
+        .target(name: "TernMailbox", dependencies: ["TernCore", "CTernSys"], swiftSettings: upcoming),
         .target(
             name: "TernQueue", dependencies: ["TernCore", "TernConfig", "TernMIME", "CTernSys"],
             swiftSettings: upcoming),
@@ -71,6 +72,9 @@ let package = Package(
         .testTarget(name: "TernSMTPTests", dependencies: ["TernSMTP"], swiftSettings: upcoming),
         .testTarget(name: "TernPolicyTests", dependencies: ["TernPolicy"], swiftSettings: upcoming),
         .testTarget(name: "TernPOP3Tests", dependencies: ["TernPOP3"], swiftSettings: upcoming),
+        .testTarget(
+            name: "TernMailboxTests", dependencies: ["TernMailbox"], exclude: ["Fixtures"],
+            swiftSettings: upcoming),
         .testTarget(name: "TernQueueTests", dependencies: ["TernQueue"], swiftSettings: upcoming),
         .testTarget(name: "TernDeliveryTests", dependencies: ["TernDelivery"], swiftSettings: upcoming),
         .testTarget(

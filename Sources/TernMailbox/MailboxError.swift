@@ -1,0 +1,56 @@
+/// What went wrong in the mail store. The descriptions are Dovecot 2.3's texts, so an IMAP session can put them
+/// after `NO` (with `imapResponseCode` in brackets) and a POP3 session after `-ERR`.
+public enum MailboxError: Error, Sendable, Equatable, CustomStringConvertible {
+    case nonexistent(String)
+    case alreadyExists(String)
+    /// A name the store cannot map to a directory (Dovecot: `Character not allowed in mailbox name: '.'`).
+    case invalidName(String, reason: String)
+    case cannotDeleteInbox
+    case cannotRenameToItself
+    case readOnly
+    /// The UID is not (or no longer) in the mailbox.
+    case noSuchMessage(UInt32)
+    /// A mailbox holds at most 26 keywords in file names (`a`..`z`, dovecot-keywords).
+    case tooManyKeywords
+    /// The dotlock was held by a live process for longer than Dovecot's timeout.
+    case lockTimeout(path: String)
+    /// A system call failed: the operation, the path and errno.
+    case system(operation: String, path: String, errno: Int32)
+
+    public var description: String {
+        switch self {
+        case .nonexistent(let name): "Mailbox doesn't exist: \(name)"
+        case .alreadyExists: "Mailbox already exists"
+        case .invalidName(_, let reason): reason
+        case .cannotDeleteInbox: "INBOX can't be deleted."
+        case .cannotRenameToItself: "Can't rename mailbox to itself."
+        case .readOnly: "Mailbox is read-only."
+        case .noSuchMessage: "Message was expunged"
+        case .tooManyKeywords: "Too many keywords in mailbox"
+        case .lockTimeout: "Timeout while waiting for lock"
+        case .system: "Internal error occurred. Refer to server log for more information."
+        }
+    }
+
+    /// The RFC 5530 response code Dovecot sends with this error, if any.
+    public var imapResponseCode: String? {
+        switch self {
+        case .nonexistent: "NONEXISTENT"
+        case .alreadyExists: "ALREADYEXISTS"
+        case .cannotDeleteInbox, .readOnly, .tooManyKeywords: nil
+        case .cannotRenameToItself, .invalidName: "CANNOT"
+        case .noSuchMessage: "EXPUNGEISSUED"
+        case .lockTimeout: "INUSE"
+        case .system: "SERVERBUG"
+        }
+    }
+
+    /// The text for the log, with the path and system error that the client does not see.
+    public var logDescription: String {
+        switch self {
+        case .system(let operation, let path, let code): "\(operation)(\(path)) failed: \(Posix.errorText(code))"
+        case .lockTimeout(let path): "Timeout while waiting for lock \(path)"
+        default: description
+        }
+    }
+}

@@ -1,0 +1,120 @@
+import Glibc
+
+extension MaildirMailbox {
+    /// STORE: changes flags and keywords of the given messages by renaming their files (`:2,` letters), the way
+    /// Dovecot does; a rename is atomic, so a crash leaves the old or the new name and never loses the message.
+    /// New keywords are added to dovecot-keywords. Messages already expunged are skipped. Returns the messages
+    /// as they are now (for the untagged FETCH replies).
+    @discardableResult
+    public func updateFlags(uids: [UInt32], _ change: FlagChange, flags: MessageFlags, keywords names: [String] = [])
+        throws(MailboxError) -> [MessageInfo]
+    {
+        if isReadOnly { throw MailboxError.readOnly }
+        var keywordIndexes: [Int] = []
+        if change == .remove {
+            keywordIndexes = names.compactMap { keywords.index(of: $0) }
+        } else if !names.isEmpty {
+            keywordIndexes = try folder.keywordIndexes(for: names, known: &keywords)
+        }
+        var result: [MessageInfo] = []
+        var renamed = false
+        for uid in uids {
+            guard let index = index(of: uid) else { continue }
+            // The new name is computed from the file's current name, so flags that another session set
+            // meanwhile (found when the rename misses the old name) are kept.
+            var newFlags: MessageFlags = []
+            var newKeywords = Set<Int>()
+            let transform = { (current: String) -> String in
+                let parsed = MaildirFileName(current)
+                newFlags = parsed.flags
+                newKeywords = Set(parsed.keywordIndexes)
+                switch change {
+                case .add:
+                    newFlags.formUnion(flags)
+                    newKeywords.formUnion(keywordIndexes)
+                case .remove:
+                    newFlags.subtract(flags)
+                    newKeywords.subtract(keywordIndexes)
+                case .replace:
+                    newFlags = flags
+                    newKeywords = Set(keywordIndexes)
+                }
+                return parsed.with(flags: newFlags, keywordIndexes: Array(newKeywords)).name
+            }
+            let target = transform(messages[index].fileName)
+            if target != messages[index].fileName || messages[index].directory == .new {
+                guard try renameMessage(at: index, transform) else { continue }
+                renamed = true
+            }
+            messages[index].flags = newFlags
+            messages[index].keywords = newKeywords.sorted().compactMap { keywords.name(at: $0) }
+            result.append(messages[index])
+        }
+        if renamed { Posix.syncDirectory(folder.cur) }
+        return result
+    }
+
+    /// EXPUNGE for the given UIDs: unlinks the files. Returns the UIDs removed, ascending.
+    @discardableResult
+    public func expunge(uids: [UInt32]) throws(MailboxError) -> [UInt32] {
+        if isReadOnly { throw MailboxError.readOnly }
+        var removed: [UInt32] = []
+        for uid in Set(uids).sorted() {
+            guard let index = index(of: uid) else { continue }
+            var path = messagePath(messages[index])
+            if unlink(path) != 0 {
+                guard errno == ENOENT else { throw Posix.failure("unlink", path) }
+                // Renamed by someone else meanwhile: find it by its base name, or it is gone already.
+                if let found = try locate(messages[index].baseName) {
+                    path = (found.directory == .cur ? folder.cur : folder.new) + "/" + found.name
+                    if unlink(path) != 0 && errno != ENOENT { throw Posix.failure("unlink", path) }
+                }
+            }
+            messages.remove(at: index)
+            removed.append(uid)
+        }
+        if !removed.isEmpty { Posix.syncDirectory(folder.cur) }
+        return removed
+    }
+
+    /// EXPUNGE / CLOSE / POP3 QUIT: removes every message with `\Deleted`.
+    @discardableResult
+    public func expungeDeleted() throws(MailboxError) -> [UInt32] {
+        try expunge(uids: messages.filter { $0.flags.contains(.deleted) }.map(\.uid))
+    }
+
+    /// Marks messages no longer `\Recent` for this session (Dovecot keeps \Recent for the session that saw
+    /// the mail first; nothing is stored on disk).
+    public func clearRecent() {
+        for index in messages.indices { messages[index].isRecent = false }
+    }
+
+    func messagePath(_ message: MessageInfo) -> String {
+        (message.directory == .cur ? folder.cur : folder.new) + "/" + message.fileName
+    }
+
+    /// Renames the message at `index` into cur/ under `transform(current name)`. False when the file is gone
+    /// (expunged by someone else; the next sync reports it).
+    func renameMessage(at index: Int, _ transform: (String) -> String) throws(MailboxError) -> Bool {
+        var source = messagePath(messages[index])
+        var target = transform(messages[index].fileName)
+        for attempt in 0..<2 {
+            if rename(source, folder.cur + "/" + target) == 0 {
+                messages[index].directory = .cur
+                messages[index].fileName = target
+                return true
+            }
+            guard errno == ENOENT, attempt == 0 else { break }
+            guard let found = try locate(messages[index].baseName) else { return false }
+            source = (found.directory == .cur ? folder.cur : folder.new) + "/" + found.name
+            target = transform(found.name)
+        }
+        if errno == ENOENT { return false }
+        throw Posix.failure("rename", source)
+    }
+
+    /// Where a base name's file is now, by a new scan.
+    func locate(_ base: String) throws(MailboxError) -> ScannedFile? {
+        try scanDirectories().files[base]
+    }
+}

@@ -1,0 +1,152 @@
+import Glibc
+
+/// An open Maildir mailbox: the message list one session works with, kept in step with the directory and with
+/// `dovecot-uidlist` the way Dovecot 2.3 keeps it, so Tern, Dovecot and the MTA can use the same Maildir at once.
+///
+/// Not thread-safe and synchronous: one session owns it and calls it off the event loop. Messages are listed
+/// by name and stat only; contents are read only by `openMessage` and `virtualSize`.
+public final class MaildirMailbox {
+    /// The mailbox name as the store knows it (`INBOX`, `Drafts/Sub`).
+    public let name: String
+    /// EXAMINE / POP3 without deletes: new/ is not moved to cur/, nothing is changed.
+    public let isReadOnly: Bool
+    public internal(set) var uidValidity: UInt32 = 0
+    /// UIDNEXT.
+    public internal(set) var nextUID: UInt32 = 1
+    /// The mailbox GUID from the uidlist header (32 hex digits).
+    public internal(set) var guid: String = ""
+    /// The messages in UID order; the index + 1 is the IMAP sequence number.
+    public internal(set) var messages: [MessageInfo] = []
+    /// All keywords defined in the mailbox (FLAGS / PERMANENTFLAGS).
+    public var definedKeywords: [String] { keywords.all }
+
+    let folder: MaildirFolder
+    var keywords = KeywordList()
+    /// uidlist records by base name, for the S/W/P fields.
+    var records: [String: UIDList.Record] = [:]
+    var uidlistStamp: FileStamp?
+    /// CRLF sizes computed here that the uidlist does not have yet.
+    var pendingVirtualSizes: [String: Int] = [:]
+    var uidValidityChangedSinceSync = false
+
+    init(name: String, folder: MaildirFolder, readOnly: Bool) throws(MailboxError) {
+        self.name = name
+        self.folder = folder
+        self.isReadOnly = readOnly
+        try folder.ensureDirectories()
+        _ = try sync()
+    }
+
+    /// Opens the Maildir at `path` directly (no store), e.g. for tests and tools. `root` is where
+    /// `dovecot-uidvalidity` is kept (the user's Maildir).
+    public convenience init(path: String, root: String? = nil, name: String = "INBOX", readOnly: Bool = false)
+        throws(MailboxError)
+    {
+        try self.init(name: name, folder: MaildirFolder(path: path, root: root ?? path), readOnly: readOnly)
+    }
+
+    /// The message with this UID, if present.
+    public func message(uid: UInt32) -> MessageInfo? {
+        index(of: uid).map { messages[$0] }
+    }
+
+    /// The index (sequence number - 1) of a UID.
+    public func index(of uid: UInt32) -> Int? { messages.index(ofUID: uid) }
+
+    public var recentCount: Int { messages.reduce(0) { $0 + ($1.isRecent ? 1 : 0) } }
+
+    /// The first unseen message's sequence number (`OK [UNSEEN n]`).
+    public var firstUnseenSequence: Int? { messages.firstIndex { !$0.flags.contains(.seen) }.map { $0 + 1 } }
+
+    // MARK: Sync
+
+    /// Brings the message list up to date with the directory: gives UIDs to new files under the uidlist lock
+    /// (oldest first, as Dovecot does), moves new/ to cur/ unless read-only, and reports what changed since the
+    /// last call (new mail from the MTA, expunges and flag changes by other sessions or Dovecot).
+    @discardableResult
+    public func sync() throws(MailboxError) -> MailboxChanges {
+        var changes = MailboxChanges()
+        var scan = try scanDirectories()
+        let oldKeywords = keywords
+        keywords = try folder.loadKeywords()
+        changes.keywordsChanged = !messages.isEmpty && keywords.all != oldKeywords.all
+
+        let loaded = try loadUIDListIfChanged()
+        let unknown = scan.files.keys.contains { records[$0] == nil }
+        if unknown || loaded.needsRewrite || !pendingVirtualSizes.isEmpty {
+            try assignUIDs(scan: scan, pruneMissing: scan.isStable)
+        }
+        if uidValidityChangedSinceSync {
+            uidValidityChangedSinceSync = false
+            changes.uidValidityChanged = true
+            messages = []
+        }
+
+        var movedFromNew = Set<String>()
+        if !isReadOnly {
+            var lostDuringMove = false
+            for (base, file) in scan.files where file.directory == .new {
+                let target = file.name.contains(":") ? file.name : file.name + ":2,"
+                if rename(folder.new + "/" + file.name, folder.cur + "/" + target) == 0 {
+                    scan.files[base] = ScannedFile(directory: .cur, name: target)
+                    movedFromNew.insert(base)
+                } else if errno == ENOENT {
+                    lostDuringMove = true  // another session moved it first; it is in cur/ now
+                }
+            }
+            if !movedFromNew.isEmpty { Posix.syncDirectory(folder.cur) }
+            if lostDuringMove { scan = try scanDirectories() }
+        }
+
+        let previous = messages
+        var previousByUID: [UInt32: MessageInfo] = [:]
+        previousByUID.reserveCapacity(previous.count)
+        for message in previous { previousByUID[message.uid] = message }
+
+        var updated: [MessageInfo] = []
+        updated.reserveCapacity(records.count)
+        for record in records.values.sorted(by: { $0.uid < $1.uid }) {
+            guard let file = scan.files[record.base] else {
+                // Not found: keep a known message when the directory changed under the scan; a later sync
+                // decides. Otherwise it was expunged.
+                if !scan.isStable, let kept = previousByUID[record.uid] { updated.append(kept) }
+                continue
+            }
+            let parsed = MaildirFileName(file.name)
+            let keywordNames = parsed.keywordIndexes.compactMap { keywords.name(at: $0) }
+            if var known = previousByUID[record.uid] {
+                if known.flags != parsed.flags || known.keywords != keywordNames {
+                    changes.flagsChanged.append(record.uid)
+                }
+                known.flags = parsed.flags
+                known.keywords = keywordNames
+                known.directory = file.directory
+                known.fileName = file.name
+                updated.append(known)
+            } else if let info = makeInfo(record: record, file: file, parsed: parsed, keywords: keywordNames) {
+                var info = info
+                info.isRecent = movedFromNew.contains(record.base) || (isReadOnly && file.directory == .new)
+                updated.append(info)
+                changes.added.append(record.uid)
+            }
+        }
+        let remaining = Set(updated.map(\.uid))
+        changes.expunged = previous.map(\.uid).filter { !remaining.contains($0) }
+        messages = updated
+        return changes
+    }
+
+    /// Builds the info of a message seen for the first time (one stat unless the name has S= and is in cur/).
+    private func makeInfo(record: UIDList.Record, file: ScannedFile, parsed: MaildirFileName, keywords: [String])
+        -> MessageInfo?
+    {
+        let path = (file.directory == .cur ? folder.cur : folder.new) + "/" + file.name
+        guard let st = Posix.fileStat(path) else { return nil }
+        let size = parsed.size ?? record.value("S").flatMap { Int($0) } ?? Int(st.st_size)
+        let vsize = parsed.virtualSize ?? record.value("W").flatMap { Int($0) } ?? pendingVirtualSizes[record.base]
+        return MessageInfo(
+            uid: record.uid, flags: parsed.flags, keywords: keywords, isRecent: false, size: size,
+            knownVirtualSize: vsize, internalDate: st.st_mtim.tv_sec, baseName: record.base,
+            directory: file.directory, fileName: file.name)
+    }
+}

@@ -1,0 +1,149 @@
+import Glibc
+import Synchronization
+
+/// APPEND into a Maildir folder, streamed: bytes go to `tmp/` as they arrive; `commit()` syncs the file, sets
+/// the internal date as its mtime, moves it to `cur/` (with flags) or `new/` (without) under the uidlist lock
+/// and records its UID, the order Dovecot's maildir_save uses, so a crash leaves either nothing or a complete
+/// message that the next sync finds. The file name is Dovecot's:
+/// `<seconds>.M<microseconds>P<pid>.<host>,S=<size>,W=<CRLF size>[:2,<flags>]`.
+public final class MessageAppender {
+    let folder: MaildirFolder
+    let flags: MessageFlags
+    let keywords: [String]
+    let internalDate: Int?
+    let tmpPath: String
+    let base: String
+    private var fd: Int32
+    private var counter = CRLFCounter()
+    private var finished = false
+
+    init(folder: MaildirFolder, flags: MessageFlags, keywords: [String], internalDate: Int?) throws(MailboxError) {
+        self.folder = folder
+        self.flags = flags
+        self.keywords = keywords
+        self.internalDate = internalDate
+        base = MessageAppender.uniqueBase()
+        tmpPath = folder.tmp + "/" + base
+        if !Posix.isDirectory(folder.tmp) { try Posix.makeDirectory(folder.tmp) }
+        fd = open(tmpPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        if fd < 0 { throw Posix.failure("open", tmpPath) }
+    }
+
+    deinit { abort() }
+
+    /// Appends the next piece of the message.
+    public func write(_ bytes: [UInt8]) throws(MailboxError) {
+        precondition(!finished, "write after commit or abort")
+        do {
+            try Posix.writeAll(fd, bytes, path: tmpPath)
+        } catch {
+            abort()
+            throw error
+        }
+        counter.add(bytes)
+    }
+
+    /// The bytes written so far.
+    public var size: Int { finished ? 0 : Int(lseek(fd, 0, SEEK_CUR)) }
+
+    /// Makes the message durable and visible; returns its UID (APPENDUID, RFC 4315).
+    public func commit() throws(MailboxError) -> UInt32 {
+        precondition(!finished, "commit twice")
+        let size = Int(lseek(fd, 0, SEEK_CUR))
+        if let internalDate {
+            var times = [timespec(tv_sec: internalDate, tv_nsec: 0), timespec(tv_sec: internalDate, tv_nsec: 0)]
+            _ = futimens(fd, &times)
+        }
+        if fsync(fd) != 0 {
+            let code = errno
+            abort()
+            throw Posix.failure("fsync", tmpPath, code)
+        }
+        close(fd)
+        fd = -1
+        finished = true
+        let finalBase = "\(base),S=\(size),W=\(counter.size)"
+        do {
+            return try MessageAppender.deliver([(tmpPath, finalBase, flags, keywords)], into: folder)[0]
+        } catch {
+            unlink(tmpPath)
+            throw error
+        }
+    }
+
+    /// Drops the message (the client aborted the APPEND).
+    public func abort() {
+        guard !finished else { return }
+        finished = true
+        close(fd)
+        fd = -1
+        unlink(tmpPath)
+    }
+
+    /// Moves finished files from `tmp/` (or anywhere on the same file system) into the folder and gives them
+    /// UIDs, all under one uidlist lock. Returns the UIDs in order.
+    static func deliver(
+        _ files: [(source: String, base: String, flags: MessageFlags, keywords: [String])], into folder: MaildirFolder
+    ) throws(MailboxError) -> [UInt32] {
+        var known = try folder.loadKeywords()
+        var targets: [(source: String, destination: String, base: String)] = []
+        for file in files {
+            let indexes = file.keywords.isEmpty ? [] : try folder.keywordIndexes(for: file.keywords, known: &known)
+            if file.flags.isEmpty && indexes.isEmpty {
+                targets.append((file.source, folder.new + "/" + file.base, file.base))
+            } else {
+                let name = MaildirFileName(base: file.base, flagLetters: "").with(
+                    flags: file.flags, keywordIndexes: indexes)
+                targets.append((file.source, folder.cur + "/" + name.name, file.base))
+            }
+        }
+        let uids = try folder.updateUIDList { (list: inout UIDList, _: inout Bool) throws(MailboxError) in
+            var uids: [UInt32] = []
+            for target in targets {
+                if rename(target.source, target.destination) != 0 {
+                    throw Posix.failure("rename", target.destination)
+                }
+                list.records.append(UIDList.Record(uid: list.nextUID, base: target.base))
+                uids.append(list.nextUID)
+                list.nextUID += 1
+            }
+            return uids
+        }
+        Posix.syncDirectory(folder.new)
+        Posix.syncDirectory(folder.cur)
+        return uids
+    }
+
+    private static let lastStamp = Mutex<(seconds: Int, micros: Int)>((0, 0))
+    private static let host = Posix.hostname().replacingSlashesAndColons
+
+    /// `<seconds>.M<microseconds>P<pid>.<host>`, unique within this process by never repeating a time stamp
+    /// (Dovecot's maildir_filename_generate does the same).
+    static func uniqueBase() -> String {
+        let now = Posix.now()
+        let stamp = lastStamp.withLock { last in
+            var next = (seconds: now.tv_sec, micros: now.tv_nsec / 1000)
+            if next.seconds < last.seconds || (next.seconds == last.seconds && next.micros <= last.micros) {
+                next = last.micros >= 999_999 ? (last.seconds + 1, 0) : (last.seconds, last.micros + 1)
+            }
+            last = next
+            return next
+        }
+        return "\(stamp.seconds).M\(stamp.micros)P\(getpid()).\(host)"
+    }
+}
+
+extension String {
+    /// maildir(5): `/` becomes `\057` and `:` becomes `\072` in host names.
+    var replacingSlashesAndColons: String {
+        var out = ""
+        for char in self {
+            switch char {
+            case "/": out += "\\057"
+            case ":": out += "\\072"
+            default: out.append(char)
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,202 @@
+import Glibc
+
+/// A user's mailboxes in Maildir++ layout as Dovecot 2.3 keeps them: INBOX in the root, every other mailbox a
+/// `.Level1.Level2` directory next to it with a `maildirfolder` file, names in modified UTF-7 on disk,
+/// `subscriptions` in the root. Synchronous; a session calls it off the event loop.
+public struct MailStore: Sendable {
+    public let settings: MailStoreSettings
+
+    public init(settings: MailStoreSettings) { self.settings = settings }
+
+    var separator: Character { settings.separator }
+    var root: String { Self.trimmed(settings.root) }
+    var subscriptionsPath: String { root + "/subscriptions" }
+
+    // MARK: Names
+
+    /// `INBOX` in any case is INBOX (RFC 3501 §5.1); a trailing separator is dropped (§6.3.3).
+    public func normalize(_ name: String) -> String {
+        var name = name
+        while name.count > 1, name.last == separator { name.removeLast() }
+        let levels = name.split(separator: separator, maxSplits: 1, omittingEmptySubsequences: false)
+        if let first = levels.first, first.uppercased() == "INBOX" {
+            return levels.count == 1 ? "INBOX" : "INBOX" + String(separator) + levels[1]
+        }
+        return name
+    }
+
+    /// The directory of a mailbox, or `invalidName` for names Maildir++ cannot hold.
+    func folderPath(_ name: String) throws(MailboxError) -> String {
+        let name = normalize(name)
+        if name == "INBOX" { return settings.inboxPath.map(Self.trimmed) ?? root }
+        let levels = name.split(separator: separator, omittingEmptySubsequences: false).map(String.init)
+        var encoded: [String] = []
+        for level in levels {
+            if level.isEmpty {
+                throw MailboxError.invalidName(name, reason: "Invalid mailbox name: Empty hierarchy level")
+            }
+            for forbidden: Character in [".", "/", "~"] where level.contains(forbidden) && forbidden != separator {
+                if forbidden == "~" && !level.hasPrefix("~") { continue }
+                throw MailboxError.invalidName(name, reason: "Character not allowed in mailbox name: '\(forbidden)'")
+            }
+            if level.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+                throw MailboxError.invalidName(name, reason: "Character not allowed in mailbox name")
+            }
+            encoded.append(ModifiedUTF7.encode(level))
+        }
+        let directory = "." + encoded.joined(separator: ".")
+        guard directory.utf8.count <= 255 else {
+            throw MailboxError.invalidName(name, reason: "Mailbox name too long")
+        }
+        return root + "/" + directory
+    }
+
+    /// The mailbox name of a `.A.B` directory entry, or nil for entries that are not Maildir++ folders.
+    func mailboxName(directoryEntry entry: String) -> String? {
+        guard entry.hasPrefix("."), entry.count > 1, !entry.hasPrefix(".."), entry != ".DOVECOT-TRASH" else {
+            return nil
+        }
+        let levels = entry.dropFirst().split(separator: ".", omittingEmptySubsequences: false)
+        guard !levels.contains(where: \.isEmpty) else { return nil }
+        let decoded = levels.map { ModifiedUTF7.decode(String($0)) ?? String($0) }
+        let name = decoded.joined(separator: String(separator))
+        return normalize(name)
+    }
+
+    func folder(_ name: String) throws(MailboxError) -> MaildirFolder {
+        MaildirFolder(path: try folderPath(name), root: root)
+    }
+
+    static func trimmed(_ path: String) -> String {
+        var path = path
+        while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
+        return path
+    }
+
+    // MARK: Mailboxes
+
+    /// Opens a mailbox for a session (SELECT: `readOnly` false; EXAMINE, STATUS: true). INBOX is created when
+    /// missing, as Dovecot does.
+    public func openMailbox(_ name: String, readOnly: Bool = false) throws(MailboxError) -> MaildirMailbox {
+        let name = normalize(name)
+        let folder = try folder(name)
+        if name == "INBOX" {
+            try makeMaildir(folder.path, marker: false)
+        } else if !Posix.isDirectory(folder.path) {
+            throw MailboxError.nonexistent(name)
+        }
+        return try MaildirMailbox(name: name, folder: folder, readOnly: readOnly)
+    }
+
+    /// Starts an APPEND into a mailbox that need not be open.
+    public func beginAppend(
+        to name: String, flags: MessageFlags = [], keywords: [String] = [], internalDate: Int? = nil
+    ) throws(MailboxError) -> MessageAppender {
+        let name = normalize(name)
+        let folder = try folder(name)
+        if name == "INBOX" { try makeMaildir(folder.path, marker: false) }
+        guard Posix.isDirectory(folder.path) else { throw MailboxError.nonexistent(name) }
+        try folder.ensureDirectories()
+        return try MessageAppender(folder: folder, flags: flags, keywords: keywords, internalDate: internalDate)
+    }
+
+    /// COPY from an open mailbox into another mailbox by name.
+    public func copy(uids: [UInt32], from source: MaildirMailbox, to name: String) throws(MailboxError)
+        -> [(UInt32, UInt32)]
+    {
+        let name = normalize(name)
+        let target = try folder(name)
+        if name == "INBOX" { try makeMaildir(target.path, marker: false) }
+        guard Posix.isDirectory(target.path) else { throw MailboxError.nonexistent(name) }
+        return try source.copy(uids: uids, into: target)
+    }
+
+    public func exists(_ name: String) -> Bool {
+        guard let path = try? folderPath(name) else { return false }
+        return normalize(name) == "INBOX" || Posix.isDirectory(path)
+    }
+
+    /// CREATE. In Maildir++ a parent needs no directory of its own (it lists as `\Noselect`), so only the
+    /// mailbox itself is made, as Dovecot does: `.A.B` with cur/, new/, tmp/ and an empty `maildirfolder`.
+    public func createMailbox(_ name: String) throws(MailboxError) {
+        let name = normalize(name)
+        let path = try folderPath(name)
+        if name == "INBOX" || Posix.isDirectory(path) { throw MailboxError.alreadyExists(name) }
+        try makeMaildir(path, marker: true)
+    }
+
+    /// Makes a Maildir with its subdirectories; `marker` adds Maildir++'s `maildirfolder` file.
+    func makeMaildir(_ path: String, marker: Bool) throws(MailboxError) {
+        try Posix.makeDirectory(root)
+        try Posix.makeDirectory(path)
+        for sub in ["cur", "new", "tmp"] { try Posix.makeDirectory(path + "/" + sub) }
+        if marker {
+            let fd = open(path + "/maildirfolder", O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
+            if fd < 0 { throw Posix.failure("open", path + "/maildirfolder") }
+            close(fd)
+        }
+        Posix.syncDirectory(Posix.parent(of: path))
+    }
+
+    /// DELETE: removes the mailbox directory with its messages. Children are separate directories in
+    /// Maildir++ and stay; the deleted name then lists as `\Noselect` while it has children.
+    public func deleteMailbox(_ name: String) throws(MailboxError) {
+        let name = normalize(name)
+        if name == "INBOX" { throw MailboxError.cannotDeleteInbox }
+        let path = try folderPath(name)
+        guard Posix.isDirectory(path) else { throw MailboxError.nonexistent(name) }
+        // Move it out of the listing first (one rename), then remove the files.
+        let trash = root + "/.DOVECOT-TRASH"
+        try? Posix.removeTree(trash)
+        if rename(path, trash) != 0 { throw Posix.failure("rename", path) }
+        Posix.syncDirectory(root)
+        try Posix.removeTree(trash)
+    }
+
+    /// RENAME with children (`A` and every `A/...`), and their subscriptions. Renaming INBOX is refused as
+    /// Dovecot's Maildir++ layout refuses it.
+    public func renameMailbox(_ from: String, to: String) throws(MailboxError) {
+        let from = normalize(from)
+        let to = normalize(to)
+        if from == "INBOX" { throw MailboxError.invalidName(from, reason: "Renaming INBOX isn't supported.") }
+        if from == to { throw MailboxError.cannotRenameToItself }
+        let source = try folderPath(from)
+        let target = try folderPath(to)
+        if to == "INBOX" || Posix.isDirectory(target) { throw MailboxError.alreadyExists(to) }
+        let prefix = from + String(separator)
+        if to.hasPrefix(prefix) { throw MailboxError.invalidName(to, reason: "Can't rename mailbox under itself.") }
+        let children = try allMailboxNames().filter { $0.hasPrefix(prefix) }
+        guard Posix.isDirectory(source) || !children.isEmpty else { throw MailboxError.nonexistent(from) }
+        let moves = ([from] + children).map { name in (name, to + name.dropFirst(from.count)) }
+        for (_, newName) in moves.dropFirst() where Posix.isDirectory(try folderPath(newName)) {
+            throw MailboxError.alreadyExists(newName)
+        }
+        for (oldName, newName) in moves {
+            let oldPath = try folderPath(oldName)
+            guard Posix.isDirectory(oldPath) else { continue }
+            if rename(oldPath, try folderPath(newName)) != 0 { throw Posix.failure("rename", oldPath) }
+        }
+        Posix.syncDirectory(root)
+        try updateSubscriptions { names in
+            names = names.map { name in
+                moves.first { $0.0 == name }.map { $0.1 } ?? name
+            }
+        }
+    }
+
+    /// Names of every mailbox directory (INBOX first, then sorted).
+    func allMailboxNames() throws(MailboxError) -> [String] {
+        guard let entries = Posix.directoryEntries(root) else {
+            if errno == ENOENT { return ["INBOX"] }
+            throw Posix.failure("opendir", root)
+        }
+        var names: [String] = []
+        for entry in entries {
+            guard let name = mailboxName(directoryEntry: entry), name != "INBOX",
+                Posix.isDirectory(root + "/" + entry)
+            else { continue }
+            names.append(name)
+        }
+        return ["INBOX"] + names.sorted()
+    }
+}
