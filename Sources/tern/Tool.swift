@@ -1,8 +1,8 @@
 import Foundation
 
-/// The Postfix commands Tern answers to, by the name it is invoked as.
+/// The Postfix (and Dovecot) commands Tern answers to, by the name it is invoked as.
 enum Tool: String, CaseIterable {
-    case postfix, postconf, postmap, postalias, newaliases, postqueue, mailq, postcat, postsuper, sendmail, mail, mailx
+    case postfix, postconf, postmap, postalias, newaliases, postqueue, mailq, postcat, postsuper, sendmail, mail, mailx, doveadm
 
     func run(_ arguments: [String]) async -> Int32 {
         let environment = ProcessInfo.processInfo.environment
@@ -18,6 +18,7 @@ enum Tool: String, CaseIterable {
         case .postsuper: return QueueTool.postsuper(arguments, environment: environment)
         case .sendmail: return await SendmailCommand.run(arguments, environment: environment)
         case .mail, .mailx: return await MailCommand.run(arguments, environment: environment)
+        case .doveadm: return await DoveadmTool.run(arguments)
         }
     }
 }
