@@ -5,7 +5,7 @@ import TernServer
 /// `doveadm` as Dovecot 2.3 runs it, for now the subcommands `pw` and `auth test`. Exit codes are Dovecot's:
 /// 64 usage, 75 temporary failure (EX_TEMPFAIL, also a failed `pw -t`), 77 authentication failed (EX_NOPERM).
 enum DoveadmTool {
-    static let usage = 64
+    static let usage: Int32 = 64
     static let tempFail: Int32 = 75
     static let noPermission: Int32 = 77
     /// Where Dovecot's auth-client socket is by default (base_dir /run/dovecot).

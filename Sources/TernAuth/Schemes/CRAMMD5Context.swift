@@ -107,17 +107,19 @@ struct CRAMMD5Context: Sendable, Equatable {
         outer.compress(key.map { $0 ^ 0x5c }[...])
     }
 
-    /// Reads the 64 hex digits of a `{CRAM-MD5}` password.
+    /// Reads the 64 hex digits of a `{CRAM-MD5}` password (outer state, then inner).
     init?(hex: String) {
         guard let bytes = HashEncoding.unhex(hex), bytes.count == 32,
-            let inner = MD5State(wordBytes: bytes[0..<16], length: 64),
-            let outer = MD5State(wordBytes: bytes[16..<32], length: 64)
+            let outer = MD5State(wordBytes: bytes[0..<16], length: 64),
+            let inner = MD5State(wordBytes: bytes[16..<32], length: 64)
         else { return nil }
         self.inner = inner
         self.outer = outer
     }
 
-    var hex: String { HashEncoding.hex(inner.wordBytes + outer.wordBytes) }
+    /// Outer state first, then inner (Dovecot's hmac_md5_get_cram_context order).
+    var bytes: [UInt8] { outer.wordBytes + inner.wordBytes }
+    var hex: String { HashEncoding.hex(bytes) }
 
     /// HMAC-MD5 of `message` with the secret this context was made from.
     func mac(_ message: [UInt8]) -> [UInt8] {

@@ -34,8 +34,7 @@ extension PasswordScheme {
             let salt = HashEncoding.randomBytes(Self.saltLength)
             return encode(digest.hash(password + salt) + salt)
         case .cramMD5:
-            let context = CRAMMD5Context(secret: password)
-            return encode(context.inner.wordBytes + context.outer.wordBytes)
+            return encode(CRAMMD5Context(secret: password).bytes)
         case .digestMD5:
             guard let user, !user.isEmpty else { throw PasswordSchemeError.userRequired(name) }
             return encode(Self.digestMD5(user: user, password: password))
@@ -64,8 +63,7 @@ extension PasswordScheme {
             return HashEncoding.constantTimeEquals(digest.hash(password + salt), Array(raw[..<digest.size]))
         case .cramMD5:
             guard let raw = decode(stored, size: 32) else { return false }
-            let context = CRAMMD5Context(secret: password)
-            return HashEncoding.constantTimeEquals(context.inner.wordBytes + context.outer.wordBytes, raw)
+            return HashEncoding.constantTimeEquals(CRAMMD5Context(secret: password).bytes, raw)
         case .digestMD5:
             guard let user, let raw = decode(stored, size: 16) else { return false }
             return HashEncoding.constantTimeEquals(Self.digestMD5(user: user, password: password), raw)
