@@ -189,6 +189,11 @@ enum DoveadmTool {
             if let passwdFile {
                 reply = await localTest(passwdFile, scheme: scheme, user: user, password: password, service: service, info: parameters)
             } else {
+                var info = stat()
+                guard stat(socket, &info) == 0 else {
+                    let reason = String(cString: strerror(errno))
+                    return fail(noPermission, "Error: auth-client: conn unix:\(socket): connect(\(socket)) failed: \(reason)")
+                }
                 reply = try await AuthClient.withConnection(path: socket) { client in
                     try await client.authenticate(
                         mechanism: "PLAIN", service: service, parameters: parameters,

@@ -92,6 +92,14 @@ import Testing
         }
     }
 
+    @Test func pamRefusesUnknownUsers() async {
+        let result = await PAMPassDB(args: "login").verifyPlain(
+            AuthRequest(user: "no-such-user-tern", service: "imap"), password: Array("x".utf8))
+        if case .ok = result { Issue.record("PAM accepted an unknown user") }
+        #expect(PAMPassDB(args: "session=yes %s").service == "%s")
+        #expect(PAMPassDB(args: "").service == "dovecot")
+    }
+
     @Test func allowNets() {
         #expect(AllowNets("10.0.0.0/8,::1").check(remoteIP: "10.1.2.3") == nil)
         #expect(AllowNets("10.0.0.0/8,::1").check(remoteIP: "::1") == nil)
