@@ -91,11 +91,15 @@ public struct PassdbEntry: Sendable, Equatable {
     var nopassword: Bool { fields.contains { $0.key == "nopassword" } }
 }
 
-public enum CredentialsLookup: Sendable, Equatable {
-    case found(PassdbEntry)
+/// A passdb credentials lookup or a userdb lookup: the record, no such user, or a failure to log.
+public enum AuthLookup<Record: Sendable & Equatable>: Sendable, Equatable {
+    case found(Record)
     case userUnknown
     case internalFailure(String)
 }
+
+public typealias CredentialsLookup = AuthLookup<PassdbEntry>
+public typealias UserdbResult = AuthLookup<UserRecord>
 
 /// A passdb driver (https://doc.dovecot.org/2.3/configuration_manual/authentication/password_databases_passdb/).
 public protocol PassDB: Sendable {
@@ -136,12 +140,6 @@ public struct UserRecord: Sendable, Equatable {
     public var uid: String? { self["uid"] }
     public var gid: String? { self["gid"] }
     public var home: String? { self["home"] }
-}
-
-public enum UserdbResult: Sendable, Equatable {
-    case found(UserRecord)
-    case userUnknown
-    case internalFailure(String)
 }
 
 /// A userdb driver (https://doc.dovecot.org/2.3/configuration_manual/authentication/user_databases_userdb/).

@@ -1,46 +1,41 @@
 /// Dovecot's tab escaping of auth protocol values (lib/strescape.c str_append_tabescaped): \001 → \0011,
 /// TAB → \001t, CR → \001r, LF → \001n, NUL → \0010.
 public enum AuthProtocolText {
+    /// Each escaped character and the letter that follows \001 for it.
+    private static let escapes: [(raw: Unicode.Scalar, letter: Unicode.Scalar)] = [
+        ("\u{1}", "1"), ("\t", "t"), ("\r", "r"), ("\n", "n"), ("\u{0}", "0"),
+    ]
+
     public static func escape(_ text: String) -> String {
         guard text.unicodeScalars.contains(where: { $0.value < 2 || $0 == "\t" || $0 == "\r" || $0 == "\n" }) else {
             return text
         }
-        var out = ""
+        var out = String.UnicodeScalarView()
         for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\u{1}": out += "\u{1}1"
-            case "\t": out += "\u{1}t"
-            case "\r": out += "\u{1}r"
-            case "\n": out += "\u{1}n"
-            case "\u{0}": out += "\u{1}0"
-            default: out.unicodeScalars.append(scalar)
+            if let escape = escapes.first(where: { $0.raw == scalar }) {
+                out.append(contentsOf: ["\u{1}", escape.letter])
+            } else {
+                out.append(scalar)
             }
         }
-        return out
+        return String(out)
     }
 
     public static func unescape(_ text: Substring) -> String {
         guard text.contains("\u{1}") else { return String(text) }
-        var out = ""
+        var out = String.UnicodeScalarView()
         var escaped = false
         for scalar in text.unicodeScalars {
             if escaped {
-                switch scalar {
-                case "1": out += "\u{1}"
-                case "t": out += "\t"
-                case "r": out += "\r"
-                case "n": out += "\n"
-                case "0": out += "\u{0}"
-                default: out.unicodeScalars.append(scalar)
-                }
+                out.append(escapes.first { $0.letter == scalar }?.raw ?? scalar)
                 escaped = false
             } else if scalar == "\u{1}" {
                 escaped = true
             } else {
-                out.unicodeScalars.append(scalar)
+                out.append(scalar)
             }
         }
-        return out
+        return String(out)
     }
 
     /// A request ID: decimal digits that fit 32 bits (Dovecot's str_to_uint).
