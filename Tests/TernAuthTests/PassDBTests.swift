@@ -100,6 +100,30 @@ import Testing
         #expect(PAMPassDB(args: "").service == "dovecot")
     }
 
+    @Test func checkpasswordProtocol() async throws {
+        // Reads user NUL password NUL from fd 3, accepts alice/secret by running its argument.
+        let script = try temporaryFile(
+            """
+            #!/bin/sh
+            input=$(tr '\\0' '\\n' <&3)
+            user=$(printf '%s\\n' "$input" | sed -n 1p)
+            pass=$(printf '%s\\n' "$input" | sed -n 2p)
+            [ "$SERVICE" = smtp ] || exit 2
+            [ "$user" = alice ] && [ "$pass" = secret ] && exec "$1"
+            exit 1
+            """)
+        defer { try? FileManager.default.removeItem(atPath: script) }
+        chmod(script, 0o755)
+        let db = CheckpasswordDB(args: script)
+        let alice = AuthRequest(user: "alice", service: "smtp", remoteIP: "192.0.2.1")
+        #expect(await db.verifyPlain(alice, password: Array("secret".utf8)) == .ok(user: "alice", fields: []))
+        #expect(await db.verifyPlain(alice, password: Array("wrong".utf8)) == .passwordMismatch)
+        let imap = AuthRequest(user: "alice", service: "imap")
+        #expect(await db.verifyPlain(imap, password: Array("secret".utf8)) == .internalFailure("Child \(script) exited with status 2"))
+        let missing = await CheckpasswordDB(args: "/nonexistent/checkpassword").verifyPlain(alice, password: [])
+        if case .internalFailure = missing {} else { Issue.record("\(missing)") }
+    }
+
     @Test func allowNets() {
         #expect(AllowNets("10.0.0.0/8,::1").check(remoteIP: "10.1.2.3") == nil)
         #expect(AllowNets("10.0.0.0/8,::1").check(remoteIP: "::1") == nil)

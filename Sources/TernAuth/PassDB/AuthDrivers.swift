@@ -14,6 +14,7 @@ public enum AuthDrivers {
         case "shadow": ShadowDB()
         case "static": StaticDB(args: args)
         case "pam": PAMPassDB(args: args)
+        case "checkpassword": CheckpasswordDB(args: args)
         default: throw UnknownDriver(name: driver, kind: "passdb")
         }
     }
