@@ -14,6 +14,7 @@ struct AuthSession {
         case line(String)
         case verified(id: UInt32, serial: UInt64, outcome: AuthOutcome)
         case write(String)
+        case lineTooLong
         case ended
     }
 
@@ -31,6 +32,8 @@ struct AuthSession {
                 group.addTask {
                     do {
                         for try await line in inbound { sink.yield(.line(line)) }
+                    } catch is AuthLineDecoder.LineTooLong {
+                        sink.yield(.lineTooLong)
                     } catch {}
                     sink.yield(.ended)
                 }
@@ -41,6 +44,10 @@ struct AuthSession {
                     case .verified(let id, let serial, let outcome):
                         actions = machine.complete(id: id, serial: serial, outcome: outcome)
                     case .write(let line): actions = [.send(line)]
+                    case .lineTooLong:
+                        service.record(
+                            AuthLogLine(level: .error, message: "BUG: Authentication client \(machine.clientPID) sent too long line"))
+                        break loop
                     case .ended: break loop
                     }
                     var lines: [String] = []

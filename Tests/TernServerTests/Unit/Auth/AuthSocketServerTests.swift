@@ -74,13 +74,14 @@ import Testing
     }
 
     @Test func protocolErrorsCloseTheConnection() async throws {
-        try await withServer { path, _ in
+        try await withServer { path, log in
             try await AuthClient.withConnection(path: path) { client in
                 try await client.send([String(repeating: "X", count: 70000)])
                 // Closed with unread input: EOF or a reset.
                 let reply = try? await client.readLine()
                 #expect(reply == nil)
             }
+            #expect(log.all.first == "BUG: Authentication client \(getpid()) sent too long line")
             try await AuthClient.withConnection(path: path) { client in
                 try await client.send(["AUTH\t1\tXOAUTH2\tservice=smtp"])
                 let reply = try? await client.readLine()
