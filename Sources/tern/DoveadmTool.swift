@@ -98,9 +98,13 @@ enum DoveadmTool {
 
     /// `doveadm pw [-l] [-p PASSWORD] [-r ROUNDS] [-s SCHEME] [-t HASH] [-u USER] [-V]`.
     static func pw(_ arguments: [String]) -> Int32 {
-        guard let (values, operands) = options(arguments, withValue: ["p", "r", "s", "t", "u"], flags: ["l", "V"], command: "pw")
+        guard
+            let (values, operands) = options(
+                arguments, withValue: ["p", "r", "s", "t", "u"], flags: ["l", "V"], command: "pw")
         else { return usage }
-        guard operands.isEmpty else { return fail(usage, "Error: Extraneous arguments found: \(operands.joined(separator: " "))") }
+        guard operands.isEmpty else {
+            return fail(usage, "Error: Extraneous arguments found: \(operands.joined(separator: " "))")
+        }
         var schemeName = "CRYPT"
         var password: String?
         var rounds: Int?
@@ -115,7 +119,9 @@ enum DoveadmTool {
                 return 0
             case "p": password = value
             case "r":
-                guard let number = Int(value), number > 0 else { return fail(tempFail, "Fatal: Invalid number of rounds: \(value)") }
+                guard let number = Int(value), number > 0 else {
+                    return fail(tempFail, "Fatal: Invalid number of rounds: \(value)")
+                }
                 rounds = number
             case "s": schemeName = value
             case "t": test = value
@@ -125,7 +131,9 @@ enum DoveadmTool {
             }
         }
         if let test {
-            guard test.hasPrefix("{"), test.contains("}") else { return fail(tempFail, "Fatal: Missing {scheme} prefix from hash") }
+            guard test.hasPrefix("{"), test.contains("}") else {
+                return fail(tempFail, "Fatal: Missing {scheme} prefix from hash")
+            }
             let stored = StoredPassword(test, defaultScheme: "PLAIN")
             guard stored.scheme != nil else { return fail(tempFail, "Fatal: Unknown scheme: \(stored.schemeName)") }
             guard let password = password ?? readPassword(prompt: "Enter password to verify: ", confirm: nil) else {
@@ -158,11 +166,14 @@ enum DoveadmTool {
     /// auth-client socket (Tern's or Dovecot's). Tern addition: `-P PASSWD-FILE` checks a passwd-file
     /// directly, without a running auth service (`-S SCHEME` its default scheme).
     static func authTest(_ arguments: [String]) async -> Int32 {
-        guard let (values, operands) = options(arguments, withValue: ["a", "x", "M", "P", "S"], flags: [], command: "test"),
+        guard
+            let (values, operands) = options(
+                arguments, withValue: ["a", "x", "M", "P", "S"], flags: [], command: "test"),
             (1...2).contains(operands.count)
         else {
             return fail(
-                usage, "doveadm auth test [-a <auth socket path>] [-x <auth info>] [-M <master user>] <user> [<password>]")
+                usage,
+                "doveadm auth test [-a <auth socket path>] [-x <auth info>] [-M <master user>] <user> [<password>]")
         }
         var socket = defaultAuthSocket
         var info: [String] = []
@@ -187,12 +198,14 @@ enum DoveadmTool {
         let reply: AuthClientReply
         do {
             if let passwdFile {
-                reply = await localTest(passwdFile, scheme: scheme, user: user, password: password, service: service, info: parameters)
+                reply = await localTest(
+                    passwdFile, scheme: scheme, user: user, password: password, service: service, info: parameters)
             } else {
                 var info = stat()
                 guard stat(socket, &info) == 0 else {
                     let reason = String(cString: strerror(errno))
-                    return fail(noPermission, "Error: auth-client: conn unix:\(socket): connect(\(socket)) failed: \(reason)")
+                    return fail(
+                        noPermission, "Error: auth-client: conn unix:\(socket): connect(\(socket)) failed: \(reason)")
                 }
                 reply = try await AuthClient.withConnection(path: socket) { client in
                     try await client.authenticate(
@@ -228,7 +241,9 @@ enum DoveadmTool {
             log: { line in FileHandle.standardError.write(Data("auth: Info: \(line.message)\n".utf8)) })
         let remoteIP = info.first { $0.hasPrefix("rip=") }.map { String($0.dropFirst(4)) }
         let request = AuthRequest(user: user, service: service, remoteIP: remoteIP)
-        switch await auth.verify(.verifyPassword(user: user, password: Array(password.utf8), authzid: nil), request: request) {
+        switch await auth.verify(
+            .verifyPassword(user: user, password: Array(password.utf8), authzid: nil), request: request)
+        {
         case .success(let name, let fields): return .ok(id: 1, fields: ["user=\(name)"] + fields.map(\.text))
         case .failure(let name, let code, _):
             return .fail(id: 1, fields: (name.map { ["user=\($0)"] } ?? []) + (code.map { ["code=\($0)"] } ?? []))

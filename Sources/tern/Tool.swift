@@ -2,7 +2,8 @@ import Foundation
 
 /// The Postfix (and Dovecot) commands Tern answers to, by the name it is invoked as.
 enum Tool: String, CaseIterable {
-    case postfix, postconf, postmap, postalias, newaliases, postqueue, mailq, postcat, postsuper, sendmail, mail, mailx, doveadm
+    case postfix, postconf, postmap, postalias, newaliases, postqueue, mailq, postcat, postsuper, sendmail, mail, mailx
+    case doveadm
 
     func run(_ arguments: [String]) async -> Int32 {
         let environment = ProcessInfo.processInfo.environment

@@ -32,7 +32,9 @@ import Testing
         settings.verbose = true
         return AuthService(
             settings: settings,
-            passdbs: [FixedPassDB(users: ["alice": "{PLAIN}secret", "tim": "{PLAIN}tanstaaftanstaaf", "bob": "{SHA}x"])],
+            passdbs: [
+                FixedPassDB(users: ["alice": "{PLAIN}secret", "tim": "{PLAIN}tanstaaftanstaaf", "bob": "{SHA}x"])
+            ],
             log: log.add)
     }
 
@@ -65,7 +67,8 @@ import Testing
         let connection = AuthServerConnection(mechanisms: [.plain, .login, .cramMD5]) { [] }
         #expect(
             connection.handshake(serverPID: 7644, connectionID: 1, cookie: "7909ef5b24352f35a8e11c574792e0bd") == [
-                "VERSION\t1\t2", "MECH\tPLAIN\tplaintext", "MECH\tLOGIN\tplaintext", "MECH\tCRAM-MD5\tdictionary\tactive",
+                "VERSION\t1\t2", "MECH\tPLAIN\tplaintext", "MECH\tLOGIN\tplaintext",
+                "MECH\tCRAM-MD5\tdictionary\tactive",
                 "SPID\t7644", "CUID\t1", "COOKIE\t7909ef5b24352f35a8e11c574792e0bd", "DONE",
             ])
     }
@@ -162,10 +165,11 @@ import Testing
             return
         }
         // The client continues while the check runs: Dovecot drops the request and the result with it.
-        #expect(connection.receive(line: "CONT\t1\tAAAA") == [
-            .log(AuthLogLine(level: .info, message: "plain(?): Unexpected continuation")),
-            .send("FAIL\t1\treason=Unexpected continuation"),
-        ])
+        #expect(
+            connection.receive(line: "CONT\t1\tAAAA") == [
+                .log(AuthLogLine(level: .info, message: "plain(?): Unexpected continuation")),
+                .send("FAIL\t1\treason=Unexpected continuation"),
+            ])
         let outcome = await service.verify(step, request: request)
         #expect(connection.complete(id: id, serial: serial, outcome: outcome) == [])
         #expect(connection.pendingRequests == 0)
@@ -176,14 +180,19 @@ import Testing
         limits.maximumPendingRequests = 3
         var connection = AuthServerConnection(mechanisms: [.plain], limits: limits) { [] }
         _ = connection.receive(line: "VERSION\t1\t2")
-        for id in 1...3 { #expect(connection.receive(line: "AUTH\t\(id)\tPLAIN\tservice=smtp") == [.send("CONT\t\(id)\t")]) }
+        for id in 1...3 {
+            #expect(connection.receive(line: "AUTH\t\(id)\tPLAIN\tservice=smtp") == [.send("CONT\t\(id)\t")])
+        }
         #expect(connection.receive(line: "AUTH\t4\tPLAIN\tservice=smtp").last == .close)
         #expect(connection.receive(line: "AUTH\t5\tPLAIN\tservice=smtp") == [])
     }
 
     @Test func garbageLinesNeverCrash() {
         var generator = SystemRandomNumberGenerator()
-        let words = ["AUTH", "CONT", "CANCEL", "CPID", "VERSION", "1", "PLAIN", "LOGIN", "service=smtp", "resp=", "=", "\t", "\u{1}"]
+        let words = [
+            "AUTH", "CONT", "CANCEL", "CPID", "VERSION", "1", "PLAIN", "LOGIN", "service=smtp", "resp=", "=", "\t",
+            "\u{1}",
+        ]
         for _ in 0..<500 {
             var connection = AuthServerConnection(mechanisms: [.plain, .login, .cramMD5]) { [1] }
             _ = connection.receive(line: "VERSION\t1\t2")

@@ -20,7 +20,8 @@ import Testing
         """
 
     @Test func parsesDovecotLines() throws {
-        let entry = try #require(PasswdFileEntry(line: "alice:{PLAIN}secret:1000:1000::/home/alice::userdb_mail=maildir:~/M nodelay"))
+        let entry = try #require(
+            PasswdFileEntry(line: "alice:{PLAIN}secret:1000:1000::/home/alice::userdb_mail=maildir:~/M nodelay"))
         #expect(entry.user == "alice")
         #expect(entry.password == "{PLAIN}secret")
         #expect(entry.uid == "1000")
@@ -39,14 +40,18 @@ import Testing
         let alice = AuthRequest(user: "alice", service: "smtp")
         #expect(await db.verifyPlain(alice, password: Array("secret".utf8)) == .ok(user: "alice", fields: []))
         #expect(await db.verifyPlain(alice, password: Array("nope".utf8)) == .passwordMismatch)
-        #expect(await db.verifyPlain(AuthRequest(user: "bob", service: "smtp"), password: Array("secret".utf8)) == .ok(user: "bob", fields: []))
+        #expect(
+            await db.verifyPlain(AuthRequest(user: "bob", service: "smtp"), password: Array("secret".utf8))
+                == .ok(user: "bob", fields: []))
         #expect(await db.verifyPlain(AuthRequest(user: "zed", service: "smtp"), password: []) == .userUnknown)
         // dave's password has no prefix: scheme=PLAIN applies.
         let dave = await db.verifyPlain(AuthRequest(user: "dave", service: "smtp"), password: Array("secret".utf8))
         #expect(dave == .ok(user: "dave", fields: [AuthField("allow_nets", "10.0.0.0/8,::1"), AuthField("proxy")]))
 
         try (Self.users + "\nzed:{PLAIN}new\n").write(toFile: path, atomically: true, encoding: .utf8)
-        #expect(await db.verifyPlain(AuthRequest(user: "zed", service: "smtp"), password: Array("new".utf8)) == .ok(user: "zed", fields: []))
+        #expect(
+            await db.verifyPlain(AuthRequest(user: "zed", service: "smtp"), password: Array("new".utf8))
+                == .ok(user: "zed", fields: []))
     }
 
     @Test func userdbLookups() async throws {
@@ -54,13 +59,20 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: path) }
         let db = PasswdFileDB(args: path)
         let record = try #require(
-            await { if case .found(let record) = await db.lookupUser(AuthRequest(user: "alice", service: "imap")) { return record }; return nil }())
+            await {
+                if case .found(let record) = await db.lookupUser(AuthRequest(user: "alice", service: "imap")) {
+                    return record
+                }
+                return nil
+            }())
         #expect(record.uid == "1000")
         #expect(record.home == "/home/alice")
         #expect(record["quota_rule"] == "*:storage=1G")
         #expect(await db.lookupUser(AuthRequest(user: "carol", service: "imap")) != .userUnknown)
         #expect(await db.lookupUser(AuthRequest(user: "nobody", service: "imap")) == .userUnknown)
-        #expect(await PasswdFileDB(args: "/nonexistent/file").lookupUser(AuthRequest(user: "a", service: "imap")) != .userUnknown)
+        #expect(
+            await PasswdFileDB(args: "/nonexistent/file").lookupUser(AuthRequest(user: "a", service: "imap"))
+                != .userUnknown)
     }
 
     @Test func staticDrivers() async throws {
@@ -71,22 +83,38 @@ import Testing
                 == .found(
                     UserRecord(
                         user: "carla@example.org",
-                        fields: [AuthField("uid", "vmail"), AuthField("gid", "vmail"), AuthField("home", "/var/vmail/example.org/carla")])))
+                        fields: [
+                            AuthField("uid", "vmail"), AuthField("gid", "vmail"),
+                            AuthField("home", "/var/vmail/example.org/carla"),
+                        ])))
         let passdb = StaticDB(args: "password=%n-pw")
-        #expect(await passdb.verifyPlain(AuthRequest(user: "x@y", service: "smtp"), password: Array("x-pw".utf8)) == .ok(user: "x@y", fields: []))
-        #expect(await passdb.verifyPlain(AuthRequest(user: "x@y", service: "smtp"), password: Array("y".utf8)) == .passwordMismatch)
+        #expect(
+            await passdb.verifyPlain(AuthRequest(user: "x@y", service: "smtp"), password: Array("x-pw".utf8))
+                == .ok(user: "x@y", fields: []))
+        #expect(
+            await passdb.verifyPlain(AuthRequest(user: "x@y", service: "smtp"), password: Array("y".utf8))
+                == .passwordMismatch)
         let open = StaticDB(args: "nopassword")
-        if case .ok = await open.verifyPlain(AuthRequest(user: "any", service: "smtp"), password: []) {} else { Issue.record("nopassword") }
+        if case .ok = await open.verifyPlain(AuthRequest(user: "any", service: "smtp"), password: []) {
+        } else {
+            Issue.record("nopassword")
+        }
     }
 
     @Test func systemAccounts() async throws {
         let root = await PasswdDB().lookupUser(AuthRequest(user: "root", service: "imap"))
-        guard case .found(let record) = root else { Issue.record("root: \(root)"); return }
+        guard case .found(let record) = root else {
+            Issue.record("root: \(root)")
+            return
+        }
         #expect(record.uid == "0")
         #expect(await PasswdDB().lookupUser(AuthRequest(user: "no-such-user-here", service: "imap")) == .userUnknown)
         if getuid() == 0 {
-            #expect(await ShadowDB().lookupCredentials(AuthRequest(user: "no-such-user-here", service: "imap")) == .userUnknown)
-            if case .found = await ShadowDB().lookupCredentials(AuthRequest(user: "root", service: "imap")) {} else {
+            #expect(
+                await ShadowDB().lookupCredentials(AuthRequest(user: "no-such-user-here", service: "imap"))
+                    == .userUnknown)
+            if case .found = await ShadowDB().lookupCredentials(AuthRequest(user: "root", service: "imap")) {
+            } else {
                 Issue.record("shadow root")
             }
         }
@@ -119,7 +147,9 @@ import Testing
         #expect(await db.verifyPlain(alice, password: Array("secret".utf8)) == .ok(user: "alice", fields: []))
         #expect(await db.verifyPlain(alice, password: Array("wrong".utf8)) == .passwordMismatch)
         let imap = AuthRequest(user: "alice", service: "imap")
-        #expect(await db.verifyPlain(imap, password: Array("secret".utf8)) == .internalFailure("Child \(script) exited with status 2"))
+        #expect(
+            await db.verifyPlain(imap, password: Array("secret".utf8))
+                == .internalFailure("Child \(script) exited with status 2"))
         let missing = await CheckpasswordDB(args: "/nonexistent/checkpassword").verifyPlain(alice, password: [])
         if case .internalFailure = missing {} else { Issue.record("\(missing)") }
     }
@@ -129,7 +159,9 @@ import Testing
         #expect(AllowNets("10.0.0.0/8,::1").check(remoteIP: "::1") == nil)
         #expect(AllowNets("10.0.0.0/8").check(remoteIP: "::ffff:10.0.0.1") == nil)
         #expect(AllowNets("10.0.0.0/8").check(remoteIP: "11.0.0.1") != nil)
-        #expect(AllowNets("127.0.0.1").check(remoteIP: nil) == "allow_nets check failed: Remote IP not known and 'local' missing")
+        #expect(
+            AllowNets("127.0.0.1").check(remoteIP: nil)
+                == "allow_nets check failed: Remote IP not known and 'local' missing")
         #expect(AllowNets("local").check(remoteIP: nil) == nil)
         #expect(AllowNets("1.2.3.4/99,garbage").check(remoteIP: "1.2.3.4") != nil)
     }

@@ -66,12 +66,15 @@ let argonVectors: [(String, String)] = [
 
     @Test func deterministicSchemesMatchDovecotExactly() throws {
         for (name, hash) in dovecotVectors {
-            guard ["SHA", "SHA256", "SHA512", "PLAIN-MD5", "LDAP-MD5", "SHA.HEX", "CRAM-MD5", "PLAIN-MD5.B64"]
-                .contains(name)
+            guard
+                ["SHA", "SHA256", "SHA512", "PLAIN-MD5", "LDAP-MD5", "SHA.HEX", "CRAM-MD5", "PLAIN-MD5.B64"]
+                    .contains(name)
             else { continue }
             #expect(try PasswordScheme(named: name)?.generate(Array("secret".utf8)) == hash, "\(name)")
         }
-        #expect(try PasswordScheme(named: "DIGEST-MD5")?.generate(Array("secret".utf8), user: "alice") == "cc3a3506aba601d2feee7bf9b34237ce")
+        #expect(
+            try PasswordScheme(named: "DIGEST-MD5")?.generate(Array("secret".utf8), user: "alice")
+                == "cc3a3506aba601d2feee7bf9b34237ce")
     }
 
     @Test func cryptSettingsLookLikeDovecots() throws {
@@ -80,10 +83,12 @@ let argonVectors: [(String, String)] = [
         #expect(try sha512.generate(Array("x".utf8), rounds: 5000).split(separator: "$").count == 3)
         #expect(try sha512.generate(Array("x".utf8), rounds: 10000).hasPrefix("$6$rounds=10000$"))
         #expect(try PasswordScheme(named: "BLF-CRYPT")?.generate(Array("x".utf8)).hasPrefix("$2y$05$") == true)
-        #expect(try PasswordScheme(named: "BLF-CRYPT")?.generate(Array("x".utf8), rounds: 3).hasPrefix("$2y$04$") == true)
+        #expect(
+            try PasswordScheme(named: "BLF-CRYPT")?.generate(Array("x".utf8), rounds: 3).hasPrefix("$2y$04$") == true)
         #expect(try PasswordScheme(named: "CRYPT")?.generate(Array("x".utf8)).hasPrefix("$2y$05$") == true)
         #expect(try PasswordScheme(named: "MD5-CRYPT")?.generate(Array("x".utf8)).hasPrefix("$1$") == true)
-        let rounds = "$6$rounds=10000$Ttj06pXcToYMIMq1$jwYlHX55.O.DgahIR5TEjV/yUw0k32iuTHFhqWM0TNAQm1iCvv9KCujbl13EM/dXNp0cjHF9ySqnTlFB561AB1"
+        let rounds =
+            "$6$rounds=10000$Ttj06pXcToYMIMq1$jwYlHX55.O.DgahIR5TEjV/yUw0k32iuTHFhqWM0TNAQm1iCvv9KCujbl13EM/dXNp0cjHF9ySqnTlFB561AB1"
         #expect(sha512.verify(Array("x".utf8), stored: rounds))
     }
 

@@ -17,9 +17,12 @@ import Testing
         var exchange = SASLServerExchange(mechanism: .plain)
         #expect(exchange.start(initialResponse: nil) == .challenge([]))
         #expect(
-            exchange.receive(bytes("admin\0alice\0pw")) == .verifyPassword(user: "alice", password: bytes("pw"), authzid: "admin"))
+            exchange.receive(bytes("admin\0alice\0pw"))
+                == .verifyPassword(user: "alice", password: bytes("pw"), authzid: "admin"))
         var same = SASLServerExchange(mechanism: .plain)
-        #expect(same.start(initialResponse: bytes("alice\0alice\0pw")) == .verifyPassword(user: "alice", password: bytes("pw"), authzid: nil))
+        #expect(
+            same.start(initialResponse: bytes("alice\0alice\0pw"))
+                == .verifyPassword(user: "alice", password: bytes("pw"), authzid: nil))
     }
 
     @Test(arguments: ["alice\0secret", "\0\0secret", "", "a\0b\0c\0d"])
@@ -32,7 +35,9 @@ import Testing
         var exchange = SASLServerExchange(mechanism: .login)
         #expect(exchange.start(initialResponse: nil) == .challenge(bytes("Username:")))
         #expect(exchange.receive(bytes("alice")) == .challenge(bytes("Password:")))
-        #expect(exchange.receive(bytes("secret")) == .verifyPassword(user: "alice", password: bytes("secret"), authzid: nil))
+        #expect(
+            exchange.receive(bytes("secret")) == .verifyPassword(user: "alice", password: bytes("secret"), authzid: nil)
+        )
     }
 
     @Test func loginTakesTheUserAsInitialResponse() {
@@ -82,7 +87,9 @@ import Testing
     @Test func variables() {
         let variables = AuthVariables(user: "Alice@Example.COM", service: "imap", remoteIP: "1.2.3.4")
         #expect(variables.expand("/var/vmail/%d/%n") == "/var/vmail/Example.COM/Alice")
-        #expect(variables.expand("%Lu %Ud %{user} %{rip} %s %%") == "alice@example.com EXAMPLE.COM Alice@Example.COM 1.2.3.4 imap %")
+        #expect(
+            variables.expand("%Lu %Ud %{user} %{rip} %s %%")
+                == "alice@example.com EXAMPLE.COM Alice@Example.COM 1.2.3.4 imap %")
         #expect(variables.expand("%1n/%2.1n/%n") == "A/i/Alice")
         #expect(variables.expand("%z %{nope} 100%") == "%z %{nope} 100%")
         #expect(AuthVariables(user: "bob").expand("%d|%n") == "|bob")

@@ -22,7 +22,10 @@ public struct CheckpasswordDB: PassDB {
     }
 
     public func verifyPlain(_ request: AuthRequest, password: [UInt8]) async -> PassdbResult {
-        let input = Array(request.user.utf8) + [0] + password + [0] + Array(String(Int(Date().timeIntervalSince1970)).utf8) + [0]
+        let input =
+            Array(request.user.utf8) + [0] + password + [0] + Array(String(Int(Date().timeIntervalSince1970)).utf8) + [
+                0
+            ]
         guard input.count <= Self.maximumInput, !request.user.utf8.contains(0) else { return .passwordMismatch }
         var environment = ["SERVICE=\(request.service)", "PATH=/usr/bin:/bin"]
         if let local = request.localIP { environment.append("TCPLOCALIP=\(local)") }

@@ -26,7 +26,8 @@ public struct PAMPassDB: PassDB {
         let user = request.user
         let remoteIP = request.remoteIP ?? ""
         guard !password.contains(0), !user.contains("\0") else { return .passwordMismatch }
-        let (status, message) = await withCheckedContinuation { (continuation: CheckedContinuation<(Int32, String), Never>) in
+        let (status, message) = await withCheckedContinuation {
+            (continuation: CheckedContinuation<(Int32, String), Never>) in
             let thread = Thread {
                 var buffer = [CChar](repeating: 0, count: 512)
                 let status = (password + [0]).withUnsafeBufferPointer { secret in
@@ -42,9 +43,9 @@ public struct PAMPassDB: PassDB {
         switch UInt32(status) {
         case TERN_PAM_OK.rawValue: return .ok(user: user, fields: [])
         case TERN_PAM_USER_UNKNOWN.rawValue: return .userUnknown
-        case TERN_PAM_FAILED.rawValue, TERN_PAM_EXPIRED.rawValue: return message.isEmpty ? .passwordMismatch : .rejected(message)
+        case TERN_PAM_FAILED.rawValue, TERN_PAM_EXPIRED.rawValue:
+            return message.isEmpty ? .passwordMismatch : .rejected(message)
         default: return .internalFailure(message)
         }
     }
 }
-

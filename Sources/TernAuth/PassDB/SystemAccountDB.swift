@@ -35,7 +35,8 @@ public struct PasswdDB: PassDB, UserDB {
     public func lookupCredentials(_ request: AuthRequest) async -> CredentialsLookup {
         do {
             guard let account = try SystemAccount.named(request.user) else { return .userUnknown }
-            return .found(PassdbEntry(user: account.name, password: StoredPassword(account.password, defaultScheme: "CRYPT")))
+            return .found(
+                PassdbEntry(user: account.name, password: StoredPassword(account.password, defaultScheme: "CRYPT")))
         } catch {
             return .internalFailure("getpwnam_r() failed: \(error)")
         }
@@ -105,7 +106,9 @@ public struct StaticDB: PassDB, UserDB {
 
     public func lookupUser(_ request: AuthRequest) async -> UserdbResult {
         let variables = request.variables()
-        let values = fields.filter { $0.key != "allow_all_users" }.map { AuthField($0.key, $0.value.map(variables.expand)) }
+        let values = fields.filter { $0.key != "allow_all_users" }.map {
+            AuthField($0.key, $0.value.map(variables.expand))
+        }
         return .found(UserRecord(user: request.user, fields: values))
     }
 }

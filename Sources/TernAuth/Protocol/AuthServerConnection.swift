@@ -102,7 +102,8 @@ public struct AuthServerConnection: Sendable {
                 if fields.count >= 2, let id = AuthProtocolText.id(fields[1]) { requests[id] = nil }
                 return []
             default:
-                return close(error: "BUG: Authentication client sent unknown command: \(Self.sanitize(String(fields[0])))")
+                return close(
+                    error: "BUG: Authentication client sent unknown command: \(Self.sanitize(String(fields[0])))")
             }
         }
     }
@@ -175,7 +176,9 @@ public struct AuthServerConnection: Sendable {
         if let initialResponse, !initialResponse.isEmpty, initialResponse != "=" {
             guard let decoded = HashEncoding.unbase64(initialResponse) else {
                 return [
-                    .log(AuthLogLine(level: .info, message: "\(mechanism.logName)(?): Invalid base64 data in initial response")),
+                    .log(
+                        AuthLogLine(
+                            level: .info, message: "\(mechanism.logName)(?): Invalid base64 data in initial response")),
                     .send("FAIL\t\(id)\tcode=invalid_base64\treason=Invalid base64 data in initial response"),
                 ]
             }
@@ -213,7 +216,8 @@ public struct AuthServerConnection: Sendable {
                 .log(
                     AuthLogLine(
                         level: .info,
-                        message: "\(pending.exchange.mechanism.logName)(?): Invalid base64 data in continued response")),
+                        message: "\(pending.exchange.mechanism.logName)(?): "
+                            + "Invalid base64 data in continued response")),
                 .send("FAIL\t\(id)\tcode=invalid_base64\treason=Invalid base64 data in continued response"),
             ]
         }

@@ -4,9 +4,10 @@ import Foundation
 /// dlopen so Tern needs no libsodium headers and runs without the library (the schemes are then unavailable).
 /// libxcrypt has no Argon2.
 struct Argon2Scheme: Sendable {
-    private typealias HashFunction = @convention(c) (
-        UnsafeMutablePointer<CChar>?, UnsafePointer<CChar>?, UInt64, UInt64, Int, Int32
-    ) -> Int32
+    private typealias HashFunction =
+        @convention(c) (
+            UnsafeMutablePointer<CChar>?, UnsafePointer<CChar>?, UInt64, UInt64, Int, Int32
+        ) -> Int32
     private typealias VerifyFunction = @convention(c) (UnsafePointer<CChar>?, UnsafePointer<CChar>?, UInt64) -> Int32
 
     private let hashFunction: HashFunction

@@ -36,10 +36,18 @@ struct MD5State: Sendable, Equatable {
             var f: UInt32
             var g: Int
             switch round {
-            case 0..<16: f = (b & c) | (~b & d); g = round
-            case 16..<32: f = (d & b) | (~d & c); g = (5 * round + 1) % 16
-            case 32..<48: f = b ^ c ^ d; g = (3 * round + 5) % 16
-            default: f = c ^ (b | ~d); g = (7 * round) % 16
+            case 0..<16:
+                f = (b & c) | (~b & d)
+                g = round
+            case 16..<32:
+                f = (d & b) | (~d & c)
+                g = (5 * round + 1) % 16
+            case 32..<48:
+                f = b ^ c ^ d
+                g = (3 * round + 5) % 16
+            default:
+                f = c ^ (b | ~d)
+                g = (7 * round) % 16
             }
             f = f &+ a &+ Self.constants[round] &+ message[g]
             a = d
@@ -126,4 +134,3 @@ struct CRAMMD5Context: Sendable, Equatable {
         outer.finish(inner.finish(message))
     }
 }
-

@@ -14,7 +14,9 @@ extension PasswordScheme {
         case .plain:
             return String(decoding: password, as: UTF8.self)
         case .crypt, .blfCrypt:
-            guard let setting = CryptSchemes.bcryptSetting(rounds: rounds) else { throw PasswordSchemeError.unavailable(name) }
+            guard let setting = CryptSchemes.bcryptSetting(rounds: rounds) else {
+                throw PasswordSchemeError.unavailable(name)
+            }
             return try crypt(password, setting)
         case .desCrypt:
             return try crypt(password, CryptSchemes.salt(2))
@@ -25,7 +27,8 @@ extension PasswordScheme {
         case .sha512Crypt:
             return try crypt(password, CryptSchemes.shaSetting(prefix: "$6$", rounds: rounds))
         case .argon2i, .argon2id:
-            guard let argon = Argon2Scheme.shared, let hash = argon.hash(password, identifier: kind == .argon2id, rounds: rounds)
+            guard let argon = Argon2Scheme.shared,
+                let hash = argon.hash(password, identifier: kind == .argon2id, rounds: rounds)
             else { throw PasswordSchemeError.unavailable(name) }
             return hash
         case .digest(let digest):
@@ -41,7 +44,8 @@ extension PasswordScheme {
         case .pbkdf2:
             let salt = CryptSchemes.salt(16)
             let count = max(rounds ?? Self.pbkdf2DefaultRounds, 1)
-            return "$1$\(salt)$\(count)$" + HashEncoding.hex(Self.pbkdf2SHA1(password, salt: Array(salt.utf8), rounds: count))
+            return "$1$\(salt)$\(count)$"
+                + HashEncoding.hex(Self.pbkdf2SHA1(password, salt: Array(salt.utf8), rounds: count))
         }
     }
 
@@ -78,7 +82,9 @@ extension PasswordScheme {
     }
 
     private func crypt(_ password: [UInt8], _ setting: String) throws -> String {
-        guard let hash = CryptSchemes.crypt(password, setting: setting) else { throw PasswordSchemeError.unavailable(name) }
+        guard let hash = CryptSchemes.crypt(password, setting: setting) else {
+            throw PasswordSchemeError.unavailable(name)
+        }
         return hash
     }
 

@@ -12,7 +12,9 @@ public struct PasswordScheme: Sendable, Hashable {
 
     enum Kind: Sendable, Hashable {
         case plain, crypt, desCrypt, md5Crypt, sha256Crypt, sha512Crypt, blfCrypt, argon2i, argon2id
-        case digest(Digest), salted(Digest), cramMD5, digestMD5, pbkdf2
+        case digest(Digest)
+        case salted(Digest)
+        case cramMD5, digestMD5, pbkdf2
     }
 
     enum Digest: Sendable, Hashable {
@@ -100,7 +102,8 @@ public enum PasswordSchemeError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .unknownScheme(let name): "Unknown scheme: \(name)"
-        case .userRequired(let name): "\(name.lowercased().replacingOccurrences(of: "-", with: "_"))_generate(): username not given"
+        case .userRequired(let name):
+            "\(name.lowercased().replacingOccurrences(of: "-", with: "_"))_generate(): username not given"
         case .unavailable(let name): "Scheme \(name) is not available"
         }
     }

@@ -89,8 +89,9 @@ public struct AuthVariables: Sendable, Equatable {
             var digits = ""
             var lower = false
             var upper = false
-            while cursor < rest.endIndex, rest[cursor].isNumber || rest[cursor] == "." || rest[cursor] == "L"
-                || rest[cursor] == "U"
+            while cursor < rest.endIndex,
+                rest[cursor].isNumber || rest[cursor] == "." || rest[cursor] == "L"
+                    || rest[cursor] == "U"
             {
                 switch rest[cursor] {
                 case "L": lower = true

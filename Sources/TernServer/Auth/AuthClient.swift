@@ -44,7 +44,8 @@ public struct AuthClient: ~Copyable {
     ) async throws -> Result {
         let channel = try await ClientBootstrap(group: group).connect(unixDomainSocketPath: path) { channel in
             channel.eventLoop.makeCompletedFuture {
-                try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(AuthLineDecoder(maximumLength: 65536)))
+                try channel.pipeline.syncOperations.addHandler(
+                    ByteToMessageHandler(AuthLineDecoder(maximumLength: 65536)))
                 return try NIOAsyncChannel<String, ByteBuffer>(wrappingChannelSynchronously: channel)
             }
         }
@@ -56,7 +57,10 @@ public struct AuthClient: ~Copyable {
         }
     }
 
-    private init(iterator: NIOAsyncChannelInboundStream<String>.AsyncIterator, outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>) {
+    private init(
+        iterator: NIOAsyncChannelInboundStream<String>.AsyncIterator,
+        outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
+    ) {
         self.iterator = iterator
         self.outbound = outbound
     }
@@ -97,7 +101,8 @@ public struct AuthClient: ~Copyable {
         nextID += 1
         try await send([
             AuthClientRequest.auth(
-                id: id, mechanism: mechanism, service: service, parameters: parameters, initialResponse: initialResponse)
+                id: id, mechanism: mechanism, service: service, parameters: parameters, initialResponse: initialResponse
+            )
         ])
         while let line = try await readLine() {
             guard let reply = AuthClientReply(line: line) else { throw ClientError.protocolError(line) }

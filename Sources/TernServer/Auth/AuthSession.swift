@@ -46,7 +46,9 @@ struct AuthSession {
                     case .write(let line): actions = [.send(line)]
                     case .lineTooLong:
                         service.record(
-                            AuthLogLine(level: .error, message: "BUG: Authentication client \(machine.clientPID) sent too long line"))
+                            AuthLogLine(
+                                level: .error,
+                                message: "BUG: Authentication client \(machine.clientPID) sent too long line"))
                         break loop
                     case .ended: break loop
                     }

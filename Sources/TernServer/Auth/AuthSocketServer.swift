@@ -97,7 +97,8 @@ public struct AuthSocketServer: Service {
                         number &+= 1
                         let connectionID = number
                         group.addTask {
-                            await AuthSession(connectionID: connectionID, service: service, limits: limits).run(connection)
+                            await AuthSession(connectionID: connectionID, service: service, limits: limits).run(
+                                connection)
                         }
                     }
                 }

@@ -20,8 +20,11 @@ import Testing
         let directory = NSTemporaryDirectory() + "tern-auth-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        try "alice:{PLAIN}secret:1000:1000::/home/alice\nbob:{SHA256-CRYPT}$5$eLFAPPccaKx6gqRS$CdcBU2lOAumd70tkyMqLSXa1BOElVU0zlxQ1.XIl3mA\n"
-            .write(toFile: directory + "/users", atomically: true, encoding: .utf8)
+        let users = [
+            "alice:{PLAIN}secret:1000:1000::/home/alice",
+            "bob:{SHA256-CRYPT}$5$eLFAPPccaKx6gqRS$CdcBU2lOAumd70tkyMqLSXa1BOElVU0zlxQ1.XIl3mA",
+        ]
+        try (users.joined(separator: "\n") + "\n").write(toFile: directory + "/users", atomically: true, encoding: .utf8)
         var settings = AuthSettings()
         settings.mechanisms = [.plain, .login]
         settings.failureDelay = .milliseconds(200)
