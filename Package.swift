@@ -35,6 +35,8 @@ let package = Package(
         // Thin shims to system C calls Swift cannot make directly (fcntl locks, fork+setuid+exec).
         .target(name: "CTernSys"),
         .target(name: "CResolv", linkerSettings: [.linkedLibrary("resolv")]),
+        .target(name: "CCrypt", linkerSettings: [.linkedLibrary("crypt")]),
+        .target(name: "CTernPAM", linkerSettings: [.linkedLibrary("pam")]),
         .target(name: "TernCore", dependencies: ["CTernSys"], swiftSettings: upcoming),
         .target(name: "TernConfig", dependencies: ["TernCore"], swiftSettings: upcoming),
         .target(name: "TernMaps", dependencies: ["TernCore"], swiftSettings: upcoming),
@@ -43,6 +45,7 @@ let package = Package(
         .target(name: "TernPolicy", dependencies: ["TernCore"], swiftSettings: upcoming),
         .target(name: "TernPOP3", swiftSettings: upcoming),
         .target(name: "TernMailbox", dependencies: ["TernCore", "CTernSys"], swiftSettings: upcoming),
+        .target(name: "TernAuth", dependencies: ["TernCore", "CCrypt", "CTernPAM", crypto], swiftSettings: upcoming),
         .target(
             name: "TernQueue", dependencies: ["TernCore", "TernConfig", "TernMIME", "CTernSys"],
             swiftSettings: upcoming),
@@ -53,15 +56,15 @@ let package = Package(
         .target(
             name: "TernServer",
             dependencies: [
-                "TernCore", "TernConfig", "TernMaps", "TernSMTP", "TernPolicy", "TernQueue", "TernDelivery", "CTernSys",
-                nioCore, nioPosix, nioSSL, .product(name: "NIOTLS", package: "swift-nio"), x509, asn1, log,
+                "TernCore", "TernConfig", "TernMaps", "TernSMTP", "TernPolicy", "TernQueue", "TernDelivery", "TernAuth",
+                "CTernSys", nioCore, nioPosix, nioSSL, .product(name: "NIOTLS", package: "swift-nio"), x509, asn1, log,
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: upcoming),
         .executableTarget(
             name: "tern",
             dependencies: [
-                "TernCore", "TernConfig", "TernMaps", "TernQueue", "TernDelivery", "TernServer", "CTernSys",
+                "TernCore", "TernConfig", "TernMaps", "TernQueue", "TernDelivery", "TernServer", "TernAuth", "CTernSys",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: upcoming),
@@ -70,6 +73,7 @@ let package = Package(
         .testTarget(name: "TernMapsTests", dependencies: ["TernMaps"], swiftSettings: upcoming),
         .testTarget(name: "TernMIMETests", dependencies: ["TernMIME"], swiftSettings: upcoming),
         .testTarget(name: "TernSMTPTests", dependencies: ["TernSMTP"], swiftSettings: upcoming),
+        .testTarget(name: "TernAuthTests", dependencies: ["TernAuth"], swiftSettings: upcoming),
         .testTarget(name: "TernPolicyTests", dependencies: ["TernPolicy"], swiftSettings: upcoming),
         .testTarget(name: "TernPOP3Tests", dependencies: ["TernPOP3"], swiftSettings: upcoming),
         .testTarget(

@@ -63,8 +63,10 @@ enum LibexecCommand {
             let configDirectory = MainConfig.directory(cli: directory, environment: ProcessInfo.processInfo.environment)
             return await MTADaemon.runInherited(
                 configDirectory: configDirectory, foreground: foreground, inherited: inherited)
+        case "authd":
+            return await AuthdCommand.run(Array(arguments.dropFirst()))
         default:
-            FileHandle.standardError.write(Data("usage: tern libexec deliver --serve | mtad ...\n".utf8))
+            FileHandle.standardError.write(Data("usage: tern libexec deliver --serve | mtad ... | authd ...\n".utf8))
             return 64
         }
     }

@@ -1,0 +1,180 @@
+import Foundation
+
+/// The auth settings of dovecot.conf that the auth service uses (plain values: the dovecot.conf parser
+/// fills them in).
+public struct AuthSettings: Sendable {
+    /// auth_mechanisms (default `plain`).
+    public var mechanisms: [SASLMechanism] = [.plain]
+    /// auth_failure_delay (default 2 secs).
+    public var failureDelay: Duration = .seconds(2)
+    /// auth_verbose: log unknown users, password mismatches and invalid input.
+    public var verbose = false
+    /// auth_username_format (default `%Lu`).
+    public var usernameFormat = "%Lu"
+    /// The host name in CRAM-MD5 challenges (hostname setting, else the system's).
+    public var hostname = ProcessInfo.processInfo.hostName
+
+    public init() {}
+}
+
+/// A line for the auth log (`auth: Info: passwd-file(alice,1.2.3.4): Password mismatch`); the daemon adds
+/// the `auth: ` prefix and the level word as its log writer formats them.
+public struct AuthLogLine: Sendable, Equatable {
+    public enum Level: Sendable { case info, error }
+    public var level: Level
+    public var message: String
+
+    public init(level: Level, message: String) {
+        self.level = level
+        self.message = message
+    }
+}
+
+/// How an authentication ended.
+public enum AuthOutcome: Sendable, Equatable {
+    case success(user: String, fields: [AuthField])
+    /// `code` is the protocol's fail code (`temp_fail`); `delay` is false for internal failures, which
+    /// Dovecot answers at once.
+    case failure(user: String?, code: String?, delay: Bool)
+}
+
+/// The auth service: passdbs and userdbs in configuration order, settings, and the log. Mechanisms
+/// (SASLServerExchange) produce credentials; this checks them.
+public struct AuthService: Sendable {
+    public let settings: AuthSettings
+    public let passdbs: [any PassDB]
+    public let userdbs: [any UserDB]
+    private let log: @Sendable (AuthLogLine) -> Void
+
+    /// Fields the passdb uses itself and does not pass on in the OK reply.
+    static let internalFields: Set<String> = ["nopassword", "nodelay", "allow_nets", "password", "user"]
+
+    public init(
+        settings: AuthSettings, passdbs: [any PassDB], userdbs: [any UserDB] = [],
+        log: @escaping @Sendable (AuthLogLine) -> Void = { _ in }
+    ) {
+        self.settings = settings
+        self.passdbs = passdbs
+        self.userdbs = userdbs
+        self.log = log
+    }
+
+    /// Logs a line; info lines only with auth_verbose, as Dovecot.
+    public func record(_ line: AuthLogLine) {
+        if line.level == .error || settings.verbose { log(line) }
+    }
+
+    func info(_ message: String) {
+        record(AuthLogLine(level: .info, message: message))
+    }
+
+    func error(_ message: String) {
+        log(AuthLogLine(level: .error, message: message))
+    }
+
+    /// The user name passdbs see: auth_username_format applied to what the client sent.
+    public func formatUser(_ name: String) -> String {
+        AuthVariables(user: name).expand(settings.usernameFormat)
+    }
+
+    /// Checks the credentials a mechanism produced. `request.user` is replaced by the mechanism's user name.
+    public func verify(_ step: SASLStep, request template: AuthRequest) async -> AuthOutcome {
+        var request = template
+        switch step {
+        case .verifyPassword(let user, let password, let authzid):
+            request.originalUser = user
+            request.user = formatUser(user)
+            if authzid != nil {
+                info(
+                    "\(request.logPrefix(request.mechanism.lowercased())): login user: "
+                        + "Master user login attempted without master passdbs")
+                return .failure(user: request.user, code: nil, delay: true)
+            }
+            return await verifyPlain(request, password: password)
+        case .verifyCRAMMD5(let user, let challenge, let digest):
+            request.originalUser = user
+            request.user = formatUser(user)
+            return await verifyCRAMMD5(request, challenge: challenge, digest: digest)
+        case .challenge, .failed:
+            return .failure(user: nil, code: nil, delay: true)
+        }
+    }
+
+    private func verifyPlain(_ request: AuthRequest, password: [UInt8]) async -> AuthOutcome {
+        var outcome = AuthOutcome.failure(user: request.user, code: nil, delay: true)
+        for passdb in passdbs {
+            let prefix = request.logPrefix(passdb.driver)
+            switch await passdb.verifyPlain(request, password: password) {
+            case .ok(let user, let fields):
+                if let refusal = allowNetsRefusal(fields, request: request) {
+                    info("\(prefix): \(refusal)")
+                    continue
+                }
+                return .success(user: user, fields: fields.filter { !Self.internalFields.contains($0.key) })
+            case .userUnknown:
+                info("\(prefix): unknown user")
+            case .passwordMismatch:
+                info("\(prefix): Password mismatch")
+            case .rejected(let message):
+                info("\(prefix): \(message)")
+            case .schemeNotAvailable(let message):
+                info("\(prefix): \(message)")
+            case .internalFailure(let message):
+                error("\(prefix): \(message)")
+                outcome = .failure(user: request.user, code: "temp_fail", delay: false)
+            }
+        }
+        return outcome
+    }
+
+    private func verifyCRAMMD5(_ request: AuthRequest, challenge: [UInt8], digest: String) async -> AuthOutcome {
+        var outcome = AuthOutcome.failure(user: request.user, code: nil, delay: true)
+        for passdb in passdbs {
+            let prefix = request.logPrefix(passdb.driver)
+            switch await passdb.lookupCredentials(request) {
+            case .userUnknown:
+                info("\(prefix): unknown user")
+            case .internalFailure(let message):
+                error("\(prefix): \(message)")
+                outcome = .failure(user: request.user, code: "temp_fail", delay: false)
+            case .found(let entry):
+                guard let context = entry.password?.cramContext else {
+                    let have = entry.password?.schemeName ?? "no password"
+                    info("\(prefix): Requested CRAM-MD5 scheme, but we have only \(have)")
+                    continue
+                }
+                let expected = Array(HashEncoding.hex(context.mac(challenge)).utf8)
+                guard HashEncoding.constantTimeEquals(expected, Array(digest.utf8)) else {
+                    info("\(request.logPrefix("cram-md5")): Password mismatch")
+                    continue
+                }
+                let fields = entry.passdbFields
+                if let refusal = allowNetsRefusal(fields, request: request) {
+                    info("\(prefix): \(refusal)")
+                    continue
+                }
+                return .success(user: entry.user, fields: fields.filter { !Self.internalFields.contains($0.key) })
+            }
+        }
+        return outcome
+    }
+
+    private func allowNetsRefusal(_ fields: [AuthField], request: AuthRequest) -> String? {
+        guard let networks = fields.last(where: { $0.key == "allow_nets" })?.value else { return nil }
+        return AllowNets(networks).check(remoteIP: request.remoteIP)
+    }
+
+    /// The first userdb that knows the user (userdb lookups after a login, `doveadm user`).
+    public func lookupUser(_ request: AuthRequest) async -> UserdbResult {
+        var result = UserdbResult.userUnknown
+        for userdb in userdbs {
+            result = await userdb.lookupUser(request)
+            switch result {
+            case .found: return result
+            case .userUnknown: info("\(request.logPrefix(userdb.driver)): unknown user")
+            case .internalFailure(let message): error("\(request.logPrefix(userdb.driver)): \(message)")
+            }
+        }
+        return result
+    }
+}
