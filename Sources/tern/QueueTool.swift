@@ -37,7 +37,15 @@ enum QueueTool {
                 return Diagnostics.fatal("postqueue", failure)
             }
             return 0
-        case "-f", "-i":
+        case "-i":
+            guard let text = operand, let id = QueueID(text) else {
+                return Diagnostics.fatal("postqueue", "usage: postqueue -i queueid")
+            }
+            guard QueueTrigger.send(.flushMessage(id), queueDirectory: queue.path) else {
+                return Diagnostics.fatal("postqueue", "Cannot flush mail queue - mail system is down")
+            }
+            return 0
+        case "-f":
             guard QueueTrigger.send(.flush, queueDirectory: queue.path) else {
                 return Diagnostics.fatal("postqueue", "Cannot flush mail queue - mail system is down")
             }

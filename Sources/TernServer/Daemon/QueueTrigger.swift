@@ -1,9 +1,10 @@
 import Foundation
+public import TernCore
 
 /// The queue manager's trigger FIFO, `$queue_directory/public/qmgr`, as in Postfix: `postqueue -f` and
 /// `postfix flush` write `F` (deliver deferred mail now), smtpd and pickup write `W` (new mail in incoming),
-/// and `postqueue -s SITE` writes `S<site>\n` (deferred mail for that destination now; Postfix has a flush
-/// service for this). The daemon opens it read-write so it never sees end-of-file, and reads it on a thread
+/// `postqueue -s SITE` writes `S<site>\n` (deferred mail for that destination now; Postfix has a flush
+/// service for this) and `postqueue -i ID` `M<id>\n` (that deferred message now). The daemon opens it read-write so it never sees end-of-file, and reads it on a thread
 /// of its own.
 public enum QueueTrigger: Sendable, Equatable {
     case wakeup
@@ -11,11 +12,14 @@ public enum QueueTrigger: Sendable, Equatable {
     case scanIncoming
     /// Deferred mail with a recipient in this domain (lower case), now.
     case flushSite(String)
+    /// This deferred message, now.
+    case flushMessage(QueueID)
 
     private static let wakeupByte = UInt8(ascii: "W")
     private static let flushByte = UInt8(ascii: "F")
     private static let scanIncomingByte = UInt8(ascii: "I")
     private static let siteByte = UInt8(ascii: "S")
+    private static let messageByte = UInt8(ascii: "M")
 
     /// One write, at most PIPE_BUF bytes (a domain is at most 255), so writers never interleave.
     var bytes: [UInt8] {
@@ -24,6 +28,7 @@ public enum QueueTrigger: Sendable, Equatable {
         case .flush: [Self.flushByte]
         case .scanIncoming: [Self.scanIncomingByte]
         case .flushSite(let site): [Self.siteByte] + Array(site.prefix(255).utf8) + [UInt8(ascii: "\n")]
+        case .flushMessage(let id): [Self.messageByte] + Array(id.value.utf8) + [UInt8(ascii: "\n")]
         }
     }
 
@@ -39,20 +44,26 @@ public enum QueueTrigger: Sendable, Equatable {
         return bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) } == bytes.count
     }
 
-    /// Turns the bytes read from the FIFO into triggers; a site name may arrive split over reads.
+    /// Turns the bytes read from the FIFO into triggers; a site name or queue ID may arrive split over reads.
     struct Decoder {
-        private var site: [UInt8]?
+        /// The trigger byte (`S` or `M`) whose newline-terminated operand is being read, and the operand.
+        private var operand: (kind: UInt8, bytes: [UInt8])?
 
         mutating func decode(_ bytes: some Sequence<UInt8>) -> [QueueTrigger] {
             var triggers: [QueueTrigger] = []
             for byte in bytes {
-                if var name = site {
+                if var current = operand {
                     if byte == UInt8(ascii: "\n") {
-                        triggers.append(.flushSite(String(decoding: name, as: UTF8.self).lowercased()))
-                        site = nil
-                    } else if name.count < 255 {
-                        name.append(byte)
-                        site = name
+                        let text = String(decoding: current.bytes, as: UTF8.self)
+                        if current.kind == siteByte {
+                            triggers.append(.flushSite(text.lowercased()))
+                        } else if let id = QueueID(text) {
+                            triggers.append(.flushMessage(id))
+                        }
+                        operand = nil
+                    } else if current.bytes.count < 255 {
+                        current.bytes.append(byte)
+                        operand = current
                     }
                     continue
                 }
@@ -60,7 +71,7 @@ public enum QueueTrigger: Sendable, Equatable {
                 case wakeupByte: triggers.append(.wakeup)
                 case flushByte: triggers.append(.flush)
                 case scanIncomingByte: triggers.append(.scanIncoming)
-                case siteByte: site = []
+                case siteByte, messageByte: operand = (byte, [])
                 default: break
                 }
             }

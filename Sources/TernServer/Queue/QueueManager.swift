@@ -90,6 +90,11 @@ final class QueueManager: Service, Sendable {
                     case .flushSite(let site):
                         makeDeferredDue(site: site)
                         flushRequested = true
+                    case .flushMessage(let id):
+                        if queue.existingPath(.deferred, id) != nil {
+                            try? queue.setNextAttempt(id, epochSeconds: Int(time(nil)))
+                        }
+                        flushRequested = true
                     case .wakeup, .scanIncoming:
                         flushRequested = false
                     }

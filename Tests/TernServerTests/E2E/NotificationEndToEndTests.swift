@@ -205,5 +205,26 @@ extension DaemonEndToEnd {
                 #expect(delivered() == ["a@one.example", "a@two.example"], "three.example stays deferred")
             }
         }
+
+        /// `postqueue -i ID` delivers that one deferred message now.
+        @Test func messageFlushDeliversOnlyThatMessage() throws {
+            try Self.withRelaySink(["defer_transports": "smtp"]) { instance, sink in
+                let token = "id-\(UUID().uuidString)"
+                let first = try Self.submit(instance, from: "bob@virt.test", to: "a@one.example", content: "Subject: \(token)\n\nx\n")
+                _ = try Self.submit(instance, from: "bob@virt.test", to: "b@two.example", content: "Subject: \(token)\n\ny\n")
+                _ = try instance.waitUntil("two messages deferred") { () -> Bool? in
+                    try instance.mailq().components(separatedBy: "(deferred transport)").count - 1 == 2 ? true : nil
+                }
+                let bad = try instance.tern(["postqueue", "-c", instance.configDirectory, "-i", "not/an/id"])
+                #expect(bad.status != 0)
+                let flush = try instance.tern(["postqueue", "-c", instance.configDirectory, "-i", first])
+                #expect(flush.status == 0, "\(flush)")
+                try instance.waitUntil("that message delivered") {
+                    sink.messages.flatMap(\.recipients) == ["a@one.example"] ? true : nil
+                }
+                Thread.sleep(forTimeInterval: 1)
+                #expect(sink.messages.flatMap(\.recipients) == ["a@one.example"], "the other message stays deferred")
+            }
+        }
     }
 }
