@@ -41,6 +41,7 @@ let package = Package(
         .target(name: "TernMIME", dependencies: ["TernCore"], swiftSettings: upcoming),
         .target(name: "TernSMTP", dependencies: ["TernCore", crypto], swiftSettings: upcoming),
         .target(name: "TernPolicy", dependencies: ["TernCore"], swiftSettings: upcoming),
+        .target(name: "TernIMAP", dependencies: ["TernCore", "TernMIME"], swiftSettings: upcoming),
         .target(
             name: "TernQueue", dependencies: ["TernCore", "TernConfig", "TernMIME", "CTernSys"],
             swiftSettings: upcoming),
@@ -69,6 +70,7 @@ let package = Package(
         .testTarget(name: "TernMIMETests", dependencies: ["TernMIME"], swiftSettings: upcoming),
         .testTarget(name: "TernSMTPTests", dependencies: ["TernSMTP"], swiftSettings: upcoming),
         .testTarget(name: "TernPolicyTests", dependencies: ["TernPolicy"], swiftSettings: upcoming),
+        .testTarget(name: "TernIMAPTests", dependencies: ["TernIMAP"], swiftSettings: upcoming),
         .testTarget(name: "TernQueueTests", dependencies: ["TernQueue"], swiftSettings: upcoming),
         .testTarget(name: "TernDeliveryTests", dependencies: ["TernDelivery"], swiftSettings: upcoming),
         .testTarget(
