@@ -51,9 +51,11 @@ extension IMAPCommandGrammar {
         {
             return .sequenceSet(try r.sequenceSet())
         }
-        let name: String
-        do { name = try r.atom(upper: true) } catch { throw IMAPSyntaxError.syntax(IMAPReplyText.missingArgument) }
         let missing = IMAPSyntaxError.syntax(IMAPReplyText.missingArgument)
+        let nameBytes = r.take(while: IMAPArgumentReader.isAtomChar)
+        guard !nameBytes.isEmpty else { throw missing }
+        try r.countArgument()
+        let name = String(decoding: nameBytes, as: UTF8.self).uppercased()
         func text(_ r: inout IMAPArgumentReader) throws -> String {
             try r.space(orThrow: missing)
             return try r.astringText()

@@ -8,6 +8,8 @@ enum IMAPCommandGrammar {
         case .failure(let error): return .failure(error)
         }
         do {
+            // NUL is no CHAR (RFC 3501 §9); Dovecot refuses such lines even for commands without arguments.
+            if raw.text.contains(0) { throw IMAPSyntaxError.invalidArguments }
             guard let command = try arguments(head.name, &reader) else {
                 return .failure(IMAPCommandError(tag: head.tag, command: head.name, reason: .unknownCommand))
             }

@@ -218,8 +218,9 @@ public struct IMAPCommandParser: Sendable {
         line = []
         if let context = append {
             // The line after APPEND's last message literal.
+            let rest = raw.text
             resetCommand()
-            if raw.text.isEmpty { return .appendEnd(tag: context.tag) }
+            if rest.isEmpty { return .appendEnd(tag: context.tag) }
             return .error(IMAPCommandError(tag: context.tag, command: "APPEND", reason: .syntax(IMAPReplyText.invalidArguments)))
         }
         let command = raw
