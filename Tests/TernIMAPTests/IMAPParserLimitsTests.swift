@@ -1,28 +1,32 @@
-import Testing
 import TernIMAP
+import Testing
 
 @Suite struct IMAPParserLimitsTests {
     @Test func overlongLineIsRefusedAndSkipped() {
         let limits = IMAPParserLimits(maxLineLength: 100)
         let long = "a FETCH 1 " + String(repeating: "x", count: 500) + "\r\nb NOOP\r\n"
         for chunk in [1, 7, .max] {
-            #expect(parseEvents(bytes(long), chunk: chunk, limits: limits) == [
-                .error(IMAPCommandError(tag: "a", command: "FETCH", reason: .tooLong)),
-                .command(TaggedCommand(tag: "b", command: .noop)),
-            ])
+            #expect(
+                parseEvents(bytes(long), chunk: chunk, limits: limits) == [
+                    .error(IMAPCommandError(tag: "a", command: "FETCH", reason: .tooLong)),
+                    .command(TaggedCommand(tag: "b", command: .noop)),
+                ])
         }
     }
 
     @Test func overlongLineWithLiteralSkipsTheLiteral() {
         let limits = IMAPParserLimits(maxLineLength: 100)
         let input = "a LOGIN " + String(repeating: "x", count: 200) + " {5+}\r\nb NOO\r\nc NOOP\r\n"
-        #expect(parseEvents(bytes(input), limits: limits) == [
-            .error(IMAPCommandError(tag: "a", command: "LOGIN", reason: .tooLong)),
-            .command(TaggedCommand(tag: "c", command: .noop)),
-        ])
+        #expect(
+            parseEvents(bytes(input), limits: limits) == [
+                .error(IMAPCommandError(tag: "a", command: "LOGIN", reason: .tooLong)),
+                .command(TaggedCommand(tag: "c", command: .noop)),
+            ])
         // A synchronizing literal is not sent after the BAD.
         let sync = "a LOGIN " + String(repeating: "x", count: 200) + " {5}\r\nc NOOP\r\n"
-        #expect(parseEvents(bytes(sync), chunk: 3, limits: limits).last == .command(TaggedCommand(tag: "c", command: .noop)))
+        #expect(
+            parseEvents(bytes(sync), chunk: 3, limits: limits).last
+                == .command(TaggedCommand(tag: "c", command: .noop)))
     }
 
     @Test func textAcrossLiteralsCountsTowardsTheLineLimit() {
@@ -38,7 +42,8 @@ import TernIMAP
     @Test func literalsAreBounded() {
         let limits = IMAPParserLimits(maxLiteralSize: 10)
         #expect(parseEvents("a LOGIN {11}\r\n", limits: limits) == [.fatal(.literalTooLarge)])
-        #expect(parseEvents("a LOGIN {6+}\r\nabcdef {6+}\r\n", limits: limits) == [.fatal(.literalTooLarge)])
+        #expect(
+            parseEvents("a LOGIN {6+}\r\nabcdef {6+}\r\n", limits: limits) == [.fatal(.literalTooLarge)])
         #expect(parseEvents("a LOGIN {99999999999999999999}\r\n") == [.fatal(.literalTooLarge)])
         // After a fatal error nothing more comes out.
         var parser = IMAPCommandParser(limits: limits)
@@ -46,23 +51,29 @@ import TernIMAP
         #expect(parser.next() == .fatal(.literalTooLarge))
         #expect(parser.next() == nil)
         // APPEND's message is not held, so it is not bound by maxLiteralSize.
-        let events = parseEvents(bytes("a APPEND INBOX {20+}\r\n" + String(repeating: "y", count: 20) + "\r\n"), limits: limits)
+        let events = parseEvents(
+            bytes("a APPEND INBOX {20+}\r\n" + String(repeating: "y", count: 20) + "\r\n"), limits: limits
+        )
         #expect(events.last == .appendEnd(tag: "a"))
     }
 
     @Test func nestingIsBounded() {
-        let deep = "a SEARCH " + String(repeating: "(", count: 200) + "ALL" + String(repeating: ")", count: 200)
+        let deep =
+            "a SEARCH " + String(repeating: "(", count: 200) + "ALL" + String(repeating: ")", count: 200)
         #expect(parseError(deep)?.reason == .tooLong)
         let nots = "a SEARCH " + String(repeating: "NOT ", count: 5000) + "ALL"
         #expect(parseError(nots)?.reason == .tooLong)
-        let fine = "a SEARCH " + String(repeating: "(", count: 50) + "ALL" + String(repeating: ")", count: 50)
+        let fine =
+            "a SEARCH " + String(repeating: "(", count: 50) + "ALL" + String(repeating: ")", count: 50)
         #expect(command(fine) != nil)
     }
 
     @Test func argumentsAreBounded() {
         let limits = IMAPParserLimits(maxArguments: 50)
         let many = "a SEARCH" + String(repeating: " SEEN", count: 100) + "\r\n"
-        #expect(parseEvents(many, limits: limits).first == .error(IMAPCommandError(tag: "a", command: "SEARCH", reason: .tooLong)))
+        #expect(
+            parseEvents(many, limits: limits).first
+                == .error(IMAPCommandError(tag: "a", command: "SEARCH", reason: .tooLong)))
     }
 
     @Test func continuationLineIsBounded() {
@@ -81,11 +92,15 @@ import TernIMAP
     /// than its limits allow, and it must always make progress.
     @Test func fuzz() {
         var rng = SplitMix(seed: 0x5EED)
-        let limits = IMAPParserLimits(maxLineLength: 512, maxLiteralSize: 512, maxNestingDepth: 20, maxArguments: 200)
+        let limits = IMAPParserLimits(
+            maxLineLength: 512, maxLiteralSize: 512, maxNestingDepth: 20, maxArguments: 200)
         let seeds = [
-            "a FETCH 1:* (FLAGS BODY.PEEK[HEADER.FIELDS (A B)]<0.10>)\r\n", "a APPEND INBOX (\\Seen) {5+}\r\nhello\r\n",
-            "a SEARCH OR (SEEN FROM x) NOT UID 1:*\r\n", "a LIST (SUBSCRIBED) \"\" (% *) RETURN (STATUS (MESSAGES))\r\n",
-            "a LOGIN {3}\r\nabc \"d\\\"\"\r\n", "a STORE 1 +FLAGS.SILENT (\\Seen $x)\r\n", "a ID (\"k\" NIL)\r\n",
+            "a FETCH 1:* (FLAGS BODY.PEEK[HEADER.FIELDS (A B)]<0.10>)\r\n",
+            "a APPEND INBOX (\\Seen) {5+}\r\nhello\r\n",
+            "a SEARCH OR (SEEN FROM x) NOT UID 1:*\r\n",
+            "a LIST (SUBSCRIBED) \"\" (% *) RETURN (STATUS (MESSAGES))\r\n",
+            "a LOGIN {3}\r\nabc \"d\\\"\"\r\n", "a STORE 1 +FLAGS.SILENT (\\Seen $x)\r\n",
+            "a ID (\"k\" NIL)\r\n",
         ]
         let alphabet = bytes("(){}[]<>\"\\ *%+-.:,$0123456789\r\nABCFLAGSEARCHNIL")
         for round in 0..<3000 {
@@ -97,7 +112,11 @@ import TernIMAP
                 for _ in 0..<Int(rng.next() % 6) {
                     let at = Int(rng.next() % UInt64(input.count + 1))
                     let b = alphabet[Int(rng.next() % UInt64(alphabet.count))]
-                    if rng.next() % 2 == 0, at < input.count { input[at] = b } else { input.insert(b, at: at) }
+                    if rng.next() % 2 == 0, at < input.count {
+                        input[at] = b
+                    } else {
+                        input.insert(b, at: at)
+                    }
                 }
             }
             var parser = IMAPCommandParser(limits: limits)

@@ -28,7 +28,9 @@ public struct BodyExtension: Sendable, Hashable {
     public var language: [String]?
     public var location: [UInt8]?
 
-    public init(disposition: BodyDisposition? = nil, language: [String]? = nil, location: [UInt8]? = nil) {
+    public init(
+        disposition: BodyDisposition? = nil, language: [String]? = nil, location: [UInt8]? = nil
+    ) {
         self.disposition = disposition
         self.language = language
         self.location = location
@@ -63,7 +65,8 @@ public indirect enum BodyStructure: Sendable, Hashable {
 
         public init(
             type: String, subtype: String, parameters: [BodyParameter] = [], id: [UInt8]? = nil,
-            description: [UInt8]? = nil, encoding: String = "7bit", size: Int, kind: Kind, md5: [UInt8]? = nil,
+            description: [UInt8]? = nil, encoding: String = "7bit", size: Int, kind: Kind,
+            md5: [UInt8]? = nil,
             ext: BodyExtension = BodyExtension()
         ) {
             self.type = type
@@ -85,7 +88,10 @@ public indirect enum BodyStructure: Sendable, Hashable {
         public var parameters: [BodyParameter]
         public var ext: BodyExtension
 
-        public init(parts: [BodyStructure], subtype: String, parameters: [BodyParameter] = [], ext: BodyExtension = BodyExtension()) {
+        public init(
+            parts: [BodyStructure], subtype: String, parameters: [BodyParameter] = [],
+            ext: BodyExtension = BodyExtension()
+        ) {
             self.parts = parts
             self.subtype = subtype
             self.parameters = parameters

@@ -14,7 +14,9 @@ public struct EnvelopeAddress: Sendable, Hashable {
     }
 
     public init(name: String?, mailbox: String?, host: String?) {
-        self.init(name: name.map { Array($0.utf8) }, mailbox: mailbox.map { Array($0.utf8) }, host: host.map { Array($0.utf8) })
+        self.init(
+            name: name.map { Array($0.utf8) }, mailbox: mailbox.map { Array($0.utf8) },
+            host: host.map { Array($0.utf8) })
     }
 
     func encode(into w: inout IMAPWriter) {
@@ -45,7 +47,8 @@ public struct Envelope: Sendable, Hashable {
     public var messageID: [UInt8]?
 
     public init(
-        date: [UInt8]? = nil, subject: [UInt8]? = nil, from: [EnvelopeAddress] = [], sender: [EnvelopeAddress] = [],
+        date: [UInt8]? = nil, subject: [UInt8]? = nil, from: [EnvelopeAddress] = [],
+        sender: [EnvelopeAddress] = [],
         replyTo: [EnvelopeAddress] = [], to: [EnvelopeAddress] = [], cc: [EnvelopeAddress] = [],
         bcc: [EnvelopeAddress] = [], inReplyTo: [UInt8]? = nil, messageID: [UInt8]? = nil
     ) {

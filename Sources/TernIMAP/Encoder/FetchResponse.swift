@@ -33,7 +33,8 @@ public enum FetchDataName: Sendable, Hashable {
         case .rfc822Header: return "RFC822.HEADER"
         case .rfc822Text: return "RFC822.TEXT"
         case .binary(let part, let origin):
-            return "BINARY[\(part.map(String.init).joined(separator: "."))]" + (origin.map { "<\($0)>" } ?? "")
+            return "BINARY[\(part.map(String.init).joined(separator: "."))]"
+                + (origin.map { "<\($0)>" } ?? "")
         }
     }
 }
@@ -85,7 +86,8 @@ public struct FetchResponseWriter: Sendable {
         case .rfc822(let data): self.data(.rfc822, data)
         case .rfc822Header(let data): self.data(.rfc822Header, data)
         case .rfc822Text(let data): self.data(.rfc822Text, data)
-        case .binary(let part, let origin, let data): self.data(.binary(part: part, origin: origin), data)
+        case .binary(let part, let origin, let data):
+            self.data(.binary(part: part, origin: origin), data)
         case .binarySize(let part, let size):
             writer.raw("BINARY.SIZE[\(part.map(String.init).joined(separator: "."))] \(size)")
         }

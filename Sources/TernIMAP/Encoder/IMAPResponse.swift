@@ -28,7 +28,9 @@ public enum IMAPResponse: Sendable, Hashable {
     case esearch(ESearchResponse)
     case enabled([String])
     case id([IDParameter]?)
-    case namespace(personal: [NamespaceDescription]?, other: [NamespaceDescription]?, shared: [NamespaceDescription]?)
+    case namespace(
+        personal: [NamespaceDescription]?, other: [NamespaceDescription]?,
+        shared: [NamespaceDescription]?)
     case fetch(UInt32, [FetchResponseItem])
 
     /// The response as bytes, CRLF included.
@@ -107,7 +109,9 @@ public enum IMAPResponse: Sendable, Hashable {
         w.crlf()
     }
 
-    static func condition(_ status: IMAPStatus, _ code: ResponseCode?, _ text: String, into w: inout IMAPWriter) {
+    static func condition(
+        _ status: IMAPStatus, _ code: ResponseCode?, _ text: String, into w: inout IMAPWriter
+    ) {
         w.raw(status.rawValue)
         if let code { w.raw(" [\(code.text)]") }
         if !text.isEmpty { w.raw(" \(text)") }
@@ -178,7 +182,8 @@ public struct MailboxListItem: Sendable, Hashable {
     public var childInfoSubscribed: Bool
 
     public init(
-        attributes: [MailboxAttribute], delimiter: Character?, name: MailboxName, childInfoSubscribed: Bool = false
+        attributes: [MailboxAttribute], delimiter: Character?, name: MailboxName,
+        childInfoSubscribed: Bool = false
     ) {
         self.attributes = attributes
         self.delimiter = delimiter
@@ -218,7 +223,8 @@ public struct ESearchResponse: Sendable, Hashable {
     public var count: UInt32?
 
     public init(
-        tag: String?, uid: Bool, min: UInt32? = nil, max: UInt32? = nil, all: SequenceSet? = nil, count: UInt32? = nil
+        tag: String?, uid: Bool, min: UInt32? = nil, max: UInt32? = nil, all: SequenceSet? = nil,
+        count: UInt32? = nil
     ) {
         self.tag = tag
         self.uid = uid
@@ -255,7 +261,8 @@ public struct ESearchResponse: Sendable, Hashable {
 
 extension IMAPResponse {
     /// `+ OK`, the continuation for a synchronizing literal.
-    public static let literalContinuation = IMAPResponse.continuation(IMAPReplyText.literalContinuation)
+    public static let literalContinuation = IMAPResponse.continuation(
+        IMAPReplyText.literalContinuation)
     /// `+ idling`.
     public static let idling = IMAPResponse.continuation(IMAPReplyText.idling)
 
@@ -268,13 +275,17 @@ extension IMAPResponse {
     }
 
     /// `TAG OK text (timing)`.
-    public static func completed(_ tag: String, _ text: String, timing: IMAPTiming? = .fast) -> IMAPResponse {
+    public static func completed(_ tag: String, _ text: String, timing: IMAPTiming? = .fast)
+        -> IMAPResponse
+    {
         completed(tag, .ok, nil, text, timing: timing)
     }
 
     /// Dovecot's answer to a parser error: post-login `TAG BAD Error in IMAP command NAME: detail (timing)`,
     /// pre-login (imap-login) the terser `BAD Error in IMAP command received by server.`.
-    public static func badCommand(_ error: IMAPCommandError, preLogin: Bool, timing: IMAPTiming? = .fast) -> IMAPResponse {
+    public static func badCommand(
+        _ error: IMAPCommandError, preLogin: Bool, timing: IMAPTiming? = .fast
+    ) -> IMAPResponse {
         let suffix = preLogin ? "" : timing?.suffix ?? ""
         let text: String
         switch error.reason {
@@ -282,7 +293,8 @@ extension IMAPResponse {
             text = preLogin ? IMAPReplyText.preLoginCommandError : IMAPReplyText.invalidTag + suffix
             return .untagged(.bad, nil, text)
         case .invalidCommandName:
-            text = preLogin ? IMAPReplyText.preLoginCommandError : IMAPReplyText.invalidCommandName + suffix
+            text =
+                preLogin ? IMAPReplyText.preLoginCommandError : IMAPReplyText.invalidCommandName + suffix
         case .crWithoutLF:
             text = IMAPReplyText.crWithoutLF + (preLogin ? "" : suffix)
         case .syntax(let detail) where preLogin && detail == IMAPReplyText.missingQuote:

@@ -75,7 +75,9 @@ public struct IMAPWriter: Sendable {
 
     /// `( a b c )` with `item` writing each element, separated by `separator` (Dovecot writes no space
     /// between the parenthesised elements of address lists and multipart bodies).
-    public mutating func list<C: Collection>(_ items: C, separator: String = " ", _ item: (inout Self, C.Element) -> Void) {
+    public mutating func list<C: Collection>(
+        _ items: C, separator: String = " ", _ item: (inout Self, C.Element) -> Void
+    ) {
         bytes.append(UInt8(ascii: "("))
         var first = true
         for element in items {

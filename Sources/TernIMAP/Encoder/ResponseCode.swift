@@ -61,13 +61,15 @@ public enum ResponseCode: Sendable, Hashable {
         case .badCharset(let names):
             return names.isEmpty ? "BADCHARSET" : "BADCHARSET (\(names.joined(separator: " ")))"
         case .capability(let names): return (["CAPABILITY"] + names).joined(separator: " ")
-        case .permanentFlags(let flags): return "PERMANENTFLAGS (\(flags.map(\.text).joined(separator: " ")))"
+        case .permanentFlags(let flags):
+            return "PERMANENTFLAGS (\(flags.map(\.text).joined(separator: " ")))"
         case .uidValidity(let n): return "UIDVALIDITY \(n)"
         case .uidNext(let n): return "UIDNEXT \(n)"
         case .unseen(let n): return "UNSEEN \(n)"
         case .highestModSeq(let n): return "HIGHESTMODSEQ \(n)"
         case .appendUID(let validity, let uids): return "APPENDUID \(validity) \(uids)"
-        case .copyUID(let validity, let source, let destination): return "COPYUID \(validity) \(source) \(destination)"
+        case .copyUID(let validity, let source, let destination):
+            return "COPYUID \(validity) \(source) \(destination)"
         case .other(let text): return text
         }
     }

@@ -149,7 +149,9 @@ public struct ListCommand: Sendable, Hashable {
 
     /// Whether this is RFC 3501's LIST (no options, one pattern): Dovecot then answers `\HasNoChildren` etc.
     /// all the same, but an extended LIST with an empty pattern behaves differently (RFC 5258 §3).
-    public var isExtended: Bool { !selectionOptions.isEmpty || !returnOptions.isEmpty || patterns.count != 1 }
+    public var isExtended: Bool {
+        !selectionOptions.isEmpty || !returnOptions.isEmpty || patterns.count != 1
+    }
 }
 
 /// The first line of APPEND (RFC 3501 §6.3.11; MULTIAPPEND, RFC 3502, repeats flags/date/literal).

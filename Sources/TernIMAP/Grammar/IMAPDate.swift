@@ -10,19 +10,24 @@ public struct IMAPDate: Sendable, Hashable, Comparable {
         self.day = day
     }
 
-    static let months = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
+    static let months = [
+        "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
+    ]
 
     /// Parses `date-day "-" date-month "-" date-year`; one- or two-digit days, months case-insensitive.
     public init?(_ text: String) {
         let parts = text.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count == 3, let day = Self.digits(parts[0], 1...2), let year = Self.digits(parts[2], 4...4),
+        guard parts.count == 3, let day = Self.digits(parts[0], 1...2),
+            let year = Self.digits(parts[2], 4...4),
             let month = Self.months.firstIndex(of: parts[1].uppercased()), (1...31).contains(day)
         else { return nil }
         self.init(year: year, month: month + 1, day: day)
     }
 
     static func digits(_ text: Substring, _ lengths: ClosedRange<Int>) -> Int? {
-        guard lengths.contains(text.count), text.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+        guard lengths.contains(text.count), text.allSatisfy({ $0.isASCII && $0.isNumber }) else {
+            return nil
+        }
         return Int(text)
     }
 
@@ -59,16 +64,19 @@ public struct IMAPDateTime: Sendable, Hashable {
         guard parts.count == 3, text.count <= 26, let date = IMAPDate(String(parts[0]))
         else { return nil }
         let time = parts[1].split(separator: ":", omittingEmptySubsequences: false)
-        guard time.count == 3, let h = IMAPDate.digits(time[0], 2...2), let m = IMAPDate.digits(time[1], 2...2),
+        guard time.count == 3, let h = IMAPDate.digits(time[0], 2...2),
+            let m = IMAPDate.digits(time[1], 2...2),
             let s = IMAPDate.digits(time[2], 2...2), h < 24, m < 60, s < 61
         else { return nil }
         let zone = parts[2]
         guard zone.count == 5, let sign = zone.first, sign == "+" || sign == "-",
-            let hh = IMAPDate.digits(zone.dropFirst().prefix(2), 2...2), let mm = IMAPDate.digits(zone.suffix(2), 2...2),
+            let hh = IMAPDate.digits(zone.dropFirst().prefix(2), 2...2),
+            let mm = IMAPDate.digits(zone.suffix(2), 2...2),
             mm < 60
         else { return nil }
         let offset = hh * 60 + mm
-        self.init(date: date, hour: h, minute: m, second: s, zoneMinutes: sign == "-" ? -offset : offset)
+        self.init(
+            date: date, hour: h, minute: m, second: s, zoneMinutes: sign == "-" ? -offset : offset)
     }
 
     /// Seconds since the epoch (days from civil, H. Hinnant's algorithm; no calendar library needed).
@@ -98,7 +106,8 @@ public struct IMAPDateTime: Sendable, Hashable {
         let month = mp < 10 ? mp + 3 : mp - 9
         let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
         self.init(
-            date: IMAPDate(year: year, month: month, day: day), hour: secs / 3600, minute: secs % 3600 / 60,
+            date: IMAPDate(year: year, month: month, day: day), hour: secs / 3600,
+            minute: secs % 3600 / 60,
             second: secs % 60, zoneMinutes: zoneMinutes)
     }
 

@@ -7,10 +7,13 @@ public enum IMAPReplyText {
     public static let defaultGreeting = "Dovecot ready."
     /// Before login: IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ then AUTH=... (and STARTTLS or
     /// LOGINDISABLED when they apply, after IDLE).
-    public static let preLoginCapabilities = ["IMAP4rev1", "SASL-IR", "LOGIN-REFERRALS", "ID", "ENABLE", "IDLE", "LITERAL+"]
+    public static let preLoginCapabilities = [
+        "IMAP4rev1", "SASL-IR", "LOGIN-REFERRALS", "ID", "ENABLE", "IDLE", "LITERAL+",
+    ]
     /// After login, the part of Dovecot's list Tern implements, in Dovecot's order.
     public static let postLoginCapabilities = [
-        "IMAP4rev1", "SASL-IR", "LOGIN-REFERRALS", "ID", "ENABLE", "IDLE", "UNSELECT", "CHILDREN", "NAMESPACE",
+        "IMAP4rev1", "SASL-IR", "LOGIN-REFERRALS", "ID", "ENABLE", "IDLE", "UNSELECT", "CHILDREN",
+        "NAMESPACE",
         "UIDPLUS", "LIST-EXTENDED", "ESEARCH", "LIST-STATUS", "MOVE", "LITERAL+", "SPECIAL-USE",
     ]
     /// Everything Dovecot 2.3.19 lists after login with its default plugins (for reference and tests).
@@ -22,7 +25,8 @@ public enum IMAPReplyText {
 
     // MARK: pre-login (imap-login)
 
-    public static let preLoginCapabilityCompleted = "Pre-login capabilities listed, post-login capabilities have more."
+    public static let preLoginCapabilityCompleted =
+        "Pre-login capabilities listed, post-login capabilities have more."
     public static let loggedIn = "Logged in"
     public static let authenticationFailed = "Authentication failed."
     public static let unsupportedMechanism = "Unsupported authentication mechanism."
@@ -88,7 +92,9 @@ public enum IMAPReplyText {
 
     // MARK: NO texts
 
-    public static func mailboxDoesNotExist(_ name: String) -> String { "Mailbox doesn't exist: \(name)" }
+    public static func mailboxDoesNotExist(_ name: String) -> String {
+        "Mailbox doesn't exist: \(name)"
+    }
     public static let mailboxAlreadyExists = "Mailbox already exists"
     public static let noMailboxSelected = "No mailbox selected"
     public static let zeroByteMessage = "Can't save a zero byte message"
@@ -119,8 +125,12 @@ public enum IMAPReplyText {
     public static let unknownReturnOptions = "Unknown return options"
     public static func unknownParameter(_ name: String) -> String { "Unknown parameter: \(name)" }
     public static func unknownSearchArgument(_ name: String) -> String { "Unknown argument \(name)" }
-    public static func unknownSearchReturnOption(_ name: String) -> String { "Unknown argument \(name)" }
-    public static func invalidSystemFlag(_ upperCased: String) -> String { "Invalid system flag \(upperCased)" }
+    public static func unknownSearchReturnOption(_ name: String) -> String {
+        "Unknown argument \(name)"
+    }
+    public static func invalidSystemFlag(_ upperCased: String) -> String {
+        "Invalid system flag \(upperCased)"
+    }
     public static func invalidStatusItem(_ name: String) -> String { "Invalid status item \(name)" }
 
     /// `Error in IMAP command NAME: detail`.

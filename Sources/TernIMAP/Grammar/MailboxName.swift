@@ -29,7 +29,8 @@ public struct MailboxName: Sendable, Hashable {
 /// Modified UTF-7 (RFC 3501 §5.1.3): printable US-ASCII stands for itself except `&`, written `&-`; other
 /// characters are UTF-16 in modified base64 (`,` instead of `/`, no padding) between `&` and `-`.
 public enum ModifiedUTF7 {
-    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,".utf8)
+    private static let alphabet = Array(
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,".utf8)
 
     public static func encode(_ text: String) -> String {
         var out: [UInt8] = []
@@ -123,7 +124,11 @@ public enum ModifiedUTF7 {
             }
         }
         // Leftover bits must be zero padding, and the bytes whole UTF-16 units.
-        guard bitCount < 6, bits & ((1 << UInt32(bitCount)) - 1) == 0, bytes.count % 2 == 0 else { return nil }
-        return stride(from: 0, to: bytes.count, by: 2).map { UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]) }
+        guard bitCount < 6, bits & ((1 << UInt32(bitCount)) - 1) == 0, bytes.count % 2 == 0 else {
+            return nil
+        }
+        return stride(from: 0, to: bytes.count, by: 2).map {
+            UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1])
+        }
     }
 }

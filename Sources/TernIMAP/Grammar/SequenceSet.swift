@@ -105,7 +105,9 @@ extension SequenceSet: CustomStringConvertible {
     public static func compact(_ values: [UInt32]) -> SequenceSet {
         var ranges: [SequenceRange] = []
         for value in values {
-            if let lastRange = ranges.last, case .number(let end) = lastRange.last, end != UInt32.max, end + 1 == value {
+            if let lastRange = ranges.last, case .number(let end) = lastRange.last, end != UInt32.max,
+                end + 1 == value
+            {
                 ranges[ranges.count - 1].last = .number(value)
             } else {
                 ranges.append(SequenceRange(.number(value)))

@@ -29,7 +29,8 @@ struct IMAPArgumentReader {
     static func isAtomChar(_ b: UInt8) -> Bool {
         guard b > 0x20, b < 0x7F else { return b >= 0x80 }  // 8-bit accepted in atoms as Dovecot does
         switch b {
-        case UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "{"), UInt8(ascii: "%"), UInt8(ascii: "*"),
+        case UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "{"), UInt8(ascii: "%"),
+            UInt8(ascii: "*"),
             UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "]"):
             return false
         default:
@@ -79,7 +80,9 @@ struct IMAPArgumentReader {
     mutating func keyword(_ word: String) -> Bool {
         let bytes = Array(word.utf8)
         guard command.text.count - index >= bytes.count else { return false }
-        for (offset, b) in bytes.enumerated() where Self.upper(command.text[index + offset]) != b { return false }
+        for (offset, b) in bytes.enumerated() where Self.upper(command.text[index + offset]) != b {
+            return false
+        }
         let after = index + bytes.count
         if after < command.text.count, Self.isAStringChar(command.text[after]) { return false }
         index = after
@@ -162,7 +165,8 @@ struct IMAPArgumentReader {
 
     /// `( items )` with items separated by single spaces; `item` reads one element.
     mutating func parenthesized<T>(
-        missingParen: IMAPSyntaxError = .syntax(IMAPReplyText.missingParen), _ item: (inout Self) throws -> T
+        missingParen: IMAPSyntaxError = .syntax(IMAPReplyText.missingParen),
+        _ item: (inout Self) throws -> T
     ) throws -> [T] {
         guard skip(UInt8(ascii: "(")) else { throw IMAPSyntaxError.invalidArguments }
         try enter()
@@ -196,7 +200,9 @@ struct IMAPArgumentReader {
     mutating func sequenceSet() throws -> SequenceSet {
         let bytes = take(while: { Self.isAtomChar($0) || $0 == UInt8(ascii: "*") })
         guard !bytes.isEmpty else { throw IMAPSyntaxError.invalidArguments }
-        guard let set = SequenceSet(bytes) else { throw IMAPSyntaxError.syntax(IMAPReplyText.invalidMessageset) }
+        guard let set = SequenceSet(bytes) else {
+            throw IMAPSyntaxError.syntax(IMAPReplyText.invalidMessageset)
+        }
         return set
     }
 
@@ -204,7 +210,9 @@ struct IMAPArgumentReader {
 
     /// `list-mailbox`: list-chars (with `%` and `*`) or a string.
     mutating func listMailbox() throws -> MailboxName {
-        if let b = peek, b == UInt8(ascii: "\"") || b == UInt8(ascii: "{") { return MailboxName(bytes: try string()) }
+        if let b = peek, b == UInt8(ascii: "\"") || b == UInt8(ascii: "{") {
+            return MailboxName(bytes: try string())
+        }
         let bytes = take(while: Self.isListChar)
         guard !bytes.isEmpty else { throw IMAPSyntaxError.invalidArguments }
         try countArgument()

@@ -43,7 +43,9 @@ public enum IMAPFatalError: Error, Sendable, Hashable {
 struct IMAPSyntaxError: Error {
     var reason: IMAPCommandError.Reason
 
-    static func syntax(_ detail: String) -> IMAPSyntaxError { IMAPSyntaxError(reason: .syntax(detail)) }
+    static func syntax(_ detail: String) -> IMAPSyntaxError {
+        IMAPSyntaxError(reason: .syntax(detail))
+    }
     static let invalidArguments = syntax(IMAPReplyText.invalidArguments)
     static let missingArguments = syntax(IMAPReplyText.missingArguments)
     static let tooLong = IMAPSyntaxError(reason: .tooLong)

@@ -11,7 +11,8 @@ extension IMAPCommandGrammar {
     /// One item; the macros expand to several.
     static func fetchAttribute(_ r: inout IMAPArgumentReader) throws -> [FetchAttribute] {
         let name = String(
-            decoding: r.take(while: { IMAPArgumentReader.isAtomChar($0) && $0 != UInt8(ascii: "[") }), as: UTF8.self
+            decoding: r.take(while: { IMAPArgumentReader.isAtomChar($0) && $0 != UInt8(ascii: "[") }),
+            as: UTF8.self
         ).uppercased()
         try r.countArgument()
         switch name {
@@ -35,8 +36,12 @@ extension IMAPCommandGrammar {
             let section = try bodySection(&r)
             return [.bodySection(section, partial: try partial(&r), peek: name == "BODY.PEEK")]
         case "BINARY", "BINARY.PEEK", "BINARY.SIZE":
-            guard r.skip(UInt8(ascii: "[")) else { throw IMAPSyntaxError.syntax(IMAPReplyText.invalidBodySection) }
-            let text = String(decoding: r.take(while: { $0 != UInt8(ascii: "]") && $0 != UInt8(ascii: " ") }), as: UTF8.self)
+            guard r.skip(UInt8(ascii: "[")) else {
+                throw IMAPSyntaxError.syntax(IMAPReplyText.invalidBodySection)
+            }
+            let text = String(
+                decoding: r.take(while: { $0 != UInt8(ascii: "]") && $0 != UInt8(ascii: " ") }),
+                as: UTF8.self)
             guard r.skip(UInt8(ascii: "]")), let part = partNumbers(text.split(separator: ".")) else {
                 throw IMAPSyntaxError.syntax(IMAPReplyText.invalidBodySection)
             }
@@ -53,13 +58,17 @@ extension IMAPCommandGrammar {
         let invalid = IMAPSyntaxError.syntax(IMAPReplyText.invalidBodySection)
         guard r.skip(UInt8(ascii: "[")) else { throw invalid }
         let spec = String(
-            decoding: r.take(while: { $0 != UInt8(ascii: "]") && $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "(") }),
+            decoding: r.take(while: {
+                $0 != UInt8(ascii: "]") && $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "(")
+            }),
             as: UTF8.self
         ).uppercased()
         var pieces = spec.split(separator: ".", omittingEmptySubsequences: false)
         if spec.isEmpty { pieces = [] }
         var part: [Int] = []
-        while let first = pieces.first, let number = Int(first), number > 0, first.first != "0", first.count <= 9 {
+        while let first = pieces.first, let number = Int(first), number > 0, first.first != "0",
+            first.count <= 9
+        {
             part.append(number)
             pieces.removeFirst()
         }

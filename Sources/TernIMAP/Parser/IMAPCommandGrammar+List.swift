@@ -7,7 +7,8 @@ extension IMAPCommandGrammar {
         var selection: [ListCommand.SelectionOption] = []
         if r.peek == UInt8(ascii: "(") {
             selection = try r.parenthesized { reader in
-                let name = String(decoding: reader.take(while: IMAPArgumentReader.isAtomChar), as: UTF8.self)
+                let name = String(
+                    decoding: reader.take(while: IMAPArgumentReader.isAtomChar), as: UTF8.self)
                 guard let option = ListCommand.SelectionOption(rawValue: name.uppercased()) else {
                     throw IMAPSyntaxError.syntax(IMAPReplyText.unknownSelectOptions)
                 }
@@ -32,11 +33,13 @@ extension IMAPCommandGrammar {
             returns = try r.parenthesized { try listReturnOption(&$0) }
         }
         try r.expectEnd()
-        return ListCommand(selectionOptions: selection, reference: reference, patterns: patterns, returnOptions: returns)
+        return ListCommand(
+            selectionOptions: selection, reference: reference, patterns: patterns, returnOptions: returns)
     }
 
     static func listReturnOption(_ r: inout IMAPArgumentReader) throws -> ListCommand.ReturnOption {
-        let name = String(decoding: r.take(while: IMAPArgumentReader.isAtomChar), as: UTF8.self).uppercased()
+        let name = String(decoding: r.take(while: IMAPArgumentReader.isAtomChar), as: UTF8.self)
+            .uppercased()
         switch name {
         case "SUBSCRIBED": return .subscribed
         case "CHILDREN": return .children

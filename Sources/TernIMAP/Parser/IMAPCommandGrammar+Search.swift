@@ -27,7 +27,8 @@ extension IMAPCommandGrammar {
             keys.append(try searchKey(&r))
         }
         try r.expectEnd()
-        return SearchCommand(returnOptions: returnOptions, charset: charset, key: keys.count == 1 ? keys[0] : .and(keys))
+        return SearchCommand(
+            returnOptions: returnOptions, charset: charset, key: keys.count == 1 ? keys[0] : .and(keys))
     }
 
     static func searchKey(_ r: inout IMAPArgumentReader) throws -> SearchKey {
@@ -41,13 +42,15 @@ extension IMAPCommandGrammar {
                 keys.append(try searchKey(&r))
                 if r.skip(UInt8(ascii: ")")) { break }
                 guard r.skip(UInt8(ascii: " ")) else {
-                    throw r.atEnd ? IMAPSyntaxError.syntax(IMAPReplyText.missingParen) : IMAPSyntaxError.invalidArguments
+                    throw r.atEnd
+                        ? IMAPSyntaxError.syntax(IMAPReplyText.missingParen) : IMAPSyntaxError.invalidArguments
                 }
             }
             return keys.count == 1 ? keys[0] : .and(keys)
         }
-        if let first = r.peek, (first >= UInt8(ascii: "0") && first <= UInt8(ascii: "9")) || first == UInt8(ascii: "*")
-            || first == UInt8(ascii: "$")
+        if let first = r.peek,
+            (first >= UInt8(ascii: "0") && first <= UInt8(ascii: "9")) || first == UInt8(ascii: "*")
+                || first == UInt8(ascii: "$")
         {
             return .sequenceSet(try r.sequenceSet())
         }

@@ -1,6 +1,8 @@
 /// Turns a complete `RawCommand` into a `TaggedCommand` (RFC 3501 §9 `command`), with Dovecot's error texts.
 enum IMAPCommandGrammar {
-    static func parse(_ raw: RawCommand, limits: IMAPParserLimits) -> Result<TaggedCommand, IMAPCommandError> {
+    static func parse(_ raw: RawCommand, limits: IMAPParserLimits) -> Result<
+        TaggedCommand, IMAPCommandError
+    > {
         var reader = IMAPArgumentReader(raw, limits: limits)
         let head: Head
         switch readHead(&reader) {
@@ -11,13 +13,15 @@ enum IMAPCommandGrammar {
             // NUL is no CHAR (RFC 3501 §9); Dovecot refuses such lines even for commands without arguments.
             if raw.text.contains(0) { throw IMAPSyntaxError.invalidArguments }
             guard let command = try arguments(head.name, &reader) else {
-                return .failure(IMAPCommandError(tag: head.tag, command: head.name, reason: .unknownCommand))
+                return .failure(
+                    IMAPCommandError(tag: head.tag, command: head.name, reason: .unknownCommand))
             }
             return .success(TaggedCommand(tag: head.tag, command: command))
         } catch let error as IMAPSyntaxError {
             return .failure(IMAPCommandError(tag: head.tag, command: head.name, reason: error.reason))
         } catch {
-            return .failure(IMAPCommandError(tag: head.tag, command: head.name, reason: .syntax("Invalid arguments")))
+            return .failure(
+                IMAPCommandError(tag: head.tag, command: head.name, reason: .syntax("Invalid arguments")))
         }
     }
 
@@ -36,7 +40,8 @@ enum IMAPCommandGrammar {
         let tag = String(decoding: tagBytes, as: UTF8.self)
         let invalidName = IMAPCommandError(tag: tag, command: nil, reason: .invalidCommandName)
         guard reader.skip(UInt8(ascii: " ")) else { return .failure(invalidName) }
-        var name = String(decoding: reader.take(while: IMAPArgumentReader.isAtomChar), as: UTF8.self).uppercased()
+        var name = String(decoding: reader.take(while: IMAPArgumentReader.isAtomChar), as: UTF8.self)
+            .uppercased()
         guard !name.isEmpty else { return .failure(invalidName) }
         if name == "UID" {
             guard reader.skip(UInt8(ascii: " ")) else { return .failure(invalidName) }
@@ -85,9 +90,15 @@ enum IMAPCommandGrammar {
             let mailbox = try r.mailbox()
             switch name {
             case "CREATE": return .create(mailbox)  // CREATE (USE (...)) parameters are ignored.
-            case "DELETE": try r.expectEnd(); return .delete(mailbox)
-            case "SUBSCRIBE": try r.expectEnd(); return .subscribe(mailbox)
-            default: try r.expectEnd(); return .unsubscribe(mailbox)
+            case "DELETE":
+                try r.expectEnd()
+                return .delete(mailbox)
+            case "SUBSCRIBE":
+                try r.expectEnd()
+                return .subscribe(mailbox)
+            default:
+                try r.expectEnd()
+                return .unsubscribe(mailbox)
             }
         case "RENAME":
             try r.space(orThrow: .missingArguments)
@@ -158,7 +169,8 @@ enum IMAPCommandGrammar {
     /// `status-att-list`, with Dovecot's `Invalid status item NAME`.
     static func statusAttributes(_ r: inout IMAPArgumentReader) throws -> [StatusAttribute] {
         try r.parenthesized { reader in
-            let name = String(decoding: reader.take(while: IMAPArgumentReader.isAtomChar), as: UTF8.self).uppercased()
+            let name = String(decoding: reader.take(while: IMAPArgumentReader.isAtomChar), as: UTF8.self)
+                .uppercased()
             guard let attribute = StatusAttribute(rawValue: name) else {
                 throw IMAPSyntaxError.syntax(IMAPReplyText.invalidStatusItem(name))
             }
@@ -222,13 +234,19 @@ enum IMAPCommandGrammar {
         var date: IMAPDateTime?
         if r.peek == UInt8(ascii: "(") {
             flags = try r.parenthesized { try $0.flag() }
-            guard r.moreArguments() else { throw IMAPSyntaxError.syntax(IMAPReplyText.missingMessageSize) }
+            guard r.moreArguments() else {
+                throw IMAPSyntaxError.syntax(IMAPReplyText.missingMessageSize)
+            }
         }
         if r.peek == UInt8(ascii: "\"") {
             let text = String(decoding: try r.string(), as: UTF8.self)
-            guard let parsed = IMAPDateTime(text) else { throw IMAPSyntaxError.syntax(IMAPReplyText.invalidInternalDate) }
+            guard let parsed = IMAPDateTime(text) else {
+                throw IMAPSyntaxError.syntax(IMAPReplyText.invalidInternalDate)
+            }
             date = parsed
-            guard r.moreArguments() else { throw IMAPSyntaxError.syntax(IMAPReplyText.missingMessageSize) }
+            guard r.moreArguments() else {
+                throw IMAPSyntaxError.syntax(IMAPReplyText.missingMessageSize)
+            }
         }
         return (flags, date)
     }
@@ -244,7 +262,9 @@ enum IMAPCommandGrammar {
     /// to the announcement's `{`.
     static func appendPrefix(_ prefix: RawCommand, limits: IMAPParserLimits) -> AppendPrefix {
         var r = IMAPArgumentReader(prefix, limits: limits)
-        guard case .success(let head) = readHead(&r), head.name == "APPEND" else { return .ordinaryLiteral }
+        guard case .success(let head) = readHead(&r), head.name == "APPEND" else {
+            return .ordinaryLiteral
+        }
         do {
             try r.space(orThrow: .invalidArguments)
             if r.atEnd { return .ordinaryLiteral }
@@ -255,12 +275,16 @@ enum IMAPCommandGrammar {
         } catch let error as IMAPSyntaxError {
             return .error(IMAPCommandError(tag: head.tag, command: head.name, reason: error.reason))
         } catch {
-            return .error(IMAPCommandError(tag: head.tag, command: head.name, reason: IMAPSyntaxError.invalidArguments.reason))
+            return .error(
+                IMAPCommandError(
+                    tag: head.tag, command: head.name, reason: IMAPSyntaxError.invalidArguments.reason))
         }
     }
 
     /// After a message literal, the text before the next one (MULTIAPPEND, RFC 3502): `SP [flags SP] [date SP]`.
-    static func nextAppendMessage(_ text: RawCommand, limits: IMAPParserLimits) throws -> ([Flag], IMAPDateTime?) {
+    static func nextAppendMessage(_ text: RawCommand, limits: IMAPParserLimits) throws -> (
+        [Flag], IMAPDateTime?
+    ) {
         var r = IMAPArgumentReader(text, limits: limits)
         let options = try appendOptions(&r)
         try r.expectEnd()

@@ -171,7 +171,9 @@ public struct IMAPCommandParser: Sendable {
                 tail = Array((tail + input[readIndex..<lf]).suffix(32))
                 readIndex = lf + 1
                 if tail.last == 0x0D { tail.removeLast() }
-                if let announcement = Self.literalAnnouncement(tail, quoteAware: false), !announcement.synchronizing {
+                if let announcement = Self.literalAnnouncement(tail, quoteAware: false),
+                    !announcement.synchronizing
+                {
                     mode = .skipLiteral(remaining: announcement.size ?? Int.max)
                 } else {
                     mode = .line
@@ -221,7 +223,9 @@ public struct IMAPCommandParser: Sendable {
             let rest = raw.text
             resetCommand()
             if rest.isEmpty { return .appendEnd(tag: context.tag) }
-            return .error(IMAPCommandError(tag: context.tag, command: "APPEND", reason: .syntax(IMAPReplyText.invalidArguments)))
+            return .error(
+                IMAPCommandError(
+                    tag: context.tag, command: "APPEND", reason: .syntax(IMAPReplyText.invalidArguments)))
         }
         let command = raw
         resetCommand()
@@ -249,7 +253,8 @@ public struct IMAPCommandParser: Sendable {
                 context.synchronizing = announcement.synchronizing
                 context.consumed = 0
                 let message = AppendMessage(
-                    tag: context.tag, mailbox: context.mailbox, flags: flags, internalDate: date, byteCount: size,
+                    tag: context.tag, mailbox: context.mailbox, flags: flags, internalDate: date,
+                    byteCount: size,
                     synchronizing: announcement.synchronizing, index: context.nextIndex)
                 context.nextIndex += 1
                 append = context
@@ -258,7 +263,8 @@ public struct IMAPCommandParser: Sendable {
             } catch {
                 let reason = (error as? IMAPSyntaxError)?.reason ?? .syntax(IMAPReplyText.invalidArguments)
                 return skipAnnounced(
-                    announcement, size: size, IMAPCommandError(tag: context.tag, command: "APPEND", reason: reason))
+                    announcement, size: size,
+                    IMAPCommandError(tag: context.tag, command: "APPEND", reason: reason))
             }
         }
         var prefixCommand = raw
@@ -268,7 +274,8 @@ public struct IMAPCommandParser: Sendable {
         case .message(let tag, let mailbox, let flags, let date):
             resetCommand()
             append = AppendContext(
-                tag: tag, mailbox: mailbox, nextIndex: 1, synchronizing: announcement.synchronizing, consumed: 0)
+                tag: tag, mailbox: mailbox, nextIndex: 1, synchronizing: announcement.synchronizing,
+                consumed: 0)
             mode = .appendLiteral(remaining: size)
             return .appendStart(
                 AppendMessage(
@@ -291,7 +298,9 @@ public struct IMAPCommandParser: Sendable {
 
     /// An error found at a literal announcement: a synchronizing literal will not be sent (the client gets
     /// BAD instead of `+`); a non-synchronizing one is on its way and is skipped with the rest of its line.
-    private mutating func skipAnnounced(_ announcement: LiteralAnnouncement, size: Int, _ error: IMAPCommandError)
+    private mutating func skipAnnounced(
+        _ announcement: LiteralAnnouncement, size: Int, _ error: IMAPCommandError
+    )
         -> Event
     {
         mode = announcement.synchronizing ? .line : .skipLiteral(remaining: size)
@@ -334,14 +343,17 @@ public struct IMAPCommandParser: Sendable {
 
     /// `{n}` or `{n+}` ending `line` (RFC 3501 §4.3, RFC 7888 §3), unless it sits inside a quoted string.
     static func literalAnnouncement(_ line: [UInt8], quoteAware: Bool) -> LiteralAnnouncement? {
-        guard line.last == UInt8(ascii: "}"), let open = line.lastIndex(of: UInt8(ascii: "{")) else { return nil }
+        guard line.last == UInt8(ascii: "}"), let open = line.lastIndex(of: UInt8(ascii: "{")) else {
+            return nil
+        }
         var digits = line[(open + 1)..<(line.count - 1)]
         var synchronizing = true
         if digits.last == UInt8(ascii: "+") {
             synchronizing = false
             digits = digits.dropLast()
         }
-        guard !digits.isEmpty, digits.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else {
+        guard !digits.isEmpty, digits.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") })
+        else {
             return nil
         }
         if quoteAware {
@@ -359,7 +371,10 @@ public struct IMAPCommandParser: Sendable {
             if inQuote { return nil }
         }
         // More than 10 digits cannot be an IMAP number (at most 2^32-1, RFC 3501 §9).
-        let size = digits.count <= 10 ? Int(String(decoding: digits, as: UTF8.self)).flatMap { $0 <= Int(UInt32.max) ? $0 : nil } : nil
+        let size =
+            digits.count <= 10
+            ? Int(String(decoding: digits, as: UTF8.self)).flatMap { $0 <= Int(UInt32.max) ? $0 : nil }
+            : nil
         return LiteralAnnouncement(
             size: size, synchronizing: synchronizing, start: open, length: line.count - open)
     }

@@ -3,7 +3,9 @@
 enum MIMEHeaderValues {
     /// The type, subtype and parameters of a Content-Type (or the disposition and parameters of a
     /// Content-Disposition, `hasSubtype` false). nil when the value has no usable type.
-    static func contentType(_ value: [UInt8], hasSubtype: Bool = true) -> (String, String, [BodyParameter])? {
+    static func contentType(_ value: [UInt8], hasSubtype: Bool = true) -> (
+        String, String, [BodyParameter]
+    )? {
         var scanner = Scanner(value)
         scanner.skipSpaceAndComments()
         let type = scanner.token()
@@ -25,7 +27,8 @@ enum MIMEHeaderValues {
             scanner.skipSpaceAndComments()
             guard !name.isEmpty, scanner.skip(UInt8(ascii: "=")) else { continue }
             scanner.skipSpaceAndComments()
-            let value = scanner.peek == UInt8(ascii: "\"") ? scanner.quoted() : Array(scanner.token().utf8)
+            let value =
+                scanner.peek == UInt8(ascii: "\"") ? scanner.quoted() : Array(scanner.token().utf8)
             parameters.append(BodyParameter(name, value))
         }
         return (type, subtype, parameters)
@@ -104,7 +107,9 @@ enum MIMEHeaderValues {
         }
         let displayName = spec == nil ? nil : (name.isEmpty ? nil : name)
         guard let at = address.lastIndex(of: UInt8(ascii: "@")) else {
-            return EnvelopeAddress(name: displayName, mailbox: address.isEmpty ? Array("MISSING_MAILBOX".utf8) : address, host: Array("MISSING_DOMAIN".utf8))
+            return EnvelopeAddress(
+                name: displayName, mailbox: address.isEmpty ? Array("MISSING_MAILBOX".utf8) : address,
+                host: Array("MISSING_DOMAIN".utf8))
         }
         let local = Array(address[..<at])
         let host = Array(address[(at + 1)...])
@@ -128,7 +133,7 @@ enum MIMEHeaderValues {
         // Runs of whitespace left by comments collapse to one space.
         var out: [UInt8] = []
         for b in slice {
-            if (b == 0x20 || b == 0x09), out.last == 0x20 { continue }
+            if b == 0x20 || b == 0x09, out.last == 0x20 { continue }
             out.append(b == 0x09 ? 0x20 : b)
         }
         return out

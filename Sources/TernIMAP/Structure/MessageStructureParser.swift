@@ -92,14 +92,17 @@ public struct MessageStructureParser: Sendable {
         }
         let top = nodes[0]
         return MessageStructure(
-            envelope: top.info.envelope, body: structure(0), headerSize: (top.bodyStart ?? offset) - top.headerStart,
+            envelope: top.info.envelope, body: structure(0),
+            headerSize: (top.bodyStart ?? offset) - top.headerStart,
             size: offset)
     }
 
     // MARK: lines
 
     private mutating func handleLine(ending: Int) {
-        if line.count >= 2, line[0] == UInt8(ascii: "-"), line[1] == UInt8(ascii: "-"), boundaryLine() { return }
+        if line.count >= 2, line[0] == UInt8(ascii: "-"), line[1] == UInt8(ascii: "-"), boundaryLine() {
+            return
+        }
         guard inHeader else { return }
         if lineLength == ending {
             endHeader(bodyStart: offset, lineFeeds: lineFeeds)
@@ -150,7 +153,8 @@ public struct MessageStructureParser: Sendable {
 
     /// nil: not this boundary; false: `--b`; true: `--b--` (trailing whitespace allowed).
     static func matches(_ line: [UInt8], _ boundary: [UInt8]) -> Bool? {
-        guard line.count >= boundary.count + 2, line[2..<(2 + boundary.count)].elementsEqual(boundary) else { return nil }
+        guard line.count >= boundary.count + 2, line[2..<(2 + boundary.count)].elementsEqual(boundary)
+        else { return nil }
         var rest = line[(2 + boundary.count)...]
         var isClose = false
         if rest.starts(with: [UInt8(ascii: "-"), UInt8(ascii: "-")]) {
@@ -183,11 +187,15 @@ public struct MessageStructureParser: Sendable {
         let info = nodes[index].info
         guard descend, nodes[index].depth < maxDepth else { return }
         if info.type.lowercased() == "multipart" {
-            if let boundary = info.parameters.first(where: { $0.name.lowercased() == "boundary" })?.value, !boundary.isEmpty {
+            if let boundary = info.parameters.first(where: { $0.name.lowercased() == "boundary" })?.value,
+                !boundary.isEmpty
+            {
                 nodes[index].boundary = boundary
             }
         } else if info.type.lowercased() == "message", info.subtype.lowercased() == "rfc822" {
-            nodes.append(Node(parent: index, headerStart: bodyStart, depth: nodes[index].depth + 1, digestChild: false))
+            nodes.append(
+                Node(
+                    parent: index, headerStart: bodyStart, depth: nodes[index].depth + 1, digestChild: false))
             nodes[index].children.append(nodes.count - 1)
             current = nodes.count - 1
             inHeader = true
@@ -204,19 +212,29 @@ public struct MessageStructureParser: Sendable {
         if info.type.lowercased() == "multipart" {
             var parts = node.children.map(structure)
             if parts.isEmpty {
-                parts = [.single(.init(type: "text", subtype: "plain", parameters: [BodyParameter("charset", "us-ascii")], size: 0, kind: .text(lines: 0)))]
+                parts = [
+                    .single(
+                        .init(
+                            type: "text", subtype: "plain", parameters: [BodyParameter("charset", "us-ascii")],
+                            size: 0, kind: .text(lines: 0)))
+                ]
             }
-            return .multipart(.init(parts: parts, subtype: info.subtype, parameters: info.parameters, ext: info.ext))
+            return .multipart(
+                .init(parts: parts, subtype: info.subtype, parameters: info.parameters, ext: info.ext))
         }
         var kind = BodyStructure.SinglePart.Kind.basic
         if info.type.lowercased() == "text" {
             kind = .text(lines: lines)
-        } else if info.type.lowercased() == "message", info.subtype.lowercased() == "rfc822", let child = node.children.first {
+        } else if info.type.lowercased() == "message", info.subtype.lowercased() == "rfc822",
+            let child = node.children.first
+        {
             kind = .message(nodes[child].info.envelope, structure(child), lines: lines)
         }
-        return .single(.init(
-            type: info.type, subtype: info.subtype, parameters: info.parameters, id: info.id, description: info.description,
-            encoding: info.encoding, size: size, kind: kind, md5: info.md5, ext: info.ext))
+        return .single(
+            .init(
+                type: info.type, subtype: info.subtype, parameters: info.parameters, id: info.id,
+                description: info.description,
+                encoding: info.encoding, size: size, kind: kind, md5: info.md5, ext: info.ext))
     }
 
     static func partInfo(_ header: [UInt8], digestChild: Bool) -> PartInfo {
@@ -239,22 +257,27 @@ public struct MessageStructureParser: Sendable {
             case "content-md5": info.md5 = MIMEHeaderValues.trimmed(value)
             case "content-location": info.ext.location = MIMEHeaderValues.trimmed(value)
             case "content-language":
-                info.ext.language = String(decoding: value, as: UTF8.self).split(whereSeparator: { $0 == "," || $0 == " " || $0 == "\t" })
-                    .map(String.init)
+                info.ext.language = String(decoding: value, as: UTF8.self).split(whereSeparator: {
+                    $0 == "," || $0 == " " || $0 == "\t"
+                })
+                .map(String.init)
             case "content-disposition":
                 if let (kind, _, parameters) = MIMEHeaderValues.contentType(value, hasSubtype: false) {
                     info.ext.disposition = BodyDisposition(kind: kind, parameters: parameters)
                 }
             case "date": info.envelope.date = info.envelope.date ?? MIMEHeaderValues.trimmedEnds(value)
-            case "subject": info.envelope.subject = info.envelope.subject ?? MIMEHeaderValues.trimmedEnds(value)
+            case "subject":
+                info.envelope.subject = info.envelope.subject ?? MIMEHeaderValues.trimmedEnds(value)
             case "from": info.envelope.from = MIMEHeaderValues.addresses(value)
             case "sender": info.envelope.sender = MIMEHeaderValues.addresses(value)
             case "reply-to": info.envelope.replyTo = MIMEHeaderValues.addresses(value)
             case "to": info.envelope.to = MIMEHeaderValues.addresses(value)
             case "cc": info.envelope.cc = MIMEHeaderValues.addresses(value)
             case "bcc": info.envelope.bcc = MIMEHeaderValues.addresses(value)
-            case "in-reply-to": info.envelope.inReplyTo = info.envelope.inReplyTo ?? MIMEHeaderValues.trimmedEnds(value)
-            case "message-id": info.envelope.messageID = info.envelope.messageID ?? MIMEHeaderValues.trimmedEnds(value)
+            case "in-reply-to":
+                info.envelope.inReplyTo = info.envelope.inReplyTo ?? MIMEHeaderValues.trimmedEnds(value)
+            case "message-id":
+                info.envelope.messageID = info.envelope.messageID ?? MIMEHeaderValues.trimmedEnds(value)
             default: break
             }
         }
@@ -262,7 +285,8 @@ public struct MessageStructureParser: Sendable {
         if info.envelope.sender.isEmpty { info.envelope.sender = info.envelope.from }
         if info.envelope.replyTo.isEmpty { info.envelope.replyTo = info.envelope.from }
         // Dovecot names the default charset of every text part that does not give one, first.
-        if !info.parameters.contains(where: { $0.name.lowercased() == "charset" }), info.type.lowercased() == "text"
+        if !info.parameters.contains(where: { $0.name.lowercased() == "charset" }),
+            info.type.lowercased() == "text"
         {
             info.parameters.insert(BodyParameter("charset", "us-ascii"), at: 0)
         }
