@@ -208,3 +208,35 @@ import Testing
         #expect(parseError("a SELECT \"x {3}")?.reason == .syntax("Missing '\"'"))
     }
 }
+
+@Suite struct IMAPSampleSessionTests {
+    /// The client side of RFC 3501 §8, pipelined and fed byte by byte.
+    @Test func rfc3501SampleSession() {
+        let client =
+            "a001 login mrc secret\r\na002 select inbox\r\na003 fetch 12 full\r\n"
+            + "a004 fetch 12 body[header]\r\na005 store 12 +flags \\deleted\r\na006 logout\r\n"
+        let twelve = SequenceSet.ranges([SequenceRange(.number(12))])
+        let expected: [IMAPCommandParser.Event] = [
+            .command(TaggedCommand(tag: "a001", command: .login(username: "mrc", password: "secret"))),
+            .command(TaggedCommand(tag: "a002", command: .select(.inbox))),
+            .command(TaggedCommand(tag: "a003", command: .fetch(twelve, FetchAttribute.full, uid: false))),
+            .command(
+                TaggedCommand(
+                    tag: "a004",
+                    command: .fetch(twelve, [.bodySection(BodySection(kind: .header), partial: nil, peek: false)], uid: false))),
+            .command(
+                TaggedCommand(
+                    tag: "a005",
+                    command: .store(twelve, StoreFlags(operation: .add, silent: false, flags: [.deleted]), uid: false))),
+            .command(TaggedCommand(tag: "a006", command: .logout)),
+        ]
+        #expect(parseEvents(bytes(client), chunk: 1) == expected)
+        #expect(parseEvents(bytes(client)) == expected)
+    }
+
+    /// Dovecot 2.3 takes literals up to imap_max_line_length (64k): `{60000}` got `+ OK`, `{70000}` `* BYE`.
+    @Test func dovecotLiteralLimit() {
+        #expect(parseEvents("a SELECT {60000}\r\n") == [.continuationRequest])
+        #expect(parseEvents("a SELECT {70000}\r\n") == [.fatal(.literalTooLarge)])
+    }
+}
