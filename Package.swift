@@ -41,7 +41,7 @@ let package = Package(
         .target(name: "TernMIME", dependencies: ["TernCore"], swiftSettings: upcoming),
         .target(name: "TernSMTP", dependencies: ["TernCore", crypto], swiftSettings: upcoming),
         .target(name: "TernPolicy", dependencies: ["TernCore"], swiftSettings: upcoming),
-        .target(name: "TernIMAP", dependencies: ["TernCore", "TernMIME"], swiftSettings: upcoming),
+        .target(name: "TernIMAP", dependencies: ["TernCore"], swiftSettings: upcoming),
         .target(
             name: "TernQueue", dependencies: ["TernCore", "TernConfig", "TernMIME", "CTernSys"],
             swiftSettings: upcoming),

@@ -129,9 +129,6 @@ struct IMAPArgumentReader {
         return try string()
     }
 
-    /// A string or an atom, for arguments where Dovecot takes either (SEARCH values, dates).
-    mutating func stringOrAtom() throws -> [UInt8] { try astring() }
-
     /// After the opening quote: up to the closing one, `\"` and `\\` unescaped (RFC 3501 §9 `quoted`).
     private mutating func quotedRest() throws -> [UInt8] {
         var out: [UInt8] = []
