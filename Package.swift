@@ -46,6 +46,7 @@ let package = Package(
         .target(name: "TernPOP3", swiftSettings: upcoming),
         .target(name: "TernMailbox", dependencies: ["TernCore", "CTernSys"], swiftSettings: upcoming),
         .target(name: "TernAuth", dependencies: ["TernCore", "CCrypt", "CTernPAM", crypto], swiftSettings: upcoming),
+        .target(name: "TernIMAP", dependencies: ["TernCore"], swiftSettings: upcoming),
         .target(
             name: "TernQueue", dependencies: ["TernCore", "TernConfig", "TernMIME", "CTernSys"],
             swiftSettings: upcoming),
@@ -79,6 +80,7 @@ let package = Package(
         .testTarget(
             name: "TernMailboxTests", dependencies: ["TernMailbox"], exclude: ["Fixtures"],
             swiftSettings: upcoming),
+        .testTarget(name: "TernIMAPTests", dependencies: ["TernIMAP"], swiftSettings: upcoming),
         .testTarget(name: "TernQueueTests", dependencies: ["TernQueue"], swiftSettings: upcoming),
         .testTarget(name: "TernDeliveryTests", dependencies: ["TernDelivery"], swiftSettings: upcoming),
         .testTarget(

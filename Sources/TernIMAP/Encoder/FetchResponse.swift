@@ -1,0 +1,114 @@
+/// One item of a `* n FETCH (...)` response (RFC 3501 §7.4.2) whose data is at hand. Body data the session
+/// streams goes through `FetchResponseWriter.beginStreamedItem` instead.
+public enum FetchResponseItem: Sendable, Hashable {
+    case flags([Flag])
+    case uid(UInt32)
+    case internalDate(IMAPDateTime)
+    case rfc822Size(Int)
+    case envelope(Envelope)
+    case body(BodyStructure)
+    case bodyStructure(BodyStructure)
+    /// `BODY[section]<origin> data`; nil data is NIL.
+    case bodySection(BodySection, origin: UInt32?, data: [UInt8]?)
+    case rfc822([UInt8]?)
+    case rfc822Header([UInt8]?)
+    case rfc822Text([UInt8]?)
+    case binary(part: [Int], origin: UInt32?, data: [UInt8]?)
+    case binarySize(part: [Int], size: Int)
+}
+
+/// The name of streamed body data: what precedes ` {n}` in the response.
+public enum FetchDataName: Sendable, Hashable {
+    case bodySection(BodySection, origin: UInt32?)
+    case rfc822
+    case rfc822Header
+    case rfc822Text
+    case binary(part: [Int], origin: UInt32?)
+
+    public var text: String {
+        switch self {
+        case .bodySection(let section, let origin):
+            return "BODY[\(section.text)]" + (origin.map { "<\($0)>" } ?? "")
+        case .rfc822: return "RFC822"
+        case .rfc822Header: return "RFC822.HEADER"
+        case .rfc822Text: return "RFC822.TEXT"
+        case .binary(let part, let origin):
+            return "BINARY[\(part.map(String.init).joined(separator: "."))]"
+                + (origin.map { "<\($0)>" } ?? "")
+        }
+    }
+}
+
+/// Writes one FETCH response piece by piece so that body data need not be held in memory:
+///
+///     var w = FetchResponseWriter(sequence: 3)      // "* 3 FETCH ("
+///     w.item(.flags([.seen]))
+///     w.beginStreamedItem(.bodySection(BodySection(), origin: nil), byteCount: size)
+///     send(w.take()); send(<size bytes of the message>)
+///     w.end(); send(w.take())                         // ")\r\n"
+public struct FetchResponseWriter: Sendable {
+    private var writer = IMAPWriter()
+    private var first = true
+
+    public init(sequence: UInt32) {
+        writer.raw("* \(sequence) FETCH (")
+    }
+
+    public mutating func take() -> [UInt8] { writer.take() }
+
+    private mutating func separate() {
+        if !first { writer.space() }
+        first = false
+    }
+
+    public mutating func item(_ item: FetchResponseItem) {
+        separate()
+        switch item {
+        case .flags(let flags):
+            writer.raw("FLAGS ")
+            writer.flags(flags)
+        case .uid(let uid): writer.raw("UID \(uid)")
+        case .internalDate(let date):
+            writer.raw("INTERNALDATE ")
+            writer.string(date.text)
+        case .rfc822Size(let size): writer.raw("RFC822.SIZE \(size)")
+        case .envelope(let envelope):
+            writer.raw("ENVELOPE ")
+            envelope.encode(into: &writer)
+        case .body(let body):
+            writer.raw("BODY ")
+            body.encode(into: &writer, extensible: false)
+        case .bodyStructure(let body):
+            writer.raw("BODYSTRUCTURE ")
+            body.encode(into: &writer, extensible: true)
+        case .bodySection(let section, let origin, let data):
+            self.data(.bodySection(section, origin: origin), data)
+        case .rfc822(let data): self.data(.rfc822, data)
+        case .rfc822Header(let data): self.data(.rfc822Header, data)
+        case .rfc822Text(let data): self.data(.rfc822Text, data)
+        case .binary(let part, let origin, let data):
+            self.data(.binary(part: part, origin: origin), data)
+        case .binarySize(let part, let size):
+            writer.raw("BINARY.SIZE[\(part.map(String.init).joined(separator: "."))] \(size)")
+        }
+    }
+
+    /// Body data are always literals, as Dovecot sends them (even when short and printable).
+    private mutating func data(_ name: FetchDataName, _ data: [UInt8]?) {
+        writer.raw(name.text + " ")
+        if let data { writer.literal(data) } else { writer.nilValue() }
+    }
+
+    /// Writes `NAME {byteCount}CRLF`; the caller sends exactly `byteCount` bytes after `take()`.
+    public mutating func beginStreamedItem(_ name: FetchDataName, byteCount: Int) {
+        separate()
+        writer.raw(name.text + " ")
+        writer.literalHeader(byteCount)
+    }
+
+    /// `)CRLF`.
+    public mutating func end() {
+        writer.raw(")")
+        writer.crlf()
+    }
+}

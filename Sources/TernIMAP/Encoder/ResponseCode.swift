@@ -1,0 +1,76 @@
+/// Response codes in `[...]` (RFC 3501 §7.1; RFC 5530 for the newer ones; APPENDUID/COPYUID from RFC 4315).
+public enum ResponseCode: Sendable, Hashable {
+    case alert
+    case parse
+    case readOnly
+    case readWrite
+    case tryCreate
+    /// RFC 7162 §3.2.11: sent when SELECT replaces a selected mailbox.
+    case closed
+    case nonexistent
+    case alreadyExists
+    case authenticationFailed
+    case authorizationFailed
+    case unavailable
+    case serverBug
+    case cannot
+    case limit
+    case overQuota
+    case inUse
+    case noPerm
+    case expired
+    case privacyRequired
+    case contactAdmin
+    case tooBig
+    /// Dovecot sends `[BADCHARSET]` without a list.
+    case badCharset([String])
+    case capability([String])
+    case permanentFlags([Flag])
+    case uidValidity(UInt32)
+    case uidNext(UInt32)
+    case unseen(UInt32)
+    case highestModSeq(UInt64)
+    case appendUID(uidValidity: UInt32, uids: SequenceSet)
+    case copyUID(uidValidity: UInt32, source: SequenceSet, destination: SequenceSet)
+    /// Any other code, written as given.
+    case other(String)
+
+    public var text: String {
+        switch self {
+        case .alert: return "ALERT"
+        case .parse: return "PARSE"
+        case .readOnly: return "READ-ONLY"
+        case .readWrite: return "READ-WRITE"
+        case .tryCreate: return "TRYCREATE"
+        case .closed: return "CLOSED"
+        case .nonexistent: return "NONEXISTENT"
+        case .alreadyExists: return "ALREADYEXISTS"
+        case .authenticationFailed: return "AUTHENTICATIONFAILED"
+        case .authorizationFailed: return "AUTHORIZATIONFAILED"
+        case .unavailable: return "UNAVAILABLE"
+        case .serverBug: return "SERVERBUG"
+        case .cannot: return "CANNOT"
+        case .limit: return "LIMIT"
+        case .overQuota: return "OVERQUOTA"
+        case .inUse: return "INUSE"
+        case .noPerm: return "NOPERM"
+        case .expired: return "EXPIRED"
+        case .privacyRequired: return "PRIVACYREQUIRED"
+        case .contactAdmin: return "CONTACTADMIN"
+        case .tooBig: return "TOOBIG"
+        case .badCharset(let names):
+            return names.isEmpty ? "BADCHARSET" : "BADCHARSET (\(names.joined(separator: " ")))"
+        case .capability(let names): return (["CAPABILITY"] + names).joined(separator: " ")
+        case .permanentFlags(let flags):
+            return "PERMANENTFLAGS (\(flags.map(\.text).joined(separator: " ")))"
+        case .uidValidity(let n): return "UIDVALIDITY \(n)"
+        case .uidNext(let n): return "UIDNEXT \(n)"
+        case .unseen(let n): return "UNSEEN \(n)"
+        case .highestModSeq(let n): return "HIGHESTMODSEQ \(n)"
+        case .appendUID(let validity, let uids): return "APPENDUID \(validity) \(uids)"
+        case .copyUID(let validity, let source, let destination):
+            return "COPYUID \(validity) \(source) \(destination)"
+        case .other(let text): return text
+        }
+    }
+}

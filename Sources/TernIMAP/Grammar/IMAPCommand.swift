@@ -1,0 +1,182 @@
+/// A complete client command with its tag (RFC 3501 §2.2.1). APPEND is not among them: its message is
+/// streamed, see `IMAPCommandParser.Event.appendStart`.
+public struct TaggedCommand: Sendable, Hashable {
+    public var tag: String
+    public var command: IMAPCommand
+
+    public init(tag: String, command: IMAPCommand) {
+        self.tag = tag
+        self.command = command
+    }
+}
+
+/// The commands of RFC 3501 §6 and the extensions Dovecot advertises that Tern implements.
+public enum IMAPCommand: Sendable, Hashable {
+    // Any state (RFC 3501 §6.1).
+    case capability
+    case noop
+    case logout
+    // Not authenticated (§6.2).
+    case startTLS
+    /// The initial response (RFC 4959 SASL-IR) as sent: base64 text, or `=` for an empty one.
+    case authenticate(mechanism: String, initialResponse: String?)
+    case login(username: String, password: String)
+    // Authenticated (§6.3).
+    case select(MailboxName)
+    case examine(MailboxName)
+    case create(MailboxName)
+    case delete(MailboxName)
+    case rename(from: MailboxName, to: MailboxName)
+    case subscribe(MailboxName)
+    case unsubscribe(MailboxName)
+    case list(ListCommand)
+    /// LSUB reference pattern: the pattern keeps its wildcards (`%`, `*`).
+    case lsub(reference: MailboxName, pattern: MailboxName)
+    case status(MailboxName, [StatusAttribute])
+    // Selected (§6.4).
+    case check
+    case close
+    case expunge
+    case search(SearchCommand, uid: Bool)
+    case fetch(SequenceSet, [FetchAttribute], uid: Bool)
+    case store(SequenceSet, StoreFlags, uid: Bool)
+    case copy(SequenceSet, MailboxName, uid: Bool)
+    // Extensions.
+    /// RFC 6851 MOVE / UID MOVE.
+    case move(SequenceSet, MailboxName, uid: Bool)
+    /// RFC 4315 UID EXPUNGE.
+    case uidExpunge(SequenceSet)
+    /// RFC 2971 ID: nil for `ID NIL`; values may be NIL.
+    case id([IDParameter]?)
+    /// RFC 5161 ENABLE, capability names as sent.
+    case enable([String])
+    /// RFC 2177 IDLE: the session sends `+ idling` and then asks the parser for the DONE line.
+    case idle
+    /// RFC 3691 UNSELECT.
+    case unselect
+    /// RFC 2342 NAMESPACE.
+    case namespace
+
+    /// The command name as Dovecot names it in `Error in IMAP command NAME: ...`.
+    public var name: String {
+        switch self {
+        case .capability: return "CAPABILITY"
+        case .noop: return "NOOP"
+        case .logout: return "LOGOUT"
+        case .startTLS: return "STARTTLS"
+        case .authenticate: return "AUTHENTICATE"
+        case .login: return "LOGIN"
+        case .select: return "SELECT"
+        case .examine: return "EXAMINE"
+        case .create: return "CREATE"
+        case .delete: return "DELETE"
+        case .rename: return "RENAME"
+        case .subscribe: return "SUBSCRIBE"
+        case .unsubscribe: return "UNSUBSCRIBE"
+        case .list: return "LIST"
+        case .lsub: return "LSUB"
+        case .status: return "STATUS"
+        case .check: return "CHECK"
+        case .close: return "CLOSE"
+        case .expunge: return "EXPUNGE"
+        case .search(_, let uid): return uid ? "UID SEARCH" : "SEARCH"
+        case .fetch(_, _, let uid): return uid ? "UID FETCH" : "FETCH"
+        case .store(_, _, let uid): return uid ? "UID STORE" : "STORE"
+        case .copy(_, _, let uid): return uid ? "UID COPY" : "COPY"
+        case .move(_, _, let uid): return uid ? "UID MOVE" : "MOVE"
+        case .uidExpunge: return "UID EXPUNGE"
+        case .id: return "ID"
+        case .enable: return "ENABLE"
+        case .idle: return "IDLE"
+        case .unselect: return "UNSELECT"
+        case .namespace: return "NAMESPACE"
+        }
+    }
+}
+
+/// One field of an ID command or response (RFC 2971 §3.3).
+public struct IDParameter: Sendable, Hashable {
+    public var key: String
+    public var value: String?
+
+    public init(key: String, value: String?) {
+        self.key = key
+        self.value = value
+    }
+}
+
+/// STATUS data items (RFC 3501 §6.3.10; SIZE from RFC 8438, which Dovecot advertises as STATUS=SIZE).
+public enum StatusAttribute: String, Sendable, Hashable, CaseIterable {
+    case messages = "MESSAGES"
+    case recent = "RECENT"
+    case uidNext = "UIDNEXT"
+    case uidValidity = "UIDVALIDITY"
+    case unseen = "UNSEEN"
+    case size = "SIZE"
+}
+
+/// LIST in its extended form (RFC 5258 LIST-EXTENDED, RFC 6154 SPECIAL-USE, RFC 5819 LIST-STATUS).
+public struct ListCommand: Sendable, Hashable {
+    public enum SelectionOption: String, Sendable, Hashable, CaseIterable {
+        case subscribed = "SUBSCRIBED"
+        case remote = "REMOTE"
+        case recursiveMatch = "RECURSIVEMATCH"
+        case specialUse = "SPECIAL-USE"
+    }
+
+    public enum ReturnOption: Sendable, Hashable {
+        case subscribed
+        case children
+        case specialUse
+        case status([StatusAttribute])
+    }
+
+    public var selectionOptions: [SelectionOption]
+    public var reference: MailboxName
+    /// One pattern for the basic form, several for `LIST "" (a b)`.
+    public var patterns: [MailboxName]
+    public var returnOptions: [ReturnOption]
+
+    public init(
+        selectionOptions: [SelectionOption] = [], reference: MailboxName, patterns: [MailboxName],
+        returnOptions: [ReturnOption] = []
+    ) {
+        self.selectionOptions = selectionOptions
+        self.reference = reference
+        self.patterns = patterns
+        self.returnOptions = returnOptions
+    }
+
+    /// Whether this is RFC 3501's LIST (no options, one pattern): Dovecot then answers `\HasNoChildren` etc.
+    /// all the same, but an extended LIST with an empty pattern behaves differently (RFC 5258 §3).
+    public var isExtended: Bool {
+        !selectionOptions.isEmpty || !returnOptions.isEmpty || patterns.count != 1
+    }
+}
+
+/// The first line of APPEND (RFC 3501 §6.3.11; MULTIAPPEND, RFC 3502, repeats flags/date/literal).
+public struct AppendMessage: Sendable, Hashable {
+    public var tag: String
+    public var mailbox: MailboxName
+    public var flags: [Flag]
+    public var internalDate: IMAPDateTime?
+    /// The literal's announced size.
+    public var byteCount: Int
+    /// `{n}` rather than `{n+}`: the session must send the continuation before the client sends the bytes.
+    public var synchronizing: Bool
+    /// 0 for the first message of the command, 1... for further MULTIAPPEND messages.
+    public var index: Int
+
+    public init(
+        tag: String, mailbox: MailboxName, flags: [Flag], internalDate: IMAPDateTime?, byteCount: Int,
+        synchronizing: Bool, index: Int = 0
+    ) {
+        self.tag = tag
+        self.mailbox = mailbox
+        self.flags = flags
+        self.internalDate = internalDate
+        self.byteCount = byteCount
+        self.synchronizing = synchronizing
+        self.index = index
+    }
+}

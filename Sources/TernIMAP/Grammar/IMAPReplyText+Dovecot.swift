@@ -1,0 +1,170 @@
+/// The texts Dovecot 2.3 (imap-login and imap) sends, verbatim, captured from a running Dovecot 2.3.19.1
+/// (Tests/TernIMAPTests/DovecotTranscriptTests.swift holds the transcripts they come from).
+public enum IMAPReplyText {
+    // MARK: greeting and capabilities
+
+    /// `* OK [CAPABILITY ...] <login_greeting>`; Dovecot's default login_greeting is `Dovecot ready.`.
+    public static let defaultGreeting = "Dovecot ready."
+    /// Before login: IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ then AUTH=... (and STARTTLS or
+    /// LOGINDISABLED when they apply, after IDLE).
+    public static let preLoginCapabilities = [
+        "IMAP4rev1", "SASL-IR", "LOGIN-REFERRALS", "ID", "ENABLE", "IDLE", "LITERAL+",
+    ]
+    /// After login, the part of Dovecot's list Tern implements, in Dovecot's order.
+    public static let postLoginCapabilities = [
+        "IMAP4rev1", "SASL-IR", "LOGIN-REFERRALS", "ID", "ENABLE", "IDLE", "UNSELECT", "CHILDREN",
+        "NAMESPACE",
+        "UIDPLUS", "LIST-EXTENDED", "ESEARCH", "LIST-STATUS", "MOVE", "LITERAL+", "SPECIAL-USE",
+    ]
+    /// Everything Dovecot 2.3.19 lists after login with its default plugins (for reference and tests).
+    public static let dovecotPostLoginCapabilities =
+        "IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE SORT SORT=DISPLAY THREAD=REFERENCES THREAD=REFS "
+        + "THREAD=ORDEREDSUBJECT MULTIAPPEND URL-PARTIAL CATENATE UNSELECT CHILDREN NAMESPACE UIDPLUS LIST-EXTENDED "
+        + "I18NLEVEL=1 CONDSTORE QRESYNC ESEARCH ESORT SEARCHRES WITHIN CONTEXT=SEARCH LIST-STATUS BINARY MOVE "
+        + "SNIPPET=FUZZY PREVIEW=FUZZY PREVIEW STATUS=SIZE SAVEDATE LITERAL+ NOTIFY SPECIAL-USE"
+
+    // MARK: pre-login (imap-login)
+
+    public static let preLoginCapabilityCompleted =
+        "Pre-login capabilities listed, post-login capabilities have more."
+    public static let loggedIn = "Logged in"
+    public static let authenticationFailed = "Authentication failed."
+    public static let unsupportedMechanism = "Unsupported authentication mechanism."
+    public static let authenticationAborted = "Authentication aborted by client."
+    public static let invalidBase64Response = "Invalid base64 data in continued response"
+    public static let tlsNotEnabled = "TLS support isn't enabled."
+    public static let enableIgnoredPreLogin = "ENABLE ignored in non-authenticated state."
+    /// Any command refused by imap-login's parser, tagged or (no usable tag) untagged.
+    public static let preLoginCommandError = "Error in IMAP command received by server."
+    public static let tooManyInvalidCommands = "Too many invalid IMAP commands."
+    public static let inputBufferFull = "Input buffer full, aborting"
+    public static let crWithoutLF = "CR sent without LF"
+
+    // MARK: continuations
+
+    /// After a synchronizing literal.
+    public static let literalContinuation = "OK"
+    public static let idling = "idling"
+    /// AUTHENTICATE's challenges are base64 text after `+ `; PLAIN's first one is empty (`+ `).
+
+    // MARK: tagged completions (post-login; Dovecot appends ` (0.001 + 0.000 secs).` timing, see IMAPTiming)
+
+    public static let capabilityCompleted = "Capability completed"
+    public static let noopCompleted = "NOOP completed"
+    public static let logoutCompleted = "Logout completed"
+    public static let loggingOut = "Logging out"
+    public static let selectCompleted = "Select completed"
+    public static let examineCompleted = "Examine completed"
+    public static let createCompleted = "Create completed"
+    public static let deleteCompleted = "Delete completed"
+    public static let renameCompleted = "Rename completed"
+    public static let subscribeCompleted = "Subscribe completed"
+    public static let unsubscribeCompleted = "Unsubscribe completed"
+    public static let listCompleted = "List completed"
+    public static let lsubCompleted = "Lsub completed"
+    public static let statusCompleted = "Status completed"
+    public static let appendCompleted = "Append completed"
+    public static let checkCompleted = "Check completed"
+    public static let closeCompleted = "Close completed"
+    public static let unselectCompleted = "Unselect completed"
+    public static let expungeCompleted = "Expunge completed"
+    public static let searchCompleted = "Search completed"
+    public static let fetchCompleted = "Fetch completed"
+    public static let storeCompleted = "Store completed"
+    public static let copyCompleted = "Copy completed"
+    public static let moveCompleted = "Move completed"
+    public static let namespaceCompleted = "Namespace completed"
+    public static let idCompleted = "ID completed"
+    public static let enabled = "Enabled"
+    public static let idleCompleted = "Idle completed"
+    public static let expectedDone = "Expected DONE"
+
+    // MARK: untagged OK texts of SELECT/EXAMINE
+
+    public static let flagsPermitted = "Flags permitted."
+    public static let readOnlyMailbox = "Read-only mailbox."
+    public static let firstUnseen = "First unseen."
+    public static let uidsValid = "UIDs valid"
+    public static let predictedNextUID = "Predicted next UID"
+    public static let highest = "Highest"
+    public static let previousMailboxClosed = "Previous mailbox closed."
+    public static let movedUIDs = "Moved UIDs."
+
+    // MARK: NO texts
+
+    public static func mailboxDoesNotExist(_ name: String) -> String {
+        "Mailbox doesn't exist: \(name)"
+    }
+    public static let mailboxAlreadyExists = "Mailbox already exists"
+    public static let noMailboxSelected = "No mailbox selected"
+    public static let zeroByteMessage = "Can't save a zero byte message"
+    public static let unknownCharset = "Unknown charset"
+    public static let literalTooLarge = "Literal size too large"
+
+    // MARK: BAD details: `TAG BAD Error in IMAP command NAME: <detail>`
+
+    public static let invalidTag = "Error in IMAP tag: Invalid tag"
+    public static let invalidCommandName = "Error in IMAP command: Invalid command name"
+    public static let unknownCommand = "Unknown command"
+    public static let tooLongArgument = "Too long argument"
+    public static let invalidArguments = "Invalid arguments"
+    public static let missingArguments = "Missing arguments"
+    public static let missingQuote = "Missing '\"'"
+    public static let missingParen = "Missing ')'"
+    public static let invalidMessageset = "Invalid messageset"
+    public static let invalidBodySection = "Invalid BODY[..] section"
+    public static let missingSearchParameters = "Missing search parameters"
+    public static let missingArgument = "Missing argument"
+    public static let invalidSearchDate = "Invalid search date parameter"
+    public static let invalidSearchSize = "Invalid search size parameter"
+    public static let missingMessageSize = "Missing message size"
+    public static let invalidInternalDate = "Invalid internal date"
+    public static let invalidReference = "Invalid reference"
+    public static let invalidPattern = "Invalid pattern"
+    public static let unknownSelectOptions = "Unknown select options"
+    public static let unknownReturnOptions = "Unknown return options"
+    public static func unknownParameter(_ name: String) -> String { "Unknown parameter: \(name)" }
+    public static func unknownSearchArgument(_ name: String) -> String { "Unknown argument \(name)" }
+    public static func unknownSearchReturnOption(_ name: String) -> String {
+        "Unknown argument \(name)"
+    }
+    public static func invalidSystemFlag(_ upperCased: String) -> String {
+        "Invalid system flag \(upperCased)"
+    }
+    public static func invalidStatusItem(_ name: String) -> String { "Invalid status item \(name)" }
+
+    /// `Error in IMAP command NAME: detail`.
+    public static func commandError(_ command: String, _ detail: String) -> String {
+        "Error in IMAP command \(command): \(detail)"
+    }
+}
+
+/// Dovecot ends post-login tagged replies with the time spent: `(0.001 + 0.000 secs).`, or with three numbers
+/// `(0.013 + 0.000 + 0.012 secs).` when the command waited for a lock or I/O. The text is for humans; clients
+/// do not parse it, but scripts that compare transcripts do.
+public struct IMAPTiming: Sendable, Hashable {
+    public var running: Double
+    public var locking: Double
+    public var waitingIO: Double?
+
+    public init(running: Double, locking: Double = 0, waitingIO: Double? = nil) {
+        self.running = running
+        self.locking = locking
+        self.waitingIO = waitingIO
+    }
+
+    public static let fast = IMAPTiming(running: 0.001)
+
+    /// ` (0.001 + 0.000 secs).`, appended to the reply text.
+    public var suffix: String {
+        var parts = [running, locking].map(Self.format)
+        if let io = waitingIO { parts.append(Self.format(io)) }
+        return " (\(parts.joined(separator: " + ")) secs)."
+    }
+
+    static func format(_ seconds: Double) -> String {
+        let millis = Int((max(seconds, 0) * 1000).rounded())
+        let fraction = String(millis % 1000)
+        return "\(millis / 1000)." + String(repeating: "0", count: 3 - fraction.count) + fraction
+    }
+}

@@ -1,0 +1,121 @@
+/// FETCH items (RFC 3501 §6.4.5, §9 `fetch-att`; BINARY from RFC 3516).
+extension IMAPCommandGrammar {
+    static func fetchAttributes(_ r: inout IMAPArgumentReader) throws -> [FetchAttribute] {
+        if r.peek == UInt8(ascii: "(") {
+            let lists = try r.parenthesized { try fetchAttribute(&$0) }
+            return lists.flatMap { $0 }
+        }
+        return try fetchAttribute(&r)
+    }
+
+    /// One item; the macros expand to several.
+    static func fetchAttribute(_ r: inout IMAPArgumentReader) throws -> [FetchAttribute] {
+        let name = String(
+            decoding: r.take(while: { IMAPArgumentReader.isAtomChar($0) && $0 != UInt8(ascii: "[") }),
+            as: UTF8.self
+        ).uppercased()
+        try r.countArgument()
+        switch name {
+        case "ALL": return FetchAttribute.all
+        case "FAST": return FetchAttribute.fast
+        case "FULL": return FetchAttribute.full
+        case "ENVELOPE": return [.envelope]
+        case "FLAGS": return [.flags]
+        case "INTERNALDATE": return [.internalDate]
+        case "RFC822": return [.rfc822]
+        case "RFC822.HEADER": return [.rfc822Header]
+        case "RFC822.SIZE": return [.rfc822Size]
+        case "RFC822.TEXT": return [.rfc822Text]
+        case "BODYSTRUCTURE": return [.bodyStructure]
+        case "UID": return [.uid]
+        case "BODY", "BODY.PEEK":
+            guard r.peek == UInt8(ascii: "[") else {
+                if name == "BODY" { return [.body] }
+                throw IMAPSyntaxError.syntax(IMAPReplyText.invalidBodySection)
+            }
+            let section = try bodySection(&r)
+            return [.bodySection(section, partial: try partial(&r), peek: name == "BODY.PEEK")]
+        case "BINARY", "BINARY.PEEK", "BINARY.SIZE":
+            guard r.skip(UInt8(ascii: "[")) else {
+                throw IMAPSyntaxError.syntax(IMAPReplyText.invalidBodySection)
+            }
+            let text = String(
+                decoding: r.take(while: { $0 != UInt8(ascii: "]") && $0 != UInt8(ascii: " ") }),
+                as: UTF8.self)
+            guard r.skip(UInt8(ascii: "]")), let part = partNumbers(text.split(separator: ".")) else {
+                throw IMAPSyntaxError.syntax(IMAPReplyText.invalidBodySection)
+            }
+            if name == "BINARY.SIZE" { return [.binarySize(part: part)] }
+            return [.binary(part: part, partial: try partial(&r), peek: name == "BINARY.PEEK")]
+        default:
+            if name.isEmpty { throw IMAPSyntaxError.invalidArguments }
+            throw IMAPSyntaxError.syntax(IMAPReplyText.unknownParameter(name))
+        }
+    }
+
+    /// `"[" [section-spec] "]"`.
+    static func bodySection(_ r: inout IMAPArgumentReader) throws -> BodySection {
+        let invalid = IMAPSyntaxError.syntax(IMAPReplyText.invalidBodySection)
+        guard r.skip(UInt8(ascii: "[")) else { throw invalid }
+        let spec = String(
+            decoding: r.take(while: {
+                $0 != UInt8(ascii: "]") && $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "(")
+            }),
+            as: UTF8.self
+        ).uppercased()
+        var pieces = spec.split(separator: ".", omittingEmptySubsequences: false)
+        if spec.isEmpty { pieces = [] }
+        var part: [Int] = []
+        while let first = pieces.first, let number = Int(first), number > 0, first.first != "0",
+            first.count <= 9
+        {
+            part.append(number)
+            pieces.removeFirst()
+        }
+        let kindText = pieces.joined(separator: ".")
+        var kind: BodySection.Kind?
+        switch kindText {
+        case "": kind = nil
+        case "HEADER": kind = .header
+        case "TEXT": kind = .text
+        case "MIME":
+            guard !part.isEmpty else { throw invalid }
+            kind = .mime
+        case "HEADER.FIELDS", "HEADER.FIELDS.NOT":
+            guard r.skip(UInt8(ascii: " ")), r.peek == UInt8(ascii: "(") else { throw invalid }
+            let names = try r.parenthesized { String(decoding: try $0.astring(), as: UTF8.self) }
+            guard !names.isEmpty else { throw invalid }
+            kind = kindText == "HEADER.FIELDS" ? .headerFields(names) : .headerFieldsNot(names)
+        default:
+            throw invalid
+        }
+        guard r.skip(UInt8(ascii: "]")) else {
+            throw r.atEnd && kind != nil ? IMAPSyntaxError.syntax(IMAPReplyText.missingParen) : invalid
+        }
+        return BodySection(part: part, kind: kind)
+    }
+
+    static func partNumbers(_ pieces: [Substring]) -> [Int]? {
+        var part: [Int] = []
+        for piece in pieces {
+            guard let n = Int(piece), n > 0, piece.first != "0", piece.count <= 9 else { return nil }
+            part.append(n)
+        }
+        return part
+    }
+
+    /// `"<" number ["." nz-number] ">"` (the offset alone is Dovecot's extension).
+    static func partial(_ r: inout IMAPArgumentReader) throws -> Partial? {
+        guard r.skip(UInt8(ascii: "<")) else { return nil }
+        let invalid = IMAPSyntaxError.syntax(IMAPReplyText.invalidBodySection)
+        let offset = try r.number(orThrow: invalid)
+        var length: UInt32?
+        if r.skip(UInt8(ascii: ".")) {
+            let value = try r.number(orThrow: invalid)
+            guard value > 0 else { throw invalid }
+            length = value
+        }
+        guard r.skip(UInt8(ascii: ">")) else { throw invalid }
+        return Partial(offset: offset, length: length)
+    }
+}

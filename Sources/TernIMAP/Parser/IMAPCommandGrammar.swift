@@ -1,0 +1,293 @@
+/// Turns a complete `RawCommand` into a `TaggedCommand` (RFC 3501 §9 `command`), with Dovecot's error texts.
+enum IMAPCommandGrammar {
+    static func parse(_ raw: RawCommand, limits: IMAPParserLimits) -> Result<
+        TaggedCommand, IMAPCommandError
+    > {
+        var reader = IMAPArgumentReader(raw, limits: limits)
+        let head: Head
+        switch readHead(&reader) {
+        case .success(let h): head = h
+        case .failure(let error): return .failure(error)
+        }
+        do {
+            // NUL is no CHAR (RFC 3501 §9); Dovecot refuses such lines even for commands without arguments.
+            if raw.text.contains(0) { throw IMAPSyntaxError.invalidArguments }
+            guard let command = try arguments(head.name, &reader) else {
+                return .failure(
+                    IMAPCommandError(tag: head.tag, command: head.name, reason: .unknownCommand))
+            }
+            return .success(TaggedCommand(tag: head.tag, command: command))
+        } catch let error as IMAPSyntaxError {
+            return .failure(IMAPCommandError(tag: head.tag, command: head.name, reason: error.reason))
+        } catch {
+            return .failure(
+                IMAPCommandError(tag: head.tag, command: head.name, reason: .syntax("Invalid arguments")))
+        }
+    }
+
+    struct Head {
+        var tag: String
+        /// Upper case; `UID FETCH` for UID commands.
+        var name: String
+    }
+
+    /// The tag and command name (`tag SP command`), reading `UID sub` as one name.
+    static func readHead(_ reader: inout IMAPArgumentReader) -> Result<Head, IMAPCommandError> {
+        let tagBytes = reader.take(while: IMAPArgumentReader.isTagChar)
+        guard !tagBytes.isEmpty, reader.atEnd || reader.peek == UInt8(ascii: " ") else {
+            return .failure(IMAPCommandError(tag: nil, command: nil, reason: .invalidTag))
+        }
+        let tag = String(decoding: tagBytes, as: UTF8.self)
+        let invalidName = IMAPCommandError(tag: tag, command: nil, reason: .invalidCommandName)
+        guard reader.skip(UInt8(ascii: " ")) else { return .failure(invalidName) }
+        var name = String(decoding: reader.take(while: IMAPArgumentReader.isAtomChar), as: UTF8.self)
+            .uppercased()
+        guard !name.isEmpty else { return .failure(invalidName) }
+        if name == "UID" {
+            guard reader.skip(UInt8(ascii: " ")) else { return .failure(invalidName) }
+            let sub = String(decoding: reader.take(while: IMAPArgumentReader.isAtomChar), as: UTF8.self)
+            guard !sub.isEmpty else { return .failure(invalidName) }
+            name += " " + sub.uppercased()
+        }
+        return .success(Head(tag: tag, name: name))
+    }
+
+    /// The arguments of command `name`; nil for a command Tern does not know.
+    static func arguments(_ name: String, _ r: inout IMAPArgumentReader) throws -> IMAPCommand? {
+        switch name {
+        // Dovecot ignores anything after the commands without arguments.
+        case "CAPABILITY": return .capability
+        case "NOOP": return .noop
+        case "LOGOUT": return .logout
+        case "STARTTLS": return .startTLS
+        case "CHECK": return .check
+        case "CLOSE": return .close
+        case "EXPUNGE": return .expunge
+        case "UNSELECT": return .unselect
+        case "NAMESPACE": return .namespace
+        case "IDLE": return .idle
+        case "AUTHENTICATE":
+            try r.space()
+            let mechanism = try r.atom(upper: true)
+            var initial: String?
+            if r.moreArguments() { initial = try r.atom() }
+            try r.expectEnd()
+            return .authenticate(mechanism: mechanism, initialResponse: initial)
+        case "LOGIN":
+            try r.space()
+            let user = try r.astringText()
+            try r.space()
+            let password = try r.astringText()
+            try r.expectEnd()
+            return .login(username: user, password: password)
+        case "SELECT", "EXAMINE":
+            // Parameters such as (CONDSTORE) may follow; Dovecot ignores what it does not use.
+            try r.space()
+            let mailbox = try r.mailbox()
+            return name == "SELECT" ? .select(mailbox) : .examine(mailbox)
+        case "CREATE", "DELETE", "SUBSCRIBE", "UNSUBSCRIBE":
+            try r.space(orThrow: .missingArguments)
+            let mailbox = try r.mailbox()
+            switch name {
+            case "CREATE": return .create(mailbox)  // CREATE (USE (...)) parameters are ignored.
+            case "DELETE":
+                try r.expectEnd()
+                return .delete(mailbox)
+            case "SUBSCRIBE":
+                try r.expectEnd()
+                return .subscribe(mailbox)
+            default:
+                try r.expectEnd()
+                return .unsubscribe(mailbox)
+            }
+        case "RENAME":
+            try r.space(orThrow: .missingArguments)
+            let from = try r.mailbox()
+            try r.space(orThrow: .missingArguments)
+            let to = try r.mailbox()
+            try r.expectEnd()
+            return .rename(from: from, to: to)
+        case "LIST": return .list(try list(&r))
+        case "LSUB":
+            try r.space(orThrow: .syntax(IMAPReplyText.invalidReference))
+            let reference = try r.mailbox()
+            try r.space(orThrow: .syntax(IMAPReplyText.invalidPattern))
+            let pattern = try r.listMailbox()
+            try r.expectEnd()
+            return .lsub(reference: reference, pattern: pattern)
+        case "STATUS":
+            try r.space(orThrow: .missingArguments)
+            let mailbox = try r.mailbox()
+            try r.space(orThrow: .missingArguments)
+            let items = try statusAttributes(&r)
+            try r.expectEnd()
+            return .status(mailbox, items)
+        case "APPEND":
+            // A complete line holding APPEND never carried the message literal (that is streamed).
+            try r.space(orThrow: .missingArguments)
+            _ = try r.mailbox()
+            _ = try appendOptions(&r)
+            throw IMAPSyntaxError.syntax(IMAPReplyText.missingMessageSize)
+        case "SEARCH", "UID SEARCH": return .search(try search(&r), uid: name != "SEARCH")
+        case "FETCH", "UID FETCH":
+            try r.space()
+            let set = try r.sequenceSet()
+            try r.space()
+            let attributes = try fetchAttributes(&r)
+            try r.expectEnd()
+            return .fetch(set, attributes, uid: name != "FETCH")
+        case "STORE", "UID STORE":
+            try r.space()
+            let set = try r.sequenceSet()
+            try r.space()
+            let flags = try storeFlags(&r)
+            return .store(set, flags, uid: name != "STORE")
+        case "COPY", "UID COPY", "MOVE", "UID MOVE":
+            try r.space(orThrow: .missingArguments)
+            let set = try r.sequenceSet()
+            try r.space(orThrow: .missingArguments)
+            let mailbox = try r.mailbox()
+            try r.expectEnd()
+            let uid = name.hasPrefix("UID")
+            return name.hasSuffix("COPY") ? .copy(set, mailbox, uid: uid) : .move(set, mailbox, uid: uid)
+        case "UID EXPUNGE":
+            try r.space(orThrow: .missingArguments)
+            let set = try r.sequenceSet()
+            try r.expectEnd()
+            return .uidExpunge(set)
+        case "ID": return .id(id(&r))
+        case "ENABLE":
+            var capabilities: [String] = []
+            while r.moreArguments() { capabilities.append(try r.atom(upper: true)) }
+            try r.expectEnd()
+            return .enable(capabilities)
+        default:
+            return nil
+        }
+    }
+
+    /// `status-att-list`, with Dovecot's `Invalid status item NAME`.
+    static func statusAttributes(_ r: inout IMAPArgumentReader) throws -> [StatusAttribute] {
+        try r.parenthesized { reader in
+            let name = String(decoding: reader.take(while: IMAPArgumentReader.isAtomChar), as: UTF8.self)
+                .uppercased()
+            guard let attribute = StatusAttribute(rawValue: name) else {
+                throw IMAPSyntaxError.syntax(IMAPReplyText.invalidStatusItem(name))
+            }
+            return attribute
+        }
+    }
+
+    /// STORE's item and flags: `[+|-]FLAGS[.SILENT] [flag-list | flag *(SP flag)]`.
+    static func storeFlags(_ r: inout IMAPArgumentReader) throws -> StoreFlags {
+        let item = try r.atom(upper: true)
+        var operation = StoreFlags.Operation.replace
+        var rest = Substring(item)
+        if rest.hasPrefix("+") {
+            operation = .add
+            rest = rest.dropFirst()
+        } else if rest.hasPrefix("-") {
+            operation = .remove
+            rest = rest.dropFirst()
+        }
+        let silent = rest == "FLAGS.SILENT"
+        guard silent || rest == "FLAGS" else { throw IMAPSyntaxError.invalidArguments }
+        var flags: [Flag] = []
+        if r.moreArguments() {
+            if r.peek == UInt8(ascii: "(") {
+                flags = try r.flagList()
+            } else {
+                repeat { flags.append(try r.flag()) } while r.moreArguments()
+            }
+        }
+        try r.expectEnd()
+        return StoreFlags(operation: operation, silent: silent, flags: flags)
+    }
+
+    /// RFC 2971 `id-params-list`. Dovecot answers ID whatever follows, so a malformed list reads as NIL.
+    static func id(_ r: inout IMAPArgumentReader) -> [IDParameter]? {
+        guard r.moreArguments() else { return nil }
+        var copy = r
+        let pairs: [IDParameter]? = try? {
+            if copy.keyword("NIL") { return nil }
+            guard copy.skip(UInt8(ascii: "(")) else { throw IMAPSyntaxError.invalidArguments }
+            var out: [IDParameter] = []
+            if copy.skip(UInt8(ascii: ")")) { return out }
+            while true {
+                let key = String(decoding: try copy.string(), as: UTF8.self)
+                try copy.space()
+                let value = try copy.nstring().map { String(decoding: $0, as: UTF8.self) }
+                out.append(IDParameter(key: key, value: value))
+                if copy.skip(UInt8(ascii: ")")) { return out }
+                try copy.space()
+            }
+        }()
+        r = copy
+        return pairs ?? nil
+    }
+
+    /// APPEND's optional `SP flag-list` and `SP date-time`, read up to the SP before the literal.
+    /// Returns the flags and date; the reader stands after the last SP consumed.
+    static func appendOptions(_ r: inout IMAPArgumentReader) throws -> ([Flag], IMAPDateTime?) {
+        guard r.moreArguments() else { throw IMAPSyntaxError.syntax(IMAPReplyText.missingMessageSize) }
+        var flags: [Flag] = []
+        var date: IMAPDateTime?
+        if r.peek == UInt8(ascii: "(") {
+            flags = try r.parenthesized { try $0.flag() }
+            guard r.moreArguments() else {
+                throw IMAPSyntaxError.syntax(IMAPReplyText.missingMessageSize)
+            }
+        }
+        if r.peek == UInt8(ascii: "\"") {
+            let text = String(decoding: try r.string(), as: UTF8.self)
+            guard let parsed = IMAPDateTime(text) else {
+                throw IMAPSyntaxError.syntax(IMAPReplyText.invalidInternalDate)
+            }
+            date = parsed
+            guard r.moreArguments() else {
+                throw IMAPSyntaxError.syntax(IMAPReplyText.missingMessageSize)
+            }
+        }
+        return (flags, date)
+    }
+
+    enum AppendPrefix {
+        /// Not an APPEND, or the literal is one of its arguments (the mailbox name): read it as usual.
+        case ordinaryLiteral
+        case message(tag: String, mailbox: MailboxName, flags: [Flag], date: IMAPDateTime?)
+        case error(IMAPCommandError)
+    }
+
+    /// Decides, when a literal is announced, whether it is APPEND's message: `prefix` is the command text up
+    /// to the announcement's `{`.
+    static func appendPrefix(_ prefix: RawCommand, limits: IMAPParserLimits) -> AppendPrefix {
+        var r = IMAPArgumentReader(prefix, limits: limits)
+        guard case .success(let head) = readHead(&r), head.name == "APPEND" else {
+            return .ordinaryLiteral
+        }
+        do {
+            try r.space(orThrow: .invalidArguments)
+            if r.atEnd { return .ordinaryLiteral }
+            let mailbox = try r.mailbox()
+            let (flags, date) = try appendOptions(&r)
+            try r.expectEnd()
+            return .message(tag: head.tag, mailbox: mailbox, flags: flags, date: date)
+        } catch let error as IMAPSyntaxError {
+            return .error(IMAPCommandError(tag: head.tag, command: head.name, reason: error.reason))
+        } catch {
+            return .error(
+                IMAPCommandError(
+                    tag: head.tag, command: head.name, reason: IMAPSyntaxError.invalidArguments.reason))
+        }
+    }
+
+    /// After a message literal, the text before the next one (MULTIAPPEND, RFC 3502): `SP [flags SP] [date SP]`.
+    static func nextAppendMessage(_ text: RawCommand, limits: IMAPParserLimits) throws -> (
+        [Flag], IMAPDateTime?
+    ) {
+        var r = IMAPArgumentReader(text, limits: limits)
+        let options = try appendOptions(&r)
+        try r.expectEnd()
+        return options
+    }
+}
