@@ -78,9 +78,9 @@ let package = Package(
         .testTarget(name: "TernPolicyTests", dependencies: ["TernPolicy"], swiftSettings: upcoming),
         .testTarget(name: "TernPOP3Tests", dependencies: ["TernPOP3"], swiftSettings: upcoming),
         .testTarget(
-            name: "TernMailboxTests", dependencies: ["TernMailbox"], exclude: ["Fixtures"],
+            name: "TernMailboxTests", dependencies: ["TernMailbox", "TernCore"], exclude: ["Fixtures"],
             swiftSettings: upcoming),
-        .testTarget(name: "TernIMAPTests", dependencies: ["TernIMAP"], swiftSettings: upcoming),
+        .testTarget(name: "TernIMAPTests", dependencies: ["TernIMAP", "TernCore"], swiftSettings: upcoming),
         .testTarget(name: "TernQueueTests", dependencies: ["TernQueue"], swiftSettings: upcoming),
         .testTarget(name: "TernDeliveryTests", dependencies: ["TernDelivery"], swiftSettings: upcoming),
         .testTarget(

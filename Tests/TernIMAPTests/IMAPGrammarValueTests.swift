@@ -1,3 +1,4 @@
+import TernCore
 import TernIMAP
 import Testing
 

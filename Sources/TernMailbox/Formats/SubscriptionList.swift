@@ -1,3 +1,4 @@
+import TernCore
 /// The `subscriptions` file in the Maildir root as Dovecot 2.3 writes it (subscription-file.c): a `V\t2`
 /// line, an empty line, then one mailbox per line with the hierarchy separator written as a tab and names in
 /// modified UTF-7 (`Drafts\tSub`, `Caf&AOk-`). Older files without the version line list names with the

@@ -1,3 +1,4 @@
+import TernCore
 import Glibc
 
 /// A user's mailboxes in Maildir++ layout as Dovecot 2.3 keeps them: INBOX in the root, every other mailbox a

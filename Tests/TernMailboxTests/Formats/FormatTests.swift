@@ -1,3 +1,4 @@
+import TernCore
 import Testing
 
 @testable import TernMailbox

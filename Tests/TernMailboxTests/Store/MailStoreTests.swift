@@ -1,3 +1,4 @@
+import TernCore
 import Foundation
 import Testing
 
