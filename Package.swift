@@ -46,7 +46,7 @@ let package = Package(
         .target(name: "TernPOP3", swiftSettings: upcoming),
         .target(name: "TernMailbox", dependencies: ["TernCore", "CTernSys"], swiftSettings: upcoming),
         .target(name: "TernAuth", dependencies: ["TernCore", "CCrypt", "CTernPAM", crypto], swiftSettings: upcoming),
-        .target(name: "TernIMAP", dependencies: ["TernCore"], swiftSettings: upcoming),
+        .target(name: "TernIMAP", dependencies: ["TernCore", "TernMailbox"], swiftSettings: upcoming),
         .target(
             name: "TernQueue", dependencies: ["TernCore", "TernConfig", "TernMIME", "CTernSys"],
             swiftSettings: upcoming),
@@ -80,7 +80,8 @@ let package = Package(
         .testTarget(
             name: "TernMailboxTests", dependencies: ["TernMailbox", "TernCore"], exclude: ["Fixtures"],
             swiftSettings: upcoming),
-        .testTarget(name: "TernIMAPTests", dependencies: ["TernIMAP", "TernCore"], swiftSettings: upcoming),
+        .testTarget(
+            name: "TernIMAPTests", dependencies: ["TernIMAP", "TernCore", "TernMailbox"], swiftSettings: upcoming),
         .testTarget(name: "TernQueueTests", dependencies: ["TernQueue"], swiftSettings: upcoming),
         .testTarget(name: "TernDeliveryTests", dependencies: ["TernDelivery"], swiftSettings: upcoming),
         .testTarget(

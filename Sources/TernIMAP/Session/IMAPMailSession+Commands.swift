@@ -1,0 +1,123 @@
+import TernMailbox
+
+extension IMAPMailSession {
+    /// Runs one parsed command; every command ends with exactly one tagged reply (or `* BYE`).
+    func run(_ tagged: TaggedCommand) {
+        let tag = tagged.tag
+        let command = tagged.command
+        if needsSelection(command), selected == nil {
+            complete(tag, .bad, text: IMAPReplyText.noMailboxSelected)
+            countBadCommand()
+            return
+        }
+        badCommands = 0
+        switch command {
+        case .capability:
+            send(.capability(configuration.capabilities))
+            finish(tag, text: IMAPReplyText.capabilityCompleted)
+        case .noop: finish(tag, text: IMAPReplyText.noopCompleted)
+        case .logout: logout(tag)
+        case .startTLS, .authenticate, .login:
+            // Already logged in: the imap process does not know these, as Dovecot's does not.
+            let error = IMAPCommandError(tag: tag, command: command.name, reason: .unknownCommand)
+            send(.badCommand(error, preLogin: false, timing: timing()))
+            countBadCommand()
+        case .id:
+            send(.id([IDParameter(key: "name", value: "Dovecot")]))
+            finish(tag, text: IMAPReplyText.idCompleted)
+        case .enable(let names): enable(tag, names)
+        case .namespace:
+            let personal = NamespaceDescription(prefix: "", delimiter: store.settings.separator)
+            send(.namespace(personal: [personal], other: nil, shared: nil))
+            finish(tag, text: IMAPReplyText.namespaceCompleted)
+        case .idle: startIdle(tag)
+        default: runMailboxCommand(tag, command)
+        }
+    }
+
+    private func runMailboxCommand(_ tag: String, _ command: IMAPCommand) {
+        switch command {
+        case .select(let name): select(tag, name, readOnly: false)
+        case .examine(let name): select(tag, name, readOnly: true)
+        case .create(let name): create(tag, name)
+        case .delete(let name): delete(tag, name)
+        case .rename(let from, let to): rename(tag, from, to)
+        case .subscribe(let name): subscribe(tag, name)
+        case .unsubscribe(let name): unsubscribe(tag, name)
+        case .list(let list): self.list(tag, list)
+        case .lsub(let reference, let pattern): lsub(tag, reference: reference, pattern: pattern)
+        case .status(let name, let attributes): status(tag, name, attributes)
+        default: runSelectedCommand(tag, command)
+        }
+    }
+
+    private func runSelectedCommand(_ tag: String, _ command: IMAPCommand) {
+        switch command {
+        case .check: finish(tag, text: IMAPReplyText.checkCompleted)
+        case .close: close(tag)
+        case .unselect:
+            selected = nil
+            complete(tag, text: IMAPReplyText.unselectCompleted)
+        case .expunge: expunge(tag, uids: nil)
+        case .uidExpunge(let set): expunge(tag, uids: set)
+        case .search(let search, let uid): self.search(tag, search, uid: uid, command: command)
+        case .fetch(let set, let attributes, let uid): fetch(tag, set, attributes, uid: uid, command: command)
+        case .store(let set, let flags, let uid): store(tag, set, flags, uid: uid, command: command)
+        case .copy(let set, let name, let uid): copy(tag, set, name, uid: uid, move: false, command: command)
+        case .move(let set, let name, let uid): copy(tag, set, name, uid: uid, move: true, command: command)
+        default:
+            let error = IMAPCommandError(tag: tag, command: command.name, reason: .unknownCommand)
+            send(.badCommand(error, preLogin: false, timing: timing()))
+        }
+    }
+
+    private func needsSelection(_ command: IMAPCommand) -> Bool {
+        switch command {
+        case .check, .close, .expunge, .uidExpunge, .search, .fetch, .store, .copy, .move, .unselect:
+            return true
+        default:
+            return false
+        }
+    }
+
+    private func logout(_ tag: String) {
+        send(.untagged(.bye, nil, IMAPReplyText.loggingOut))
+        complete(tag, text: IMAPReplyText.logoutCompleted)
+        closing = true
+    }
+
+    /// RFC 5161: only extensions this session both advertises and can turn on are reported.
+    private func enable(_ tag: String, _ names: [String]) {
+        let advertised = Set(configuration.capabilities.map { $0.uppercased() })
+        var enabled: [String] = []
+        for name in names.map({ $0.uppercased() })
+        where Self.enableable.contains(name) && advertised.contains(name) && !enabled.contains(name) {
+            enabled.append(name)
+        }
+        send(.enabled(enabled))
+        finish(tag, text: IMAPReplyText.enabled)
+    }
+
+    /// The RFC 5161 extensions a session could enable; Tern's default list advertises none of them.
+    static let enableable: Set<String> = ["CONDSTORE", "QRESYNC", "UTF8=ACCEPT"]
+
+    // MARK: IDLE (RFC 2177)
+
+    private func startIdle(_ tag: String) {
+        idleTag = tag
+        send(.idling)
+        parser.expectContinuationLine()
+        writeUpdates()
+    }
+
+    func idleLine(_ line: [UInt8]) {
+        guard let tag = idleTag else { return }
+        idleTag = nil
+        commandStart = configuration.clock()
+        if String(decoding: line, as: UTF8.self).uppercased() == "DONE" {
+            finish(tag, text: IMAPReplyText.idleCompleted)
+        } else {
+            complete(tag, .bad, text: IMAPReplyText.expectedDone)
+        }
+    }
+}

@@ -1,0 +1,177 @@
+import TernMailbox
+
+extension IMAPMailSession {
+    /// FETCH / UID FETCH (RFC 3501 §6.4.5) in Dovecot's item order: items without literals first, in the
+    /// order asked, then body data. UID FETCH puts UID first. A body fetch that sets \Seen adds FLAGS for the
+    /// messages whose \Seen it changed.
+    func fetch(_ tag: String, _ set: SequenceSet, _ attributes: [FetchAttribute], uid: Bool, command: IMAPCommand) {
+        guard let selection = selected else { return }
+        guard let chosen = indexes(set, uid: uid) else {
+            badArguments(tag, command, IMAPReplyText.invalidMessageset)
+            return
+        }
+        let plan = FetchPlan(attributes, uid: uid, readOnly: selection.readOnly)
+        var failed = false
+        for index in chosen {
+            let message = selection.mailbox.messages[index]
+            do {
+                try writeFetch(index: index, message, plan)
+            } catch {
+                failed = true
+            }
+        }
+        let text = failed ? "Some of the requested messages no longer exist." : IMAPReplyText.fetchCompleted
+        // RFC 3501 §7.4.1: no EXPUNGE during FETCH, but UID FETCH may report them.
+        if uid { finish(tag, failed ? .no : .ok, text: text) } else { complete(tag, failed ? .no : .ok, text: text) }
+    }
+
+    private func writeFetch(index: Int, _ original: MessageInfo, _ plan: FetchPlan) throws(MailboxError) {
+        guard let mailbox = selected?.mailbox else { return }
+        var message = original
+        var seenChanged = false
+        if plan.setsSeen, !message.flags.contains(.seen) {
+            message = try mailbox.updateFlags(uids: [message.uid], .add, flags: .seen).first ?? message
+            seenChanged = true
+        }
+        var items: [FetchResponseItem] = []
+        for attribute in plan.plain { items.append(try plainItem(attribute, message)) }
+        if plan.implicitFlags, seenChanged { items.append(.flags(Self.flagList(message))) }
+        for attribute in plan.data { items.append(try dataItem(attribute, message)) }
+        send(.fetch(UInt32(index + 1), items))
+    }
+
+    private func plainItem(_ attribute: FetchAttribute, _ message: MessageInfo) throws(MailboxError)
+        -> FetchResponseItem
+    {
+        guard let mailbox = selected?.mailbox else { throw MailboxError.noSuchMessage(message.uid) }
+        switch attribute {
+        case .flags: return .flags(Self.flagList(message))
+        case .uid: return .uid(message.uid)
+        case .internalDate: return .internalDate(IMAPDateTime(epochSeconds: message.internalDate))
+        case .rfc822Size: return .rfc822Size(try mailbox.virtualSize(uid: message.uid))
+        case .envelope: return .envelope(try structure(message.uid).envelope)
+        case .body: return .body(try structure(message.uid).body)
+        case .bodyStructure: return .bodyStructure(try structure(message.uid).body)
+        case .binarySize(let part):
+            return .binarySize(part: part, size: try decodedPart(part, message.uid).count)
+        default: return try dataItem(attribute, message)
+        }
+    }
+
+    private func dataItem(_ attribute: FetchAttribute, _ message: MessageInfo) throws(MailboxError)
+        -> FetchResponseItem
+    {
+        let sections = MessageSections(try messageBytes(message.uid))
+        switch attribute {
+        case .rfc822:
+            return .rfc822(counted(sections.bytes, header: false))
+        case .rfc822Header:
+            return .rfc822Header(counted(sections.data(BodySection(kind: .header)), header: true))
+        case .rfc822Text:
+            return .rfc822Text(counted(sections.data(BodySection(kind: .text)), header: false))
+        case .bodySection(let section, let partial, _):
+            let data = Self.slice(sections.data(section), partial)
+            return .bodySection(section, origin: partial?.offset, data: counted(data, header: section.isHeader))
+        case .binary(let part, let partial, _):
+            let data = Self.slice(try decodedPart(part, message.uid), partial)
+            return .binary(part: part, origin: partial?.offset, data: counted(data, header: false))
+        default:
+            return try plainItem(attribute, message)
+        }
+    }
+
+    /// Counts fetched data for the logout line's hdr_*/body_* fields.
+    private func counted(_ data: [UInt8], header: Bool) -> [UInt8] {
+        if header {
+            statistics.headerCount += 1
+            statistics.headerBytes += data.count
+        } else {
+            statistics.bodyCount += 1
+            statistics.bodyBytes += data.count
+        }
+        return data
+    }
+
+    /// `<offset.length>`: the bytes from offset on, at most length of them; empty past the end.
+    static func slice(_ data: [UInt8], _ partial: Partial?) -> [UInt8] {
+        guard let partial else { return data }
+        let start = min(Int(partial.offset), data.count)
+        let end = partial.length.map { min(start + Int($0), data.count) } ?? data.count
+        return Array(data[start..<end])
+    }
+
+    /// The message with CRLF line ends; the last one read is kept, since one FETCH usually asks several
+    /// items of the same message.
+    func messageBytes(_ uid: UInt32) throws(MailboxError) -> [UInt8] {
+        if let loaded = loadedMessage, loaded.uid == uid { return loaded.bytes }
+        loadedStructure = nil
+        guard let mailbox = selected?.mailbox else { throw MailboxError.noSuchMessage(uid) }
+        var reader = try mailbox.openMessage(uid: uid)
+        var raw: [UInt8] = []
+        raw.reserveCapacity(reader.size)
+        while true {
+            let chunk = try reader.read(upTo: 1 << 16)
+            if chunk.isEmpty { break }
+            raw += chunk
+        }
+        let bytes = CRLF.normalized(raw)
+        loadedMessage = (uid, bytes)
+        return bytes
+    }
+
+    func structure(_ uid: UInt32) throws(MailboxError) -> MessageStructure {
+        let bytes = try messageBytes(uid)
+        if let cached = loadedStructure { return cached }
+        var parser = MessageStructureParser()
+        parser.append(bytes)
+        let structure = parser.finish()
+        loadedStructure = structure
+        return structure
+    }
+
+    /// BINARY[part] (RFC 3516): the part's body with its content transfer encoding undone.
+    private func decodedPart(_ part: [Int], _ uid: UInt32) throws(MailboxError) -> [UInt8] {
+        let sections = MessageSections(try messageBytes(uid))
+        guard let entity = sections.entity(at: part) else { return [] }
+        let body = Array(sections.bytes[part.isEmpty ? sections.root.body : entity.body])
+        return TransferDecoding.decode(body, encoding: entity.encoding)
+    }
+}
+
+/// The FETCH items split the way Dovecot writes them.
+struct FetchPlan {
+    var plain: [FetchAttribute] = []
+    var data: [FetchAttribute] = []
+    var setsSeen = false
+    /// FLAGS was not asked for but \Seen may change: FLAGS is added where it did.
+    var implicitFlags = false
+
+    init(_ attributes: [FetchAttribute], uid: Bool, readOnly: Bool) {
+        if uid, !attributes.contains(.uid) { plain.append(.uid) }
+        for attribute in attributes where !plain.contains(attribute) && !data.contains(attribute) {
+            if attribute.isData { data.append(attribute) } else { plain.append(attribute) }
+        }
+        setsSeen = !readOnly && attributes.contains(where: \.setsSeen)
+        implicitFlags = setsSeen && !attributes.contains(.flags)
+    }
+}
+
+extension FetchAttribute {
+    /// Items answered with a literal.
+    var isData: Bool {
+        switch self {
+        case .rfc822, .rfc822Header, .rfc822Text, .bodySection, .binary: return true
+        default: return false
+        }
+    }
+}
+
+extension BodySection {
+    /// Header-only sections count as hdr_* in the logout statistics.
+    var isHeader: Bool {
+        switch kind {
+        case .header, .headerFields, .headerFieldsNot, .mime: return true
+        case .text, nil: return false
+        }
+    }
+}

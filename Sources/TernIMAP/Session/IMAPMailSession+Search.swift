@@ -1,0 +1,155 @@
+import TernMailbox
+
+extension IMAPMailSession {
+    /// Charsets SEARCH accepts (RFC 3501 §6.4.4: US-ASCII is required; UTF-8 as Dovecot does).
+    static let searchCharsets: Set<String> = ["US-ASCII", "UTF-8"]
+
+    /// SEARCH / UID SEARCH (RFC 3501 §6.4.4), or ESEARCH when RETURN was given (RFC 4731).
+    func search(_ tag: String, _ search: SearchCommand, uid: Bool, command: IMAPCommand) {
+        guard let mailbox = selected?.mailbox else { return }
+        if let charset = search.charset, !Self.searchCharsets.contains(charset.uppercased()) {
+            complete(tag, .no, .badCharset([]), text: IMAPReplyText.unknownCharset)
+            return
+        }
+        var matches: [UInt32] = []
+        let largestUID = mailbox.messages.last?.uid ?? 0
+        for (index, message) in mailbox.messages.enumerated() {
+            let candidate = SearchCandidate(
+                message: message, sequence: UInt32(index + 1), count: UInt32(mailbox.messages.count),
+                largestUID: largestUID, session: self)
+            if candidate.matches(search.key) { matches.append(uid ? message.uid : UInt32(index + 1)) }
+        }
+        if let options = search.returnOptions {
+            send(.esearch(ESearchResponse(tag: tag, uid: uid, options: options.filter { $0 != .save }, matches: matches)))
+        } else {
+            send(.search(matches))
+        }
+        // RFC 3501 §7.4.1: no EXPUNGE during SEARCH; UID SEARCH may report them.
+        if uid { finish(tag, text: IMAPReplyText.searchCompleted) } else { complete(tag, text: IMAPReplyText.searchCompleted) }
+    }
+}
+
+/// One message tested against SEARCH keys; its contents are read only when a key needs them.
+final class SearchCandidate {
+    let message: MessageInfo
+    let sequence: UInt32
+    let count: UInt32
+    let largestUID: UInt32
+    unowned let session: IMAPMailSession
+    private var sectionsLoaded: MessageSections?
+
+    init(message: MessageInfo, sequence: UInt32, count: UInt32, largestUID: UInt32, session: IMAPMailSession) {
+        self.message = message
+        self.sequence = sequence
+        self.count = count
+        self.largestUID = largestUID
+        self.session = session
+    }
+
+    /// The message, or nil when it can no longer be read (it then matches no content key).
+    private var sections: MessageSections? {
+        if let sectionsLoaded { return sectionsLoaded }
+        guard let bytes = try? session.messageBytes(message.uid) else { return nil }
+        sectionsLoaded = MessageSections(bytes)
+        return sectionsLoaded
+    }
+
+    func matches(_ key: SearchKey) -> Bool {
+        switch key {
+        case .all: return true
+        case .not(let inner): return !matches(inner)
+        case .or(let a, let b): return matches(a) || matches(b)
+        case .and(let keys): return keys.allSatisfy(matches)
+        case .sequenceSet(let set): return set.contains(sequence, largest: count)
+        case .uid(let set): return set.contains(message.uid, largest: largestUID)
+        case .larger(let size): return virtualSize.map { $0 > Int(size) } ?? false
+        case .smaller(let size): return virtualSize.map { $0 < Int(size) } ?? false
+        case .before(let date): return internalDate < date
+        case .on(let date): return internalDate == date
+        case .since(let date): return internalDate >= date
+        case .sentBefore(let date): return sentDate.map { $0 < date } ?? false
+        case .sentOn(let date): return sentDate.map { $0 == date } ?? false
+        case .sentSince(let date): return sentDate.map { $0 >= date } ?? false
+        default: return matchesFlagOrText(key)
+        }
+    }
+
+    private func matchesFlagOrText(_ key: SearchKey) -> Bool {
+        let flags = message.flags
+        switch key {
+        case .answered: return flags.contains(.answered)
+        case .deleted: return flags.contains(.deleted)
+        case .draft: return flags.contains(.draft)
+        case .flagged: return flags.contains(.flagged)
+        case .seen: return flags.contains(.seen)
+        case .recent: return message.isRecent
+        case .new: return message.isRecent && !flags.contains(.seen)
+        case .old: return !message.isRecent
+        case .unanswered: return !flags.contains(.answered)
+        case .undeleted: return !flags.contains(.deleted)
+        case .undraft: return !flags.contains(.draft)
+        case .unflagged: return !flags.contains(.flagged)
+        case .unseen: return !flags.contains(.seen)
+        case .keyword(let name): return hasKeyword(name)
+        case .unkeyword(let name): return !hasKeyword(name)
+        case .bcc(let text): return header("Bcc", contains: text)
+        case .cc(let text): return header("Cc", contains: text)
+        case .from(let text): return header("From", contains: text)
+        case .to(let text): return header("To", contains: text)
+        case .subject(let text): return header("Subject", contains: text)
+        case .header(let name, let text): return header(name, contains: text)
+        case .body(let text): return body(contains: text)
+        case .text(let text): return Self.contains(sections?.bytes ?? [], text)
+        default: return false
+        }
+    }
+
+    private func hasKeyword(_ name: String) -> Bool {
+        message.keywords.contains { $0.lowercased() == name.lowercased() }
+    }
+
+    private var virtualSize: Int? { try? session.selected?.mailbox.virtualSize(uid: message.uid) }
+
+    private var internalDate: IMAPDate { IMAPDateTime(epochSeconds: message.internalDate).date }
+
+    /// The Date: header's day, month and year; the time and zone are disregarded (RFC 3501 §6.4.4).
+    private var sentDate: IMAPDate? {
+        guard let sections, let value = MessageSections.fieldValues(sections.bytes, sections.root.header, named: "Date").first
+        else { return nil }
+        return RFC5322Date.day(String(decoding: value, as: UTF8.self))
+    }
+
+    /// HEADER with an empty string matches every message that has the field (RFC 3501 §6.4.4).
+    private func header(_ name: String, contains text: String) -> Bool {
+        guard let sections else { return false }
+        let values = MessageSections.fieldValues(sections.bytes, sections.root.header, named: name)
+        return values.contains { Self.contains($0, text) }
+    }
+
+    private func body(contains text: String) -> Bool {
+        guard let sections else { return false }
+        return Self.contains(sections.bytes[sections.root.body], text)
+    }
+
+    /// Case-insensitive substring search (Unicode lower-casing, as Dovecot's i;unicode-casemap folds).
+    static func contains(_ haystack: some Collection<UInt8>, _ needle: String) -> Bool {
+        guard !needle.isEmpty else { return true }
+        return String(decoding: haystack, as: UTF8.self).lowercased().contains(needle.lowercased())
+    }
+}
+
+/// The date of an RFC 5322 `Date:` value (`Tue, 1 Jul 2003 10:52:37 +0200`), also in obsolete spellings.
+enum RFC5322Date {
+    static func day(_ value: String) -> IMAPDate? {
+        let tokens = value.split(whereSeparator: { $0 == " " || $0 == "," || $0 == "\t" }).map(String.init)
+        for (index, token) in tokens.enumerated() where index > 0 && index + 1 < tokens.count {
+            guard let month = IMAPDate.months.firstIndex(of: token.prefix(3).uppercased()), token.count <= 9,
+                let day = Int(tokens[index - 1]), (1...31).contains(day), var year = Int(tokens[index + 1])
+            else { continue }
+            // RFC 5322 §4.3: two-digit years 00-49 are 2000-2049, 50-99 are 1950-1999.
+            if year < 50 { year += 2000 } else if year < 1000 { year += 1900 }
+            return IMAPDate(year: year, month: month + 1, day: day)
+        }
+        return nil
+    }
+}

@@ -1,0 +1,188 @@
+import TernMailbox
+
+/// The selected mailbox and what the client was last told about it.
+struct SelectedMailbox {
+    let mailbox: MaildirMailbox
+    /// The `* n RECENT` count last sent; a new one goes out when it changes.
+    var announcedRecent: Int
+    /// Keywords last announced in `* FLAGS`.
+    var announcedKeywords: [String]
+
+    var readOnly: Bool { mailbox.isReadOnly }
+}
+
+extension IMAPMailSession {
+    // MARK: SELECT / EXAMINE
+
+    func select(_ tag: String, _ name: MailboxName, readOnly: Bool) {
+        let replaced = selected != nil
+        selected = nil
+        loadedMessage = nil
+        if replaced { send(.untagged(.ok, .closed, IMAPReplyText.previousMailboxClosed)) }
+        guard let storeName = storeName(tag, name) else { return }
+        let mailbox: MaildirMailbox
+        do {
+            mailbox = try store.openMailbox(storeName, readOnly: readOnly)
+        } catch .nonexistent {
+            complete(tag, .no, text: IMAPReplyText.mailboxDoesNotExist(storeName))
+            return
+        } catch {
+            complete(tag, .no, error.imapResponseCode.map(ResponseCode.other), text: error.description)
+            return
+        }
+        let keywords = mailbox.definedKeywords
+        selected = SelectedMailbox(mailbox: mailbox, announcedRecent: mailbox.recentCount, announcedKeywords: keywords)
+        let response = SelectResponse(
+            flags: Self.mailboxFlags(keywords), permanentFlags: Self.mailboxFlags(keywords) + [.wildcard],
+            exists: UInt32(mailbox.messages.count), recent: UInt32(mailbox.recentCount),
+            firstUnseen: mailbox.firstUnseenSequence.map { UInt32($0) }, uidValidity: mailbox.uidValidity,
+            uidNext: mailbox.nextUID, readOnly: readOnly)
+        for line in response.responses(tag: tag, examine: readOnly, replacedMailbox: false, timing: timing()) {
+            send(line)
+        }
+    }
+
+    static func mailboxFlags(_ keywords: [String]) -> [Flag] {
+        Flag.system + keywords.map(Flag.keyword)
+    }
+
+    /// The store's name for a wire name, or nil after answering `NO` for a name that is not modified UTF-7.
+    func storeName(_ tag: String, _ name: MailboxName) -> String? {
+        guard let decoded = name.decoded else {
+            complete(tag, .no, text: "Mailbox name is not valid mUTF-7")
+            return nil
+        }
+        return store.normalize(decoded)
+    }
+
+    // MARK: CLOSE / EXPUNGE
+
+    /// CLOSE expunges `\Deleted` messages without telling the client (RFC 3501 §6.4.2).
+    func close(_ tag: String) {
+        if let mailbox = selected?.mailbox, !mailbox.isReadOnly {
+            if let removed = try? mailbox.expungeDeleted() { statistics.expunged += removed.count }
+        }
+        selected = nil
+        loadedMessage = nil
+        complete(tag, text: IMAPReplyText.closeCompleted)
+    }
+
+    /// EXPUNGE, or UID EXPUNGE (RFC 4315) limited to `uids`. Read-only mailboxes expunge nothing, quietly.
+    func expunge(_ tag: String, uids set: SequenceSet?) {
+        guard let mailbox = selected?.mailbox else { return }
+        if !mailbox.isReadOnly {
+            var candidates = mailbox.messages.filter { $0.flags.contains(.deleted) }.map(\.uid)
+            if let set {
+                let largest = mailbox.messages.last?.uid ?? 0
+                candidates = candidates.filter { set.contains($0, largest: largest) }
+            }
+            do {
+                try expungeAnnouncing(candidates)
+            } catch {
+                fail(tag, error)
+                return
+            }
+        }
+        finish(tag, text: IMAPReplyText.expungeCompleted)
+    }
+
+    /// Expunges and writes `* n EXPUNGE` for each message (highest first, so no number shifts under the
+    /// client), then the new RECENT count.
+    func expungeAnnouncing(_ uids: [UInt32]) throws(MailboxError) {
+        guard let mailbox = selected?.mailbox, !uids.isEmpty else { return }
+        let before = mailbox.messages.map(\.uid)
+        let removed = try mailbox.expunge(uids: uids)
+        statistics.expunged += removed.count
+        writeExpunges(removed, before: before)
+        writeRecentIfChanged()
+    }
+
+    func writeExpunges(_ uids: [UInt32], before: [UInt32]) {
+        guard !uids.isEmpty else { return }
+        if uids.contains(where: { loadedMessage?.uid == $0 }) { loadedMessage = nil }
+        var sequence: [UInt32: UInt32] = [:]
+        for (index, uid) in before.enumerated() { sequence[uid] = UInt32(index + 1) }
+        for number in uids.compactMap({ sequence[$0] }).sorted(by: >) {
+            send(.expunge(number))
+        }
+    }
+
+    func writeRecentIfChanged() {
+        guard let current = selected?.mailbox.recentCount, current != selected?.announcedRecent else { return }
+        selected?.announcedRecent = current
+        send(.recent(UInt32(current)))
+    }
+
+    // MARK: untagged updates (RFC 3501 §7)
+
+    /// Syncs the selected mailbox and writes what changed: EXPUNGEs, new keywords, EXISTS, RECENT and
+    /// FETCH FLAGS for messages others changed. A new UIDVALIDITY voids every UID the client holds, so the
+    /// session ends as Dovecot's does.
+    func writeUpdates() {
+        guard let mailbox = selected?.mailbox else { return }
+        let before = mailbox.messages.map(\.uid)
+        guard let changes = try? mailbox.sync() else { return }
+        if changes.uidValidityChanged {
+            send(.untagged(.bye, nil, "Mailbox UIDVALIDITY changed"))
+            closing = true
+            return
+        }
+        writeExpunges(changes.expunged, before: before)
+        writeKeywordsIfChanged()
+        if !changes.added.isEmpty { send(.exists(UInt32(mailbox.messages.count))) }
+        writeRecentIfChanged()
+        for uid in changes.flagsChanged {
+            guard let index = mailbox.index(of: uid) else { continue }
+            send(.fetch(UInt32(index + 1), [.flags(Self.flagList(mailbox.messages[index]))]))
+        }
+    }
+
+    /// `* FLAGS` and `* OK [PERMANENTFLAGS]` when keywords were added to the mailbox (Dovecot sends both).
+    func writeKeywordsIfChanged() {
+        guard let selection = selected else { return }
+        let keywords = selection.mailbox.definedKeywords
+        guard keywords != selection.announcedKeywords else { return }
+        selected?.announcedKeywords = keywords
+        send(.flags(Self.mailboxFlags(keywords)))
+        if selection.readOnly {
+            send(.untagged(.ok, .permanentFlags([]), IMAPReplyText.readOnlyMailbox))
+        } else {
+            send(.untagged(.ok, .permanentFlags(Self.mailboxFlags(keywords) + [.wildcard]), IMAPReplyText.flagsPermitted))
+        }
+    }
+
+    /// A message's flags as FETCH FLAGS lists them: system flags, `\Recent`, then keywords.
+    static func flagList(_ message: MessageInfo) -> [Flag] {
+        var flags: [Flag] = []
+        for (flag, name) in MessageFlags.all where message.flags.contains(flag) {
+            if let parsed = Flag(parsing: name) { flags.append(parsed) }
+        }
+        if message.isRecent { flags.append(.recent) }
+        return flags + message.keywords.map(Flag.keyword)
+    }
+
+    // MARK: sequence sets
+
+    /// Indexes (sequence number - 1) named by a set. For sequence numbers, nil when a number lies beyond the
+    /// mailbox (Dovecot: `Invalid messageset`); `strict` false lets SEARCH ignore them instead.
+    func indexes(_ set: SequenceSet, uid: Bool, strict: Bool = true) -> [Int]? {
+        guard let messages = selected?.mailbox.messages else { return [] }
+        guard case .ranges(let ranges) = set else { return [] }
+        if uid {
+            let largest = messages.last?.uid ?? 0
+            return messages.indices.filter { set.contains(messages[$0].uid, largest: largest) }
+        }
+        let count = UInt32(messages.count)
+        if strict {
+            if count == 0 { return nil }
+            for range in ranges where range.resolved(largest: count).upperBound > count { return nil }
+        }
+        var chosen = Set<Int>()
+        for range in ranges {
+            let bounds = range.resolved(largest: count)
+            guard bounds.lowerBound <= count, count > 0 else { continue }
+            for number in bounds.lowerBound...min(bounds.upperBound, count) { chosen.insert(Int(number) - 1) }
+        }
+        return chosen.sorted()
+    }
+}

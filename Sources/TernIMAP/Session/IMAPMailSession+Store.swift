@@ -1,0 +1,110 @@
+import TernMailbox
+
+extension IMAPMailSession {
+    /// STORE / UID STORE (RFC 3501 §6.4.6). A keyword new to the mailbox is announced with `* FLAGS` and
+    /// PERMANENTFLAGS before the FETCH responses, as Dovecot does.
+    func store(_ tag: String, _ set: SequenceSet, _ storeFlags: StoreFlags, uid: Bool, command: IMAPCommand) {
+        guard let selection = selected else { return }
+        guard let chosen = indexes(set, uid: uid) else {
+            badArguments(tag, command, IMAPReplyText.invalidMessageset)
+            return
+        }
+        if selection.readOnly {
+            complete(tag, text: "Store ignored with read-only mailbox.")
+            return
+        }
+        let (flags, keywords) = Self.storeFlags(storeFlags.flags)
+        let change: FlagChange =
+            switch storeFlags.operation {
+            case .add: .add
+            case .remove: .remove
+            case .replace: .replace
+            }
+        let uids = chosen.map { selection.mailbox.messages[$0].uid }
+        let wasDeleted = Set(chosen.filter { selection.mailbox.messages[$0].flags.contains(.deleted) }.map {
+            selection.mailbox.messages[$0].uid
+        })
+        let updated: [MessageInfo]
+        do {
+            updated = try selection.mailbox.updateFlags(uids: uids, change, flags: flags, keywords: keywords)
+        } catch {
+            complete(tag, .no, error.imapResponseCode.map(ResponseCode.other), text: error.description)
+            return
+        }
+        statistics.deleted += updated.count(where: { $0.flags.contains(.deleted) && !wasDeleted.contains($0.uid) })
+        writeKeywordsIfChanged()
+        if !storeFlags.silent { writeStoredFlags(updated, uid: uid) }
+        // RFC 3501 §7.4.1: no EXPUNGE during STORE; UID STORE may report them.
+        if uid { finish(tag, text: IMAPReplyText.storeCompleted) } else { complete(tag, text: IMAPReplyText.storeCompleted) }
+    }
+
+    private func writeStoredFlags(_ messages: [MessageInfo], uid: Bool) {
+        guard let mailbox = selected?.mailbox else { return }
+        for message in messages {
+            guard let index = mailbox.index(of: message.uid) else { continue }
+            var items: [FetchResponseItem] = uid ? [.uid(message.uid)] : []
+            items.append(.flags(Self.flagList(message)))
+            send(.fetch(UInt32(index + 1), items))
+        }
+    }
+
+    // MARK: COPY / MOVE
+
+    /// COPY (RFC 3501 §6.4.7, COPYUID from RFC 4315) and MOVE (RFC 6851: COPYUID untagged, then EXPUNGEs).
+    func copy(_ tag: String, _ set: SequenceSet, _ name: MailboxName, uid: Bool, move: Bool, command: IMAPCommand) {
+        guard let selection = selected else { return }
+        guard let chosen = indexes(set, uid: uid) else {
+            badArguments(tag, command, IMAPReplyText.invalidMessageset)
+            return
+        }
+        guard let target = storeName(tag, name) else { return }
+        if move, selection.readOnly {
+            finish(tag, .no, text: MailboxError.readOnly.description)
+            return
+        }
+        guard !chosen.isEmpty else {
+            finish(tag, text: "No messages found.")
+            return
+        }
+        let uids = chosen.map { selection.mailbox.messages[$0].uid }
+        let pairs: [(UInt32, UInt32)]
+        do {
+            pairs = try store.copy(uids: uids, from: selection.mailbox, to: target)
+        } catch .nonexistent {
+            finish(tag, .no, .tryCreate, text: IMAPReplyText.mailboxDoesNotExist(target))
+            return
+        } catch {
+            fail(tag, error)
+            return
+        }
+        if store.settings.mailboxes.contains(where: { store.normalize($0.name) == target && $0.isTrash }) {
+            statistics.trashed += pairs.count
+        }
+        let code = uidValidity(of: target).map {
+            ResponseCode.copyUID(
+                uidValidity: $0, source: SequenceSet.compact(pairs.map(\.0)),
+                destination: SequenceSet.compact(pairs.map(\.1)))
+        }
+        guard move else {
+            finish(tag, .ok, code, text: IMAPReplyText.copyCompleted)
+            return
+        }
+        finishMove(tag, code: code, moved: pairs.map(\.0))
+    }
+
+    private func finishMove(_ tag: String, code: ResponseCode?, moved: [UInt32]) {
+        send(.untagged(.ok, code, IMAPReplyText.movedUIDs))
+        do {
+            try expungeAnnouncing(moved)
+        } catch {
+            fail(tag, error)
+            return
+        }
+        finish(tag, text: IMAPReplyText.moveCompleted)
+    }
+}
+
+extension MailboxSettings {
+    /// COPY into it counts as `trashed` in the logout line.
+    var isTrash: Bool { specialUse.contains { $0.lowercased() == "\\trash" } }
+}

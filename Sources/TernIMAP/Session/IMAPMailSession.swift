@@ -1,0 +1,201 @@
+public import TernMailbox
+
+/// Everything after a successful login, as Dovecot 2.3's `imap` process does it (RFC 3501 §6.3, §6.4 and the
+/// extensions in `IMAPReplyText.postLoginCapabilities`). One session per worker process: it does blocking
+/// file I/O directly, and a driver feeds it client bytes (`receive`) and polls it while idling (`poll`).
+public final class IMAPMailSession {
+    public struct Configuration: Sendable {
+        public var user: String
+        /// The CAPABILITY list after login, in Dovecot's order.
+        public var capabilities: [String]
+        public var parserLimits: IMAPParserLimits
+        /// Seconds on a monotonic clock, for the `(0.001 + 0.000 secs)` timing of tagged replies.
+        public var clock: @Sendable () -> Double
+
+        public init(
+            user: String, capabilities: [String] = IMAPReplyText.postLoginCapabilities,
+            parserLimits: IMAPParserLimits = IMAPParserLimits(),
+            clock: @escaping @Sendable () -> Double = IMAPMailSession.monotonicSeconds
+        ) {
+            self.user = user
+            self.capabilities = capabilities
+            self.parserLimits = parserLimits
+            self.clock = clock
+        }
+    }
+
+    /// What to write to the client, and whether to close the connection after writing it.
+    public struct Output: Sendable, Equatable {
+        public var bytes: [UInt8]
+        public var close: Bool
+
+        public init(bytes: [UInt8], close: Bool) {
+            self.bytes = bytes
+            self.close = close
+        }
+    }
+
+    /// The counters of Dovecot's logout line (`imap_logout_format`).
+    public struct Statistics: Sendable, Equatable {
+        public var inBytes = 0
+        public var outBytes = 0
+        public var deleted = 0
+        public var expunged = 0
+        public var trashed = 0
+        public var headerCount = 0
+        public var headerBytes = 0
+        public var bodyCount = 0
+        public var bodyBytes = 0
+
+        public init() {}
+
+        /// Dovecot's default imap_logout_format, expanded.
+        public var logoutText: String {
+            "in=\(inBytes) out=\(outBytes) deleted=\(deleted) expunged=\(expunged) trashed=\(trashed) "
+                + "hdr_count=\(headerCount) hdr_bytes=\(headerBytes) body_count=\(bodyCount) body_bytes=\(bodyBytes)"
+        }
+    }
+
+    /// Dovecot disconnects after this many invalid commands in a row (CLIENT_MAX_BAD_COMMANDS).
+    static let maxBadCommands = 20
+
+    let store: MailStore
+    let configuration: Configuration
+    var parser: IMAPCommandParser
+    var selected: SelectedMailbox?
+    var idleTag: String?
+    var append: AppendState?
+    var output = IMAPWriter()
+    var closing = false
+    var badCommands = 0
+    var commandStart = 0.0
+    /// The message last read (CRLF line ends) and its structure, valid for the selected mailbox only.
+    var loadedMessage: (uid: UInt32, bytes: [UInt8])?
+    var loadedStructure: MessageStructure?
+    public internal(set) var statistics = Statistics()
+
+    public init(store: MailStore, configuration: Configuration) {
+        self.store = store
+        self.configuration = configuration
+        parser = IMAPCommandParser(limits: configuration.parserLimits)
+    }
+
+    public var isIdling: Bool { idleTag != nil }
+
+    /// `<tag> OK [CAPABILITY ...] Logged in`: the imap process answers the login command itself.
+    public func loggedIn(tag: String) -> [UInt8] {
+        let line = IMAPResponse.tagged(
+            tag: tag, .ok, .capability(configuration.capabilities), IMAPReplyText.loggedIn
+        ).bytes
+        statistics.outBytes += line.count
+        return line
+    }
+
+    public func receive(_ bytes: [UInt8]) -> Output {
+        statistics.inBytes += bytes.count
+        parser.append(bytes)
+        while !closing, let event = parser.next() {
+            handle(event)
+        }
+        return flush()
+    }
+
+    /// Re-scans the selected mailbox. While idling the updates are returned now; otherwise they wait for the
+    /// next command's response.
+    public func poll() -> [UInt8] {
+        guard isIdling else { return [] }
+        writeUpdates()
+        return flush().bytes
+    }
+
+    func flush() -> Output {
+        let bytes = output.take()
+        statistics.outBytes += bytes.count
+        return Output(bytes: bytes, close: closing)
+    }
+
+    // MARK: events
+
+    func handle(_ event: IMAPCommandParser.Event) {
+        switch event {
+        case .command(let tagged):
+            commandStart = configuration.clock()
+            run(tagged)
+        case .continuationRequest:
+            send(.literalContinuation)
+        case .appendStart(let message):
+            commandStart = configuration.clock()
+            appendStarted(message)
+        case .appendBytes(let bytes):
+            appendReceived(bytes)
+        case .appendEnd(let tag):
+            appendEnded(tag: tag)
+        case .continuationLine(let line):
+            idleLine(line)
+        case .error(let error):
+            commandStart = configuration.clock()
+            if let tag = idleTag {
+                idleTag = nil
+                complete(tag, .bad, text: IMAPReplyText.expectedDone)
+                return
+            }
+            send(.badCommand(error, preLogin: false, timing: timing()))
+            countBadCommand()
+        case .fatal(let fatal):
+            send(.untagged(.bye, nil, fatal.byeText))
+            closing = true
+        }
+    }
+
+    func countBadCommand() {
+        badCommands += 1
+        if badCommands >= Self.maxBadCommands {
+            send(.untagged(.bye, nil, IMAPReplyText.tooManyInvalidCommands))
+            closing = true
+        }
+    }
+
+    // MARK: writing
+
+    func send(_ response: IMAPResponse) {
+        response.encode(into: &output)
+    }
+
+    func timing() -> IMAPTiming {
+        IMAPTiming(running: max(configuration.clock() - commandStart, 0.001))
+    }
+
+    /// The tagged reply; Dovecot drops a final `.` of the text before adding the timing, which ends in one.
+    func complete(_ tag: String, _ status: IMAPStatus = .ok, _ code: ResponseCode? = nil, text: String) {
+        var text = text
+        if text.hasSuffix(".") { text.removeLast() }
+        send(.completed(tag, status, code, text, timing: timing()))
+    }
+
+    /// Pending mailbox changes, then the tagged reply: for every command after which RFC 3501 §7.4.1
+    /// allows EXPUNGE responses.
+    func finish(_ tag: String, _ status: IMAPStatus = .ok, _ code: ResponseCode? = nil, text: String) {
+        writeUpdates()
+        guard !closing else { return }
+        complete(tag, status, code, text: text)
+    }
+
+    /// `NO [code] text` for a store error, as Dovecot words them.
+    func fail(_ tag: String, _ error: MailboxError, code: ResponseCode? = nil) {
+        finish(tag, .no, code ?? error.imapResponseCode.map(ResponseCode.other), text: error.description)
+    }
+
+    func badArguments(_ tag: String, _ command: IMAPCommand, _ detail: String) {
+        let error = IMAPCommandError(tag: tag, command: command.name, reason: .syntax(detail))
+        send(.badCommand(error, preLogin: false, timing: timing()))
+    }
+
+    /// A monotonic clock in seconds.
+    public static let monotonicSeconds: @Sendable () -> Double = {
+        let elapsed = ContinuousClock.now - IMAPMailSession.clockOrigin
+        let (seconds, attoseconds) = elapsed.components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+
+    private static let clockOrigin = ContinuousClock.now
+}
