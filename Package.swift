@@ -58,7 +58,8 @@ let package = Package(
             name: "TernServer",
             dependencies: [
                 "TernCore", "TernConfig", "TernMaps", "TernSMTP", "TernPolicy", "TernQueue", "TernDelivery", "TernAuth",
-                "CTernSys", nioCore, nioPosix, nioSSL, .product(name: "NIOTLS", package: "swift-nio"), x509, asn1, log,
+                "TernMailbox", "TernIMAP", "TernPOP3", "CTernSys", nioCore, nioPosix, nioSSL,
+                .product(name: "NIOTLS", package: "swift-nio"), x509, asn1, log,
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: upcoming),

@@ -9,6 +9,8 @@ import TernServer
 enum DemoCommand {
     static let domain = "demo.test"
     static let port = 2525
+    static let imapPort = 1143
+    static let pop3Port = 1110
     static let users = [("alice", "alice-secret"), ("bob", "bob-secret")]
 
     static func run(_ arguments: [String]) async -> Int32 {
@@ -18,11 +20,17 @@ enum DemoCommand {
             if !FileManager.default.fileExists(atPath: directory + "/main.cf") {
                 try write(directory: directory, owner: owner)
             }
+            if !FileManager.default.fileExists(atPath: directory + "/dovecot.conf") {
+                try writeDovecot(directory: directory, owner: owner)
+            }
         } catch {
             return Diagnostics.fatal("tern demo", "\(error)")
         }
         FileHandle.standardOutput.write(Data((instructions(directory: directory) + "\n").utf8))
-        return await MTADaemon.run(configDirectory: directory, foreground: true)
+        // The MTA and the mail-access daemon side by side, as `postfix start-fg` and `dovecot -F` would run.
+        async let access = AccessDaemon.run(configPath: directory + "/dovecot.conf", background: false)
+        let mta = await MTADaemon.run(configDirectory: directory, foreground: true)
+        return max(mta, await access)
     }
 
     /// Who owns the demo's mailboxes and runs its daemon: the invoking user, or `nobody` for root.
@@ -79,14 +87,11 @@ enum DemoCommand {
         let aliases = "postmaster: root\nroot: alice@\(domain)\n"
         var mailboxes = users.map { "\($0.0)@\(domain)    \(domain)/\($0.0)/" }
         mailboxes += ["postmaster@\(domain)    \(domain)/alice/", "root@\(domain)    \(domain)/alice/"]
-        // A Dovecot passwd-file for the mail-access side (IMAP/POP3 join the demo when they exist).
-        let passwd = users.map { "\($0.0)@\(domain):{PLAIN}\($0.1)::::::" }
         try main.write(toFile: directory + "/main.cf", atomically: true, encoding: .utf8)
         try master.write(toFile: directory + "/master.cf", atomically: true, encoding: .utf8)
         try aliases.write(toFile: directory + "/aliases", atomically: true, encoding: .utf8)
         try (mailboxes.joined(separator: "\n") + "\n").write(
             toFile: directory + "/vmailbox", atomically: true, encoding: .utf8)
-        try (passwd.joined(separator: "\n") + "\n").write(toFile: directory + "/users", atomically: true, encoding: .utf8)
         let settings = MapToolSettings(defaultDatabaseType: "hash", myhostname: "mail.\(domain)")
         for (result, what) in [
             (Postmap.run(arguments: ["hash:\(directory)/vmailbox"], settings: { _ in settings }), "vmailbox"),
@@ -99,9 +104,77 @@ enum DemoCommand {
         }
     }
 
+    /// dovecot.conf for IMAP and POP3 on the same mailboxes: a passwd-file whose homes are the users'
+    /// Maildirs, plaintext logins allowed (loopback only, no TLS in the demo).
+    static func writeDovecot(directory: String, owner: (name: String, uid: UInt32, gid: UInt32)) throws {
+        let passwd = users.map { user, password in
+            "\(user)@\(domain):{PLAIN}\(password):\(owner.uid):\(owner.gid)::\(directory)/mail/\(domain)/\(user)::"
+        }
+        let config = """
+            # Tern demo: a Dovecot 2.3 dovecot.conf. Edit it and restart `tern demo`.
+            protocols = imap pop3
+            listen = 127.0.0.1
+            base_dir = \(directory)/dovecot-run
+            state_dir = \(directory)/dovecot-state
+            log_path = \(directory)/dovecot.log
+            default_login_user = \(owner.name)
+            default_internal_user = \(owner.name)
+            first_valid_uid = \(owner.uid)
+            ssl = no
+            disable_plaintext_auth = no
+            auth_mechanisms = plain login
+            mail_location = maildir:~/
+            passdb {
+              driver = passwd-file
+              args = scheme=PLAIN username_format=%u \(directory)/users
+            }
+            userdb {
+              driver = passwd-file
+              args = username_format=%u \(directory)/users
+            }
+            namespace inbox {
+              inbox = yes
+              separator = /
+              mailbox Drafts {
+                special_use = \\Drafts
+                auto = subscribe
+              }
+              mailbox Sent {
+                special_use = \\Sent
+                auto = subscribe
+              }
+              mailbox Trash {
+                special_use = \\Trash
+                auto = subscribe
+              }
+            }
+            service imap-login {
+              inet_listener imap {
+                port = \(imapPort)
+              }
+              inet_listener imaps {
+                port = 0
+              }
+            }
+            service pop3-login {
+              inet_listener pop3 {
+                port = \(pop3Port)
+              }
+              inet_listener pop3s {
+                port = 0
+              }
+            }
+
+            """
+        try config.write(toFile: directory + "/dovecot.conf", atomically: true, encoding: .utf8)
+        try (passwd.joined(separator: "\n") + "\n").write(toFile: directory + "/users", atomically: true, encoding: .utf8)
+        chmod(directory + "/users", 0o600)
+    }
+
     static func instructions(directory: String) -> String {
         """
-        Tern demo: SMTP on 127.0.0.1:\(port), domain \(domain), configuration in \(directory)
+        Tern demo: SMTP on 127.0.0.1:\(port), IMAP on 127.0.0.1:\(imapPort), POP3 on 127.0.0.1:\(pop3Port),
+          domain \(domain), configuration in \(directory) (main.cf, master.cf, dovecot.conf)
           users:     \(users.map { "\($0.0)@\(domain) (password \($0.1))" }.joined(separator: ", "))
           aliases:   postmaster and root (also @localhost) go to alice
         Send a message:
@@ -109,7 +182,9 @@ enum DemoCommand {
         or by hand: telnet 127.0.0.1 \(port), then
           EHLO me / MAIL FROM:<you@example.com> / RCPT TO:<alice@\(domain)> / DATA / Subject: hi / (blank) / hello / . / QUIT
         It lands in \(directory)/mail/\(domain)/alice/new/
-        Mail log:  \(directory)/maillog          Queue:  MAIL_CONFIG=\(directory) tern mailq
+        Read it:   curl -u alice@\(domain):alice-secret imap://127.0.0.1:\(imapPort)/INBOX;UID=1
+              or   curl -u alice@\(domain):alice-secret pop3://127.0.0.1:\(pop3Port)/1
+        Mail log:  \(directory)/maillog   IMAP/POP3 log: \(directory)/dovecot.log   Queue:  MAIL_CONFIG=\(directory) tern mailq
         Stop with Ctrl-C.
         """
     }

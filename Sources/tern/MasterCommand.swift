@@ -65,8 +65,17 @@ enum LibexecCommand {
                 configDirectory: configDirectory, foreground: foreground, inherited: inherited)
         case "authd":
             return await AuthdCommand.run(Array(arguments.dropFirst()))
+        case "dovecot-master" where arguments.count == 3 && arguments[1] == "-c":
+            return await AccessDaemon.run(configPath: arguments[2], background: true)
+        case "mail-login":
+            return await AccessDaemon.runLogin(Array(arguments.dropFirst()))
+        case "mail-session" where arguments.count == 2:
+            return MailSessionWorker.run(arguments[1])
+        case "mail-deliver" where arguments.count == 2:
+            return MailSessionWorker.deliver(arguments[1])
         default:
-            FileHandle.standardError.write(Data("usage: tern libexec deliver --serve | mtad ... | authd ...\n".utf8))
+            FileHandle.standardError.write(
+                Data("usage: tern libexec deliver --serve | mtad ... | authd ... | mail-session REQUEST\n".utf8))
             return 64
         }
     }

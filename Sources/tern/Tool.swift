@@ -3,7 +3,7 @@ import Foundation
 /// The Postfix (and Dovecot) commands Tern answers to, by the name it is invoked as.
 enum Tool: String, CaseIterable {
     case postfix, postconf, postmap, postalias, newaliases, postqueue, mailq, postcat, postsuper, sendmail, mail, mailx, doveconf
-    case doveadm
+    case doveadm, dovecot
 
     func run(_ arguments: [String]) async -> Int32 {
         let environment = ProcessInfo.processInfo.environment
@@ -21,6 +21,7 @@ enum Tool: String, CaseIterable {
         case .mail, .mailx: return await MailCommand.run(arguments, environment: environment)
         case .doveconf: return DoveconfTool.run(arguments, environment: environment)
         case .doveadm: return await DoveadmTool.run(arguments)
+        case .dovecot: return await DovecotCommand.run(arguments, environment: environment)
         }
     }
 }

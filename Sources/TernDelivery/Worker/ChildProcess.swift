@@ -2,20 +2,26 @@ import CTernSys
 import Glibc
 
 /// The uid, gid and supplementary groups a child process is switched to (setgroups, setgid, setuid).
-struct SpawnCredentials {
-    let uid: UInt32
-    let gid: UInt32
-    let groups: [UInt32]
+public struct SpawnCredentials: Sendable {
+    public let uid: UInt32
+    public let gid: UInt32
+    public let groups: [UInt32]
+
+    public init(uid: UInt32, gid: UInt32, groups: [UInt32]) {
+        self.uid = uid
+        self.gid = gid
+        self.groups = groups
+    }
 }
 
 /// A child started through `tern_spawn` (fork + optional id switch + execve, async-signal-safe in between),
 /// in its own session so that a time limit can kill it together with its offspring.
-struct ChildProcess {
-    let pid: pid_t
+public struct ChildProcess: Sendable {
+    public let pid: Int32
 
     /// Starts `path` with `argv` (including argv[0]) and `environment` (`NAME=value`).
     /// The descriptors become the child's 0, 1 and 2 (-1 means /dev/null). Returns nil and sets errno on failure.
-    static func spawn(
+    public static func spawn(
         path: String, argv: [String], environment: [String], stdin: Int32, stdout: Int32, stderr: Int32,
         credentials: SpawnCredentials?, workingDirectory: String?
     ) -> ChildProcess? {

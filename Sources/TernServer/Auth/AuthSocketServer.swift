@@ -69,7 +69,7 @@ public struct AuthSocketServer: Service {
         return AuthSocketServer(listener: listener, channel: channel, service: service, limits: limits)
     }
 
-    private static func applyOwnership(_ listener: Listener) throws {
+    static func applyOwnership(_ listener: Listener) throws {
         guard chmod(listener.path, listener.mode) == 0 else { throw SetupError.chmod(listener.path, errno) }
         var uid = uid_t.max
         var gid = gid_t.max

@@ -12,6 +12,11 @@ public struct PidFile: Sendable {
         path = queueDirectory + "/pid/master.pid"
     }
 
+    /// A pid file at `path` (Dovecot's `$base_dir/master.pid`).
+    public init(path: String) {
+        self.path = path
+    }
+
     /// The pid of a running daemon, or nil when none runs (no file, unreadable, or the process is gone).
     public func runningPid() -> Int32? {
         let fd = open(path, O_RDWR | O_CLOEXEC)

@@ -185,7 +185,7 @@ enum PrivilegedMaster {
     }
 
     /// waitpid(2) on a thread of its own; returns the exit status (or 128 + signal).
-    private static func waitForExit(_ pid: pid_t) async -> Int32 {
+    static func waitForExit(_ pid: pid_t) async -> Int32 {
         await withCheckedContinuation { continuation in
             let thread = Thread {
                 var status: Int32 = 0
@@ -193,7 +193,7 @@ enum PrivilegedMaster {
                 let exited = status & 0x7F == 0
                 continuation.resume(returning: exited ? (status >> 8) & 0xFF : 128 + (status & 0x7F))
             }
-            thread.name = "tern-master-wait"
+            thread.name = "tern-wait-\(pid)"
             thread.start()
         }
     }

@@ -33,7 +33,11 @@ struct LocalTransport: Sendable {
 
     /// Delivers to a recipient in a local domain. Returns the outcomes to log (one per instruction) and the
     /// addresses to forward to.
-    func deliverLocal(_ job: Job) async -> (outcomes: [RecipientOutcome], forwards: [ForwardRequest], warnings: [String]) {
+    /// `handoff` carries out mailbox_transport / fallback_transport (deliver_pass): the named transport
+    /// delivers the resolved recipient.
+    func deliverLocal(
+        _ job: Job, handoff: (_ transport: String, _ recipient: MailAddress) async -> RecipientOutcome
+    ) async -> (outcomes: [RecipientOutcome], forwards: [ForwardRequest], warnings: [String]) {
         let resolution = await resolver.resolve(
             LocalRecipientRequest(
                 recipient: job.recipient, originalRecipient: job.originalRecipient, sender: job.sender,
@@ -72,7 +76,7 @@ struct LocalTransport: Sendable {
                         originalRecipient: instruction.originalRecipient))
                 continue
             case .transport(let name):
-                outcome = .deferred("4.3.5", "mail transport unavailable: \(name) is not supported yet")
+                outcome = await handoff(name, instruction.recipient)
             case .discard(let status, let text):
                 outcome = RecipientOutcome(status: .sent, dsn: status, text: text, relay: "local")
             case .bounce(let status, let text):

@@ -237,7 +237,9 @@ struct MessageDelivery {
         }
         switch name {
         case "local":
-            let result = await context.transport.deliverLocal(job)
+            let result = await context.transport.deliverLocal(job) { transport, recipient in
+                await handoff(transport, recipient: recipient, file: file)
+            }
             for warning in result.warnings { log.warning("local", warning) }
             return .delivered(result.outcomes, result.forwards)
         case "virtual":
@@ -273,6 +275,31 @@ struct MessageDelivery {
         default:
             return .delivered([.deferred("4.3.0", "mail transport unavailable: \(name) is not provided by Tern")], [])
         }
+    }
+
+    /// local(8)'s deliver_pass for mailbox_transport / fallback_transport: one recipient, as resolved by
+    /// local delivery, through an lmtp or smtp transport (`lmtp:unix:private/dovecot-lmtp`).
+    private func handoff(_ transport: String, recipient: MailAddress, file: QueueFile) async -> RecipientOutcome {
+        let name = String(transport.prefix { $0 != ":" })
+        let nexthop = String(transport.drop { $0 != ":" }.dropFirst())
+        guard name == "lmtp" || name == "smtp", var hop = NextHop(parsing: nexthop, defaultPort: name == "lmtp" ? 24 : 25)
+        else {
+            return .deferred("4.3.5", "mail transport unavailable: \(transport) is not supported by Tern")
+        }
+        if name == "lmtp" { hop.lookUpMX = false }
+        let envelope = file.envelope
+        let client = SMTPClientDelivery(settings: context.settings.smtpClient, log: log)
+        let outcomes = await client.deliver(
+            file: file,
+            envelope: SMTPClientStateMachine.Envelope(
+                sender: envelope.sender.text, recipients: [recipient.text], size: file.contentLength,
+                eightBitMIME: envelope.body == .eightBitMIME, dsnMailParameters: Self.dsnMailParameters(envelope),
+                dsnRecipientParameters: [""]),
+            hop: hop, lmtp: name == "lmtp"
+        ) { file in
+            ContentStream(file: file, rewriteHeaders: nil)
+        }
+        return outcomes.first ?? .deferred("4.3.0", "no answer from \(transport)")
     }
 
     /// smtp(8) for recipients that share a next hop: one transaction, the envelope rewritten by

@@ -1,0 +1,232 @@
+import Foundation
+
+/// The not-authenticated state as Dovecot's imap-login runs it: greeting, CAPABILITY, NOOP, ID, ENABLE,
+/// STARTTLS, LOGIN and AUTHENTICATE (PLAIN and LOGIN, with SASL-IR), LOGOUT. No I/O: bytes go in, replies
+/// and requests for the driver come out. The password check and everything after login happen elsewhere:
+/// on `.login` the driver authenticates and answers `loginFailed()` or hands the connection (with
+/// `takeBufferedBytes()`) to the mail session, which sends the tagged OK.
+public struct IMAPLoginSession: Sendable {
+    public struct Configuration: Sendable {
+        public var greeting: String
+        /// auth_mechanisms, upper case.
+        public var mechanisms: [String]
+        public var tlsAvailable: Bool
+        /// disable_plaintext_auth = no, or the connection is secure (TLS, or from the server's own address).
+        public var plaintextAllowed: Bool
+
+        public init(greeting: String, mechanisms: [String], tlsAvailable: Bool, plaintextAllowed: Bool) {
+            self.greeting = greeting
+            self.mechanisms = mechanisms
+            self.tlsAvailable = tlsAvailable
+            self.plaintextAllowed = plaintextAllowed
+        }
+    }
+
+    public enum Action: Sendable, Equatable {
+        case send([UInt8])
+        /// The reply is queued: start the TLS handshake; bytes received before it are dropped.
+        case startTLS
+        /// Check these credentials (`method` is what Dovecot logs: PLAIN or LOGIN).
+        case login(tag: String, user: String, password: String, method: String)
+        case close
+    }
+
+    private enum State: Sendable, Equatable {
+        case ready
+        /// AUTHENTICATE waiting for a response line; LOGIN's user name once given.
+        case sasl(tag: String, mechanism: String, user: String?)
+        case checking
+        case closed
+    }
+
+    public var configuration: Configuration
+    public private(set) var tlsActive = false
+    private var parser: IMAPCommandParser
+    private var state = State.ready
+    /// Failed logins so far (Dovecot logs `auth failed, N attempts`).
+    public private(set) var failedAttempts = 0
+    /// The user name of the last attempt, for the log.
+    public private(set) var lastUser: String?
+    public private(set) var lastMethod: String?
+
+    public init(configuration: Configuration, limits: IMAPParserLimits = IMAPParserLimits()) {
+        self.configuration = configuration
+        parser = IMAPCommandParser(limits: limits)
+    }
+
+    public var capabilities: [String] {
+        var names = IMAPReplyText.preLoginCapabilities
+        if configuration.tlsAvailable && !tlsActive { names.append("STARTTLS") }
+        if !configuration.plaintextAllowed { names.append("LOGINDISABLED") }
+        let mechanisms = configuration.mechanisms.filter { configuration.plaintextAllowed || !Self.isPlaintext($0) }
+        return names + mechanisms.map { "AUTH=\($0)" }
+    }
+
+    public func greeting() -> [UInt8] {
+        IMAPResponse.untagged(.ok, .capability(capabilities), configuration.greeting).bytes
+    }
+
+    public mutating func receive(_ bytes: [UInt8]) -> [Action] {
+        parser.append(bytes)
+        return process()
+    }
+
+    /// After a failed check: the NO reply, then whatever the client pipelined meanwhile.
+    public mutating func loginFailed() -> [Action] {
+        guard state == .checking else { return [] }
+        state = .ready
+        failedAttempts += 1
+        let reply = IMAPResponse.tagged(
+            tag: pendingTag, .no, .authenticationFailed, IMAPReplyText.authenticationFailed)
+        return [.send(reply.bytes)] + process()
+    }
+
+    /// An internal failure (auth service down): Dovecot's temporary-failure reply.
+    public mutating func loginUnavailable() -> [Action] {
+        guard state == .checking else { return [] }
+        state = .ready
+        let reply = IMAPResponse.tagged(
+            tag: pendingTag, .no, .unavailable, "Temporary authentication failure. [\(Self.hostnameStamp)]")
+        return [.send(reply.bytes)] + process()
+    }
+
+    public mutating func tlsEstablished() {
+        tlsActive = true
+        configuration.plaintextAllowed = true
+    }
+
+    /// Input the client sent after the command being answered (pipelined), for the mail session.
+    public mutating func takeBufferedBytes() -> [UInt8] { parser.takeBufferedBytes() }
+
+    private var pendingTag = ""
+
+    private mutating func process() -> [Action] {
+        var actions: [Action] = []
+        while state != .checking && state != .closed {
+            if case .sasl = state { parser.expectContinuationLine() }
+            guard let event = parser.next() else { break }
+            actions += handle(event)
+            if actions.contains(.startTLS) { break }
+        }
+        return actions
+    }
+
+    private mutating func handle(_ event: IMAPCommandParser.Event) -> [Action] {
+        switch event {
+        case .command(let tagged):
+            return command(tagged)
+        case .continuationRequest:
+            return [.send(IMAPResponse.literalContinuation.bytes)]
+        case .continuationLine(let line):
+            return saslResponse(line)
+        case .appendStart(let append):
+            parser.rejectAppend()
+            return [.send(IMAPResponse.tagged(tag: append.tag, .bad, nil, IMAPReplyText.preLoginCommandError).bytes)]
+        case .appendBytes, .appendEnd:
+            return []
+        case .error(let error):
+            return [.send(IMAPResponse.badCommand(error, preLogin: true).bytes)]
+        case .fatal(let error):
+            state = .closed
+            return [.send(IMAPResponse.untagged(.bye, nil, error.byeText).bytes), .close]
+        }
+    }
+
+    private mutating func command(_ tagged: TaggedCommand) -> [Action] {
+        let tag = tagged.tag
+        func ok(_ text: String) -> Action { .send(IMAPResponse.tagged(tag: tag, .ok, nil, text).bytes) }
+        func bad(_ text: String) -> Action { .send(IMAPResponse.tagged(tag: tag, .bad, nil, text).bytes) }
+        switch tagged.command {
+        case .capability:
+            return [.send(IMAPResponse.capability(capabilities).bytes), ok(IMAPReplyText.preLoginCapabilityCompleted)]
+        case .noop:
+            return [ok("NOOP completed.")]
+        case .logout:
+            state = .closed
+            return [.send(IMAPResponse.untagged(.bye, nil, IMAPReplyText.loggingOut).bytes), ok("Logout completed."), .close]
+        case .id:
+            return [.send(IMAPResponse.id([IDParameter(key: "name", value: "Dovecot")]).bytes), ok("ID completed.")]
+        case .enable:
+            return [ok(IMAPReplyText.enableIgnoredPreLogin)]
+        case .startTLS:
+            guard configuration.tlsAvailable else { return [bad(IMAPReplyText.tlsNotEnabled)] }
+            guard !tlsActive else { return [bad("TLS is already active.")] }
+            _ = parser.takeBufferedBytes()
+            return [ok("Begin TLS negotiation now."), .startTLS]
+        case .login(let user, let password):
+            guard configuration.plaintextAllowed else { return plaintextRefused(tag) }
+            return check(tag: tag, user: user, password: password, method: "PLAIN")
+        case .authenticate(let mechanism, let initial):
+            return authenticate(tag: tag, mechanism: mechanism.uppercased(), initialResponse: initial)
+        default:
+            return [bad(IMAPReplyText.preLoginCommandError)]
+        }
+    }
+
+    private mutating func plaintextRefused(_ tag: String) -> [Action] {
+        let alert = IMAPResponse.untagged(
+            .bad, .alert,
+            "Plaintext authentication not allowed without SSL/TLS, but your client did it anyway. "
+                + "If anyone was listening, the password was exposed.")
+        let reply = IMAPResponse.tagged(
+            tag: tag, .no, .privacyRequired, "Plaintext authentication disallowed on non-secure (SSL/TLS) connections.")
+        return [.send(alert.bytes + reply.bytes)]
+    }
+
+    private mutating func check(tag: String, user: String, password: String, method: String) -> [Action] {
+        state = .checking
+        pendingTag = tag
+        lastUser = user
+        lastMethod = method
+        return [.login(tag: tag, user: user, password: password, method: method)]
+    }
+
+    private mutating func authenticate(tag: String, mechanism: String, initialResponse: String?) -> [Action] {
+        guard configuration.mechanisms.contains(mechanism), mechanism == "PLAIN" || mechanism == "LOGIN" else {
+            return [.send(IMAPResponse.tagged(tag: tag, .no, nil, IMAPReplyText.unsupportedMechanism).bytes)]
+        }
+        guard configuration.plaintextAllowed else { return plaintextRefused(tag) }
+        state = .sasl(tag: tag, mechanism: mechanism, user: nil)
+        if let initialResponse { return saslResponse(Array(initialResponse.utf8)) }
+        return [.send(IMAPResponse.continuation(mechanism == "LOGIN" ? Self.usernameChallenge : "").bytes)]
+    }
+
+    static let usernameChallenge = Data("Username:".utf8).base64EncodedString()
+    static let passwordChallenge = Data("Password:".utf8).base64EncodedString()
+
+    private mutating func saslResponse(_ line: [UInt8]) -> [Action] {
+        guard case .sasl(let tag, let mechanism, let user) = state else { return [] }
+        let text = String(decoding: line, as: UTF8.self)
+        if text == "*" {
+            state = .ready
+            return [.send(IMAPResponse.tagged(tag: tag, .bad, nil, IMAPReplyText.authenticationAborted).bytes)]
+        }
+        guard let decoded = text == "=" ? Data() : Data(base64Encoded: text) else {
+            state = .ready
+            return [.send(IMAPResponse.tagged(tag: tag, .bad, nil, IMAPReplyText.invalidBase64Response).bytes)]
+        }
+        let bytes = Array(decoded)
+        if mechanism == "LOGIN" {
+            guard let user else {
+                state = .sasl(tag: tag, mechanism: mechanism, user: String(decoding: bytes, as: UTF8.self))
+                return [.send(IMAPResponse.continuation(Self.passwordChallenge).bytes)]
+            }
+            return check(tag: tag, user: user, password: String(decoding: bytes, as: UTF8.self), method: "LOGIN")
+        }
+        // PLAIN: authzid NUL authcid NUL password (RFC 4616).
+        let fields = bytes.split(separator: 0, maxSplits: 2, omittingEmptySubsequences: false)
+        guard fields.count == 3 else {
+            state = .checking
+            pendingTag = tag
+            lastMethod = "PLAIN"
+            return loginFailed()
+        }
+        return check(
+            tag: tag, user: String(decoding: fields[1], as: UTF8.self),
+            password: String(decoding: fields[2], as: UTF8.self), method: "PLAIN")
+    }
+
+    static func isPlaintext(_ mechanism: String) -> Bool { mechanism == "PLAIN" || mechanism == "LOGIN" }
+
+    static var hostnameStamp: String { ProcessInfo.processInfo.hostName + ":" + String(Int(Date().timeIntervalSince1970)) }
+}

@@ -1,0 +1,84 @@
+import NIOCore
+import NIOPosix
+import NIOSSL
+import ServiceLifecycle
+
+/// One inet_listener of imap-login or pop3-login and the login sessions it accepts. With implicit TLS
+/// (imaps, pop3s) the handshake comes first. A login that does not finish within `loginTimeout` is cut off
+/// (Dovecot's login processes disconnect idle clients after 3 minutes); after login, the mail session's
+/// own timeouts apply.
+struct AccessListener: Service {
+    typealias Connection = NIOAsyncChannel<LoginInput, ByteBuffer>
+    typealias Session = @Sendable (LoginConnection) async -> Void
+
+    let channel: NIOAsyncChannel<Connection, Never>
+    let session: Session
+    /// Implicit TLS: connections are secure from the start.
+    let tlsActive: Bool
+
+    static let loginIdleHandlerName = "login-idle"
+    static let loginTimeout = TimeAmount.minutes(3)
+
+    /// Serves `descriptor` (bound by the root master) or binds `host:port` itself.
+    static func start(
+        descriptor: Int32?, host: String, port: Int, tls: NIOSSLContext?, timeoutReply: [UInt8],
+        session: @escaping Session
+    ) async throws -> AccessListener {
+        let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
+        let initializer: @Sendable (any Channel) -> EventLoopFuture<Connection> = { child in
+            child.eventLoop.makeCompletedFuture {
+                let pipeline = child.pipeline.syncOperations
+                if let tls { try pipeline.addHandler(NIOSSLServerHandler(context: tls)) }
+                try pipeline.addHandler(IdleStateHandler(readTimeout: loginTimeout), name: loginIdleHandlerName)
+                try pipeline.addHandler(IdleTimeoutHandler(reply: timeoutReply), name: loginIdleHandlerName + "-reply")
+                try pipeline.addHandler(InputEpochHandler())
+                return try Connection(wrappingChannelSynchronously: child)
+            }
+        }
+        let channel: NIOAsyncChannel<Connection, Never>
+        if let descriptor {
+            channel = try await bootstrap.bind(descriptor, childChannelInitializer: initializer)
+        } else {
+            channel = try await bootstrap.bind(host: host, port: port, childChannelInitializer: initializer)
+        }
+        return AccessListener(channel: channel, session: session, tlsActive: tls != nil)
+    }
+
+    func run() async throws {
+        let serverChannel = channel.channel
+        let tlsActive = self.tlsActive
+        let session = self.session
+        try await withGracefulShutdownHandler {
+            try await withThrowingDiscardingTaskGroup { group in
+                try await channel.executeThenClose { inbound in
+                    for try await connection in inbound {
+                        group.addTask {
+                            // `dovecot stop` ends sessions too (Dovecot kills its imap processes).
+                            await withGracefulShutdownHandler {
+                                try? await connection.executeThenClose { input, output in
+                                    await session(
+                                        LoginConnection(
+                                            channel: connection.channel, inbound: input, outbound: output,
+                                            tlsActive: tlsActive))
+                                }
+                            } onGracefulShutdown: {
+                                connection.channel.close(promise: nil)
+                            }
+                        }
+                    }
+                }
+            }
+        } onGracefulShutdown: {
+            serverChannel.close(promise: nil)
+        }
+    }
+
+    /// After login the mail session times the connection out, not the login side.
+    static func removeLoginTimeout(_ channel: any Channel) async {
+        try? await channel.pipeline.removeHandler(name: loginIdleHandlerName).get()
+        try? await channel.pipeline.removeHandler(name: loginIdleHandlerName + "-reply").get()
+    }
+}

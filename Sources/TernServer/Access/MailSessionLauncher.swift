@@ -1,0 +1,146 @@
+import Foundation
+import Glibc
+import Synchronization
+import TernAuth
+import TernDelivery
+
+/// Starts mail session workers (DESIGN.md §2): after a login, `tern libexec mail-session REQUEST` runs with
+/// the user's uid, gid and groups from the userdb, the client's socket as stdin and stdout, and the log file
+/// as stderr. Lives in the master (root when the daemon was started as root); the login side reaches it
+/// directly or through the session broker socket. Exited workers are reaped by `reap()`.
+final class MailSessionLauncher: Sendable {
+    enum LaunchError: Error, CustomStringConvertible {
+        case unknownUser(String)
+        case invalidUser(String)
+        case spawn(Int32)
+
+        var description: String {
+            switch self {
+            case .unknownUser(let user): "user \(user) not found in userdb"
+            case .invalidUser(let message): message
+            case .spawn(let code): "fork() failed: \(String(cString: strerror(code)))"
+            }
+        }
+    }
+
+    private let executable: String
+    private let auth: AuthService
+    private let firstValidUID: UInt32
+    private let lastValidUID: UInt32
+    /// Switch to the user's ids (only root can).
+    private let switchUser: Bool
+    private let logDescriptor: Int32
+    private let workers = Mutex<Set<pid_t>>([])
+
+    init(executable: String, auth: AuthService, firstValidUID: Int, lastValidUID: Int, logDescriptor: Int32) {
+        self.executable = executable
+        self.auth = auth
+        self.firstValidUID = UInt32(clamping: firstValidUID)
+        self.lastValidUID = lastValidUID > 0 ? UInt32(clamping: lastValidUID) : UInt32.max
+        switchUser = geteuid() == 0
+        self.logDescriptor = logDescriptor
+    }
+
+    /// Looks the user up and starts the worker on `socket` (closed here either way).
+    func launch(_ request: MailSessionRequest, socket: Int32) async throws(LaunchError) -> pid_t {
+        defer { close(socket) }
+        let (resolved, credentials) = try await resolve(request)
+        let pid = try spawn("mail-session", resolved, credentials, stdin: socket, stdout: socket)
+        workers.withLock { _ = $0.insert(pid) }
+        return pid
+    }
+
+    /// LMTP: saves the message on `message` (a file, read from its start) into the user's INBOX with a
+    /// `mail-deliver` worker running as the user; returns the worker's exit status (0: saved, EX_TEMPFAIL).
+    func deliver(_ request: MailSessionRequest, message: Int32) async throws(LaunchError) -> Int32 {
+        let (resolved, credentials) = try await resolve(request)
+        let pid = try spawn("mail-deliver", resolved, credentials, stdin: message, stdout: -1)
+        return await PrivilegedMaster.waitForExit(pid)
+    }
+
+    /// Whether the userdb knows `user` (LMTP's RCPT check).
+    func userExists(_ user: String, service: String) async -> Bool {
+        if case .found = await auth.lookupUser(AuthRequest(user: auth.formatUser(user), service: service)) { return true }
+        return false
+    }
+
+    /// The userdb fields of the request's user, checked against first_valid_uid/last_valid_uid when the
+    /// worker is to switch to the user's ids.
+    private func resolve(_ request: MailSessionRequest) async throws(LaunchError)
+        -> (MailSessionRequest, SpawnCredentials?)
+    {
+        var request = request
+        request.user = auth.formatUser(request.user)
+        let lookup = AuthRequest(
+            user: request.user, service: request.protocolName, localIP: request.localIP, remoteIP: request.remoteIP,
+            session: request.sessionID)
+        guard case .found(let record) = await auth.lookupUser(lookup) else { throw .unknownUser(request.user) }
+        request.home = record.home ?? ""
+        request.mailLocation = record["mail"]
+        guard switchUser else { return (request, nil) }
+        let account = record.uid.flatMap { Self.resolveUID($0) }
+        let group = record.gid.flatMap { Self.resolveGID($0) } ?? account.flatMap { Self.primaryGroup($0) }
+        guard let uid = account, let gid = group else {
+            throw .invalidUser("Mail access for users without uid/gid not permitted (user \(request.user))")
+        }
+        guard uid >= firstValidUID, uid <= lastValidUID else {
+            throw .invalidUser(
+                "Mail access for users with UID \(uid) not permitted (see first_valid_uid in config file, uid from userdb lookup).")
+        }
+        request.uid = uid
+        request.gid = gid
+        return (request, SpawnCredentials(uid: uid, gid: gid, groups: Self.groups(request.user, gid)))
+    }
+
+    private func spawn(
+        _ program: String, _ request: MailSessionRequest, _ credentials: SpawnCredentials?, stdin: Int32, stdout: Int32
+    ) throws(LaunchError) -> pid_t {
+        let child = ChildProcess.spawn(
+            path: executable, argv: [executable, "libexec", program, request.encoded()],
+            environment: ["PATH=/usr/bin:/bin", "HOME=\(request.home)", "USER=\(request.user)"],
+            stdin: stdin, stdout: stdout, stderr: logDescriptor, credentials: credentials,
+            workingDirectory: request.home.isEmpty ? "/" : nil)
+        guard let child else { throw .spawn(errno) }
+        return child.pid
+    }
+
+    /// Reaps workers that have exited; returns how many run.
+    @discardableResult
+    func reap() -> Int {
+        workers.withLock { pids in
+            for pid in pids {
+                var status: Int32 = 0
+                let result = waitpid(pid, &status, WNOHANG)
+                if result == pid || (result < 0 && errno == ECHILD) { pids.remove(pid) }
+            }
+            return pids.count
+        }
+    }
+
+    /// Stops every worker (daemon shutdown).
+    func terminateAll() {
+        for pid in workers.withLock({ $0 }) { kill(pid, SIGTERM) }
+    }
+
+    static func resolveUID(_ value: String) -> UInt32? {
+        if let number = UInt32(value) { return number }
+        return getpwnam(value).map { $0.pointee.pw_uid }
+    }
+
+    static func resolveGID(_ value: String) -> UInt32? {
+        if let number = UInt32(value) { return number }
+        return getgrnam(value).map { $0.pointee.gr_gid }
+    }
+
+    static func primaryGroup(_ uid: UInt32) -> UInt32? {
+        getpwuid(uid).map { $0.pointee.pw_gid }
+    }
+
+    /// The user's supplementary groups (initgroups), when the name is a system account.
+    static func groups(_ user: String, _ gid: UInt32) -> [UInt32] {
+        var count: Int32 = 64
+        var list = [gid_t](repeating: 0, count: Int(count))
+        guard getgrouplist(user, gid, &list, &count) >= 0 else { return [gid] }
+        return Array(list[..<Int(count)])
+    }
+}

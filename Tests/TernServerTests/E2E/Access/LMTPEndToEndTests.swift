@@ -1,0 +1,66 @@
+import Foundation
+import Testing
+
+extension DaemonEndToEnd {
+    /// The lmtp service of `tern dovecot`: RFC 2033 replies per recipient, the userdb check at RCPT, the
+    /// copy saved in the user's Maildir with Return-Path and Delivered-To, and Tern's MTA handing local mail
+    /// to it with `mailbox_transport = lmtp:unix:...` (the tutorials' Postfix + Dovecot LMTP pairing).
+    @Suite struct LMTPAccess {
+        static let extra = """
+            protocols = imap pop3 lmtp
+            service lmtp {
+              unix_listener lmtp-e2e {
+                mode = 0666
+              }
+            }
+            """
+
+        @Test func deliversPerRecipient() throws {
+            try MailAccessInstance.with(extra: Self.extra) { access in
+                let client = try LineTestClient(unixPath: access.root + "/dovecot/run/lmtp-e2e")
+                #expect(try client.readLine().hasSuffix(" Dovecot (Debian) ready."))
+                try client.send("LHLO client.test")
+                var lines: [String] = []
+                repeat { lines.append(try client.readLine()) } while lines.last?.hasPrefix("250-") == true
+                #expect(lines.contains("250 PIPELINING"))
+                #expect(try client.command("MAIL FROM:<sender@example.test>") == "250 2.1.0 OK")
+                #expect(try client.command("RCPT TO:<alice>") == "250 2.1.5 OK")
+                #expect(try client.command("RCPT TO:<nobody>") == "550 5.1.1 <nobody> User doesn't exist: nobody")
+                #expect(try client.command("DATA") == "354 OK")
+                try client.send("Subject: by lmtp\r\n\r\n..dotted\r\nbody\r\n.")
+                let saved = try client.readLine()
+                #expect(saved.hasPrefix("250 2.0.0 <alice> ") && saved.hasSuffix(" Saved"), "\(saved)")
+                #expect(try client.command("QUIT") == "221 2.0.0 Bye")
+                let files = access.messageFiles()
+                #expect(files.count == 1)
+                let content = try String(contentsOfFile: access.maildir + "/" + files[0], encoding: .utf8)
+                #expect(content.hasPrefix("Return-Path: <sender@example.test>\r\nDelivered-To: alice\r\n"))
+                #expect(content.hasSuffix("Subject: by lmtp\r\n\r\n.dotted\r\nbody\r\n"))
+                _ = try access.waitForLog("saved mail to INBOX")
+            }
+        }
+
+        @Test func mtaHandsLocalMailToLMTP() throws {
+            // Postfix's lmtp client sends alice@host: the tutorials' auth_username_format = %Ln drops the domain.
+            try MailAccessInstance.with(extra: Self.extra + "\nauth_username_format = %Ln\n") { access in
+                let mta = access.instance
+                mta.set("mailbox_transport", "lmtp:unix:\(access.root)/dovecot/run/lmtp-e2e")
+                mta.set("local_recipient_maps", "")
+                try mta.writeMainCF()
+                try mta.start()
+                let client = try SMTPTestClient(port: mta.port)
+                _ = try client.greet()
+                let reply = try client.sendMail(
+                    from: "someone@example.test", to: ["alice@\(TernInstance.hostname)"],
+                    content: "Subject: via lmtp\r\n\r\nhello\r\n")
+                #expect(reply.code == 250, "\(reply)")
+                _ = try mta.waitForLogLine("relay=.*lmtp.*status=sent")
+                let files = access.messageFiles()
+                #expect(files.count == 1)
+                let content = try String(contentsOfFile: access.maildir + "/" + files[0], encoding: .utf8)
+                #expect(content.contains("Delivered-To: alice@\(TernInstance.hostname)") || content.contains("Delivered-To: alice"))
+                #expect(content.contains("Subject: via lmtp"))
+            }
+        }
+    }
+}

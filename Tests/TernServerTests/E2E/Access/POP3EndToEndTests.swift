@@ -1,0 +1,73 @@
+import Foundation
+import Testing
+
+extension DaemonEndToEnd {
+    /// `tern dovecot` serving POP3 on a Maildir: the login side, the session worker, Dovecot's replies and
+    /// log lines, disable_plaintext_auth, `dovecot stop`.
+    @Suite struct POP3Access {
+        static let message = "Subject: first\nFrom: a@example.test\n\n.leading dot\nbody\n"
+
+        @Test func retrieveAndDelete() throws {
+            try MailAccessInstance.with { access in
+                try access.deliver(Self.message)
+                let client = try LineTestClient(port: access.pop3Port)
+                #expect(try client.readLine() == "+OK Dovecot (Debian) ready.")
+                #expect(try client.command("USER alice") == "+OK")
+                #expect(try client.command("PASS \(MailAccessInstance.password)") == "+OK Logged in.")
+                let size = Self.message.replacingOccurrences(of: "\n", with: "\r\n").utf8.count
+                #expect(try client.command("STAT") == "+OK 1 \(size)")
+                #expect(try client.multiline("LIST").lines == ["1 \(size)"])
+                let uidl = try client.multiline("UIDL").lines
+                #expect(uidl.count == 1 && uidl[0].hasPrefix("1 "))
+                let retr = try client.multiline("RETR 1")
+                #expect(retr.status == "+OK \(size) octets")
+                #expect(retr.lines == ["Subject: first", "From: a@example.test", "", "..leading dot", "body"])
+                #expect(try client.command("DELE 1") == "+OK Marked to be deleted.")
+                #expect(try client.command("RETR 1") == "-ERR Message is deleted.")
+                #expect(try client.command("QUIT") == "+OK Logging out, messages deleted.")
+                #expect(client.waitForClose())
+                let login = try access.waitForLog("pop3-login: Info: Login: user=<alice>, method=PLAIN")
+                #expect(login.contains("rip=127.0.0.1, lip=127.0.0.1, mpid="), "\(login)")
+                #expect(login.contains(", secured, session=<"), "\(login)")
+                _ = try access.waitForLog("Disconnected: Logged out top=0/0, retr=1/\(size), del=1/1, size=\(size)")
+                #expect(access.messageFiles().isEmpty)
+            }
+        }
+
+        @Test func wrongPasswordThenPlaintextRules() throws {
+            try MailAccessInstance.with { access in
+                let local = try LineTestClient(port: access.pop3Port)
+                _ = try local.readLine()
+                #expect(try local.command("USER alice") == "+OK")
+                #expect(try local.command("PASS wrong") == "-ERR [AUTH] Authentication failed.")
+                #expect(try local.command("STAT") == "-ERR Unknown command.")
+                #expect(try local.command("QUIT") == "+OK Logging out")
+                _ = try access.waitForLog(
+                    "pop3-login: Info: Disconnected: Aborted login by logging out (auth failed, 1 attempts in ")
+                // From another address the connection is not secure: no plaintext login without TLS.
+                let remote = try LineTestClient(port: access.pop3Port, source: "127.0.0.2")
+                _ = try remote.readLine()
+                let capabilities = try remote.multiline("CAPA").lines
+                #expect(!capabilities.contains("USER"))
+                #expect(
+                    try remote.command("USER alice")
+                        == "-ERR [AUTH] Plaintext authentication disallowed on non-secure (SSL/TLS) connections.")
+            }
+        }
+
+        @Test func stopEndsTheDaemon() throws {
+            try TernInstance.with(start: false) { instance in
+                let access = try MailAccessInstance(instance)
+                #expect(try instance.tern(["dovecot", "-c", access.configPath]).status == 0)
+                let pidText = try String(contentsOfFile: access.root + "/dovecot/run/master.pid", encoding: .utf8)
+                let pid = try #require(pid_t(pidText.trimmingCharacters(in: .whitespacesAndNewlines)))
+                #expect(TernInstance.portAccepts(access.imapPort))
+                let again = try instance.tern(["dovecot", "-c", access.configPath])
+                #expect(again.status != 0 && again.stderr.contains("Dovecot is already running"), "\(again)")
+                #expect(try instance.tern(["dovecot", "-c", access.configPath, "stop"]).status == 0)
+                #expect(!TernInstance.isAlive(pid))
+                #expect(!TernInstance.portAccepts(access.pop3Port))
+            }
+        }
+    }
+}
