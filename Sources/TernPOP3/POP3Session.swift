@@ -155,7 +155,8 @@ public struct POP3Session: Sendable {
             state = .closed
             return [.send("+OK Logging out\r\n"), .close]
         case "STLS":
-            guard configuration.tlsAvailable, !tlsActive else { return [.send("-ERR Unknown command: STLS\r\n")] }
+            guard configuration.tlsAvailable else { return [.send("-ERR TLS support isn't enabled.\r\n")] }
+            guard !tlsActive else { return [.send("-ERR Unknown command: STLS\r\n")] }
             return [.send("+OK Begin TLS negotiation now.\r\n"), .startTLS]
         case "USER":
             guard configuration.plaintextAllowed else { return [.send(Self.plaintextDisallowed)] }
@@ -167,6 +168,8 @@ public struct POP3Session: Sendable {
             return [.checkPassword(user: user, password: arguments)]
         case "AUTH":
             return authenticate(arguments)
+        case "APOP":
+            return [.send("-ERR APOP not enabled.\r\n")]
         default:
             return [.send("-ERR Unknown command.\r\n")]
         }

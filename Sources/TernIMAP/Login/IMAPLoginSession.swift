@@ -147,7 +147,7 @@ public struct IMAPLoginSession: Sendable {
         case .id:
             return [.send(IMAPResponse.id([IDParameter(key: "name", value: "Dovecot")]).bytes), ok("ID completed.")]
         case .enable:
-            return [ok(IMAPReplyText.enableIgnoredPreLogin)]
+            return [.send(IMAPResponse.enabled([]).bytes), ok(IMAPReplyText.enableIgnoredPreLogin)]
         case .startTLS:
             guard configuration.tlsAvailable else { return [bad(IMAPReplyText.tlsNotEnabled)] }
             guard !tlsActive else { return [bad("TLS is already active.")] }
@@ -183,7 +183,7 @@ public struct IMAPLoginSession: Sendable {
 
     private mutating func authenticate(tag: String, mechanism: String, initialResponse: String?) -> [Action] {
         guard configuration.mechanisms.contains(mechanism), mechanism == "PLAIN" || mechanism == "LOGIN" else {
-            return [.send(IMAPResponse.tagged(tag: tag, .no, nil, IMAPReplyText.unsupportedMechanism).bytes)]
+            return [.send(IMAPResponse.tagged(tag: tag, .no, .alert, IMAPReplyText.unsupportedMechanism).bytes)]
         }
         guard configuration.plaintextAllowed else { return plaintextRefused(tag) }
         state = .sasl(tag: tag, mechanism: mechanism, user: nil)
@@ -203,7 +203,7 @@ public struct IMAPLoginSession: Sendable {
         }
         guard let decoded = text == "=" ? Data() : Data(base64Encoded: text) else {
             state = .ready
-            return [.send(IMAPResponse.tagged(tag: tag, .bad, nil, IMAPReplyText.invalidBase64Response).bytes)]
+            return [.send(IMAPResponse.tagged(tag: tag, .no, .alert, "Invalid base64 in response").bytes)]
         }
         let bytes = Array(decoded)
         if mechanism == "LOGIN" {

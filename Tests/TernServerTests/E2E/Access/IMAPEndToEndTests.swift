@@ -1,0 +1,50 @@
+import Foundation
+import Testing
+
+extension DaemonEndToEnd {
+    /// `tern dovecot` serving IMAP: imap-login's greeting and LOGIN, the session worker's SELECT, FETCH,
+    /// STORE, IDLE woken by a new message, LOGOUT, and the log lines.
+    @Suite struct IMAPAccess {
+        @Test func loginSelectFetchIdleLogout() throws {
+            try MailAccessInstance.with { access in
+                try access.deliver("Subject: one\nFrom: a@example.test\n\nfirst body\n")
+                let client = try LineTestClient(port: access.imapPort)
+                let greeting = try client.readLine()
+                #expect(greeting.hasPrefix("* OK [CAPABILITY IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ AUTH=PLAIN AUTH=LOGIN]"), "\(greeting)")
+                #expect(greeting.hasSuffix("] Dovecot (Debian) ready."))
+                let bad = try client.imap("a1", "LOGIN alice wrong")
+                #expect(bad.completion == "a1 NO [AUTHENTICATIONFAILED] Authentication failed.")
+                #expect(try client.imap("a2", "SELECT INBOX").completion == "a2 BAD Error in IMAP command received by server.")
+                let login = try client.imap("a3", "LOGIN alice \(MailAccessInstance.password)")
+                #expect(login.completion.hasPrefix("a3 OK [CAPABILITY IMAP4rev1 "), "\(login)")
+                #expect(login.completion.hasSuffix("] Logged in"))
+                let select = try client.imap("a4", "SELECT INBOX")
+                #expect(select.untagged.contains("* 1 EXISTS"), "\(select)")
+                #expect(select.completion.hasPrefix("a4 OK [READ-WRITE] Select completed"))
+                let fetch = try client.imap("a5", "FETCH 1 (FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+                #expect(fetch.untagged.first?.hasPrefix("* 1 FETCH (FLAGS (\\Recent) BODY[HEADER.FIELDS (SUBJECT)] {") == true, "\(fetch)")
+                let store = try client.imap("a6", "STORE 1 +FLAGS (\\Seen)")
+                #expect(store.untagged == ["* 1 FETCH (FLAGS (\\Seen \\Recent))"], "\(store)")
+                try client.send("a7 IDLE")
+                #expect(try client.readLine() == "+ idling")
+                try access.deliver("Subject: two\n\nsecond\n")
+                var wake = ""
+                for _ in 0..<4 where !wake.hasSuffix("EXISTS") { wake = try client.readLine() }
+                #expect(wake == "* 2 EXISTS")
+                try client.send("DONE")
+                var done = try client.readLine()
+                while !done.hasPrefix("a7 ") { done = try client.readLine() }
+                #expect(done.hasPrefix("a7 OK Idle completed"))
+                let logout = try client.imap("a8", "LOGOUT")
+                #expect(logout.untagged == ["* BYE Logging out"])
+                #expect(logout.completion.hasPrefix("a8 OK Logout completed"))
+                #expect(client.waitForClose())
+                _ = try access.waitForLog("imap-login: Info: Login: user=<alice>, method=PLAIN, rip=127.0.0.1")
+                let disconnect = try access.waitForLog("imap(alice)<")
+                #expect(disconnect.contains("Disconnected: Logged out in="), "\(disconnect)")
+                // Flags went to the file name; the Maildir is Dovecot's.
+                #expect(access.messageFiles().contains { $0.hasPrefix("cur/") && $0.hasSuffix(":2,S") })
+            }
+        }
+    }
+}
