@@ -33,4 +33,7 @@ if command -v dnsmasq >/dev/null && [ -x /usr/sbin/postfix ] && command -v unsha
 else
   echo "test.sh: postfix or dnsmasq not installed; outbound interop skipped"
 fi
+# Real IMAP/POP3 clients (imaplib/poplib, curl, fetchmail, mbsync, mutt) against `tern demo`.
+echo "== interop: mail clients against Tern's IMAP and POP3 =="
+TERN_BIN="$(swift build --show-bin-path)/tern" timeout 600 scripts/interop/access-clients.sh || rc=$?
 exit $rc
