@@ -69,13 +69,13 @@ enum LibexecCommand {
             return await AccessDaemon.run(configPath: arguments[2], background: true)
         case "mail-login":
             return await AccessDaemon.runLogin(Array(arguments.dropFirst()))
-        case "mail-session" where arguments.count == 2:
-            return MailSessionWorker.run(arguments[1])
+        case "mail-session" where arguments.count == 2 && arguments[1] == "--serve":
+            return MailSessionWorker.serve()
         case "mail-deliver" where arguments.count == 2:
             return MailSessionWorker.deliver(arguments[1])
         default:
             FileHandle.standardError.write(
-                Data("usage: tern libexec deliver --serve | mtad ... | authd ... | mail-session REQUEST\n".utf8))
+                Data("usage: tern libexec deliver --serve | mtad ... | authd ... | mail-session --serve | mail-deliver REQUEST\n".utf8))
             return 64
         }
     }

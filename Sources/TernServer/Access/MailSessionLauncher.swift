@@ -30,7 +30,7 @@ final class MailSessionLauncher: Sendable {
     /// Switch to the user's ids (only root can).
     private let switchUser: Bool
     private let logDescriptor: Int32
-    private let workers = Mutex<Set<pid_t>>([])
+    private let sessionWorkers: SessionWorkerPool
 
     init(executable: String, auth: AuthService, firstValidUID: Int, lastValidUID: Int, logDescriptor: Int32) {
         self.executable = executable
@@ -39,15 +39,20 @@ final class MailSessionLauncher: Sendable {
         self.lastValidUID = lastValidUID > 0 ? UInt32(clamping: lastValidUID) : UInt32.max
         switchUser = geteuid() == 0
         self.logDescriptor = logDescriptor
+        sessionWorkers = SessionWorkerPool(executable: executable, logDescriptor: logDescriptor)
     }
 
-    /// Looks the user up and starts the worker on `socket` (closed here either way).
+    /// Looks the user up and hands the session on `socket` (closed here either way) to a worker running as
+    /// the user; returns the worker's pid.
     func launch(_ request: MailSessionRequest, socket: Int32) async throws(LaunchError) -> pid_t {
-        defer { close(socket) }
-        let (resolved, credentials) = try await resolve(request)
-        let pid = try spawn("mail-session", resolved, credentials, stdin: socket, stdout: socket)
-        workers.withLock { _ = $0.insert(pid) }
-        return pid
+        let resolved: (MailSessionRequest, SpawnCredentials?)
+        do {
+            resolved = try await resolve(request)
+        } catch {
+            close(socket)
+            throw error
+        }
+        return try sessionWorkers.hand(resolved.0, socket: socket, credentials: resolved.1)
     }
 
     /// LMTP: saves the message on `message` (a file, read from its start) into the user's INBOX with a
@@ -104,23 +109,11 @@ final class MailSessionLauncher: Sendable {
         return child.pid
     }
 
-    /// Reaps workers that have exited; returns how many run.
-    @discardableResult
-    func reap() -> Int {
-        workers.withLock { pids in
-            for pid in pids {
-                var status: Int32 = 0
-                let result = waitpid(pid, &status, WNOHANG)
-                if result == pid || (result < 0 && errno == ECHILD) { pids.remove(pid) }
-            }
-            return pids.count
-        }
-    }
+    /// Retires idle session workers and reaps exited ones.
+    func reap() { sessionWorkers.sweep() }
 
     /// Stops every worker (daemon shutdown).
-    func terminateAll() {
-        for pid in workers.withLock({ $0 }) { kill(pid, SIGTERM) }
-    }
+    func terminateAll() { sessionWorkers.terminateAll() }
 
     static func resolveUID(_ value: String) -> UInt32? {
         if let number = UInt32(value) { return number }

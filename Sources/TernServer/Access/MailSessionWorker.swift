@@ -1,14 +1,51 @@
+import CTernSys
 import Foundation
+import Synchronization
 import TernConfig
 import TernMailbox
 
-/// `tern libexec mail-session REQUEST`: one logged-in user's POP3 or IMAP session, as that user, on the
-/// socket it gets as stdin/stdout (the login side proxies the client to it). Logs go to stderr, which is the
-/// daemon's log file (or syslog when log_path is syslog).
+/// `tern libexec mail-session --serve`: a user's POP3 and IMAP sessions, as that user. The pool hands each
+/// session's socket (the login side proxies the client to it) over the control socket on stdin; each session
+/// runs on a thread of its own and is reported `done` when it ends. The worker exits when the control socket
+/// closes and its sessions have ended. Logs go to stderr, which is the daemon's log file (or syslog when
+/// log_path is syslog).
 public enum MailSessionWorker {
-    public static func run(_ argument: String) -> Int32 {
-        guard let (request, settings, log) = setUp(argument) else { return 64 }
-        var socket = SessionSocket(fd: 0)
+    public static func serve() -> Int32 {
+        let control: Int32 = 0
+        let active = Mutex(0)
+        var buffer = [UInt8](repeating: 0, count: SessionBroker.maximumMessage)
+        while true {
+            var fd: Int32 = -1
+            let n = buffer.withUnsafeMutableBytes { tern_recv_fd(control, $0.baseAddress, $0.count, &fd) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            guard fd >= 0,
+                let envelope = try? JSONDecoder().decode(SessionBroker.Envelope.self, from: Data(buffer[..<n])),
+                let request = envelope.request
+            else {
+                if fd >= 0 { close(fd) }
+                continue
+            }
+            active.withLock { $0 += 1 }
+            let session = fd
+            let thread = Thread {
+                _ = run(request, socket: session)
+                close(session)
+                active.withLock { $0 -= 1 }
+                var done: UInt8 = 1
+                _ = send(control, &done, 1, Int32(MSG_NOSIGNAL))
+            }
+            thread.name = "session-\(request.sessionID)"
+            thread.start()
+        }
+        while active.withLock({ $0 }) > 0 { usleep(100_000) }
+        return 0
+    }
+
+    /// One session on `fd`.
+    static func run(_ request: MailSessionRequest, socket fd: Int32) -> Int32 {
+        guard let (settings, log) = setUp(request) else { return 64 }
+        var socket = SessionSocket(fd: fd)
         guard let store = openStore(request, settings, log) else {
             try? socket.write(
                 request.protocolName == "imap"
@@ -31,7 +68,9 @@ public enum MailSessionWorker {
     /// `tern libexec mail-deliver REQUEST`: LMTP's save of the message on stdin into the user's INBOX, as
     /// the user. Exit status 0 once it is saved (written, fsynced, in new/), 75 (EX_TEMPFAIL) otherwise.
     public static func deliver(_ argument: String) -> Int32 {
-        guard let (request, settings, log) = setUp(argument), let store = openStore(request, settings, log) else {
+        guard let request = MailSessionRequest.decode(argument), let (settings, log) = setUp(request),
+            let store = openStore(request, settings, log)
+        else {
             return 75
         }
         do throws(MailboxError) {
@@ -58,15 +97,11 @@ public enum MailSessionWorker {
         }
     }
 
-    private static func setUp(_ argument: String) -> (MailSessionRequest, AccessSettings, DovecotLog)? {
-        guard let request = MailSessionRequest.decode(argument) else {
-            FileHandle.standardError.write(Data("mail-session: Fatal: invalid request\n".utf8))
-            return nil
-        }
+    private static func setUp(_ request: MailSessionRequest) -> (AccessSettings, DovecotLog)? {
         do {
             let settings = try AccessSettings.load(path: request.configPath, readingTLSFiles: false)
             let log = settings.global.logPath == "syslog" ? DovecotLog(path: "syslog") : DovecotLog(descriptor: 2)
-            return (request, settings, log)
+            return (settings, log)
         } catch {
             FileHandle.standardError.write(Data("\(request.logPrefix): Fatal: \(error)\n".utf8))
             return nil
