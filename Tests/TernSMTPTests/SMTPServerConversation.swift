@@ -58,7 +58,9 @@ struct SMTPServerConversation {
             return
         }
         framer.append(bytes)
-        while !closed, dataReceiver == nil, machine.isAwaitingInput, let line = framer.next() {
+        while !closed, dataReceiver == nil, machine.isAwaitingInput {
+            framer.lineLengthLimit = machine.inputLineLimit
+            guard let line = framer.next() else { break }
             perform(machine.receive(line))
         }
         if dataReceiver != nil { feedData(framer.takeBufferedBytes()) }
@@ -81,6 +83,8 @@ struct SMTPServerConversation {
         case .challenge(let text): machine.saslChallenge(text)
         case .ok(let user): machine.saslSucceeded(username: user)
         case .fail(let user): machine.saslFailed(reason: nil, username: user, temporary: false)
+        case .unreachable:
+            machine.saslFailed(reason: "Connection lost to authentication server", username: nil, temporary: true)
         }
     }
 
@@ -128,12 +132,15 @@ struct SMTPServerConversation {
     }
 }
 
-/// Dovecot's PLAIN and LOGIN as far as the state machine tests need them: user `alice`, password `secret`.
+/// Dovecot's PLAIN and LOGIN as far as the state machine tests need them: user `alice`, password `secret`;
+/// user `down` stands for an auth server that went away.
 struct FakeSASLServer {
     enum Outcome: Equatable {
         case challenge(String)
         case ok(String)
         case fail(String?)
+        /// The connection to the auth server broke down.
+        case unreachable
     }
 
     let mechanism: String
@@ -158,6 +165,7 @@ struct FakeSASLServer {
     }
 
     private func verify(_ user: String, _ password: String) -> Outcome {
-        user == "alice" && password == "secret" ? .ok(user) : .fail(user)
+        if user == "down" { return .unreachable }
+        return user == "alice" && password == "secret" ? .ok(user) : .fail(user)
     }
 }
