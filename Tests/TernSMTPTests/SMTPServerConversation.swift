@@ -159,7 +159,8 @@ struct FakeSASLServer {
             }
             return verify(username, String(decoding: bytes, as: UTF8.self))
         }
-        let parts = bytes.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+        let parts = bytes.split(separator: 0, omittingEmptySubsequences: false)
+            .map { String(decoding: $0, as: UTF8.self) }
         guard parts.count == 3 else { return .fail(nil) }
         return verify(parts[1], parts[2])
     }

@@ -7,7 +7,8 @@ import Testing
 /// Reply and log texts are those of Postfix 3.7.11 with smtpd_sasl_type = dovecot (Dovecot 2.3.19).
 @Suite struct SMTPServerSASLTests {
     static func conversation(
-        mechanisms: [String] = ["PLAIN", "LOGIN", "CRAM-MD5"], _ adjust: (inout SMTPServerConfiguration) -> Void = { _ in }
+        mechanisms: [String] = ["PLAIN", "LOGIN", "CRAM-MD5"],
+        _ adjust: (inout SMTPServerConfiguration) -> Void = { _ in }
     ) -> SMTPServerConversation {
         var c = SMTPServerConversation.standard {
             $0.authAvailable = true
@@ -79,7 +80,8 @@ import Testing
         #expect(c.reply("AUTH PLAIN a b") == "501 5.5.4 Syntax: AUTH mechanism")
         #expect(c.reply("AUTH FOO !!!!") == "535 5.7.8 Error: authentication failed: Invalid authentication mechanism")
         #expect(
-            c.reply("AUTH PLAIN !!!!") == "535 5.7.8 Error: authentication failed: Invalid base64 data in initial response")
+            c.reply("AUTH PLAIN !!!!")
+                == "535 5.7.8 Error: authentication failed: Invalid base64 data in initial response")
         #expect(c.reply("MAIL FROM:<a@b.example>") == "250 2.1.0 Ok")
         #expect(c.reply("AUTH PLAIN \(Self.alicePlain)") == "503 5.5.1 Error: MAIL transaction in progress")
         #expect(
@@ -97,10 +99,14 @@ import Testing
         #expect(c.reply("*") == "501 5.7.0 Authentication aborted")
         #expect(c.reply("AUTH PLAIN") == "334 ")
         #expect(c.reply("=") == "535 5.7.8 Error: authentication failed: Invalid base64 data in continued response")
-        #expect(c.reply("AUTH plain AGFsaWNlAHdyb25n") == "535 5.7.8 Error: authentication failed: (reason unavailable)")
+        #expect(
+            c.reply("AUTH plain AGFsaWNlAHdyb25n")
+                == "535 5.7.8 Error: authentication failed: (reason unavailable)")
         // Like Postfix, a later failure still names the last user the auth server reported.
         #expect(c.reply("AUTH LOGIN") == "334 VXNlcm5hbWU6")
-        #expect(c.reply("!!notb64") == "535 5.7.8 Error: authentication failed: Invalid base64 data in continued response")
+        #expect(
+            c.reply("!!notb64")
+                == "535 5.7.8 Error: authentication failed: Invalid base64 data in continued response")
         #expect(
             c.warnings == [
                 .saslAuthenticationAborted(method: "PLAIN"),
@@ -135,11 +141,29 @@ import Testing
         #expect(c.reply("AUTH PLAIN") == "334 ")
         // Longer than line_length_limit but within smtpd_sasl_response_limit: a normal (failed) response.
         #expect(
-            c.reply(String(repeating: "A", count: 4000)) == "535 5.7.8 Error: authentication failed: (reason unavailable)")
+            c.reply(String(repeating: "A", count: 4000))
+                == "535 5.7.8 Error: authentication failed: (reason unavailable)")
         #expect(c.reply("AUTH PLAIN") == "334 ")
         #expect(c.reply(String(repeating: "A", count: 13000)) == "500 5.5.6 SASL response limit exceeded")
         #expect(c.warnings.last == .requestTooLong(limit: 12288, start: String(repeating: "A", count: 30)))
         #expect(c.reply("NOOP") == "250 2.0.0 Ok")
+    }
+
+    @Test func tlsSecurityOptionsApplyAfterSTARTTLS() {
+        var c = Self.conversation {
+            $0.startTLSAvailable = true
+            $0.extraEHLOLines = ["STARTTLS"]
+        }
+        c.machine.saslMechanisms = ["CRAM-MD5"]
+        c.machine.saslMechanismsWithTLS = ["PLAIN", "LOGIN", "CRAM-MD5"]
+        #expect(c.command("EHLO x").first!.contains("250-AUTH CRAM-MD5\r\n"))
+        #expect(
+            c.reply("AUTH PLAIN \(Self.alicePlain)")
+                == "535 5.7.8 Error: authentication failed: Invalid authentication mechanism")
+        #expect(c.reply("STARTTLS") == "220 2.0.0 Ready to start TLS")
+        #expect(c.command("EHLO x").first!.contains("250-AUTH PLAIN LOGIN CRAM-MD5\r\n"))
+        #expect(c.reply("AUTH PLAIN \(Self.alicePlain)") == "235 2.7.0 Authentication successful")
+        #expect(c.machine.receivedProtocolName == "ESMTPSA")
     }
 
     @Test func securityOptionsFilterDovecotsMechanisms() {

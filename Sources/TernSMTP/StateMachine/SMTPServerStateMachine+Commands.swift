@@ -51,7 +51,7 @@ extension SMTPServerStateMachine {
     }
 
     /// The AUTH mechanisms EHLO announces (none when AUTH is unavailable).
-    private var offeredMechanisms: [String] { isAuthAvailable ? saslMechanisms : [] }
+    private var offeredMechanisms: [String] { isAuthAvailable ? activeMechanisms : [] }
 
     /// Postfix stores the HELO name with non-printables and `<>()\";@` and space replaced by `?`.
     static func neuterHeloName(_ name: String) -> String {

@@ -17,7 +17,7 @@ extension SMTPServerStateMachine {
         }
         let method = Self.printable(tokens[1].text)
         // xsasl_dovecot_server_first(): only mechanisms this session offered, whatever the server knows.
-        guard let mechanism = saslMechanisms.first(where: { $0.uppercased() == method.uppercased() }) else {
+        guard let mechanism = activeMechanisms.first(where: { $0.uppercased() == method.uppercased() }) else {
             return authenticationFailed(method, reason: "Invalid authentication mechanism", temporary: false)
         }
         var initialResponse: String?
@@ -40,7 +40,10 @@ extension SMTPServerStateMachine {
     }
 
     /// AUTH is offered: smtpd_sasl_auth_enable, and the auth server announced usable mechanisms.
-    var isAuthAvailable: Bool { configuration.authAvailable && !saslMechanisms.isEmpty }
+    var isAuthAvailable: Bool { configuration.authAvailable && !activeMechanisms.isEmpty }
+
+    /// The mechanisms for the connection as it is now (with or without TLS).
+    var activeMechanisms: [String] { isTLSActive ? saslMechanismsWithTLS : saslMechanisms }
 
     /// A client line while a `334` challenge is outstanding: `*` aborts, anything else must be base64.
     mutating func saslResponse(_ line: FramedLine, method: String) -> [SMTPServerAction] {

@@ -35,9 +35,11 @@ public struct SMTPServerStateMachine: Sendable {
     public internal(set) var authenticatedUser: String?
     /// The mechanism of the successful AUTH as the client named it (`sasl_method=` in the log).
     public internal(set) var saslMethod: String?
-    /// The mechanisms AUTH offers in this session (announced by the auth server, filtered by
+    /// The mechanisms AUTH offers in this session before TLS (announced by the auth server, filtered by
     /// smtpd_sasl_security_options); set by the driver before `connected()`. Empty: no AUTH.
     public var saslMechanisms: [String] = []
+    /// The same, filtered by smtpd_sasl_tls_security_options, offered once TLS is active.
+    public var saslMechanismsWithTLS: [String] = []
     /// The last user name an auth server reported, for the failure log line (Postfix keeps it too).
     var lastSASLUsername: String?
     var junkCommands = 0

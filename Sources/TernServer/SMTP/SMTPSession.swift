@@ -86,7 +86,8 @@ final class SMTPSession: ChannelInboundHandler, RemovableChannelHandler {
             self.waiting = false
             switch result {
             case .success(let handshake):
-                self.machine.saslMechanisms = sasl.offered(handshake.mechanisms, tls: self.machine.isTLSActive)
+                self.machine.saslMechanisms = sasl.offered(handshake.mechanisms, tls: false)
+                self.machine.saslMechanismsWithTLS = sasl.offered(handshake.mechanisms, tls: true)
                 if self.machine.saslMechanisms.isEmpty {
                     self.runtime.log.warning("smtpd", "no applicable SASL mechanisms")
                     return self.abandon(context)
