@@ -54,7 +54,7 @@ struct SendmailSMTP {
                     }
                     records = []
                 case .abortMessage: records = []
-                case .pause, .log, .startTLS, .authenticate: break
+                case .pause, .log, .startTLS, .startSASL, .continueSASL: break
                 }
                 continue
             }

@@ -1,3 +1,4 @@
+import Foundation
 import TernCore
 
 @testable import TernSMTP
@@ -17,6 +18,8 @@ struct SMTPServerConversation {
     /// Recipients (internal form) the "recipient table" knows; others get 550 5.1.1.
     var knownRecipients: Set<String> = ["accuser1@acc.test", "accuser2@acc.test", "root"]
     var queueIDs = 0
+    /// The auth server's side of the current SASL exchange.
+    var saslServer = FakeSASLServer(mechanism: "PLAIN")
 
     init(_ configuration: SMTPServerConfiguration) {
         machine = SMTPServerStateMachine(configuration: configuration)
@@ -55,7 +58,9 @@ struct SMTPServerConversation {
             return
         }
         framer.append(bytes)
-        while !closed, dataReceiver == nil, machine.isAwaitingInput, let line = framer.next() {
+        while !closed, dataReceiver == nil, machine.isAwaitingInput {
+            framer.lineLengthLimit = machine.inputLineLimit
+            guard let line = framer.next() else { break }
             perform(machine.receive(line))
         }
         if dataReceiver != nil { feedData(framer.takeBufferedBytes()) }
@@ -70,6 +75,16 @@ struct SMTPServerConversation {
             dataReceiver = nil
             perform(machine.dataEnded(sizeExceeded: end.sizeExceeded))
             feed(end.remaining)
+        }
+    }
+
+    private mutating func answer(_ outcome: FakeSASLServer.Outcome) -> [SMTPServerAction] {
+        switch outcome {
+        case .challenge(let text): machine.saslChallenge(text)
+        case .ok(let user): machine.saslSucceeded(username: user)
+        case .fail(let user): machine.saslFailed(reason: nil, username: user, temporary: false)
+        case .unreachable:
+            machine.saslFailed(reason: "Connection lost to authentication server", username: nil, temporary: true)
         }
     }
 
@@ -107,12 +122,51 @@ struct SMTPServerConversation {
                 perform(machine.messageQueued(QueueID("0C261A1F\(queueIDs)A")!))
             case .abortMessage: dataContent = []
             case .startTLS: perform(machine.tlsEstablished())
-            case .authenticate:
-                perform(
-                    machine.authenticationFinished(
-                        reply: SMTPReply(code: 235, enhancedStatus: "2.7.0", "Authentication successful"), username: "u"
-                    ))
+            case .startSASL(let mechanism, let initialResponse):
+                saslServer = FakeSASLServer(mechanism: mechanism)
+                perform(answer(saslServer.step(initialResponse)))
+            case .continueSASL(let response):
+                perform(answer(saslServer.step(response)))
             }
         }
+    }
+}
+
+/// Dovecot's PLAIN and LOGIN as far as the state machine tests need them: user `alice`, password `secret`;
+/// user `down` stands for an auth server that went away.
+struct FakeSASLServer {
+    enum Outcome: Equatable {
+        case challenge(String)
+        case ok(String)
+        case fail(String?)
+        /// The connection to the auth server broke down.
+        case unreachable
+    }
+
+    let mechanism: String
+    var username: String?
+
+    init(mechanism: String) { self.mechanism = mechanism }
+
+    /// One client response in base64 (nil: none was given with AUTH).
+    mutating func step(_ response: String?) -> Outcome {
+        guard let response else { return .challenge(mechanism == "LOGIN" ? "VXNlcm5hbWU6" : "") }
+        let bytes = Array(Data(base64Encoded: response) ?? Data())
+        if mechanism == "LOGIN" {
+            guard let username else {
+                username = String(decoding: bytes, as: UTF8.self)
+                return .challenge("UGFzc3dvcmQ6")
+            }
+            return verify(username, String(decoding: bytes, as: UTF8.self))
+        }
+        let parts = bytes.split(separator: 0, omittingEmptySubsequences: false)
+            .map { String(decoding: $0, as: UTF8.self) }
+        guard parts.count == 3 else { return .fail(nil) }
+        return verify(parts[1], parts[2])
+    }
+
+    private func verify(_ user: String, _ password: String) -> Outcome {
+        if user == "down" { return .unreachable }
+        return user == "alice" && password == "secret" ? .ok(user) : .fail(user)
     }
 }

@@ -19,7 +19,10 @@ public enum FramedLine: Sendable, Hashable {
 /// bytes (line_length_limit, default 2048, counting the CR) are kept. Memory stays bounded by the limit
 /// however long a line is.
 public struct SMTPLineFramer: Sendable {
-    public let lineLengthLimit: Int
+    /// May change between lines (a SASL response is allowed smtpd_sasl_response_limit bytes).
+    public var lineLengthLimit: Int {
+        didSet { lineLengthLimit = max(lineLengthLimit, 2) }
+    }
     private var input: [UInt8] = []
     private var readIndex = 0
     private var current: [UInt8] = []
@@ -93,7 +96,7 @@ public struct SMTPLineFramer: Sendable {
         }
         if byte == 0x0A { return finishLine() }
         current.append(byte)
-        if current.count == lineLengthLimit {
+        if current.count >= lineLengthLimit {
             if byte == 0x0D { limitHitOnCR = true } else { skipping = true }
         }
         return nil

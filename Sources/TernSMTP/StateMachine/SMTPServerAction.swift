@@ -34,6 +34,10 @@ public enum SMTPServerWarning: Sendable, Hashable {
     case requestTooLong(limit: Int, start: String)
     /// A forbidden or header-like command; the session ends.
     case nonSMTPCommand(String)
+    /// AUTH failed; `username` is the last one the auth server named (fail2ban's postfix-sasl filter).
+    case saslAuthenticationFailed(method: String, reason: String, username: String?)
+    /// The client answered a challenge with `*`.
+    case saslAuthenticationAborted(method: String)
 
     public func logText(client: String) -> String {
         switch self {
@@ -41,6 +45,11 @@ public enum SMTPServerWarning: Sendable, Hashable {
             return "warning: \(client): request longer than \(limit): \(start)..."
         case .nonSMTPCommand(let line):
             return "warning: non-SMTP command from \(client): \(line)"
+        case .saslAuthenticationFailed(let method, let reason, let username):
+            return "warning: \(client): SASL \(method.prefix(100)) authentication failed: \(reason), "
+                + "sasl_username=\(username.map { String($0.prefix(100)) } ?? "(unavailable)")"
+        case .saslAuthenticationAborted(let method):
+            return "warning: \(client): SASL \(method) authentication aborted"
         }
     }
 }
@@ -75,6 +84,9 @@ public enum SMTPServerAction: Sendable, Hashable {
     /// `220 2.0.0 Ready to start TLS` was sent: discard buffered input (CVE-2011-0411), do the handshake,
     /// then call `tlsEstablished()`.
     case startTLS
-    /// Run the SASL exchange for `AUTH mechanism [initial-response]`, then call `authenticationFinished`.
-    case authenticate(mechanism: String, initialResponse: String?)
+    /// Start the exchange with the auth server: `mechanism` (as offered) and the initial response (base64,
+    /// empty for `=`); answer with `saslChallenge`, `saslSucceeded` or `saslFailed`.
+    case startSASL(mechanism: String, initialResponse: String?)
+    /// Pass the client's response (base64) to the auth server; answer as for `startSASL`.
+    case continueSASL(response: String)
 }

@@ -48,6 +48,10 @@ public struct SMTPServerConfiguration: Sendable {
     public var startTLSAvailable = false
     /// smtpd_sasl_auth_enable (and allowed on this connection); otherwise AUTH is "not enabled".
     public var authAvailable = false
+    /// broken_sasl_auth_clients: also announce `AUTH=mech...` for clients of the RFC 2554 drafts.
+    public var brokenAuthClients = false
+    /// smtpd_sasl_response_limit: the longest SASL response line.
+    public var saslResponseLimit: Int = 12288
     /// smtpd_forbidden_commands; besides these, a command word that does not start with a letter, or
     /// looks like a message header, makes Postfix hang up.
     public var forbiddenCommands: Set<String> = ["CONNECT", "GET", "POST"]
@@ -66,14 +70,19 @@ public struct SMTPServerConfiguration: Sendable {
         return options
     }
 
-    /// The EHLO reply lines after the host name, in Postfix's order.
-    var ehloLines: [String] {
+    /// The EHLO reply lines after the host name, in Postfix's order; `authMechanisms` empty: no AUTH.
+    func ehloLines(authMechanisms: [String]) -> [String] {
         var lines: [String] = []
         if ehloKeywords.contains(.pipelining) { lines.append("PIPELINING") }
         if ehloKeywords.contains(.size) { lines.append(messageSizeLimit > 0 ? "SIZE \(messageSizeLimit)" : "SIZE") }
         if ehloKeywords.contains(.vrfy) && !disableVRFY { lines.append("VRFY") }
         if ehloKeywords.contains(.etrn) { lines.append("ETRN") }
         lines.append(contentsOf: extraEHLOLines)
+        if !authMechanisms.isEmpty {
+            let names = authMechanisms.joined(separator: " ")
+            lines.append("AUTH \(names)")
+            if brokenAuthClients { lines.append("AUTH=\(names)") }
+        }
         for keyword in [EHLOKeyword.enhancedStatusCodes, .eightBitMIME, .dsn, .smtpUTF8]
         where ehloKeywords.contains(keyword) {
             lines.append(keyword.rawValue)

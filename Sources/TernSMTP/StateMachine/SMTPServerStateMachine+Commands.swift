@@ -45,9 +45,13 @@ extension SMTPServerStateMachine {
             return finish(.helo, succeeded: true, reply: SMTPReply(code: 250, configuration.hostname))
         }
         protocolName = "ESMTP"
-        let reply = SMTPReply(code: 250, lines: [configuration.hostname] + configuration.ehloLines)
+        let lines = configuration.ehloLines(authMechanisms: offeredMechanisms)
+        let reply = SMTPReply(code: 250, lines: [configuration.hostname] + lines)
         return finish(.ehlo, succeeded: true, reply: reply)
     }
+
+    /// The AUTH mechanisms EHLO announces (none when AUTH is unavailable).
+    private var offeredMechanisms: [String] { isAuthAvailable ? activeMechanisms : [] }
 
     /// Postfix stores the HELO name with non-printables and `<>()\";@` and space replaced by `?`.
     static func neuterHeloName(_ name: String) -> String {
@@ -142,23 +146,6 @@ extension SMTPServerStateMachine {
         let actions = finish(.starttls, succeeded: true, reply: .readyToStartTLS)
         state = .startingTLS
         return actions + [.startTLS]
-    }
-
-    private mutating func auth(_ tokens: [SMTPToken], _ transaction: MailTransaction?) -> [SMTPServerAction] {
-        guard configuration.authAvailable else { return finish(.auth, succeeded: false, reply: .authNotEnabled) }
-        if heloName == nil { return finish(.auth, succeeded: false, reply: .sendHeloFirst) }
-        if authenticatedUser != nil {
-            return finish(
-                .auth, succeeded: false,
-                reply: SMTPReply(code: 503, enhancedStatus: "5.5.1", "Error: already authenticated"))
-        }
-        if transaction != nil { return finish(.auth, succeeded: false, reply: .mailTransactionInProgress) }
-        guard tokens.count >= 2, tokens.count <= 3 else {
-            return finish(
-                .auth, succeeded: false, reply: SMTPReply(code: 501, enhancedStatus: "5.5.4", "Syntax: AUTH mechanism"))
-        }
-        state = .authenticating(transaction)
-        return [.authenticate(mechanism: tokens[1].text, initialResponse: tokens.count == 3 ? tokens[2].text : nil)]
     }
 
     // MARK: - Bookkeeping

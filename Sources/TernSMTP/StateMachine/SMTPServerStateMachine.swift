@@ -16,7 +16,10 @@ public struct SMTPServerStateMachine: Sendable {
         case receivingData(MailTransaction)
         case queueing(MailTransaction)
         case startingTLS
-        case authenticating(MailTransaction?)
+        /// The auth server has the exchange (`method` as the client named it).
+        case authenticating(method: String)
+        /// `334` was sent: the next line is the client's SASL response.
+        case awaitingSASLResponse(method: String)
         case closed
     }
 
@@ -30,6 +33,15 @@ public struct SMTPServerStateMachine: Sendable {
     public internal(set) var counters = SMTPCommandCounters()
     public internal(set) var isTLSActive = false
     public internal(set) var authenticatedUser: String?
+    /// The mechanism of the successful AUTH as the client named it (`sasl_method=` in the log).
+    public internal(set) var saslMethod: String?
+    /// The mechanisms AUTH offers in this session before TLS (announced by the auth server, filtered by
+    /// smtpd_sasl_security_options); set by the driver before `connected()`. Empty: no AUTH.
+    public var saslMechanisms: [String] = []
+    /// The same, filtered by smtpd_sasl_tls_security_options, offered once TLS is active.
+    public var saslMechanismsWithTLS: [String] = []
+    /// The last user name an auth server reported, for the failure log line (Postfix keeps it too).
+    var lastSASLUsername: String?
     var junkCommands = 0
     var recipientOvershoot = 0
 
@@ -48,8 +60,17 @@ public struct SMTPServerStateMachine: Sendable {
 
     /// True when the next command line may be fed (no lookup, DATA or TLS outstanding, not closed).
     public var isAwaitingInput: Bool {
-        if case .ready = state { return true }
-        return false
+        switch state {
+        case .ready, .awaitingSASLResponse: return true
+        default: return false
+        }
+    }
+
+    /// The longest input line the next read may bring: smtpd_sasl_response_limit for a SASL response,
+    /// line_length_limit for a command.
+    public var inputLineLimit: Int {
+        if case .awaitingSASLResponse = state { return configuration.saslResponseLimit }
+        return configuration.lineLengthLimit
     }
 
     public var isClosed: Bool {
@@ -60,7 +81,7 @@ public struct SMTPServerStateMachine: Sendable {
     /// The open MAIL transaction, if any.
     public var transaction: MailTransaction? {
         switch state {
-        case .ready(let t), .verifying(let t, _), .authenticating(let t): return t
+        case .ready(let t), .verifying(let t, _): return t
         case .checkingRecipient(let t, _), .receivingData(let t), .queueing(let t): return t
         default: return nil
         }
@@ -68,6 +89,7 @@ public struct SMTPServerStateMachine: Sendable {
 
     /// One framed command line.
     public mutating func receive(_ line: FramedLine) -> [SMTPServerAction] {
+        if case .awaitingSASLResponse(let method) = state { return saslResponse(line, method: method) }
         guard case .ready(let transaction) = state else {
             assert(isClosed, "command line fed while the state machine waits for an answer")
             return []
@@ -183,18 +205,10 @@ public struct SMTPServerStateMachine: Sendable {
         return []
     }
 
-    /// The SASL exchange finished with `reply` (235 on success); `username` is set on success.
-    public mutating func authenticationFinished(reply: SMTPReply, username: String?) -> [SMTPServerAction] {
-        guard case .authenticating(let transaction) = state else { return unexpected() }
-        state = .ready(transaction)
-        if reply.isPositive { authenticatedUser = username }
-        return finish(.auth, succeeded: reply.isPositive, reply: reply)
-    }
-
     /// The text after `disconnect from host[addr] `: `ehlo=1 mail=1 rcpt=1/2 data=1 quit=1 commands=5/6`.
     public var disconnectLogText: String { counters.logText }
 
-    private func unexpected() -> [SMTPServerAction] {
+    func unexpected() -> [SMTPServerAction] {
         assertionFailure("answer does not match the state machine's state")
         return []
     }

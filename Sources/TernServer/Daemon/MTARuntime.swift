@@ -48,7 +48,7 @@ public final class MTARuntime: Sendable {
     /// names qualified when no rewriting is configured (else `AddressRewriter.rewriteEnvelope` does it).
     func envelope(
         for transaction: MailTransaction, settings: MTASettings, client: ClientIdentity, helo: String?,
-        protocolName: String, arrival: Date
+        protocolName: String, login: (method: String, username: String)? = nil, arrival: Date
     ) -> QueueEnvelope {
         var recipients = transaction.recipients.map { recipient in
             QueueRecipient(
@@ -69,10 +69,22 @@ public final class MTARuntime: Sendable {
             recipients: recipients,
             client: ClientInfo(
                 name: client.name, address: client.address, port: client.port, heloName: helo, protocolName: protocolName),
-            envid: parameters.envelopeID, ret: parameters.ret,
+            saslMethod: login?.method, saslUsername: login?.username, envid: parameters.envelopeID, ret: parameters.ret,
             body: parameters.body, smtputf8: parameters.smtpUTF8)
         if !settings.addressRewriter.isConfigured { settings.addressRewriter.qualifyEnvelope(&envelope) }
         return envelope
+    }
+
+    /// `, sasl_method=PLAIN, sasl_username=user` after `client=host[addr]`, as Postfix's smtpd logs it.
+    static func loginLogText(_ envelope: QueueEnvelope) -> String {
+        guard let method = envelope.saslMethod, let username = envelope.saslUsername else { return "" }
+        return ", sasl_method=\(method), sasl_username=\(username)"
+    }
+
+    /// smtpd_sasl_authenticated_header: `(Authenticated sender: user)` under the Received: `from` line.
+    private func authenticatedSenderComment(_ envelope: QueueEnvelope, _ settings: MTASettings) -> [String] {
+        guard settings.sasl?.authenticatedHeader == true, let username = envelope.saslUsername else { return [] }
+        return ["Authenticated sender: \(username)"]
     }
 
     /// Creates the queue file for an envelope (rewritten unless `rewriteError`) and logs `ID: client=...` as
@@ -95,14 +107,14 @@ public final class MTARuntime: Sendable {
             writer.abort()
             return nil
         }
-        log.info("smtpd", "\(writer.queueID): client=\(client.logName)")
+        log.info("smtpd", "\(writer.queueID): client=\(client.logName)\(Self.loginLogText(envelope))")
         if let rewriteError { log.warning("cleanup", "\(writer.queueID): \(rewriteError.logText)") }
         let arrival = envelope.arrivalSeconds
         let received = ReceivedHeader(
             heloName: helo, clientName: client.name, clientAddress: client.address, myHostname: settings.hostname,
             mailName: settings.mailName, protocolName: protocolName, queueID: writer.queueID.value,
             recipient: transaction.recipients.count == 1 ? transaction.recipients[0].address.text : nil,
-            epochSeconds: arrival)
+            epochSeconds: arrival, comments: authenticatedSenderComment(envelope, settings))
         // Header addresses are rewritten only for local_header_rewrite_clients, as Postfix 2.2 and later do.
         let clientAddress = IPAddress(client.address)
         let rewritesHeaders = settings.rewritesHeaders(client: clientAddress)

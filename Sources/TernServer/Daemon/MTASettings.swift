@@ -28,6 +28,8 @@ public struct MTASettings: Sendable {
     let defaultTransport: String
     let relayTransport: String
     let smtpd: SMTPServerConfiguration
+    /// SMTP AUTH through a Dovecot auth server; nil when smtpd_sasl_auth_enable is off.
+    let sasl: SMTPDSASLSettings?
     let smtpdTimeout: Int
     let cleanup: (addMissingHeaders: Bool, headerSizeLimit: Int, hopcountLimit: Int)
     let mailName: String
@@ -116,6 +118,10 @@ public struct MTASettings: Sendable {
         smtpd.junkCommandLimit = config.int("smtpd_junk_command_limit") ?? 100
         smtpd.lineLengthLimit = config.int("line_length_limit") ?? 2048
         smtpd.strictRFC821Envelopes = config.bool("strict_rfc821_envelopes") ?? false
+        sasl = try SMTPDSASLSettings.make(config)
+        smtpd.authAvailable = sasl != nil
+        smtpd.brokenAuthClients = config.bool("broken_sasl_auth_clients") ?? false
+        smtpd.saslResponseLimit = config.int("smtpd_sasl_response_limit") ?? 12288
         self.smtpd = smtpd
         smtpdTimeout = config.time("smtpd_timeout") ?? 300
         cleanup = (

@@ -11,10 +11,13 @@ import TernSMTP
 struct RecipientPolicy {
     let settings: MTASettings
     let client: ClientIdentity
+    /// The client logged in with AUTH (permit_sasl_authenticated).
+    var saslAuthenticated = false
 
     func check(_ recipient: MailAddress) async -> SMTPCheckResult {
         do {
-            let context = RecipientContext(clientAddress: IPAddress(client.address), recipient: recipient)
+            let context = RecipientContext(
+                clientAddress: IPAddress(client.address), recipient: recipient, saslAuthenticated: saslAuthenticated)
             for restrictions in [settings.relayRestrictions, settings.recipientRestrictions] {
                 let decision = try await restrictions.evaluate(
                     context, mynetworks: settings.mynetworks, classifier: settings.classifier)

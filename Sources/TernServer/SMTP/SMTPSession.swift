@@ -35,6 +35,10 @@ final class SMTPSession: ChannelInboundHandler, RemovableChannelHandler {
     private var lastCommand = "CONNECT"
     /// For the postmaster notice of notify_classes (protocol, policy, resource, software, bounce).
     private var transcript = SessionTranscript()
+    /// The connection to the Dovecot auth server, when smtpd_sasl_auth_enable is on.
+    private var saslClient: DovecotSASLClient?
+    /// Our address on this connection (`lip=` for the auth server).
+    private var localAddress: String?
 
     init(runtime: MTARuntime, settings: MTASettings, client: ClientIdentity) {
         self.runtime = runtime
@@ -61,8 +65,59 @@ final class SMTPSession: ChannelInboundHandler, RemovableChannelHandler {
         guard !started else { return }
         started = true
         runtime.log.info("smtpd", "connect from \(client.logName)")
+        localAddress = context.channel.localAddress?.ipAddress
+        guard let sasl = settings.sasl else { return greet(context) }
+        connectSASL(sasl, context)
+    }
+
+    private func greet(_ context: ChannelHandlerContext) {
         pending = machine.connected()
         drive(context)
+    }
+
+    /// Postfix's smtpd_sasl_activate(): before the greeting, connect to the auth server and learn its
+    /// mechanisms. Without them smtpd gives up on the session (`fatal: no SASL authentication mechanisms`;
+    /// Postfix's smtpd process exits, so the client sees the connection close without a greeting).
+    private func connectSASL(_ sasl: SMTPDSASLSettings, _ context: ChannelHandlerContext) {
+        let saslClient = DovecotSASLClient(loop: context.eventLoop, service: sasl.service)
+        self.saslClient = saslClient
+        waiting = true
+        saslClient.open(sasl.endpoint).assumeIsolated().whenComplete { result in
+            self.waiting = false
+            switch result {
+            case .success(let handshake):
+                self.machine.saslMechanisms = sasl.offered(handshake.mechanisms, tls: false)
+                self.machine.saslMechanismsWithTLS = sasl.offered(handshake.mechanisms, tls: true)
+                if self.machine.saslMechanisms.isEmpty {
+                    self.runtime.log.warning("smtpd", "no applicable SASL mechanisms")
+                    return self.abandon(context)
+                }
+                self.greet(context)
+            case .failure(let error):
+                self.runtime.log.warning(
+                    "smtpd",
+                    "SASL: Connect to Dovecot auth socket '\(sasl.endpoint.configured)' failed: \(Self.reason(error))")
+                self.abandon(context)
+            }
+        }
+    }
+
+    /// Ends the session as a dying smtpd process does: no reply, no disconnect line.
+    private func abandon(_ context: ChannelHandlerContext) {
+        runtime.log.log("smtpd", "no SASL authentication mechanisms", severity: .fatal)
+        finished = true
+        closing = true
+        saslClient?.close()
+        context.close(promise: nil)
+    }
+
+    /// The system's text for a connect error (`No such file or directory`), as Postfix's %m.
+    static func reason(_ error: any Error) -> String {
+        if let error = error as? IOError { return String(cString: strerror(error.errnoCode)) }
+        if let error = error as? NIOConnectionError, let first = error.connectionErrors.first {
+            return reason(first.error)
+        }
+        return "\(error)"
     }
 
     func channelRead(context: ChannelHandlerContext, data bytes: NIOAny) {
@@ -116,7 +171,7 @@ final class SMTPSession: ChannelInboundHandler, RemovableChannelHandler {
                 perform(pending.removeFirst(), context)
                 continue
             }
-            if !closing, data == nil, machine.isAwaitingInput, let line = framer.next() {
+            if !closing, data == nil, machine.isAwaitingInput, let line = nextLine() {
                 lastCommand = Self.verb(of: line)
                 transcript.received(String(decoding: line.bytes, as: UTF8.self))
                 pending = machine.receive(line)
@@ -145,6 +200,12 @@ final class SMTPSession: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
+    /// The next command (or SASL response) line, framed with the limit the state machine expects.
+    private func nextLine() -> FramedLine? {
+        framer.lineLengthLimit = machine.inputLineLimit
+        return framer.next()
+    }
+
     @discardableResult
     private func flushOutput(_ context: ChannelHandlerContext) -> EventLoopFuture<Void> {
         guard !output.isEmpty, context.channel.isActive else { return context.eventLoop.makeSucceededVoidFuture() }
@@ -158,6 +219,7 @@ final class SMTPSession: ChannelInboundHandler, RemovableChannelHandler {
         finished = true
         message?.abort()
         message = nil
+        saslClient?.close()
         runtime.log.info("smtpd", "disconnect from \(client.logName) \(machine.disconnectLogText)")
         notifyPostmaster()
     }
@@ -240,7 +302,8 @@ final class SMTPSession: ChannelInboundHandler, RemovableChannelHandler {
         case .checkSender:
             pending += machine.senderChecked(.accepted)
         case .checkRecipient(let check):
-            let policy = RecipientPolicy(settings: settings, client: client)
+            let policy = RecipientPolicy(
+                settings: settings, client: client, saslAuthenticated: machine.authenticatedUser != nil)
             let address = check.recipient.address
             resume(after: loop.makeFutureWithTask { await policy.check(address) }, context) { result in
                 if case .rejected(let reply) = result {
@@ -253,7 +316,8 @@ final class SMTPSession: ChannelInboundHandler, RemovableChannelHandler {
                 return self.machine.recipientChecked(result)
             }
         case .verifyAddress(let request):
-            let policy = RecipientPolicy(settings: settings, client: client)
+            let policy = RecipientPolicy(
+                settings: settings, client: client, saslAuthenticated: machine.authenticatedUser != nil)
             resume(after: loop.makeFutureWithTask { await policy.verify(request) }, context) {
                 self.machine.verifyChecked($0)
             }
@@ -271,7 +335,7 @@ final class SMTPSession: ChannelInboundHandler, RemovableChannelHandler {
         case .receiveData(let transaction):
             let envelope = runtime.envelope(
                 for: transaction, settings: settings, client: client, helo: machine.heloName,
-                protocolName: machine.protocolName, arrival: Date())
+                protocolName: machine.protocolName, login: saslLogin, arrival: Date())
             let rewriter = settings.addressRewriter
             guard rewriter.isConfigured else {
                 startMessage(transaction, envelope, rewriteError: nil, context)
@@ -312,8 +376,41 @@ final class SMTPSession: ChannelInboundHandler, RemovableChannelHandler {
         case .abortMessage:
             message?.abort()
             message = nil
-        case .startTLS, .authenticate:
+        case .startSASL(let mechanism, let initialResponse):
+            guard let saslClient else {
+                pending += answerSASL(.connectionLost)
+                return
+            }
+            let request = saslClient.start(
+                mechanism: mechanism, initialResponse: initialResponse, local: localAddress, remote: client.address,
+                secured: machine.isTLSActive)
+            resume(after: request.recover { _ in .connectionLost }, context) { self.answerSASL($0) }
+        case .continueSASL(let response):
+            guard let saslClient else {
+                pending += answerSASL(.connectionLost)
+                return
+            }
+            resume(after: saslClient.respond(response).recover { _ in .connectionLost }, context) {
+                self.answerSASL($0)
+            }
+        case .startTLS:
             break
+        }
+    }
+
+    /// The AUTH login, for the queue file and the `client=` log line.
+    private var saslLogin: (method: String, username: String)? {
+        guard let method = machine.saslMethod, let username = machine.authenticatedUser else { return nil }
+        return (method, username)
+    }
+
+    /// Feeds the auth server's answer to the state machine.
+    private func answerSASL(_ reply: DovecotSASLClient.Reply) -> [SMTPServerAction] {
+        switch reply {
+        case .challenge(let challenge): machine.saslChallenge(challenge)
+        case .success(let username): machine.saslSucceeded(username: username)
+        case .failure(let reason, let username, let temporary):
+            machine.saslFailed(reason: reason, username: username, temporary: temporary)
         }
     }
 
@@ -325,7 +422,7 @@ final class SMTPSession: ChannelInboundHandler, RemovableChannelHandler {
         guard !finished else { return }  // the client left while the envelope was being rewritten
         message = runtime.makeIncomingMessage(
             envelope, transaction: transaction, rewriteError: rewriteError, settings: settings, client: client,
-            helo: machine.heloName, protocolName: machine.protocolName, eventLoop: context.eventLoop)
+            helo: machine.heloName, protocolName: machine.receivedProtocolName, eventLoop: context.eventLoop)
         data = machine.makeDataReceiver()
         // Pipelined content that arrived with the DATA command belongs to the message.
         receive(framer.takeBufferedBytes())

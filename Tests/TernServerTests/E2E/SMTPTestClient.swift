@@ -46,9 +46,11 @@ final class SMTPTestClient {
     /// Everything the server sent, for failure messages.
     private(set) var transcript: [String] = []
 
-    init(port: Int, timeout: Double = 10) throws {
+    /// `source`: the local address to connect from (e.g. 127.0.0.2, a client outside mynetworks).
+    init(port: Int, timeout: Double = 10, source: String? = nil) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw SMTPTestError.io("socket", errno) }
+        if let source { try bind(to: source) }
         var seconds = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - Double(Int(timeout))) * 1_000_000))
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &seconds, socklen_t(MemoryLayout<timeval>.size))
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &seconds, socklen_t(MemoryLayout<timeval>.size))
@@ -70,6 +72,22 @@ final class SMTPTestClient {
     }
 
     deinit { close() }
+
+    private func bind(to source: String) throws {
+        var local = sockaddr_in()
+        local.sin_family = sa_family_t(AF_INET)
+        local.sin_addr.s_addr = inet_addr(source)
+        let result = withUnsafePointer(to: &local) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                Glibc.bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        if result != 0 {
+            let code = errno
+            close()
+            throw SMTPTestError.io("bind \(source)", code)
+        }
+    }
 
     func close() {
         if fd >= 0 { Glibc.close(fd) }
