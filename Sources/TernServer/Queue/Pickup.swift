@@ -1,5 +1,6 @@
 import Foundation
 import CoreFoundation
+import CDispatch  // this module sees `struct stat` through CDispatch (MemberImportVisibility)
 import TernCore
 import TernMIME
 import TernQueue

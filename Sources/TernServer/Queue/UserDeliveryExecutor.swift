@@ -1,5 +1,6 @@
 import Foundation
 import CoreFoundation
+import CDispatch  // this module sees `struct stat` through CDispatch (MemberImportVisibility)
 import TernDelivery
 
 /// Delivers to mailboxes, files and commands as the recipient. As root (the privileged master) every delivery
