@@ -81,6 +81,14 @@ public struct IMAPLoginSession: Sendable {
         return [.send(reply.bytes)] + process()
     }
 
+    /// A correct password, but the session may not start (mail_max_userip_connections): `NO [code] text`.
+    /// Pipelined input was handed over already, so there is nothing more to process.
+    public mutating func loginRefused(code: ResponseCode, text: String) -> [Action] {
+        guard state == .checking else { return [] }
+        state = .ready
+        return [.send(IMAPResponse.tagged(tag: pendingTag, .no, code, text).bytes)]
+    }
+
     /// An internal failure (auth service down): Dovecot's temporary-failure reply.
     public mutating func loginUnavailable() -> [Action] {
         guard state == .checking else { return [] }

@@ -7,6 +7,7 @@ import ServiceLifecycle
 import TernAuth
 import TernConfig
 import TernCore
+import Synchronization
 import UnixSignals
 
 /// The mail-access daemon `dovecot` runs: the auth service on its unix sockets, imap-login and pop3-login
@@ -84,18 +85,23 @@ public enum AccessDaemon {
                 let fd = try ListenSocket.bind(host: listener.host, port: listener.port)
                 inherited.append(.init(fd: fd, protocolName: listener.protocolName, ssl: listener.ssl))
             }
-            services.append(LoginProcess(settings: settings, listeners: inherited, launcher: launcher, log: log))
+            let login = LoginProcess(settings: settings, listeners: inherited, launcher: launcher, log: log)
+            services.append(login)
+            services.append(ReloadSignalService(configPath: settings.path, log: log, states: nil, forwardTo: login.pid))
         } else {
             let tls = try tlsContext(settings, certificate: settings.tlsCertificate, key: settings.tlsKey)
+            let states = LoginStates(settings)
             for listener in settings.listeners {
                 services.append(
                     try await loginListener(
                         listener.protocolName, ssl: listener.ssl, descriptor: nil, host: listener.host,
-                        port: listener.port, settings: settings, tls: tls, log: log
+                        port: listener.port, settings: settings, state: states.state(listener.protocolName), tls: tls,
+                        log: log
                     ) { request, fd in
                         try await launcher.launch(request, socket: fd)
                     })
             }
+            services.append(ReloadSignalService(configPath: settings.path, log: log, states: states, forwardTo: nil))
         }
         services += try await lmtpServers(settings: settings, launcher: launcher, log: log)
         services.append(WorkerReaper(launcher: launcher))
@@ -158,16 +164,18 @@ public enum AccessDaemon {
             let settings = try AccessSettings.load(path: configPath, readingTLSFiles: false)
             let tls = try tlsContext(settings, certificate: secrets.certificate, key: secrets.key)
             let client = SessionBroker.Client(socket: broker)
+            let states = LoginStates(settings)
             var services: [any Service] = []
             for listener in listeners {
                 services.append(
                     try await loginListener(
                         listener.protocolName, ssl: listener.ssl, descriptor: listener.fd, host: "", port: 0,
-                        settings: settings, tls: tls, log: log
+                        settings: settings, state: states.state(listener.protocolName), tls: tls, log: log
                     ) { request, fd in
                         try await client.launch(request, socket: fd)
                     })
             }
+            services.append(ReloadSignalService(configPath: configPath, log: nil, states: states, forwardTo: nil))
             services.append(BrokerClientRunner(client: client))
             var logger = Logger(label: "tern.dovecot.login")
             logger.logLevel = .warning
@@ -190,9 +198,12 @@ public enum AccessDaemon {
 
     static func loginListener(
         _ protocolName: String, ssl: Bool, descriptor: Int32?, host: String, port: Int, settings: AccessSettings,
-        tls: NIOSSLContext?, log: DovecotLog, startSession: @escaping LoginService.SessionStarter
+        state: LoginService.State, tls: NIOSSLContext?, log: DovecotLog,
+        startSession: @escaping LoginService.SessionStarter
     ) async throws -> AccessListener {
-        let service = loginService(protocolName, settings: settings, tls: tls, log: log, startSession: startSession)
+        let service = LoginService(
+            protocolName: protocolName, tls: tls, authSocket: settings.loginAuthSocket, configPath: settings.path,
+            log: log, startSession: startSession, state: state)
         let isIMAP = protocolName == "imap"
         let timeoutReply = isIMAP ? "* BYE Disconnected for inactivity.\r\n" : "-ERR Disconnected for inactivity.\r\n"
         return try await AccessListener.start(
@@ -206,21 +217,55 @@ public enum AccessDaemon {
         }
     }
 
-    static func loginService(
-        _ protocolName: String, settings: AccessSettings, tls: NIOSSLContext?, log: DovecotLog,
-        startSession: @escaping LoginService.SessionStarter
-    ) -> LoginService {
-        let protocolSettings = settings.settings(protocol: protocolName)
-        return LoginService(
-            protocolName: protocolName, greeting: protocolSettings.loginGreeting,
-            mechanisms: protocolSettings.authMechanisms.map { $0.uppercased() }, tls: tls,
-            disablePlaintextAuth: protocolSettings.disablePlaintextAuth || protocolSettings.ssl == .required,
-            authSocket: settings.loginAuthSocket, configPath: settings.path, log: log, startSession: startSession)
-    }
-
     static func fail(_ message: String) -> Int32 {
         FileHandle.standardError.write(Data((message + "\n").utf8))
         return 89
+    }
+}
+
+/// The login settings per protocol, shared by that protocol's listeners (imap and imaps count one user's
+/// sessions together).
+final class LoginStates: Sendable {
+    private let imap: LoginService.State
+    private let pop3: LoginService.State
+
+    init(_ settings: AccessSettings) {
+        imap = LoginService.State(LoginSettings(settings.settings(protocol: "imap")))
+        pop3 = LoginService.State(LoginSettings(settings.settings(protocol: "pop3")))
+    }
+
+    /// The listeners are imap-login's and pop3-login's only.
+    func state(_ protocolName: String) -> LoginService.State { protocolName == "imap" ? imap : pop3 }
+
+    func replace(with settings: AccessSettings) {
+        for (name, state) in [("imap", imap), ("pop3", pop3)] {
+            state.settings.withLock { $0 = LoginSettings(settings.settings(protocol: name)) }
+        }
+    }
+}
+
+/// `dovecot reload` (SIGHUP): dovecot.conf is read again; new logins get the new login settings (greeting,
+/// mechanisms, plaintext rule, connection limit), new sessions the new mail settings (each session reads the
+/// file). Listeners and the auth service's passdb/userdb list stay until a restart. As root the master passes
+/// the signal on to the login process.
+struct ReloadSignalService: Service {
+    let configPath: String
+    let log: DovecotLog?
+    let states: LoginStates?
+    let forwardTo: LoginProcess.ChildPID?
+
+    func run() async throws {
+        let signals = await UnixSignalsSequence(trapping: .sighup)
+        for await _ in signals.cancelOnGracefulShutdown() {
+            log?.log("master", .warning, "SIGHUP received - reloading configuration")
+            do {
+                let settings = try AccessSettings.load(path: configPath, readingTLSFiles: false)
+                states?.replace(with: settings)
+                if let pid = forwardTo?.current, pid > 0 { kill(pid, SIGHUP) }
+            } catch {
+                log?.log("master", .error, "Reload failed, keeping the running configuration: \(error)")
+            }
+        }
     }
 }
 

@@ -55,13 +55,20 @@ struct IMAPLogin {
                         user: user, password: password, connection: connection, sessionID: sessionID)
                     {
                     case .success(let name):
-                        let started = await service.startMailSession(
+                        switch await service.startMailSession(
                             user: name, method: method, tag: tag, connection: connection, sessionID: sessionID,
                             pipelined: session.takeBufferedBytes())
-                        if started { return .loggedIn }
-                        let failure = IMAPResponse.tagged(
-                            tag: tag, .no, .serverBug, "Internal error occurred. Refer to server log for more information.")
-                        actions += [.send(failure.bytes), .close]
+                        {
+                        case .finished:
+                            return .loggedIn
+                        case .refused:
+                            actions += session.loginRefused(code: .limit, text: service.userIPLimitText) + [.close]
+                        case .failed:
+                            let failure = IMAPResponse.tagged(
+                                tag: tag, .no, .serverBug,
+                                "Internal error occurred. Refer to server log for more information.")
+                            actions += [.send(failure.bytes), .close]
+                        }
                     case .failure:
                         actions += session.loginFailed()
                     case .unavailable:

@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 import NIOSSL
 import ServiceLifecycle
+import Synchronization
 import TernConfig
 
 /// When the daemon runs as root, the network-facing login side runs in its own process as
@@ -37,10 +38,18 @@ struct LoginProcess: Service {
         var key: String?
     }
 
+    /// The running login process's pid (0 between restarts), for passing SIGHUP on.
+    final class ChildPID: Sendable {
+        private let value = Mutex<Int32>(0)
+        var current: Int32 { value.withLock { $0 } }
+        func set(_ pid: Int32) { value.withLock { $0 = pid } }
+    }
+
     let settings: AccessSettings
     let listeners: [Inherited]
     let launcher: MailSessionLauncher
     let log: DovecotLog
+    let pid = ChildPID()
 
     func run() async throws {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
@@ -54,6 +63,7 @@ struct LoginProcess: Service {
                 throw error
             }
             close(pair.login)
+            self.pid.set(pid)
             async let served: Void = SessionBroker.serve(socket: pair.master, launcher: launcher, log: log)
             let status = await withGracefulShutdownHandler {
                 await PrivilegedMaster.waitForExit(pid)

@@ -1,7 +1,25 @@
 import Foundation
 import NIOCore
 import NIOSSL
+import Synchronization
 import TernAuth
+import TernConfig
+
+/// The login settings `dovecot reload` (SIGHUP) changes for new connections.
+struct LoginSettings: Sendable {
+    var greeting: String
+    var mechanisms: [String]
+    var disablePlaintextAuth: Bool
+    /// mail_max_userip_connections (0: no limit).
+    var maxUserIPConnections: Int
+
+    init(_ settings: DovecotSettings) {
+        greeting = settings.loginGreeting
+        mechanisms = settings.authMechanisms.map { $0.uppercased() }
+        disablePlaintextAuth = settings.disablePlaintextAuth || settings.ssl == .required
+        maxUserIPConnections = settings.mailMaxUserIPConnections
+    }
+}
 
 /// What a login session (POP3 or IMAP, before login) needs: its protocol's settings, the auth socket,
 /// and a way to start the user's mail session once the password is right.
@@ -9,17 +27,50 @@ struct LoginService: Sendable {
     /// Starts the mail session worker on the given socket (closed by the starter); returns its pid.
     typealias SessionStarter = @Sendable (MailSessionRequest, Int32) async throws -> Int32
 
+    /// Settings that reload replaces, and the sessions per user and client address.
+    final class State: Sendable {
+        let settings: Mutex<LoginSettings>
+        let sessions = Mutex<[String: Int]>([:])
+
+        init(_ settings: LoginSettings) { self.settings = Mutex(settings) }
+    }
+
     let protocolName: String
-    let greeting: String
-    let mechanisms: [String]
     let tls: NIOSSLContext?
-    let disablePlaintextAuth: Bool
     let authSocket: String
     let configPath: String
     let log: DovecotLog
     let startSession: SessionStarter
+    let state: State
 
     var logPrefix: String { "\(protocolName)-login" }
+    var settings: LoginSettings { state.settings.withLock { $0 } }
+    var greeting: String { settings.greeting }
+    var mechanisms: [String] { settings.mechanisms }
+    var disablePlaintextAuth: Bool { settings.disablePlaintextAuth }
+
+    /// Counts a session of `user` from `ip` unless mail_max_userip_connections is reached.
+    func admit(user: String, ip: String) -> Bool {
+        let limit = settings.maxUserIPConnections
+        return state.sessions.withLock { sessions in
+            let key = user + "\0" + ip
+            if limit > 0 && sessions[key, default: 0] >= limit { return false }
+            sessions[key, default: 0] += 1
+            return true
+        }
+    }
+
+    func release(user: String, ip: String) {
+        state.sessions.withLock { sessions in
+            let key = user + "\0" + ip
+            sessions[key] = (sessions[key] ?? 1) > 1 ? (sessions[key] ?? 1) - 1 : nil
+        }
+    }
+
+    /// Dovecot's refusal when mail_max_userip_connections is reached.
+    var userIPLimitText: String {
+        "Maximum number of connections from user+IP exceeded (mail_max_userip_connections=\(settings.maxUserIPConnections))"
+    }
 
     /// disable_plaintext_auth applies to connections that are neither TLS nor from the server's own address.
     func plaintextAllowed(_ connection: LoginConnection) -> Bool {
@@ -60,16 +111,35 @@ struct LoginService: Sendable {
         }
     }
 
+    enum SessionStart { case finished, refused, failed }
+
     /// Hands the connection to a new mail session: a socket pair, the worker on one end, the client proxied
-    /// to the other. Logs Dovecot's `Login:` line. Returns false when the session could not start.
+    /// to the other, until the session ends. Logs Dovecot's `Login:` line. `.refused`: the user has
+    /// mail_max_userip_connections sessions from this address already.
     func startMailSession(
         user: String, method: String, tag: String?, connection: LoginConnection, sessionID: String,
         pipelined: [UInt8]
-    ) async -> Bool {
+    ) async -> SessionStart {
+        guard admit(user: user, ip: connection.remoteIP) else {
+            log.info(
+                logPrefix,
+                "Disconnected: \(userIPLimitText): "
+                    + sessionFields(connection, user: user, method: method, sessionID: sessionID).joined(separator: ", "))
+            return .refused
+        }
+        defer { release(user: user, ip: connection.remoteIP) }
+        return await proxySession(
+            user: user, method: method, tag: tag, connection: connection, sessionID: sessionID, pipelined: pipelined)
+    }
+
+    private func proxySession(
+        user: String, method: String, tag: String?, connection: LoginConnection, sessionID: String,
+        pipelined: [UInt8]
+    ) async -> SessionStart {
         var fds: [Int32] = [0, 0]
         guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds) == 0 else {
             log.log(logPrefix, .error, "socketpair() failed: \(String(cString: strerror(errno)))")
-            return false
+            return .failed
         }
         var request = MailSessionRequest(
             protocolName: protocolName, user: user, tag: tag, sessionID: sessionID, remoteIP: connection.remoteIP,
@@ -81,7 +151,7 @@ struct LoginService: Sendable {
         } catch {
             close(fds[0])
             log.log(logPrefix, .error, "Internal login failure for user \(user): \(error)")
-            return false
+            return .failed
         }
         let security = connection.tlsActive ? "TLS" : (connection.remoteIP == connection.localIP ? "secured" : nil)
         log.info(
@@ -91,7 +161,7 @@ struct LoginService: Sendable {
         await AccessListener.removeLoginTimeout(connection.channel)
         // The proxy's channel owns fds[0] from here on, also when it fails.
         try? await connection.proxy(to: fds[0], initial: pipelined)
-        return true
+        return .finished
     }
 
     /// Dovecot's line for a client that leaves without logging in (fail2ban's dovecot filter reads it).
@@ -101,12 +171,22 @@ struct LoginService: Sendable {
     ) {
         let seconds = (ContinuousClock.now - start).components.seconds
         let what = attempts > 0 ? "auth failed, \(attempts) attempts in \(seconds) secs" : "no auth attempts in \(seconds) secs"
-        var fields = ["user=<\(user ?? "")>"]
+        let fields = sessionFields(connection, user: user ?? "", method: method, sessionID: sessionID)
+        log.info(logPrefix, "\(reason) (\(what)): \(fields.joined(separator: ", "))")
+    }
+
+    /// `user=<u>, method=PLAIN, rip=..., lip=..., TLS|secured, session=<...>` as Dovecot's login lines end.
+    func sessionFields(_ connection: LoginConnection, user: String, method: String?, sessionID: String) -> [String] {
+        var fields = ["user=<\(user)>"]
         if let method { fields.append("method=\(method)") }
         fields += ["rip=\(connection.remoteIP)", "lip=\(connection.localIP)"]
-        if connection.tlsActive { fields.append("TLS") }
+        if connection.tlsActive {
+            fields.append("TLS")
+        } else if connection.remoteIP == connection.localIP {
+            fields.append("secured")
+        }
         fields.append("session=<\(sessionID)>")
-        log.info(logPrefix, "\(reason) (\(what)): \(fields.joined(separator: ", "))")
+        return fields
     }
 
     /// Dovecot's session IDs: 12 random bytes in base64.

@@ -109,10 +109,14 @@ struct POP3Login {
         switch await service.authenticate(user: user, password: password, connection: connection, sessionID: sessionID)
         {
         case .success(let name):
-            let started = await service.startMailSession(
+            switch await service.startMailSession(
                 user: name, method: progress.method ?? "PLAIN", tag: nil, connection: connection,
                 sessionID: sessionID, pipelined: progress.buffer)
-            return started ? nil : [.send(Self.internalError), .close]
+            {
+            case .finished: return nil
+            case .refused: return progress.session.loginFailed(reason: "[IN-USE] " + service.userIPLimitText) + [.close]
+            case .failed: return [.send(Self.internalError), .close]
+            }
         case .failure:
             progress.attempts += 1
             return progress.session.loginFailed()
