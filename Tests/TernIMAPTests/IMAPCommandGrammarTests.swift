@@ -26,7 +26,7 @@ import Testing
 
     @Test func authenticatedState() {
         #expect(command("A142 SELECT INBOX") == .select(inbox))
-        #expect(command("A142 SELECT inbox (CONDSTORE)") == .select(inbox))
+        #expect(command("A142 SELECT inbox (CONDSTORE)") == .select(inbox, condstore: true))
         #expect(command("A932 EXAMINE blurdybloop") == .examine(name("blurdybloop")))
         #expect(command("A003 CREATE owatagusiam/") == .create(name("owatagusiam/")))
         #expect(command("A683 DELETE blurdybloop") == .delete(name("blurdybloop")))
@@ -45,7 +45,7 @@ import Testing
             command("A042 STATUS blurdybloop (UIDNEXT MESSAGES)")
                 == .status(name("blurdybloop"), [.uidNext, .messages]))
         #expect(
-            command("a STATUS INBOX (MESSAGES RECENT UIDNEXT UIDVALIDITY UNSEEN SIZE)")
+            command("a STATUS INBOX (MESSAGES RECENT UIDNEXT UIDVALIDITY UNSEEN HIGHESTMODSEQ SIZE)")
                 == .status(inbox, StatusAttribute.allCases))
     }
 

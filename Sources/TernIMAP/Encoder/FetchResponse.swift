@@ -15,6 +15,8 @@ public enum FetchResponseItem: Sendable, Hashable {
     case rfc822Text([UInt8]?)
     case binary(part: [Int], origin: UInt32?, data: [UInt8]?)
     case binarySize(part: [Int], size: Int)
+    /// RFC 7162 §3.1.4.1 `MODSEQ (n)`.
+    case modSeq(UInt64)
 }
 
 /// The name of streamed body data: what precedes ` {n}` in the response.
@@ -90,6 +92,7 @@ public struct FetchResponseWriter: Sendable {
             self.data(.binary(part: part, origin: origin), data)
         case .binarySize(let part, let size):
             writer.raw("BINARY.SIZE[\(part.map(String.init).joined(separator: "."))] \(size)")
+        case .modSeq(let modSeq): writer.raw("MODSEQ (\(modSeq))")
         }
     }
 

@@ -24,7 +24,8 @@ public enum IMAPResponse: Sendable, Hashable {
     case list(MailboxListItem)
     case lsub(MailboxListItem)
     case status(MailboxName, [StatusValue])
-    case search([UInt32])
+    /// `modSeq`: RFC 7162 §3.1.5 `(MODSEQ n)` after the numbers when the search had a MODSEQ key.
+    case search([UInt32], modSeq: UInt64? = nil)
     case esearch(ESearchResponse)
     case enabled([String])
     case id([IDParameter]?)
@@ -70,9 +71,10 @@ public enum IMAPResponse: Sendable, Hashable {
             w.mailbox(mailbox)
             w.space()
             w.list(values) { w, value in w.raw("\(value.attribute.rawValue) \(value.value)") }
-        case .search(let numbers):
+        case .search(let numbers, let modSeq):
             w.raw("* SEARCH")
             for n in numbers { w.raw(" \(n)") }
+            if let modSeq { w.raw(" (MODSEQ \(modSeq))") }
         case .esearch(let response):
             response.encode(into: &w)
         case .enabled(let names):
@@ -221,6 +223,8 @@ public struct ESearchResponse: Sendable, Hashable {
     public var max: UInt32?
     public var all: SequenceSet?
     public var count: UInt32?
+    /// RFC 7162 §3.1.5: the highest MODSEQ of the matches when the search had a MODSEQ key.
+    public var modSeq: UInt64?
 
     public init(
         tag: String?, uid: Bool, min: UInt32? = nil, max: UInt32? = nil, all: SequenceSet? = nil,
@@ -256,6 +260,7 @@ public struct ESearchResponse: Sendable, Hashable {
         if let max { w.raw(" MAX \(max)") }
         if let all { w.raw(" ALL \(all)") }
         if let count { w.raw(" COUNT \(count)") }
+        if let modSeq { w.raw(" MODSEQ \(modSeq)") }
     }
 }
 

@@ -32,6 +32,8 @@ public enum ResponseCode: Sendable, Hashable {
     case highestModSeq(UInt64)
     case appendUID(uidValidity: UInt32, uids: SequenceSet)
     case copyUID(uidValidity: UInt32, source: SequenceSet, destination: SequenceSet)
+    /// RFC 7162 §3.1.3: the messages STORE (UNCHANGEDSINCE) left alone.
+    case modified(SequenceSet)
     /// Any other code, written as given.
     case other(String)
 
@@ -70,6 +72,7 @@ public enum ResponseCode: Sendable, Hashable {
         case .appendUID(let validity, let uids): return "APPENDUID \(validity) \(uids)"
         case .copyUID(let validity, let source, let destination):
             return "COPYUID \(validity) \(source) \(destination)"
+        case .modified(let set): return "MODIFIED \(set)"
         case .other(let text): return text
         }
     }

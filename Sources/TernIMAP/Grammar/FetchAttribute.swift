@@ -66,6 +66,8 @@ public enum FetchAttribute: Sendable, Hashable {
     case bodySection(BodySection, partial: Partial?, peek: Bool)
     case binary(part: [Int], partial: Partial?, peek: Bool)
     case binarySize(part: [Int])
+    /// RFC 7162 §3.1.5 MODSEQ.
+    case modSeq
 
     public static let fast: [FetchAttribute] = [.flags, .internalDate, .rfc822Size]
     public static let all: [FetchAttribute] = fast + [.envelope]

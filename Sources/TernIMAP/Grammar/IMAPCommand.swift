@@ -22,8 +22,9 @@ public enum IMAPCommand: Sendable, Hashable {
     case authenticate(mechanism: String, initialResponse: String?)
     case login(username: String, password: String)
     // Authenticated (§6.3).
-    case select(MailboxName)
-    case examine(MailboxName)
+    /// `condstore`: the RFC 7162 §3.1.8 `(CONDSTORE)` parameter was given.
+    case select(MailboxName, condstore: Bool = false)
+    case examine(MailboxName, condstore: Bool = false)
     case create(MailboxName)
     case delete(MailboxName)
     case rename(from: MailboxName, to: MailboxName)
@@ -38,8 +39,10 @@ public enum IMAPCommand: Sendable, Hashable {
     case close
     case expunge
     case search(SearchCommand, uid: Bool)
-    case fetch(SequenceSet, [FetchAttribute], uid: Bool)
-    case store(SequenceSet, StoreFlags, uid: Bool)
+    /// `changedSince`: the RFC 7162 §3.1.4 CHANGEDSINCE modifier.
+    case fetch(SequenceSet, [FetchAttribute], uid: Bool, changedSince: UInt64? = nil)
+    /// `unchangedSince`: the RFC 7162 §3.1.3 UNCHANGEDSINCE modifier.
+    case store(SequenceSet, StoreFlags, uid: Bool, unchangedSince: UInt64? = nil)
     case copy(SequenceSet, MailboxName, uid: Bool)
     // Extensions.
     /// RFC 6851 MOVE / UID MOVE.
@@ -80,8 +83,8 @@ public enum IMAPCommand: Sendable, Hashable {
         case .close: return "CLOSE"
         case .expunge: return "EXPUNGE"
         case .search(_, let uid): return uid ? "UID SEARCH" : "SEARCH"
-        case .fetch(_, _, let uid): return uid ? "UID FETCH" : "FETCH"
-        case .store(_, _, let uid): return uid ? "UID STORE" : "STORE"
+        case .fetch(_, _, let uid, _): return uid ? "UID FETCH" : "FETCH"
+        case .store(_, _, let uid, _): return uid ? "UID STORE" : "STORE"
         case .copy(_, _, let uid): return uid ? "UID COPY" : "COPY"
         case .move(_, _, let uid): return uid ? "UID MOVE" : "MOVE"
         case .uidExpunge: return "UID EXPUNGE"
@@ -105,13 +108,16 @@ public struct IDParameter: Sendable, Hashable {
     }
 }
 
-/// STATUS data items (RFC 3501 §6.3.10; SIZE from RFC 8438, which Dovecot advertises as STATUS=SIZE).
+/// STATUS data items (RFC 3501 §6.3.10; SIZE from RFC 8438, which Dovecot advertises as STATUS=SIZE), in the
+/// order Dovecot answers them.
 public enum StatusAttribute: String, Sendable, Hashable, CaseIterable {
     case messages = "MESSAGES"
     case recent = "RECENT"
     case uidNext = "UIDNEXT"
     case uidValidity = "UIDVALIDITY"
     case unseen = "UNSEEN"
+    /// RFC 7162 §3.1.10.
+    case highestModSeq = "HIGHESTMODSEQ"
     case size = "SIZE"
 }
 

@@ -14,7 +14,7 @@ public enum IMAPReplyText {
     public static let postLoginCapabilities = [
         "IMAP4rev1", "SASL-IR", "LOGIN-REFERRALS", "ID", "ENABLE", "IDLE", "UNSELECT", "CHILDREN",
         "NAMESPACE",
-        "UIDPLUS", "LIST-EXTENDED", "ESEARCH", "LIST-STATUS", "MOVE", "LITERAL+", "SPECIAL-USE",
+        "UIDPLUS", "LIST-EXTENDED", "CONDSTORE", "ESEARCH", "LIST-STATUS", "MOVE", "LITERAL+", "SPECIAL-USE",
     ]
     /// Everything Dovecot 2.3.19 lists after login with its default plugins (for reference and tests).
     public static let dovecotPostLoginCapabilities =
@@ -89,6 +89,20 @@ public enum IMAPReplyText {
     public static let highest = "Highest"
     public static let previousMailboxClosed = "Previous mailbox closed."
     public static let movedUIDs = "Moved UIDs."
+
+    // MARK: CONDSTORE (RFC 7162)
+
+    /// STORE (UNCHANGEDSINCE) when some message changed since: `OK [MODIFIED set] Conditional store failed`.
+    public static let conditionalStoreFailed = "Conditional store failed"
+    public static let condstoreReadOnly = "CONDSTORE failed: Mailbox is read-only"
+    /// Dovecot's wording also for SELECT parameters it does not know.
+    public static let unknownFetchModifier = "Unknown FETCH modifier"
+    public static let unknownStoreModifier = "Unknown STORE modifier"
+    public static let invalidChangedSince = "Invalid CHANGEDSINCE modseq"
+    public static let invalidModSeq = "Invalid modseq"
+    public static let invalidModSeqType = "Invalid MODSEQ type"
+    public static let invalidModSeqValue = "Invalid MODSEQ value"
+    public static let qresyncNotEnabled = "QRESYNC not enabled"
 
     // MARK: NO texts
 

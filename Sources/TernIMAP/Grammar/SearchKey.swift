@@ -24,6 +24,9 @@ public indirect enum SearchKey: Sendable, Hashable {
     case larger(UInt32)
     case smaller(UInt32)
     case uid(SequenceSet)
+    /// RFC 7162 §3.1.6 `MODSEQ [entry-name entry-type] n`: messages with a MODSEQ of at least n. Tern keeps one
+    /// MODSEQ per message, so the entry name is ignored as the RFC requires of such servers.
+    case modSeq(UInt64)
     case sequenceSet(SequenceSet)
     case not(SearchKey)
     case or(SearchKey, SearchKey)

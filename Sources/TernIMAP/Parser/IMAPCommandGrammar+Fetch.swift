@@ -28,6 +28,7 @@ extension IMAPCommandGrammar {
         case "RFC822.TEXT": return [.rfc822Text]
         case "BODYSTRUCTURE": return [.bodyStructure]
         case "UID": return [.uid]
+        case "MODSEQ": return [.modSeq]
         case "BODY", "BODY.PEEK":
             guard r.peek == UInt8(ascii: "[") else {
                 if name == "BODY" { return [.body] }

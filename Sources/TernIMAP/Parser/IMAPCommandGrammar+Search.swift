@@ -111,6 +111,7 @@ extension IMAPCommandGrammar {
         case "UID":
             try r.space(orThrow: missing)
             return .uid(try r.sequenceSet())
+        case "MODSEQ": return .modSeq(try searchModSeq(&r))
         case "NOT":
             try r.space(orThrow: missing)
             try r.enter()

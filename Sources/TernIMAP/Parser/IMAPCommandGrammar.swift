@@ -81,10 +81,10 @@ enum IMAPCommandGrammar {
             try r.expectEnd()
             return .login(username: user, password: password)
         case "SELECT", "EXAMINE":
-            // Parameters such as (CONDSTORE) may follow; Dovecot ignores what it does not use.
             try r.space()
             let mailbox = try r.mailbox()
-            return name == "SELECT" ? .select(mailbox) : .examine(mailbox)
+            let condstore = try selectParameters(&r)
+            return name == "SELECT" ? .select(mailbox, condstore: condstore) : .examine(mailbox, condstore: condstore)
         case "CREATE", "DELETE", "SUBSCRIBE", "UNSUBSCRIBE":
             try r.space(orThrow: .missingArguments)
             let mailbox = try r.mailbox()
@@ -134,14 +134,16 @@ enum IMAPCommandGrammar {
             let set = try r.sequenceSet()
             try r.space()
             let attributes = try fetchAttributes(&r)
+            let changedSince = try fetchModifiers(&r)
             try r.expectEnd()
-            return .fetch(set, attributes, uid: name != "FETCH")
+            return .fetch(set, attributes, uid: name != "FETCH", changedSince: changedSince)
         case "STORE", "UID STORE":
             try r.space()
             let set = try r.sequenceSet()
             try r.space()
+            let unchangedSince = try storeModifiers(&r)
             let flags = try storeFlags(&r)
-            return .store(set, flags, uid: name != "STORE")
+            return .store(set, flags, uid: name != "STORE", unchangedSince: unchangedSince)
         case "COPY", "UID COPY", "MOVE", "UID MOVE":
             try r.space(orThrow: .missingArguments)
             let set = try r.sequenceSet()

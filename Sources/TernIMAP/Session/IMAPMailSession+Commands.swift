@@ -37,8 +37,8 @@ extension IMAPMailSession {
 
     private func runMailboxCommand(_ tag: String, _ command: IMAPCommand) {
         switch command {
-        case .select(let name): select(tag, name, readOnly: false)
-        case .examine(let name): select(tag, name, readOnly: true)
+        case .select(let name, let condstore): select(tag, name, readOnly: false, condstore: condstore)
+        case .examine(let name, let condstore): select(tag, name, readOnly: true, condstore: condstore)
         case .create(let name): create(tag, name)
         case .delete(let name): delete(tag, name)
         case .rename(let from, let to): rename(tag, from, to)
@@ -61,8 +61,10 @@ extension IMAPMailSession {
         case .expunge: expunge(tag, uids: nil)
         case .uidExpunge(let set): expunge(tag, uids: set)
         case .search(let search, let uid): self.search(tag, search, uid: uid, command: command)
-        case .fetch(let set, let attributes, let uid): fetch(tag, set, attributes, uid: uid, command: command)
-        case .store(let set, let flags, let uid): store(tag, set, flags, uid: uid, command: command)
+        case .fetch(let set, let attributes, let uid, let changedSince):
+            fetch(tag, set, attributes, uid: uid, changedSince: changedSince, command: command)
+        case .store(let set, let flags, let uid, let unchangedSince):
+            store(tag, set, flags, uid: uid, unchangedSince: unchangedSince, command: command)
         case .copy(let set, let name, let uid): copy(tag, set, name, uid: uid, move: false, command: command)
         case .move(let set, let name, let uid): copy(tag, set, name, uid: uid, move: true, command: command)
         default:
@@ -92,13 +94,14 @@ extension IMAPMailSession {
         var enabled: [String] = []
         for name in names.map({ $0.uppercased() })
         where Self.enableable.contains(name) && advertised.contains(name) && !enabled.contains(name) {
+            if name == "CONDSTORE" { enableCondstore() }
             enabled.append(name)
         }
         send(.enabled(enabled))
         finish(tag, text: IMAPReplyText.enabled)
     }
 
-    /// The RFC 5161 extensions a session could enable; Tern's default list advertises none of them.
+    /// The RFC 5161 extensions a session could enable; Tern's default list advertises CONDSTORE of them.
     static let enableable: Set<String> = ["CONDSTORE", "QRESYNC", "UTF8=ACCEPT"]
 
     // MARK: IDLE (RFC 2177)

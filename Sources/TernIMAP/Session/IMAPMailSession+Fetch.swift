@@ -3,13 +3,23 @@ import TernMailbox
 extension IMAPMailSession {
     /// FETCH / UID FETCH (RFC 3501 §6.4.5) in Dovecot's item order: items without literals first, in the
     /// order asked, then body data. UID FETCH puts UID first. A body fetch that sets \Seen adds FLAGS for the
-    /// messages whose \Seen it changed.
-    func fetch(_ tag: String, _ set: SequenceSet, _ attributes: [FetchAttribute], uid: Bool, command: IMAPCommand) {
+    /// messages whose \Seen it changed. CHANGEDSINCE (RFC 7162 §3.1.4.1) keeps the messages with a higher MODSEQ
+    /// and adds MODSEQ to their responses.
+    func fetch(
+        _ tag: String, _ set: SequenceSet, _ attributes: [FetchAttribute], uid: Bool, changedSince: UInt64?,
+        command: IMAPCommand
+    ) {
         guard let selection = selected else { return }
-        guard let chosen = indexes(set, uid: uid) else {
+        guard var chosen = indexes(set, uid: uid) else {
             badArguments(tag, command, IMAPReplyText.invalidMessageset)
             return
         }
+        var attributes = attributes
+        if let changedSince {
+            chosen = chosen.filter { selection.mailbox.messages[$0].modSeq > changedSince }
+            if !attributes.contains(.modSeq) { attributes.append(.modSeq) }
+        }
+        if attributes.contains(.modSeq) { enableCondstore() }
         let plan = FetchPlan(attributes, uid: uid, readOnly: selection.readOnly)
         var failed = false
         for index in chosen {
@@ -47,6 +57,7 @@ extension IMAPMailSession {
         switch attribute {
         case .flags: return .flags(Self.flagList(message))
         case .uid: return .uid(message.uid)
+        case .modSeq: return .modSeq(message.modSeq)
         case .internalDate: return .internalDate(IMAPDateTime(epochSeconds: message.internalDate))
         case .rfc822Size: return .rfc822Size(try mailbox.virtualSize(uid: message.uid))
         case .envelope: return .envelope(try structure(message.uid).envelope)

@@ -11,18 +11,27 @@ extension IMAPMailSession {
             complete(tag, .no, .badCharset([]), text: IMAPReplyText.unknownCharset)
             return
         }
+        let byModSeq = search.key.mentionsModSeq
+        if byModSeq { enableCondstore() }
         var matches: [UInt32] = []
+        var highestMatch: UInt64 = 0
         let largestUID = mailbox.messages.last?.uid ?? 0
         for (index, message) in mailbox.messages.enumerated() {
             let candidate = SearchCandidate(
                 message: message, sequence: UInt32(index + 1), count: UInt32(mailbox.messages.count),
                 largestUID: largestUID, session: self)
-            if candidate.matches(search.key) { matches.append(uid ? message.uid : UInt32(index + 1)) }
+            guard candidate.matches(search.key) else { continue }
+            matches.append(uid ? message.uid : UInt32(index + 1))
+            highestMatch = max(highestMatch, message.modSeq)
         }
+        // RFC 7162 §3.1.5: the highest MODSEQ of the matches, left out when nothing matched.
+        let modSeq = byModSeq && !matches.isEmpty ? highestMatch : nil
         if let options = search.returnOptions {
-            send(.esearch(ESearchResponse(tag: tag, uid: uid, options: options.filter { $0 != .save }, matches: matches)))
+            var response = ESearchResponse(tag: tag, uid: uid, options: options.filter { $0 != .save }, matches: matches)
+            response.modSeq = modSeq
+            send(.esearch(response))
         } else {
-            send(.search(matches))
+            send(.search(matches, modSeq: modSeq))
         }
         // RFC 3501 §7.4.1: no EXPUNGE during SEARCH; UID SEARCH may report them.
         if uid { finish(tag, text: IMAPReplyText.searchCompleted) } else { complete(tag, text: IMAPReplyText.searchCompleted) }
@@ -62,6 +71,7 @@ final class SearchCandidate {
         case .and(let keys): return keys.allSatisfy(matches)
         case .sequenceSet(let set): return set.contains(sequence, largest: count)
         case .uid(let set): return set.contains(message.uid, largest: largestUID)
+        case .modSeq(let modSeq): return message.modSeq >= modSeq
         case .larger(let size): return virtualSize.map { $0 > Int(size) } ?? false
         case .smaller(let size): return virtualSize.map { $0 < Int(size) } ?? false
         case .before(let date): return internalDate < date

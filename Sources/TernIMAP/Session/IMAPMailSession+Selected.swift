@@ -14,11 +14,15 @@ struct SelectedMailbox {
 extension IMAPMailSession {
     // MARK: SELECT / EXAMINE
 
-    func select(_ tag: String, _ name: MailboxName, readOnly: Bool) {
+    /// `condstore`: SELECT (CONDSTORE) enables CONDSTORE (RFC 7162 §3.1.8). HIGHESTMODSEQ is always sent while
+    /// CONDSTORE is advertised: every Tern mailbox keeps MODSEQs (§3.1.2.1; Dovecot does the same for
+    /// mailboxes whose index tracks them).
+    func select(_ tag: String, _ name: MailboxName, readOnly: Bool, condstore: Bool = false) {
         let replaced = selected != nil
         selected = nil
         loadedMessage = nil
         if replaced { send(.untagged(.ok, .closed, IMAPReplyText.previousMailboxClosed)) }
+        if condstore { enableCondstore() }
         guard let storeName = storeName(tag, name) else { return }
         let mailbox: MaildirMailbox
         do {
@@ -36,7 +40,7 @@ extension IMAPMailSession {
             flags: Self.mailboxFlags(keywords), permanentFlags: Self.mailboxFlags(keywords) + [.wildcard],
             exists: UInt32(mailbox.messages.count), recent: UInt32(mailbox.recentCount),
             firstUnseen: mailbox.firstUnseenSequence.map { UInt32($0) }, uidValidity: mailbox.uidValidity,
-            uidNext: mailbox.nextUID, readOnly: readOnly)
+            uidNext: mailbox.nextUID, highestModSeq: reportsModSeqs ? mailbox.highestModSeq : nil, readOnly: readOnly)
         for line in response.responses(tag: tag, examine: readOnly, replacedMailbox: false, timing: timing()) {
             send(line)
         }
@@ -133,7 +137,9 @@ extension IMAPMailSession {
         writeRecentIfChanged()
         for uid in changes.flagsChanged {
             guard let index = mailbox.index(of: uid) else { continue }
-            send(.fetch(UInt32(index + 1), [.flags(Self.flagList(mailbox.messages[index]))]))
+            let message = mailbox.messages[index]
+            let modSeq: [FetchResponseItem] = condstoreEnabled ? [.modSeq(message.modSeq)] : []
+            send(.fetch(UInt32(index + 1), modSeq + [.flags(Self.flagList(message))]))
         }
     }
 

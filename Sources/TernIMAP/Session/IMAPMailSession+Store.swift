@@ -2,16 +2,33 @@ import TernMailbox
 
 extension IMAPMailSession {
     /// STORE / UID STORE (RFC 3501 §6.4.6). A keyword new to the mailbox is announced with `* FLAGS` and
-    /// PERMANENTFLAGS before the FETCH responses, as Dovecot does.
-    func store(_ tag: String, _ set: SequenceSet, _ storeFlags: StoreFlags, uid: Bool, command: IMAPCommand) {
+    /// PERMANENTFLAGS before the FETCH responses, as Dovecot does. UNCHANGEDSINCE (RFC 7162 §3.1.3) leaves
+    /// messages with a higher MODSEQ alone and names them in `[MODIFIED set]`.
+    func store(
+        _ tag: String, _ set: SequenceSet, _ storeFlags: StoreFlags, uid: Bool, unchangedSince: UInt64?,
+        command: IMAPCommand
+    ) {
         guard let selection = selected else { return }
-        guard let chosen = indexes(set, uid: uid) else {
+        guard var chosen = indexes(set, uid: uid) else {
             badArguments(tag, command, IMAPReplyText.invalidMessageset)
             return
         }
+        if unchangedSince != nil { enableCondstore() }
         if selection.readOnly {
-            complete(tag, text: "Store ignored with read-only mailbox.")
+            if unchangedSince != nil {
+                complete(tag, .no, text: IMAPReplyText.condstoreReadOnly)
+            } else {
+                complete(tag, text: "Store ignored with read-only mailbox.")
+            }
             return
+        }
+        var modified: [UInt32] = []
+        if let unchangedSince {
+            let messages = selection.mailbox.messages
+            modified = chosen.filter { messages[$0].modSeq > unchangedSince }.map {
+                uid ? messages[$0].uid : UInt32($0 + 1)
+            }
+            chosen = chosen.filter { messages[$0].modSeq <= unchangedSince }
         }
         let (flags, keywords) = Self.storeFlags(storeFlags.flags)
         let change: FlagChange =
@@ -33,17 +50,22 @@ extension IMAPMailSession {
         }
         statistics.deleted += updated.count(where: { $0.flags.contains(.deleted) && !wasDeleted.contains($0.uid) })
         writeKeywordsIfChanged()
-        if !storeFlags.silent { writeStoredFlags(updated, uid: uid) }
+        writeStoredFlags(updated, uid: uid, silent: storeFlags.silent)
+        let code = modified.isEmpty ? nil : ResponseCode.modified(SequenceSet.compact(modified))
+        let text = modified.isEmpty ? IMAPReplyText.storeCompleted : IMAPReplyText.conditionalStoreFailed
         // RFC 3501 §7.4.1: no EXPUNGE during STORE; UID STORE may report them.
-        if uid { finish(tag, text: IMAPReplyText.storeCompleted) } else { complete(tag, text: IMAPReplyText.storeCompleted) }
+        if uid { finish(tag, .ok, code, text: text) } else { complete(tag, .ok, code, text: text) }
     }
 
-    private func writeStoredFlags(_ messages: [MessageInfo], uid: Bool) {
-        guard let mailbox = selected?.mailbox else { return }
+    /// The FETCH responses of STORE: `[UID n] [MODSEQ (m)] FLAGS (...)`. Once CONDSTORE is enabled MODSEQ goes
+    /// out even for .SILENT (RFC 7162 §3.1.3), in the order Dovecot writes it.
+    private func writeStoredFlags(_ messages: [MessageInfo], uid: Bool, silent: Bool) {
+        guard let mailbox = selected?.mailbox, !silent || condstoreEnabled else { return }
         for message in messages {
             guard let index = mailbox.index(of: message.uid) else { continue }
             var items: [FetchResponseItem] = uid ? [.uid(message.uid)] : []
-            items.append(.flags(Self.flagList(message)))
+            if condstoreEnabled { items.append(.modSeq(message.modSeq)) }
+            if !silent { items.append(.flags(Self.flagList(message))) }
             send(.fetch(UInt32(index + 1), items))
         }
     }

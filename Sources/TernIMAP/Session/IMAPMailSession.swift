@@ -68,6 +68,8 @@ public final class IMAPMailSession {
     var output = IMAPWriter()
     var closing = false
     var badCommands = 0
+    /// RFC 7162 §3.1: a CONDSTORE-enabling command was seen; unsolicited FETCH responses then carry MODSEQ.
+    var condstoreEnabled = false
     var commandStart = 0.0
     /// The message last read (CRLF line ends) and its structure, valid for the selected mailbox only.
     var loadedMessage: (uid: UInt32, bytes: [UInt8])?

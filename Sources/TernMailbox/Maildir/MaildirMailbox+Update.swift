@@ -3,8 +3,8 @@ import Glibc
 extension MaildirMailbox {
     /// STORE: changes flags and keywords of the given messages by renaming their files (`:2,` letters), the way
     /// Dovecot does; a rename is atomic, so a crash leaves the old or the new name and never loses the message.
-    /// New keywords are added to dovecot-keywords. Messages already expunged are skipped. Returns the messages
-    /// as they are now (for the untagged FETCH replies).
+    /// New keywords are added to dovecot-keywords. Messages already expunged are skipped; those whose flags
+    /// really changed get new MODSEQs. Returns the messages as they are now (for the untagged FETCH replies).
     @discardableResult
     public func updateFlags(uids: [UInt32], _ change: FlagChange, flags: MessageFlags, keywords names: [String] = [])
         throws(MailboxError) -> [MessageInfo]
@@ -16,7 +16,8 @@ extension MaildirMailbox {
         } else if !names.isEmpty {
             keywordIndexes = try folder.keywordIndexes(for: names, known: &keywords)
         }
-        var result: [MessageInfo] = []
+        var result: [UInt32] = []
+        var changed: [UInt32] = []
         var renamed = false
         for uid in uids {
             guard let index = index(of: uid) else { continue }
@@ -46,12 +47,15 @@ extension MaildirMailbox {
                 guard try renameMessage(at: index, transform) else { continue }
                 renamed = true
             }
+            let newNames = newKeywords.sorted().compactMap { keywords.name(at: $0) }
+            if messages[index].flags != newFlags || messages[index].keywords != newNames { changed.append(uid) }
             messages[index].flags = newFlags
-            messages[index].keywords = newKeywords.sorted().compactMap { keywords.name(at: $0) }
-            result.append(messages[index])
+            messages[index].keywords = newNames
+            result.append(uid)
         }
         if renamed { Posix.syncDirectory(folder.cur) }
-        return result
+        try recordFlagChanges(changed)
+        return result.compactMap { message(uid: $0) }
     }
 
     /// EXPUNGE for the given UIDs: unlinks the files. Returns the UIDs removed, ascending.
@@ -74,6 +78,7 @@ extension MaildirMailbox {
             removed.append(uid)
         }
         if !removed.isEmpty { Posix.syncDirectory(folder.cur) }
+        try recordExpunges(removed)
         return removed
     }
 

@@ -19,6 +19,8 @@ public final class MaildirMailbox {
     public internal(set) var messages: [MessageInfo] = []
     /// All keywords defined in the mailbox (FLAGS / PERMANENTFLAGS).
     public var definedKeywords: [String] { keywords.all }
+    /// HIGHESTMODSEQ (RFC 7162 §3.1.2.1) from `tern.index`: the MODSEQ of the latest change to the mailbox.
+    public internal(set) var highestModSeq: UInt64 = 0
 
     let folder: MaildirFolder
     var keywords = KeywordList()
@@ -28,6 +30,11 @@ public final class MaildirMailbox {
     /// CRLF sizes computed here that the uidlist does not have yet.
     var pendingVirtualSizes: [String: Int] = [:]
     var uidValidityChangedSinceSync = false
+    /// `tern.index` as last read or written, and its file identity.
+    var loadedIndex: MailboxIndex?
+    var indexStamp: FileStamp?
+    /// The UIDVALIDITY `highestModSeq` belongs to.
+    var modSeqUIDValidity: UInt32 = 0
 
     init(name: String, folder: MaildirFolder, readOnly: Bool) throws(MailboxError) {
         self.name = name
@@ -115,9 +122,6 @@ public final class MaildirMailbox {
             let parsed = MaildirFileName(file.name)
             let keywordNames = parsed.keywordIndexes.compactMap { keywords.name(at: $0) }
             if var known = previousByUID[record.uid] {
-                if known.flags != parsed.flags || known.keywords != keywordNames {
-                    changes.flagsChanged.append(record.uid)
-                }
                 known.flags = parsed.flags
                 known.keywords = keywordNames
                 known.directory = file.directory
@@ -133,6 +137,11 @@ public final class MaildirMailbox {
         let remaining = Set(updated.map(\.uid))
         changes.expunged = previous.map(\.uid).filter { !remaining.contains($0) }
         messages = updated
+        try reconcileIndex()
+        changes.flagsChanged = messages.filter { message in
+            guard let known = previousByUID[message.uid] else { return false }
+            return known.flags != message.flags || known.keywords != message.keywords || known.modSeq != message.modSeq
+        }.map(\.uid)
         return changes
     }
 

@@ -15,6 +15,8 @@ public struct MessageInfo: Sendable, Equatable {
     public let internalDate: Int
     /// The uidlist key (file name before `:2,`); stable across flag changes. Dovecot's `%f` / `%g` in UIDLs.
     public let baseName: String
+    /// MODSEQ (RFC 7162 §3.1.1): raised whenever the message's flags or keywords change; from `tern.index`.
+    public internal(set) var modSeq: UInt64 = 0
 
     /// Where the file is now: `cur` or `new`, and its name there.
     var directory: MaildirDirectory
@@ -32,7 +34,7 @@ public struct MailboxChanges: Sendable, Equatable {
     public var expunged: [UInt32] = []
     /// UIDs that appeared, ascending (all above the UIDs known before).
     public var added: [UInt32] = []
-    /// UIDs whose flags or keywords another session or Dovecot changed.
+    /// UIDs whose flags, keywords or MODSEQ another session or Dovecot changed.
     public var flagsChanged: [UInt32] = []
     /// Keywords that are now defined in the mailbox but were not before (a new FLAGS response).
     public var keywordsChanged = false

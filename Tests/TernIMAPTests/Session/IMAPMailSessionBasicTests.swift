@@ -18,7 +18,7 @@ import Testing
         #expect(f.send("c NOOP\r\n") == "c OK NOOP completed" + done)
         #expect(f.send("d ID NIL\r\n") == "* ID (\"name\" \"Dovecot\")\r\nd OK ID completed" + done)
         #expect(f.send("e NAMESPACE\r\n") == "* NAMESPACE ((\"\" \"/\")) NIL NIL\r\ne OK Namespace completed" + done)
-        #expect(f.send("f ENABLE CONDSTORE FOO\r\n") == "* ENABLED\r\nf OK Enabled" + done)
+        #expect(f.send("f ENABLE CONDSTORE FOO\r\n") == "* ENABLED CONDSTORE\r\nf OK Enabled" + done)
     }
 
     @Test func logoutSaysByeAndCloses() throws {

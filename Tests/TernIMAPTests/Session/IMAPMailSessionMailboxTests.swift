@@ -13,7 +13,7 @@ import Testing
                 + "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] Flags permitted.\r\n"
                 + "* 1 EXISTS\r\n* 1 RECENT\r\n* OK [UNSEEN 1] First unseen.\r\n"
                 + "* OK [UIDVALIDITY \(validity)] UIDs valid\r\n* OK [UIDNEXT 2] Predicted next UID\r\n"
-                + "a OK [READ-WRITE] Select completed" + done)
+                + "* OK [HIGHESTMODSEQ 1] Highest\r\na OK [READ-WRITE] Select completed" + done)
         #expect(
             f.send("b EXAMINE inbox\r\n")
                 == "* OK [CLOSED] Previous mailbox closed.\r\n"
@@ -21,7 +21,7 @@ import Testing
                 + "* OK [PERMANENTFLAGS ()] Read-only mailbox.\r\n"
                 + "* 1 EXISTS\r\n* 0 RECENT\r\n* OK [UNSEEN 1] First unseen.\r\n"
                 + "* OK [UIDVALIDITY \(validity)] UIDs valid\r\n* OK [UIDNEXT 2] Predicted next UID\r\n"
-                + "b OK [READ-ONLY] Examine completed" + done)
+                + "* OK [HIGHESTMODSEQ 1] Highest\r\nb OK [READ-ONLY] Examine completed" + done)
         #expect(f.send("c STORE 1 +FLAGS (\\Seen)\r\n") == "c OK Store ignored with read-only mailbox" + done)
         #expect(
             f.send("d SELECT Nope\r\n")

@@ -1,0 +1,163 @@
+/// `tern.index`: Tern's own per-mailbox cache of MODSEQs (RFC 7162 CONDSTORE), kept in the Maildir folder next
+/// to `dovecot-uidlist`. Dovecot's `dovecot.index*` files are neither read nor imitated; Dovecot ignores this
+/// file (it is no `.`-folder and lies outside cur/ and new/). One text line per record (docs/mailbox-index.md):
+///
+///     tern-index 1 V1796056493 H17
+///     1 3 2048 1700000000 FS
+///     4 17 512 1700000100 - $Forwarded Junk
+///
+/// The header holds the format version, `V` UIDVALIDITY and `H` HIGHESTMODSEQ. Each record is a UID, its
+/// MODSEQ, the physical size, INTERNALDATE (epoch seconds), the system flags as maildir(5) letters (`-` for
+/// none), then keyword names. Records come in ascending UID order and no MODSEQ exceeds HIGHESTMODSEQ; a file
+/// that breaks any of this is unusable and is rebuilt.
+struct MailboxIndex: Sendable, Equatable {
+    /// What the index last saw of one message.
+    struct Entry: Sendable, Equatable {
+        var modSeq: UInt64
+        var flags: MessageFlags
+        var keywords: [String]
+        var size: Int
+        var internalDate: Int
+
+        init(modSeq: UInt64, message: MessageInfo) {
+            self.modSeq = modSeq
+            flags = message.flags
+            keywords = message.keywords
+            size = message.size
+            internalDate = message.internalDate
+        }
+
+        init(modSeq: UInt64, flags: MessageFlags, keywords: [String], size: Int, internalDate: Int) {
+            self.modSeq = modSeq
+            self.flags = flags
+            self.keywords = keywords
+            self.size = size
+            self.internalDate = internalDate
+        }
+
+        /// Whether the message's flags or keywords differ from what was recorded.
+        func differs(from message: MessageInfo) -> Bool {
+            flags != message.flags || keywords != message.keywords
+        }
+    }
+
+    static let fileName = "tern.index"
+    static let magic = "tern-index"
+    static let version = "1"
+
+    var uidValidity: UInt32
+    var highestModSeq: UInt64
+    var entries: [UInt32: Entry]
+
+    init(uidValidity: UInt32, highestModSeq: UInt64, entries: [UInt32: Entry] = [:]) {
+        self.uidValidity = uidValidity
+        self.highestModSeq = highestModSeq
+        self.entries = entries
+    }
+
+    /// An index for `messages` made from nothing: all of them at `modSeq`, which is also HIGHESTMODSEQ.
+    static func rebuilt(uidValidity: UInt32, messages: [MessageInfo], modSeq: UInt64) -> MailboxIndex {
+        var index = MailboxIndex(uidValidity: uidValidity, highestModSeq: modSeq)
+        index.entries.reserveCapacity(messages.count)
+        for message in messages { index.entries[message.uid] = Entry(modSeq: modSeq, message: message) }
+        return index
+    }
+
+    /// Whether some message is new to the index or changed flags, or an indexed message is gone.
+    func isOutdated(for messages: [MessageInfo]) -> Bool {
+        guard entries.count == messages.count else { return true }
+        return messages.contains { entries[$0.uid]?.differs(from: $0) ?? true }
+    }
+
+    /// Gives each new or changed message the next MODSEQ (in UID order), and forgets expunged messages, which
+    /// raises HIGHESTMODSEQ once more (RFC 7162 §3.1: an expunge is a change to the mailbox).
+    mutating func record(_ messages: [MessageInfo]) {
+        for message in messages where entries[message.uid]?.differs(from: message) ?? true {
+            highestModSeq += 1
+            entries[message.uid] = Entry(modSeq: highestModSeq, message: message)
+        }
+        guard entries.count > messages.count else { return }
+        let present = Set(messages.map(\.uid))
+        let gone = entries.keys.filter { !present.contains($0) }
+        if !gone.isEmpty { highestModSeq += 1 }
+        for uid in gone { entries[uid] = nil }
+    }
+
+    /// Records new flags of the messages given: each gets the next MODSEQ.
+    mutating func recordChanges(_ messages: [MessageInfo]) {
+        for message in messages {
+            highestModSeq += 1
+            entries[message.uid] = Entry(modSeq: highestModSeq, message: message)
+        }
+    }
+
+    /// Forgets expunged messages; HIGHESTMODSEQ goes up once.
+    mutating func recordExpunges(_ uids: [UInt32]) {
+        guard !uids.isEmpty else { return }
+        highestModSeq += 1
+        for uid in uids { entries[uid] = nil }
+    }
+
+    // MARK: file format
+
+    /// The parsed file, or nil when it is not a sound version-1 index.
+    static func parse(_ bytes: [UInt8]) -> MailboxIndex? {
+        var lines = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+        guard lines.last?.isEmpty == true else { return nil }  // a torn write has no final newline
+        lines.removeLast()
+        guard let headerLine = lines.first, let header = parseHeader(String(decoding: headerLine, as: UTF8.self))
+        else { return nil }
+        var index = header
+        var previous: UInt32 = 0
+        for raw in lines.dropFirst() {
+            guard let record = parseRecord(String(decoding: raw, as: UTF8.self)), record.uid > previous,
+                record.entry.modSeq <= index.highestModSeq
+            else { return nil }
+            index.entries[record.uid] = record.entry
+            previous = record.uid
+        }
+        return index
+    }
+
+    private static func parseHeader(_ line: String) -> MailboxIndex? {
+        let fields = line.split(separator: " ")
+        guard fields.count == 4, fields[0] == magic, fields[1] == version, fields[2].first == "V",
+            fields[3].first == "H", let validity = UInt32(fields[2].dropFirst()), validity != 0,
+            let highest = UInt64(fields[3].dropFirst())
+        else { return nil }
+        return MailboxIndex(uidValidity: validity, highestModSeq: highest)
+    }
+
+    private static func parseRecord(_ line: String) -> (uid: UInt32, entry: Entry)? {
+        let fields = line.split(separator: " ")
+        guard fields.count >= 5, let uid = UInt32(fields[0]), uid != 0, let modSeq = UInt64(fields[1]), modSeq != 0,
+            let size = Int(fields[2]), size >= 0, let date = Int(fields[3]), let flags = parseFlags(fields[4])
+        else { return nil }
+        let entry = Entry(
+            modSeq: modSeq, flags: flags, keywords: fields.dropFirst(5).map(String.init), size: size,
+            internalDate: date)
+        return (uid, entry)
+    }
+
+    private static func parseFlags(_ text: Substring) -> MessageFlags? {
+        if text == "-" { return [] }
+        var flags: MessageFlags = []
+        for letter in text {
+            guard let flag = MessageFlags.letters.first(where: { $0.0 == letter })?.1 else { return nil }
+            flags.insert(flag)
+        }
+        return flags
+    }
+
+    func serialized() -> [UInt8] {
+        var text = "\(Self.magic) \(Self.version) V\(uidValidity) H\(highestModSeq)\n"
+        for uid in entries.keys.sorted() {
+            guard let entry = entries[uid] else { continue }
+            let letters = MessageFlags.letters.filter { entry.flags.contains($0.1) }.map { String($0.0) }.joined()
+            text += "\(uid) \(entry.modSeq) \(entry.size) \(entry.internalDate) \(letters.isEmpty ? "-" : letters)"
+            for keyword in entry.keywords { text += " " + keyword }
+            text += "\n"
+        }
+        return Array(text.utf8)
+    }
+}

@@ -1,0 +1,88 @@
+import Glibc
+
+/// The MODSEQ side of a mailbox (RFC 7162 §3.1), kept in `tern.index`. Several processes may share a mailbox:
+/// the index is re-read when its file changed, and every change to it is a read-modify-write under its own
+/// dotlock, so MODSEQs only grow and one process's changes are seen by the others at their next `sync()`.
+extension MaildirMailbox {
+    /// After a sync has set `messages`: gives every message its MODSEQ. Flags or keywords that differ from what
+    /// the index recorded, and new messages, get new MODSEQs; the file is only locked when something changed.
+    func reconcileIndex() throws(MailboxError) {
+        if let cached = try cachedIndex(), isUsable(cached), !cached.isOutdated(for: messages) {
+            adoptIndex(cached)
+            return
+        }
+        let current = messages
+        try updateIndex { $0.record(current) }
+    }
+
+    /// After `updateFlags` renamed files: the changed messages get new MODSEQs.
+    func recordFlagChanges(_ uids: [UInt32]) throws(MailboxError) {
+        guard !uids.isEmpty else { return }
+        let changed = uids.compactMap { message(uid: $0) }
+        try updateIndex { $0.recordChanges(changed) }
+    }
+
+    /// After `expunge` removed files: HIGHESTMODSEQ goes up.
+    func recordExpunges(_ uids: [UInt32]) throws(MailboxError) {
+        guard !uids.isEmpty else { return }
+        try updateIndex { $0.recordExpunges(uids) }
+    }
+
+    // MARK: reading and writing
+
+    var indexPath: String { folder.path + "/" + MailboxIndex.fileName }
+
+    /// The index as last read, re-read when the file's inode, size or mtime changed; nil when it is missing
+    /// or unreadable.
+    private func cachedIndex() throws(MailboxError) -> MailboxIndex? {
+        let stamp = FileStamp(indexPath)
+        if let stamp, stamp == indexStamp, let loadedIndex { return loadedIndex }
+        loadedIndex = try readIndex()
+        indexStamp = loadedIndex == nil ? nil : stamp
+        return loadedIndex
+    }
+
+    private func readIndex() throws(MailboxError) -> MailboxIndex? {
+        guard let bytes = try Posix.readFile(indexPath) else { return nil }
+        return MailboxIndex.parse(bytes)
+    }
+
+    /// An index of another UIDVALIDITY, or one whose HIGHESTMODSEQ is below what this mailbox already reported
+    /// (deleted and rebuilt by another process), cannot be used.
+    private func isUsable(_ index: MailboxIndex) -> Bool {
+        index.uidValidity == uidValidity && index.highestModSeq >= modSeqFloor
+    }
+
+    /// The HIGHESTMODSEQ a rebuilt index must exceed: what this mailbox reported under the same UIDVALIDITY.
+    private var modSeqFloor: UInt64 { modSeqUIDValidity == uidValidity ? highestModSeq : 0 }
+
+    /// Read-modify-write of the index under `tern.index.lock`, starting from a rebuilt index when the file is
+    /// missing, broken or unusable. Written through a temporary file and rename.
+    private func updateIndex(_ change: (inout MailboxIndex) -> Void) throws(MailboxError) {
+        let lock = try DotLock.acquire(
+            for: indexPath, timeout: DotLock.uidlistTimeout, staleTimeout: DotLock.uidlistStaleTimeout)
+        defer { lock.release() }
+        let onDisk = try readIndex()
+        var index: MailboxIndex
+        if let onDisk, isUsable(onDisk) {
+            index = onDisk
+        } else {
+            // Everything counts as changed for clients that knew an older state: one MODSEQ above it.
+            index = MailboxIndex.rebuilt(uidValidity: uidValidity, messages: messages, modSeq: modSeqFloor + 1)
+        }
+        change(&index)
+        if index != onDisk { try Posix.replaceFile(indexPath, with: index.serialized()) }
+        loadedIndex = index
+        indexStamp = FileStamp(indexPath)
+        adoptIndex(index)
+    }
+
+    /// Sets every message's MODSEQ and the mailbox's HIGHESTMODSEQ from `index`.
+    private func adoptIndex(_ index: MailboxIndex) {
+        for position in messages.indices {
+            messages[position].modSeq = index.entries[messages[position].uid]?.modSeq ?? index.highestModSeq
+        }
+        highestModSeq = index.highestModSeq
+        modSeqUIDValidity = index.uidValidity
+    }
+}
