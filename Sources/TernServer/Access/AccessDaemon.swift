@@ -274,7 +274,7 @@ struct BrokerClientRunner: Service {
     let client: SessionBroker.Client
 
     func run() async throws {
-        try await cancelWhenGracefulShutdown { await client.run() }
+        await cancelWhenGracefulShutdown { await client.run() }
     }
 }
 
