@@ -29,6 +29,29 @@ struct FileStamp: Equatable {
     }
 }
 
+/// What `sync()` depends on: new/, cur/ and the control files. When none changed since the last sync, the
+/// directories need not be read again (Dovecot skips its Maildir scan the same way). A change less than a
+/// second old is not trusted: a second change within the file system's timestamp granularity would leave
+/// the mtime as it was.
+struct SyncFingerprint: Equatable {
+    var new, cur, uidlist, keywords, index: FileStamp?
+
+    init(_ folder: MaildirFolder, indexPath: String) {
+        new = FileStamp(folder.new)
+        cur = FileStamp(folder.cur)
+        uidlist = FileStamp(folder.uidlistPath)
+        keywords = FileStamp(folder.keywordsPath)
+        index = FileStamp(indexPath)
+    }
+
+    var isSettled: Bool {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        let newest = [new, cur].compactMap { $0?.seconds }.max() ?? 0
+        return newest < now.tv_sec - 1
+    }
+}
+
 struct LoadState {
     var changed: Bool
     var needsRewrite: Bool

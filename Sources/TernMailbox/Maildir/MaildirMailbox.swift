@@ -35,6 +35,8 @@ public final class MaildirMailbox {
     var indexStamp: FileStamp?
     /// The UIDVALIDITY `highestModSeq` belongs to.
     var modSeqUIDValidity: UInt32 = 0
+    /// The files as the last sync left them (see `SyncFingerprint`).
+    var lastSync: SyncFingerprint?
 
     init(name: String, folder: MaildirFolder, readOnly: Bool) throws(MailboxError) {
         self.name = name
@@ -72,6 +74,8 @@ public final class MaildirMailbox {
     /// last call (new mail from the MTA, expunges and flag changes by other sessions or Dovecot).
     @discardableResult
     public func sync() throws(MailboxError) -> MailboxChanges {
+        let fingerprint = SyncFingerprint(folder, indexPath: indexPath)
+        if fingerprint == lastSync && fingerprint.isSettled && pendingVirtualSizes.isEmpty { return MailboxChanges() }
         var changes = MailboxChanges()
         var scan = try scanDirectories()
         let oldKeywords = keywords
@@ -142,6 +146,7 @@ public final class MaildirMailbox {
             guard let known = previousByUID[message.uid] else { return false }
             return known.flags != message.flags || known.keywords != message.keywords || known.modSeq != message.modSeq
         }.map(\.uid)
+        lastSync = SyncFingerprint(folder, indexPath: indexPath)
         return changes
     }
 
