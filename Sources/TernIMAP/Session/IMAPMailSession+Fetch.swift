@@ -130,6 +130,41 @@ extension IMAPMailSession {
         return bytes
     }
 
+    /// The header only (through the blank line), with CRLF line ends: what SEARCH's header keys need,
+    /// without reading the body.
+    func messageHeaderBytes(_ uid: UInt32) throws(MailboxError) -> [UInt8] {
+        if let loaded = loadedMessage, loaded.uid == uid { return loaded.bytes }
+        guard let mailbox = selected?.mailbox else { throw MailboxError.noSuchMessage(uid) }
+        var reader = try mailbox.openMessage(uid: uid)
+        var raw: [UInt8] = []
+        while true {
+            let chunk = try reader.read(upTo: 1 << 13)
+            if chunk.isEmpty { break }
+            let searchFrom = max(0, raw.count - 3)
+            raw += chunk
+            if let end = Self.headerEnd(raw, from: searchFrom) {
+                raw.removeSubrange(end...)
+                break
+            }
+        }
+        return CRLF.normalized(raw)
+    }
+
+    /// The index just past the header's terminating blank line (LF or CRLF line ends), if it is in `bytes`.
+    static func headerEnd(_ bytes: [UInt8], from start: Int) -> Int? {
+        var index = start
+        while index < bytes.count {
+            if bytes[index] == UInt8(ascii: "\n") {
+                if index + 1 < bytes.count, bytes[index + 1] == UInt8(ascii: "\n") { return index + 2 }
+                if index + 2 < bytes.count, bytes[index + 1] == UInt8(ascii: "\r"), bytes[index + 2] == UInt8(ascii: "\n") {
+                    return index + 3
+                }
+            }
+            index += 1
+        }
+        return nil
+    }
+
     func structure(_ uid: UInt32) throws(MailboxError) -> MessageStructure {
         let bytes = try messageBytes(uid)
         if let cached = loadedStructure { return cached }

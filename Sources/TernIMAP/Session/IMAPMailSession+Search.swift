@@ -46,6 +46,7 @@ final class SearchCandidate {
     let largestUID: UInt32
     unowned let session: IMAPMailSession
     private var sectionsLoaded: MessageSections?
+    private var headerLoaded: MessageSections?
 
     init(message: MessageInfo, sequence: UInt32, count: UInt32, largestUID: UInt32, session: IMAPMailSession) {
         self.message = message
@@ -61,6 +62,15 @@ final class SearchCandidate {
         guard let bytes = try? session.messageBytes(message.uid) else { return nil }
         sectionsLoaded = MessageSections(bytes)
         return sectionsLoaded
+    }
+
+    /// The header alone, for header keys (the whole message when it was read already).
+    private var headerSections: MessageSections? {
+        if let sectionsLoaded { return sectionsLoaded }
+        if let headerLoaded { return headerLoaded }
+        guard let bytes = try? session.messageHeaderBytes(message.uid) else { return nil }
+        headerLoaded = MessageSections(bytes)
+        return headerLoaded
     }
 
     func matches(_ key: SearchKey) -> Bool {
@@ -124,14 +134,15 @@ final class SearchCandidate {
 
     /// The Date: header's day, month and year; the time and zone are disregarded (RFC 3501 §6.4.4).
     private var sentDate: IMAPDate? {
-        guard let sections, let value = MessageSections.fieldValues(sections.bytes, sections.root.header, named: "Date").first
+        guard let sections = headerSections,
+            let value = MessageSections.fieldValues(sections.bytes, sections.root.header, named: "Date").first
         else { return nil }
         return RFC5322Date.day(String(decoding: value, as: UTF8.self))
     }
 
     /// HEADER with an empty string matches every message that has the field (RFC 3501 §6.4.4).
     private func header(_ name: String, contains text: String) -> Bool {
-        guard let sections else { return false }
+        guard let sections = headerSections else { return false }
         let values = MessageSections.fieldValues(sections.bytes, sections.root.header, named: name)
         return values.contains { Self.contains($0, text) }
     }
