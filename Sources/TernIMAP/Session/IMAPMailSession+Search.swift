@@ -155,7 +155,32 @@ final class SearchCandidate {
     /// Case-insensitive substring search (Unicode lower-casing, as Dovecot's i;unicode-casemap folds).
     static func contains(_ haystack: some Collection<UInt8>, _ needle: String) -> Bool {
         guard !needle.isEmpty else { return true }
+        let pattern = Array(needle.utf8)
+        if pattern.allSatisfy({ $0 < 0x80 }) && haystack.allSatisfy({ $0 < 0x80 }) {
+            return asciiContains(Array(haystack), pattern)
+        }
         return String(decoding: haystack, as: UTF8.self).lowercased().contains(needle.lowercased())
+    }
+
+    /// ASCII case-insensitive substring search on bytes (the common case, without building Strings).
+    static func asciiContains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
+        guard needle.count <= haystack.count else { return false }
+        let lowered = needle.map(lowerASCII)
+        let first = lowered[0]
+        var start = 0
+        while start + lowered.count <= haystack.count {
+            if lowerASCII(haystack[start]) == first {
+                var offset = 1
+                while offset < lowered.count && lowerASCII(haystack[start + offset]) == lowered[offset] { offset += 1 }
+                if offset == lowered.count { return true }
+            }
+            start += 1
+        }
+        return false
+    }
+
+    static func lowerASCII(_ byte: UInt8) -> UInt8 {
+        byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
     }
 }
 
