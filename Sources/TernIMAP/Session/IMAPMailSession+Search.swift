@@ -16,7 +16,7 @@ extension IMAPMailSession {
         for (index, message) in mailbox.messages.enumerated() {
             let candidate = SearchCandidate(
                 message: message, sequence: UInt32(index + 1), count: UInt32(mailbox.messages.count),
-                largestUID: largestUID, session: self)
+                largestUID: largestUID, mailbox: mailbox, load: { [unowned self] uid in try? self.messageBytes(uid) })
             if candidate.matches(search.key) { matches.append(uid ? message.uid : UInt32(index + 1)) }
         }
         if let options = search.returnOptions {
@@ -35,21 +35,27 @@ final class SearchCandidate {
     let sequence: UInt32
     let count: UInt32
     let largestUID: UInt32
-    unowned let session: IMAPMailSession
+    let mailbox: MaildirMailbox
+    /// The message's bytes with CRLF line ends (an IMAP session serves them from its cache).
+    private let load: (UInt32) -> [UInt8]?
     private var sectionsLoaded: MessageSections?
 
-    init(message: MessageInfo, sequence: UInt32, count: UInt32, largestUID: UInt32, session: IMAPMailSession) {
+    init(
+        message: MessageInfo, sequence: UInt32, count: UInt32, largestUID: UInt32, mailbox: MaildirMailbox,
+        load: @escaping (UInt32) -> [UInt8]?
+    ) {
         self.message = message
         self.sequence = sequence
         self.count = count
         self.largestUID = largestUID
-        self.session = session
+        self.mailbox = mailbox
+        self.load = load
     }
 
     /// The message, or nil when it can no longer be read (it then matches no content key).
     private var sections: MessageSections? {
         if let sectionsLoaded { return sectionsLoaded }
-        guard let bytes = try? session.messageBytes(message.uid) else { return nil }
+        guard let bytes = load(message.uid) else { return nil }
         sectionsLoaded = MessageSections(bytes)
         return sectionsLoaded
     }
@@ -108,7 +114,7 @@ final class SearchCandidate {
         message.keywords.contains { $0.lowercased() == name.lowercased() }
     }
 
-    private var virtualSize: Int? { try? session.selected?.mailbox.virtualSize(uid: message.uid) }
+    private var virtualSize: Int? { try? mailbox.virtualSize(uid: message.uid) }
 
     private var internalDate: IMAPDate { IMAPDateTime(epochSeconds: message.internalDate).date }
 
