@@ -2,34 +2,47 @@ import Foundation
 import TernAuth
 import TernServer
 
-/// `doveadm` as Dovecot 2.3 runs it, for now the subcommands `pw` and `auth test`. Exit codes are Dovecot's:
-/// 64 usage, 75 temporary failure (EX_TEMPFAIL, also a failed `pw -t`), 77 authentication failed (EX_NOPERM).
+/// `doveadm` as Dovecot 2.3 runs it: `pw`, `auth test`, `user`, `stop`, `reload`, `log errors` and the mail
+/// commands (DoveadmMailCommands.swift). Exit codes are Dovecot's: 64 usage, 65 data error, 67 unknown user,
+/// 68 not found, 75 temporary failure (EX_TEMPFAIL, also a failed `pw -t`), 77 authentication failed (EX_NOPERM).
 enum DoveadmTool {
     static let usage: Int32 = 64
+    static let dataError: Int32 = 65
+    static let noUser: Int32 = 67
+    static let notFound: Int32 = 68
     static let tempFail: Int32 = 75
     static let noPermission: Int32 = 77
     /// Where Dovecot's auth-client socket is by default (base_dir /run/dovecot).
     static let defaultAuthSocket = "/run/dovecot/auth-client"
+    static let commandList = [
+        "pw", "auth test", "user", "stop", "reload", "log errors", "mailbox list|create|delete|status", "fetch",
+        "search", "expunge", "flags add|remove|replace", "force-resync",
+    ]
 
     static func run(_ arguments: [String]) async -> Int32 {
-        var rest = arguments[...]
-        // Global options: -c FILE (accepted; dovecot.conf is not read yet), -D, -v, -f FORMATTER.
-        while let first = rest.first, first.hasPrefix("-") {
-            rest = rest.dropFirst()
-            if first == "-c" || first == "-f" || first == "-o" { rest = rest.dropFirst() }
-        }
-        switch rest.first {
-        case "pw": return pw(Array(rest.dropFirst()))
-        case "auth" where rest.dropFirst().first == "test": return await authTest(Array(rest.dropFirst(2)))
+        guard let (global, rest) = DoveadmGlobalOptions.parse(arguments) else { return usage }
+        let words = Array(rest)
+        let tail = Array(words.dropFirst())
+        switch words.first {
+        case "pw": return pw(tail)
+        case "auth" where tail.first == "test": return await authTest(Array(tail.dropFirst()))
         case "auth":
             return fail(
                 usage,
                 "usage: doveadm [-Dv] [-f <formatter>] auth <command> [<args>]\n"
                     + "  test         [-a <auth socket path>] [-x <auth info>] [-M <master user>] <user> [<password>]")
+        case "stop": return signalMaster(global, SIGTERM)
+        case "reload": return signalMaster(global, SIGHUP)
+        case "user": return await user(global, tail)
+        case "log": return logCommand(global, tail)
+        case let command? where DoveadmMailCommand.names.contains(command):
+            return await DoveadmMailCommand.run(global, words)
         case let command?:
-            return fail(usage, "doveadm: Unknown command '\(command)' (Tern has only pw and auth test so far)")
+            return fail(usage, "doveadm: Unknown command '\(command)'")
         case nil:
-            return fail(usage, "usage: doveadm [-Dv] [-f <formatter>] <command> [<args>]\n  pw\n  auth test")
+            return fail(
+                usage,
+                "usage: doveadm [-Dv] [-f <formatter>] <command> [<args>]\n" + commandList.map { "  \($0)" }.joined(separator: "\n"))
         }
     }
 

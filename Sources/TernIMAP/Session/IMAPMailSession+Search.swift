@@ -19,7 +19,8 @@ extension IMAPMailSession {
         for (index, message) in mailbox.messages.enumerated() {
             let candidate = SearchCandidate(
                 message: message, sequence: UInt32(index + 1), count: UInt32(mailbox.messages.count),
-                largestUID: largestUID, session: self)
+                largestUID: largestUID, mailbox: mailbox, load: { [unowned self] uid in try? self.messageBytes(uid) },
+                loadHeader: { [unowned self] uid in try? self.messageHeaderBytes(uid) })
             guard candidate.matches(search.key) else { continue }
             matches.append(uid ? message.uid : UInt32(index + 1))
             highestMatch = max(highestMatch, message.modSeq)
@@ -44,22 +45,31 @@ final class SearchCandidate {
     let sequence: UInt32
     let count: UInt32
     let largestUID: UInt32
-    unowned let session: IMAPMailSession
+    let mailbox: MaildirMailbox
+    /// The message's bytes with CRLF line ends (an IMAP session serves them from its cache).
+    private let load: (UInt32) -> [UInt8]?
+    /// The header alone, when the caller can read less than the whole message.
+    private let loadHeader: ((UInt32) -> [UInt8]?)?
     private var sectionsLoaded: MessageSections?
     private var headerLoaded: MessageSections?
 
-    init(message: MessageInfo, sequence: UInt32, count: UInt32, largestUID: UInt32, session: IMAPMailSession) {
+    init(
+        message: MessageInfo, sequence: UInt32, count: UInt32, largestUID: UInt32, mailbox: MaildirMailbox,
+        load: @escaping (UInt32) -> [UInt8]?, loadHeader: ((UInt32) -> [UInt8]?)? = nil
+    ) {
         self.message = message
         self.sequence = sequence
         self.count = count
         self.largestUID = largestUID
-        self.session = session
+        self.mailbox = mailbox
+        self.load = load
+        self.loadHeader = loadHeader
     }
 
     /// The message, or nil when it can no longer be read (it then matches no content key).
     private var sections: MessageSections? {
         if let sectionsLoaded { return sectionsLoaded }
-        guard let bytes = try? session.messageBytes(message.uid) else { return nil }
+        guard let bytes = load(message.uid) else { return nil }
         sectionsLoaded = MessageSections(bytes)
         return sectionsLoaded
     }
@@ -68,7 +78,8 @@ final class SearchCandidate {
     private var headerSections: MessageSections? {
         if let sectionsLoaded { return sectionsLoaded }
         if let headerLoaded { return headerLoaded }
-        guard let bytes = try? session.messageHeaderBytes(message.uid) else { return nil }
+        guard let loadHeader else { return sections }
+        guard let bytes = loadHeader(message.uid) else { return nil }
         headerLoaded = MessageSections(bytes)
         return headerLoaded
     }
@@ -128,7 +139,7 @@ final class SearchCandidate {
         message.keywords.contains { $0.lowercased() == name.lowercased() }
     }
 
-    private var virtualSize: Int? { try? session.selected?.mailbox.virtualSize(uid: message.uid) }
+    private var virtualSize: Int? { try? mailbox.virtualSize(uid: message.uid) }
 
     private var internalDate: IMAPDate { IMAPDateTime(epochSeconds: message.internalDate).date }
 
