@@ -63,6 +63,8 @@ struct POP3MailSession {
             let uids = mailbox.messages.map(\.uid)
             let sizes = try uids.map { uid throws(MailboxError) in try mailbox.virtualSize(uid: uid) }
             let uidls = uids.map { mailbox.pop3UIDL(uid: $0, format: uidlFormat) ?? String($0) }
+            // Sizes counted now go into dovecot-uidlist (W fields), so the next login does not count again.
+            _ = try mailbox.sync()
             return .success((mailbox, uids, .init(sizes: sizes, uidls: uidls)))
         } catch {
             log.log(request.logPrefix, .error, "Couldn't open INBOX: \(error.logDescription)")
