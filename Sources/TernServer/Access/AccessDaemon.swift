@@ -207,7 +207,8 @@ public enum AccessDaemon {
         let isIMAP = protocolName == "imap"
         let timeoutReply = isIMAP ? "* BYE Disconnected for inactivity.\r\n" : "-ERR Disconnected for inactivity.\r\n"
         return try await AccessListener.start(
-            descriptor: descriptor, host: host, port: port, tls: ssl ? tls : nil, timeoutReply: Array(timeoutReply.utf8)
+            descriptor: descriptor, host: host, port: port, tls: ssl ? tls : nil, timeoutReply: Array(timeoutReply.utf8),
+            maxConnections: settings.connectionLimit(service: "\(protocolName)-login")
         ) { connection in
             if isIMAP {
                 await IMAPLogin(service: service).run(connection)

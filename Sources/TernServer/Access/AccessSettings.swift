@@ -87,6 +87,18 @@ public struct AccessSettings: Sendable {
         return out
     }
 
+    /// The most connections a service takes at once: process_limit × client_limit, each falling back to
+    /// default_process_limit / default_client_limit (Dovecot's ceiling for a login service).
+    public func connectionLimit(service name: String) -> Int {
+        let settings = global.service(name)?.settings ?? [:]
+        func value(_ key: String, _ fallback: String) -> Int {
+            let own = Int(settings[key] ?? "") ?? 0
+            return own > 0 ? own : max(1, global.number(fallback))
+        }
+        let (processes, clients) = (value("process_limit", "default_process_limit"), value("client_limit", "default_client_limit"))
+        return processes.multipliedReportingOverflow(by: clients).overflow ? Int.max : processes * clients
+    }
+
     /// `service auth { unix_listener PATH { ... } }` sockets other clients use (Postfix's
     /// `smtpd_sasl_path = private/auth`), relative names under base_dir. Dovecot's internal ones (master,
     /// userdb, token login) speak other protocols and are left out.

@@ -55,6 +55,21 @@ extension DaemonEndToEnd {
             }
         }
 
+        /// process_limit × client_limit of pop3-login bounds the connections; the next client waits, unanswered,
+        /// until one ends (as with Dovecot when its login processes are all busy).
+        @Test func connectionLimitMakesClientsWait() throws {
+            let extra = "service pop3-login {\n  process_limit = 1\n  client_limit = 1\n}\n"
+            try MailAccessInstance.with(extra: extra) { access in
+                let first = try LineTestClient(port: access.pop3Port)
+                #expect(try first.readLine().hasPrefix("+OK"))
+                let second = try LineTestClient(port: access.pop3Port, timeout: 2)
+                #expect(throws: (any Error).self) { try second.readLine() }
+                #expect(try first.command("QUIT").hasPrefix("+OK"))
+                first.close()
+                #expect(try second.readLine().hasPrefix("+OK"))
+            }
+        }
+
         @Test func stopEndsTheDaemon() throws {
             try TernInstance.with(start: false) { instance in
                 let access = try MailAccessInstance(instance)
