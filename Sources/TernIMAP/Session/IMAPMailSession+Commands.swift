@@ -108,6 +108,8 @@ extension IMAPMailSession {
 
     private func startIdle(_ tag: String) {
         idleTag = tag
+        loadedMessage = nil  // an idle session may wait for hours; it keeps no message text meanwhile
+        loadedStructure = nil
         send(.idling)
         parser.expectContinuationLine()
         writeUpdates()

@@ -134,7 +134,12 @@ extension IMAPMailSession {
     /// without reading the body.
     func messageHeaderBytes(_ uid: UInt32) throws(MailboxError) -> [UInt8] {
         if let loaded = loadedMessage, loaded.uid == uid { return loaded.bytes }
-        guard let mailbox = selected?.mailbox else { throw MailboxError.noSuchMessage(uid) }
+        guard let mailbox = selected?.mailbox, let message = mailbox.message(uid: uid) else {
+            throw MailboxError.noSuchMessage(uid)
+        }
+        // No GUID (an old uidlist): nothing identifies the mailbox, so nothing is cached.
+        let key = mailbox.guid.isEmpty ? nil : mailbox.guid + "/" + message.baseName
+        if let key, let cached = HeaderCache.shared.header(key) { return cached }
         var reader = try mailbox.openMessage(uid: uid)
         var raw: [UInt8] = []
         while true {
@@ -147,7 +152,9 @@ extension IMAPMailSession {
                 break
             }
         }
-        return CRLF.normalized(raw)
+        let header = CRLF.normalized(raw)
+        if let key { HeaderCache.shared.store(header, for: key) }
+        return header
     }
 
     /// The index just past the header's terminating blank line (LF or CRLF line ends), if it is in `bytes`.

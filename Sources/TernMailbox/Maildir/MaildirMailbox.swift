@@ -75,7 +75,11 @@ public final class MaildirMailbox {
     @discardableResult
     public func sync() throws(MailboxError) -> MailboxChanges {
         let fingerprint = SyncFingerprint(folder, indexPath: indexPath)
-        if fingerprint == lastSync && fingerprint.isSettled && pendingVirtualSizes.isEmpty { return MailboxChanges() }
+        if fingerprint == lastSync && fingerprint.isSettled && pendingVirtualSizes.isEmpty {
+            shareSnapshot()
+            return MailboxChanges()
+        }
+        if adoptSharedSnapshot(fingerprint) { return MailboxChanges() }
         var changes = MailboxChanges()
         var scan = try scanDirectories()
         let oldKeywords = keywords
@@ -147,6 +151,7 @@ public final class MaildirMailbox {
             return known.flags != message.flags || known.keywords != message.keywords || known.modSeq != message.modSeq
         }.map(\.uid)
         lastSync = SyncFingerprint(folder, indexPath: indexPath)
+        shareSnapshot()
         return changes
     }
 

@@ -1,45 +1,51 @@
 import TernIMAP
 import TernMailbox
 
-/// The IMAP half of the mail session worker: IMAPMailSession over the socket, re-scanning the mailbox every
-/// few seconds while the client idles, logging out idle clients after 30 minutes (Dovecot's autologout).
-struct IMAPSessionWorker {
+/// The IMAP half of the mail session worker: IMAPMailSession over the session's channel, re-scanning the
+/// mailbox every second while the client idles (every five otherwise), logging out clients quiet for 30
+/// minutes (Dovecot's autologout).
+///
+/// `@unchecked Sendable`: MailSessionChannelHandler runs one step at a time, each on some pool thread.
+final class IMAPSessionWorker: MailProtocolSession, @unchecked Sendable {
     let request: MailSessionRequest
-    let store: MailStore
     let log: DovecotLog
+    private let session: IMAPMailSession
+    private var reason: String?
 
-    static let idlePollMilliseconds: Int32 = 1000
+    static let idlePollMilliseconds = 1000
     static let autologoutMilliseconds = 30 * 60 * 1000
 
-    func run(_ socket: inout SessionSocket) {
-        let session = IMAPMailSession(store: store, configuration: .init(user: request.user))
-        var reason = "Connection closed"
-        var quiet = 0
-        do throws(SessionSocket.Failure) {
-            try socket.write(session.loggedIn(tag: request.tag ?? "*"))
-            while true {
-                let timeout = session.isIdling ? Self.idlePollMilliseconds : Self.idlePollMilliseconds * 5
-                guard let bytes = try socket.read(timeout: timeout) else {
-                    quiet += Int(timeout)
-                    if quiet >= Self.autologoutMilliseconds {
-                        try socket.write("* BYE Disconnected for inactivity.\r\n")
-                        reason = "Disconnected for inactivity"
-                        break
-                    }
-                    try socket.write(session.poll())
-                    continue
-                }
-                quiet = 0
-                let output = session.receive(bytes)
-                try socket.write(output.bytes)
-                if output.close {
-                    reason = "Logged out"
-                    break
-                }
-            }
-        } catch {
-            reason = "Connection closed"
+    init(request: MailSessionRequest, store: MailStore, log: DovecotLog) {
+        self.request = request
+        self.log = log
+        session = IMAPMailSession(store: store, configuration: .init(user: request.user))
+    }
+
+    var tickMilliseconds: Int { session.isIdling ? Self.idlePollMilliseconds : Self.idlePollMilliseconds * 5 }
+
+    func start(_ output: SessionOutput) throws(SessionOutput.Closed) -> Bool {
+        try output.write(session.loggedIn(tag: request.tag ?? "*"))
+        return false
+    }
+
+    func receive(_ bytes: [UInt8], _ output: SessionOutput) throws(SessionOutput.Closed) -> Bool {
+        let answer = session.receive(bytes)
+        try output.write(answer.bytes)
+        if answer.close { reason = "Logged out" }
+        return answer.close
+    }
+
+    func tick(quietMilliseconds: Int, _ output: SessionOutput) throws(SessionOutput.Closed) -> Bool {
+        if quietMilliseconds >= Self.autologoutMilliseconds {
+            try output.write("* BYE Disconnected for inactivity.\r\n")
+            reason = "Disconnected for inactivity"
+            return true
         }
-        log.info(request.logPrefix, "Disconnected: \(reason) \(session.statistics.logoutText)")
+        try output.write(session.poll())
+        return false
+    }
+
+    func finish(clientClosed: Bool) {
+        log.info(request.logPrefix, "Disconnected: \(reason ?? "Connection closed") \(session.statistics.logoutText)")
     }
 }

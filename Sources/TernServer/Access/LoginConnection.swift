@@ -70,30 +70,53 @@ final class LoginConnection {
     }
 
     /// After login: copies bytes both ways between the client and the mail session's socket until either
-    /// side ends. `initial` is what the client pipelined after its login command.
+    /// side ends. `initial` is what the client pipelined after its login command. The session's output goes
+    /// to the client from a handler on the session socket's channel; the client's input is forwarded by this
+    /// task. Nothing more is kept per proxied connection, which matters for thousands of idle IMAP clients.
     func proxy(to sessionSocket: Int32, initial: [UInt8]) async throws {
-        let session = try await ClientBootstrap(group: channel.eventLoop).withConnectedSocket(sessionSocket) { child in
-            child.eventLoop.makeCompletedFuture {
-                try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: child)
-            }
-        }
         let client = channel
-        let toClient = outbound
-        try await session.executeThenClose { sessionInbound, sessionOutbound in
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    defer { client.close(promise: nil) }
-                    for try await buffer in sessionInbound { try await toClient.write(buffer) }
+        let session = try await ClientBootstrap(group: channel.eventLoop)
+            .channelInitializer { child in
+                child.eventLoop.makeCompletedFuture {
+                    try child.pipeline.syncOperations.addHandler(SessionToClientHandler(client: client))
                 }
-                if !initial.isEmpty { try await sessionOutbound.write(ByteBuffer(bytes: initial)) }
-                do {
-                    while let bytes = try await read() { try await sessionOutbound.write(ByteBuffer(bytes: bytes)) }
-                } catch {
-                    // The client went away (or the session closed it): end the session's input either way.
-                }
-                sessionOutbound.finish()
-                try await group.waitForAll()
+            }
+            .withConnectedSocket(sessionSocket).get()
+        do {
+            if !initial.isEmpty { try await session.writeAndFlush(ByteBuffer(bytes: initial)) }
+            while let bytes = try await read() { try await session.writeAndFlush(ByteBuffer(bytes: bytes)) }
+        } catch {
+            // The client went away, or the session ended and closed it: either way the proxy is over.
+        }
+        try? await session.close()
+    }
+}
+
+/// On the session socket's channel: writes what the mail session sends to the client, pausing reads from the
+/// session while the client is not taking data, and closes the client when the session ends.
+final class SessionToClientHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+
+    private let client: any Channel
+
+    init(client: any Channel) { self.client = client }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let written = client.writeAndFlush(unwrapInboundIn(data))
+        guard !client.isWritable else { return }
+        let session = context.channel
+        session.setOption(ChannelOptions.autoRead, value: false).whenSuccess {
+            written.whenComplete { _ in
+                session.setOption(ChannelOptions.autoRead, value: true).whenSuccess { session.read() }
             }
         }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        client.close(promise: nil)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
     }
 }

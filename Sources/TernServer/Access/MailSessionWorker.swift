@@ -2,17 +2,26 @@ import CTernSys
 import Foundation
 import Synchronization
 import TernConfig
+import NIOCore
+import NIOPosix
 import TernMailbox
 
 /// `tern libexec mail-session --serve`: a user's POP3 and IMAP sessions, as that user. The pool hands each
-/// session's socket (the login side proxies the client to it) over the control socket on stdin; each session
-/// runs on a thread of its own and is reported `done` when it ends. The worker exits when the control socket
+/// session's socket (the login side proxies the client to it) over the control socket on stdin; sessions are
+/// channels on one event loop whose steps run on a thread pool (MailSessionChannelHandler), so an idle session
+/// costs no thread. Each is reported `done` when it ends. The worker exits when the control socket
 /// closes and its sessions have ended. Logs go to stderr, which is the daemon's log file (or syslog when
 /// log_path is syslog).
 public enum MailSessionWorker {
+    /// Threads for session steps (mailbox work and waiting for slow clients); idle sessions use none.
+    static let stepThreads = 32
+
     public static func serve() -> Int32 {
         let control: Int32 = 0
         let active = Mutex(0)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let pool = NIOThreadPool(numberOfThreads: stepThreads)
+        pool.start()
         var buffer = [UInt8](repeating: 0, count: SessionBroker.maximumMessage)
         while true {
             var fd: Int32 = -1
@@ -27,42 +36,53 @@ public enum MailSessionWorker {
                 continue
             }
             active.withLock { $0 += 1 }
-            let session = fd
-            let thread = Thread {
-                _ = run(request, socket: session)
-                close(session)
+            let ended: @Sendable () -> Void = {
                 active.withLock { $0 -= 1 }
                 var done: UInt8 = 1
                 _ = send(control, &done, 1, Int32(MSG_NOSIGNAL))
             }
-            thread.name = "session-\(request.sessionID)"
-            thread.start()
+            let started = ClientBootstrap(group: group)
+                .channelOption(.autoRead, value: false)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        let handler = MailSessionChannelHandler(
+                            pool: pool, open: { output in open(request, output) }, ended: ended)
+                        try channel.pipeline.syncOperations.addHandler(handler)
+                    }
+                }
+                .withConnectedSocket(fd)
+            do {
+                _ = try started.wait()
+            } catch {
+                close(fd)
+                ended()
+            }
         }
         while active.withLock({ $0 }) > 0 { usleep(100_000) }
+        try? pool.syncShutdownGracefully()
+        try? group.syncShutdownGracefully()
         return 0
     }
 
-    /// One session on `fd`.
-    static func run(_ request: MailSessionRequest, socket fd: Int32) -> Int32 {
-        guard let (settings, log) = setUp(request) else { return 64 }
-        var socket = SessionSocket(fd: fd)
+    /// The session for `request`, with its settings and mail store; nil after telling the client why not.
+    static func open(_ request: MailSessionRequest, _ output: SessionOutput) -> (any MailProtocolSession)? {
+        guard let (settings, log) = setUp(request) else { return nil }
         guard let store = openStore(request, settings, log) else {
-            try? socket.write(
+            try? output.write(
                 request.protocolName == "imap"
                     ? "\(request.tag ?? "*") NO [SERVERBUG] Internal error occurred. Refer to server log for more information.\r\n"
                     : "-ERR [SYS/TEMP] Internal error occurred. Refer to server log for more information.\r\n")
-            return 75
+            return nil
         }
         let protocolSettings = settings.settings(protocol: request.protocolName)
         switch request.protocolName {
         case "pop3":
-            POP3MailSession(
-                request: request, store: store, uidlFormat: protocolSettings.pop3UIDLFormat, log: log
-            ).run(&socket, idleTimeout: 10 * 60 * 1000)
+            return POP3MailSession(
+                request: request, store: store, uidlFormat: protocolSettings.pop3UIDLFormat, log: log,
+                idleTimeout: 10 * 60 * 1000)
         default:
-            IMAPSessionWorker(request: request, store: store, log: log).run(&socket)
+            return IMAPSessionWorker(request: request, store: store, log: log)
         }
-        return 0
     }
 
     /// `tern libexec mail-deliver REQUEST`: LMTP's save of the message on stdin into the user's INBOX, as

@@ -3,57 +3,74 @@ import TernPOP3
 
 /// The POP3 transaction state in the session worker: the maildrop is INBOX as it was at login; QUIT
 /// expunges what DELE marked. Logs Dovecot's `Disconnected: Logged out top=.., retr=.., del=.., size=..`.
-struct POP3MailSession {
+/// `@unchecked Sendable`: MailSessionChannelHandler runs one step at a time, each on some pool thread.
+final class POP3MailSession: MailProtocolSession, @unchecked Sendable {
     let request: MailSessionRequest
     let store: MailStore
     let uidlFormat: String
     let log: DovecotLog
+    let tickMilliseconds: Int
 
     /// Bytes of a command line Dovecot accepts before `-ERR Input buffer full, aborting`.
     static let maxLineLength = 8192
 
-    func run(_ socket: inout SessionSocket, idleTimeout: Int32) {
-        var session = POP3Session(
-            configuration: .init(greeting: "", mechanisms: [], tlsAvailable: false, plaintextAllowed: true))
-        var reason = "Connection closed"
-        do throws(SessionSocket.Failure) {
-            guard case .success(let (mailbox, uids, maildrop)) = openMaildrop() else {
-                _ = try perform(session.maildropFailed(), &socket, nil, [])
-                return
-            }
-            _ = session.loginSucceeded(user: request.user)
-            _ = try perform(session.maildropOpened(maildrop), &socket, mailbox, uids)
-            var buffer: [UInt8] = []
-            loop: while true {
-                guard let bytes = try socket.read(timeout: idleTimeout) else {
-                    reason = "Disconnected for inactivity"
-                    try? socket.write("-ERR Disconnected for inactivity.\r\n")
-                    break
-                }
-                buffer += bytes
-                while let end = buffer.firstIndex(of: UInt8(ascii: "\n")) {
-                    var line = buffer[..<end]
-                    if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
-                    buffer.removeSubrange(...end)
-                    let actions = session.received(line: String(decoding: line, as: UTF8.self))
-                    if try perform(actions, &socket, mailbox, uids) {
-                        reason = "Logged out"
-                        break loop
-                    }
-                }
-                if buffer.count > Self.maxLineLength {
-                    try socket.write("-ERR Input buffer full, aborting\r\n")
-                    reason = "Input buffer full"
-                    break
-                }
-            }
-        } catch {
-            reason = "Connection closed"
+    private var session = POP3Session(
+        configuration: .init(greeting: "", mechanisms: [], tlsAvailable: false, plaintextAllowed: true))
+    private var mailbox: MaildirMailbox?
+    private var uids: [UInt32] = []
+    private var buffer: [UInt8] = []
+    private var reason: String?
+
+    init(request: MailSessionRequest, store: MailStore, uidlFormat: String, log: DovecotLog, idleTimeout: Int) {
+        self.request = request
+        self.store = store
+        self.uidlFormat = uidlFormat
+        self.log = log
+        tickMilliseconds = idleTimeout
+    }
+
+    func start(_ output: SessionOutput) throws(SessionOutput.Closed) -> Bool {
+        guard case .success(let (mailbox, uids, maildrop)) = openMaildrop() else {
+            _ = try perform(session.maildropFailed(), output)
+            return true
         }
+        self.mailbox = mailbox
+        self.uids = uids
+        _ = session.loginSucceeded(user: request.user)
+        return try perform(session.maildropOpened(maildrop), output)
+    }
+
+    func receive(_ bytes: [UInt8], _ output: SessionOutput) throws(SessionOutput.Closed) -> Bool {
+        buffer += bytes
+        while let end = buffer.firstIndex(of: UInt8(ascii: "\n")) {
+            var line = buffer[..<end]
+            if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
+            let text = String(decoding: line, as: UTF8.self)
+            buffer.removeSubrange(...end)
+            if try perform(session.received(line: text), output) {
+                reason = "Logged out"
+                return true
+            }
+        }
+        if buffer.count > Self.maxLineLength {
+            try output.write("-ERR Input buffer full, aborting\r\n")
+            reason = "Input buffer full"
+            return true
+        }
+        return false
+    }
+
+    func tick(quietMilliseconds: Int, _ output: SessionOutput) throws(SessionOutput.Closed) -> Bool {
+        reason = "Disconnected for inactivity"
+        try output.write("-ERR Disconnected for inactivity.\r\n")
+        return true
+    }
+
+    func finish(clientClosed: Bool) {
         let s = session.statistics
         log.info(
             request.logPrefix,
-            "Disconnected: \(reason) top=\(s.topCount)/\(s.topBytes), retr=\(s.retrCount)/\(s.retrBytes), "
+            "Disconnected: \(reason ?? "Connection closed") top=\(s.topCount)/\(s.topBytes), retr=\(s.retrCount)/\(s.retrBytes), "
                 + "del=\(s.deletedCount)/\(s.messageCount), size=\(s.totalSize)")
     }
 
@@ -73,24 +90,22 @@ struct POP3MailSession {
     }
 
     /// Carries out the state machine's actions; true once the session is to close.
-    private func perform(
-        _ actions: [POP3Session.Action], _ socket: inout SessionSocket, _ mailbox: MaildirMailbox?, _ uids: [UInt32]
-    ) throws(SessionSocket.Failure) -> Bool {
+    private func perform(_ actions: [POP3Session.Action], _ output: SessionOutput) throws(SessionOutput.Closed) -> Bool {
         var failedCommit = false
         for action in actions {
             switch action {
             case .send(let text):
                 if failedCommit && text.hasPrefix("+OK") { continue }
-                try socket.write(text)
+                try output.write(text)
             case .sendMessage(let index, let bodyLines):
                 guard let mailbox else { continue }
-                try sendMessage(uids[index], bodyLines: bodyLines, mailbox, &socket)
+                try sendMessage(uids[index], bodyLines: bodyLines, mailbox, output)
             case .commit(let deleted):
                 do throws(MailboxError) {
                     _ = try mailbox?.expunge(uids: deleted.map { uids[$0] })
                 } catch {
                     log.log(request.logPrefix, .error, "Couldn't delete messages: \(error)")
-                    try socket.write(POP3Session.commitFailedReply)
+                    try output.write(POP3Session.commitFailedReply)
                     failedCommit = true
                 }
             case .close:
@@ -103,8 +118,8 @@ struct POP3MailSession {
     }
 
     private func sendMessage(
-        _ uid: UInt32, bodyLines: Int?, _ mailbox: MaildirMailbox, _ socket: inout SessionSocket
-    ) throws(SessionSocket.Failure) {
+        _ uid: UInt32, bodyLines: Int?, _ mailbox: MaildirMailbox, _ output: SessionOutput
+    ) throws(SessionOutput.Closed) {
         var encoder = POP3MessageEncoder(bodyLines: bodyLines)
         var reader: MessageReader?
         do throws(MailboxError) {
@@ -113,9 +128,9 @@ struct POP3MailSession {
             log.log(request.logPrefix, .error, "Couldn't open message UID \(uid): \(error)")
         }
         while !encoder.isComplete, let piece = nextPiece(&reader, uid), !piece.isEmpty {
-            try socket.write(encoder.encode(piece))
+            try output.write(encoder.encode(piece))
         }
-        try socket.write(encoder.finish())
+        try output.write(encoder.finish())
     }
 
     private func nextPiece(_ reader: inout MessageReader?, _ uid: UInt32) -> [UInt8]? {

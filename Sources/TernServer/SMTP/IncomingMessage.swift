@@ -132,9 +132,11 @@ final class IncomingMessage: Sendable {
             writer.abort()
             return eventLoop.makeSucceededFuture(outcome.map { _ in writer.queueID })
         }
+        // Logged before the commit, as Postfix's cleanup logs it while reading the header: once committed the
+        // queue manager may already log `from=`.
+        if let messageID { log.info("cleanup", "\(writer.queueID): message-id=\(messageID)") }
         return BlockingIO.pool.runIfActive(eventLoop: eventLoop) { try writer.commit() }
-            .map { [log, onCommit] in
-                if let messageID { log.info("cleanup", "\(writer.queueID): message-id=\(messageID)") }
+            .map { [onCommit] in
                 onCommit(writer.queueID)
                 return .success(writer.queueID)
             }

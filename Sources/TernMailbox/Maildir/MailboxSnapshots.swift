@@ -1,0 +1,109 @@
+import Synchronization
+
+/// The state a `sync()` leaves behind, shared between the sessions of one process that open the same Maildir.
+///
+/// A session opening a mailbox whose files are exactly as another session's last sync saw them (same
+/// `SyncFingerprint`, settled) takes that session's state instead of reading the directories and the uidlist
+/// again. The arrays and dictionaries are copy-on-write, so sessions that only look at the mailbox (IDLE, FETCH)
+/// share one copy of the message list: a thousand sessions on one INBOX cost one message list, not a thousand.
+struct MailboxSnapshot: Sendable {
+    var fingerprint: SyncFingerprint
+    var uidValidity: UInt32
+    var nextUID: UInt32
+    var guid: String
+    /// Without `\Recent`: that belongs to the session that saw the messages first.
+    var messages: [MessageInfo]
+    var keywords: KeywordList
+    var records: [String: UIDList.Record]
+    var uidlistStamp: FileStamp?
+    var index: MailboxIndex?
+    var indexStamp: FileStamp?
+    var highestModSeq: UInt64
+    var modSeqUIDValidity: UInt32
+}
+
+/// The latest snapshot per Maildir path in this process, for the most recently used `capacity` paths.
+final class MailboxSnapshots: Sendable {
+    static let shared = MailboxSnapshots(capacity: 64)
+
+    private struct State {
+        var byPath: [String: MailboxSnapshot] = [:]
+        /// Paths, least recently used first.
+        var order: [String] = []
+
+        mutating func touch(_ path: String) {
+            if let position = order.lastIndex(of: path) { order.remove(at: position) }
+            order.append(path)
+        }
+    }
+
+    private let capacity: Int
+    private let state = Mutex(State())
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    /// The snapshot of `path` taken when its files looked like `fingerprint`, if there is one.
+    func snapshot(of path: String, matching fingerprint: SyncFingerprint) -> MailboxSnapshot? {
+        state.withLock { state -> MailboxSnapshot? in
+            guard let snapshot = state.byPath[path], snapshot.fingerprint == fingerprint else { return nil }
+            state.touch(path)
+            return snapshot
+        }
+    }
+
+    /// Whether the snapshot kept for `path` is the one for `fingerprint` already.
+    func holds(_ path: String, fingerprint: SyncFingerprint) -> Bool {
+        state.withLock { $0.byPath[path]?.fingerprint == fingerprint }
+    }
+
+    func store(_ snapshot: MailboxSnapshot, for path: String) {
+        state.withLock { state in
+            state.byPath[path] = snapshot
+            state.touch(path)
+            if state.order.count > capacity {
+                state.byPath[state.order.removeFirst()] = nil
+            }
+        }
+    }
+}
+
+extension MaildirMailbox {
+    /// On the first sync of a freshly opened mailbox: takes the state another session of this process left for
+    /// exactly these files. Returns false when there is none.
+    func adoptSharedSnapshot(_ fingerprint: SyncFingerprint) -> Bool {
+        guard lastSync == nil, fingerprint.isSettled,
+            let snapshot = MailboxSnapshots.shared.snapshot(of: folder.path, matching: fingerprint)
+        else { return false }
+        uidValidity = snapshot.uidValidity
+        nextUID = snapshot.nextUID
+        guid = snapshot.guid
+        messages = snapshot.messages
+        keywords = snapshot.keywords
+        records = snapshot.records
+        uidlistStamp = snapshot.uidlistStamp
+        loadedIndex = snapshot.index
+        indexStamp = snapshot.indexStamp
+        highestModSeq = snapshot.highestModSeq
+        modSeqUIDValidity = snapshot.modSeqUIDValidity
+        lastSync = fingerprint
+        return true
+    }
+
+    /// After a sync that left the mailbox matching settled files: offers this state to the other sessions. Not
+    /// while messages are still in new/ (a read-only session sees those as `\Recent`).
+    func shareSnapshot() {
+        guard let fingerprint = lastSync, fingerprint.isSettled, pendingVirtualSizes.isEmpty,
+            !MailboxSnapshots.shared.holds(folder.path, fingerprint: fingerprint),
+            !messages.contains(where: { $0.directory == .new })
+        else { return }
+        var shared = messages
+        if shared.contains(where: \.isRecent) {
+            for position in shared.indices { shared[position].isRecent = false }
+        }
+        let snapshot = MailboxSnapshot(
+            fingerprint: fingerprint, uidValidity: uidValidity, nextUID: nextUID, guid: guid, messages: shared,
+            keywords: keywords, records: records, uidlistStamp: uidlistStamp, index: loadedIndex,
+            indexStamp: indexStamp, highestModSeq: highestModSeq, modSeqUIDValidity: modSeqUIDValidity)
+        MailboxSnapshots.shared.store(snapshot, for: folder.path)
+    }
+}
