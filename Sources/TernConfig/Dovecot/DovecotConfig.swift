@@ -63,6 +63,8 @@ public struct DovecotConfig: Sendable {
     public internal(set) var filters: [(filter: DovecotFilter, block: DovecotBlock)] = []
     /// Warnings Dovecot prints but does not fail on (`Ambiguous '#' character ...`), with their place.
     public internal(set) var warnings: [String] = []
+    /// Every file read: the main file and the `!include`d ones, in reading order.
+    public internal(set) var sourceFiles: [String] = []
 
     /// Default location of the configuration, as in Dovecot.
     public static let defaultPath = "/etc/dovecot/dovecot.conf"

@@ -49,6 +49,7 @@ struct DovecotConfigBuilder {
         }
         includeStack.append(file)
         defer { includeStack.removeLast() }
+        config.sourceFiles.append(file)
         for (number, text) in DovecotPhysicalLines.split(text) {
             let location = DovecotLocation(file: file, line: number)
             let parsed: DovecotLineParser.Parsed

@@ -103,12 +103,20 @@ struct MessageSections {
     }
 
     /// The unfolded value of each field named `name` (case-insensitive).
+    /// Compares bytes, not Strings: SEARCH runs this over every message of a mailbox.
     static func fieldValues(_ bytes: [UInt8], _ header: Range<Int>, named name: String) -> [[UInt8]] {
-        let wanted = name.lowercased()
+        let wanted = Array(name.lowercased().utf8)
         return fieldRanges(bytes, header).compactMap { field in
-            guard fieldName(bytes[field]).lowercased() == wanted,
-                let colon = bytes[field].firstIndex(of: UInt8(ascii: ":"))
-            else { return nil }
+            guard let colon = bytes[field].firstIndex(of: UInt8(ascii: ":")) else { return nil }
+            var start = field.lowerBound
+            var end = colon
+            while start < end, bytes[start] == 0x20 || bytes[start] == 0x09 { start += 1 }
+            while end > start, bytes[end - 1] == 0x20 || bytes[end - 1] == 0x09 { end -= 1 }
+            guard end - start == wanted.count else { return nil }
+            for (offset, byte) in wanted.enumerated() {
+                let actual = bytes[start + offset]
+                guard (actual >= 0x41 && actual <= 0x5A ? actual | 0x20 : actual) == byte else { return nil }
+            }
             return bytes[(colon + 1)..<field.upperBound].filter { $0 != 0x0D && $0 != 0x0A }
         }
     }

@@ -21,6 +21,12 @@ public struct MaildirFileName: Sendable, Hashable {
         self.init(base: String(name[..<colon]), flagLetters: info.hasPrefix("2,") ? String(info.dropFirst(2)) : nil)
     }
 
+    /// The base alone (before the first `:`), without parsing the flags.
+    public static func base(of name: String) -> String {
+        guard let colon = name.utf8.firstIndex(of: UInt8(ascii: ":")) else { return name }
+        return String(name[..<colon])
+    }
+
     /// The name with `:2,<letters>`, letters sorted as Dovecot writes them (`DFRST` then `a`..`z`).
     public var name: String {
         guard let flagLetters else { return base }

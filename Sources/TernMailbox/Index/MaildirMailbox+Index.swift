@@ -44,7 +44,7 @@ extension MaildirMailbox {
 
     private func readIndex() throws(MailboxError) -> MailboxIndex? {
         guard let bytes = try Posix.readFile(indexPath) else { return nil }
-        return MailboxIndex.parse(bytes)
+        return MailboxIndex.parsedFiles.value(path: indexPath, bytes: bytes, parse: MailboxIndex.parse)
     }
 
     /// An index of another UIDVALIDITY, or one whose HIGHESTMODSEQ is below what this mailbox already reported
@@ -71,7 +71,11 @@ extension MaildirMailbox {
             index = MailboxIndex.rebuilt(uidValidity: uidValidity, messages: messages, modSeq: modSeqFloor + 1)
         }
         change(&index)
-        if index != onDisk { try Posix.replaceFile(indexPath, with: index.serialized()) }
+        if index != onDisk {
+            let bytes = index.serialized()
+            try Posix.replaceFile(indexPath, with: bytes)
+            MailboxIndex.parsedFiles.store(index, bytes: bytes, path: indexPath)
+        }
         loadedIndex = index
         indexStamp = FileStamp(indexPath)
         adoptIndex(index)

@@ -107,3 +107,43 @@ extension MaildirMailbox {
         MailboxSnapshots.shared.store(snapshot, for: folder.path)
     }
 }
+
+/// Parsed control files (dovecot-uidlist, tern.index) shared by the sessions of a process: a file whose bytes
+/// are exactly those parsed before is not parsed again. Comparing the bytes, not the file's stamp, keeps this
+/// safe when a file is rewritten within the file system's timestamp granularity.
+final class ParsedFiles<Value: Sendable>: Sendable {
+    private struct Entry {
+        var bytes: [UInt8]
+        var value: Value
+    }
+
+    private let capacity: Int
+    private let entries = Mutex<[String: Entry]>([:])
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    func value(path: String, bytes: [UInt8], parse: ([UInt8]) -> Value) -> Value {
+        if let cached = entries.withLock({ $0[path] }), cached.bytes == bytes { return cached.value }
+        let value = parse(bytes)
+        store(value, bytes: bytes, path: path)
+        return value
+    }
+
+    /// What this process just wrote to `path`, so that reading it back needs no parsing.
+    func store(_ value: Value, bytes: [UInt8], path: String) {
+        entries.withLock { entries in
+            if entries.count >= capacity && entries[path] == nil { entries.removeAll(keepingCapacity: true) }
+            entries[path] = Entry(bytes: bytes, value: value)
+        }
+    }
+}
+
+extension UIDList {
+    /// dovecot-uidlist files parsed by this process.
+    static let parsedFiles = ParsedFiles<(list: UIDList, damage: UIDList.Damage?)?>(capacity: 64)
+}
+
+extension MailboxIndex {
+    /// tern.index files parsed by this process.
+    static let parsedFiles = ParsedFiles<MailboxIndex?>(capacity: 64)
+}

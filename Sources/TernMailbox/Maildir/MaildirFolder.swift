@@ -28,7 +28,7 @@ struct MaildirFolder: Sendable {
 
     func loadUIDList() throws(MailboxError) -> LoadedUIDList {
         guard let bytes = try Posix.readFile(uidlistPath) else { return LoadedUIDList(list: nil, needsRewrite: true) }
-        guard let parsed = UIDList.parse(bytes) else { return LoadedUIDList(list: nil, needsRewrite: true) }
+        guard let parsed = UIDList.parsedFiles.value(path: uidlistPath, bytes: bytes, parse: UIDList.parse) else { return LoadedUIDList(list: nil, needsRewrite: true) }
         let version3 = bytes.starts(with: Array("3 ".utf8))
         return LoadedUIDList(
             list: parsed.list, needsRewrite: parsed.damage != nil || !version3 || parsed.list.guid.isEmpty)

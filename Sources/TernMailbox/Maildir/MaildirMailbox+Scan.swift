@@ -72,7 +72,7 @@ extension MaildirMailbox {
                     throw Posix.failure("opendir", path)
                 }
                 for name in names where !name.hasPrefix(".") && !name.contains("\n") && !name.contains("\r") {
-                    let base = MaildirFileName(name).base
+                    let base = MaildirFileName.base(of: name)
                     if directory == .new && scan.files[base] != nil { continue }
                     scan.files[base] = ScannedFile(directory: directory, name: name)
                 }

@@ -127,6 +127,12 @@ public final class MaildirMailbox {
                 if !scan.isStable, let kept = previousByUID[record.uid] { updated.append(kept) }
                 continue
             }
+            if let known = previousByUID[record.uid], known.fileName == file.name, known.directory == file.directory,
+                !changes.keywordsChanged
+            {
+                updated.append(known)  // same name, same flags: nothing to parse
+                continue
+            }
             let parsed = MaildirFileName(file.name)
             let keywordNames = parsed.keywordIndexes.compactMap { keywords.name(at: $0) }
             if var known = previousByUID[record.uid] {
