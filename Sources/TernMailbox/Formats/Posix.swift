@@ -81,13 +81,17 @@ enum Posix {
 
     /// Replaces `path` with `bytes` through `path.tmp` (write, fsync, rename, fsync of the directory), the way
     /// Dovecot recreates its control files, so a crash leaves either the old or the new file.
-    static func replaceFile(_ path: String, with bytes: [UInt8], mode: mode_t = 0o600) throws(MailboxError) {
+    /// Replaces `path` atomically (temporary file and rename). `durable`: synced to disk, file and directory,
+    /// before returning; caches that can be rebuilt skip that, as Dovecot's mail_fsync = optimized does.
+    static func replaceFile(_ path: String, with bytes: [UInt8], mode: mode_t = 0o600, durable: Bool = true)
+        throws(MailboxError)
+    {
         let tmp = path + ".tmp"
         let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
         if fd < 0 { throw failure("open", tmp) }
         do throws(MailboxError) {
             try writeAll(fd, bytes, path: tmp)
-            if fdatasync(fd) != 0 { throw failure("fdatasync", tmp) }
+            if durable && fdatasync(fd) != 0 { throw failure("fdatasync", tmp) }
         } catch {
             close(fd)
             unlink(tmp)
@@ -99,7 +103,7 @@ enum Posix {
             unlink(tmp)
             throw failure("rename", path, code)
         }
-        syncDirectory(parent(of: path))
+        if durable { syncDirectory(parent(of: path)) }
     }
 
     /// Appends `bytes` to an existing file and syncs it.

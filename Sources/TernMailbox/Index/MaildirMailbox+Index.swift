@@ -34,7 +34,7 @@ extension MaildirMailbox {
 
     /// The index as last read, re-read when the file's inode, size or mtime changed; nil when it is missing
     /// or unreadable.
-    private func cachedIndex() throws(MailboxError) -> MailboxIndex? {
+    func cachedIndex() throws(MailboxError) -> MailboxIndex? {
         let stamp = FileStamp(indexPath)
         if let stamp, stamp == indexStamp, let loadedIndex { return loadedIndex }
         loadedIndex = try readIndex()
@@ -73,7 +73,7 @@ extension MaildirMailbox {
         change(&index)
         if index != onDisk {
             let bytes = index.serialized()
-            try Posix.replaceFile(indexPath, with: bytes)
+            try Posix.replaceFile(indexPath, with: bytes, durable: false)
             MailboxIndex.parsedFiles.store(index, bytes: bytes, path: indexPath)
         }
         loadedIndex = index

@@ -3,6 +3,7 @@ import Glibc
 extension MaildirMailbox {
     /// STORE: changes flags and keywords of the given messages by renaming their files (`:2,` letters), the way
     /// Dovecot does; a rename is atomic, so a crash leaves the old or the new name and never loses the message.
+    /// Not fsynced, as with Dovecot's default mail_fsync = optimized: a power loss may undo a flag change.
     /// New keywords are added to dovecot-keywords. Messages already expunged are skipped; those whose flags
     /// really changed get new MODSEQs. Returns the messages as they are now (for the untagged FETCH replies).
     @discardableResult
@@ -18,7 +19,6 @@ extension MaildirMailbox {
         }
         var result: [UInt32] = []
         var changed: [UInt32] = []
-        var renamed = false
         for uid in uids {
             guard let index = index(of: uid) else { continue }
             // The new name is computed from the file's current name, so flags that another session set
@@ -45,7 +45,6 @@ extension MaildirMailbox {
             let target = transform(messages[index].fileName)
             if target != messages[index].fileName || messages[index].directory == .new {
                 guard try renameMessage(at: index, transform) else { continue }
-                renamed = true
             }
             let newNames = newKeywords.sorted().compactMap { keywords.name(at: $0) }
             if messages[index].flags != newFlags || messages[index].keywords != newNames { changed.append(uid) }
@@ -53,7 +52,6 @@ extension MaildirMailbox {
             messages[index].keywords = newNames
             result.append(uid)
         }
-        if renamed { Posix.syncDirectory(folder.cur) }
         try recordFlagChanges(changed)
         return result.compactMap { message(uid: $0) }
     }

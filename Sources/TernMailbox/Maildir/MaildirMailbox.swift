@@ -118,6 +118,9 @@ public final class MaildirMailbox {
         previousByUID.reserveCapacity(previous.count)
         for message in previous { previousByUID[message.uid] = message }
 
+        // Sizes and dates of messages this session has not seen yet come from tern.index when it has them,
+        // instead of a stat per file.
+        let index = try cachedIndex().flatMap { $0.uidValidity == uidValidity ? $0 : nil }
         var updated: [MessageInfo] = []
         updated.reserveCapacity(records.count)
         for record in records.values.sorted(by: { $0.uid < $1.uid }) {
@@ -141,7 +144,9 @@ public final class MaildirMailbox {
                 known.directory = file.directory
                 known.fileName = file.name
                 updated.append(known)
-            } else if let info = makeInfo(record: record, file: file, parsed: parsed, keywords: keywordNames) {
+            } else if let info = makeInfo(
+                record: record, file: file, parsed: parsed, keywords: keywordNames, indexed: index?.entries[record.uid])
+            {
                 var info = info
                 info.isRecent = movedFromNew.contains(record.base) || (isReadOnly && file.directory == .new)
                 updated.append(info)
@@ -161,17 +166,27 @@ public final class MaildirMailbox {
         return changes
     }
 
-    /// Builds the info of a message seen for the first time (one stat unless the name has S= and is in cur/).
-    private func makeInfo(record: UIDList.Record, file: ScannedFile, parsed: MaildirFileName, keywords: [String])
-        -> MessageInfo?
-    {
-        let path = (file.directory == .cur ? folder.cur : folder.new) + "/" + file.name
-        guard let st = Posix.fileStat(path) else { return nil }
-        let size = parsed.size ?? record.value("S").flatMap { Int($0) } ?? Int(st.st_size)
+    /// Builds the info of a message seen for the first time: size and INTERNALDATE from its tern.index entry,
+    /// else from a stat of the file (the size from `S=` in the name or the uidlist when present).
+    private func makeInfo(
+        record: UIDList.Record, file: ScannedFile, parsed: MaildirFileName, keywords: [String],
+        indexed: MailboxIndex.Entry?
+    ) -> MessageInfo? {
+        let size: Int
+        let internalDate: Int
+        if let indexed {
+            size = indexed.size
+            internalDate = indexed.internalDate
+        } else {
+            let path = (file.directory == .cur ? folder.cur : folder.new) + "/" + file.name
+            guard let st = Posix.fileStat(path) else { return nil }
+            size = parsed.size ?? record.value("S").flatMap { Int($0) } ?? Int(st.st_size)
+            internalDate = st.st_mtim.tv_sec
+        }
         let vsize = parsed.virtualSize ?? record.value("W").flatMap { Int($0) } ?? pendingVirtualSizes[record.base]
         return MessageInfo(
             uid: record.uid, flags: parsed.flags, keywords: keywords, isRecent: false, size: size,
-            knownVirtualSize: vsize, internalDate: st.st_mtim.tv_sec, baseName: record.base,
+            knownVirtualSize: vsize, internalDate: internalDate, baseName: record.base,
             directory: file.directory, fileName: file.name)
     }
 }
