@@ -208,7 +208,21 @@ enum DNSListQuery {
     /// An IPv4 answer against a pattern: octets are numbers or `[a..b;c]` sets.
     static func matches(_ address: String, _ pattern: String) -> Bool {
         let octets = address.split(separator: ".").compactMap { Int($0) }
-        let parts = pattern.split(separator: ".")
+        // Dots inside `[...]` belong to ranges, not to the octet separators.
+        var parts: [Substring] = []
+        var start = pattern.startIndex
+        var depth = 0
+        for index in pattern.indices {
+            switch pattern[index] {
+            case "[": depth += 1
+            case "]": depth -= 1
+            case "." where depth == 0:
+                parts.append(pattern[start..<index])
+                start = pattern.index(after: index)
+            default: break
+            }
+        }
+        parts.append(pattern[start...])
         guard octets.count == 4, parts.count == 4 else { return false }
         for (octet, part) in zip(octets, parts) {
             if let exact = Int(part) {
