@@ -125,7 +125,7 @@ public struct RestrictionList: Sendable {
         do {
             return try open(spec)
         } catch {
-            throw RestrictionConfigError(parameter: parameter, message: "\(spec): \(error)")
+            throw RestrictionConfigError(parameter: parameter, message: "\(error)")
         }
     }
 

@@ -126,7 +126,7 @@ extension DaemonEndToEnd {
         @Test func delayRejectNoRefusesAtConnect() throws {
             try TernInstance.with([
                 "smtpd_delay_reject": "no",
-                "smtpd_client_restrictions": "check_client_access inline:{127.0.0.1=REJECT Go away}",
+                "smtpd_client_restrictions": "check_client_access inline:{{127.0.0.1=REJECT Go away}}",
             ]) { instance in
                 let client = try SMTPTestClient(port: instance.port)
                 let greeting = try client.readReply()
