@@ -93,7 +93,9 @@ final class SMTPSession: ChannelInboundHandler, RemovableChannelHandler {
         restrict(restrictionRequest("CONNECT"), context, { await $0.checkClient($1, &$2) }) { result in
             let greeting = self.machine.connected()
             guard case .rejected(let reply) = result else { return greeting }
+            // The refusal counts as the session's first error (smtpd_hard_error_limit), as in Postfix.
             self.accessDenied = true
+            self.deniedCommands = 1
             return [.send(reply)]
         }
         drive(context)
