@@ -14,6 +14,40 @@ struct RestrictionSettings: Sendable {
     let rejectUnlistedSender: Bool
     let policy: PolicyServiceClient.Settings
 
+    /// Neither smtpd_relay_restrictions nor smtpd_recipient_restrictions can refuse mail to other sites
+    /// (Postfix's has_required check): smtpd refuses to serve rather than run as an open relay.
+    var lacksRelayControl: Bool {
+        !Self.hasRequired(relay.restrictions, classes, depth: 0)
+            && !Self.hasRequired(lists[.recipient]?.restrictions ?? [], classes, depth: 0)
+    }
+
+    static let relayControlFatal =
+        "in parameter smtpd_relay_restrictions or smtpd_recipient_restrictions, specify at least one working "
+        + "instance of: reject_unauth_destination, defer_unauth_destination, reject, defer, defer_if_permit "
+        + "or check_relay_domains"
+
+    /// A restriction that rejects by default, directly or in a restriction class; `permit` ends the search
+    /// and the restriction after warn_if_reject does not count.
+    static func hasRequired(_ restrictions: [Restriction], _ classes: RestrictionClasses, depth: Int) -> Bool {
+        guard depth < 100 else { return false }
+        var skipNext = false
+        for restriction in restrictions {
+            if skipNext {
+                skipNext = false
+                continue
+            }
+            switch restriction {
+            case .warnIfReject: skipNext = true
+            case .permit: return false
+            case .reject, .`defer`, .deferIfPermit, .rejectUnauthDestination, .deferUnauthDestination: return true
+            case .restrictionClass(let name):
+                if let list = classes[name], hasRequired(list.restrictions, classes, depth: depth + 1) { return true }
+            default: continue
+            }
+        }
+        return false
+    }
+
     /// Whether the stage's list has anything in it.
     func has(_ stage: RestrictionStage) -> Bool { !(lists[stage]?.isEmpty ?? true) }
 

@@ -80,6 +80,14 @@ final class SMTPSession: ChannelInboundHandler, RemovableChannelHandler {
         runtime.log.info("smtpd", "connect from \(client.logName)")
         localSocket = context.channel.localAddress
         localAddress = localSocket?.ipAddress
+        if settings.restrictions.lacksRelayControl {
+            // Postfix's smtpd exits here (fatal); the client sees the connection close without a greeting.
+            runtime.log.log("smtpd", RestrictionSettings.relayControlFatal, severity: .fatal)
+            finished = true
+            closing = true
+            context.close(promise: nil)
+            return
+        }
         guard let sasl = settings.sasl else { return greet(context) }
         connectSASL(sasl, context)
     }
