@@ -123,6 +123,40 @@ extension DaemonEndToEnd {
             }
         }
 
+        /// PREPEND puts its header above smtpd's Received: line; REDIRECT replaces the recipients; DISCARD
+        /// is answered with 250 and nothing is delivered.
+        @Test func prependRedirectAndDiscardReachTheMessage() throws {
+            try TernInstance.with([
+                "smtpd_sender_restrictions":
+                    "check_sender_access inline:{{redir@client.e2e.test=REDIRECT bob@virt.test},{gone@client.e2e.test=DISCARD}}",
+                "smtpd_recipient_restrictions":
+                    "check_recipient_access inline:{{alice@virt.test=PREPEND X-Policy: tagged}}, permit_mynetworks, reject_unauth_destination",
+            ]) { instance in
+                let client = try SMTPTestClient(port: instance.port)
+                try client.greet()
+                let tagged = try client.sendMail(
+                    from: "plain@client.e2e.test", to: ["alice@virt.test"], content: "Subject: tag\n\nprepend-token\n")
+                #expect(tagged.queueID != nil, "\(tagged)")
+                let redirected = try client.sendMail(
+                    from: "redir@client.e2e.test", to: ["alice@virt.test"], content: "Subject: redirect\n\nredirect-token\n")
+                #expect(redirected.queueID != nil, "\(redirected)")
+                let discarded = try client.sendMail(
+                    from: "gone@client.e2e.test", to: ["alice@virt.test"], content: "Subject: gone\n\ndiscard-token\n")
+                #expect(discarded.queueID != nil, "\(discarded)")
+                #expect(try client.command("QUIT").code == 221)
+
+                let message = try instance.waitForMessage("alice", containing: "prepend-token")
+                let policy = try #require(message.content.range(of: "X-Policy: tagged\n"), "\(message.content)")
+                let received = try #require(message.content.range(of: "Received: "))
+                #expect(policy.lowerBound < received.lowerBound)
+                _ = try instance.waitForMessage("bob", containing: "redirect-token")
+                #expect(!instance.messages(for: "alice").contains { $0.content.contains("redirect-token") })
+                try instance.waitForEmptyQueue()
+                #expect(!instance.messages(for: "alice").contains { $0.content.contains("discard-token") })
+                #expect(!instance.messages(for: "bob").contains { $0.content.contains("discard-token") })
+            }
+        }
+
         @Test func delayRejectNoRefusesAtConnect() throws {
             try TernInstance.with([
                 "smtpd_delay_reject": "no",
