@@ -58,7 +58,7 @@ let package = Package(
             name: "TernServer",
             dependencies: [
                 "TernCore", "TernConfig", "TernMaps", "TernSMTP", "TernPolicy", "TernQueue", "TernDelivery", "TernAuth",
-                "TernMailbox", "TernIMAP", "TernPOP3", "CTernSys", nioCore, nioPosix, nioSSL,
+                "TernMailbox", "TernIMAP", "TernPOP3", "CTernSys", "CResolv", nioCore, nioPosix, nioSSL,
                 .product(name: "NIOTLS", package: "swift-nio"), x509, asn1, log,
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

@@ -40,6 +40,8 @@ struct SendmailSMTP {
                 case .close: closing = true
                 case .checkSender: pending += machine.senderChecked(.accepted)
                 case .checkRecipient: pending += machine.recipientChecked(.accepted)
+                case .checkHelo: pending += machine.heloChecked(.accepted)
+                case .checkData: pending += machine.dataChecked(.accepted)
                 case .verifyAddress(let request):
                     pending += machine.verifyChecked(.rejected(SMTPReply(code: 252, enhancedStatus: "2.0.0", request.text)))
                 case .runETRN: pending += machine.etrnFinished(.etrnQueuingStarted)

@@ -18,6 +18,9 @@ struct SMTPServerConversation {
     /// Recipients (internal form) the "recipient table" knows; others get 550 5.1.1.
     var knownRecipients: Set<String> = ["accuser1@acc.test", "accuser2@acc.test", "root"]
     var queueIDs = 0
+    /// A HELO name smtpd_helo_restrictions reject, and whether smtpd_data_restrictions reject DATA.
+    var rejectedHelo: String?
+    var rejectData = false
     /// The auth server's side of the current SASL exchange.
     var saslServer = FakeSASLServer(mechanism: "PLAIN")
 
@@ -97,6 +100,10 @@ struct SMTPServerConversation {
             case .log(let warning): warnings.append(warning)
             case .checkSender:
                 perform(machine.senderChecked(.accepted))
+            case .checkHelo(let name):
+                perform(machine.heloChecked(rejectedHelo == name ? .rejected(SMTPReply(code: 554, enhancedStatus: "5.7.1", "<\(name)>: Helo command rejected: Access denied")) : .accepted))
+            case .checkData:
+                perform(machine.dataChecked(rejectData ? .rejected(SMTPReply(code: 554, enhancedStatus: "5.7.1", "<DATA>: Data command rejected: Access denied")) : .accepted))
             case .checkRecipient(let check):
                 if knownRecipients.contains(check.recipient.address.text) {
                     perform(machine.recipientChecked(.accepted))

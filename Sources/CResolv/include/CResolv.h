@@ -20,4 +20,10 @@ enum {
 /// Writes up to `max` records to `out`, sets *count, returns one of TERN_DNS_*.
 int tern_mx_query(const char *name, tern_mx_record *out, int max, int *count);
 
+/// Looks up the A records of `name`; addresses as host-order 32-bit numbers.
+int tern_a_query(const char *name, unsigned int *out, int max, int *count);
+
+/// Looks up the TXT records of `name`, joined with " / " into `out` (NUL-terminated, at most size-1 bytes).
+int tern_txt_query(const char *name, char *out, int size);
+
 #endif

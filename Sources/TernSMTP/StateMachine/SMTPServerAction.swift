@@ -66,6 +66,10 @@ public enum SMTPServerAction: Sendable, Hashable {
     /// Decide on the sender (sender restrictions when not delayed, queue space, opening the queue file);
     /// answer with `senderChecked(_:)`.
     case checkSender(SenderCheck)
+    /// smtpd_helo_restrictions for the (neutered) HELO/EHLO name; answer with `heloChecked(_:)`.
+    case checkHelo(String)
+    /// smtpd_data_restrictions before 354; answer with `dataChecked(_:)`.
+    case checkData(MailTransaction)
     /// Decide on the recipient (smtpd_relay_restrictions, smtpd_recipient_restrictions, unknown users);
     /// answer with `recipientChecked(_:)`.
     case checkRecipient(RecipientCheck)

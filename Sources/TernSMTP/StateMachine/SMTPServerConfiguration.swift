@@ -24,6 +24,10 @@ public struct SMTPServerConfiguration: Sendable {
     public var recipientOvershootLimit: Int = 1000
     /// disable_vrfy_command.
     public var disableVRFY = false
+    /// HELO/EHLO waits for smtpd_helo_restrictions (smtpd_delay_reject = no and a non-empty list).
+    public var checksHelo = false
+    /// DATA waits for smtpd_data_restrictions (a non-empty list).
+    public var checksData = false
     /// smtpd_helo_required.
     public var heloRequired = false
     /// smtpd_soft_error_limit: from this many errors on, each reply is delayed.

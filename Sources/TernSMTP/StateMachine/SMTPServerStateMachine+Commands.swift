@@ -6,7 +6,7 @@ extension SMTPServerStateMachine {
         -> [SMTPServerAction]
     {
         switch verb {
-        case .helo, .ehlo: return hello(verb, tokens)
+        case .helo, .ehlo: return hello(verb, tokens, transaction)
         case .mail: return mail(tokens, transaction)
         case .rcpt: return rcpt(tokens, transaction)
         case .data: return data(tokens, transaction)
@@ -34,11 +34,23 @@ extension SMTPServerStateMachine {
         }
     }
 
-    private mutating func hello(_ verb: SMTPVerb, _ tokens: [SMTPToken]) -> [SMTPServerAction] {
+    private mutating func hello(_ verb: SMTPVerb, _ tokens: [SMTPToken], _ transaction: MailTransaction?)
+        -> [SMTPServerAction]
+    {
         guard tokens.count >= 2 else {
             return finish(verb, succeeded: false, reply: verb == .helo ? .heloSyntax : .ehloSyntax)
         }
-        heloName = Self.neuterHeloName(tokens[1...].map(\.text).joined(separator: " "))
+        let name = Self.neuterHeloName(tokens[1...].map(\.text).joined(separator: " "))
+        if configuration.checksHelo {
+            state = .checkingHelo(verb: verb, name: name, transaction)
+            return [.checkHelo(name)]
+        }
+        return helloAccepted(verb, name)
+    }
+
+    /// HELO/EHLO passed its restrictions: the name is kept and the 250 reply sent.
+    mutating func helloAccepted(_ verb: SMTPVerb, _ name: String) -> [SMTPServerAction] {
+        heloName = name
         resetTransaction()
         if verb == .helo {
             protocolName = "SMTP"
@@ -102,6 +114,15 @@ extension SMTPServerStateMachine {
             return finish(.data, succeeded: false, reply: transaction == nil ? .needRcpt : .noValidRecipients)
         }
         guard tokens.count == 1 else { return finish(.data, succeeded: false, reply: .dataSyntax) }
+        if configuration.checksData {
+            state = .checkingData(transaction)
+            return [.checkData(transaction)]
+        }
+        return dataAccepted(transaction)
+    }
+
+    /// DATA passed smtpd_data_restrictions: 354, then the content.
+    mutating func dataAccepted(_ transaction: MailTransaction) -> [SMTPServerAction] {
         state = .receivingData(transaction)
         // The DATA counter is settled at end of data (a too-big message counts as a failed DATA).
         return replyActions(.startData) + [.receiveData(transaction)]

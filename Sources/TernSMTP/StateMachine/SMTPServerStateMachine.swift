@@ -10,6 +10,10 @@ public struct SMTPServerStateMachine: Sendable {
         /// Waiting for a command; the MAIL transaction, if one is open.
         case ready(MailTransaction?)
         case checkingSender(SenderCheck)
+        /// smtpd_helo_restrictions run at HELO/EHLO (smtpd_delay_reject = no); the transaction is kept.
+        case checkingHelo(verb: SMTPVerb, name: String, MailTransaction?)
+        /// smtpd_data_restrictions run before 354.
+        case checkingData(MailTransaction)
         case checkingRecipient(MailTransaction, RecipientCommand)
         case verifying(MailTransaction?, VerifyRequest)
         case runningETRN
@@ -82,7 +86,8 @@ public struct SMTPServerStateMachine: Sendable {
     public var transaction: MailTransaction? {
         switch state {
         case .ready(let t), .verifying(let t, _): return t
-        case .checkingRecipient(let t, _), .receivingData(let t), .queueing(let t): return t
+        case .checkingRecipient(let t, _), .receivingData(let t), .queueing(let t), .checkingData(let t): return t
+        case .checkingHelo(_, _, let t): return t
         default: return nil
         }
     }

@@ -91,7 +91,8 @@ public final class MTARuntime: Sendable {
     /// smtpd does. A rewrite error lets the client send the message and refuses it at the end, as cleanup does.
     func makeIncomingMessage(
         _ envelope: QueueEnvelope, transaction: MailTransaction, rewriteError: RewriteError?, settings: MTASettings,
-        client: ClientIdentity, helo: String?, protocolName: String, eventLoop: any EventLoop
+        client: ClientIdentity, helo: String?, protocolName: String, eventLoop: any EventLoop,
+        actions: MessageActions = MessageActions()
     ) -> IncomingMessage? {
         let writer: QueueFileWriter
         do {
@@ -121,16 +122,19 @@ public final class MTARuntime: Sendable {
         let headerRewriter = rewritesHeaders && settings.addressRewriter.rewritesHeaders ? settings.addressRewriter : nil
         let cleanup = Cleanup(
             queueID: writer.queueID, sender: envelope.sender, arrivalSeconds: arrival,
-            prepend: received.lines,
+            prepend: actions.prepend + received.lines,
             options: CleanupOptions(
                 myHostname: settings.hostname, addMissingHeaders: settings.addsMissingHeaders(client: clientAddress),
                 headerSizeLimit: settings.cleanup.headerSizeLimit, hopcountLimit: settings.cleanup.hopcountLimit,
                 emptyAddress: settings.config.value("empty_address_recipient"),
                 qualifyDomain: rewritesHeaders ? settings.myorigin : nil, holdHeaders: headerRewriter != nil))
-        let manager = queueManager
+        let (manager, queue, log) = (queueManager, self.queue, self.log)
         return IncomingMessage(
             writer: writer, cleanup: cleanup, headerRewriter: headerRewriter, rejection: rewriteError?.reply,
             eventLoop: eventLoop, log: log
-        ) { id in manager.queued(id) }
+        ) { id in
+            // HOLD and DISCARD from the access policy; otherwise the queue manager takes it.
+            if actions.settle(id, queue: queue, log: log) { manager.queued(id) }
+        }
     }
 }

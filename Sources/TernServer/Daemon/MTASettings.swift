@@ -15,10 +15,9 @@ public struct MTASettings: Sendable {
     let myorigin: String
     let classifier: AddressClassifier
     let mynetworks: ClientNetworks
-    let relayRestrictions: RelayRestrictions
-    let recipientRestrictions: RelayRestrictions
+    /// smtpd_*_restrictions and what goes with them.
+    let restrictions: RestrictionSettings
     let localRecipients: LocalRecipientCheck
-    let rejectUnlistedRecipient: Bool
     let unknownLocalRecipientCode: Int
     let virtualMailboxMaps: [any LookupTable]
     let aliasTables: [AliasTable]
@@ -88,15 +87,11 @@ public struct MTASettings: Sendable {
             }
         }
         mynetworks = ClientNetworks(networks: networks, tables: networkTables)
-        relayRestrictions = try RelayRestrictions(
-            parameter: "smtpd_relay_restrictions", words: config.list("smtpd_relay_restrictions"))
-        recipientRestrictions = try RelayRestrictions(
-            parameter: "smtpd_recipient_restrictions", words: config.list("smtpd_recipient_restrictions"))
+        restrictions = try RestrictionSettings.make(config, open: open)
         recipientDelimiter = config.value("recipient_delimiter")
         localRecipients = LocalRecipientCheck(
             maps: try config.list("local_recipient_maps").map(open), recipientDelimiter: recipientDelimiter,
             doubleBounceSender: config.value("double_bounce_sender"))
-        rejectUnlistedRecipient = config.bool("smtpd_reject_unlisted_recipient") ?? true
         unknownLocalRecipientCode = config.int("unknown_local_recipient_reject_code") ?? 550
         virtualMailboxMaps = try config.list("virtual_mailbox_maps").map(open)
         aliasTables = try config.list("alias_maps").map { AliasTable(table: try open($0)) }
@@ -112,6 +107,8 @@ public struct MTASettings: Sendable {
         smtpd.recipientOvershootLimit = config.int("smtpd_recipient_overshoot_limit") ?? 1000
         smtpd.disableVRFY = config.bool("disable_vrfy_command") ?? false
         smtpd.heloRequired = config.bool("smtpd_helo_required") ?? false
+        smtpd.checksHelo = !restrictions.delayReject && restrictions.has(.helo)
+        smtpd.checksData = restrictions.has(.data)
         smtpd.softErrorLimit = config.int("smtpd_soft_error_limit") ?? 10
         smtpd.hardErrorLimit = config.int("smtpd_hard_error_limit") ?? 20
         smtpd.errorSleepSeconds = config.time("smtpd_error_sleep_time") ?? 1

@@ -1,3 +1,4 @@
+import NIOCore
 import TernConfig
 import TernCore
 import TernDelivery
@@ -5,87 +6,120 @@ import TernMaps
 import TernPolicy
 import TernSMTP
 
-/// The RCPT TO decision of smtpd(8) in Postfix's order: smtpd_relay_restrictions, then
-/// smtpd_recipient_restrictions, then the unlisted-recipient check (smtpd_reject_unlisted_recipient) for the
-/// address's class (local recipient table, virtual mailbox table, virtual alias table).
-struct RecipientPolicy {
+/// smtpd(8)'s access policy for one session: the restriction evaluator with this server's lookups
+/// (tables, DNS, policy services, the recipient tables of reject_unlisted_recipient), the request facts
+/// taken from the session, and the log lines in Postfix's form.
+struct RecipientPolicy: Sendable {
     let settings: MTASettings
     let client: ClientIdentity
-    /// The client logged in with AUTH (permit_sasl_authenticated).
-    var saslAuthenticated = false
+    let evaluator: RestrictionEvaluator
 
-    func check(_ recipient: MailAddress) async -> SMTPCheckResult {
-        do {
-            let context = RecipientContext(
-                clientAddress: IPAddress(client.address), recipient: recipient, saslAuthenticated: saslAuthenticated)
-            for restrictions in [settings.relayRestrictions, settings.recipientRestrictions] {
-                let decision = try await restrictions.evaluate(
-                    context, mynetworks: settings.mynetworks, classifier: settings.classifier)
-                if case .reject(let code, let status, let text) = decision {
-                    return .rejected(SMTPReply(code: code, enhancedStatus: status, text))
-                }
-            }
-            guard settings.rejectUnlistedRecipient else { return .accepted }
-            return try await unlisted(recipient, shownAs: "<\(recipient.text)>")
-        } catch {
-            return .rejected(
-                SMTPReply(code: 451, enhancedStatus: "4.3.0", "<\(recipient.text)>: Temporary lookup failure"))
-        }
+    init(settings: MTASettings, client: ClientIdentity) {
+        self.settings = settings
+        self.client = client
+        let restrictions = settings.restrictions
+        let environment = RestrictionEnvironment(
+            mynetworks: settings.mynetworks, classifier: settings.classifier, classes: restrictions.classes,
+            parameters: restrictions.parameters, resolver: SystemRestrictionResolver.shared,
+            policy: PolicyServiceClient(settings: restrictions.policy),
+            unlistedCheck: { address, replyClass in
+                try await Self.unlisted(settings, address, shownAs: "<\(address.text)>", replyClass: replyClass)
+            })
+        evaluator = RestrictionEvaluator(
+            lists: restrictions.lists, relayList: restrictions.relay, environment: environment,
+            delayReject: restrictions.delayReject, rejectUnlistedRecipient: restrictions.rejectUnlistedRecipient,
+            rejectUnlistedSender: restrictions.rejectUnlistedSender)
+    }
+
+    /// The facts of the current command for the restrictions and the policy service.
+    func request(
+        _ command: String, machine: SMTPServerStateMachine, sender: MailAddress?, recipient: MailAddress? = nil,
+        recipientCount: Int = 0, size: Int = 0, local: SocketAddress?, improperPipelining: Bool, queueID: String? = nil,
+        instance: String
+    ) -> RestrictionRequest {
+        var r = RestrictionRequest(
+            command: command, clientAddress: client.address, clientName: client.name,
+            reverseClientName: client.name, clientPort: client.port, protocolName: machine.protocolName)
+        r.serverAddress = local?.ipAddress ?? ""
+        r.serverPort = local?.port ?? 0
+        r.heloName = machine.heloName
+        r.sender = sender
+        r.recipient = recipient
+        r.recipientCount = recipientCount
+        r.size = size
+        r.saslMethod = machine.saslMethod
+        r.saslUsername = machine.authenticatedUser
+        r.tlsProtocol = machine.isTLSActive ? "TLS" : nil
+        r.improperPipelining = improperPipelining
+        r.queueID = queueID
+        r.instance = instance
+        return r
+    }
+
+    /// `NOQUEUE: reject: RCPT from host[addr]: 554 5.7.1 ...; from=<s> to=<r> proto=ESMTP helo=<h>`.
+    static func logText(_ event: String, _ text: String, _ r: RestrictionRequest) -> String {
+        var line = "\(r.queueID ?? "NOQUEUE"): \(event): \(r.command) from \(r.namaddr): \(text);"
+        if let sender = r.sender { line += " from=<\(sender.text)>" }
+        if let recipient = r.recipient { line += " to=<\(recipient.text)>" }
+        line += " proto=\(r.protocolName)"
+        if let helo = r.heloName { line += " helo=<\(helo)>" }
+        return line
     }
 
     /// VRFY: `252 2.0.0 name` for a deliverable address, the RCPT rejection for an unknown one.
     func verify(_ request: VerifyRequest) async -> SMTPCheckResult {
         do {
-            switch try await unlisted(request.address, shownAs: "<\(request.text)>") {
-            case .accepted: return .rejected(SMTPReply(code: 252, enhancedStatus: "2.0.0", request.text))
-            case .rejected(let reply): return .rejected(reply)
+            let shown = "<\(request.text)>"
+            if let reply = try await Self.unlisted(
+                settings, request.address, shownAs: shown, replyClass: RestrictionStage.recipient.replyClass)
+            {
+                return .rejected(SMTPReply(code: reply.code, enhancedStatus: reply.status, reply.text))
             }
+            return .rejected(SMTPReply(code: 252, enhancedStatus: "2.0.0", request.text))
         } catch {
             return .rejected(SMTPReply(code: 451, enhancedStatus: "4.3.0", "<\(request.text)>: Temporary lookup failure"))
         }
     }
 
-    /// Is the address listed for its class? Unqualified names are in $myorigin, as trivial-rewrite makes them.
-    private func unlisted(_ recipient: MailAddress, shownAs shown: String) async throws -> SMTPCheckResult {
+    /// Is the address listed for its class (smtpd's check_rcpt_maps)? Unqualified names are in $myorigin,
+    /// as trivial-rewrite makes them. Nil when it is; otherwise the rejection.
+    static func unlisted(
+        _ settings: MTASettings, _ recipient: MailAddress, shownAs shown: String, replyClass: String
+    ) async throws -> PolicyReply? {
         let address = recipient.domain == nil ? MailAddress("\(recipient.text)@\(settings.myorigin)") : recipient
-        let code = settings.unknownLocalRecipientCode
         let addressClass = try await settings.classifier.classify(domain: address.domain)
-        // An address the recipient canonical or virtual alias maps know is accepted whatever its class
-        // (smtpd's check_rcpt_maps).
-        if try await settings.addressRewriter.listsRecipient(address.text) { return .accepted }
+        // An address the recipient canonical or virtual alias maps know is accepted whatever its class.
+        if try await settings.addressRewriter.listsRecipient(address.text) { return nil }
+        func unknown(_ code: Int, _ table: String) -> PolicyReply {
+            PolicyReply(
+                code: code, status: code >= 500 ? "5.1.1" : "4.1.1",
+                text: "\(shown): \(replyClass) rejected: User unknown in \(table)")
+        }
         switch addressClass {
         case .local:
             switch await settings.localRecipients.check(address) {
-            case .known: return .accepted
-            case .unknown:
-                return .rejected(
-                    SMTPReply(
-                        code: code, enhancedStatus: code >= 500 ? "5.1.1" : "4.1.1",
-                        "\(shown): Recipient address rejected: User unknown in local recipient table"))
-            case .unavailable(_):
-                return .rejected(SMTPReply(code: 451, enhancedStatus: "4.3.0", "\(shown): Temporary lookup failure"))
+            case .known: return nil
+            case .unknown: return unknown(settings.unknownLocalRecipientCode, "local recipient table")
+            case .unavailable(_): return PolicyReply(code: 451, status: "4.3.0", text: "\(shown): Temporary lookup failure")
             }
         case .virtualMailbox:
             for table in settings.virtualMailboxMaps {
                 if try await AddressSearch.virtual(
                     address: address.text, table: table, delimiter: settings.recipientDelimiter) != nil
                 {
-                    return .accepted
+                    return nil
                 }
             }
-            return .rejected(
-                SMTPReply(
-                    code: 550, enhancedStatus: "5.1.1",
-                    "\(shown): Recipient address rejected: User unknown in virtual mailbox table"))
+            return unknown(550, "virtual mailbox table")
         case .virtualAlias:
-            guard !settings.addressRewriter.virtualAliasMaps.isEmpty else { return .accepted }
-            let code = settings.config.int("unknown_virtual_alias_reject_code") ?? 550
-            return .rejected(
-                SMTPReply(
-                    code: code, enhancedStatus: code >= 500 ? "5.1.1" : "4.1.1",
-                    "\(shown): Recipient address rejected: User unknown in virtual alias table"))
+            guard !settings.addressRewriter.virtualAliasMaps.isEmpty else { return nil }
+            return unknown(settings.config.int("unknown_virtual_alias_reject_code") ?? 550, "virtual alias table")
         case .relay, .remote:
-            return .accepted
+            return nil
         }
     }
+}
+
+extension PolicyReply {
+    var smtpReply: SMTPReply { SMTPReply(code: code, enhancedStatus: status, text) }
 }

@@ -39,12 +39,25 @@ final class SMTPSession: ChannelInboundHandler, RemovableChannelHandler {
     private var saslClient: DovecotSASLClient?
     /// Our address on this connection (`lip=` for the auth server).
     private var localAddress: String?
+    private var localSocket: SocketAddress?
+    /// smtpd's restriction lists and their state in this session (defer_if_permit, message actions).
+    private let policy: RecipientPolicy
+    private var restrictionState = RestrictionSessionState()
+    /// Refused at connect (smtpd_delay_reject = no): every command but QUIT gets 503.
+    private var accessDenied = false
+    private var deniedCommands = 0
+    /// Commands arrived ahead of replies where that is not allowed (reject_unauth_pipelining).
+    private var improperPipelining = false
+    /// The policy protocol's `instance`: one value per MAIL transaction.
+    private var policyInstance = ""
+    private var transactions = 0
 
     init(runtime: MTARuntime, settings: MTASettings, client: ClientIdentity) {
         self.runtime = runtime
         self.settings = settings
         self.client = client
         machine = SMTPServerStateMachine(configuration: settings.smtpd)
+        policy = RecipientPolicy(settings: settings, client: client)
         framer = SMTPLineFramer(lineLengthLimit: settings.smtpd.lineLengthLimit)
     }
 
@@ -65,13 +78,34 @@ final class SMTPSession: ChannelInboundHandler, RemovableChannelHandler {
         guard !started else { return }
         started = true
         runtime.log.info("smtpd", "connect from \(client.logName)")
-        localAddress = context.channel.localAddress?.ipAddress
+        localSocket = context.channel.localAddress
+        localAddress = localSocket?.ipAddress
+        if settings.restrictions.lacksRelayControl {
+            // Postfix's smtpd exits here (fatal); the client sees the connection close without a greeting.
+            runtime.log.log("smtpd", RestrictionSettings.relayControlFatal, severity: .fatal)
+            finished = true
+            closing = true
+            context.close(promise: nil)
+            return
+        }
         guard let sasl = settings.sasl else { return greet(context) }
         connectSASL(sasl, context)
     }
 
     private func greet(_ context: ChannelHandlerContext) {
-        pending = machine.connected()
+        guard !settings.restrictions.delayReject, settings.restrictions.has(.client) else {
+            pending = machine.connected()
+            return drive(context)
+        }
+        // smtpd_delay_reject = no: a refused client gets the rejection instead of the greeting.
+        restrict(restrictionRequest("CONNECT"), context, { await $0.checkClient($1, &$2) }) { result in
+            let greeting = self.machine.connected()
+            guard case .rejected(let reply) = result else { return greeting }
+            // The refusal counts as the session's first error (smtpd_hard_error_limit), as in Postfix.
+            self.accessDenied = true
+            self.deniedCommands = 1
+            return [.send(reply)]
+        }
         drive(context)
     }
 
@@ -174,7 +208,12 @@ final class SMTPSession: ChannelInboundHandler, RemovableChannelHandler {
             if !closing, data == nil, machine.isAwaitingInput, let line = nextLine() {
                 lastCommand = Self.verb(of: line)
                 transcript.received(String(decoding: line.bytes, as: UTF8.self))
-                pending = machine.receive(line)
+                if framer.bufferedByteCount > 0
+                    && (machine.protocolName != "ESMTP" || ["EHLO", "HELO", "DATA", "STARTTLS"].contains(lastCommand))
+                {
+                    improperPipelining = true
+                }
+                pending = accessDenied && lastCommand != "QUIT" ? refuse() : machine.receive(line)
                 continue
             }
             if closing {
@@ -299,25 +338,33 @@ final class SMTPSession: ChannelInboundHandler, RemovableChannelHandler {
             closing = true
         case .log(let warning):
             runtime.log.info("smtpd", warning.logText(client: client.logName))
-        case .checkSender:
-            pending += machine.senderChecked(.accepted)
-        case .checkRecipient(let check):
-            let policy = RecipientPolicy(
-                settings: settings, client: client, saslAuthenticated: machine.authenticatedUser != nil)
-            let address = check.recipient.address
-            resume(after: loop.makeFutureWithTask { await policy.check(address) }, context) { result in
-                if case .rejected(let reply) = result {
-                    // Postfix counts an unknown recipient as a bounce, other rejections as policy.
-                    self.transcript.record(reply.enhancedStatus == "5.1.1" ? .bounce : .policy)
-                    self.runtime.log.info(
-                        "smtpd",
-                        "NOQUEUE: reject: RCPT from \(self.client.logName): \(reply.description); from=<\(check.transaction.sender.text)> to=<\(address.text)> proto=\(self.machine.protocolName) helo=<\(check.heloName ?? "")>")
-                }
-                return self.machine.recipientChecked(result)
+        case .checkHelo(let name):
+            var request = restrictionRequest(lastCommand)
+            request.heloName = name
+            restrict(request, context, { await $0.checkHelo($1, &$2) }) { self.machine.heloChecked($0) }
+        case .checkSender(let check):
+            restrictionState.resetTransaction()
+            transactions += 1
+            policyInstance = [Int(getpid()), Int(Date().timeIntervalSince1970), transactions]
+                .map { String($0, radix: 16) }.joined(separator: ".")
+            guard !settings.restrictions.delayReject, policy.evaluator.hasRestrictions(.sender) else {
+                pending += machine.senderChecked(.accepted)
+                return
             }
+            let request = restrictionRequest("MAIL", sender: check.sender, size: check.parameters.size)
+            restrict(request, context, { await $0.checkSender($1, &$2) }) { self.machine.senderChecked($0) }
+        case .checkRecipient(let check):
+            let request = restrictionRequest(
+                "RCPT", sender: check.transaction.sender, recipient: check.recipient.address,
+                size: check.transaction.parameters.size)
+            restrict(request, context, { await $0.checkRecipient($1, &$2) }) { self.machine.recipientChecked($0) }
+        case .checkData(let transaction):
+            let request = restrictionRequest(
+                "DATA", sender: transaction.sender, recipient: transaction.recipients.last?.address,
+                recipientCount: transaction.recipients.count, size: transaction.parameters.size)
+            restrict(request, context, { await $0.checkData(.data, $1, &$2) }) { self.machine.dataChecked($0) }
         case .verifyAddress(let request):
-            let policy = RecipientPolicy(
-                settings: settings, client: client, saslAuthenticated: machine.authenticatedUser != nil)
+            let policy = self.policy
             resume(after: loop.makeFutureWithTask { await policy.verify(request) }, context) {
                 self.machine.verifyChecked($0)
             }
@@ -333,9 +380,11 @@ final class SMTPSession: ChannelInboundHandler, RemovableChannelHandler {
                 return self.machine.etrnFinished(.etrnQueuingStarted)
             }
         case .receiveData(let transaction):
-            let envelope = runtime.envelope(
+            var made = runtime.envelope(
                 for: transaction, settings: settings, client: client, helo: machine.heloName,
                 protocolName: machine.protocolName, login: saslLogin, arrival: Date())
+            restrictionState.actions.apply(to: &made, log: runtime.log)
+            let envelope = made
             let rewriter = settings.addressRewriter
             guard rewriter.isConfigured else {
                 startMessage(transaction, envelope, rewriteError: nil, context)
@@ -355,36 +404,26 @@ final class SMTPSession: ChannelInboundHandler, RemovableChannelHandler {
                 self.startMessage(transaction, result.0, rewriteError: result.1, context)
                 return []
             }
-        case .queueMessage:
-            guard let incoming = message else {
-                transcript.record(.resource)
-                pending += machine.messageRejected(.queueFileWriteError)
-                return
-            }
-            // From here the file is cleanup's to finish: a client that goes away now does not undo it.
-            message = nil
-            resume(after: incoming.commit(on: loop), context) { outcome in
-                switch outcome {
-                case .success(let id):
-                    self.transcript.messageQueued()
-                    return self.machine.messageQueued(id)
-                case .failure(let reply):
-                    self.transcript.record(reply == .queueFileWriteError ? .resource : .bounce)
-                    return self.machine.messageRejected(reply)
+        case .queueMessage(let transaction):
+            guard let incoming = message, settings.restrictions.has(.endOfData) else { return commitMessage(context) }
+            let request = restrictionRequest(
+                "END-OF-MESSAGE", sender: transaction.sender, recipient: transaction.recipients.last?.address,
+                recipientCount: transaction.recipients.count, size: transaction.parameters.size,
+                queueID: incoming.writer.queueID.value)
+            restrict(request, context, { await $0.checkData(.endOfData, $1, &$2) }) { result in
+                guard case .rejected(let reply) = result else {
+                    self.commitMessage(context)
+                    return []
                 }
+                self.message?.abort()
+                self.message = nil
+                return self.machine.messageRejected(reply)
             }
         case .abortMessage:
             message?.abort()
             message = nil
         case .startSASL(let mechanism, let initialResponse):
-            guard let saslClient else {
-                pending += answerSASL(.connectionLost)
-                return
-            }
-            let request = saslClient.start(
-                mechanism: mechanism, initialResponse: initialResponse, local: localAddress, remote: client.address,
-                secured: machine.isTLSActive)
-            resume(after: request.recover { _ in .connectionLost }, context) { self.answerSASL($0) }
+            startSASL(mechanism, initialResponse, context)
         case .continueSASL(let response):
             guard let saslClient else {
                 pending += answerSASL(.connectionLost)
@@ -396,6 +435,94 @@ final class SMTPSession: ChannelInboundHandler, RemovableChannelHandler {
         case .startTLS:
             break
         }
+    }
+
+    /// Commits the queue file (after smtpd_end_of_data_restrictions): 250 with the queue ID, or cleanup's error.
+    private func commitMessage(_ context: ChannelHandlerContext) {
+        guard let incoming = message else {
+            transcript.record(.resource)
+            pending += machine.messageRejected(.queueFileWriteError)
+            return
+        }
+        // From here the file is cleanup's to finish: a client that goes away now does not undo it.
+        message = nil
+        resume(after: incoming.commit(on: context.eventLoop), context) { outcome in
+            switch outcome {
+            case .success(let id):
+                self.transcript.messageQueued()
+                return self.machine.messageQueued(id)
+            case .failure(let reply):
+                self.transcript.record(reply == .queueFileWriteError ? .resource : .bounce)
+                return self.machine.messageRejected(reply)
+            }
+        }
+    }
+
+    private func startSASL(_ mechanism: String, _ initialResponse: String?, _ context: ChannelHandlerContext) {
+        guard let saslClient else {
+            pending += answerSASL(.connectionLost)
+            return
+        }
+        let request = saslClient.start(
+            mechanism: mechanism, initialResponse: initialResponse, local: localAddress, remote: client.address,
+            secured: machine.isTLSActive)
+        resume(after: request.recover { _ in .connectionLost }, context) { self.answerSASL($0) }
+    }
+
+    // MARK: - Restrictions
+
+    /// The facts of the current command for the restriction lists.
+    private func restrictionRequest(
+        _ command: String, sender: MailAddress? = nil, recipient: MailAddress? = nil, recipientCount: Int = 0,
+        size: Int64? = nil, queueID: String? = nil
+    ) -> RestrictionRequest {
+        policy.request(
+            command, machine: machine, sender: sender, recipient: recipient, recipientCount: recipientCount,
+            size: Int(size ?? 0), local: localSocket, improperPipelining: improperPipelining, queueID: queueID,
+            instance: policyInstance)
+    }
+
+    /// Runs a restriction stage off the event loop; its log lines are written and its reply handed on.
+    private func restrict(
+        _ request: RestrictionRequest, _ context: ChannelHandlerContext,
+        _ check: @escaping @Sendable (RestrictionEvaluator, RestrictionRequest, inout RestrictionSessionState) async
+            -> RestrictionOutcome,
+        then: @escaping (SMTPCheckResult) -> [SMTPServerAction]
+    ) {
+        let (evaluator, state) = (policy.evaluator, restrictionState)
+        let work = context.eventLoop.makeFutureWithTask { () async -> (RestrictionOutcome, RestrictionSessionState) in
+            var state = state
+            let outcome = await check(evaluator, request, &state)
+            return (outcome, state)
+        }
+        resume(after: work, context) { result in
+            let (outcome, state) = result
+            self.restrictionState = state
+            for line in outcome.log {
+                if let event = line.event {
+                    self.runtime.log.info("smtpd", RecipientPolicy.logText(event, line.text, request))
+                } else if line.text.hasPrefix("warning: ") {
+                    self.runtime.log.warning("smtpd", String(line.text.dropFirst(9)))
+                } else {
+                    self.runtime.log.info("smtpd", line.text)
+                }
+            }
+            guard let reply = outcome.reply else { return then(.accepted) }
+            // Postfix counts an unknown recipient as a bounce, configuration errors as software, the rest as policy.
+            self.transcript.record(outcome.isServerError ? .software : reply.status == "5.1.1" ? .bounce : .policy)
+            return then(.rejected(reply.smtpReply))
+        }
+    }
+
+    /// A client refused at connect: `503 5.7.0 Error: access denied for host[addr]` until the hard error limit.
+    private func refuse() -> [SMTPServerAction] {
+        deniedCommands += 1
+        if deniedCommands >= settings.smtpd.hardErrorLimit {
+            return [
+                .send(SMTPReply(code: 421, enhancedStatus: "4.7.0", "\(settings.hostname) Error: too many errors")), .close,
+            ]
+        }
+        return [.send(SMTPReply(code: 503, enhancedStatus: "5.7.0", "Error: access denied for \(client.logName)"))]
     }
 
     /// The AUTH login, for the queue file and the `client=` log line.
@@ -422,7 +549,8 @@ final class SMTPSession: ChannelInboundHandler, RemovableChannelHandler {
         guard !finished else { return }  // the client left while the envelope was being rewritten
         message = runtime.makeIncomingMessage(
             envelope, transaction: transaction, rewriteError: rewriteError, settings: settings, client: client,
-            helo: machine.heloName, protocolName: machine.receivedProtocolName, eventLoop: context.eventLoop)
+            helo: machine.heloName, protocolName: machine.receivedProtocolName, eventLoop: context.eventLoop,
+            actions: restrictionState.actions)
         data = machine.makeDataReceiver()
         // Pipelined content that arrived with the DATA command belongs to the message.
         receive(framer.takeBufferedBytes())
