@@ -18,6 +18,8 @@ struct SMTPServerConversation {
     /// Recipients (internal form) the "recipient table" knows; others get 550 5.1.1.
     var knownRecipients: Set<String> = ["accuser1@acc.test", "accuser2@acc.test", "root"]
     var queueIDs = 0
+    /// Bytes that followed STARTTLS in the same read and were thrown away.
+    var discarded: [UInt8] = []
     /// The auth server's side of the current SASL exchange.
     var saslServer = FakeSASLServer(mechanism: "PLAIN")
 
@@ -121,7 +123,10 @@ struct SMTPServerConversation {
                 queueIDs += 1
                 perform(machine.messageQueued(QueueID("0C261A1F\(queueIDs)A")!))
             case .abortMessage: dataContent = []
-            case .startTLS: perform(machine.tlsEstablished())
+            case .startTLS:
+                // As the driver must (CVE-2011-0411): plaintext pipelined after STARTTLS is dropped.
+                discarded += framer.takeBufferedBytes()
+                perform(machine.tlsEstablished())
             case .startSASL(let mechanism, let initialResponse):
                 saslServer = FakeSASLServer(mechanism: mechanism)
                 perform(answer(saslServer.step(initialResponse)))
