@@ -99,15 +99,19 @@ final class ServerHelloReader: ChannelOutboundHandler, RemovableChannelHandler {
     static func parse(_ records: [UInt8], into hello: inout ServerHello) -> Bool {
         var handshake: [UInt8] = []
         var index = 0
+        var pastHandshake = false
         while index + 5 <= records.count {
             let length = Int(records[index + 3]) << 8 | Int(records[index + 4])
-            // Past the plaintext handshake (ChangeCipherSpec, encrypted records): done.
-            guard records[index] == 0x16 else { return true }
+            // Past the plaintext handshake (ChangeCipherSpec, encrypted records): nothing more to learn.
+            guard records[index] == 0x16 else {
+                pastHandshake = true
+                break
+            }
             guard index + 5 + length <= records.count else { break }
             handshake += records[(index + 5)..<(index + 5 + length)]
             index += 5 + length
         }
-        return parseHandshake(handshake, into: &hello)
+        return parseHandshake(handshake, into: &hello) || pastHandshake
     }
 
     private static func parseHandshake(_ bytes: [UInt8], into hello: inout ServerHello) -> Bool {

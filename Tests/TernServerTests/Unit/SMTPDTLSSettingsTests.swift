@@ -1,7 +1,7 @@
 import Foundation
-import NIOSSL
 import TernConfig
 import TernCore
+import TernSMTP
 import Testing
 
 @testable import TernServer
@@ -86,11 +86,13 @@ import Testing
     }
 
     @Test func protocolListsBecomeAVersionRange() {
-        #expect(ClientTLSPolicy.minimumVersion(">=TLSv1.2") == .tlsv12)
-        #expect(SMTPDTLSSettings.maximumVersion(">=TLSv1.2") == .tlsv13)
-        #expect(ClientTLSPolicy.minimumVersion("!SSLv2, !SSLv3, !TLSv1, !TLSv1.1") == .tlsv12)
-        #expect(SMTPDTLSSettings.maximumVersion("!TLSv1.3") == .tlsv12)
-        #expect(SMTPDTLSSettings.maximumVersion("<=TLSv1.2") == .tlsv12)
+        func minimum(_ text: String) -> String { SMTPTLSUpgrade.name(ClientTLSPolicy.minimumVersion(text)) }
+        func maximum(_ text: String) -> String? { SMTPDTLSSettings.maximumVersion(text).map(SMTPTLSUpgrade.name) }
+        #expect(minimum(">=TLSv1.2") == "TLSv1.2")
+        #expect(maximum(">=TLSv1.2") == "TLSv1.3")
+        #expect(minimum("!SSLv2, !SSLv3, !TLSv1, !TLSv1.1") == "TLSv1.2")
+        #expect(maximum("!TLSv1.3") == "TLSv1.2")
+        #expect(maximum("<=TLSv1.2") == "TLSv1.2")
     }
 
     /// A TLS 1.3 ServerHello (RFC 8448 §3, the simple 1-RTT handshake): TLS_AES_128_GCM_SHA256, X25519.
