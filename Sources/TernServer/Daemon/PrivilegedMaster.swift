@@ -78,7 +78,8 @@ enum PrivilegedMaster {
                 for await signal in signals {
                     let pid = state.child.withLock { $0 }
                     if signal == .sighup {
-                        log.info("master", "reload -- version \(TernVersion.string), configuration \(configDirectory)")
+                        // The files first: the mtad takes them when it reloads. The mtad logs the one
+                        // `reload -- version ...` line once its new settings are in effect.
                         if let fresh = try? MainConfig.load(directory: configDirectory) {
                             tlsChannel.send(TLSFiles.collect(config: fresh, services: smtpServices))
                         }

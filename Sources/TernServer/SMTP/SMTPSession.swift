@@ -53,7 +53,7 @@ final class SMTPSession: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     /// Whether a message is being received or committed (a shutdown lets it finish, then says 421).
-    private var isReceivingMessage: Bool { data != nil || waiting }
+    private var isReceivingMessage: Bool { data != nil || (waiting && !handshaking) }
 
     /// The session may be added before the accepted channel is registered (then it starts on channelActive).
     func handlerAdded(context: ChannelHandlerContext) {
