@@ -136,6 +136,29 @@ extension DaemonEndToEnd {
             }
         }
 
+        /// A renewed certificate (same file names, root-only key) is served after `postfix reload`: the
+        /// master reads the files again and hands them over.
+        @Test func reloadServesARenewedCertificate() throws {
+            try Self.withTLS { instance, _ in
+                let before = try Self.sClient(port: instance.port, startTLS: true, input: "QUIT\n")
+                #expect(before.contains("CN=\(TernInstance.hostname)") || before.contains("CN = \(TernInstance.hostname)"))
+                let renewed = instance.root + "/renewed"
+                try FileManager.default.createDirectory(atPath: renewed, withIntermediateDirectories: true)
+                let next = try TestCertificates.make(in: renewed, names: ["renewed.e2e.test"])
+                for (from, to) in [(next.chainFile, "server.pem"), (next.keyFile, "server.key")] {
+                    let target = instance.root + "/" + to
+                    try FileManager.default.removeItem(atPath: target)
+                    try FileManager.default.copyItem(atPath: from, toPath: target)
+                    chmod(target, 0o600)
+                }
+                #expect(try instance.postfix("reload").status == 0)
+                try instance.waitForLogLine(#"postfix/master\[\d+\]: reload -- version "#)
+                let after = try Self.sClient(port: instance.port, startTLS: true, input: "QUIT\n")
+                #expect(after.contains("renewed.e2e.test"), "\(after)")
+                #expect(after.contains("221 2.0.0 Bye"), "\(after)")
+            }
+        }
+
         @Test func missingCertificateMeansTLSNotAvailable() throws {
             try Self.withTLS { instance, ports in
                 let client = try SMTPTestClient(port: ports.broken)
