@@ -83,7 +83,8 @@ import Testing
         let policy = SMTPServerTLSPolicy(offered: true, authOnly: true, available: true)
         var c = Self.conversation(policy, mechanisms: ["PLAIN", "LOGIN"])
         #expect(!Self.ehloLines(&c).contains { $0.hasPrefix("AUTH") })
-        #expect(c.reply("AUTH PLAIN \(SMTPServerSASLTests.alicePlain)") == "503 5.5.1 Error: authentication not enabled")
+        #expect(
+            c.reply("AUTH PLAIN \(SMTPServerSASLTests.alicePlain)") == "503 5.5.1 Error: authentication not enabled")
         #expect(c.reply("MAIL FROM:<x@client.example>") == "250 2.1.0 Ok")
         #expect(c.reply("STARTTLS") == "220 2.0.0 Ready to start TLS")
         #expect(c.machine.transaction == nil)

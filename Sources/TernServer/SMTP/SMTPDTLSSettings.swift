@@ -80,7 +80,9 @@ struct SMTPDTLSSettings: Sendable {
         do {
             return try NIOSSLContext(configuration: configuration)
         } catch {
-            throw SetupError(messages: ["TLS library problem: \(error)", "cannot initialize server TLS context: disabling TLS support"])
+            throw SetupError(messages: [
+                "TLS library problem: \(error)", "cannot initialize server TLS context: disabling TLS support",
+            ])
         }
     }
 
@@ -92,9 +94,11 @@ struct SMTPDTLSSettings: Sendable {
         if !chainFiles.isEmpty {
             pairs = chainFiles.map { ($0, $0) }
         } else {
-            pairs = [("smtpd_tls_cert_file", "smtpd_tls_key_file"), ("smtpd_tls_eccert_file", "smtpd_tls_eckey_file"),
-                ("smtpd_tls_dcert_file", "smtpd_tls_dkey_file")]
-                .map { (config.value($0.0), config.value($0.1)) }.filter { !$0.cert.isEmpty }
+            pairs = [
+                ("smtpd_tls_cert_file", "smtpd_tls_key_file"), ("smtpd_tls_eccert_file", "smtpd_tls_eckey_file"),
+                ("smtpd_tls_dcert_file", "smtpd_tls_dkey_file"),
+            ]
+            .map { (config.value($0.0), config.value($0.1)) }.filter { !$0.cert.isEmpty }
         }
         guard let first = pairs.first else {
             throw SetupError(messages: ["No server certs available. TLS won't be enabled"])

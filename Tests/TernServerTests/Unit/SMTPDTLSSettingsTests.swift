@@ -37,7 +37,8 @@ import Testing
 
         let missing = try SMTPDTLSSettings.make(
             try Self.config("smtpd_use_tls = yes\nsmtpd_tls_cert_file = /nonexistent/cert.pem"), files: .disk)
-        #expect(missing.problems == ["cannot get certificate from file \"/nonexistent/cert.pem\": disabling TLS support"])
+        #expect(
+            missing.problems == ["cannot get certificate from file \"/nonexistent/cert.pem\": disabling TLS support"])
 
         let wrapper = try SMTPDTLSSettings.make(try Self.config("smtpd_tls_wrappermode = yes"), files: .disk)
         #expect(wrapper.wrapperMode && wrapper.policy.required && wrapper.policy.authOnly)
@@ -98,13 +99,15 @@ import Testing
     /// A TLS 1.3 ServerHello (RFC 8448 §3, the simple 1-RTT handshake): TLS_AES_128_GCM_SHA256, X25519.
     @Test func serverHelloGivesCipherAndGroup() {
         let random = [UInt8](repeating: 0xAB, count: 32)
-        let extensions: [UInt8] = [0x00, 0x33, 0x00, 0x24, 0x00, 0x1D, 0x00, 0x20] + [UInt8](repeating: 1, count: 32)
+        let extensions: [UInt8] =
+            [0x00, 0x33, 0x00, 0x24, 0x00, 0x1D, 0x00, 0x20] + [UInt8](repeating: 1, count: 32)
             + [0x00, 0x2B, 0x00, 0x02, 0x03, 0x04]
         let body: [UInt8] =
             [0x03, 0x03] + random + [0x00] + [0x13, 0x01, 0x00]
             + [UInt8(extensions.count >> 8), UInt8(extensions.count & 0xFF)] + extensions
         let handshake: [UInt8] = [0x02, 0x00, UInt8(body.count >> 8), UInt8(body.count & 0xFF)] + body
-        let record: [UInt8] = [0x16, 0x03, 0x03, UInt8(handshake.count >> 8), UInt8(handshake.count & 0xFF)] + handshake
+        let record: [UInt8] =
+            [0x16, 0x03, 0x03, UInt8(handshake.count >> 8), UInt8(handshake.count & 0xFF)] + handshake
         var hello = ServerHello()
         // Not done on a partial record; done with the whole one.
         #expect(!ServerHelloReader.parse(Array(record.prefix(20)), into: &hello))
@@ -112,7 +115,8 @@ import Testing
         #expect(hello.versionName == "TLSv1.3")
         #expect(hello.cipherSuite == 0x1301 && hello.group == 0x001D)
 
-        let details = TLSConnectionDetails(version: "TLSv1.3", cipher: "TLS_AES_128_GCM_SHA256", bits: 128, keyExchange: "X25519")
+        let details = TLSConnectionDetails(
+            version: "TLSv1.3", cipher: "TLS_AES_128_GCM_SHA256", bits: 128, keyExchange: "X25519")
         #expect(details.summary == "TLSv1.3 with cipher TLS_AES_128_GCM_SHA256 (128/128 bits) key-exchange X25519")
         #expect(
             details.receivedComments == [
