@@ -21,6 +21,8 @@ struct SMTPServerConversation {
     /// A HELO name smtpd_helo_restrictions reject, and whether smtpd_data_restrictions reject DATA.
     var rejectedHelo: String?
     var rejectData = false
+    /// Bytes that followed STARTTLS in the same read and were thrown away.
+    var discarded: [UInt8] = []
     /// The auth server's side of the current SASL exchange.
     var saslServer = FakeSASLServer(mechanism: "PLAIN")
 
@@ -128,7 +130,10 @@ struct SMTPServerConversation {
                 queueIDs += 1
                 perform(machine.messageQueued(QueueID("0C261A1F\(queueIDs)A")!))
             case .abortMessage: dataContent = []
-            case .startTLS: perform(machine.tlsEstablished())
+            case .startTLS:
+                // As the driver must (CVE-2011-0411): plaintext pipelined after STARTTLS is dropped.
+                discarded += framer.takeBufferedBytes()
+                perform(machine.tlsEstablished())
             case .startSASL(let mechanism, let initialResponse):
                 saslServer = FakeSASLServer(mechanism: mechanism)
                 perform(answer(saslServer.step(initialResponse)))

@@ -151,8 +151,7 @@ import Testing
 
     @Test func tlsSecurityOptionsApplyAfterSTARTTLS() {
         var c = Self.conversation {
-            $0.startTLSAvailable = true
-            $0.extraEHLOLines = ["STARTTLS"]
+            $0.tls = SMTPServerTLSPolicy(offered: true, available: true)
         }
         c.machine.saslMechanisms = ["CRAM-MD5"]
         c.machine.saslMechanismsWithTLS = ["PLAIN", "LOGIN", "CRAM-MD5"]

@@ -23,7 +23,8 @@ import Testing
         var c = SMTPServerConversation.standard {
             $0.disableVRFY = true
             $0.messageSizeLimit = 0
-            $0.extraEHLOLines = ["STARTTLS", "AUTH PLAIN LOGIN"]
+            $0.tls = SMTPServerTLSPolicy(offered: true, available: true)
+            $0.extraEHLOLines = ["AUTH PLAIN LOGIN"]
             $0.ehloKeywords.remove(.smtpUTF8)
         }
         let lines = c.command("EHLO x").first!.split(separator: "\r\n").map(String.init)
@@ -216,11 +217,11 @@ import Testing
     }
 
     @Test func startTLSRestartsTheSession() {
-        var c = SMTPServerConversation.standard { $0.startTLSAvailable = true }
+        var c = SMTPServerConversation.standard { $0.tls = SMTPServerTLSPolicy(offered: true, available: true) }
         c.command("EHLO x")
         #expect(c.reply("STARTTLS") == "220 2.0.0 Ready to start TLS")
         #expect(c.machine.isTLSActive)
         #expect(c.machine.heloName == nil)
-        #expect(c.reply("STARTTLS") == "502 5.5.1 Error: command not implemented")
+        #expect(c.reply("STARTTLS") == "554 5.5.1 Error: TLS already active")
     }
 }

@@ -45,11 +45,10 @@ public struct SMTPServerConfiguration: Sendable {
     /// Keywords to announce (smtpd_discard_ehlo_keywords already applied). VRFY is left out when
     /// `disableVRFY` is set; DSN, when absent, also makes RET/ENVID/NOTIFY/ORCPT fail.
     public var ehloKeywords: Set<EHLOKeyword> = Set(EHLOKeyword.allCases)
-    /// Extra EHLO lines from the caller (`STARTTLS`, `AUTH PLAIN LOGIN`, `AUTH=PLAIN LOGIN`), announced
-    /// after ETRN where Postfix puts them.
+    /// Extra EHLO lines from the caller, announced after ETRN (and STARTTLS) where Postfix puts them.
     public var extraEHLOLines: [String] = []
-    /// STARTTLS is available (TLS configured and not active yet); otherwise it is "not implemented".
-    public var startTLSAvailable = false
+    /// smtpd_tls_security_level and friends: whether STARTTLS is offered or required.
+    public var tls = SMTPServerTLSPolicy()
     /// smtpd_sasl_auth_enable (and allowed on this connection); otherwise AUTH is "not enabled".
     public var authAvailable = false
     /// broken_sasl_auth_clients: also announce `AUTH=mech...` for clients of the RFC 2554 drafts.
@@ -75,12 +74,13 @@ public struct SMTPServerConfiguration: Sendable {
     }
 
     /// The EHLO reply lines after the host name, in Postfix's order; `authMechanisms` empty: no AUTH.
-    func ehloLines(authMechanisms: [String]) -> [String] {
+    func ehloLines(authMechanisms: [String], startTLS: Bool = false) -> [String] {
         var lines: [String] = []
         if ehloKeywords.contains(.pipelining) { lines.append("PIPELINING") }
         if ehloKeywords.contains(.size) { lines.append(messageSizeLimit > 0 ? "SIZE \(messageSizeLimit)" : "SIZE") }
         if ehloKeywords.contains(.vrfy) && !disableVRFY { lines.append("VRFY") }
         if ehloKeywords.contains(.etrn) { lines.append("ETRN") }
+        if startTLS { lines.append("STARTTLS") }
         lines.append(contentsOf: extraEHLOLines)
         if !authMechanisms.isEmpty {
             let names = authMechanisms.joined(separator: " ")

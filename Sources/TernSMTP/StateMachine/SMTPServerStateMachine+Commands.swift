@@ -57,7 +57,7 @@ extension SMTPServerStateMachine {
             return finish(.helo, succeeded: true, reply: SMTPReply(code: 250, configuration.hostname))
         }
         protocolName = "ESMTP"
-        let lines = configuration.ehloLines(authMechanisms: offeredMechanisms)
+        let lines = configuration.ehloLines(authMechanisms: offeredMechanisms, startTLS: offersStartTLS)
         let reply = SMTPReply(code: 250, lines: [configuration.hostname] + lines)
         return finish(.ehlo, succeeded: true, reply: reply)
     }
@@ -157,16 +157,6 @@ extension SMTPServerStateMachine {
         else { return finish(.etrn, succeeded: false, reply: .etrnBadParameter) }
         state = .runningETRN
         return [.runETRN(domain: String(domain))]
-    }
-
-    private mutating func startTLS(_ tokens: [SMTPToken]) -> [SMTPServerAction] {
-        guard configuration.startTLSAvailable, !isTLSActive else {
-            return finish(.starttls, succeeded: false, reply: .commandNotImplemented)
-        }
-        guard tokens.count == 1 else { return finish(.starttls, succeeded: false, reply: .startTLSSyntax) }
-        let actions = finish(.starttls, succeeded: true, reply: .readyToStartTLS)
-        state = .startingTLS
-        return actions + [.startTLS]
     }
 
     // MARK: - Bookkeeping

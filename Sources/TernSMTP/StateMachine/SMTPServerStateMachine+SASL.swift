@@ -39,8 +39,11 @@ extension SMTPServerStateMachine {
         return protocolName + (isTLSActive ? "S" : "") + (authenticatedUser != nil ? "A" : "")
     }
 
-    /// AUTH is offered: smtpd_sasl_auth_enable, and the auth server announced usable mechanisms.
-    var isAuthAvailable: Bool { configuration.authAvailable && !activeMechanisms.isEmpty }
+    /// AUTH is offered: smtpd_sasl_auth_enable, the auth server announced usable mechanisms, and TLS is
+    /// active if smtpd_tls_auth_only (or mandatory TLS) asks for it.
+    var isAuthAvailable: Bool {
+        configuration.authAvailable && !activeMechanisms.isEmpty && (isTLSActive || !configuration.tls.authOnly)
+    }
 
     /// The mechanisms for the connection as it is now (with or without TLS).
     var activeMechanisms: [String] { isTLSActive ? saslMechanismsWithTLS : saslMechanisms }

@@ -116,6 +116,9 @@ public struct SMTPServerStateMachine: Sendable {
             }
             return actions + finish(nil, succeeded: false, reply: .commandNotRecognized)
         }
+        if requiresTLSFirst(verb) {
+            return actions + finish(verb, succeeded: false, reply: .mustIssueStartTLS, counted: false)
+        }
         return actions + dispatch(verb, tokens, transaction)
     }
 
@@ -198,16 +201,6 @@ public struct SMTPServerStateMachine: Sendable {
         guard case .queueing = state else { return unexpected() }
         resetTransaction()
         return finish(.data, succeeded: false, reply: reply)
-    }
-
-    /// The TLS handshake after STARTTLS completed: the session restarts without HELO (RFC 3207 §4.2).
-    public mutating func tlsEstablished() -> [SMTPServerAction] {
-        guard case .startingTLS = state else { return unexpected() }
-        isTLSActive = true
-        heloName = nil
-        protocolName = "SMTP"
-        state = .ready(nil)
-        return []
     }
 
     /// The text after `disconnect from host[addr] `: `ehlo=1 mail=1 rcpt=1/2 data=1 quit=1 commands=5/6`.

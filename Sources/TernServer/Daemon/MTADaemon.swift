@@ -18,13 +18,16 @@ public enum MTADaemon {
         let broker: Int32
         let parent: Int32
         let log: Int32?
+        /// The master's TLSFileChannel end (smtpd certificates and keys).
+        let tlsFiles: Int32?
 
-        /// Parses `--listen fd,host,port,service ... --broker FD --parent FD [--log FD]`.
+        /// Parses `--listen fd,host,port,service ... --broker FD --parent FD [--log FD] [--tls-files FD]`.
         public init?(arguments: [String]) {
             var listeners: [InheritedListener] = []
             var broker: Int32?
             var parent: Int32?
             var log: Int32?
+            var tlsFiles: Int32?
             var index = 0
             while index + 1 < arguments.count {
                 let value = arguments[index + 1]
@@ -35,6 +38,7 @@ public enum MTADaemon {
                 case "--broker": broker = Int32(value)
                 case "--parent": parent = Int32(value)
                 case "--log": log = Int32(value)
+                case "--tls-files": tlsFiles = Int32(value)
                 default: return nil
                 }
                 index += 2
@@ -44,6 +48,7 @@ public enum MTADaemon {
             self.broker = broker
             self.parent = parent
             self.log = log
+            self.tlsFiles = tlsFiles
         }
     }
 
@@ -136,8 +141,10 @@ public enum MTADaemon {
         }
         let runtime: MTARuntime
         let contexts: DeliveryContextStore
+        let tlsFiles = TLSFileStore(channel: inherited?.tlsFiles.map { TLSFileChannel(fd: $0) })
         do {
-            let (base, services) = try makeSettings(config: config, services: smtpServices, log: log)
+            let (base, services) = try makeSettings(
+                config: config, services: smtpServices, log: log, files: tlsFiles.files)
             contexts = DeliveryContextStore(try DeliveryContext.make(settings: base, executor: executor, log: log))
             let manager = QueueManager(queue: queue, log: log, recovered: Set(recovered.requeued + recovered.kept)) { [contexts] in
                 contexts.context
@@ -207,7 +214,7 @@ public enum MTADaemon {
         if !foreground { DaemonStarter.signalReady() }
 
         let reloader = ReloadService(
-            configDirectory: configDirectory, log: log, runtime: runtime, services: smtpServices
+            configDirectory: configDirectory, log: log, runtime: runtime, services: smtpServices, tlsFiles: tlsFiles
         ) { settings in
             contexts.replace(try DeliveryContext.make(settings: settings, executor: executor, log: log))
         }
@@ -253,14 +260,14 @@ public enum MTADaemon {
         "error", "discard", "anvil", "scache", "postlogd", "proxymap", "verify", "tlsmgr",
     ]
 
-    static func makeSettings(config: MainConfig, services: [MasterService], log: MailLog) throws
+    static func makeSettings(config: MainConfig, services: [MasterService], log: MailLog, files: TLSFiles) throws
         -> (MTASettings, [String: MTASettings])
     {
-        let base = try MTASettings.make(config: config, log: log)
+        let base = try MTASettings.make(config: config, log: log, files: files)
         var perService: [String: MTASettings] = [:]
         for service in services where !service.overrideTable.isEmpty {
             perService[service.serviceKey] = try MTASettings.make(
-                config: config.overriding(service.overrideTable), log: log)
+                config: config.overriding(service.overrideTable), log: log, files: files)
         }
         return (base, perService)
     }
@@ -278,6 +285,7 @@ struct ReloadService: Service {
     let log: MailLog
     let runtime: MTARuntime
     let services: [MasterService]
+    let tlsFiles: TLSFileStore
     let applyDelivery: @Sendable (MTASettings) throws -> Void
 
     func run() async throws {
@@ -285,7 +293,8 @@ struct ReloadService: Service {
         for await _ in signals.cancelOnGracefulShutdown() {
             do {
                 let config = try MainConfig.load(directory: configDirectory)
-                let (base, perService) = try MTADaemon.makeSettings(config: config, services: services, log: log)
+                let (base, perService) = try MTADaemon.makeSettings(
+                    config: config, services: services, log: log, files: tlsFiles.files)
                 try applyDelivery(base)
                 runtime.replaceSettings(base, services: perService)
                 log.info("master", "reload -- version \(TernVersion.string), configuration \(configDirectory)")

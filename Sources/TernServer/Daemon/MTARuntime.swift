@@ -91,8 +91,8 @@ public final class MTARuntime: Sendable {
     /// smtpd does. A rewrite error lets the client send the message and refuses it at the end, as cleanup does.
     func makeIncomingMessage(
         _ envelope: QueueEnvelope, transaction: MailTransaction, rewriteError: RewriteError?, settings: MTASettings,
-        client: ClientIdentity, helo: String?, protocolName: String, eventLoop: any EventLoop,
-        actions: MessageActions = MessageActions()
+        client: ClientIdentity, helo: String?, protocolName: String, tlsComments: [String] = [],
+        eventLoop: any EventLoop, actions: MessageActions = MessageActions()
     ) -> IncomingMessage? {
         let writer: QueueFileWriter
         do {
@@ -115,14 +115,14 @@ public final class MTARuntime: Sendable {
             heloName: helo, clientName: client.name, clientAddress: client.address, myHostname: settings.hostname,
             mailName: settings.mailName, protocolName: protocolName, queueID: writer.queueID.value,
             recipient: transaction.recipients.count == 1 ? transaction.recipients[0].address.text : nil,
-            epochSeconds: arrival, comments: authenticatedSenderComment(envelope, settings))
+            epochSeconds: arrival, comments: tlsComments + authenticatedSenderComment(envelope, settings))
         // Header addresses are rewritten only for local_header_rewrite_clients, as Postfix 2.2 and later do.
         let clientAddress = IPAddress(client.address)
         let rewritesHeaders = settings.rewritesHeaders(client: clientAddress)
         let headerRewriter = rewritesHeaders && settings.addressRewriter.rewritesHeaders ? settings.addressRewriter : nil
         let cleanup = Cleanup(
             queueID: writer.queueID, sender: envelope.sender, arrivalSeconds: arrival,
-            prepend: actions.prepend + received.lines,
+            prepend: actions.prepend + received.lines.flatMap { $0.split(separator: "\n").map(String.init) },
             options: CleanupOptions(
                 myHostname: settings.hostname, addMissingHeaders: settings.addsMissingHeaders(client: clientAddress),
                 headerSizeLimit: settings.cleanup.headerSizeLimit, hopcountLimit: settings.cleanup.hopcountLimit,

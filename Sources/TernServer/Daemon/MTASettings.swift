@@ -29,6 +29,8 @@ public struct MTASettings: Sendable {
     let smtpd: SMTPServerConfiguration
     /// SMTP AUTH through a Dovecot auth server; nil when smtpd_sasl_auth_enable is off.
     let sasl: SMTPDSASLSettings?
+    /// STARTTLS and wrapper-mode TLS (smtpd_tls_*).
+    let tls: SMTPDTLSSettings
     let smtpdTimeout: Int
     let cleanup: (addMissingHeaders: Bool, headerSizeLimit: Int, hopcountLimit: Int)
     let mailName: String
@@ -57,12 +59,17 @@ public struct MTASettings: Sendable {
     /// fast_flush_domains: the sites ETRN and `postqueue -s` may flush.
     let fastFlushDomains: DomainList
 
-    /// Builds the settings; a problem names the parameter (and table) at fault.
-    public static func make(config: MainConfig, log: MailLog) throws -> MTASettings {
-        try MTASettings(config: config, log: log)
+    /// Builds the settings; a problem names the parameter (and table) at fault. TLS key files come from
+    /// `files` (what the root master read) or from disk.
+    static func make(config: MainConfig, log: MailLog, files: TLSFiles) throws -> MTASettings {
+        try MTASettings(config: config, log: log, files: files)
     }
 
-    private init(config: MainConfig, log: MailLog) throws {
+    public static func make(config: MainConfig, log: MailLog) throws -> MTASettings {
+        try MTASettings(config: config, log: log, files: .disk)
+    }
+
+    private init(config: MainConfig, log: MailLog, files: TLSFiles) throws {
         self.config = config
         let warn: @Sendable (String) -> Void = { log.warning("trivial-rewrite", $0) }
         let open: (String) throws -> any LookupTable = { spec in try Self.openTable(spec, warn: warn) }
@@ -119,6 +126,9 @@ public struct MTASettings: Sendable {
         smtpd.authAvailable = sasl != nil
         smtpd.brokenAuthClients = config.bool("broken_sasl_auth_clients") ?? false
         smtpd.saslResponseLimit = config.int("smtpd_sasl_response_limit") ?? 12288
+        tls = try SMTPDTLSSettings.make(config, files: files)
+        for problem in tls.problems { log.warning("smtpd", problem) }
+        smtpd.tls = tls.policy
         self.smtpd = smtpd
         smtpdTimeout = config.time("smtpd_timeout") ?? 300
         cleanup = (

@@ -58,6 +58,16 @@ enum PrivilegedMaster {
         }
         log.info("master", "daemon started -- version \(TernVersion.string), configuration \(configDirectory)")
 
+        // smtpd's certificates and keys, read here as root (the mtad may not be able to open the key).
+        let tlsChannel: TLSFileChannel
+        let tlsDaemonEnd: Int32
+        do {
+            (tlsChannel, tlsDaemonEnd) = try TLSFileChannel.makePair()
+        } catch {
+            log.log("master", "\(error)", severity: .fatal)
+            return MTADaemon.fail("\(error)")
+        }
+        let smtpServices = master.services.filter { $0.type == .inet && $0.command == "smtpd" }
         let state = MasterState()
         let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint, .sighup)
         let executor = UserDeliveryExecutor(
@@ -68,7 +78,11 @@ enum PrivilegedMaster {
                 for await signal in signals {
                     let pid = state.child.withLock { $0 }
                     if signal == .sighup {
-                        log.info("master", "reload -- version \(TernVersion.string), configuration \(configDirectory)")
+                        // The files first: the mtad takes them when it reloads. The mtad logs the one
+                        // `reload -- version ...` line once its new settings are in effect.
+                        if let fresh = try? MainConfig.load(directory: configDirectory) {
+                            tlsChannel.send(TLSFiles.collect(config: fresh, services: smtpServices))
+                        }
                         if pid > 0 { kill(pid, SIGHUP) }
                         continue
                     }
@@ -80,10 +94,12 @@ enum PrivilegedMaster {
             var first = true
             while !state.stopping.load(ordering: .relaxed) {
                 let incarnation: Incarnation
+                let current = (try? MainConfig.load(directory: configDirectory)) ?? config
+                tlsChannel.send(TLSFiles.collect(config: current, services: smtpServices))
                 do {
                     incarnation = try spawn(
                         configDirectory: configDirectory, foreground: foreground, owner: owner, listeners: listeners,
-                        log: log)
+                        tlsFiles: tlsDaemonEnd, log: log)
                 } catch {
                     log.log("master", "cannot start the mail daemon: \(error)", severity: .fatal)
                     break
@@ -119,7 +135,8 @@ enum PrivilegedMaster {
     }
 
     private static func spawn(
-        configDirectory: String, foreground: Bool, owner: Account, listeners: [InheritedListener], log: MailLog
+        configDirectory: String, foreground: Bool, owner: Account, listeners: [InheritedListener], tlsFiles: Int32,
+        log: MailLog
     ) throws -> Incarnation {
         var pair: [Int32] = [0, 0]
         guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
@@ -133,7 +150,8 @@ enum PrivilegedMaster {
         if foreground { arguments.append("-f") }
         if case .file = log.destination { arguments += ["--log", String(log.descriptor)] }
         for listener in listeners { arguments += ["--listen", listener.argument] }
-        var keep = listeners.map(\.fd) + [pair[1], link[0]]
+        arguments += ["--tls-files", String(tlsFiles)]
+        var keep = listeners.map(\.fd) + [pair[1], link[0], tlsFiles]
         if case .file = log.destination { keep.append(log.descriptor) }
         let path = DaemonStarter.executablePath()
         var environment = ["PATH=/usr/bin:/bin", "MAIL_CONFIG=\(configDirectory)"]

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOPosix
+import NIOTLS
 import TernCore
 import TernPolicy
 import TernQueue
@@ -51,6 +52,9 @@ final class SMTPSession: ChannelInboundHandler, RemovableChannelHandler {
     /// The policy protocol's `instance`: one value per MAIL transaction.
     private var policyInstance = ""
     private var transactions = 0
+    /// The TLS handshake (STARTTLS or wrapper mode) is running; what it negotiated, once done.
+    private var handshaking = false
+    private var tls: TLSConnectionDetails?
 
     init(runtime: MTARuntime, settings: MTASettings, client: ClientIdentity) {
         self.runtime = runtime
@@ -62,7 +66,7 @@ final class SMTPSession: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     /// Whether a message is being received or committed (a shutdown lets it finish, then says 421).
-    private var isReceivingMessage: Bool { data != nil || waiting }
+    private var isReceivingMessage: Bool { data != nil || (waiting && !handshaking) }
 
     /// The session may be added before the accepted channel is registered (then it starts on channelActive).
     func handlerAdded(context: ChannelHandlerContext) {
@@ -88,8 +92,54 @@ final class SMTPSession: ChannelInboundHandler, RemovableChannelHandler {
             context.close(promise: nil)
             return
         }
+        guard settings.tls.wrapperMode else { return prepare(context) }
+        guard settings.tls.context != nil else {
+            runtime.log.warning(
+                "smtpd",
+                "Wrapper-mode request dropped from \(client.logName). TLS context initialization failed. For details see earlier warnings in your logs.")
+            return abandon(context)
+        }
+        startHandshake(context)
+    }
+
+    /// Before the greeting: the auth server, when SASL is on.
+    private func prepare(_ context: ChannelHandlerContext) {
         guard let sasl = settings.sasl else { return greet(context) }
         connectSASL(sasl, context)
+    }
+
+    /// TLS goes in front (STARTTLS after its 220 was written, or wrapper mode at connect); the session
+    /// waits for the handshake. With autoRead off, one read starts it (NIOSSLHandler reads on from there).
+    private func startHandshake(_ context: ChannelHandlerContext) {
+        guard let tlsContext = settings.tls.context else { return }
+        flushOutput(context)
+        do {
+            try SMTPTLSUpgrade.install(tlsContext, on: context.pipeline.syncOperations)
+        } catch {
+            runtime.log.warning("smtpd", "cannot start TLS for \(client.logName): \(error)")
+            closing = true
+            return
+        }
+        handshaking = true
+        waiting = true
+        context.read()
+    }
+
+    private func handshakeCompleted(_ context: ChannelHandlerContext) {
+        guard handshaking else { return }
+        handshaking = false
+        waiting = false
+        let details = SMTPTLSUpgrade.details(context.pipeline.syncOperations)
+        tls = details
+        if settings.tls.logLevel >= 1 {
+            runtime.log.info("smtpd", "Anonymous TLS connection established from \(client.logName): \(details.summary)")
+        }
+        if settings.tls.wrapperMode && !machine.isTLSActive {
+            machine.implicitTLSEstablished()
+            return prepare(context)
+        }
+        pending += machine.tlsEstablished()
+        drive(context)
     }
 
     private func greet(_ context: ChannelHandlerContext) {
@@ -124,21 +174,21 @@ final class SMTPSession: ChannelInboundHandler, RemovableChannelHandler {
                 self.machine.saslMechanismsWithTLS = sasl.offered(handshake.mechanisms, tls: true)
                 if self.machine.saslMechanisms.isEmpty {
                     self.runtime.log.warning("smtpd", "no applicable SASL mechanisms")
-                    return self.abandon(context)
+                    return self.abandon(context, fatal: "no SASL authentication mechanisms")
                 }
                 self.greet(context)
             case .failure(let error):
                 self.runtime.log.warning(
                     "smtpd",
                     "SASL: Connect to Dovecot auth socket '\(sasl.endpoint.configured)' failed: \(Self.reason(error))")
-                self.abandon(context)
+                self.abandon(context, fatal: "no SASL authentication mechanisms")
             }
         }
     }
 
     /// Ends the session as a dying smtpd process does: no reply, no disconnect line.
-    private func abandon(_ context: ChannelHandlerContext) {
-        runtime.log.log("smtpd", "no SASL authentication mechanisms", severity: .fatal)
+    private func abandon(_ context: ChannelHandlerContext, fatal: String? = nil) {
+        if let fatal { runtime.log.log("smtpd", fatal, severity: .fatal) }
         finished = true
         closing = true
         saslClient?.close()
@@ -160,7 +210,9 @@ final class SMTPSession: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if case ChannelEvent.inputClosed = event {
+        if case .handshakeCompleted = event as? TLSUserEvent {
+            handshakeCompleted(context)
+        } else if case ChannelEvent.inputClosed = event {
             inputEnded = true
             if !waiting { drive(context) }
         } else if event is Shutdown {
@@ -174,6 +226,9 @@ final class SMTPSession: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if handshaking && !finished && !closing {
+            runtime.log.info("smtpd", "SSL_accept error from \(client.logName): \(error)")
+        }
         if !finished && !closing {
             runtime.log.info("smtpd", "lost connection after \(lastCommand) from \(client.logName)")
             closing = true
@@ -433,7 +488,9 @@ final class SMTPSession: ChannelInboundHandler, RemovableChannelHandler {
                 self.answerSASL($0)
             }
         case .startTLS:
-            break
+            // CVE-2011-0411: plaintext the client pipelined after STARTTLS must not count as sent over TLS.
+            _ = framer.takeBufferedBytes()
+            startHandshake(context)
         }
     }
 
@@ -549,7 +606,8 @@ final class SMTPSession: ChannelInboundHandler, RemovableChannelHandler {
         guard !finished else { return }  // the client left while the envelope was being rewritten
         message = runtime.makeIncomingMessage(
             envelope, transaction: transaction, rewriteError: rewriteError, settings: settings, client: client,
-            helo: machine.heloName, protocolName: machine.receivedProtocolName, eventLoop: context.eventLoop,
+            helo: machine.heloName, protocolName: machine.receivedProtocolName,
+            tlsComments: settings.tls.receivedHeader ? tls?.receivedComments ?? [] : [], eventLoop: context.eventLoop,
             actions: restrictionState.actions)
         data = machine.makeDataReceiver()
         // Pipelined content that arrived with the DATA command belongs to the message.

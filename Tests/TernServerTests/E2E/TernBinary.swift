@@ -40,8 +40,10 @@ enum TernBinary {
     }
 
     private static func isExecutableFile(_ path: String) -> Bool {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return false }
-        return (info.st_mode & S_IFMT) == S_IFREG && access(path, X_OK) == 0
+        // FileManager rather than stat(2): `struct stat`'s members resolve through a different module depending
+        // on what else the test target imports.
+        guard let type = try? FileManager.default.attributesOfItem(atPath: path)[.type] as? FileAttributeType
+        else { return false }
+        return type == .typeRegular && access(path, X_OK) == 0
     }
 }

@@ -33,9 +33,8 @@ import Testing
         let service = AuthService(settings: settings, passdbs: [PasswdFileDB(args: directory + "/users")], log: log.add)
         let path = directory + "/auth-client"
         let server = try await AuthSocketServer.bind(.init(path: path, mode: 0o660), service: service)
-        var info = stat()
-        #expect(stat(path, &info) == 0)
-        #expect(info.st_mode & 0o777 == 0o660)
+        let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
+        #expect(mode == 0o660)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await server.run() }
             try await body(path, log)
