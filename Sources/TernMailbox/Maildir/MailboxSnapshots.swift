@@ -51,6 +51,11 @@ final class MailboxSnapshots: Sendable {
         }
     }
 
+    /// The latest snapshot of `path`, whatever the files look like now.
+    func latest(of path: String) -> MailboxSnapshot? {
+        state.withLock { $0.byPath[path] }
+    }
+
     /// Whether the snapshot kept for `path` is the one for `fingerprint` already.
     func holds(_ path: String, fingerprint: SyncFingerprint) -> Bool {
         state.withLock { $0.byPath[path]?.fingerprint == fingerprint }
@@ -74,6 +79,20 @@ extension MaildirMailbox {
         guard lastSync == nil, fingerprint.isSettled,
             let snapshot = MailboxSnapshots.shared.snapshot(of: folder.path, matching: fingerprint)
         else { return false }
+        adopt(snapshot)
+        return true
+    }
+
+    /// On the first sync, when the files changed since another session's snapshot: starts from that state, so
+    /// that the sync only looks closer at what changed since (the UID assignments, flags and dates of the
+    /// other messages are known). Messages the snapshot has are not `\Recent` here: another session saw them.
+    func startFromSharedSnapshot() {
+        guard lastSync == nil, messages.isEmpty, let snapshot = MailboxSnapshots.shared.latest(of: folder.path)
+        else { return }
+        adopt(snapshot)
+    }
+
+    private func adopt(_ snapshot: MailboxSnapshot) {
         uidValidity = snapshot.uidValidity
         nextUID = snapshot.nextUID
         guid = snapshot.guid
@@ -85,8 +104,7 @@ extension MaildirMailbox {
         indexStamp = snapshot.indexStamp
         highestModSeq = snapshot.highestModSeq
         modSeqUIDValidity = snapshot.modSeqUIDValidity
-        lastSync = fingerprint
-        return true
+        lastSync = snapshot.fingerprint
     }
 
     /// After a sync that left the mailbox matching settled files: offers this state to the other sessions. Not

@@ -80,6 +80,7 @@ public final class MaildirMailbox {
             return MailboxChanges()
         }
         if adoptSharedSnapshot(fingerprint) { return MailboxChanges() }
+        startFromSharedSnapshot()
         var changes = MailboxChanges()
         var scan = try scanDirectories()
         let oldKeywords = keywords
