@@ -119,6 +119,14 @@ public final class MTARuntime: Sendable {
         let clientAddress = IPAddress(client.address)
         let rewritesHeaders = settings.rewritesHeaders(client: clientAddress)
         let headerRewriter = rewritesHeaders && settings.addressRewriter.rewritesHeaders ? settings.addressRewriter : nil
+        let inspector = settings.contentChecks.isEmpty
+            ? nil
+            : ContentInspector(
+                checks: settings.contentChecks, queueID: writer.queueID,
+                origin: ContentCheckOrigin(
+                    client: client.logName, sender: envelope.sender.text,
+                    recipient: transaction.recipients.last?.address.text, protocolName: envelope.client?.protocolName,
+                    helo: helo))
         let cleanup = Cleanup(
             queueID: writer.queueID, sender: envelope.sender, arrivalSeconds: arrival,
             prepend: received.lines,
@@ -126,11 +134,12 @@ public final class MTARuntime: Sendable {
                 myHostname: settings.hostname, addMissingHeaders: settings.addsMissingHeaders(client: clientAddress),
                 headerSizeLimit: settings.cleanup.headerSizeLimit, hopcountLimit: settings.cleanup.hopcountLimit,
                 emptyAddress: settings.config.value("empty_address_recipient"),
-                qualifyDomain: rewritesHeaders ? settings.myorigin : nil, holdHeaders: headerRewriter != nil))
+                qualifyDomain: rewritesHeaders ? settings.myorigin : nil, holdHeaders: headerRewriter != nil),
+            inspector: inspector)
         let manager = queueManager
         return IncomingMessage(
             writer: writer, cleanup: cleanup, headerRewriter: headerRewriter, rejection: rewriteError?.reply,
-            eventLoop: eventLoop, log: log
+            queue: queue, eventLoop: eventLoop, log: log
         ) { id in manager.queued(id) }
     }
 }

@@ -199,7 +199,15 @@ struct MessageDelivery {
         _ recipient: QueueRecipient, index: Int, id: QueueID, file: QueueFile, deliveredTo: [String]
     ) async -> Route {
         let settings = context.settings
-        var address = recipient.address
+        if let reason = file.summary.bounce {
+            // A local submission cleanup rejected: returned to the sender (cleanup_bounce).
+            let dsn = String(reason.prefix { $0 != " " })
+            return .delivered(
+                [RecipientOutcome(status: .bounced, dsn: dsn, text: String(reason.dropFirst(dsn.count + 1)), relay: "none")],
+                [])
+        }
+        // REDIRECT (header_checks, access maps): every recipient goes to that address (qmgr's redirect).
+        var address = file.summary.redirect.map { MailAddress($0) } ?? recipient.address
         if address.domain == nil { address = MailAddress("\(address.text)@\(settings.myorigin)") }
         let job = LocalTransport.Job(
             queueFile: file.path, contentOffset: file.contentOffset, contentLength: file.contentLength,
@@ -230,6 +238,8 @@ struct MessageDelivery {
         } catch {
             return .delivered([.deferred("4.3.0", "transport_maps lookup failure: \(error)")], [])
         }
+        // FILTER (header_checks, access maps): its transport:destination for every recipient.
+        if let filter = file.summary.filter { transport = filter }
         let name = String(transport.prefix { $0 != ":" })
         let nexthop = transport.contains(":") ? String(transport.drop { $0 != ":" }.dropFirst()) : ""
         if !flushing && settings.deferTransports.contains(name) {
