@@ -1,4 +1,6 @@
+import Foundation
 import TernCore
+import TernMIME
 import Testing
 @testable import TernQueue
 
@@ -182,7 +184,10 @@ import Testing
             message, header: rules, body: [("text", "WARN"), ("inner body", "WARN"), ("--b1", "WARN")],
             mime: rules, nested: rules)
         #expect(out == message, "nothing changed")
-        let seen = log.map { String($0.text.dropFirst("E93D0F786D2: warning: ".count).prefix { $0 != ";" }) }
+        let seen = log.map { line -> String in
+            let text = line.text.dropFirst("E93D0F786D2: warning: ".count)
+            return String(text[..<(text.range(of: "; from=<")?.lowerBound ?? text.endIndex)])
+        }
         let suffix = " from client.example[192.0.2.1]"
         #expect(seen == [
             "header Subject: top", "header MIME-Version: 1.0", "header Content-Type: multipart/mixed;??boundary=\"b1\"",

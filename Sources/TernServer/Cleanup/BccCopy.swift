@@ -16,14 +16,14 @@ extension QueueDirectory {
 extension QueueDirectory {
     /// The BCC copy of a just committed file when the checks asked for one; a failure is logged and the
     /// message itself stays queued (the client must not send it again).
-    func bccCopy(of writer: QueueFileWriter, disposition: MessageDisposition, log: MailLog) -> QueueID? {
+    func bccCopy(of path: String, id: QueueID, disposition: MessageDisposition, log: MailLog) -> QueueID? {
         guard !disposition.bcc.isEmpty else { return nil }
         do {
-            let copy = try queueBccCopy(of: writer.path, to: disposition.bcc)
-            log.info("cleanup", "\(writer.queueID): bcc copy queued as \(copy)")
+            let copy = try queueBccCopy(of: path, to: disposition.bcc)
+            log.info("cleanup", "\(id): bcc copy queued as \(copy)")
             return copy
         } catch {
-            log.warning("cleanup", "\(writer.queueID): cannot queue the bcc copy: \(error)")
+            log.warning("cleanup", "\(id): cannot queue the bcc copy: \(error)")
             return nil
         }
     }

@@ -88,10 +88,12 @@ extension QueueFile {
             ContentSummary(
                 messageID: cleanup.messageID ?? summary.messageID, redirect: disposition.redirect,
                 filter: disposition.filter, bounce: bounce))
-        try writer.commit()
-        if bounce == nil { _ = queue.bccCopy(of: writer, disposition: disposition, log: log) }
         let held = disposition.hold && bounce == nil
-        if held { try queue.move(writer.queueID, from: .incoming, to: .hold) }
+        let target = held ? queue.filePath(.hold, writer.queueID) : nil
+        try writer.commit(renamingTo: target)
+        if bounce == nil {
+            _ = queue.bccCopy(of: target ?? writer.path, id: writer.queueID, disposition: disposition, log: log)
+        }
         return .queued(writer.queueID, held: held)
     }
 }

@@ -156,11 +156,10 @@ final class IncomingMessage: Sendable {
         }
         let (queue, mailLog) = (self.queue, self.log)
         return BlockingIO.pool.runIfActive(eventLoop: eventLoop) { () throws -> QueueID? in
-            try writer.commit()
-            let copy = queue.bccCopy(of: writer, disposition: disposition, log: mailLog)
             // HOLD: to hold/ before the reply, where only `postsuper -H` releases it.
-            if disposition.hold { try queue.move(writer.queueID, from: .incoming, to: .hold) }
-            return copy
+            let target = disposition.hold ? queue.filePath(.hold, writer.queueID) : nil
+            try writer.commit(renamingTo: target)
+            return queue.bccCopy(of: target ?? writer.path, id: writer.queueID, disposition: disposition, log: mailLog)
         }
             .map { [log, onCommit] copy in
                 if let messageID { log.info("cleanup", "\(writer.queueID): message-id=\(messageID)") }

@@ -101,8 +101,10 @@ extension DaemonEndToEnd {
                 let held = "\(instance.queueDirectory)/hold/\(id)"
                 #expect(FileManager.default.fileExists(atPath: held))
                 #expect(try instance.mailq().contains("\(id)!"), "mailq marks held mail with !")
-                #expect(try instance.tern(["postsuper", "-H", id]).status == 0)
-                _ = try instance.tern(["postqueue", "-f"])
+                let release = try instance.tern(["postsuper", "-H", id])
+                #expect(release.status == 0, "\(release)")
+                let flush = try instance.tern(["postqueue", "-f"])
+                #expect(flush.status == 0, "\(flush)")
                 _ = try instance.waitForMessage("alice", containing: token, timeout: 30)
             }
         }
