@@ -109,12 +109,23 @@ extension DaemonEndToEnd {
             }
         }
 
+        /// Every recipient goes to the REDIRECT address, once, logged with `orig_to=` (as Postfix's qmgr).
         @Test func redirectDeliversToTheOtherAddress() throws {
             try withChecks { instance in
                 let token = "redirect-\(UUID().uuidString)"
-                #expect(try send(instance, "Subject: redirectme \(token)\n\nhello\n").code == 250)
+                let client = try SMTPTestClient(port: instance.port)
+                defer { client.close() }
+                try client.greet()
+                let reply = try client.sendMail(
+                    from: "checks@client.example", to: ["alice@virt.test", "bob@virt.test"],
+                    content: "Subject: redirectme \(token)\n\nhello\n")
+                #expect(reply.code == 250, "\(reply)")
+                let id = try #require(reply.queueID)
                 _ = try instance.waitForMessage("bob", containing: token)
+                try instance.waitForLogLine(#"\#(id): to=<bob@virt\.test>, orig_to=<alice@virt\.test>, relay=virtual"#)
+                try instance.waitForLogLine(#"\#(id): removed"#)
                 #expect(!instance.messages(for: "alice").contains { $0.content.contains(token) })
+                #expect(instance.messages(for: "bob").filter { $0.content.contains(token) }.count == 1)
             }
         }
 
