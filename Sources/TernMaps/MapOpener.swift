@@ -4,7 +4,7 @@ public import TernCore
 public enum MapOpener {
     /// The types `open` understands.
     public static let supportedTypes: Set<String> = [
-        "hash", "btree", "lmdb", "texthash", "regexp", "cidr", "inline", "static", "unionmap", "fail",
+        "hash", "btree", "lmdb", "texthash", "regexp", "pcre", "cidr", "inline", "static", "unionmap", "fail",
     ]
 
     /// Opens `type:name`. Indexed tables (`hash`, `btree`, `lmdb`) read `name.db` / `name.lmdb` built by
@@ -26,6 +26,7 @@ public enum MapOpener {
         case "hash", "btree", "lmdb": return try IndexedMapTable(type: type, name: name, options: options)
         case "texthash": return try TextHashTable(name: name, options: options)
         case "regexp": return try RegexpTable(name: name, options: options)
+        case "pcre": return try RegexpTable.pcre(name: name, options: options)
         case "cidr": return try CIDRTable(name: name, options: options)
         case "inline": return try InlineTable(name: name, options: options)
         case "static": return try StaticTable(name: name)

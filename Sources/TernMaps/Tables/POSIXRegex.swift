@@ -2,7 +2,7 @@ import Glibc
 
 /// A compiled POSIX regular expression (regcomp(3)/regexec(3) from glibc, as Postfix's regexp tables use).
 /// Not Sendable: a table keeps its expressions behind a lock.
-final class POSIXRegex {
+final class POSIXRegex: TableRegex {
     struct Options: OptionSet {
         let rawValue: Int32
         static let extended = Options(rawValue: REG_EXTENDED)

@@ -1,6 +1,6 @@
 import TernCore
 
-/// Parses regexp_table(5) source into rules, with Postfix's warnings for rules it skips.
+/// Parses regexp_table(5) and pcre_table(5) source into rules, with Postfix's warnings for rules it skips.
 enum RegexpRuleParser {
     /// Deepest `if` nesting accepted; Postfix has no limit, we bound the stack.
     static let maximumNesting = 100
@@ -8,32 +8,35 @@ enum RegexpRuleParser {
     struct Pattern {
         var text: String
         var positive: Bool
-        var options: POSIXRegex.Options
+        /// The flag letters after the closing delimiter, in order (each one the dialect knows).
+        var flags: [UInt8]
     }
 
-    static func parse(_ bytes: [UInt8], mapName: String, warn: (String) -> Void) throws(FileError) -> [RegexpRule] {
+    static func parse(
+        _ bytes: [UInt8], mapName: String, dialect: RegexDialect = .posix, warn: (String) -> Void
+    ) throws(FileError) -> [RegexpRule] {
         var rules: [RegexpRule] = []
         var openConditions: [(index: Int, line: Int)] = []
         for line in try LogicalLineReader.lines(of: bytes, file: mapName, warn: warn) {
             let text = line.text.trimmingASCIIWhitespace
             guard !text.isEmpty else { continue }
-            let location = "regexp map \(mapName), line \(line.lineNumber)"
+            let location = "\(dialect.type) map \(mapName), line \(line.lineNumber)"
             if openConditions.count >= maximumNesting && keyword("if", Array(text.utf8)) {
                 throw FileError(file: mapName, line: line.lineNumber, message: "IF nesting too deep")
             }
             do throws(SkipRule) {
                 let utf8 = Array(text.utf8)
                 if !isAlphanumeric(utf8[0]) {
-                    rules.append(.match(try parseMatch(utf8, location: location, warn: warn)))
+                    rules.append(.match(try parseMatch(utf8, location: location, dialect: dialect, warn: warn)))
                 } else if keyword("if", utf8) {
                     var rest = Array(utf8[2...]).drop(while: LogicalLineReader.isSpace)[...]
-                    let pattern = try pattern(from: &rest, location: location)
+                    let pattern = try pattern(from: &rest, location: location, dialect: dialect)
                     let extra = String(decoding: rest, as: UTF8.self).trimmingASCIIWhitespace
                     if !extra.isEmpty {
                         warn("\(location): ignoring extra text after IF statement: \"\(extra)\"")
                         warn("\(location): do not prepend whitespace to statements between IF and ENDIF")
                     }
-                    let expression = try compile(pattern, location: location)
+                    let expression = try compile(pattern, groups: false, location: location, dialect: dialect)
                     openConditions.append((rules.count, line.lineNumber))
                     rules.append(.condition(expression, positive: pattern.positive, endif: nil))
                 } else if keyword("endif", utf8) {
@@ -55,36 +58,34 @@ enum RegexpRuleParser {
             }
         }
         for open in openConditions.reversed() {
-            warn("regexp map \(mapName), line \(open.line): IF has no matching ENDIF")
+            warn("\(dialect.type) map \(mapName), line \(open.line): IF has no matching ENDIF")
         }
         return rules
     }
 
     private static func parseMatch(
-        _ utf8: [UInt8], location: String, warn: (String) -> Void
+        _ utf8: [UInt8], location: String, dialect: RegexDialect, warn: (String) -> Void
     ) throws(SkipRule) -> RegexpRule.Match {
         var rest = utf8[...]
-        var first = try pattern(from: &rest, location: location)
+        let first = try pattern(from: &rest, location: location, dialect: dialect)
         var second: Pattern?
-        if rest.first == UInt8(ascii: "!") {
-            second = try pattern(from: &rest, location: location)
+        if dialect.secondPattern && rest.first == UInt8(ascii: "!") {
+            second = try pattern(from: &rest, location: location, dialect: dialect)
         }
         let replacementText = String(decoding: rest.drop(while: LogicalLineReader.isSpace), as: UTF8.self)
         if replacementText.isEmpty { warn("\(location): no replacement text: using empty string") }
         let replacement = try ReplacementTemplate(replacementText, where: location)
         let highest = replacement.highestGroup
-        if highest == 0 { first.options.insert(.noSubexpressions) }
         if highest > 0 && !first.positive {
             throw SkipRule(warnings: ["\(location): $number found in negative match replacement text: skipping this rule"])
         }
-        let firstExpression = try compile(first, location: location)
+        let firstExpression = try compile(first, groups: highest > 0, location: location, dialect: dialect)
         if highest > firstExpression.subexpressionCount {
             throw SkipRule(warnings: ["\(location): out of range replacement index \"\(highest)\": skipping this rule"])
         }
-        var secondExpression: POSIXRegex?
-        if var second {
-            second.options.insert(.noSubexpressions)
-            secondExpression = try compile(second, location: location)
+        var secondExpression: (any TableRegex)?
+        if let second {
+            secondExpression = try compile(second, groups: false, location: location, dialect: dialect)
         }
         return RegexpRule.Match(
             first: firstExpression, firstPositive: first.positive, second: secondExpression,
@@ -92,7 +93,9 @@ enum RegexpRuleParser {
     }
 
     /// `[!...]<delim>pattern<delim>[flags]`, consuming it from `rest`.
-    static func pattern(from rest: inout ArraySlice<UInt8>, location: String) throws(SkipRule) -> Pattern {
+    static func pattern(
+        from rest: inout ArraySlice<UInt8>, location: String, dialect: RegexDialect = .posix
+    ) throws(SkipRule) -> Pattern {
         var positive = true
         while let byte = rest.first, byte == UInt8(ascii: "!") || LogicalLineReader.isSpace(byte) {
             if byte == UInt8(ascii: "!") { positive.toggle() }
@@ -120,24 +123,24 @@ enum RegexpRuleParser {
             let shown = String(decoding: [delimiter], as: UTF8.self)
             throw SkipRule(warnings: ["\(location): no closing regexp delimiter \"\(shown)\": skipping this rule"])
         }
-        var options: POSIXRegex.Options = [.extended, .ignoreCase]
+        var flags: [UInt8] = []
         while let flag = rest.first, !LogicalLineReader.isSpace(flag), flag != UInt8(ascii: "!") {
-            switch flag {
-            case UInt8(ascii: "i"): options.formSymmetricDifference(.ignoreCase)
-            case UInt8(ascii: "m"): options.formSymmetricDifference(.newline)
-            case UInt8(ascii: "x"): options.formSymmetricDifference(.extended)
-            default:
+            guard dialect.flags.contains(flag) else {
                 let shown = String(decoding: [flag], as: UTF8.self)
                 throw SkipRule(warnings: ["\(location): unknown regexp option \"\(shown)\": skipping this rule"])
             }
+            flags.append(flag)
             rest = rest.dropFirst()
         }
-        return Pattern(text: String(decoding: body, as: UTF8.self), positive: positive, options: options)
+        return Pattern(text: String(decoding: body, as: UTF8.self), positive: positive, flags: flags)
     }
 
-    static func compile(_ pattern: Pattern, location: String) throws(SkipRule) -> POSIXRegex {
-        do throws(POSIXRegex.CompileFailure) {
-            return try POSIXRegex(pattern.text, options: pattern.options)
+    /// - Parameter groups: whether the rule's result uses `$n`, so the groups' ranges are needed.
+    static func compile(
+        _ pattern: Pattern, groups: Bool, location: String, dialect: RegexDialect
+    ) throws(SkipRule) -> any TableRegex {
+        do throws(RegexCompileFailure) {
+            return try dialect.compile(pattern, groups)
         } catch {
             throw SkipRule(warnings: ["\(location): \(error.message)"])
         }

@@ -45,14 +45,18 @@ public struct Cleanup: Sendable {
     private let messageIDSeconds: Int
     private var seen = Set<String>()
     private var resent = false
+    /// header_checks and body_checks, when configured.
+    private var content: ContentFilter?
 
     /// - Parameters:
     ///   - prepend: header text to put first, lines joined by LF (smtpd's Received: header).
     ///   - messageIDSeconds: clock for a generated Message-Id (Postfix takes the time at end of headers).
     public init(
         queueID: QueueID, sender: MailAddress, senderFullName: String? = nil, arrivalSeconds: Int,
-        messageIDSeconds: Int? = nil, prepend: [String] = [], options: CleanupOptions
+        messageIDSeconds: Int? = nil, prepend: [String] = [], options: CleanupOptions,
+        inspector: ContentInspector? = nil
     ) {
+        content = inspector.map { ContentFilter(inspector: $0, headerSizeLimit: options.headerSizeLimit) }
         self.queueID = queueID
         self.sender = sender
         self.senderFullName = senderFullName
@@ -60,6 +64,14 @@ public struct Cleanup: Sendable {
         self.messageIDSeconds = messageIDSeconds ?? arrivalSeconds
         self.prepend = prepend
         self.options = options
+    }
+
+    /// What the content checks decided (HOLD, DISCARD, REDIRECT, FILTER).
+    public var disposition: MessageDisposition { content?.inspector.disposition ?? MessageDisposition() }
+
+    /// The content checks' log lines (program `cleanup`) since the last call.
+    public mutating func takeLogLines() -> [CleanupLogLine] {
+        content?.inspector.takeLogLines() ?? []
     }
 
     /// Processes one content line (without its line end). `continued` marks a piece of an overlong line
@@ -86,8 +98,16 @@ public struct Cleanup: Sendable {
         if phase == .headers {
             headerLine(line, into: &output)
         } else {
-            output += line
-            if !continued { output.append(UInt8(ascii: "\n")) }
+            bodyPiece(line, lineStart: true, lineEnds: !continued, into: &output)
+        }
+    }
+
+    private mutating func bodyPiece(_ piece: [UInt8], lineStart: Bool, lineEnds: Bool, into output: inout [UInt8]) {
+        if content != nil {
+            content!.body(piece, lineStart: lineStart, lineEnds: lineEnds, into: &output)
+        } else {
+            output += piece
+            if lineEnds { output.append(UInt8(ascii: "\n")) }
         }
     }
 
@@ -101,6 +121,13 @@ public struct Cleanup: Sendable {
             midLine = false
         }
         if phase == .headers { endHeaders(separator: false, into: &output) }
+        content?.finish(into: &output)
+        guard let inspector = content?.inspector else { return }
+        if inspector.lookupFailed {
+            error = .lookupFailed
+        } else if let reason = inspector.rejection {
+            error = .contentRejected(reason: reason)
+        }
     }
 
     private mutating func startIfNeeded(into output: inout [UInt8]) {
@@ -119,8 +146,7 @@ public struct Cleanup: Sendable {
         if phase == .headers, pending != nil {
             addToPending(piece)
         } else {
-            output += piece
-            if ending { output.append(UInt8(ascii: "\n")) }
+            bodyPiece(piece, lineStart: false, lineEnds: ending, into: &output)
         }
     }
 
@@ -133,10 +159,7 @@ public struct Cleanup: Sendable {
             addToPending(line)
         } else {
             endHeaders(separator: true, into: &output)
-            if !line.isEmpty {
-                output += line
-                output.append(UInt8(ascii: "\n"))
-            }
+            if !line.isEmpty { bodyPiece(line, lineStart: true, lineEnds: true, into: &output) }
         }
     }
 
@@ -153,6 +176,12 @@ public struct Cleanup: Sendable {
     private mutating func flushPending(into output: inout [UInt8]) {
         guard var header = pending else { return }
         pending = nil
+        if content != nil {
+            let edit = content!.primaryHeader(header)
+            for line in edit.before { writeHeader(line, into: &output) }
+            guard let kept = edit.line else { return }  // removed (IGNORE, STRIP): not seen either
+            header = kept
+        }
         if let name = HeaderField.name(of: header) {
             let key = name.lowercased()
             seen.insert(key)
@@ -187,6 +216,7 @@ public struct Cleanup: Sendable {
         }
         if separator { output.append(UInt8(ascii: "\n")) }
         phase = .body
+        content?.headersEnded()
         firstClientLine = false
     }
 

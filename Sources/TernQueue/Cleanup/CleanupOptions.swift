@@ -42,11 +42,18 @@ public struct CleanupOptions: Sendable, Equatable {
 public enum CleanupError: Error, Sendable, Equatable {
     /// More Received: headers than hopcount_limit: `554 5.4.0 Error: too many hops`.
     case tooManyHops(count: Int)
+    /// A content check said REJECT; the reason starts with its enhanced status code (`5.7.1 text`):
+    /// `550 5.7.1 text`, or `451 4.x.x text` for a 4.x.x code (CLEANUP_STAT_CONT / CLEANUP_STAT_DEFER).
+    case contentRejected(reason: String)
+    /// A content check table could not be searched: `451 4.3.0 Error: queue file write error`.
+    case lookupFailed
 
     /// The reply smtpd sends for it (cleanup_stat_detail).
     public var reply: String {
         switch self {
         case .tooManyHops: return "554 5.4.0 Error: too many hops"
+        case .contentRejected(let reason): return "\(reason.first == "4" ? 451 : 550) \(reason)"
+        case .lookupFailed: return "451 4.3.0 Error: queue file write error"
         }
     }
 }

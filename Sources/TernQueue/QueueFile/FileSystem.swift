@@ -96,6 +96,14 @@ enum FileSystem {
         guard chmod(path, mode_t(mode)) == 0 else { throw failure("chmod", path) }
     }
 
+    /// As root: gives `path` the owner and group of `parent` (a directory made for the mail_owner's daemon).
+    static func inheritOwner(_ path: String, from parent: String) {
+        guard geteuid() == 0 else { return }
+        var owner = stat()
+        guard stat(parent, &owner) == 0 else { return }
+        _ = chown(path, owner.st_uid, owner.st_gid)
+    }
+
     /// Names in a directory, without `.` and `..`; an absent directory is empty.
     static func entries(_ path: String) throws(QueueError) -> [String] {
         guard let dir = opendir(path) else {

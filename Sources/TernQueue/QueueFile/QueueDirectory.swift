@@ -73,7 +73,11 @@ public struct QueueDirectory: Sendable {
     public func move(_ id: QueueID, from: QueueName, to: QueueName, durable: Bool = true) throws(QueueError) {
         let source = filePath(from, id)
         let targetDir = directoryPath(to, id)
-        if hashedQueues.contains(to) { try FileSystem.makeDirectory(targetDir, mode: 0o700) }
+        if hashedQueues.contains(to) {
+            try FileSystem.makeDirectory(targetDir, mode: 0o700)
+            // postsuper run by root (-H, -r to deferred) must not leave a hash directory the daemon cannot read.
+            FileSystem.inheritOwner(targetDir, from: "\(path)/\(to.rawValue)")
+        }
         let target = "\(targetDir)/\(id.value)"
         guard rename(source, target) == 0 else { throw FileSystem.failure("rename \(target)", source) }
         guard durable else { return }

@@ -114,6 +114,18 @@ public struct QueueEnvelope: Sendable, Equatable {
 public struct ContentSummary: Sendable, Equatable {
     /// The Message-ID header value as logged (`message-id=<...>`), if the message has one.
     public var messageID: String?
+    /// REDIRECT (header_checks, access maps): every recipient is delivered to this address instead.
+    public var redirect: String?
+    /// FILTER (header_checks, access maps): `transport:destination` for every recipient, like content_filter.
+    public var filter: String?
+    /// A local submission that cleanup refused (REJECT): every recipient bounces with this reason
+    /// (`5.7.1 text`), as Postfix's cleanup bounces mail it cannot refuse to a client.
+    public var bounce: String?
 
-    public init(messageID: String? = nil) { self.messageID = messageID }
+    public init(messageID: String? = nil, redirect: String? = nil, filter: String? = nil, bounce: String? = nil) {
+        self.messageID = messageID
+        self.redirect = redirect
+        self.filter = filter
+        self.bounce = bounce
+    }
 }

@@ -82,7 +82,13 @@ public final class QueueFile: Sendable {
             guard line.first == QueueFileFormat.extracted, let f = QueueFileFormat.fields(line, typeLength: 1),
                 f.count == 2
             else { throw corrupt("bad extracted record") }
-            if f[0] == "message_id" { summary.messageID = f[1] }
+            switch f[0] {
+            case "message_id": summary.messageID = f[1]
+            case "redirect": summary.redirect = f[1]
+            case "filter": summary.filter = f[1]
+            case "bounce": summary.bounce = f[1]
+            default: break
+            }
         }
         return QueueFile(
             path: path, fd: fd, envelope: envelope, summary: summary, contentOffset: trailer.contentOffset,

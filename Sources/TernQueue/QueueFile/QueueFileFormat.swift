@@ -148,6 +148,9 @@ enum QueueFileFormat {
     static func extractedBytes(_ summary: ContentSummary) -> [UInt8] {
         var out: [UInt8] = []
         if let id = summary.messageID { out += record(extracted, ["message_id", id]) }
+        if let redirect = summary.redirect { out += record(extracted, ["redirect", redirect]) }
+        if let filter = summary.filter { out += record(extracted, ["filter", filter]) }
+        if let bounce = summary.bounce { out += record(extracted, ["bounce", bounce]) }
         return out
     }
 

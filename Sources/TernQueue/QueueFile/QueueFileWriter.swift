@@ -99,12 +99,18 @@ public final class QueueFileWriter: Sendable {
 
     /// Writes the extracted records and the completion mark, then fsyncs the file and its directory.
     /// After this returns the message is safe: only now may smtpd answer 250.
-    public func commit() throws(QueueError) {
+    /// `renamingTo` (a path in another queue directory, e.g. hold/ for HOLD) moves the file there before
+    /// the completion mark is written, so the queue manager never sees it complete in incoming/.
+    public func commit(renamingTo target: String? = nil) throws(QueueError) {
         let path = self.path
         let directoryPath = self.directoryPath
         try state.withLock { (state: inout State) throws(QueueError) in
             guard state.phase == .content else {
                 throw QueueError(.invalid, path: path, message: "commit without envelope or twice")
+            }
+            if let target {
+                try Self.flush(&state, path: path)
+                guard rename(path, target) == 0 else { throw FileSystem.failure("rename \(target)", path) }
             }
             let extractedOffset = state.offset
             state.buffer += QueueFileFormat.extractedBytes(state.summary)
@@ -115,6 +121,7 @@ public final class QueueFileWriter: Sendable {
             try FileSystem.fsync(state.fd, path: path)
             close(state.fd)
             state.phase = .finished
+            if let target { try FileSystem.fsyncDirectory(String(target[..<(target.lastIndex(of: "/") ?? target.endIndex)])) }
             do throws(QueueError) {
                 try FileSystem.fsyncDirectory(directoryPath)
             } catch {

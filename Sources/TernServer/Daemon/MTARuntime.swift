@@ -120,6 +120,14 @@ public final class MTARuntime: Sendable {
         let clientAddress = IPAddress(client.address)
         let rewritesHeaders = settings.rewritesHeaders(client: clientAddress)
         let headerRewriter = rewritesHeaders && settings.addressRewriter.rewritesHeaders ? settings.addressRewriter : nil
+        let inspector = settings.contentChecks.isEmpty
+            ? nil
+            : ContentInspector(
+                checks: settings.contentChecks, queueID: writer.queueID,
+                origin: ContentCheckOrigin(
+                    client: client.logName, sender: envelope.sender.text,
+                    recipient: transaction.recipients.last?.address.text, protocolName: envelope.client?.protocolName,
+                    helo: helo))
         let cleanup = Cleanup(
             queueID: writer.queueID, sender: envelope.sender, arrivalSeconds: arrival,
             prepend: actions.prepend + received.lines.flatMap { $0.split(separator: "\n").map(String.init) },
@@ -127,14 +135,13 @@ public final class MTARuntime: Sendable {
                 myHostname: settings.hostname, addMissingHeaders: settings.addsMissingHeaders(client: clientAddress),
                 headerSizeLimit: settings.cleanup.headerSizeLimit, hopcountLimit: settings.cleanup.hopcountLimit,
                 emptyAddress: settings.config.value("empty_address_recipient"),
-                qualifyDomain: rewritesHeaders ? settings.myorigin : nil, holdHeaders: headerRewriter != nil))
-        let (manager, queue, log) = (queueManager, self.queue, self.log)
+                qualifyDomain: rewritesHeaders ? settings.myorigin : nil, holdHeaders: headerRewriter != nil),
+            inspector: inspector)
+        let manager = queueManager
         return IncomingMessage(
             writer: writer, cleanup: cleanup, headerRewriter: headerRewriter, rejection: rewriteError?.reply,
-            eventLoop: eventLoop, log: log
-        ) { id in
-            // HOLD and DISCARD from the access policy; otherwise the queue manager takes it.
-            if actions.settle(id, queue: queue, log: log) { manager.queued(id) }
-        }
+            policyDisposition: MessageDisposition(hold: actions.hold, discard: actions.discard, filter: actions.filter),
+            queue: queue, eventLoop: eventLoop, log: log
+        ) { id in manager.queued(id) }
     }
 }

@@ -5,6 +5,7 @@ import TernDelivery
 import TernMaps
 import NIOSSL
 import TernPolicy
+import TernQueue
 import TernSMTP
 
 /// Everything the MTA daemon derives from one main.cf snapshot (plus a master.cf service's `-o` overrides):
@@ -33,6 +34,8 @@ public struct MTASettings: Sendable {
     let tls: SMTPDTLSSettings
     let smtpdTimeout: Int
     let cleanup: (addMissingHeaders: Bool, headerSizeLimit: Int, hopcountLimit: Int)
+    /// header_checks, mime_header_checks, nested_header_checks and body_checks.
+    let contentChecks: ContentChecks
     let mailName: String
     let queueRunDelay: Int
     let minimalBackoff: Int
@@ -136,6 +139,7 @@ public struct MTASettings: Sendable {
             headerSizeLimit: config.int("header_size_limit") ?? 102_400,
             hopcountLimit: config.int("hopcount_limit") ?? 50
         )
+        contentChecks = try ContentChecks.make(config: config, open: open)
         mailName = config.value("mail_name")
         queueRunDelay = config.time("queue_run_delay") ?? 300
         minimalBackoff = config.time("minimal_backoff_time") ?? 300

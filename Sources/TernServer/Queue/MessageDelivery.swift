@@ -56,7 +56,7 @@ struct MessageDelivery {
 
         /// Logs a recipient's outcomes, queues forwarded copies, and marks it done or remembers the deferral.
         func record(_ index: Int, _ outcomes: [RecipientOutcome], forwards: [ForwardRequest], started: Date) async {
-            let recipient = envelope.recipients[index]
+            let recipient = Self.redirected(envelope.recipients[index], file.summary.redirect)
             var forwardedAs: QueueID?
             if !forwards.isEmpty {
                 forwardedAs = forward(forwards, file: file)
@@ -91,8 +91,15 @@ struct MessageDelivery {
             try? await blocking { try file.markRecipient(index, status, durable: !last) }
         }
 
-        for index in file.pendingRecipients {
-            let recipient = envelope.recipients[index]
+        let pending = file.pendingRecipients
+        for index in pending {
+            if file.summary.redirect != nil && index != pending.first {
+                // REDIRECT made every recipient the same address: one delivery serves them all, as qmgr's
+                // duplicate filter has it (a retry redelivers through the first one).
+                await record(index, [], forwards: [], started: Date())
+                continue
+            }
+            let recipient = Self.redirected(envelope.recipients[index], file.summary.redirect)
             let started = Date()
             switch await route(recipient, index: index, id: id, file: file, deliveredTo: deliveredTo) {
             case .delivered(let outcomes, let forwards):
@@ -199,6 +206,14 @@ struct MessageDelivery {
         _ recipient: QueueRecipient, index: Int, id: QueueID, file: QueueFile, deliveredTo: [String]
     ) async -> Route {
         let settings = context.settings
+        if let reason = file.summary.bounce {
+            // A local submission cleanup rejected: returned to the sender (cleanup_bounce).
+            let dsn = String(reason.prefix { $0 != " " })
+            return .delivered(
+                [RecipientOutcome(status: .bounced, dsn: dsn, text: String(reason.dropFirst(dsn.count + 1)), relay: "none")],
+                [])
+        }
+        // REDIRECT (header_checks, access maps) is already in `recipient` (`redirected`).
         var address = recipient.address
         if address.domain == nil { address = MailAddress("\(address.text)@\(settings.myorigin)") }
         let job = LocalTransport.Job(
@@ -230,6 +245,8 @@ struct MessageDelivery {
         } catch {
             return .delivered([.deferred("4.3.0", "transport_maps lookup failure: \(error)")], [])
         }
+        // FILTER (header_checks, access maps): its transport:destination for every recipient.
+        if let filter = file.summary.filter { transport = filter }
         let name = String(transport.prefix { $0 != ":" })
         let nexthop = transport.contains(":") ? String(transport.drop { $0 != ":" }.dropFirst()) : ""
         if !flushing && settings.deferTransports.contains(name) {
@@ -310,7 +327,8 @@ struct MessageDelivery {
         let envelope = file.envelope
         var recipients: [String] = []
         for index in indexes {
-            recipients.append(await generic.rewrite(envelope.recipients[index].address.text))
+            let recipient = Self.redirected(envelope.recipients[index], file.summary.redirect)
+            recipients.append(await generic.rewrite(recipient.address.text))
         }
         let sender = envelope.sender.text.isEmpty ? "" : await generic.rewrite(envelope.sender.text)
         let headerMap = settings.genericMaps.isEmpty ? [:] : await generic.headerAddresses(in: file)
@@ -345,6 +363,15 @@ struct MessageDelivery {
             log.warning("local", "cannot forward message: \(error)")
             return nil
         }
+    }
+
+    /// The recipient as REDIRECT made it: the redirect address, the original one as `orig_to`.
+    static func redirected(_ recipient: QueueRecipient, _ redirect: String?) -> QueueRecipient {
+        guard let redirect else { return recipient }
+        var copy = recipient
+        copy.originalRecipient = recipient.originalRecipient ?? recipient.address
+        copy.address = MailAddress(redirect)
+        return copy
     }
 
     private func logOutcome(

@@ -13,6 +13,9 @@ struct Pickup {
     let queue: QueueDirectory
     let log: MailLog
     let rewriter: AddressRewriter
+    /// header_checks and body_checks, which apply to local submissions too.
+    var checks = ContentChecks()
+    var headerSizeLimit = 102_400
 
     /// Re-queues every complete file in maildrop/; returns how many it moved.
     @discardableResult
@@ -43,7 +46,23 @@ struct Pickup {
             var owner = stat()
             let uid = stat(path, &owner) == 0 ? owner.st_uid : getuid()
             do {
-                let newID = try file.requeue(in: queue, envelope: envelope, header: header)
+                var newID: QueueID
+                if checks.isEmpty {
+                    newID = try file.requeue(in: queue, envelope: envelope, header: header)
+                } else {
+                    switch try file.requeueChecked(
+                        in: queue, envelope: envelope, header: header, checks: checks, headerSizeLimit: headerSizeLimit,
+                        log: log)
+                    {
+                    case .queued(let id, _): newID = id
+                    case .deferred: continue  // left in maildrop/ for the next scan
+                    case .discarded:
+                        _ = try queue.delete(id, in: [.maildrop])
+                        log.info("pickup", "\(id): uid=\(uid) from=<\(file.envelope.sender.text)>")
+                        count += 1
+                        continue
+                    }
+                }
                 _ = try queue.delete(id, in: [.maildrop])
                 // The sender as submitted: cleanup rewrites it after pickup has logged it.
                 log.info("pickup", "\(newID): uid=\(uid) from=<\(file.envelope.sender.text)>")

@@ -102,7 +102,11 @@ final class QueueManager: Service, Sendable {
                     // Periodic ticks and the wakeups after each delivery coalesce into one scan a second.
                     if trigger == .scanIncoming && !flushing && Date().timeIntervalSince(lastScan) < 1 { continue }
                     lastScan = Date()
-                    await Pickup(queue: queue, log: log, rewriter: context.settings.addressRewriter).run()
+                    await Pickup(
+                        queue: queue, log: log, rewriter: context.settings.addressRewriter,
+                        checks: context.settings.contentChecks,
+                        headerSizeLimit: context.settings.cleanup.headerSizeLimit
+                    ).run()
                     var batch = ready(in: .incoming)
                     if flushing || Date().timeIntervalSince(lastDeferredScan) >= Double(context.settings.queueRunDelay) {
                         let room = concurrency - inFlight.withLock { $0.count } - batch.count

@@ -38,6 +38,8 @@ struct AddressRewriter: Sendable {
     /// propagate_unmatched_extensions: `canonical` and `virtual`.
     let propagateCanonical: Bool
     let propagateVirtual: Bool
+    /// sender_bcc_maps and recipient_bcc_maps.
+    let bcc: BccMaps
 
     init(config: MainConfig, classifier: AddressClassifier, open: (String) throws -> any LookupTable) throws {
         myorigin = config.value("myorigin")
@@ -67,10 +69,15 @@ struct AddressRewriter: Sendable {
         let propagate = Set(try config.list("propagate_unmatched_extensions"))
         propagateCanonical = propagate.contains("canonical")
         propagateVirtual = propagate.contains("virtual")
+        bcc = BccMaps(
+            sender: mappings ? try config.list("sender_bcc_maps").map(open) : [],
+            recipient: mappings ? try config.list("recipient_bcc_maps").map(open) : [])
     }
 
     /// Whether any map or masquerading is configured: without, only bare names are qualified.
-    var isConfigured: Bool { !canonical.isEmpty || !masquerade.isEmpty || !virtualAliasMaps.isEmpty }
+    var isConfigured: Bool {
+        !canonical.isEmpty || !masquerade.isEmpty || !virtualAliasMaps.isEmpty || !bcc.isEmpty
+    }
 
     /// Whether header addresses of mail from local_header_rewrite_clients can change.
     var rewritesHeaders: Bool {
@@ -179,7 +186,7 @@ struct AddressRewriter: Sendable {
     /// mail_addr_map(3): the virtual(5) search order over the tables, the result split at commas, `@domain`
     /// results keep the localpart, and an extension the match did not include is carried over
     /// (propagate_unmatched_extensions).
-    private func lookup(
+    func lookup(
         _ address: String, in tables: [any LookupTable], parameter: String, propagate: Bool
     ) async throws(RewriteError) -> [String]? {
         do {

@@ -8,10 +8,12 @@ extension AddressRewriter {
         if !envelope.sender.isNull {
             envelope.sender = MailAddress(try await rewrite(envelope.sender.text, as: .envelopeSender))
         }
+        var bccAddresses = try await bcc(sender: envelope.sender)
         var recipients: [QueueRecipient] = []
         var seen = Set<String>()
         for recipient in envelope.recipients {
             let rewritten = try await rewrite(recipient.address.text, as: .envelopeRecipient)
+            bccAddresses += try await bcc(recipient: rewritten)
             for address in try await expand(rewritten) {
                 let copy = recipient.readdressed(address)
                 // cleanup's duplicate filter: the same address for the same original and DSN settings.
@@ -20,6 +22,7 @@ extension AddressRewriter {
                 if seen.insert(key).inserted { recipients.append(copy) }
             }
         }
+        try await addBcc(bccAddresses, to: &recipients)
         envelope.recipients = recipients
     }
 

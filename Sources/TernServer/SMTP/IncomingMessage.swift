@@ -20,6 +20,10 @@ final class IncomingMessage: Sendable {
     private let headerRewriter: AddressRewriter?
     /// The reply for a message cleanup refuses whatever its content (an envelope rewriting error).
     private let rejection: SMTPReply?
+    /// What smtpd's access policy decided for the message (HOLD, DISCARD, FILTER); the content checks add theirs.
+    private let policyDisposition: MessageDisposition
+    /// For HOLD: the committed file moves to hold/.
+    private let queue: QueueDirectory
     private let eventLoop: any EventLoop
     private let onCommit: @Sendable (QueueID) -> Void
 
@@ -36,8 +40,11 @@ final class IncomingMessage: Sendable {
 
     init(
         writer: QueueFileWriter, cleanup: Cleanup, headerRewriter: AddressRewriter?, rejection: SMTPReply?,
-        eventLoop: any EventLoop, log: MailLog, onCommit: @escaping @Sendable (QueueID) -> Void
+        policyDisposition: MessageDisposition = MessageDisposition(), queue: QueueDirectory, eventLoop: any EventLoop,
+        log: MailLog, onCommit: @escaping @Sendable (QueueID) -> Void
     ) {
+        self.policyDisposition = policyDisposition
+        self.queue = queue
         self.writer = writer
         self.state = Mutex(State(cleanup: cleanup, headersWritten: headerRewriter == nil))
         self.headerRewriter = headerRewriter
@@ -54,11 +61,19 @@ final class IncomingMessage: Sendable {
             for record in records {
                 state.cleanup.process(line: record.bytes, continued: record.continues, into: &state.buffer)
             }
+            logChecks(&state.cleanup)
             if !state.headersWritten {
                 if state.cleanup.headersEnded { startHeaderRewrite(&state) }
                 return
             }
             if state.buffer.count >= 64 * 1024 { flush(&state) }
+        }
+    }
+
+    /// The content checks' log lines (reject, warning, hold, ...), as cleanup logs them.
+    private func logChecks(_ cleanup: inout Cleanup) {
+        for line in cleanup.takeLogLines() {
+            if line.warning { log.warning("cleanup", line.text) } else { log.info("cleanup", line.text) }
         }
     }
 
@@ -114,8 +129,9 @@ final class IncomingMessage: Sendable {
 
     private func writeAndCommit(on eventLoop: any EventLoop) -> EventLoopFuture<Result<QueueID, SMTPReply>> {
         let writer = self.writer
-        let outcome: Result<String?, SMTPReply> = state.withLock { state in
+        let outcome: Result<(String?, MessageDisposition), SMTPReply> = state.withLock { state in
             flush(&state)
+            logChecks(&state.cleanup)
             if let rejection { return .failure(rejection) }
             if let error = state.rewriteError {
                 log.warning("cleanup", "\(writer.queueID): \(error.logText)")
@@ -125,19 +141,35 @@ final class IncomingMessage: Sendable {
                 return .failure(SMTPReply(parsing: error.reply) ?? .queueFileWriteError)
             }
             if state.writeError != nil { return .failure(.queueFileWriteError) }
-            writer.setSummary(ContentSummary(messageID: state.cleanup.messageID))
-            return .success(state.cleanup.messageID)
+            var disposition = policyDisposition
+            disposition.merge(state.cleanup.disposition)
+            writer.setSummary(
+                ContentSummary(
+                    messageID: state.cleanup.messageID, redirect: disposition.redirect, filter: disposition.filter))
+            return .success((state.cleanup.messageID, disposition))
         }
-        guard case .success(let messageID) = outcome else {
+        guard case .success(let (messageID, disposition)) = outcome else {
             writer.abort()
             return eventLoop.makeSucceededFuture(outcome.map { _ in writer.queueID })
         }
         // Logged before the commit, as Postfix's cleanup logs it while reading the header: once committed the
         // queue manager may already log `from=`.
         if let messageID { log.info("cleanup", "\(writer.queueID): message-id=\(messageID)") }
-        return BlockingIO.pool.runIfActive(eventLoop: eventLoop) { try writer.commit() }
-            .map { [onCommit] in
-                onCommit(writer.queueID)
+        if disposition.discard {
+            // DISCARD: the client hears that the message was queued; the file is gone (Postfix's cleanup).
+            writer.abort()
+            return eventLoop.makeSucceededFuture(.success(writer.queueID))
+        }
+        let (queue, mailLog) = (self.queue, self.log)
+        return BlockingIO.pool.runIfActive(eventLoop: eventLoop) { () throws -> QueueID? in
+            // HOLD: to hold/ before the reply, where only `postsuper -H` releases it.
+            let target = disposition.hold ? queue.filePath(.hold, writer.queueID) : nil
+            try writer.commit(renamingTo: target)
+            return queue.bccCopy(of: target ?? writer.path, id: writer.queueID, disposition: disposition, log: mailLog)
+        }
+            .map { [onCommit] copy in
+                if !disposition.hold { onCommit(writer.queueID) }
+                if let copy { onCommit(copy) }
                 return .success(writer.queueID)
             }
             .recover { [log] error in
