@@ -10,6 +10,17 @@ final class DestinationLimiter: Sendable {
         var waiting: [CheckedContinuation<Void, Never>] = []
     }
     private let destinations = Mutex<[String: Destination]>([:])
+    /// When a delivery to each destination last finished (monotonic seconds), for back-to-back deliveries.
+    private let lastDone = Mutex<[String: Double]>([:])
+
+    /// qmgr(8)'s test for on-demand connection caching: deliveries to the destination run concurrently or
+    /// wait, or one finished within the last second (back-to-back deliveries).
+    func hasBacklog(_ key: String, now: Double = SMTPConnectionPool.now) -> Bool {
+        let busy = destinations.withLock { destinations in
+            destinations[key].map { $0.active > 1 || !$0.waiting.isEmpty } ?? false
+        }
+        return busy || lastDone.withLock { $0[key].map { now - $0 <= 1 } ?? false }
+    }
 
     func acquire(_ key: String, limit: Int) async {
         await withCheckedContinuation { continuation in
@@ -28,6 +39,12 @@ final class DestinationLimiter: Sendable {
     }
 
     func release(_ key: String) {
+        let now = SMTPConnectionPool.now
+        lastDone.withLock { lastDone in
+            lastDone[key] = now
+            // Forget destinations idle for a while, so the table stays as small as the active set.
+            if lastDone.count > 1000 { lastDone = lastDone.filter { now - $0.value <= 1 } }
+        }
         let next = destinations.withLock { destinations -> CheckedContinuation<Void, Never>? in
             guard var destination = destinations[key] else { return nil }
             if destination.waiting.isEmpty {
