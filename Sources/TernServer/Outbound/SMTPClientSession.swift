@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import TernCore
 import TernDelivery
 import TernQueue
 import TernSMTP
