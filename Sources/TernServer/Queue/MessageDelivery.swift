@@ -113,9 +113,11 @@ struct MessageDelivery {
             for start in stride(from: 0, to: indexes.count, by: limit) {
                 let chunk = Array(indexes[start..<min(start + limit, indexes.count)])
                 await DestinationLimiter.shared.acquire(key, limit: settings.destinationLimit(transport, "concurrency", default: 20))
+                // smtp_connection_cache_on_demand: a backlog when the delivery starts or when it ends.
+                let backlogAtStart = DestinationLimiter.shared.hasBacklog(key)
                 let started = Date()
                 let outcomes = await deliverRemote(chunk, route: route, file: file) {
-                    DestinationLimiter.shared.hasBacklog(key)
+                    backlogAtStart || DestinationLimiter.shared.hasBacklog(key)
                 }
                 DestinationLimiter.shared.release(key)
                 for (index, outcome) in zip(chunk, outcomes) {

@@ -28,6 +28,8 @@ final class SMTPSink: @unchecked Sendable {
     private var hangup = Hangup.never
     /// Serve each connection on its own thread (a kept connection does not hold up the others).
     private var concurrent = false
+    /// Seconds to wait before accepting each message (deliveries then overlap).
+    private var dataReplyDelay = 0.0
     private var accepted = 0
     /// Connections accepted so far.
     var connections: Int { lock.withLock { accepted } }
@@ -53,10 +55,13 @@ final class SMTPSink: @unchecked Sendable {
         thread.start()
     }
 
-    init(rcptReply: String = "250 2.1.5 Ok", concurrent: Bool = false, hangup: Hangup = .never) throws {
+    init(
+        rcptReply: String = "250 2.1.5 Ok", concurrent: Bool = false, hangup: Hangup = .never, dataReplyDelay: Double = 0
+    ) throws {
         self.rcptReply = rcptReply
         self.concurrent = concurrent
         self.hangup = hangup
+        self.dataReplyDelay = dataReplyDelay
         lmtp = false
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
@@ -137,6 +142,7 @@ final class SMTPSink: @unchecked Sendable {
             case "DATA":
                 send("354 go ahead")
                 while let data = line(), data != "." { current.data += data + "\n" }
+                if dataReplyDelay > 0 { Thread.sleep(forTimeInterval: dataReplyDelay) }
                 lock.withLock { received.append(current) }
                 if lmtp {
                     for recipient in current.recipients { send("250 2.0.0 <\(recipient)> Saved") }
