@@ -60,8 +60,8 @@ extension DaemonEndToEnd {
                 "relayhost": "[127.0.0.1]:\(sink.port)",
                 "smtp_connection_cache_destinations": "127.0.0.1",
             ]) { instance in
-                let count = 5
-                _ = try relay(count, through: instance, sink: sink)
+                let count = 4
+                _ = try relay(count, waves: count, through: instance, sink: sink)
                 #expect(sink.connections >= count, "no connection carried two messages")
                 let log = instance.maillog()
                 #expect(!log.contains("status=deferred"), "\(log)")
@@ -69,7 +69,8 @@ extension DaemonEndToEnd {
             }
         }
 
-        /// smtp_connection_reuse_count_limit = 1: a connection carries at most two deliveries.
+        /// smtp_connection_reuse_count_limit = 1: a connection carries at most two deliveries (one after the
+        /// other, each message sent when the sink has the one before).
         @Test func reuseCountLimitBoundsTheUsesOfAConnection() throws {
             let sink = try SMTPSink(concurrent: true)
             defer { sink.stop() }
@@ -78,10 +79,11 @@ extension DaemonEndToEnd {
                 "smtp_connection_cache_destinations": "127.0.0.1",
                 "smtp_connection_reuse_count_limit": "1",
             ]) { instance in
-                _ = try relay(6, through: instance, sink: sink)
+                _ = try relay(6, waves: 6, through: instance, sink: sink)
                 let log = instance.maillog()
                 #expect(log.contains("conn_use=2"), "\(log)")
                 #expect(!log.contains("conn_use=3"), "\(log)")
+                #expect(sink.connections == 3, "two messages a connection")
             }
         }
     }
