@@ -66,6 +66,9 @@ public struct SMTPClientStateMachine: Sendable {
         case startTLS
         /// The conversation is over: close the connection.
         case close
+        /// With `keepSession`: the transaction is over and the session usable; it may carry another
+        /// (`resume(extensions:tlsActive:)` on a new machine) or end (`endSession()`).
+        case idle
     }
 
     /// What happened to one recipient.
@@ -90,19 +93,23 @@ public struct SMTPClientStateMachine: Sendable {
         case data = "sending DATA command"
         case content = "sending message body"
         case endOfData = "sending end of data -- message may be sent more than once"
+        case rset = "sending RSET"
         case quit = "sending QUIT"
         case done = "finished"
     }
 
     private enum Expected: Sendable, Equatable {
         case greeting, ehlo, helo, starttls, tlsHandshake, auth(mechanism: String, step: Int)
-        case mail, rcpt(Int), data, endOfData, recipientData(Int), quit
+        case mail, rcpt(Int), data, endOfData, recipientData(Int), rset, quit
     }
 
     public let heloName: String
     public let lmtp: Bool
     public let envelope: Envelope
     public let security: Security
+    /// Postfix's connection cache: a transaction that ends with the session still usable is not followed by
+    /// QUIT; the machine reports `.idle`.
+    public var keepSession = false
     public private(set) var outcomes: [Outcome?]
     /// Set once the TLS handshake after STARTTLS succeeded.
     public private(set) var tlsActive = false
@@ -133,6 +140,7 @@ public struct SMTPClientStateMachine: Sendable {
         case .rcpt: return .recipients
         case .data: return .data
         case .endOfData, .recipientData: return .endOfData
+        case .rset: return .rset
         case .quit: return .quit
         case nil: return .done
         }
@@ -193,7 +201,7 @@ public struct SMTPClientStateMachine: Sendable {
                 transactionFailed = true
                 for index in outcomes.indices { outcomes[index] = .failed(reply, inReplyTo: "MAIL FROM") }
             }
-            return nextCommand()
+            return nextCommand(after: reply)
         case .rcpt(let index):
             if !transactionFailed {
                 if reply.code / 100 == 2 {
@@ -202,18 +210,18 @@ public struct SMTPClientStateMachine: Sendable {
                     outcomes[index] = .failed(reply, inReplyTo: "RCPT TO")
                 }
             }
-            return nextCommand()
+            return nextCommand(after: reply)
         case .data:
             guard !transactionFailed, !accepted.isEmpty else {
                 if reply.code == 354 {  // a server that ignored the failures: end the empty message
                     expected = [.endOfData]
                     return [.send(".\r\n")]
                 }
-                return quit()
+                return endTransaction(after: reply)
             }
             guard reply.code == 354 else {
                 for index in accepted { outcomes[index] = .failed(reply, inReplyTo: "DATA") }
-                return quit()
+                return endTransaction(after: reply)
             }
             expected = lmtp ? accepted.map { .recipientData($0) } : [.endOfData]
             return [.sendContent]
@@ -221,14 +229,17 @@ public struct SMTPClientStateMachine: Sendable {
             if !transactionFailed {
                 outcomes[index] = reply.code / 100 == 2 ? .delivered(reply) : .failed(reply, inReplyTo: "end of DATA")
             }
-            return expected.isEmpty ? quit() : []
+            return expected.isEmpty ? endTransaction(after: reply) : []
         case .endOfData:
             if !transactionFailed {
                 for index in accepted {
                     outcomes[index] = reply.code / 100 == 2 ? .delivered(reply) : .failed(reply, inReplyTo: "end of DATA")
                 }
             }
-            return quit()
+            return endTransaction(after: reply)
+        case .rset:
+            guard reply.code / 100 == 2 else { return fail(reply, inReplyTo: "RSET") }
+            return startTransaction()
         case .quit:
             return [.close]
         }
@@ -271,15 +282,15 @@ public struct SMTPClientStateMachine: Sendable {
     }
 
     /// After a reply in a transaction: without pipelining, the next command goes out now.
-    private mutating func nextCommand() -> [Action] {
+    private mutating func nextCommand(after reply: SMTPReply) -> [Action] {
         guard extensions["PIPELINING"] == nil, let next = expected.first else { return [] }
         if case .rcpt = next, transactionFailed {
             expected = []
-            return quit()
+            return endTransaction(after: reply)
         }
         if next == .data && (transactionFailed || accepted.isEmpty) {
             expected = []
-            return quit()
+            return endTransaction(after: reply)
         }
         return [.send(command(next))]
     }
@@ -307,6 +318,28 @@ public struct SMTPClientStateMachine: Sendable {
     private mutating func quit() -> [Action] {
         expected = [.quit]
         return [.send("QUIT\r\n")]
+    }
+
+    /// Ends a session kept open after `.idle` (or instead of keeping it).
+    public mutating func endSession() -> [Action] {
+        quit()
+    }
+
+    /// A reused session (after `.idle` on an earlier machine), with what it negotiated before: RSET first,
+    /// as smtp(8) checks that a cached session is still alive, then the transaction.
+    public mutating func resume(extensions: [String: String], tlsActive: Bool) -> [Action] {
+        guard expected == [.greeting] else { return [] }
+        self.extensions = extensions
+        self.tlsActive = tlsActive
+        expected = [.rset]
+        return [.send("RSET\r\n")]
+    }
+
+    /// The transaction is over: QUIT, or with `keepSession` nothing (not after 421, which ends the session).
+    private mutating func endTransaction(after reply: SMTPReply) -> [Action] {
+        guard keepSession && reply.code != 421 else { return quit() }
+        expected = []
+        return [.idle]
     }
 
     /// The client's own requirements failed: every recipient gets the reason, and the session ends.

@@ -222,7 +222,8 @@ public enum MTADaemon {
         var logger = Logger(label: "tern.master")
         logger.logLevel = .warning
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: runtime.queueManager), .init(service: fifo), .init(service: reloader),
+            .init(service: SMTPConnectionPool.shared), .init(service: runtime.queueManager), .init(service: fifo),
+            .init(service: reloader),
         ]
         if let broker { services.insert(.init(service: BrokerClientService(executor: broker)), at: 0) }
         let group = ServiceGroup(

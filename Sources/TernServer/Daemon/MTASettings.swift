@@ -167,7 +167,9 @@ public struct MTASettings: Sendable {
                     securityOptions: try config.list("smtp_sasl_security_options"),
                     tlsSecurityOptions: try config.list("smtp_sasl_tls_security_options"),
                     filter: try config.list("smtp_sasl_mechanism_filter"))
-                : nil)
+                : nil,
+            cache: try ConnectionCacheSettings(config: config, prefix: "smtp"),
+            lmtpCache: try ConnectionCacheSettings(config: config, prefix: "lmtp"))
         doubleBounceSender = config.value("double_bounce_sender")
         delayWarningTime = config.time("delay_warning_time") ?? 0
         notifyClasses = Set(try config.list("notify_classes").map { $0.lowercased() })

@@ -8,8 +8,21 @@ final class DestinationLimiter: Sendable {
     private struct Destination {
         var active = 0
         var waiting: [CheckedContinuation<Void, Never>] = []
+        /// When a delivery last finished while others were active or waiting (monotonic seconds). Forgotten
+        /// with the destination when it goes idle, as qmgr(8) frees an empty queue.
+        var lastDone: Double?
     }
     private let destinations = Mutex<[String: Destination]>([:])
+
+    /// qmgr(8)'s test for on-demand connection caching: deliveries to the destination run concurrently or
+    /// wait, or one finished within the last second while this one was queued (back-to-back deliveries).
+    func hasBacklog(_ key: String, now: Double = SMTPConnectionPool.now) -> Bool {
+        destinations.withLock { destinations in
+            guard let destination = destinations[key] else { return false }
+            if destination.active > 1 || !destination.waiting.isEmpty { return true }
+            return destination.lastDone.map { now - $0 <= 1 } ?? false
+        }
+    }
 
     func acquire(_ key: String, limit: Int) async {
         await withCheckedContinuation { continuation in
@@ -28,8 +41,10 @@ final class DestinationLimiter: Sendable {
     }
 
     func release(_ key: String) {
+        let now = SMTPConnectionPool.now
         let next = destinations.withLock { destinations -> CheckedContinuation<Void, Never>? in
             guard var destination = destinations[key] else { return nil }
+            destination.lastDone = now
             if destination.waiting.isEmpty {
                 destination.active -= 1
                 destinations[key] = destination.active > 0 ? destination : nil

@@ -28,30 +28,44 @@ struct SMTPClientDelivery {
         var tls: ClientTLSPolicy
         /// smtp_sasl_* when smtp_sasl_auth_enable = yes.
         var sasl: ClientSASLSettings?
+        /// smtp_connection_cache_* / lmtp_connection_cache_* and the reuse limits.
+        var cache = ConnectionCacheSettings()
+        var lmtpCache = ConnectionCacheSettings()
     }
 
     let settings: Settings
     let log: MailLog
 
     /// One outcome per recipient, in order. `envelope` already carries the rewritten (generic) addresses.
+    /// `backlog` tells whether the destination has more mail waiting (smtp_connection_cache_on_demand).
     func deliver(
         file: QueueFile, envelope: SMTPClientStateMachine.Envelope, hop: NextHop, lmtp: Bool = false,
+        backlog: @escaping @Sendable () -> Bool = { false },
         content: @escaping @Sendable (QueueFile) -> ContentStream
     ) async -> [RecipientOutcome] {
         let agent = lmtp ? "lmtp" : "smtp"
         let count = envelope.recipients.count
+        var request = Request(
+            file: file, envelope: envelope, hop: hop, lmtp: lmtp, requested: Date(),
+            caching: caching(hop: hop, lmtp: lmtp, backlog: backlog), content: content)
+        request.destination = await destinationKey(request)
+        // A session parked for this next hop saves even the DNS lookup.
+        if let destination = request.destination, let parked = SMTPConnectionPool.shared.take(destination),
+            let outcomes = await reuse(parked, request: request)
+        {
+            return outcomes
+        }
         var servers: [MailServerAddress] = []
         if let path = hop.unixPath {
             let absolute = path.hasPrefix("/") ? path : "\(settings.queueDirectory)/\(path)"
             let server = MailServerAddress(name: settings.heloName, address: path, port: 0, isUnixSocket: true)
-            switch await converse(
-                with: server, hop: hop, socketPath: absolute, file: file, envelope: envelope, lmtp: lmtp,
-                content: content)
-            {
+            switch await converse(with: server, socketPath: absolute, request: request) {
             case .connectFailed(let text):
                 return Array(repeating: .deferred("4.4.1", text, relay: "none", agent: agent), count: count)
             case .finished(let outcomes), .unusable(let outcomes), .tlsFailed(let outcomes):
                 return outcomes
+            case .stale:
+                return Array(repeating: .deferred("4.4.2", "lost connection with \(server.logName)", relay: "none", agent: agent), count: count)
             }
         }
         do {
@@ -69,13 +83,10 @@ struct SMTPClientDelivery {
         var lastFailure = "no mail server for \(hop.host)"
         var lastOutcomes: [RecipientOutcome]?
         for server in servers {
-            var attempt = await converse(
-                with: server, hop: hop, socketPath: nil, file: file, envelope: envelope, lmtp: lmtp, content: content)
+            var attempt = await converse(with: server, socketPath: nil, request: request)
             if case .tlsFailed = attempt {
                 // Opportunistic TLS that fails in the handshake: the same server again in plaintext.
-                attempt = await converse(
-                    with: server, hop: hop, socketPath: nil, file: file, envelope: envelope, lmtp: lmtp,
-                    plaintextOnly: true, content: content)
+                attempt = await converse(with: server, socketPath: nil, request: request, plaintextOnly: true)
             }
             switch attempt {
             case .connectFailed(let text):
@@ -84,39 +95,121 @@ struct SMTPClientDelivery {
                 lastOutcomes = outcomes
             case .finished(let outcomes):
                 return outcomes
+            case .stale:
+                lastFailure = "lost connection with \(server.logName)"
             }
         }
         return lastOutcomes ?? Array(repeating: .deferred("4.4.1", lastFailure, relay: "none", agent: agent), count: count)
     }
 
-    private enum Attempt {
+    /// What one delivery needs on whichever session carries it.
+    private struct Request {
+        var file: QueueFile
+        var envelope: SMTPClientStateMachine.Envelope
+        var hop: NextHop
+        var lmtp: Bool
+        var requested: Date
+        /// The cache limits and whether the session is wanted there afterwards; nil: caching is off.
+        var caching: (settings: ConnectionCacheSettings, wanted: @Sendable () -> Bool)?
+        var content: @Sendable (QueueFile) -> ContentStream
+        /// The cache key for the next hop as named (nil: no caching, or its SASL lookup failed).
+        var destination: ConnectionCacheKey?
+        var transport: String { lmtp ? "lmtp" : "smtp" }
+    }
+
+    enum Attempt: Sendable {
         case connectFailed(String)
         /// The server did not meet the client's TLS or SASL requirements: the next server may.
         case unusable([RecipientOutcome])
         /// The TLS handshake failed at `may`: worth a plaintext retry.
         case tlsFailed([RecipientOutcome])
         case finished([RecipientOutcome])
+        /// A cached session turned out closed before it took anything: a new connection is needed.
+        case stale
+    }
+
+    /// smtp_connection_cache_destinations lists the next hop, or on demand when it has a backlog.
+    private func caching(hop: NextHop, lmtp: Bool, backlog: @escaping @Sendable () -> Bool)
+        -> (settings: ConnectionCacheSettings, wanted: @Sendable () -> Bool)?
+    {
+        let cache = lmtp ? settings.lmtpCache : settings.cache
+        let listed = cache.lists(host: hop.host)
+        guard listed || cache.onDemand else { return nil }
+        return (cache, { listed || backlog() })
+    }
+
+    /// The TLS level and SASL account a session must have been opened with to carry this delivery.
+    private func securityKey(username: String?, lmtp: Bool) -> String {
+        lmtp ? "none|" : "\(settings.tls.level.rawValue)|\(username ?? "")"
+    }
+
+    /// The destination key, with the SASL account looked up by next hop (nil: that lookup failed).
+    private func destinationKey(_ request: Request) async -> ConnectionCacheKey? {
+        guard request.caching != nil else { return nil }
+        var username: String?
+        if !request.lmtp, let sasl = settings.sasl {
+            do {
+                username = try await sasl.credentials(hostname: request.hop.host, hop: request.hop)?.username
+            } catch {
+                return nil
+            }
+        }
+        return ConnectionCacheKey(
+            kind: .destination, transport: request.transport, name: request.hop.description,
+            security: securityKey(username: username, lmtp: request.lmtp))
+    }
+
+    /// The delivery on a parked session; nil when the session was found closed (then a new one does it).
+    private func reuse(_ parked: ParkedSession, request: Request) async -> [RecipientOutcome]? {
+        let job = makeJob(request, security: parked.security, keys: parked.keys)
+        parked.next.send(job)
+        switch await job.result.wait() {
+        case .finished(let outcomes), .unusable(let outcomes), .tlsFailed(let outcomes):
+            return outcomes
+        case .connectFailed, .stale:
+            return nil
+        }
+    }
+
+    private func makeJob(
+        _ request: Request, security: SMTPClientStateMachine.Security, keys: [ConnectionCacheKey]
+    ) -> SessionJob {
+        SessionJob(
+            file: request.file, envelope: request.envelope, security: security, hop: request.hop,
+            content: request.content,
+            parking: request.caching.map { SessionJob.Parking(keys: keys, settings: $0.settings, wanted: $0.wanted) },
+            requested: request.requested)
     }
 
     private func converse(
-        with server: MailServerAddress, hop: NextHop, socketPath: String?, file: QueueFile,
-        envelope: SMTPClientStateMachine.Envelope, lmtp: Bool, plaintextOnly: Bool = false,
-        content: @escaping @Sendable (QueueFile) -> ContentStream
+        with server: MailServerAddress, socketPath: String?, request: Request, plaintextOnly: Bool = false
     ) async -> Attempt {
         let relay = server.logName
-        let hostText = "\(server.name)[\(server.address)]"
-        let agent = lmtp ? "lmtp" : "smtp"
+        let lmtp = request.lmtp
         var security = SMTPClientStateMachine.Security()
         if !lmtp {
             security.tls = plaintextOnly ? .off : settings.tls.stateMachineTLS
             if let sasl = settings.sasl {
                 do {
-                    security.credentials = try await sasl.credentials(hostname: server.name, hop: hop)
+                    security.credentials = try await sasl.credentials(hostname: server.name, hop: request.hop)
                 } catch {
-                    let outcome = RecipientOutcome.deferred("4.3.0", "\(error)", relay: relay, agent: agent)
-                    return .finished(Array(repeating: outcome, count: envelope.recipients.count))
+                    let outcome = RecipientOutcome.deferred("4.3.0", "\(error)", relay: relay, agent: request.transport)
+                    return .finished(Array(repeating: outcome, count: request.envelope.recipients.count))
                 }
             }
+        }
+        let securityKey = securityKey(username: security.credentials?.username, lmtp: lmtp)
+        let endpoint = ConnectionCacheKey(
+            kind: .endpoint, transport: request.transport,
+            name: server.isUnixSocket ? server.address : "\(server.address):\(server.port)", security: securityKey)
+        var keys = [endpoint]
+        if let destination = request.destination, destination.security == securityKey {
+            keys.insert(destination, at: 0)
+        }
+        if request.caching != nil, let parked = SMTPConnectionPool.shared.take(endpoint),
+            let outcomes = await reuse(parked, request: request)
+        {
+            return .finished(outcomes)
         }
         let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
         let timeouts = lmtp ? settings.lmtpTimeouts : settings.timeouts
@@ -140,97 +233,49 @@ struct SMTPClientDelivery {
         } catch {
             return .connectFailed("connect to \(relay): \(Self.describe(error))")
         }
-        var machine = SMTPClientStateMachine(
-            heloName: settings.heloName, envelope: envelope, lmtp: lmtp, security: security)
-        var failure: String?
-        var tlsFailure: (dsn: String, text: String)?
-        do {
-            try await channel.executeThenClose { inbound, outbound in
-                var parser = SMTPReplyParser()
-                var iterator = inbound.makeAsyncIterator()
-                conversation: while true {
-                    guard let chunk = try await iterator.next() else {
-                        failure = Self.lostConnection(timedOut: timedOut, hostText: hostText, stage: machine.stage)
-                        break
-                    }
-                    let replies: [SMTPReply]
-                    do {
-                        replies = try parser.receive(chunk.readableBytesView)
-                    } catch {
-                        failure = "host \(hostText) talked to me improperly while \(machine.stage.rawValue)"
-                        break
-                    }
-                    for reply in replies {
-                        for action in machine.received(reply) {
-                            switch action {
-                            case .send(let text):
-                                try await outbound.write(ByteBuffer(string: text))
-                            case .sendContent:
-                                var stream = content(file)
-                                while let piece = stream.next() {
-                                    // smtp_data_xfer_timeout: the server must keep taking the content.
-                                    ReplyTimeoutHandler.arm(channel.channel, seconds: timeouts.dataTransfer)
-                                    try await outbound.write(ByteBuffer(bytes: piece))
-                                }
-                                if let error = stream.error {
-                                    failure = "error reading queue file: \(error)"
-                                    break conversation
-                                }
-                            case .startTLS:
-                                let trust = PeerTrust()
-                                do {
-                                    let version = try await startTLS(on: channel.channel, server: server, hop: hop, trust: trust)
-                                    log.info(
-                                        agent,
-                                        "\(trust.logWord(level: settings.tls.level)) TLS connection established to \(relay): \(Self.name(version))")
-                                } catch {
-                                    tlsFailure = Self.tlsFailure(trust: trust, level: settings.tls.level)
-                                    break conversation
-                                }
-                                for next in machine.tlsEstablished() {
-                                    if case .send(let text) = next { try await outbound.write(ByteBuffer(string: text)) }
-                                }
-                            case .close:
-                                break conversation
-                            }
-                        }
-                    }
-                    ReplyTimeoutHandler.arm(channel.channel, seconds: timeouts.waitingFor(machine.stage))
-                }
-            }
-        } catch {
-            if failure == nil {
-                failure = Self.lostConnection(timedOut: timedOut, hostText: hostText, stage: machine.stage)
-            }
+        let job = makeJob(request, security: security, keys: keys)
+        let session = SMTPClientSession(
+            delivery: self, server: server, lmtp: lmtp, channel: channel, timedOut: timedOut,
+            pool: SMTPConnectionPool.shared)
+        // A session that may be cached runs as a task of the pool, which it outlives the delivery in.
+        if request.caching == nil || !SMTPConnectionPool.shared.spawn({ await session.run(first: job) }) {
+            await session.run(first: job)
         }
-        if let tlsFailure {
-            let outcome = RecipientOutcome.deferred(tlsFailure.dsn, tlsFailure.text, relay: relay, agent: agent)
-            let outcomes = Array(repeating: outcome, count: envelope.recipients.count)
-            return settings.tls.level == .may ? .tlsFailed(outcomes) : .unusable(outcomes)
-        }
+        return await job.result.wait()
+    }
+
+    /// The per-recipient outcomes of a transaction, with Postfix's texts.
+    func attempt(
+        _ machine: SMTPClientStateMachine, failure: String?, relay: String, hostText: String, connectionUse: Int,
+        setup: Double
+    ) -> Attempt {
+        let agent = machine.lmtp ? "lmtp" : "smtp"
         var refused = false
         let outcomes = machine.outcomes.map { outcome -> RecipientOutcome in
+            var result: RecipientOutcome
             switch outcome {
             case .refused(let refusal):
                 refused = true
                 let (dsn, text) = Self.describe(refusal, hostText: hostText)
-                return .deferred(dsn, text, relay: relay, agent: agent)
+                result = .deferred(dsn, text, relay: relay, agent: agent)
             case .delivered(let reply):
-                var outcome = RecipientOutcome(
+                result = RecipientOutcome(
                     status: .sent, dsn: reply.enhancedStatus ?? "2.0.0", text: reply.quoted, relay: relay, agent: agent)
-                outcome.nextHopHandlesDSN = machine.extensions["DSN"] != nil
-                outcome.repeatable = true
-                return outcome
+                result.nextHopHandlesDSN = machine.extensions["DSN"] != nil
+                result.repeatable = true
             case .failed(let reply, let command):
                 let permanent = reply.code / 100 == 5
                 let text = command.map { "host \(hostText) said: \(reply.quoted) (in reply to \($0) command)" }
                     ?? "host \(hostText) refused to talk to me: \(reply.quoted)"
-                return RecipientOutcome(
+                result = RecipientOutcome(
                     status: permanent ? .bounced : .deferred,
                     dsn: reply.enhancedStatus ?? (permanent ? "5.0.0" : "4.0.0"), text: text, relay: relay, agent: agent)
             case nil:
-                return .deferred("4.4.2", failure ?? "lost connection with \(hostText)", relay: relay, agent: agent)
+                result = .deferred("4.4.2", failure ?? "lost connection with \(hostText)", relay: relay, agent: agent)
             }
+            result.connectionUse = connectionUse
+            result.setupSeconds = setup
+            return result
         }
         return refused ? .unusable(outcomes) : .finished(outcomes)
     }
@@ -244,7 +289,7 @@ struct SMTPClientDelivery {
     }
 
     /// Puts the TLS handler in front of the pipeline and waits for the handshake; returns the protocol version.
-    private func startTLS(on channel: any Channel, server: MailServerAddress, hop: NextHop, trust: PeerTrust)
+    func startTLS(on channel: any Channel, server: MailServerAddress, hop: NextHop, trust: PeerTrust)
         async throws -> TLSVersion?
     {
         let policy = settings.tls
@@ -345,7 +390,7 @@ final class TLSHandshakeWatcher: ChannelInboundHandler, RemovableChannelHandler 
 /// smtp(8)'s per-command timeouts: the wait for each reply is limited by the timeout of the command it
 /// answers (smtp_helo_timeout for the greeting and EHLO, smtp_mail_timeout, ... smtp_data_done_timeout).
 struct ReplyTimeouts: Sendable {
-    var helo, starttls, mail, rcpt, dataInit, dataTransfer, dataDone, quit: Int
+    var helo, starttls, mail, rcpt, dataInit, dataTransfer, dataDone, rset, quit: Int
 
     /// `smtp` or `lmtp` (whose greeting/LHLO timeout is lmtp_lhlo_timeout).
     init(prefix: String, time: (String) -> Int?) {
@@ -356,6 +401,7 @@ struct ReplyTimeouts: Sendable {
         dataInit = time("\(prefix)_data_init_timeout") ?? 120
         dataTransfer = time("\(prefix)_data_xfer_timeout") ?? 180
         dataDone = time("\(prefix)_data_done_timeout") ?? 600
+        rset = time("\(prefix)_rset_timeout") ?? 20
         quit = time("\(prefix)_quit_timeout") ?? 300
     }
 
@@ -368,6 +414,7 @@ struct ReplyTimeouts: Sendable {
         case .data: return dataInit
         case .content: return dataTransfer
         case .endOfData: return dataDone
+        case .rset: return rset
         case .quit, .done: return quit
         }
     }

@@ -120,8 +120,12 @@ struct MessageDelivery {
             for start in stride(from: 0, to: indexes.count, by: limit) {
                 let chunk = Array(indexes[start..<min(start + limit, indexes.count)])
                 await DestinationLimiter.shared.acquire(key, limit: settings.destinationLimit(transport, "concurrency", default: 20))
+                // smtp_connection_cache_on_demand: a backlog when the delivery starts or when it ends.
+                let backlogAtStart = DestinationLimiter.shared.hasBacklog(key)
                 let started = Date()
-                let outcomes = await deliverRemote(chunk, route: route, file: file)
+                let outcomes = await deliverRemote(chunk, route: route, file: file) {
+                    backlogAtStart || DestinationLimiter.shared.hasBacklog(key)
+                }
                 DestinationLimiter.shared.release(key)
                 for (index, outcome) in zip(chunk, outcomes) {
                     await record(index, [outcome], forwards: [], started: started)
@@ -321,7 +325,9 @@ struct MessageDelivery {
 
     /// smtp(8) for recipients that share a next hop: one transaction, the envelope rewritten by
     /// smtp_generic_maps.
-    private func deliverRemote(_ indexes: [Int], route: RemoteRoute, file: QueueFile) async -> [RecipientOutcome] {
+    private func deliverRemote(
+        _ indexes: [Int], route: RemoteRoute, file: QueueFile, backlog: @escaping @Sendable () -> Bool
+    ) async -> [RecipientOutcome] {
         let settings = context.settings
         let generic = GenericRewriter(tables: settings.genericMaps, settings: settings)
         let envelope = file.envelope
@@ -340,7 +346,7 @@ struct MessageDelivery {
                 eightBitMIME: envelope.body == .eightBitMIME,
                 dsnMailParameters: Self.dsnMailParameters(envelope),
                 dsnRecipientParameters: indexes.map { Self.dsnRecipientParameters(envelope.recipients[$0]) }),
-            hop: route.hop, lmtp: route.lmtp
+            hop: route.hop, lmtp: route.lmtp, backlog: backlog
         ) { file in
             ContentStream(file: file, rewriteHeaders: headerMap.isEmpty ? nil : { GenericRewriter.rewriteHeader($0, headerMap) })
         }
@@ -383,13 +389,16 @@ struct MessageDelivery {
         let total = now.timeIntervalSince1970 - arrival
         let beforeActive = max(0, activeSince.timeIntervalSince1970 - arrival)
         let inQueueManager = max(0, started.timeIntervalSince(activeSince))
-        let transmission = max(0, now.timeIntervalSince(started))
+        let setup = outcome.setupSeconds.map { min(max(0, $0), max(0, now.timeIntervalSince(started))) } ?? 0
+        let transmission = max(0, now.timeIntervalSince(started) - setup)
         let to = outcome.loggedRecipient ?? recipient.address.text
         var line = "\(id): to=<\(to)>"
         let original = outcome.originalRecipient ?? recipient.originalRecipient?.text
         if let original, original.lowercased() != to.lowercased() { line += ", orig_to=<\(original)>" }
-        line += ", relay=\(outcome.relay), delay=\(Self.format(total)), delays=\(Self.format(beforeActive))/"
-        line += "\(Self.format(inQueueManager))/0/\(Self.format(transmission)), dsn=\(outcome.dsn), "
+        line += ", relay=\(outcome.relay)"
+        if outcome.connectionUse > 1 { line += ", conn_use=\(outcome.connectionUse)" }
+        line += ", delay=\(Self.format(total)), delays=\(Self.format(beforeActive))/"
+        line += "\(Self.format(inQueueManager))/\(Self.format(setup))/\(Self.format(transmission)), dsn=\(outcome.dsn), "
         line += "status=\(outcome.status.rawValue) (\(outcome.text))"
         log.info(outcome.agent ?? (outcome.relay == "virtual" ? "virtual" : (outcome.relay == "local" ? "local" : "qmgr")), line)
     }

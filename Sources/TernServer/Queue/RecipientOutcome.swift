@@ -22,6 +22,11 @@ struct RecipientOutcome: Sendable {
     var repeatable = false
     /// The next hop offered DSN and was given NOTIFY/ORCPT: success notices are its business.
     var nextHopHandlesDSN = false
+    /// The delivery's turn on its connection (`conn_use=`, logged from 2: a cached connection was reused).
+    var connectionUse = 1
+    /// Time from the delivery request to the start of the transaction (DNS, connect, greeting, EHLO, TLS):
+    /// the third `delays=` field.
+    var setupSeconds: Double?
 
     init(
         status: Status, dsn: String, text: String, relay: String, loggedRecipient: String? = nil,

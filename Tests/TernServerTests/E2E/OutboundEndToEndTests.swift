@@ -17,6 +17,22 @@ final class SMTPSink: @unchecked Sendable {
     private var received: [Received] = []
     private let rcptReply: String
     private let lmtp: Bool
+    /// How a connection-caching test wants the server to misbehave on a kept connection.
+    enum Hangup {
+        case never
+        /// Closes without a reply when RSET arrives (the client reuses a connection the server gave up on).
+        case atRSET
+        /// Closes right after accepting a message (a kept connection dies while idle).
+        case afterMessage
+    }
+    private var hangup = Hangup.never
+    /// Serve each connection on its own thread (a kept connection does not hold up the others).
+    private var concurrent = false
+    /// Seconds to wait before accepting each message (deliveries then overlap).
+    private var dataReplyDelay = 0.0
+    private var accepted = 0
+    /// Connections accepted so far.
+    var connections: Int { lock.withLock { accepted } }
 
     /// An LMTP server on a UNIX-domain socket at `path` (LHLO, one reply per recipient after the content).
     init(lmtpSocket path: String) throws {
@@ -39,8 +55,13 @@ final class SMTPSink: @unchecked Sendable {
         thread.start()
     }
 
-    init(rcptReply: String = "250 2.1.5 Ok") throws {
+    init(
+        rcptReply: String = "250 2.1.5 Ok", concurrent: Bool = false, hangup: Hangup = .never, dataReplyDelay: Double = 0
+    ) throws {
         self.rcptReply = rcptReply
+        self.concurrent = concurrent
+        self.hangup = hangup
+        self.dataReplyDelay = dataReplyDelay
         lmtp = false
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
@@ -75,6 +96,14 @@ final class SMTPSink: @unchecked Sendable {
             guard connection >= 0 else { return }
             var timeout = timeval(tv_sec: 20, tv_usec: 0)
             setsockopt(connection, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            lock.withLock { accepted += 1 }
+            if concurrent {
+                Thread { [self] in
+                    converse(connection)
+                    close(connection)
+                }.start()
+                continue
+            }
             converse(connection)
             close(connection)
         }
@@ -113,6 +142,7 @@ final class SMTPSink: @unchecked Sendable {
             case "DATA":
                 send("354 go ahead")
                 while let data = line(), data != "." { current.data += data + "\n" }
+                if dataReplyDelay > 0 { Thread.sleep(forTimeInterval: dataReplyDelay) }
                 lock.withLock { received.append(current) }
                 if lmtp {
                     for recipient in current.recipients { send("250 2.0.0 <\(recipient)> Saved") }
@@ -120,9 +150,13 @@ final class SMTPSink: @unchecked Sendable {
                     send("250 2.0.0 Ok: queued as SINK1")
                 }
                 current = Received()
+                if hangup == .afterMessage { return }
             case "QUIT":
                 send("221 2.0.0 Bye")
                 return
+            case "RSET":
+                if hangup == .atRSET { return }
+                send("250 2.0.0 Ok")
             default:
                 send("250 Ok")
             }
