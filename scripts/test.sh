@@ -3,7 +3,7 @@
 # Tern implements, run against the freshly built binary (those need root: they create test accounts).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-STAGES="${TERN_CONFORMANCE_STAGES:-mta_core mta_outbound access_core}"
+STAGES="${TERN_CONFORMANCE_STAGES:-mta_core mta_outbound mta_policy access_core}"
 
 swift build
 swift test
