@@ -62,8 +62,8 @@ extension SMTPServerStateMachine {
         return finish(.ehlo, succeeded: true, reply: reply)
     }
 
-    /// The AUTH mechanisms EHLO announces (none when AUTH is unavailable).
-    private var offeredMechanisms: [String] { isAuthAvailable ? activeMechanisms : [] }
+    /// The AUTH mechanisms EHLO announces (none when AUTH is unavailable or hidden from this client).
+    private var offeredMechanisms: [String] { isAuthAvailable && !authHiddenFromEHLO ? activeMechanisms : [] }
 
     /// Postfix stores the HELO name with non-printables and `<>()\";@` and space replaced by `?`.
     static func neuterHeloName(_ name: String) -> String {

@@ -44,6 +44,8 @@ public struct SMTPServerStateMachine: Sendable {
     public var saslMechanisms: [String] = []
     /// The same, filtered by smtpd_sasl_tls_security_options, offered once TLS is active.
     public var saslMechanismsWithTLS: [String] = []
+    /// The client is in smtpd_sasl_exceptions_networks: EHLO does not announce AUTH (the command still works).
+    public var authHiddenFromEHLO = false
     /// The last user name an auth server reported, for the failure log line (Postfix keeps it too).
     var lastSASLUsername: String?
     var junkCommands = 0

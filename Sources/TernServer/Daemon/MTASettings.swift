@@ -125,7 +125,7 @@ public struct MTASettings: Sendable {
         smtpd.junkCommandLimit = config.int("smtpd_junk_command_limit") ?? 100
         smtpd.lineLengthLimit = config.int("line_length_limit") ?? 2048
         smtpd.strictRFC821Envelopes = config.bool("strict_rfc821_envelopes") ?? false
-        sasl = try SMTPDSASLSettings.make(config)
+        sasl = try SMTPDSASLSettings.make(config, warn: warn)
         smtpd.authAvailable = sasl != nil
         smtpd.brokenAuthClients = config.bool("broken_sasl_auth_clients") ?? false
         smtpd.saslResponseLimit = config.int("smtpd_sasl_response_limit") ?? 12288
@@ -228,6 +228,16 @@ public struct MTASettings: Sendable {
     ) throws -> DomainList {
         let parentMatches = try config.list("parent_domain_matches_subdomains")
         return try DomainList(items: config.list(name), parentMatchesSubdomains: parentMatches.contains(name)) {
+            try openTable($0, warn: warn)
+        }
+    }
+
+    /// A host-or-address list parameter (smtpd_sasl_exceptions_networks, ...) with its tables open.
+    static func clientMatchList(
+        _ name: String, config: MainConfig, warn: @escaping @Sendable (String) -> Void
+    ) throws -> ClientMatchList {
+        let parentMatches = try config.list("parent_domain_matches_subdomains")
+        return try ClientMatchList(items: config.list(name), parentMatchesSubdomains: parentMatches.contains(name)) {
             try openTable($0, warn: warn)
         }
     }

@@ -1,5 +1,6 @@
 import TernConfig
 import TernCore
+import TernPolicy
 import TernSMTP
 
 /// smtpd's SASL settings (smtpd_sasl_auth_enable = yes) from main.cf and a service's `-o` overrides.
@@ -17,10 +18,15 @@ struct SMTPDSASLSettings: Sendable {
     /// smtpd_sasl_local_domain. Dovecot's protocol has no realm field, so, as with Postfix's dovecot
     /// type, it is kept for postconf but not sent.
     let localDomain: String
+    /// smtpd_sasl_exceptions_networks: clients whose EHLO reply does not announce AUTH (AUTH still works,
+    /// as in Postfix: the list only hides it from clients known to get it wrong).
+    let exceptions: ClientMatchList
 
     /// nil when smtpd_sasl_auth_enable is off; a type other than dovecot, or an unusable path, is a
     /// configuration error (Postfix: `unsupported SASL server implementation`).
-    static func make(_ config: MainConfig) throws -> SMTPDSASLSettings? {
+    static func make(
+        _ config: MainConfig, warn: @escaping @Sendable (String) -> Void
+    ) throws -> SMTPDSASLSettings? {
         guard config.bool("smtpd_sasl_auth_enable") == true else { return nil }
         let type = config.value("smtpd_sasl_type")
         guard type == "dovecot" else {
@@ -36,7 +42,8 @@ struct SMTPDSASLSettings: Sendable {
             filter: SASLMechanismFilter(options: try config.list("smtpd_sasl_security_options")),
             tlsFilter: SASLMechanismFilter(options: try config.list("smtpd_sasl_tls_security_options")),
             authenticatedHeader: config.bool("smtpd_sasl_authenticated_header") ?? false,
-            localDomain: config.value("smtpd_sasl_local_domain"))
+            localDomain: config.value("smtpd_sasl_local_domain"),
+            exceptions: try MTASettings.clientMatchList("smtpd_sasl_exceptions_networks", config: config, warn: warn))
     }
 
     /// The mechanisms AUTH offers from what the auth server announced.

@@ -176,13 +176,35 @@ final class SMTPSession: ChannelInboundHandler, RemovableChannelHandler {
                     self.runtime.log.warning("smtpd", "no applicable SASL mechanisms")
                     return self.abandon(context, fatal: "no SASL authentication mechanisms")
                 }
-                self.greet(context)
+                self.checkSASLExceptions(sasl.exceptions, context)
             case .failure(let error):
                 self.runtime.log.warning(
                     "smtpd",
                     "SASL: Connect to Dovecot auth socket '\(sasl.endpoint.configured)' failed: \(Self.reason(error))")
                 self.abandon(context, fatal: "no SASL authentication mechanisms")
             }
+        }
+    }
+
+    /// smtpd_sasl_exceptions_networks, then the greeting. A table lookup error hides AUTH, as Postfix does
+    /// when it cannot tell (`cant_announce_feature`).
+    private func checkSASLExceptions(_ exceptions: ClientMatchList, _ context: ChannelHandlerContext) {
+        guard !exceptions.isEmpty else { return greet(context) }
+        let client = self.client
+        let log = runtime.log
+        let listed = context.eventLoop.makeFutureWithTask {
+            do {
+                return try await exceptions.contains(name: client.name, address: client.address)
+            } catch {
+                log.warning("smtpd", "\(client.logName): smtpd_sasl_exceptions_networks: \(error); not announcing AUTH")
+                return true
+            }
+        }
+        waiting = true
+        listed.assumeIsolated().whenSuccess { listed in
+            self.waiting = false
+            self.machine.authHiddenFromEHLO = listed
+            self.greet(context)
         }
     }
 

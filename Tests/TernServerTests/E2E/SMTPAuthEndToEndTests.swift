@@ -86,6 +86,24 @@ extension DaemonEndToEnd {
             }
         }
 
+        /// smtpd_sasl_exceptions_networks hides AUTH from the listed clients' EHLO reply only; AUTH itself
+        /// still works for them (Postfix's ehlo_cmd() checks the list, auth_cmd() does not).
+        @Test func exceptionsNetworksHideAuthFromListedClients() throws {
+            var parameters = Self.saslParameters
+            parameters["smtpd_sasl_exceptions_networks"] = "127.0.0.2/32, !127.0.0.0/8"
+            try Self.withAuthServer(parameters) { instance in
+                let listed = try SMTPTestClient(port: instance.port, source: "127.0.0.2")
+                #expect(try listed.readReply().code == 220)
+                let hidden = try listed.command("EHLO client.e2e.test")
+                #expect(!hidden.lines.contains { $0.hasPrefix("AUTH") }, "\(hidden)")
+                #expect(try listed.command("AUTH PLAIN \(Self.alicePlain)").code == 235)
+
+                let other = try SMTPTestClient(port: instance.port)
+                #expect(try other.readReply().code == 220)
+                #expect(try other.command("EHLO client.e2e.test").lines.contains("AUTH PLAIN LOGIN"))
+            }
+        }
+
         /// As Postfix 3.7's smtpd: without the auth server the session ends before the greeting.
         @Test func unreachableAuthServerEndsTheSessionLikePostfix() throws {
             try TernInstance.with(Self.saslParameters) { instance in
