@@ -26,12 +26,15 @@ for stage in $STAGES; do
   (cd "$CONFORMANCE" && SUT_BIN_DIR="$BIN" timeout 1800 python3 -m pytest -p no:cacheprovider -m "$stage") || rc=$?
 done
 rm -rf "$BIN"
-# Outbound interop by MX with a second Tern and a real Postfix (needs Debian's postfix and dnsmasq).
+# Interop in a namespace with its own DNS (needs Debian's postfix and dnsmasq): outbound by MX with a
+# second Tern and a real Postfix; access policy and relay tricks compared with a real Postfix.
 if command -v dnsmasq >/dev/null && [ -x /usr/sbin/postfix ] && command -v unshare >/dev/null; then
   echo "== interop: outbound by MX (Tern -> Tern, Tern <-> Postfix) =="
   TERN_BIN="$(swift build --show-bin-path)/tern" timeout 900 scripts/interop/outbound-mx.sh || rc=$?
+  echo "== interop: access policy with DNS lists, side by side with Postfix, and the open-relay test =="
+  TERN_BIN="$(swift build --show-bin-path)/tern" timeout 600 scripts/interop/policy-dns.sh || rc=$?
 else
-  echo "test.sh: postfix or dnsmasq not installed; outbound interop skipped"
+  echo "test.sh: postfix or dnsmasq not installed; outbound and policy interop skipped"
 fi
 # Real IMAP/POP3 clients (imaplib/poplib, curl, fetchmail, mbsync, mutt) against `tern demo`.
 echo "== interop: mail clients against Tern's IMAP and POP3 =="

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Outbound interop by MX: a Tern instance sends mail to a second Tern instance and to a real Postfix, found
 # through MX and A records that dnsmasq serves, all inside a private network + mount namespace. The
-# machine's /etc/resolv.conf is never changed: the namespace bind-mounts its own copy over it.
+# machine's /etc/resolv.conf is never changed (scripts/lib/test-dns.sh).
 #
 #   127.0.0.1:25   tern1   the sender (domain tern1.test; bounces come back to its own mailboxes)
 #   127.0.0.2:25   tern2   mx.tern2.test, MX for tern2.test, multi.test (second MX) and amx.test (A record only)
@@ -25,43 +25,35 @@ ROOT=/tmp/tern-interop
 PF_BIN_DIR=${PF_BIN_DIR:-/usr/sbin}
 # shellcheck source=../lib/master-cf.sh
 . "$REPO/scripts/lib/master-cf.sh"
+# shellcheck source=../lib/test-dns.sh
+. "$REPO/scripts/lib/test-dns.sh"
 
 log() { printf '[interop %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
-if [ -z "${TERN_INTEROP_INSIDE:-}" ]; then
-    [ "$(id -u)" = 0 ] || die "run as root (network namespace, Postfix)"
-    for tool in unshare ip dnsmasq openssl python3; do command -v $tool >/dev/null || die "$tool not found"; done
+if [ -z "${TERN_TEST_DNS_INSIDE:-}" ]; then
+    for tool in openssl python3; do command -v $tool >/dev/null || die "$tool not found"; done
     [ -x "$PF_BIN_DIR/postfix" ] || die "no Postfix in $PF_BIN_DIR"
     if [ -z "${TERN_BIN:-}" ]; then
         (cd "$REPO" && swift build --product tern >&2) || die "swift build failed"
         TERN_BIN="$(cd "$REPO" && swift build --show-bin-path)/tern"
     fi
     export TERN_BIN=$(readlink -f "$TERN_BIN")
-    exec unshare --net --mount --fork env TERN_INTEROP_INSIDE=1 bash "${BASH_SOURCE[0]}"
 fi
+TEST_DNS_ADDRESSES="127.0.0.2 127.0.0.3"  # Postfix wants them listed
+test_dns_enter "$@"
 
 # ---------------------------------------------------------------- inside the namespaces
-mount --make-rprivate /
-ip link set lo up
-for address in 127.0.0.2 127.0.0.3 127.0.0.53; do ip addr add "$address/8" dev lo; done  # Postfix wants them listed
 rm -rf "$ROOT"
 mkdir -p "$ROOT/bin"
 chmod 755 "$ROOT" "$ROOT/bin"
-echo "nameserver 127.0.0.53" > "$ROOT/resolv.conf"
-mount --bind "$ROOT/resolv.conf" /etc/resolv.conf
-# A private hosts file: no entry may answer for the test names.
-printf '127.0.0.1 localhost\n' > "$ROOT/hosts"
-mount --bind "$ROOT/hosts" /etc/hosts
-
-dnsmasq --no-resolv --no-hosts --listen-address=127.0.0.53 --bind-interfaces --port=53 \
-    --pid-file="$ROOT/dnsmasq.pid" --log-facility="$ROOT/dnsmasq.log" \
+test_dns_start "$ROOT" \
     --mx-host=tern2.test,mx.tern2.test,10 --host-record=mx.tern2.test,127.0.0.2 \
     --mx-host=postfix.test,mx.postfix.test,10 --host-record=mx.postfix.test,127.0.0.3 \
     --mx-host=tern1.test,mx.tern1.test,10 --host-record=mx.tern1.test,127.0.0.1 \
     --mx-host=multi.test,down.multi.test,5 --mx-host=multi.test,mx.tern2.test,10 \
     --host-record=down.multi.test,127.0.0.9 --host-record=amx.test,127.0.0.2 \
-    --local=/test/ || die "dnsmasq did not start"  # --local: NODATA / NXDOMAIN under .test, never REFUSED
+    || die "dnsmasq did not start"
 
 FAILED=0
 pass() { log "PASS: $*"; }
@@ -142,7 +134,7 @@ stop_all() {
         timeout 40 env MAIL_CONFIG="$ROOT/$name/conf" "$(bin_of "$name")/postfix" -c "$ROOT/$name/conf" stop \
             < /dev/null > /dev/null 2>&1 || true
     done
-    [ -r "$ROOT/dnsmasq.pid" ] && kill "$(cat "$ROOT/dnsmasq.pid")" 2>/dev/null || true
+    test_dns_stop "$ROOT"
     [ "${KEEP:-0}" = 1 ] || rm -rf "$ROOT"
 }
 trap stop_all EXIT

@@ -99,9 +99,13 @@ struct AddressRewriter: Sendable {
         return try await isLocal(domain: String(address[address.index(after: at)...]))
     }
 
-    /// trivial-rewrite's append_at_myorigin: `user` becomes `user@$myorigin`.
+    /// trivial-rewrite's rewrite_tree(): `user` becomes `user@$myorigin` (append_at_myorigin), and one
+    /// trailing dot goes from the domain (`user@example.com.`; not from `..` or `@.`).
     func qualify(_ address: String) -> String {
-        address.isEmpty || address.contains("@") ? address : "\(address)@\(myorigin)"
+        guard !address.isEmpty else { return address }
+        guard address.contains("@") else { return "\(address)@\(myorigin)" }
+        guard address.hasSuffix("."), !address.hasSuffix(".."), !address.hasSuffix("@.") else { return address }
+        return String(address.dropLast())
     }
 
     /// Qualification, canonical mapping and masquerading of one address of the given class.

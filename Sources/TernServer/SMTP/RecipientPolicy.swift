@@ -3,6 +3,7 @@ import TernConfig
 import TernCore
 import TernDelivery
 import TernMaps
+import TernMIME
 import TernPolicy
 import TernSMTP
 
@@ -59,8 +60,9 @@ struct RecipientPolicy: Sendable {
     /// `NOQUEUE: reject: RCPT from host[addr]: 554 5.7.1 ...; from=<s> to=<r> proto=ESMTP helo=<h>`.
     static func logText(_ event: String, _ text: String, _ r: RestrictionRequest) -> String {
         var line = "\(r.queueID ?? "NOQUEUE"): \(event): \(r.command) from \(r.namaddr): \(text);"
-        if let sender = r.sender { line += " from=<\(sender.text)>" }
-        if let recipient = r.recipient { line += " to=<\(recipient.text)>" }
+        // The addresses in their quoted (external) form, as Postfix logs them; replies show them unquoted.
+        if let sender = r.sender { line += " from=<\(AddressQuoting.quoteLocalPart(sender.text))>" }
+        if let recipient = r.recipient { line += " to=<\(AddressQuoting.quoteLocalPart(recipient.text))>" }
         line += " proto=\(r.protocolName)"
         if let helo = r.heloName { line += " helo=<\(helo)>" }
         return line
@@ -86,7 +88,7 @@ struct RecipientPolicy: Sendable {
     static func unlisted(
         _ settings: MTASettings, _ recipient: MailAddress, shownAs shown: String, replyClass: String
     ) async throws -> PolicyReply? {
-        let address = recipient.domain == nil ? MailAddress("\(recipient.text)@\(settings.myorigin)") : recipient
+        let address = MailAddress(settings.addressRewriter.qualify(recipient.text))
         let addressClass = try await settings.classifier.classify(domain: address.domain)
         // An address the recipient canonical or virtual alias maps know is accepted whatever its class.
         if try await settings.addressRewriter.listsRecipient(address.text) { return nil }

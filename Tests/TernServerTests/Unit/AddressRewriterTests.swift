@@ -36,6 +36,16 @@ import Testing
         #expect(Masquerade(domains: ["!!example.com"], exceptions: []).apply(to: "u@h.example.com") == "u@example.com")
     }
 
+    /// trivial-rewrite's rewrite_tree(): myorigin for a bare name, one trailing dot off the domain.
+    @Test func qualifyAppendsMyoriginAndDropsATrailingDot() throws {
+        let rewriter = try rewriter("")
+        #expect(rewriter.qualify("joe") == "joe@example.com")
+        #expect(rewriter.qualify("joe@example.net.") == "joe@example.net")
+        #expect(rewriter.qualify("joe@example.net..") == "joe@example.net..", "dot-dot stays (a bogus address)")
+        #expect(rewriter.qualify("joe@.") == "joe@.")
+        #expect(rewriter.qualify("") == "", "the null sender")
+    }
+
     @Test func canonicalSearchOrderAndResults() async throws {
         let rewriter = try rewriter(
             """

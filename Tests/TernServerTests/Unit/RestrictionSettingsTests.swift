@@ -55,3 +55,20 @@ import Testing
         }
     }
 }
+
+/// smtpd's NOQUEUE lines name the envelope addresses in their quoted form, as Postfix logs them.
+@Suite struct RestrictionLogTextTests {
+    @Test func addressesAreQuotedInTheLogLine() {
+        var request = RestrictionRequest(
+            command: "RCPT", clientAddress: "192.0.2.9", clientName: "unknown", reverseClientName: "unknown",
+            clientPort: 4000, protocolName: "ESMTP")
+        request.heloName = "client.test"
+        request.sender = MailAddress("john doe@example.com")
+        request.recipient = MailAddress("user@remote.test@example.com")
+        #expect(
+            RecipientPolicy.logText("reject", "554 5.7.1 <user@remote.test@example.com>: Relay access denied", request)
+                == "NOQUEUE: reject: RCPT from unknown[192.0.2.9]: 554 5.7.1 <user@remote.test@example.com>: "
+                + #"Relay access denied; from=<"john doe"@example.com> to=<"user@remote.test"@example.com> "#
+                + "proto=ESMTP helo=<client.test>")
+    }
+}
