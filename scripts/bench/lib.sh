@@ -7,7 +7,7 @@
 # then calls: bench_start_servers, bench_warm_up, bench_run_cases, bench_report TITLE ACCEPTED_LABEL.
 #
 # Environment common to all of them: TERN_BIN, PF_BIN_DIR, BENCH_ROOT, SERVERS, ROUNDS, WAIT_TIMEOUT,
-# SMTP_SOURCE_OPTS, KEEP (see the scripts' headers).
+# SMTP_SOURCE_OPTS, KEEP (see the scripts' headers). A script may set MYNETWORKS (default 127.0.0.0/8).
 
 BENCH_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$BENCH_LIB_DIR/../.." && pwd)
@@ -92,7 +92,7 @@ mydomain = $DOMAIN
 myorigin = \$mydomain
 mydestination = \$myhostname, localhost.\$mydomain, localhost, \$mydomain
 inet_interfaces = 127.0.0.1
-mynetworks = 127.0.0.0/8
+mynetworks = ${MYNETWORKS:-127.0.0.0/8}
 queue_directory = $queue
 data_directory = $d/data
 maillog_file = $d/maillog
@@ -275,4 +275,43 @@ bench_report() {  # title
         for s in $SERVERS; do printf '  %-22s %-8s %s\n' "$c" "$s" "${RATE[$s,$c,all]:-}"; done
     done
     if [ "${KEEP:-0}" = 1 ]; then echo "raw results: $RESULTS; logs: $ROOT/*/maillog"; fi
+}
+
+# ---------------------------------------------------------------- delivery into a Maildir
+# The system user ternbench (created if missing, home under /tmp/tern-bench-home) receives the messages
+# (RCPT) in its Maildir. `measure_maildir NAME SESSIONS SIZE COUNT [TIMEOUT]` empties the Maildir, runs
+# smtp-source against server NAME and prints measure.py's line once COUNT messages are in Maildir/new.
+bench_maildir_setup() {
+    local home_root=/tmp/tern-bench-home
+    BUSER=ternbench
+    RCPT="$BUSER@$DOMAIN"
+    mkdir -p "$home_root"
+    chmod 755 "$home_root"
+    if ! id "$BUSER" >/dev/null 2>&1; then
+        useradd -M -d "$home_root/$BUSER" -s /usr/sbin/nologin "$BUSER" || die "useradd $BUSER failed"
+    fi
+    local home; home=$(getent passwd "$BUSER" | cut -d: -f6)
+    mkdir -p "$home"
+    chown "$BUSER:" "$home"
+    chmod 755 "$home"
+    MAILDIR="$home/Maildir"
+}
+
+reset_maildir() {
+    rm -rf "$MAILDIR" 2>/dev/null || { sleep 1; rm -rf "$MAILDIR"; }
+    mkdir -p "$MAILDIR/new" "$MAILDIR/cur" "$MAILDIR/tmp"
+    chown -R "$BUSER:" "$MAILDIR"
+    chmod -R 700 "$MAILDIR"
+}
+
+measure_maildir() {
+    local name=$1 sessions=$2 size=$3 count=$4 limit=${5:-$WAIT_TIMEOUT}
+    local other
+    for other in $SERVERS; do wait_queue_empty "$other" 60; done  # no stray deliveries into the Maildir
+    reset_maildir
+    sync
+    # shellcheck disable=SC2086
+    python3 "$MEASURE" "$MAILDIR/new" "$count" "$limit" -- \
+        "$SMTP_SOURCE" $SMTP_SOURCE_OPTS -s "$sessions" -l "$size" -m "$count" \
+        -f "$SENDER" -t "$RCPT" "127.0.0.1:$(srv_port "$name")"
 }

@@ -32,41 +32,8 @@ CASES=${CASES:-"1:1024:$COUNT_SMALL 20:1024:$COUNT_SMALL 1:102400:$COUNT_LARGE 2
 # shellcheck source=scripts/bench/lib.sh
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 
-HOME_ROOT=/tmp/tern-bench-home
-BUSER=ternbench
-RCPT="$BUSER@$DOMAIN"
-
-# ---------------------------------------------------------------- user + mailbox
-mkdir -p "$HOME_ROOT"
-chmod 755 "$HOME_ROOT"
-if ! id "$BUSER" >/dev/null 2>&1; then
-    useradd -M -d "$HOME_ROOT/$BUSER" -s /usr/sbin/nologin "$BUSER" || die "useradd $BUSER failed"
-fi
-BHOME=$(getent passwd "$BUSER" | cut -d: -f6)
-mkdir -p "$BHOME"
-chown "$BUSER:" "$BHOME"
-chmod 755 "$BHOME"
-MAILDIR="$BHOME/Maildir"
-
-reset_maildir() {
-    rm -rf "$MAILDIR" 2>/dev/null || { sleep 1; rm -rf "$MAILDIR"; }
-    mkdir -p "$MAILDIR/new" "$MAILDIR/cur" "$MAILDIR/tmp"
-    chown -R "$BUSER:" "$MAILDIR"
-    chmod -R 700 "$MAILDIR"
-}
-
-# measure name sessions size count [timeout] -> prints "elapsed=... delivered=..." line
-measure() {
-    local name=$1 sessions=$2 size=$3 count=$4 limit=${5:-$WAIT_TIMEOUT}
-    local other
-    for other in $SERVERS; do wait_queue_empty "$other" 60; done  # no stray deliveries into the Maildir
-    reset_maildir
-    sync
-    # shellcheck disable=SC2086
-    python3 "$MEASURE" "$MAILDIR/new" "$count" "$limit" -- \
-        "$SMTP_SOURCE" $SMTP_SOURCE_OPTS -s "$sessions" -l "$size" -m "$count" \
-        -f "$SENDER" -t "$RCPT" "127.0.0.1:$(srv_port "$name")"
-}
+bench_maildir_setup
+measure() { measure_maildir "$@"; }
 
 # ---------------------------------------------------------------- main
 bench_start_servers
