@@ -173,6 +173,20 @@ for name in tern postfix; do
     fi
 done
 
+# Least privilege: the process that holds the accepted SMTP connection is not root.
+exec 7<>/dev/tcp/127.0.0.20/25
+read -r -t 10 greeting <&7 || true
+owners=$(ss -Htnp state established '( sport = :25 )' dst 127.0.0.0/8 2>/dev/null \
+    | grep '127.0.0.20:25' | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u)
+exec 7>&-
+users=""
+for pid in $owners; do users+="$(ps -o user= -p "$pid") "; done
+if [ -n "$owners" ] && [[ " $users" != *" root "* ]]; then
+    pass "Tern's SMTP connections are served by an unprivileged process ($users)"
+else
+    fail "Tern's SMTP connection owners: ${users:-none found} (greeting: ${greeting:-none})"
+fi
+
 noqueue() { sed -n 's/.*NOQUEUE: //p' "$ROOT/$1/maillog" | sed 's/127\.0\.0\.[23]0/SELF/g' | sort; }
 if diff <(noqueue tern) <(noqueue postfix) > "$ROOT/noqueue.diff"; then
     pass "both servers logged the same $(noqueue tern | wc -l) NOQUEUE rejections"
