@@ -87,7 +87,7 @@ let package = Package(
         .testTarget(name: "TernQueueTests", dependencies: ["TernQueue"], swiftSettings: upcoming),
         .testTarget(name: "TernDeliveryTests", dependencies: ["TernDelivery"], swiftSettings: upcoming),
         .testTarget(
-            name: "TernServerTests", dependencies: ["TernServer", "CTernSys", nioCore, nioPosix, nioSSL],
+            name: "TernServerTests", dependencies: ["TernServer", "CTernSys", nioCore, nioPosix, nioSSL, crypto],
             swiftSettings: upcoming),
     ]
 )

@@ -1,10 +1,12 @@
 import Foundation
 
 /// The not-authenticated state as Dovecot's imap-login runs it: greeting, CAPABILITY, NOOP, ID, ENABLE,
-/// STARTTLS, LOGIN and AUTHENTICATE (PLAIN and LOGIN, with SASL-IR), LOGOUT. No I/O: bytes go in, replies
-/// and requests for the driver come out. The password check and everything after login happen elsewhere:
-/// on `.login` the driver authenticates and answers `loginFailed()` or hands the connection (with
-/// `takeBufferedBytes()`) to the mail session, which sends the tagged OK.
+/// STARTTLS, LOGIN and AUTHENTICATE (with SASL-IR), LOGOUT. No I/O: bytes go in, replies and requests for
+/// the driver come out. The password check and everything after login happen elsewhere: on `.login` the
+/// driver authenticates and answers `loginFailed()` or hands the connection (with `takeBufferedBytes()`) to
+/// the mail session, which sends the tagged OK. PLAIN and LOGIN credentials are collected here; other
+/// mechanisms (CRAM-MD5) are the auth server's exchange: on `.startSASL` the driver relays its challenges
+/// with `saslChallenge(_:)` and the client's answers with `takeSASLResponse()`.
 public struct IMAPLoginSession: Sendable {
     public struct Configuration: Sendable {
         public var greeting: String
@@ -28,6 +30,8 @@ public struct IMAPLoginSession: Sendable {
         case startTLS
         /// Check these credentials (`method` is what Dovecot logs: PLAIN or LOGIN).
         case login(tag: String, user: String, password: String, method: String)
+        /// Run `mechanism` on the auth server, starting with the client's initial response (nil: none).
+        case startSASL(tag: String, mechanism: String, initialResponse: [UInt8]?)
         case close
     }
 
@@ -35,6 +39,8 @@ public struct IMAPLoginSession: Sendable {
         case ready
         /// AUTHENTICATE waiting for a response line; LOGIN's user name once given.
         case sasl(tag: String, mechanism: String, user: String?)
+        /// The auth server's exchange: its challenge was sent, the client's answer is awaited.
+        case serverSASL
         case checking
         case closed
     }
@@ -48,6 +54,17 @@ public struct IMAPLoginSession: Sendable {
     /// The user name of the last attempt, for the log.
     public private(set) var lastUser: String?
     public private(set) var lastMethod: String?
+    /// How the client ended the auth server's exchange, when it did.
+    private var clientEnd: ClientEnd?
+
+    /// A client answer to an auth server challenge.
+    public enum SASLResponse: Sendable, Equatable {
+        case response([UInt8])
+        /// `*`, or a line that is not base64: the driver cancels the exchange; `loginFailed()` then replies.
+        case ended
+    }
+
+    private enum ClientEnd: Sendable { case aborted, invalidBase64 }
 
     public init(configuration: Configuration, limits: IMAPParserLimits = IMAPParserLimits()) {
         self.configuration = configuration
@@ -71,27 +88,66 @@ public struct IMAPLoginSession: Sendable {
         return process()
     }
 
-    /// After a failed check: the NO reply, then whatever the client pipelined meanwhile.
+    /// After a failed check: the NO reply, then whatever the client pipelined meanwhile. After an exchange
+    /// the client ended itself: the reply to `*` or to bad base64 instead.
     public mutating func loginFailed() -> [Action] {
-        guard state == .checking else { return [] }
+        guard state == .checking || state == .serverSASL else { return [] }
         state = .ready
-        failedAttempts += 1
-        let reply = IMAPResponse.tagged(
-            tag: pendingTag, .no, .authenticationFailed, IMAPReplyText.authenticationFailed)
+        let reply: IMAPResponse
+        switch clientEnd {
+        case .aborted:
+            reply = IMAPResponse.tagged(tag: pendingTag, .bad, nil, IMAPReplyText.authenticationAborted)
+        case .invalidBase64:
+            reply = IMAPResponse.tagged(tag: pendingTag, .no, .alert, Self.invalidBase64)
+        case nil:
+            failedAttempts += 1
+            reply = IMAPResponse.tagged(tag: pendingTag, .no, .authenticationFailed, IMAPReplyText.authenticationFailed)
+        }
+        clientEnd = nil
         return [.send(reply.bytes)] + process()
+    }
+
+    /// The auth server's challenge for the client (`+ base64`); then wait for `takeSASLResponse()`.
+    public mutating func saslChallenge(_ challenge: [UInt8]) -> [Action] {
+        guard state == .checking || state == .serverSASL else { return [] }
+        state = .serverSASL
+        return [.send(IMAPResponse.continuation(Data(challenge).base64EncodedString()).bytes)]
+    }
+
+    /// The client's answer to the last challenge, once a whole line has arrived (nil: feed more bytes with
+    /// `receive`, which only buffers during the exchange).
+    public mutating func takeSASLResponse() -> SASLResponse? {
+        guard state == .serverSASL else { return nil }
+        parser.expectContinuationLine()
+        guard let event = parser.next() else { return nil }
+        state = .checking
+        guard case .continuationLine(let line) = event else {
+            clientEnd = .invalidBase64
+            return .ended
+        }
+        let text = String(decoding: line, as: UTF8.self)
+        if text == "*" {
+            clientEnd = .aborted
+            return .ended
+        }
+        guard let decoded = text == "=" ? Data() : Data(base64Encoded: text) else {
+            clientEnd = .invalidBase64
+            return .ended
+        }
+        return .response(Array(decoded))
     }
 
     /// A correct password, but the session may not start (mail_max_userip_connections): `NO [code] text`.
     /// Pipelined input was handed over already, so there is nothing more to process.
     public mutating func loginRefused(code: ResponseCode, text: String) -> [Action] {
-        guard state == .checking else { return [] }
+        guard state == .checking || state == .serverSASL else { return [] }
         state = .ready
         return [.send(IMAPResponse.tagged(tag: pendingTag, .no, code, text).bytes)]
     }
 
     /// An internal failure (auth service down): Dovecot's temporary-failure reply.
     public mutating func loginUnavailable() -> [Action] {
-        guard state == .checking else { return [] }
+        guard state == .checking || state == .serverSASL else { return [] }
         state = .ready
         let reply = IMAPResponse.tagged(
             tag: pendingTag, .no, .unavailable, "Temporary authentication failure. [\(Self.hostnameStamp)]")
@@ -110,7 +166,7 @@ public struct IMAPLoginSession: Sendable {
 
     private mutating func process() -> [Action] {
         var actions: [Action] = []
-        while state != .checking && state != .closed {
+        while state != .checking && state != .serverSASL && state != .closed {
             if case .sasl = state { parser.expectContinuationLine() }
             guard let event = parser.next() else { break }
             actions += handle(event)
@@ -190,15 +246,33 @@ public struct IMAPLoginSession: Sendable {
     }
 
     private mutating func authenticate(tag: String, mechanism: String, initialResponse: String?) -> [Action] {
-        guard configuration.mechanisms.contains(mechanism), mechanism == "PLAIN" || mechanism == "LOGIN" else {
+        guard configuration.mechanisms.contains(mechanism), mechanism != "APOP" else {
             return [.send(IMAPResponse.tagged(tag: tag, .no, .alert, IMAPReplyText.unsupportedMechanism).bytes)]
         }
+        guard Self.isPlaintext(mechanism) else { return serverSASL(tag: tag, mechanism: mechanism, initialResponse) }
         guard configuration.plaintextAllowed else { return plaintextRefused(tag) }
         state = .sasl(tag: tag, mechanism: mechanism, user: nil)
         if let initialResponse { return saslResponse(Array(initialResponse.utf8)) }
         return [.send(IMAPResponse.continuation(mechanism == "LOGIN" ? Self.usernameChallenge : "").bytes)]
     }
 
+    /// A mechanism the auth server runs: the driver starts it and relays the challenges.
+    private mutating func serverSASL(tag: String, mechanism: String, _ initialResponse: String?) -> [Action] {
+        var initial: [UInt8]?
+        if let initialResponse {
+            guard let decoded = initialResponse == "=" ? Data() : Data(base64Encoded: initialResponse) else {
+                return [.send(IMAPResponse.tagged(tag: tag, .no, .alert, Self.invalidBase64).bytes)]
+            }
+            initial = Array(decoded)
+        }
+        state = .checking
+        pendingTag = tag
+        lastUser = nil
+        lastMethod = mechanism
+        return [.startSASL(tag: tag, mechanism: mechanism, initialResponse: initial)]
+    }
+
+    static let invalidBase64 = "Invalid base64 in response"
     static let usernameChallenge = Data("Username:".utf8).base64EncodedString()
     static let passwordChallenge = Data("Password:".utf8).base64EncodedString()
 
@@ -211,7 +285,7 @@ public struct IMAPLoginSession: Sendable {
         }
         guard let decoded = text == "=" ? Data() : Data(base64Encoded: text) else {
             state = .ready
-            return [.send(IMAPResponse.tagged(tag: tag, .no, .alert, "Invalid base64 in response").bytes)]
+            return [.send(IMAPResponse.tagged(tag: tag, .no, .alert, Self.invalidBase64).bytes)]
         }
         let bytes = Array(decoded)
         if mechanism == "LOGIN" {

@@ -51,33 +51,61 @@ struct IMAPLogin {
                 case .close:
                     return .logout
                 case .login(let tag, let user, let password, let method):
-                    switch await service.authenticate(
+                    let result = await service.authenticate(
                         user: user, password: password, connection: connection, sessionID: sessionID)
-                    {
-                    case .success(let name):
-                        switch await service.startMailSession(
-                            user: name, method: method, tag: tag, connection: connection, sessionID: sessionID,
-                            pipelined: session.takeBufferedBytes())
-                        {
-                        case .finished:
-                            return .loggedIn
-                        case .refused:
-                            actions += session.loginRefused(code: .limit, text: service.userIPLimitText) + [.close]
-                        case .failed:
-                            let failure = IMAPResponse.tagged(
-                                tag: tag, .no, .serverBug,
-                                "Internal error occurred. Refer to server log for more information.")
-                            actions += [.send(failure.bytes), .close]
+                    guard let next = await finish(result, tag: tag, method: method, connection, &session, sessionID)
+                    else { return .loggedIn }
+                    actions += next
+                case .startSASL(let tag, let mechanism, let initialResponse):
+                    let result = await service.authenticate(
+                        mechanism: mechanism, initialResponse: initialResponse, connection: connection,
+                        sessionID: sessionID
+                    ) { challenge in
+                        for case .send(let bytes) in session.saslChallenge(challenge) { try await connection.write(bytes) }
+                        while true {
+                            switch session.takeSASLResponse() {
+                            case .response(let bytes): return bytes
+                            case .ended: return nil
+                            case nil:
+                                guard let bytes = try await connection.read() else { return nil }
+                                _ = session.receive(bytes)
+                            }
                         }
-                    case .failure:
-                        actions += session.loginFailed()
-                    case .unavailable:
-                        actions += session.loginUnavailable()
                     }
+                    guard let next = await finish(result, tag: tag, method: mechanism, connection, &session, sessionID)
+                    else { return .loggedIn }
+                    actions += next
                 }
             }
             guard let bytes = try await connection.read() else { return .disconnected }
             actions = session.receive(bytes)
+        }
+    }
+
+    /// The auth server's verdict: the mail session takes the connection over (nil), or the replies to send.
+    private func finish(
+        _ result: LoginService.AuthResult, tag: String, method: String, _ connection: LoginConnection,
+        _ session: inout IMAPLoginSession, _ sessionID: String
+    ) async -> [IMAPLoginSession.Action]? {
+        switch result {
+        case .success(let name):
+            switch await service.startMailSession(
+                user: name, method: method, tag: tag, connection: connection, sessionID: sessionID,
+                pipelined: session.takeBufferedBytes())
+            {
+            case .finished:
+                return nil
+            case .refused:
+                return session.loginRefused(code: .limit, text: service.userIPLimitText) + [.close]
+            case .failed:
+                let failure = IMAPResponse.tagged(
+                    tag: tag, .no, .serverBug, "Internal error occurred. Refer to server log for more information.")
+                return [.send(failure.bytes), .close]
+            }
+        case .failure, .aborted:
+            return session.loginFailed()
+        case .unavailable:
+            return session.loginUnavailable()
         }
     }
 }

@@ -80,12 +80,27 @@ struct LoginService: Sendable {
     enum AuthResult {
         case success(user: String)
         case failure
+        /// The client ended the exchange (`*`, or a response that is not base64).
+        case aborted
         case unavailable
     }
 
     /// One PLAIN authentication through the auth socket, as Dovecot's login processes ask theirs.
     func authenticate(
         user: String, password: String, connection: LoginConnection, sessionID: String
+    ) async -> AuthResult {
+        let result = await authenticate(
+            mechanism: "PLAIN", initialResponse: Array("\0\(user)\0\(password)".utf8), connection: connection,
+            sessionID: sessionID)
+        if case .success(let name) = result, name.isEmpty { return .success(user: user) }
+        return result
+    }
+
+    /// One SASL exchange run by the auth server (CRAM-MD5, APOP, and PLAIN for the credentials the login
+    /// collected): `respond` shows the client each challenge and returns its answer, nil when it gave up.
+    func authenticate(
+        mechanism: String, initialResponse: [UInt8]?, connection: LoginConnection, sessionID: String,
+        respond: ([UInt8]) async throws -> [UInt8]? = { _ in nil }
     ) async -> AuthResult {
         var parameters = [
             "lip=\(connection.localIP)", "rip=\(connection.remoteIP)", "rport=\(connection.remotePort)",
@@ -96,11 +111,13 @@ struct LoginService: Sendable {
         do {
             let reply = try await AuthClient.withConnection(path: authSocket) { client in
                 try await client.authenticate(
-                    mechanism: "PLAIN", service: service, parameters: parameters,
-                    initialResponse: Array("\0\(user)\0\(password)".utf8))
+                    mechanism: mechanism, service: service, parameters: parameters, initialResponse: initialResponse,
+                    respond: respond)
             }
             switch reply {
-            case .ok: return .success(user: reply.user ?? user)
+            case .ok: return .success(user: reply.user ?? "")  // the auth server names the user on OK
+            case .fail(_, let fields) where fields.contains("reason=cancelled"):
+                return .aborted
             case .fail(_, let fields) where fields.contains("code=temp_fail") || fields.contains("temp"):
                 return .unavailable
             case .fail, .cont: return .failure

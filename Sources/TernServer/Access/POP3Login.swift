@@ -50,11 +50,8 @@ struct POP3Login {
     {
         try await connection.write(Array(Self.text(progress.session.greeting()).utf8))
         while true {
-            while let end = progress.buffer.firstIndex(of: UInt8(ascii: "\n")) {
-                var line = progress.buffer[..<end]
-                if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
-                progress.buffer.removeSubrange(...end)
-                var actions = progress.session.received(line: String(decoding: line, as: UTF8.self))
+            while let line = Self.takeLine(&progress.buffer) {
+                var actions = progress.session.received(line: line)
                 while !actions.isEmpty {
                     let action = actions.removeFirst()
                     switch action {
@@ -76,6 +73,11 @@ struct POP3Login {
                         } else {
                             return .loggedIn
                         }
+                    case .startSASL(let mechanism, let initial) where mechanism != "PLAIN" && mechanism != "LOGIN":
+                        progress.method = mechanism
+                        guard let next = try await serverSASL(mechanism, initial, connection, &progress, sessionID)
+                        else { return .loggedIn }
+                        actions = next
                     case .startSASL(let mechanism, let initial):
                         progress.sasl = (mechanism, nil)
                         progress.method = mechanism
@@ -106,8 +108,60 @@ struct POP3Login {
         _ sessionID: String
     ) async throws -> [POP3Session.Action]? {
         progress.user = user
-        switch await service.authenticate(user: user, password: password, connection: connection, sessionID: sessionID)
-        {
+        let result = await service.authenticate(
+            user: user, password: password, connection: connection, sessionID: sessionID)
+        return await finish(result, connection, &progress, sessionID)
+    }
+
+    /// A mechanism the auth server runs (CRAM-MD5): its challenges go to the client as `+ base64`, the
+    /// client's lines back; nil once the mail session has taken the connection over.
+    private func serverSASL(
+        _ mechanism: String, _ initial: String?, _ connection: LoginConnection, _ progress: inout Progress,
+        _ sessionID: String
+    ) async throws -> [POP3Session.Action]? {
+        var initialResponse: [UInt8]?
+        if let initial {
+            guard let decoded = Data(base64Encoded: initial) else {
+                return progress.session.loginFailed(reason: "Invalid base64 data in initial response")
+            }
+            initialResponse = Array(decoded)
+        }
+        var clientEnded: [POP3Session.Action]?
+        let result = await service.authenticate(
+            mechanism: mechanism, initialResponse: initialResponse, connection: connection, sessionID: sessionID
+        ) { challenge in
+            for case .send(let text) in progress.session.saslChallenge(Data(challenge).base64EncodedString()) {
+                try await connection.write(Array(text.utf8))
+            }
+            while true {
+                if let line = Self.takeLine(&progress.buffer) {
+                    let actions = progress.session.received(line: line)
+                    guard case .continueSASL(let text) = actions.first else {
+                        clientEnded = actions.filter { $0 != .abortSASL }  // `*`: the abort reply
+                        return nil
+                    }
+                    guard let decoded = text == "=" ? Data() : Data(base64Encoded: text) else {
+                        clientEnded = progress.session.loginFailed(reason: "Invalid base64 data in continued response")
+                        return nil
+                    }
+                    return Array(decoded)
+                }
+                guard progress.buffer.count <= Self.maxLineLength, let bytes = try await connection.read() else {
+                    return nil
+                }
+                progress.buffer += bytes
+            }
+        }
+        if let clientEnded { return clientEnded }
+        return await finish(result, connection, &progress, sessionID)
+    }
+
+    /// The auth server's verdict: the mail session takes the connection over (nil), or the reply to send.
+    private func finish(
+        _ result: LoginService.AuthResult, _ connection: LoginConnection, _ progress: inout Progress,
+        _ sessionID: String
+    ) async -> [POP3Session.Action]? {
+        switch result {
         case .success(let name):
             switch await service.startMailSession(
                 user: name, method: progress.method ?? "PLAIN", tag: nil, connection: connection,
@@ -117,7 +171,7 @@ struct POP3Login {
             case .refused: return progress.session.loginFailed(reason: "[IN-USE] " + service.userIPLimitText) + [.close]
             case .failed: return [.send(Self.internalError), .close]
             }
-        case .failure:
+        case .failure, .aborted:
             progress.attempts += 1
             return progress.session.loginFailed()
         case .unavailable:
@@ -148,6 +202,15 @@ struct POP3Login {
             .checkPassword(
                 user: String(decoding: fields[1], as: UTF8.self), password: String(decoding: fields[2], as: UTF8.self))
         ]
+    }
+
+    /// The first line of `buffer`, without its line end, once it is complete.
+    private static func takeLine(_ buffer: inout [UInt8]) -> String? {
+        guard let end = buffer.firstIndex(of: UInt8(ascii: "\n")) else { return nil }
+        var line = buffer[..<end]
+        if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
+        defer { buffer.removeSubrange(...end) }
+        return String(decoding: line, as: UTF8.self)
     }
 
     private static func text(_ action: POP3Session.Action) -> String {

@@ -95,7 +95,7 @@ public struct AuthClient: ~Copyable {
     /// Returns the final OK or FAIL.
     public mutating func authenticate(
         mechanism: String, service: String, parameters: [String] = [], initialResponse: [UInt8]? = nil,
-        respond: ([UInt8]) -> [UInt8]? = { _ in nil }
+        respond: ([UInt8]) async throws -> [UInt8]? = { _ in nil }
     ) async throws -> AuthClientReply {
         let id = nextID
         nextID += 1
@@ -111,7 +111,8 @@ public struct AuthClient: ~Copyable {
                 if replyID == id { return reply }
             case .cont(let replyID, let challenge):
                 guard replyID == id else { continue }
-                guard let decoded = Data(base64Encoded: challenge), let response = respond(Array(decoded)) else {
+                guard let decoded = Data(base64Encoded: challenge), let response = try await respond(Array(decoded))
+                else {
                     try await send(["CANCEL\t\(id)"])
                     return .fail(id: id, fields: ["reason=cancelled"])
                 }

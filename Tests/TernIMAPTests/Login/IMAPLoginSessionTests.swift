@@ -16,9 +16,41 @@ import Testing
             case .send(let bytes): String(decoding: bytes, as: UTF8.self)
             case .startTLS: "<starttls>"
             case .login(let tag, let user, let password, let method): "<login \(tag) \(user) \(password) \(method)>"
+            case .startSASL(let tag, let mechanism, let initial):
+                "<sasl \(tag) \(mechanism) \(initial.map { String(decoding: $0, as: UTF8.self) } ?? "-")>"
             case .close: "<close>"
             }
         }.joined()
+    }
+
+    /// CRAM-MD5 is the auth server's exchange: the session relays the challenge, hands the client's
+    /// decoded answer over, and replies to `*` and bad base64 itself once the driver reports the end.
+    @Test func serverRunMechanismsRelayChallengesAndAnswers() {
+        var configuration = Self.configuration
+        configuration.mechanisms = ["PLAIN", "CRAM-MD5"]
+        configuration.plaintextAllowed = false
+        var session = IMAPLoginSession(configuration: configuration)
+        #expect(String(decoding: session.greeting(), as: UTF8.self).contains("AUTH=CRAM-MD5]"))
+        #expect(Self.transcript(session.receive(Array("a AUTHENTICATE CRAM-MD5\r\n".utf8))) == "<sasl a CRAM-MD5 ->")
+        #expect(Self.transcript(session.saslChallenge(Array("<1.2@host>".utf8))) == "+ PDEuMkBob3N0Pg==\r\n")
+        #expect(session.takeSASLResponse() == nil, "no line yet")
+        #expect(session.receive(Array("YWxpY2UgMDEy".utf8)).isEmpty, "bytes are buffered during the exchange")
+        #expect(session.takeSASLResponse() == nil)
+        _ = session.receive(Array("\r\n".utf8))
+        #expect(session.takeSASLResponse() == .response(Array("alice 012".utf8)))
+        #expect(Self.transcript(session.loginFailed()) == "a NO [AUTHENTICATIONFAILED] Authentication failed.\r\n")
+        #expect(session.failedAttempts == 1)
+
+        _ = session.receive(Array("b AUTHENTICATE CRAM-MD5\r\n".utf8))
+        _ = session.saslChallenge(Array("<3.4@host>".utf8))
+        _ = session.receive(Array("*\r\n".utf8))
+        #expect(session.takeSASLResponse() == .ended)
+        #expect(Self.transcript(session.loginFailed()) == "b BAD Authentication aborted by client.\r\n")
+        #expect(session.failedAttempts == 1, "an abort is not a failed attempt")
+
+        #expect(
+            Self.transcript(session.receive(Array("c AUTHENTICATE CRAM-MD5 YWJj\r\n".utf8))) == "<sasl c CRAM-MD5 abc>",
+            "SASL-IR goes to the auth server (which refuses it for CRAM-MD5)")
     }
 
     @Test func greetingAndPreLoginCommands() {
