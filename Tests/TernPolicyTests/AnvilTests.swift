@@ -112,7 +112,8 @@ import Testing
 
     @Test func tablesAreLookedUpByNameThenAddress() async throws {
         let table = DictTable(["partner.example": "OK", "203.0.113.9": "OK"])
-        let list = Self.list(["10.0.0.0/8", "hash:/etc/postfix/exceptions"], tables: ["hash:/etc/postfix/exceptions": table])
+        let spec = "hash:/etc/postfix/exceptions"
+        let list = Self.list(["10.0.0.0/8", spec], tables: [spec: table])
         #expect(list.matchWithoutLookups(name: "unknown", address: "10.1.2.3") == true)
         #expect(list.matchWithoutLookups(name: "unknown", address: "203.0.113.9") == nil)
         #expect(try await list.contains(name: "partner.example", address: "198.51.100.1"))

@@ -179,9 +179,9 @@ extension SMTPServerStateMachine {
 
     // MARK: - Client rate limits
 
-    private mutating func checkEventRate(_ event: SMTPClientEvent, _ tokens: [SMTPToken], _ transaction: MailTransaction?)
-        -> [SMTPServerAction]
-    {
+    private mutating func checkEventRate(
+        _ event: SMTPClientEvent, _ tokens: [SMTPToken], _ transaction: MailTransaction?
+    ) -> [SMTPServerAction] {
         state = .checkingEventRate(event, tokens, transaction)
         return [.checkEventRate(event)]
     }
