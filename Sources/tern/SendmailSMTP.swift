@@ -45,6 +45,8 @@ struct SendmailSMTP {
                 case .verifyAddress(let request):
                     pending += machine.verifyChecked(.rejected(SMTPReply(code: 252, enhancedStatus: "2.0.0", request.text)))
                 case .runETRN: pending += machine.etrnFinished(.etrnQueuingStarted)
+                // Stand-alone smtpd applies no anvil limits (Postfix's SMTPD_STAND_ALONE).
+                case .checkEventRate: pending += machine.eventRateChecked(.accepted)
                 case .receiveData:
                     data = machine.makeDataReceiver()
                     records = []

@@ -25,6 +25,9 @@ struct SMTPServerConversation {
     var discarded: [UInt8] = []
     /// The auth server's side of the current SASL exchange.
     var saslServer = FakeSASLServer(mechanism: "PLAIN")
+    /// A stand-in for anvil: per event the limit and the count so far (STARTTLS only reads its count).
+    var eventLimits: [SMTPClientEvent: Int] = [:]
+    var eventCounts: [SMTPClientEvent: Int] = [:]
 
     init(_ configuration: SMTPServerConfiguration) {
         machine = SMTPServerStateMachine(configuration: configuration)
@@ -139,6 +142,11 @@ struct SMTPServerConversation {
                 perform(answer(saslServer.step(initialResponse)))
             case .continueSASL(let response):
                 perform(answer(saslServer.step(response)))
+            case .checkEventRate(let event):
+                if event != .startTLS { eventCounts[event, default: 0] += 1 }
+                let over = eventCounts[event, default: 0] > eventLimits[event, default: Int.max]
+                let refusal = SMTPReply(code: 450, enhancedStatus: "4.7.1", "Error: too many \(event) from 192.0.2.1")
+                perform(machine.eventRateChecked(over ? .rejected(refusal) : .accepted))
             }
         }
     }

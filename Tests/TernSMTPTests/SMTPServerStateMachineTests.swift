@@ -202,6 +202,31 @@ import Testing
             ])
         #expect(c.pauses == 2)
         #expect(c.closed)
+        #expect(c.warnings == [.tooManyErrors(after: "UNKNOWN")])
+        #expect(
+            c.warnings.first?.logText(client: "localhost[127.0.0.1]")
+                == "too many errors after UNKNOWN from localhost[127.0.0.1]")
+    }
+
+    /// smtpd_delay_reject = no refused the client at connect (Postfix 3.7.11 with smtpd_hard_error_limit = 3:
+    /// two 503 replies, then 421, `too many errors after CONNECT`, `ehlo=0/1 noop=0/1 commands=0/2`).
+    @Test func aClientRefusedAtConnectGetsAccessDeniedUntilTheHardLimit() {
+        var c = SMTPServerConversation.standard { $0.hardErrorLimit = 3 }
+        let denied = SMTPReply(code: 503, enhancedStatus: "5.7.0", "Error: access denied for localhost[127.0.0.1]")
+        c.machine.refuseCommands(with: denied)
+        #expect(c.reply("EHLO x") == "503 5.7.0 Error: access denied for localhost[127.0.0.1]")
+        #expect(
+            c.send("NOOP\r\nNOOP\r\n") == [
+                "503 5.7.0 Error: access denied for localhost[127.0.0.1]\r\n",
+                "421 4.7.0 mail.acc.test Error: too many errors\r\n",
+            ])
+        #expect(c.closed)
+        #expect(c.warnings == [.tooManyErrors(after: "CONNECT")])
+        #expect(c.machine.disconnectLogText == "ehlo=0/1 noop=0/1 commands=0/2")
+
+        var quits = SMTPServerConversation.standard()
+        quits.machine.refuseCommands(with: denied)
+        #expect(quits.reply("QUIT") == "221 2.0.0 Bye")
     }
 
     @Test func successfulDeliveryForgivesErrors() {

@@ -19,6 +19,11 @@ public struct SMTPCommandCounters: Sendable, Hashable {
         if succeeded { success[verb, default: 0] += 1 }
     }
 
+    /// A command recorded as a success failed after all (STARTTLS refused once the handshake was done).
+    public mutating func revokeSuccess(_ verb: SMTPVerb) {
+        if let ok = success[verb], ok > 0 { success[verb] = ok - 1 }
+    }
+
     public func count(_ verb: SMTPVerb) -> (succeeded: Int, total: Int) {
         (success[verb] ?? 0, total[verb] ?? 0)
     }

@@ -38,6 +38,8 @@ public enum SMTPServerWarning: Sendable, Hashable {
     case saslAuthenticationFailed(method: String, reason: String, username: String?)
     /// The client answered a challenge with `*`.
     case saslAuthenticationAborted(method: String)
+    /// smtpd_hard_error_limit was reached with this command (`UNKNOWN` for an unrecognized one).
+    case tooManyErrors(after: String)
 
     public func logText(client: String) -> String {
         switch self {
@@ -50,6 +52,8 @@ public enum SMTPServerWarning: Sendable, Hashable {
                 + "sasl_username=\(username.map { String($0.prefix(100)) } ?? "(unavailable)")"
         case .saslAuthenticationAborted(let method):
             return "warning: \(client): SASL \(method) authentication aborted"
+        case .tooManyErrors(let command):
+            return "too many errors after \(command) from \(client)"
         }
     }
 }
@@ -93,4 +97,22 @@ public enum SMTPServerAction: Sendable, Hashable {
     case startSASL(mechanism: String, initialResponse: String?)
     /// Pass the client's response (base64) to the auth server; answer as for `startSASL`.
     case continueSASL(response: String)
+    /// Count the command against the client's rate limit (STARTTLS only asks for the new TLS session
+    /// rate); answer with `eventRateChecked(_:)`.
+    case checkEventRate(SMTPClientEvent)
+}
+
+/// The commands smtpd counts per client with anvil (smtpd_client_message_rate_limit,
+/// smtpd_client_recipient_rate_limit, smtpd_client_auth_rate_limit, smtpd_client_new_tls_session_rate_limit).
+public enum SMTPClientEvent: Sendable, Hashable, CaseIterable {
+    case mail, recipient, auth, startTLS
+
+    var verb: SMTPVerb {
+        switch self {
+        case .mail: .mail
+        case .recipient: .rcpt
+        case .auth: .auth
+        case .startTLS: .starttls
+        }
+    }
 }

@@ -79,6 +79,15 @@ extension SMTPServerStateMachine {
             return finish(.mail, succeeded: false, reply: .sendHeloFirst)
         }
         if transaction != nil { return finish(.mail, succeeded: false, reply: .nestedMail) }
+        guard tokens.count >= 3, tokens[1].text.lowercased() == "from:" else {
+            return finish(.mail, succeeded: false, reply: .mailSyntax)
+        }
+        // mail_cmd(): smtpd_client_message_rate_limit before the address is looked at.
+        if limitedEvents.contains(.mail) { return checkEventRate(.mail, tokens, transaction) }
+        return mailArguments(tokens)
+    }
+
+    private mutating func mailArguments(_ tokens: [SMTPToken]) -> [SMTPServerAction] {
         switch EnvelopeCommandParser.parseMail(tokens, options: configuration.envelopeOptions) {
         case .failure(let reply):
             return finish(.mail, succeeded: false, reply: reply)
@@ -91,6 +100,15 @@ extension SMTPServerStateMachine {
 
     private mutating func rcpt(_ tokens: [SMTPToken], _ transaction: MailTransaction?) -> [SMTPServerAction] {
         guard let transaction else { return finish(.rcpt, succeeded: false, reply: .needMail) }
+        guard tokens.count >= 3, tokens[1].text.lowercased() == "to:" else {
+            return finish(.rcpt, succeeded: false, reply: .rcptSyntax)
+        }
+        // rcpt_cmd(): smtpd_client_recipient_rate_limit before the address is looked at.
+        if limitedEvents.contains(.recipient) { return checkEventRate(.recipient, tokens, transaction) }
+        return rcptArguments(tokens, transaction)
+    }
+
+    private mutating func rcptArguments(_ tokens: [SMTPToken], _ transaction: MailTransaction) -> [SMTPServerAction] {
         let parsed = EnvelopeCommandParser.parseRcpt(
             tokens, smtpUTF8: transaction.parameters.smtpUTF8, options: configuration.envelopeOptions)
         switch parsed {
@@ -159,6 +177,31 @@ extension SMTPServerStateMachine {
         return [.runETRN(domain: String(domain))]
     }
 
+    // MARK: - Client rate limits
+
+    private mutating func checkEventRate(
+        _ event: SMTPClientEvent, _ tokens: [SMTPToken], _ transaction: MailTransaction?
+    ) -> [SMTPServerAction] {
+        state = .checkingEventRate(event, tokens, transaction)
+        return [.checkEventRate(event)]
+    }
+
+    /// The driver's answer to `checkEventRate`: the limit's refusal (`450 4.7.1 Error: too much mail from
+    /// ADDR`, ...), or go on with the command.
+    public mutating func eventRateChecked(_ result: SMTPCheckResult) -> [SMTPServerAction] {
+        guard case .checkingEventRate(let event, let tokens, let transaction) = state else { return unexpected() }
+        state = .ready(transaction)
+        if case .rejected(let reply) = result { return finish(event.verb, succeeded: false, reply: reply) }
+        switch event {
+        case .mail: return mailArguments(tokens)
+        case .recipient:
+            guard let transaction else { return unexpected() }
+            return rcptArguments(tokens, transaction)
+        case .auth: return authAllowed(tokens, transaction)
+        case .startTLS: return startTLSAllowed()
+        }
+    }
+
     // MARK: - Bookkeeping
 
     mutating func resetTransaction() {
@@ -178,7 +221,8 @@ extension SMTPServerStateMachine {
     /// count (failed commands, junk commands over smtpd_junk_command_limit) and, at
     /// smtpd_hard_error_limit, `421 4.7.0 host Error: too many errors` and hang-up.
     mutating func finish(
-        _ verb: SMTPVerb?, succeeded: Bool, reply: SMTPReply, closing: Bool = false, counted: Bool = true
+        _ verb: SMTPVerb?, succeeded: Bool, reply: SMTPReply, closing: Bool = false, counted: Bool = true,
+        after command: String? = nil
     ) -> [SMTPServerAction] {
         var actions = replyActions(reply)
         if counted { counters.record(verb, succeeded: succeeded) }
@@ -193,6 +237,7 @@ extension SMTPServerStateMachine {
         }
         if configuration.hardErrorLimit > 0 && errorCount >= configuration.hardErrorLimit {
             actions += replyActions(.tooManyErrors(hostname: configuration.hostname))
+            actions.append(.log(.tooManyErrors(after: command ?? verb.map { $0.rawValue.uppercased() } ?? "UNKNOWN")))
             actions.append(.close)
             state = .closed
         }

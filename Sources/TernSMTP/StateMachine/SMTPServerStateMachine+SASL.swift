@@ -4,8 +4,17 @@ import TernCore
 /// `smtpd_sasl_type = dovecot`: the driver relays the exchange to the auth server and feeds its answers
 /// back (`saslChallenge`, `saslSucceeded`, `saslFailed`); client responses arrive as command lines.
 extension SMTPServerStateMachine {
-    /// auth_cmd(), its checks in Postfix's order.
+    /// auth_cmd(), its checks in Postfix's order. smtpd_client_auth_rate_limit comes first: Postfix 3.7
+    /// counts every AUTH command, even one refused because AUTH is off or HELO is missing.
     mutating func auth(_ tokens: [SMTPToken], _ transaction: MailTransaction?) -> [SMTPServerAction] {
+        if limitedEvents.contains(.auth) {
+            state = .checkingEventRate(.auth, tokens, transaction)
+            return [.checkEventRate(.auth)]
+        }
+        return authAllowed(tokens, transaction)
+    }
+
+    mutating func authAllowed(_ tokens: [SMTPToken], _ transaction: MailTransaction?) -> [SMTPServerAction] {
         if configuration.heloRequired && heloName == nil {
             return finish(.auth, succeeded: false, reply: .sendHeloFirst)
         }

@@ -49,6 +49,15 @@ extension SMTPServerStateMachine {
         guard configuration.tls.available else {
             return finish(.starttls, succeeded: false, reply: .tlsNotAvailable)
         }
+        // smtpd_client_new_tls_session_rate_limit: a client over it is refused before the handshake.
+        if limitedEvents.contains(.startTLS) {
+            state = .checkingEventRate(.startTLS, tokens, transaction)
+            return [.checkEventRate(.startTLS)]
+        }
+        return startTLSAllowed()
+    }
+
+    mutating func startTLSAllowed() -> [SMTPServerAction] {
         let actions = finish(.starttls, succeeded: true, reply: .readyToStartTLS)
         // RFC 3207 §4.2: the client starts over; HELO/EHLO, the transaction and an AUTH login are forgotten.
         resetTransaction()
@@ -68,6 +77,16 @@ extension SMTPServerStateMachine {
         saslMethod = nil
         state = .ready(nil)
         return []
+    }
+
+    /// smtpd_client_new_tls_session_rate_limit, counted once the handshake is done (STARTTLS or wrapper
+    /// mode): the driver's `421 4.7.0 host Error: too many new TLS sessions from host[addr]` goes out over
+    /// TLS and the session ends. A refused STARTTLS counts as failed (`starttls=0/1`), as in Postfix.
+    public mutating func tlsSessionRefused(_ reply: SMTPReply) -> [SMTPServerAction] {
+        if case .startingTLS = state { counters.revokeSuccess(.starttls) }
+        isTLSActive = true
+        state = .closed
+        return [.send(reply), .close]
     }
 
     /// smtpd_tls_wrappermode: the handshake was done on connect, before the greeting (`connected()`).

@@ -22,6 +22,9 @@ public struct SMTPServerStateMachine: Sendable {
         case startingTLS
         /// The auth server has the exchange (`method` as the client named it).
         case authenticating(method: String)
+        /// The driver counts a MAIL, RCPT, AUTH or STARTTLS against the client's rate limit (anvil); the
+        /// command's words wait for the answer.
+        case checkingEventRate(SMTPClientEvent, [SMTPToken], MailTransaction?)
         /// `334` was sent: the next line is the client's SASL response.
         case awaitingSASLResponse(method: String)
         case closed
@@ -50,6 +53,11 @@ public struct SMTPServerStateMachine: Sendable {
     var lastSASLUsername: String?
     var junkCommands = 0
     var recipientOvershoot = 0
+    /// Set when the client was refused at connect (`refuseCommands(with:)`).
+    var accessDenial: SMTPReply?
+    /// The commands the driver counts against smtpd_client_*_rate_limit for this client (none for a client
+    /// in smtpd_client_event_limit_exceptions); set by the driver before the first command.
+    public var limitedEvents: Set<SMTPClientEvent> = []
 
     public init(configuration: SMTPServerConfiguration) {
         self.configuration = configuration
@@ -62,6 +70,15 @@ public struct SMTPServerStateMachine: Sendable {
         guard case .notGreeted = state else { return [] }
         state = .ready(nil)
         return [.send(SMTPReply(code: 220, configuration.banner))]
+    }
+
+    /// smtpd_delay_reject = no and the client restrictions refused the client at connect (Postfix's
+    /// access_denied): that refusal was the session's first error, and every later command but QUIT gets
+    /// `reply` (`503 5.7.0 Error: access denied for host[addr]`) as a failed command and one more error, up
+    /// to smtpd_hard_error_limit (`too many errors after CONNECT`).
+    public mutating func refuseCommands(with reply: SMTPReply) {
+        accessDenial = reply
+        errorCount += 1
     }
 
     /// True when the next command line may be fed (no lookup, DATA or TLS outstanding, not closed).
@@ -89,7 +106,7 @@ public struct SMTPServerStateMachine: Sendable {
         switch state {
         case .ready(let t), .verifying(let t, _): return t
         case .checkingRecipient(let t, _), .receivingData(let t), .queueing(let t), .checkingData(let t): return t
-        case .checkingHelo(_, _, let t): return t
+        case .checkingHelo(_, _, let t), .checkingEventRate(_, _, let t): return t
         default: return nil
         }
     }
@@ -117,6 +134,9 @@ public struct SMTPServerStateMachine: Sendable {
                 return actions + finish(nil, succeeded: false, reply: .breakRules, closing: true)
             }
             return actions + finish(nil, succeeded: false, reply: .commandNotRecognized)
+        }
+        if let denial = accessDenial, verb != .quit {
+            return actions + finish(verb, succeeded: false, reply: denial, after: "CONNECT")
         }
         if requiresTLSFirst(verb) {
             return actions + finish(verb, succeeded: false, reply: .mustIssueStartTLS, counted: false)

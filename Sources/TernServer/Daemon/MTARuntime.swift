@@ -14,6 +14,8 @@ public final class MTARuntime: Sendable {
     public let log: MailLog
     public let queue: QueueDirectory
     let queueManager: QueueManager
+    /// smtpd's client counters (Postfix's anvil service), shared by all smtpd services.
+    let anvil: Anvil
     /// The main.cf settings, and per master.cf service (`-o` overrides) the smtpd settings.
     private let current: Mutex<(base: MTASettings, services: [String: MTASettings])>
     private let shuttingDown = Atomic<Bool>(false)
@@ -24,6 +26,7 @@ public final class MTARuntime: Sendable {
         self.log = log
         self.queue = queue
         self.queueManager = queueManager
+        anvil = Anvil(timeUnit: settings.anvilTimeUnit)
         current = Mutex((settings, services))
     }
 
@@ -35,6 +38,7 @@ public final class MTARuntime: Sendable {
     }
 
     func replaceSettings(_ settings: MTASettings, services: [String: MTASettings]) {
+        anvil.setTimeUnit(settings.anvilTimeUnit)
         current.withLock { $0 = (settings, services) }
     }
 

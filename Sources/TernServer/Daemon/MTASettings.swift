@@ -33,6 +33,10 @@ public struct MTASettings: Sendable {
     /// STARTTLS and wrapper-mode TLS (smtpd_tls_*).
     let tls: SMTPDTLSSettings
     let smtpdTimeout: Int
+    /// smtpd_client_*_limit (anvil) and their exceptions.
+    let clientLimits: ClientEventLimits
+    /// anvil_rate_time_unit in seconds.
+    let anvilTimeUnit: Int
     let cleanup: (addMissingHeaders: Bool, headerSizeLimit: Int, hopcountLimit: Int)
     /// header_checks, mime_header_checks, nested_header_checks and body_checks.
     let contentChecks: ContentChecks
@@ -134,6 +138,8 @@ public struct MTASettings: Sendable {
         smtpd.tls = tls.policy
         self.smtpd = smtpd
         smtpdTimeout = config.time("smtpd_timeout") ?? 300
+        clientLimits = try ClientEventLimits.make(config, open: open)
+        anvilTimeUnit = config.time("anvil_rate_time_unit") ?? 60
         cleanup = (
             addMissingHeaders: config.bool("always_add_missing_headers") ?? false,
             headerSizeLimit: config.int("header_size_limit") ?? 102_400,

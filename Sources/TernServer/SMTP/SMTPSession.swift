@@ -44,9 +44,6 @@ final class SMTPSession: ChannelInboundHandler, RemovableChannelHandler {
     /// smtpd's restriction lists and their state in this session (defer_if_permit, message actions).
     private let policy: RecipientPolicy
     private var restrictionState = RestrictionSessionState()
-    /// Refused at connect (smtpd_delay_reject = no): every command but QUIT gets 503.
-    private var accessDenied = false
-    private var deniedCommands = 0
     /// Commands arrived ahead of replies where that is not allowed (reject_unauth_pipelining).
     private var improperPipelining = false
     /// The policy protocol's `instance`: one value per MAIL transaction.
@@ -55,11 +52,14 @@ final class SMTPSession: ChannelInboundHandler, RemovableChannelHandler {
     /// The TLS handshake (STARTTLS or wrapper mode) is running; what it negotiated, once done.
     private var handshaking = false
     private var tls: TLSConnectionDetails?
+    /// The client's anvil counters (smtpd_client_*_limit).
+    private var events: ClientEventControl
 
-    init(runtime: MTARuntime, settings: MTASettings, client: ClientIdentity) {
+    init(runtime: MTARuntime, settings: MTASettings, client: ClientIdentity, events: ClientEventControl) {
         self.runtime = runtime
         self.settings = settings
         self.client = client
+        self.events = events
         machine = SMTPServerStateMachine(configuration: settings.smtpd)
         policy = RecipientPolicy(settings: settings, client: client)
         framer = SMTPLineFramer(lineLengthLimit: settings.smtpd.lineLengthLimit)
@@ -102,8 +102,11 @@ final class SMTPSession: ChannelInboundHandler, RemovableChannelHandler {
         startHandshake(context)
     }
 
-    /// Before the greeting: the auth server, when SASL is on.
+    /// Before the greeting: the client's connection count and rate (after the wrapper-mode handshake, as
+    /// in Postfix), then the auth server, when SASL is on.
     private func prepare(_ context: ChannelHandlerContext) {
+        if let refusal = events.connect() { return refuseByLimit(refusal, context) }
+        machine.limitedEvents = events.limitedEvents
         guard let sasl = settings.sasl else { return greet(context) }
         connectSASL(sasl, context)
     }
@@ -134,6 +137,12 @@ final class SMTPSession: ChannelInboundHandler, RemovableChannelHandler {
         if settings.tls.logLevel >= 1 {
             runtime.log.info("smtpd", "Anonymous TLS connection established from \(client.logName): \(details.summary)")
         }
+        if let refusal = events.newTLSSession() {
+            runtime.log.warning("smtpd", refusal.warning)
+            transcript.record(.policy)
+            pending += machine.tlsSessionRefused(refusal.reply)
+            return drive(context)
+        }
         if settings.tls.wrapperMode && !machine.isTLSActive {
             machine.implicitTLSEstablished()
             return prepare(context)
@@ -151,9 +160,9 @@ final class SMTPSession: ChannelInboundHandler, RemovableChannelHandler {
         restrict(restrictionRequest("CONNECT"), context, { await $0.checkClient($1, &$2) }) { result in
             let greeting = self.machine.connected()
             guard case .rejected(let reply) = result else { return greeting }
-            // The refusal counts as the session's first error (smtpd_hard_error_limit), as in Postfix.
-            self.accessDenied = true
-            self.deniedCommands = 1
+            // Every command but QUIT gets 503 from now on; the refusal is the session's first error.
+            self.machine.refuseCommands(
+                with: SMTPReply(code: 503, enhancedStatus: "5.7.0", "Error: access denied for \(self.client.logName)"))
             return [.send(reply)]
         }
         drive(context)
@@ -214,6 +223,7 @@ final class SMTPSession: ChannelInboundHandler, RemovableChannelHandler {
         finished = true
         closing = true
         saslClient?.close()
+        events.disconnect()
         context.close(promise: nil)
     }
 
@@ -290,7 +300,7 @@ final class SMTPSession: ChannelInboundHandler, RemovableChannelHandler {
                 {
                     improperPipelining = true
                 }
-                pending = accessDenied && lastCommand != "QUIT" ? refuse() : machine.receive(line)
+                pending = machine.receive(line)
                 continue
             }
             if closing {
@@ -336,6 +346,7 @@ final class SMTPSession: ChannelInboundHandler, RemovableChannelHandler {
         message?.abort()
         message = nil
         saslClient?.close()
+        events.disconnect()
         runtime.log.info("smtpd", "disconnect from \(client.logName) \(machine.disconnectLogText)")
         notifyPostmaster()
     }
@@ -509,6 +520,14 @@ final class SMTPSession: ChannelInboundHandler, RemovableChannelHandler {
             resume(after: saslClient.respond(response).recover { _ in .connectionLost }, context) {
                 self.answerSASL($0)
             }
+        case .checkEventRate(let event):
+            guard let refusal = events.check(event) else {
+                pending += machine.eventRateChecked(.accepted)
+                return
+            }
+            runtime.log.warning("smtpd", refusal.warning)
+            transcript.record(.policy)
+            pending += machine.eventRateChecked(.rejected(refusal.reply))
         case .startTLS:
             // CVE-2011-0411: plaintext the client pipelined after STARTTLS must not count as sent over TLS.
             _ = framer.takeBufferedBytes()
@@ -593,15 +612,13 @@ final class SMTPSession: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
-    /// A client refused at connect: `503 5.7.0 Error: access denied for host[addr]` until the hard error limit.
-    private func refuse() -> [SMTPServerAction] {
-        deniedCommands += 1
-        if deniedCommands >= settings.smtpd.hardErrorLimit {
-            return [
-                .send(SMTPReply(code: 421, enhancedStatus: "4.7.0", "\(settings.hostname) Error: too many errors")), .close,
-            ]
-        }
-        return [.send(SMTPReply(code: 503, enhancedStatus: "5.7.0", "Error: access denied for \(client.logName)"))]
+    /// The client is over its connection count or rate: `421 4.7.0 host Error: too many connections from
+    /// ADDR`, and the session ends before the greeting.
+    private func refuseByLimit(_ refusal: ClientEventControl.Refusal, _ context: ChannelHandlerContext) {
+        runtime.log.warning("smtpd", refusal.warning)
+        transcript.record(.policy)
+        pending = [.send(refusal.reply), .close]
+        drive(context)
     }
 
     /// The AUTH login, for the queue file and the `client=` log line.

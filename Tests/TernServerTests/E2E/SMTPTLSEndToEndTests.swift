@@ -14,8 +14,10 @@ extension DaemonEndToEnd {
             var broken: Int
         }
 
-        static func withTLS(_ body: (TernInstance, Ports) throws -> Void) throws {
-            try TernInstance.with(start: false) { instance in
+        static func withTLS(
+            _ parameters: [String: String] = [:], _ body: (TernInstance, Ports) throws -> Void
+        ) throws {
+            try TernInstance.with(parameters, start: false) { instance in
                 let certificates = try TestCertificates.make(in: instance.root, names: [TernInstance.hostname])
                 chmod(certificates.keyFile, 0o600)
                 for (name, value) in [
