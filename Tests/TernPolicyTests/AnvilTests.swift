@@ -120,4 +120,18 @@ import Testing
         #expect(try await list.contains(name: "unknown", address: "203.0.113.9"))
         #expect(try await !list.contains(name: "other.example", address: "198.51.100.1"))
     }
+
+    /// Parent domains: `.parent` table keys, and with parent_domain_matches_subdomains plain `parent` ones
+    /// and name patterns that match subdomains.
+    @Test func parentDomains() async throws {
+        let spec = "hash:/etc/postfix/exceptions"
+        let dotted = HostAddressList(items: [spec]) { _ in DictTable([".example.org": "OK"]) }
+        #expect(try await dotted.contains(name: "host.example.org", address: "192.0.2.1"))
+        let parents = HostAddressList(items: ["example.com", spec], parentMatchesSubdomains: true) { _ in
+            DictTable(["example.org": "OK"])
+        }
+        #expect(try await parents.contains(name: "sub.example.com", address: "192.0.2.1"))
+        #expect(try await parents.contains(name: "a.b.example.org", address: "192.0.2.1"))
+        #expect(try await !parents.contains(name: "example.net", address: "192.0.2.1"))
+    }
 }

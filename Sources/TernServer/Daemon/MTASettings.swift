@@ -239,11 +239,11 @@ public struct MTASettings: Sendable {
     }
 
     /// A host-or-address list parameter (smtpd_sasl_exceptions_networks, ...) with its tables open.
-    static func clientMatchList(
+    static func hostAddressList(
         _ name: String, config: MainConfig, warn: @escaping @Sendable (String) -> Void
-    ) throws -> ClientMatchList {
+    ) throws -> HostAddressList {
         let parentMatches = try config.list("parent_domain_matches_subdomains")
-        return try ClientMatchList(items: config.list(name), parentMatchesSubdomains: parentMatches.contains(name)) {
+        return try HostAddressList(items: config.list(name), parentMatchesSubdomains: parentMatches.contains(name)) {
             try openTable($0, warn: warn)
         }
     }

@@ -20,7 +20,7 @@ struct SMTPDSASLSettings: Sendable {
     let localDomain: String
     /// smtpd_sasl_exceptions_networks: clients whose EHLO reply does not announce AUTH (AUTH still works,
     /// as in Postfix: the list only hides it from clients known to get it wrong).
-    let exceptions: ClientMatchList
+    let exceptions: HostAddressList
 
     /// nil when smtpd_sasl_auth_enable is off; a type other than dovecot, or an unusable path, is a
     /// configuration error (Postfix: `unsupported SASL server implementation`).
@@ -43,7 +43,7 @@ struct SMTPDSASLSettings: Sendable {
             tlsFilter: SASLMechanismFilter(options: try config.list("smtpd_sasl_tls_security_options")),
             authenticatedHeader: config.bool("smtpd_sasl_authenticated_header") ?? false,
             localDomain: config.value("smtpd_sasl_local_domain"),
-            exceptions: try MTASettings.clientMatchList("smtpd_sasl_exceptions_networks", config: config, warn: warn))
+            exceptions: try MTASettings.hostAddressList("smtpd_sasl_exceptions_networks", config: config, warn: warn))
     }
 
     /// The mechanisms AUTH offers from what the auth server announced.

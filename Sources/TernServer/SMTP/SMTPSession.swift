@@ -197,7 +197,7 @@ final class SMTPSession: ChannelInboundHandler, RemovableChannelHandler {
 
     /// smtpd_sasl_exceptions_networks, then the greeting. A table lookup error hides AUTH, as Postfix does
     /// when it cannot tell (`cant_announce_feature`).
-    private func checkSASLExceptions(_ exceptions: ClientMatchList, _ context: ChannelHandlerContext) {
+    private func checkSASLExceptions(_ exceptions: HostAddressList, _ context: ChannelHandlerContext) {
         guard !exceptions.isEmpty else { return greet(context) }
         let client = self.client
         let log = runtime.log
