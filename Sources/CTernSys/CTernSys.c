@@ -2,6 +2,7 @@
 #include "CTernSys.h"
 #include <fcntl.h>
 #include <grp.h>
+#include <signal.h>
 #include <unistd.h>
 #include <string.h>
 #include <errno.h>
@@ -59,6 +60,12 @@ pid_t tern_spawn(const char *path, char *const argv[], char *const envp[], const
         if (fl >= 0) fcntl(o->keep_fds[i], F_SETFD, fl & ~FD_CLOEXEC);
     }
     if (o->new_session) setsid();
+    /* The forking thread's mask may block signals its Dispatch sources read (SIGTERM, SIGHUP, ...): the
+       child starts with none blocked, or SIGHUP only. */
+    sigset_t mask;
+    sigemptyset(&mask);
+    if (o->block_sighup) sigaddset(&mask, SIGHUP);
+    sigprocmask(SIG_SETMASK, &mask, NULL);
     if (o->change_ids) {
         if (setgroups(o->ngroups, o->groups) < 0) _exit(126);
         if (setgid(o->gid) < 0) _exit(126);

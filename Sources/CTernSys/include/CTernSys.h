@@ -24,6 +24,9 @@ typedef struct {
     const char *cwd;   /* NULL: unchanged */
     const int *keep_fds; /* more fds to keep open as themselves in the child */
     int nkeep;
+    int block_sighup;  /* start with SIGHUP blocked (otherwise nothing is): one sent before the child's
+                          handler is in place stays pending (Dispatch's signal source reads it then)
+                          instead of killing the child */
 } tern_spawn_options;
 
 /// fork + (setsid, setgroups, setgid, setuid, chdir, dup2) + execve, doing only async-signal-safe calls

@@ -176,6 +176,7 @@ enum PrivilegedMaster {
                             options.groups = groups.baseAddress
                             options.ngroups = Int32(groups.count)
                             options.cwd = root
+                            options.block_sighup = 1  // `postfix reload` right after start must not kill it
                             return tern_spawn(path, argv, envp, &options)
                         }
                     }

@@ -11,6 +11,20 @@ extension DaemonEndToEnd {
             return "Subject: size \(size)\n\n" + body + "\n"
         }
 
+        /// `postfix reload` at once after `postfix start` (before the mail daemon has its signal handler in
+        /// place) is a reload, not the end of the daemon: the master starts it with SIGHUP blocked.
+        @Test func reloadRightAfterStartDoesNotKillTheDaemon() throws {
+            try TernInstance.with(start: false) { instance in
+                for _ in 0..<3 {
+                    #expect(try instance.postfix("start").status == 0)
+                    #expect(try instance.postfix("reload").status == 0)
+                    try instance.waitForLogLine(#"postfix/master\[\d+\]: reload -- version "#)
+                    #expect(try instance.postfix("stop").status == 0)
+                }
+                #expect(!instance.maillog().contains("process tern/mtad pid"), "\(instance.maillog())")
+            }
+        }
+
         /// A new message_size_limit in main.cf applies to new sessions after `postfix reload`; a session that
         /// was open across the reload keeps the settings it started with.
         @Test func reloadPicksUpNewMessageSizeLimit() throws {
