@@ -76,7 +76,7 @@ let package = Package(
         .testTarget(name: "TernMapsTests", dependencies: ["TernMaps"], swiftSettings: upcoming),
         .testTarget(name: "TernMIMETests", dependencies: ["TernMIME"], swiftSettings: upcoming),
         .testTarget(name: "TernSMTPTests", dependencies: ["TernSMTP"], swiftSettings: upcoming),
-        .testTarget(name: "TernAuthTests", dependencies: ["TernAuth"], swiftSettings: upcoming),
+        .testTarget(name: "TernAuthTests", dependencies: ["TernAuth", crypto], swiftSettings: upcoming),
         .testTarget(name: "TernPolicyTests", dependencies: ["TernPolicy"], swiftSettings: upcoming),
         .testTarget(name: "TernPOP3Tests", dependencies: ["TernPOP3"], swiftSettings: upcoming),
         .testTarget(

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// The auth settings of dovecot.conf that the auth service uses (plain values: the dovecot.conf parser
@@ -45,6 +46,8 @@ public struct AuthService: Sendable {
     public let passdbs: [any PassDB]
     public let userdbs: [any UserDB]
     private let log: @Sendable (AuthLogLine) -> Void
+    /// The APOP challenges this process has accepted (each is good for one login).
+    let apopChallenges = APOPChallenges()
 
     /// Fields the passdb uses itself and does not pass on in the OK reply.
     static let internalFields: Set<String> = ["nopassword", "nodelay", "allow_nets", "password", "user"]
@@ -95,6 +98,10 @@ public struct AuthService: Sendable {
             request.originalUser = user
             request.user = formatUser(user)
             return await verifyCRAMMD5(request, challenge: challenge, digest: digest)
+        case .verifyAPOP(let user, let challenge, let digest):
+            request.originalUser = user
+            request.user = formatUser(user)
+            return await verifyAPOP(request, challenge: challenge, digest: digest)
         case .challenge, .failed:
             return .failure(user: nil, code: nil, delay: true)
         }
@@ -152,6 +159,47 @@ public struct AuthService: Sendable {
                 if let refusal = allowNetsRefusal(fields, request: request) {
                     info("\(prefix): \(refusal)")
                     continue
+                }
+                return .success(user: entry.user, fields: fields.filter { !Self.internalFields.contains($0.key) })
+            }
+        }
+        return outcome
+    }
+
+    /// APOP: the challenge must be one of this server's (`<pid.connection.time.`, made after it started,
+    /// not used before), and MD5(challenge + password) must be the digest; it needs a plaintext password.
+    private func verifyAPOP(_ request: AuthRequest, challenge: String, digest: [UInt8]) async -> AuthOutcome {
+        var outcome = AuthOutcome.failure(user: request.user, code: nil, delay: true)
+        guard apopChallenges.isValid(challenge) else {
+            info("\(request.logPrefix("apop")): invalid challenge")
+            return outcome
+        }
+        for passdb in passdbs {
+            let prefix = request.logPrefix(passdb.driver)
+            switch await passdb.lookupCredentials(request) {
+            case .userUnknown:
+                info("\(prefix): unknown user")
+            case .internalFailure(let message):
+                error("\(prefix): \(message)")
+                outcome = .failure(user: request.user, code: "temp_fail", delay: false)
+            case .found(let entry):
+                guard let password = entry.password, password.scheme?.isPlaintext == true else {
+                    info("\(prefix): Requested PLAIN scheme, but we have only \(entry.password?.schemeName ?? "no password")")
+                    continue
+                }
+                let expected = Array(Insecure.MD5.hash(data: Array(challenge.utf8) + Array(password.value.utf8)))
+                guard HashEncoding.constantTimeEquals(expected, digest) else {
+                    info("\(request.logPrefix("apop")): Password mismatch")
+                    continue
+                }
+                let fields = entry.passdbFields
+                if let refusal = allowNetsRefusal(fields, request: request) {
+                    info("\(prefix): \(refusal)")
+                    continue
+                }
+                guard apopChallenges.use(challenge) else {
+                    info("\(request.logPrefix("apop")): invalid challenge")
+                    return outcome
                 }
                 return .success(user: entry.user, fields: fields.filter { !Self.internalFields.contains($0.key) })
             }

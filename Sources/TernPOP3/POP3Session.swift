@@ -1,3 +1,5 @@
+import Foundation
+
 /// One POP3 session (RFC 1939, with CAPA (RFC 2449), STLS (RFC 2595) and AUTH (RFC 5034)) as Dovecot 2.3
 /// runs it, with Dovecot's reply texts. No I/O: command lines go in, replies and requests for the driver
 /// (check a password, open the maildrop, send a message, start TLS, commit deletions) come out.
@@ -11,6 +13,8 @@ public struct POP3Session: Sendable {
         public var tlsAvailable: Bool
         /// disable_plaintext_auth = no, or the connection is already secure (TLS or from the local host).
         public var plaintextAllowed: Bool
+        /// The APOP challenge of the greeting (`<...@host>`); nil: APOP is not enabled.
+        public var apopChallenge: String?
 
         public init(greeting: String, mechanisms: [String], tlsAvailable: Bool, plaintextAllowed: Bool) {
             self.greeting = greeting
@@ -80,7 +84,9 @@ public struct POP3Session: Sendable {
         self.configuration = configuration
     }
 
-    public func greeting() -> Action { .send("+OK \(configuration.greeting)\r\n") }
+    public func greeting() -> Action {
+        .send("+OK \(configuration.greeting)\(configuration.apopChallenge.map { " " + $0 } ?? "")\r\n")
+    }
 
     /// One command line, without its line end.
     public mutating func received(line: String) -> [Action] {
@@ -169,7 +175,7 @@ public struct POP3Session: Sendable {
         case "AUTH":
             return authenticate(arguments)
         case "APOP":
-            return [.send("-ERR APOP not enabled.\r\n")]
+            return apop(arguments)
         default:
             return [.send("-ERR Unknown command.\r\n")]
         }
@@ -194,6 +200,25 @@ public struct POP3Session: Sendable {
         // RFC 5034 §4: "=" is an empty initial response.
         let initial = words.count > 1 ? (words[1] == "=" ? "" : words[1]) : nil
         return [.startSASL(mechanism: mechanism, initialResponse: initial)]
+    }
+
+    /// `APOP user digest` (RFC 1939 §7), checked by the auth server's APOP mechanism with the greeting's
+    /// challenge: its data is `challenge NUL user NUL digest`, as Dovecot's pop3-login sends it.
+    private mutating func apop(_ arguments: String) -> [Action] {
+        guard let challenge = configuration.apopChallenge else { return [.send("-ERR APOP not enabled.\r\n")] }
+        guard let space = arguments.firstIndex(of: " "), arguments[arguments.index(after: space)...].utf8.count == 32
+        else { return [.send("-ERR Invalid parameters.\r\n")] }
+        let hex = Array(arguments[arguments.index(after: space)...].utf8)
+        var digest: [UInt8] = []
+        for pair in stride(from: 0, to: 32, by: 2) {
+            guard let byte = UInt8(String(decoding: hex[pair..<pair + 2], as: UTF8.self), radix: 16) else {
+                return [.send("-ERR Invalid characters in MD5 response.\r\n")]
+            }
+            digest.append(byte)
+        }
+        let data = Array(challenge.utf8) + [0] + Array(arguments[..<space].utf8) + [0] + digest
+        state = .sasl
+        return [.startSASL(mechanism: "APOP", initialResponse: Data(data).base64EncodedString())]
     }
 
     private func capabilities() -> String {

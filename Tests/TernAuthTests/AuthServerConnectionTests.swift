@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Synchronization
 import Testing
@@ -28,7 +29,7 @@ import Testing
 
     func service(_ log: LogSink) -> AuthService {
         var settings = AuthSettings()
-        settings.mechanisms = [.plain, .login, .cramMD5]
+        settings.mechanisms = [.plain, .login, .cramMD5, .apop]
         settings.verbose = true
         return AuthService(
             settings: settings,
@@ -39,8 +40,10 @@ import Testing
     }
 
     /// Feeds lines and returns what the server wrote, `~` before delayed lines and `<close>` at a close.
-    func transcript(_ lines: [String], log: LogSink = LogSink(), version: Bool = true) async -> [String] {
-        let service = service(log)
+    func transcript(
+        _ lines: [String], log: LogSink = LogSink(), version: Bool = true, service given: AuthService? = nil
+    ) async -> [String] {
+        let service = given ?? service(log)
         var connection = AuthServerConnection(mechanisms: service.settings.mechanisms) { Self.challenge }
         var output: [String] = []
         for line in (version ? ["VERSION\t1\t2", "CPID\t1234"] : []) + lines {
@@ -62,6 +65,24 @@ import Testing
     }
 
     func b64(_ text: String) -> String { Data(text.utf8).base64EncodedString() }
+
+    /// APOP (pop3-login's private mechanism): MD5(challenge + password) with a challenge of this server;
+    /// a successful login uses the challenge up.
+    @Test func apopChecksTheDigestAndTheChallenge() async {
+        let challenge = APOPChallenges.make(
+            serverPID: Int(getpid()), connectionID: 1, hostname: "mx.test", now: Int(Date().timeIntervalSince1970))
+        func line(_ id: Int, _ password: String) -> String {
+            let digest = Array(Insecure.MD5.hash(data: Array((challenge + password).utf8)))
+            return "AUTH\t\(id)\tAPOP\tservice=pop3\tresp="
+                + Data(Array("\(challenge)\0tim\0".utf8) + digest).base64EncodedString()
+        }
+        let log = LogSink()
+        let service = service(log)
+        let output = await transcript([line(1, "wrong"), line(2, "tanstaaftanstaaf"), line(3, "tanstaaftanstaaf")], log: log, service: service)
+        #expect(output == ["~FAIL\t1\tuser=tim", "OK\t2\tuser=tim", "~FAIL\t3\tuser=tim"], "\(output)")
+        #expect(log.all.contains("apop(tim): Password mismatch"), "\(log.all)")
+        #expect(log.all.contains("apop(tim): invalid challenge"), "the replay: \(log.all)")
+    }
 
     @Test func handshakeLines() {
         let connection = AuthServerConnection(mechanisms: [.plain, .login, .cramMD5]) { [] }

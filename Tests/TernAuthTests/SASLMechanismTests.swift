@@ -5,6 +5,40 @@ import Testing
 @Suite struct SASLMechanismTests {
     func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
 
+    /// APOP's data from pop3-login: challenge NUL user NUL the 16-byte digest.
+    @Test func apopTakesChallengeUserAndDigest() {
+        let digest = [UInt8](repeating: 0xAB, count: 16)
+        var exchange = SASLServerExchange(mechanism: .apop)
+        #expect(
+            exchange.start(initialResponse: bytes("<1.2.3.4@host>\0mrose\0") + digest)
+                == .verifyAPOP(user: "mrose", challenge: "<1.2.3.4@host>", digest: digest))
+        var short = SASLServerExchange(mechanism: .apop)
+        #expect(short.start(initialResponse: bytes("<c>\0mrose\0") + digest.dropLast()) == .failed(.invalidInput))
+        var noUser = SASLServerExchange(mechanism: .apop)
+        #expect(noUser.start(initialResponse: bytes("<c>\0\0") + digest) == .failed(.invalidInput))
+        var none = SASLServerExchange(mechanism: .apop)
+        #expect(none.start(initialResponse: nil) == .failed(.invalidInput))
+    }
+
+    /// Challenges of this process, fresh, used by one successful login.
+    @Test func apopChallengesAreThisServersAndUsedOnce() {
+        let challenges = APOPChallenges(started: 1_000, lifetime: 600)
+        let good = APOPChallenges.make(serverPID: 4660, connectionID: 3, hostname: "mx.test", now: 1_100)
+        #expect(good.hasPrefix("<1234.3.44c.") && good.hasSuffix("@mx.test>"), "\(good)")
+        #expect(challenges.isValid(good, serverPID: 4660, now: 1_110))
+        #expect(challenges.isValid(good, serverPID: 4660, now: 1_110), "a failed try does not use it up")
+        #expect(challenges.use(good, now: 1_110))
+        #expect(!challenges.isValid(good, serverPID: 4660, now: 1_120), "a replay is refused")
+        #expect(!challenges.use(good, now: 1_120))
+        let other = APOPChallenges.make(serverPID: 4661, connectionID: 3, hostname: "mx.test", now: 1_100)
+        #expect(!challenges.isValid(other, serverPID: 4660, now: 1_110), "another server's pid")
+        let early = APOPChallenges.make(serverPID: 4660, connectionID: 3, hostname: "mx.test", now: 999)
+        #expect(!challenges.isValid(early, serverPID: 4660, now: 1_110), "made before this server started")
+        let old = APOPChallenges.make(serverPID: 4660, connectionID: 3, hostname: "mx.test", now: 1_100)
+        #expect(!challenges.isValid(old, serverPID: 4660, now: 1_800), "older than the lifetime")
+        #expect(!challenges.isValid("<1896.697170952@dbc.mtview.ca.us>", serverPID: 4660, now: 1_110))
+    }
+
     @Test func plainWithInitialResponse() {
         var exchange = SASLServerExchange(mechanism: .plain)
         #expect(

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import TernPOP3
@@ -32,6 +33,28 @@ import Testing
         #expect(reply(session.received(line: "AUTH")) == "+OK\r\nPLAIN\r\nLOGIN\r\n.\r\n")
         #expect(reply(session.received(line: "AUTH FOO")) == "-ERR [AUTH] Unsupported authentication mechanism.\r\n")
         #expect(session.received(line: "QUIT") == [.send("+OK Logging out\r\n"), .close])
+    }
+
+    /// APOP with the greeting's challenge (RFC 1939 §7's example digest); the auth server checks it.
+    @Test func apopSendsChallengeUserAndDigestToTheAuthServer() {
+        var plain = POP3Session(configuration: configuration)
+        #expect(reply(plain.received(line: "APOP mrose c4c9334bac560ecc979e58001b3e22fb")) == "-ERR APOP not enabled.\r\n")
+        var enabled = configuration
+        enabled.apopChallenge = "<1896.697170952@dbc.mtview.ca.us>"
+        var session = POP3Session(configuration: enabled)
+        #expect(session.greeting() == .send("+OK Dovecot (Debian) ready. <1896.697170952@dbc.mtview.ca.us>\r\n"))
+        #expect(reply(session.received(line: "APOP mrose")) == "-ERR Invalid parameters.\r\n")
+        #expect(
+            reply(session.received(line: "APOP mrose c4c9334bac560ecc979e58001b3e22fX"))
+                == "-ERR Invalid characters in MD5 response.\r\n")
+        let digest: [UInt8] = [
+            0xc4, 0xc9, 0x33, 0x4b, 0xac, 0x56, 0x0e, 0xcc, 0x97, 0x9e, 0x58, 0x00, 0x1b, 0x3e, 0x22, 0xfb,
+        ]
+        let data = Array("<1896.697170952@dbc.mtview.ca.us>\0mrose\0".utf8) + digest
+        #expect(
+            session.received(line: "APOP mrose c4c9334bac560ecc979e58001b3e22fb")
+                == [.startSASL(mechanism: "APOP", initialResponse: Data(data).base64EncodedString())])
+        #expect(session.loginFailed() == [.send("-ERR [AUTH] Authentication failed.\r\n")])
     }
 
     @Test func userPassLoginOpensTheMaildrop() {

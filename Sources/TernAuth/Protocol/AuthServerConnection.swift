@@ -234,7 +234,7 @@ public struct AuthServerConnection: Sendable {
             pending.acceptsContinuation = true
             requests[id] = pending
             return [.send("CONT\t\(id)\t\(HashEncoding.base64(challenge))")]
-        case .verifyPassword, .verifyCRAMMD5:
+        case .verifyPassword, .verifyCRAMMD5, .verifyAPOP:
             return [.verify(id: id, serial: pending.serial, step: step, request: pending.request)]
         case .failed:
             requests[id] = nil

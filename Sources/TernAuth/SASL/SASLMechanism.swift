@@ -9,6 +9,8 @@ public enum SASLMechanism: String, Sendable, CaseIterable {
     case login = "LOGIN"
     /// RFC 2195.
     case cramMD5 = "CRAM-MD5"
+    /// POP3's APOP (RFC 1939 §7) as Dovecot runs it: pop3-login sends `challenge NUL user NUL digest`.
+    case apop = "APOP"
 
     /// Case-insensitive, as Dovecot's mech_register_find.
     public init?(name: String) {
@@ -20,6 +22,7 @@ public enum SASLMechanism: String, Sendable, CaseIterable {
         switch self {
         case .plain, .login: ["plaintext"]
         case .cramMD5: ["dictionary", "active"]
+        case .apop: ["private", "dictionary", "active"]
         }
     }
 
@@ -36,6 +39,8 @@ public enum SASLStep: Sendable, Equatable {
     case verifyPassword(user: String, password: [UInt8], authzid: String?)
     /// Check an HMAC-MD5 `digest` (lower-case hex) of `challenge` against the user's secret (CRAM-MD5).
     case verifyCRAMMD5(user: String, challenge: [UInt8], digest: String)
+    /// Check MD5(`challenge` + password) against `digest` (16 bytes), after checking the challenge (APOP).
+    case verifyAPOP(user: String, challenge: String, digest: [UInt8])
     /// The exchange ended without credentials.
     case failed(SASLFailure)
 }
@@ -90,6 +95,8 @@ public struct SASLServerExchange: Sendable {
             if let initialResponse, !initialResponse.isEmpty { return receive(initialResponse) }
             state = .awaitingLoginUser
             return .challenge(Self.loginUserPrompt)
+        case (.apop, .initial):
+            return apop(initialResponse ?? [])
         case (.cramMD5, .awaitingCRAMResponse(let challenge)):
             // CRAM-MD5 is server-first: an initial response is a protocol error.
             if let initialResponse, !initialResponse.isEmpty { return fail(.invalidInput) }
@@ -135,6 +142,17 @@ public struct SASLServerExchange: Sendable {
     private mutating func fail(_ failure: SASLFailure) -> SASLStep {
         state = .finished
         return .failed(failure)
+    }
+
+    /// `challenge NUL user NUL digest`, the digest 16 bytes (Dovecot's mech-apop.c).
+    private mutating func apop(_ data: [UInt8]) -> SASLStep {
+        let parts = data.split(separator: 0, maxSplits: 2, omittingEmptySubsequences: false)
+        guard parts.count == 3, !parts[1].isEmpty, parts[1].count <= Self.maximumUserLength, parts[2].count == 16
+        else { return fail(.invalidInput) }
+        state = .finished
+        return .verifyAPOP(
+            user: String(decoding: parts[1], as: UTF8.self), challenge: String(decoding: parts[0], as: UTF8.self),
+            digest: Array(parts[2]))
     }
 
     /// `[authzid] NUL authcid NUL passwd` (RFC 4616 §2).

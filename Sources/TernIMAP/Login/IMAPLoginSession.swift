@@ -246,7 +246,7 @@ public struct IMAPLoginSession: Sendable {
     }
 
     private mutating func authenticate(tag: String, mechanism: String, initialResponse: String?) -> [Action] {
-        guard configuration.mechanisms.contains(mechanism), mechanism != "APOP" else {
+        guard configuration.mechanisms.contains(mechanism) else {
             return [.send(IMAPResponse.tagged(tag: tag, .no, .alert, IMAPReplyText.unsupportedMechanism).bytes)]
         }
         guard Self.isPlaintext(mechanism) else { return serverSASL(tag: tag, mechanism: mechanism, initialResponse) }

@@ -8,14 +8,19 @@ import TernConfig
 /// The login settings `dovecot reload` (SIGHUP) changes for new connections.
 struct LoginSettings: Sendable {
     var greeting: String
+    /// auth_mechanisms the clients are offered (APOP is not a SASL mechanism for them).
     var mechanisms: [String]
+    /// APOP is in auth_mechanisms: pop3-login's greeting carries a challenge.
+    var apop: Bool
     var disablePlaintextAuth: Bool
     /// mail_max_userip_connections (0: no limit).
     var maxUserIPConnections: Int
 
     init(_ settings: DovecotSettings) {
         greeting = settings.loginGreeting
-        mechanisms = settings.authMechanisms.map { $0.uppercased() }
+        let all = settings.authMechanisms.map { $0.uppercased() }
+        mechanisms = all.filter { $0 != "APOP" }
+        apop = all.contains("APOP")
         disablePlaintextAuth = settings.disablePlaintextAuth || settings.ssl == .required
         maxUserIPConnections = settings.mailMaxUserIPConnections
     }
@@ -75,6 +80,19 @@ struct LoginService: Sendable {
     /// disable_plaintext_auth applies to connections that are neither TLS nor from the server's own address.
     func plaintextAllowed(_ connection: LoginConnection) -> Bool {
         !disablePlaintextAuth || connection.tlsActive || connection.remoteIP == connection.localIP
+    }
+
+    /// The APOP challenge for pop3-login's greeting, made with the auth server's pid and connection number
+    /// as Dovecot makes it; nil when APOP is off or the auth server cannot be reached (no APOP then).
+    func apopChallenge() async -> String? {
+        guard settings.apop else { return nil }
+        let handshake = try? await AuthClient.withConnection(path: authSocket) { client in client.handshake }
+        guard let handshake, let pid = Int(handshake.serverPID), let connection = Int(handshake.connectionID) else {
+            return nil
+        }
+        return APOPChallenges.make(
+            serverPID: pid, connectionID: connection, hostname: ProcessInfo.processInfo.hostName,
+            now: Int(Date().timeIntervalSince1970))
     }
 
     enum AuthResult {

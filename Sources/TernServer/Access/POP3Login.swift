@@ -2,8 +2,8 @@ import Foundation
 import NIOCore
 import TernPOP3
 
-/// pop3-login: the AUTHORIZATION state of POP3Session (USER/PASS, AUTH PLAIN and LOGIN, STLS) up to a
-/// correct password, then the user's mail session with the connection.
+/// pop3-login: the AUTHORIZATION state of POP3Session (USER/PASS, APOP, AUTH, STLS) up to a correct
+/// password, then the user's mail session with the connection.
 struct POP3Login {
     let service: LoginService
 
@@ -26,11 +26,11 @@ struct POP3Login {
     func run(_ connection: LoginConnection) async {
         let start = ContinuousClock.now
         let sessionID = LoginService.newSessionID()
-        var progress = Progress(
-            session: POP3Session(
-                configuration: .init(
-                    greeting: service.greeting, mechanisms: service.mechanisms, tlsAvailable: service.tls != nil,
-                    plaintextAllowed: service.plaintextAllowed(connection))))
+        var configuration = POP3Session.Configuration(
+            greeting: service.greeting, mechanisms: service.mechanisms, tlsAvailable: service.tls != nil,
+            plaintextAllowed: service.plaintextAllowed(connection))
+        configuration.apopChallenge = await service.apopChallenge()
+        var progress = Progress(session: POP3Session(configuration: configuration))
         if connection.tlsActive { progress.session.tlsEstablished() }
         var outcome = Outcome.disconnected
         do {

@@ -42,6 +42,28 @@ extension DaemonEndToEnd {
             }
         }
 
+        /// APOP: the greeting's challenge, `APOP user md5hex`; a wrong digest fails, the right one logs in.
+        @Test func pop3APOP() throws {
+            try MailAccessInstance.with(extra: "auth_mechanisms = plain login apop") { access in
+                func digest(_ challenge: String, _ password: String) -> String {
+                    Insecure.MD5.hash(data: Data((challenge + password).utf8)).map { String(format: "%02x", $0) }
+                        .joined()
+                }
+                let client = try LineTestClient(port: access.pop3Port, source: "127.0.0.2")
+                let greeting = try client.readLine()
+                let challenge = try #require(greeting.split(separator: " ").last.map(String.init))
+                #expect(greeting.hasPrefix("+OK Dovecot (Debian) ready. <") && challenge.hasSuffix(">"), "\(greeting)")
+                #expect(try client.multiline("CAPA").lines.contains("SASL"), "APOP is not a SASL mechanism for clients")
+                #expect(try client.command("APOP alice \(digest(challenge, "wrong"))") == "-ERR [AUTH] Authentication failed.")
+                #expect(try client.command("APOP alice \(digest(challenge, MailAccessInstance.password))") == "+OK Logged in.")
+                #expect(try client.command("QUIT").hasPrefix("+OK Logging out"))
+                let second = try LineTestClient(port: access.pop3Port, source: "127.0.0.2")
+                let fresh = try #require(try second.readLine().split(separator: " ").last.map(String.init))
+                #expect(fresh != challenge, "a new challenge per connection")
+                _ = try access.waitForLog("pop3-login: Info: Login: user=<alice>, method=APOP, rip=127.0.0.2")
+            }
+        }
+
         @Test func pop3AuthCRAMMD5() throws {
             try MailAccessInstance.with(extra: Self.mechanisms) { access in
                 try access.deliver("Subject: cram\n\nbody\n")
