@@ -35,9 +35,9 @@ public struct GreylistKeys: Sendable, Equatable {
             var parts = user.split(separator: "=", omittingEmptySubsequences: false)
             while parts.last?.isEmpty == true { parts.removeLast() }  // Perl's split drops trailing empty fields
             if parts.count == 3 {
-                let tagFirst = looksLikeTag(parts[1]) && !looksLikeTag(parts[2])
-                user = String(
-                    tagFirst ? parts[2] : (looksLikeTag(parts[2]) && !looksLikeTag(parts[1]) ? parts[1] : parts[2]))
+                // prvs=tag=user is the standard; prvs=user=tag is seen too. When unsure, the standard.
+                let tagLast = looksLikeTag(parts[2]) && !looksLikeTag(parts[1])
+                user = String(tagLast ? parts[1] : parts[2])
             }
         }
         if let plus = user.firstIndex(of: "+") { user = String(user[..<plus]) }
