@@ -1,8 +1,10 @@
 import CTernSys
 import Foundation
 import ServiceLifecycle
+import Synchronization
 import TernConfig
 import TernCore
+import UnixSignals
 
 /// A master.cf service whose command is `postgrey` (Tern's extension; Postfix has no such daemon):
 ///
@@ -12,7 +14,8 @@ import TernCore
 /// The MTA daemon runs `tern postgrey` for it as a child process with the daemon's own unprivileged uid
 /// (mail_owner), listening on `$queue_directory/private/NAME` (`public/NAME` when the private field is `n`)
 /// or on the service's `[HOST:]PORT`, with `--dbdir=$data_directory/postgrey` unless the arguments say
-/// otherwise, logging to the mail log. It restarts the child if it dies and stops it on `postfix stop`.
+/// otherwise, logging to the mail log. It restarts the child if it dies, passes SIGHUP (`postfix reload`) on
+/// so that the child re-reads its whitelists, and stops it on `postfix stop`.
 struct PostgreyService: Service {
     let name: String
     let arguments: [String]
@@ -53,6 +56,23 @@ struct PostgreyService: Service {
     }
 
     func run() async throws {
+        let child = RunningChild()
+        try await withThrowingDiscardingTaskGroup { group in
+            // `postfix reload` (SIGHUP) makes the child re-read its whitelists, as a SIGHUP to postgrey does.
+            group.addTask {
+                let signals = await UnixSignalsSequence(trapping: .sighup)
+                for await _ in signals.cancelOnGracefulShutdown() {
+                    let pid = child.pid.withLock { $0 }
+                    if pid > 0 { kill(pid, SIGHUP) }
+                }
+            }
+            try await supervise(child)
+            group.cancelAll()
+        }
+    }
+
+    /// Runs the child, and again when it dies, until graceful shutdown; `child` holds the running pid.
+    private func supervise(_ child: RunningChild) async throws {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             var link: [Int32] = [0, 0]
             guard pipe(&link) == 0 else { throw DaemonError.system("pipe", errno) }
@@ -64,11 +84,13 @@ struct PostgreyService: Service {
                 close(link[1])
                 throw DaemonError.system("fork", errno)
             }
+            child.pid.withLock { $0 = pid }
             let status = await withGracefulShutdownHandler {
                 await PrivilegedMaster.waitForExit(pid)
             } onGracefulShutdown: {
                 kill(pid, SIGTERM)
             }
+            child.pid.withLock { $0 = 0 }
             close(link[1])
             if Task.isShuttingDownGracefully || Task.isCancelled { break }
             log.warning("master", "process tern/postgrey pid \(pid) exit status \(status) (service \(name))")
@@ -101,4 +123,9 @@ struct PostgreyService: Service {
             }
         }
     }
+}
+
+/// The pid of a service's running child (0: none), shared with the task that passes signals on.
+final class RunningChild: Sendable {
+    let pid = Mutex<pid_t>(0)
 }

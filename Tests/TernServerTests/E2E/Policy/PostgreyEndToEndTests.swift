@@ -54,7 +54,8 @@ extension DaemonEndToEnd {
         }
 
         /// smtpd asks a master.cf postgrey service (`unix:private/postgrey`): 450 with postgrey's text, then
-        /// 250 after the delay, and the X-Greylist header on the delivered message.
+        /// 250 after the delay, and the X-Greylist header on the delivered message; `postfix reload` makes it
+        /// re-read its whitelists.
         @Test func masterServiceGreylistsSMTP() throws {
             var root = ""
             defer {
@@ -103,6 +104,19 @@ extension DaemonEndToEnd {
                 let message = try instance.waitForMessage("alice", containing: "grey-token")
                 #expect(message.content.contains("X-Greylist: delayed "), "\(message.content)")
                 try instance.waitForLogLine(#"postgrey\[\d+\]: action=greylist, reason=new, "#)
+                // `postfix reload` reaches postgrey: a client whitelist added now lets new triplets through.
+                try "127.0.0.1\n".write(toFile: whitelist, atomically: true, encoding: .utf8)
+                chmod(whitelist, 0o644)
+                #expect(try instance.postfix("reload").status == 0)
+                try instance.waitForLogLine(#"postgrey\[\d+\]: HUP received: reloading whitelists\.\.\."#)
+                try instance.waitForLogLine(#"postfix/master\[\d+\]: reload -- version "#)  // the daemon's own too
+                let third = try SMTPTestClient(port: instance.port)
+                try third.greet("grey.e2e.test")
+                #expect(try third.command("MAIL FROM:<other@client.e2e.test>").code == 250)
+                let whitelisted = try third.command("RCPT TO:<bob@virt.test>")
+                #expect(whitelisted.code == 250, "\(whitelisted)")
+                #expect(try third.command("QUIT").code == 221)
+                try instance.waitForLogLine(#"postgrey\[\d+\]: action=pass, reason=client whitelist, "#)
                 let pids = PostgreyProcess.processes(mentioning: instance.root)
                 #expect(pids.count == 1)
                 for pid in pids { #expect(PostgreyProcess.uid(of: pid) != 0) }
