@@ -41,6 +41,34 @@ extension DaemonEndToEnd {
             try server.waitForLog("action=greylist, reason=new, client_name=mx.example.net, client_address=192.0.2.77")
         }
 
+        /// smtpd with `check_policy_service inet:127.0.0.1:PORT` in front of a `tern postgrey` of its own.
+        @Test func smtpdAsksStandaloneServerOverInet() throws {
+            let server = try PostgreyProcess(delay: 2)
+            defer { server.stop() }
+            try TernInstance.with([
+                "smtpd_recipient_restrictions":
+                    "check_policy_service inet:127.0.0.1:\(server.port), permit_mynetworks, reject_unauth_destination"
+            ]) { instance in
+                func attempt() throws -> SMTPTestReply {
+                    let client = try SMTPTestClient(port: instance.port)
+                    try client.greet("grey.e2e.test")
+                    #expect(try client.command("MAIL FROM:<sender@client.e2e.test>").code == 250)
+                    let reply = try client.command("RCPT TO:<someone@example.com>")
+                    #expect(try client.command("QUIT").code == 221)
+                    return reply
+                }
+                let first = try attempt()
+                #expect(first.code == 450, "\(first)")
+                #expect(
+                    first.last
+                        == "4.2.0 <someone@example.com>: Recipient address rejected: Greylisted, see http://postgrey.schweikert.ch/help/example.com.html"
+                )
+                usleep(2_300_000)
+                let second = try attempt()
+                #expect(second.code == 250, "\(second)")
+            }
+        }
+
         /// Also started through a `postgrey` link, as `tern link` makes it.
         @Test func overlongRequestLineClosesTheConnection() throws {
             let server = try PostgreyProcess(delay: 2, throughLink: true)
