@@ -36,6 +36,13 @@ if command -v dnsmasq >/dev/null && [ -x /usr/sbin/postfix ] && command -v unsha
 else
   echo "test.sh: postfix or dnsmasq not installed; outbound and policy interop skipped"
 fi
+# `tern postgrey` against Debian's postgrey 1.37, request by request (needs the postgrey package).
+if command -v postgrey >/dev/null; then
+  echo "== interop: tern postgrey against Debian's postgrey =="
+  TERN_BIN="$(swift build --show-bin-path)/tern" timeout 300 scripts/interop/postgrey-diff.sh || rc=$?
+else
+  echo "test.sh: postgrey not installed; postgrey differential check skipped"
+fi
 # Real IMAP/POP3 clients (imaplib/poplib, curl, fetchmail, mbsync, mutt) against `tern demo`.
 echo "== interop: mail clients against Tern's IMAP and POP3 =="
 TERN_BIN="$(swift build --show-bin-path)/tern" timeout 600 scripts/interop/access-clients.sh || rc=$?

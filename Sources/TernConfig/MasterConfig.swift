@@ -94,7 +94,8 @@ public struct MasterConfig: Sendable {
         var i = 0
         while i < args.count {
             let arg = args[i]
-            if !arg.hasPrefix("-") || arg == "--" { break }
+            // GNU-style long options (`--delay=60` of a `postgrey` service) are no Postfix daemon options.
+            if !arg.hasPrefix("-") || arg.hasPrefix("--") { break }
             if let o = arg.dropFirst(2).firstIndex(of: "o") {
                 args[i] = String(arg[..<o])
                 args.insert("-" + arg[o...], at: i + 1)

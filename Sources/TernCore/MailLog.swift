@@ -60,10 +60,11 @@ public final class MailLog: Sendable {
         if case .file = destination, fd >= 0 { close(fd) }
     }
 
-    /// Logs one line for `program` (e.g. "smtpd" becomes "postfix/smtpd[pid]").
+    /// Logs one line for `program` (e.g. "smtpd" becomes "postfix/smtpd[pid]"; an empty program logs as
+    /// the bare syslog name, `postgrey[pid]`).
     public func log(_ program: String, _ message: String, severity: Severity = .info) {
         let text = severity == .info ? message : "\(severity.rawValue): \(message)"
-        let tag = "\(syslogName)/\(program)"
+        let tag = program.isEmpty ? syslogName : "\(syslogName)/\(program)"
         switch destination {
         case .syslog:
             let line = "\(tag)[\(getpid())]: \(text)"
@@ -82,11 +83,6 @@ public final class MailLog: Sendable {
 
     /// syslog(3)-style timestamp, `Nov 30 11:12:35` (day padded with a space).
     static func timestamp() -> String {
-        var now = time(nil)
-        var parts = tm()
-        localtime_r(&now, &parts)
-        var buffer = [CChar](repeating: 0, count: 32)
-        let n = strftime(&buffer, buffer.count, "%b %e %H:%M:%S", &parts)
-        return String(decoding: buffer[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        LocalTime.format(Int64(time(nil)), "%b %e %H:%M:%S")
     }
 }

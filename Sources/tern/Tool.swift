@@ -1,9 +1,9 @@
 import Foundation
 
-/// The Postfix (and Dovecot) commands Tern answers to, by the name it is invoked as.
+/// The Postfix (and Dovecot, and postgrey) commands Tern answers to, by the name it is invoked as.
 enum Tool: String, CaseIterable {
     case postfix, postconf, postmap, postalias, newaliases, postqueue, mailq, postcat, postsuper, sendmail, mail, mailx, doveconf
-    case doveadm, dovecot
+    case doveadm, dovecot, postgrey
 
     func run(_ arguments: [String]) async -> Int32 {
         let environment = ProcessInfo.processInfo.environment
@@ -22,6 +22,7 @@ enum Tool: String, CaseIterable {
         case .doveconf: return DoveconfTool.run(arguments, environment: environment)
         case .doveadm: return await DoveadmTool.run(arguments)
         case .dovecot: return await DovecotCommand.run(arguments, environment: environment)
+        case .postgrey: return await PostgreyCommand.run(arguments)
         }
     }
 }

@@ -31,6 +31,13 @@ import TernCore
             == "a          inet  -       -       -       10?     -       smtpd -o x=1 -o y=2 -v -o z=3 a b -o\n")
     }
 
+    /// A `postgrey` service's GNU-style options are left as written (`--lookup-by-host` is no `-o`).
+    @Test func longOptionsAreNotDaemonOptions() throws {
+        let text = "postgrey unix - - n - 1 postgrey --lookup-by-host --auto-whitelist-clients=3 -o x=1\n"
+        let service = try #require(try MasterConfig.parse(text: text, file: "m").services.first)
+        #expect(service.arguments == ["--lookup-by-host", "--auto-whitelist-clients=3", "-o", "x=1"])
+    }
+
     @Test func formatsLikePostconfM() throws {
         let text = """
             127.0.0.1:2525 inet n - n - - smtpd -o smtpd_tls_security_level=none

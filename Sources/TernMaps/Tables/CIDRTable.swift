@@ -7,6 +7,11 @@ public struct CIDRNetwork: Sendable, Equatable {
     public let bytes: [UInt8]
     public let prefixLength: Int
 
+    public init(bytes: [UInt8], prefixLength: Int) {
+        self.bytes = bytes
+        self.prefixLength = prefixLength
+    }
+
     /// Whether `address` (4 or 16 bytes) is inside this network. IPv4 never matches IPv6 and vice versa.
     public func contains(_ address: [UInt8]) -> Bool {
         guard address.count == bytes.count else { return false }
@@ -32,7 +37,8 @@ public struct CIDRNetwork: Sendable, Equatable {
         return withUnsafeBytes(of: &address) { Array($0) }
     }
 
-    static func format(_ bytes: [UInt8]) -> String {
+    /// The address in inet_ntop(3)'s form (`192.0.2.1`, `2001:db8::1`).
+    public static func format(_ bytes: [UInt8]) -> String {
         var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
         let family = bytes.count == 4 ? AF_INET : AF_INET6
         _ = bytes.withUnsafeBytes { inet_ntop(family, $0.baseAddress, &buffer, socklen_t(buffer.count)) }

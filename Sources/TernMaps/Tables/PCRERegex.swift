@@ -65,3 +65,43 @@ extension RegexDialect {
         return try PCRERegex(Array(pattern.text.utf8), options: options)
     }
 }
+
+/// A Perl-compatible expression for callers outside the tables: postgrey's whitelists are Perl `qr{...}i`
+/// expressions. Not Sendable (it owns the compiled pattern); keep it inside the actor that matches.
+public final class PerlPattern {
+    private let regex: PCRERegex
+    public let source: String
+
+    /// - Throws: `error in regex at offset N: <pcre2 message>`.
+    public init(_ pattern: String, caseless: Bool) throws(PerlPatternError) {
+        source = pattern
+        do {
+            regex = try PCRERegex(Array(pattern.utf8), options: caseless ? UInt32(TERN_PCRE_CASELESS) : 0)
+        } catch {
+            throw PerlPatternError(message: error.message)
+        }
+    }
+
+    public func matches(_ text: String) -> Bool {
+        regex.matches(Array(text.utf8), groups: 0).0
+    }
+
+    /// `text` with every ASCII character other than letters, digits and `_` backslash-escaped, like Perl's
+    /// `\Q` (non-ASCII bytes are never PCRE metacharacters).
+    public static func quote(_ text: String) -> String {
+        var quoted = ""
+        for scalar in text.unicodeScalars {
+            let plain = !scalar.isASCII || scalar == "_" || ("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar)
+                || ("0"..."9").contains(scalar)
+            if !plain { quoted.append("\\") }
+            quoted.unicodeScalars.append(scalar)
+        }
+        return quoted
+    }
+}
+
+/// A pattern PCRE2 does not compile, with its message.
+public struct PerlPatternError: Error, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
+}

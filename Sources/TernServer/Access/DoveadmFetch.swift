@@ -1,4 +1,5 @@
 import Foundation
+import TernCore
 public import TernMailbox
 
 /// The fields of `doveadm fetch` Tern serves, with Dovecot's names and value formats. Message parts are
@@ -74,11 +75,6 @@ public enum DoveadmFetchField: String, Sendable, CaseIterable {
 
     /// `2024-01-31 12:00:00` in local time, as Dovecot's t_strflocaltime prints dates.
     static func localTime(_ seconds: Int) -> String {
-        var time = time_t(seconds)
-        var parts = tm()
-        localtime_r(&time, &parts)
-        var buffer = [CChar](repeating: 0, count: 32)
-        let count = strftime(&buffer, buffer.count, "%Y-%m-%d %H:%M:%S", &parts)
-        return String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        LocalTime.format(Int64(seconds), "%Y-%m-%d %H:%M:%S")
     }
 }

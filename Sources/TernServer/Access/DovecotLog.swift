@@ -1,4 +1,5 @@
 import Foundation
+import TernCore
 
 /// The mail-access daemon's log in Dovecot's format: with `log_path` a file of lines like
 /// `Nov 30 18:20:06 imap-login: Info: Login: user=<carla>, ...` (log_timestamp `%b %d %H:%M:%S `), otherwise
@@ -62,11 +63,6 @@ public final class DovecotLog: Sendable {
     public func info(_ prefix: String, _ message: String) { log(prefix, .info, message) }
 
     static func timestamp() -> String {
-        var now = time(nil)
-        var parts = tm()
-        localtime_r(&now, &parts)
-        var buffer = [CChar](repeating: 0, count: 32)
-        let n = strftime(&buffer, buffer.count, "%b %d %H:%M:%S", &parts)
-        return String(decoding: buffer[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        LocalTime.format(Int64(time(nil)), "%b %d %H:%M:%S")
     }
 }

@@ -226,6 +226,8 @@ public enum MTADaemon {
             .init(service: reloader),
         ]
         if let broker { services.insert(.init(service: BrokerClientService(executor: broker)), at: 0) }
+        // master.cf `postgrey` services: the greylisting policy server, run as a child of this daemon.
+        services += PostgreyService.services(master: master, config: config, log: log).map { .init(service: $0) }
         let group = ServiceGroup(
             configuration: .init(
                 services: services + listeners.map { .init(service: $0) },
@@ -258,7 +260,7 @@ public enum MTADaemon {
     /// master.cf services Tern provides inside the daemon (the rest are accepted and ignored).
     static let knownServices: Set<String> = [
         "smtpd", "pickup", "cleanup", "qmgr", "trivial-rewrite", "bounce", "local", "virtual", "showq", "flush",
-        "error", "discard", "anvil", "scache", "postlogd", "proxymap", "verify", "tlsmgr",
+        "error", "discard", "anvil", "scache", "postlogd", "proxymap", "verify", "tlsmgr", "postgrey",
     ]
 
     static func makeSettings(config: MainConfig, services: [MasterService], log: MailLog, files: TLSFiles) throws
