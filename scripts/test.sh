@@ -43,6 +43,13 @@ if command -v postgrey >/dev/null; then
 else
   echo "test.sh: postgrey not installed; postgrey differential check skipped"
 fi
+# SMTP AUTH over Dovecot's auth protocol with a real Dovecot and a real Postfix (needs dovecot-core and postfix).
+if [ -x /usr/sbin/dovecot ] && [ -x /usr/sbin/postfix ]; then
+  echo "== interop: SMTP AUTH, Tern smtpd <-> Dovecot auth and Postfix smtpd <-> Tern auth =="
+  TERN_BIN="$(swift build --show-bin-path)/tern" timeout 300 scripts/interop/sasl-dovecot.sh || rc=$?
+else
+  echo "test.sh: dovecot or postfix not installed; SASL interop skipped"
+fi
 # Real IMAP/POP3 clients (imaplib/poplib, curl, fetchmail, mbsync, mutt) against `tern demo`.
 echo "== interop: mail clients against Tern's IMAP and POP3 =="
 TERN_BIN="$(swift build --show-bin-path)/tern" timeout 600 scripts/interop/access-clients.sh || rc=$?
