@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <sys/syscall.h>
 #include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 
 int tern_fcntl_lock(int fd, int type, int wait) {
@@ -145,4 +147,22 @@ ssize_t tern_recv_fd(int sock, void *buf, size_t len, int *fd) {
         }
     }
     return n;
+}
+
+int tern_unix_listen(const char *path, unsigned int mode, int backlog) {
+    struct sockaddr_un address;
+    memset(&address, 0, sizeof address);
+    address.sun_family = AF_UNIX;
+    if (strlen(path) >= sizeof address.sun_path) { errno = ENAMETOOLONG; return -1; }
+    strcpy(address.sun_path, path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    if (bind(fd, (struct sockaddr *)&address, sizeof address) < 0 || chmod(path, (mode_t)mode) < 0
+        || listen(fd, backlog) < 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    return fd;
 }

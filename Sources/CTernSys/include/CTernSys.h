@@ -38,6 +38,9 @@ pid_t tern_spawn(const char *path, char *const argv[], char *const envp[], const
 /// (EPIPE instead of SIGPIPE) and EINTR retried. Returns the bytes sent (possibly fewer than `len` on a stream
 /// socket; the descriptor travels with the first byte) or -1 with errno set. Swift cannot build cmsg headers
 /// comfortably, hence this helper.
+/// socket + bind + chmod + listen of a UNIX stream socket at `path` (close-on-exec). Returns the fd or -1.
+int tern_unix_listen(const char *path, unsigned int mode, int backlog);
+
 ssize_t tern_send_fd(int sock, const void *buf, size_t len, int fd);
 
 /// recvmsg(2) of up to `len` bytes; a descriptor passed with them is stored in `*fd` (close-on-exec), else

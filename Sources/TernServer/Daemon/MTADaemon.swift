@@ -116,6 +116,19 @@ public enum MTADaemon {
                 close(pidDescriptor)
             }
         }
+        // master.cf `spawn` services: here when the daemon runs without root (the root master has them
+        // otherwise); commands then run as this user.
+        var spawners: [SpawnService] = []
+        if inherited == nil {
+            do {
+                spawners = try SpawnService.make(master: master, config: config, log: log)
+            } catch {
+                log.log("master", "\(error)", severity: .fatal)
+                return fail("\(error)")
+            }
+        }
+        spawners.forEach { $0.start() }
+        defer { spawners.forEach { $0.stop() } }
 
         // Recover the queue before any session can create a queue file (an incomplete file in incoming/ is
         // one whose client never got its 250).

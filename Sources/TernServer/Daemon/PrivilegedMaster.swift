@@ -56,6 +56,16 @@ enum PrivilegedMaster {
             pidFile.remove()
             close(pidDescriptor)
         }
+        // master.cf `spawn` services (policy servers): the master accepts and starts their commands as `user=`.
+        let spawners: [SpawnService]
+        do {
+            spawners = try SpawnService.make(master: master, config: config, log: log)
+        } catch {
+            log.log("master", "\(error)", severity: .fatal)
+            return MTADaemon.fail("\(error)")
+        }
+        spawners.forEach { $0.start() }
+        defer { spawners.forEach { $0.stop() } }
         log.info("master", "daemon started -- version \(TernVersion.string), configuration \(configDirectory)")
 
         // smtpd's certificates and keys, read here as root (the mtad may not be able to open the key).
