@@ -27,6 +27,9 @@ test_dns_start() {  # root dnsmasq-args...
     mount --bind "$root/resolv.conf" /etc/resolv.conf
     printf '127.0.0.1 localhost\n' > "$root/hosts"
     mount --bind "$root/hosts" /etc/hosts
+    # Until the script sets its own EXIT trap (which must call test_dns_stop too), stop dnsmasq on exit.
+    # shellcheck disable=SC2064
+    trap "test_dns_stop '$root'" EXIT
     dnsmasq --no-resolv --no-hosts --listen-address=127.0.0.53 --bind-interfaces --port=53 \
         --pid-file="$root/dnsmasq.pid" --log-facility="$root/dnsmasq.log" \
         --local=/test/ --local=/example/ --local=/127.in-addr.arpa/ "$@"
