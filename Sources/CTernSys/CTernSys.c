@@ -166,3 +166,7 @@ int tern_unix_listen(const char *path, unsigned int mode, int backlog) {
     }
     return fd;
 }
+
+int tern_rename_noreplace(const char *from, const char *to) {
+    return (int)syscall(SYS_renameat2, AT_FDCWD, from, AT_FDCWD, to, 1 /* RENAME_NOREPLACE */);
+}

@@ -38,6 +38,9 @@ pid_t tern_spawn(const char *path, char *const argv[], char *const envp[], const
 /// (EPIPE instead of SIGPIPE) and EINTR retried. Returns the bytes sent (possibly fewer than `len` on a stream
 /// socket; the descriptor travels with the first byte) or -1 with errno set. Swift cannot build cmsg headers
 /// comfortably, hence this helper.
+/// rename(2) that fails with EEXIST instead of replacing an existing `to` (renameat2 RENAME_NOREPLACE).
+int tern_rename_noreplace(const char *from, const char *to);
+
 /// socket + bind + chmod + listen of a UNIX stream socket at `path` (close-on-exec). Returns the fd or -1.
 int tern_unix_listen(const char *path, unsigned int mode, int backlog);
 

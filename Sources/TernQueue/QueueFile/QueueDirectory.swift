@@ -30,7 +30,14 @@ public struct QueueDirectory: Sendable {
                 guard chown(dir, owner, group ?? gid_t.max) == 0 else { throw FileSystem.failure("chown", dir) }
             }
         }
+        try FileSystem.makeDirectory(spareDirectory, mode: 0o700)
+        if let owner, chown(spareDirectory, owner, ownerGroup ?? gid_t.max) != 0 {
+            throw FileSystem.failure("chown", spareDirectory)
+        }
     }
+
+    /// Tern's own directory of empty files made ahead of time (SpareQueueFiles); not a Postfix queue.
+    public var spareDirectory: String { "\(path)/spare" }
 
     /// The directory a file for `id` lives in within `queue` (with its hash subdirectory when hashed).
     public func directoryPath(_ queue: QueueName, _ id: QueueID) -> String {

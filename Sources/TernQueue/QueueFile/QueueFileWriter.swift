@@ -50,10 +50,17 @@ public final class QueueFileWriter: Sendable {
     /// Creates an empty queue file with a new queue ID in `queue` (incoming for smtpd and pickup,
     /// maildrop for local submission).
     /// `mode` 0644 is for files sendmail drops into maildrop/, which the daemon (another user) reads.
+    /// `spares` (incoming/, mode 0600 only) supplies a file made ahead of time when it has one.
     public static func create(
-        in directory: QueueDirectory, queue: QueueName = .incoming, mode: UInt32 = 0o600
+        in directory: QueueDirectory, queue: QueueName = .incoming, mode: UInt32 = 0o600,
+        spares: SpareQueueFiles? = nil
     ) throws(QueueError) -> QueueFileWriter {
-        let (id, path, fd) = try directory.createUniqueFile(in: queue, mode: mode)
+        let (id, path, fd): (QueueID, String, Int32)
+        if queue == .incoming, mode == 0o600, let spare = spares?.take() {
+            (id, path, fd) = spare
+        } else {
+            (id, path, fd) = try directory.createUniqueFile(in: queue, mode: mode)
+        }
         return QueueFileWriter(queueID: id, path: path, directoryPath: directory.directoryPath(queue, id), fd: fd)
     }
 

@@ -16,6 +16,8 @@ public final class MTARuntime: Sendable {
     let queueManager: QueueManager
     /// smtpd's client counters (Postfix's anvil service), shared by all smtpd services.
     let anvil: Anvil
+    /// Queue files made ahead of time, so that DATA does not wait for a file to be created.
+    let spareQueueFiles: SpareQueueFiles
     /// The main.cf settings, and per master.cf service (`-o` overrides) the smtpd settings.
     private let current: Mutex<(base: MTASettings, services: [String: MTASettings])>
     private let shuttingDown = Atomic<Bool>(false)
@@ -27,6 +29,7 @@ public final class MTARuntime: Sendable {
         self.queue = queue
         self.queueManager = queueManager
         anvil = Anvil(timeUnit: settings.anvilTimeUnit)
+        spareQueueFiles = SpareQueueFiles(directory: queue)
         current = Mutex((settings, services))
     }
 
@@ -100,7 +103,7 @@ public final class MTARuntime: Sendable {
     ) -> IncomingMessage? {
         let writer: QueueFileWriter
         do {
-            writer = try QueueFileWriter.create(in: queue)
+            writer = try QueueFileWriter.create(in: queue, spares: spareQueueFiles)
         } catch {
             log.warning("smtpd", "queue file create error: \(error)")
             return nil
