@@ -93,6 +93,11 @@ enum FileSystem {
             let code = Glibc.errno
             guard code == EEXIST, isDirectory(path) else { throw failure("mkdir", path, code) }
         }
+        // chmod only when needed (the umask, or an existing directory with another mode): a chmod changes
+        // the directory's ctime, a journal write on every message that is deferred.
+        var st = stat()
+        guard stat(path, &st) == 0 else { throw failure("stat", path) }
+        guard UInt32(st.st_mode) & 0o7777 != mode else { return }
         guard chmod(path, mode_t(mode)) == 0 else { throw failure("chmod", path) }
     }
 
