@@ -135,45 +135,37 @@ public struct AuthService: Sendable {
     }
 
     private func verifyCRAMMD5(_ request: AuthRequest, challenge: [UInt8], digest: String) async -> AuthOutcome {
-        var outcome = AuthOutcome.failure(user: request.user, code: nil, delay: true)
-        for passdb in passdbs {
-            let prefix = request.logPrefix(passdb.driver)
-            switch await passdb.lookupCredentials(request) {
-            case .userUnknown:
-                info("\(prefix): unknown user")
-            case .internalFailure(let message):
-                error("\(prefix): \(message)")
-                outcome = .failure(user: request.user, code: "temp_fail", delay: false)
-            case .found(let entry):
-                guard let context = entry.password?.cramContext else {
-                    let have = entry.password?.schemeName ?? "no password"
-                    info("\(prefix): Requested CRAM-MD5 scheme, but we have only \(have)")
-                    continue
-                }
-                let expected = Array(HashEncoding.hex(context.mac(challenge)).utf8)
-                guard HashEncoding.constantTimeEquals(expected, Array(digest.utf8)) else {
-                    info("\(request.logPrefix("cram-md5")): Password mismatch")
-                    continue
-                }
-                let fields = entry.passdbFields
-                if let refusal = allowNetsRefusal(fields, request: request) {
-                    info("\(prefix): \(refusal)")
-                    continue
-                }
-                return .success(user: entry.user, fields: fields.filter { !Self.internalFields.contains($0.key) })
-            }
+        await verifyCredentials(request, scheme: "CRAM-MD5", mechanism: "cram-md5") { password in
+            guard let context = password.cramContext else { return nil }
+            return HashEncoding.constantTimeEquals(Array(HashEncoding.hex(context.mac(challenge)).utf8), Array(digest.utf8))
+        }
+    }
+
+    /// APOP: the challenge must be one of this server's (`<pid.connection.time.`, made after it started,
+    /// not used by a login before), and MD5(challenge + password) must be the digest (a plaintext password).
+    private func verifyAPOP(_ request: AuthRequest, challenge: String, digest: [UInt8]) async -> AuthOutcome {
+        guard apopChallenges.isValid(challenge) else {
+            info("\(request.logPrefix("apop")): invalid challenge")
+            return .failure(user: request.user, code: nil, delay: true)
+        }
+        let outcome = await verifyCredentials(request, scheme: "PLAIN", mechanism: "apop") { password in
+            guard password.scheme?.isPlaintext == true else { return nil }
+            let expected = Array(Insecure.MD5.hash(data: Array(challenge.utf8) + Array(password.value.utf8)))
+            return HashEncoding.constantTimeEquals(expected, digest)
+        }
+        if case .success = outcome, !apopChallenges.use(challenge) {
+            info("\(request.logPrefix("apop")): invalid challenge")  // a replay: another login used it
+            return .failure(user: request.user, code: nil, delay: true)
         }
         return outcome
     }
 
-    /// APOP: the challenge must be one of this server's (`<pid.connection.time.`, made after it started,
-    /// not used before), and MD5(challenge + password) must be the digest; it needs a plaintext password.
-    private func verifyAPOP(_ request: AuthRequest, challenge: String, digest: [UInt8]) async -> AuthOutcome {
+    /// A mechanism that needs the stored secret (Dovecot's credentials lookup): `matches` says whether the
+    /// client's proof fits the user's password, nil when that password's scheme cannot be used.
+    private func verifyCredentials(
+        _ request: AuthRequest, scheme: String, mechanism: String, matches: (StoredPassword) -> Bool?
+    ) async -> AuthOutcome {
         var outcome = AuthOutcome.failure(user: request.user, code: nil, delay: true)
-        guard apopChallenges.isValid(challenge) else {
-            info("\(request.logPrefix("apop")): invalid challenge")
-            return outcome
-        }
         for passdb in passdbs {
             let prefix = request.logPrefix(passdb.driver)
             switch await passdb.lookupCredentials(request) {
@@ -183,23 +175,19 @@ public struct AuthService: Sendable {
                 error("\(prefix): \(message)")
                 outcome = .failure(user: request.user, code: "temp_fail", delay: false)
             case .found(let entry):
-                guard let password = entry.password, password.scheme?.isPlaintext == true else {
-                    info("\(prefix): Requested PLAIN scheme, but we have only \(entry.password?.schemeName ?? "no password")")
+                guard let password = entry.password, let matched = matches(password) else {
+                    let have = entry.password?.schemeName ?? "no password"
+                    info("\(prefix): Requested \(scheme) scheme, but we have only \(have)")
                     continue
                 }
-                let expected = Array(Insecure.MD5.hash(data: Array(challenge.utf8) + Array(password.value.utf8)))
-                guard HashEncoding.constantTimeEquals(expected, digest) else {
-                    info("\(request.logPrefix("apop")): Password mismatch")
+                guard matched else {
+                    info("\(request.logPrefix(mechanism)): Password mismatch")
                     continue
                 }
                 let fields = entry.passdbFields
                 if let refusal = allowNetsRefusal(fields, request: request) {
                     info("\(prefix): \(refusal)")
                     continue
-                }
-                guard apopChallenges.use(challenge) else {
-                    info("\(request.logPrefix("apop")): invalid challenge")
-                    return outcome
                 }
                 return .success(user: entry.user, fields: fields.filter { !Self.internalFields.contains($0.key) })
             }
