@@ -26,6 +26,8 @@ ROOT=/tmp/tern-policy-dns
 PF_BIN_DIR=${PF_BIN_DIR:-/usr/sbin}
 # shellcheck source=../lib/master-cf.sh
 . "$REPO/scripts/lib/master-cf.sh"
+# shellcheck source=../lib/mta-instance.sh
+. "$REPO/scripts/lib/mta-instance.sh"
 # shellcheck source=../lib/test-dns.sh
 . "$REPO/scripts/lib/test-dns.sh"
 
@@ -95,19 +97,7 @@ smtpd_sender_restrictions = permit_mynetworks, reject_non_fqdn_sender, reject_un
 smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
 smtpd_recipient_restrictions = reject_non_fqdn_recipient, reject_unknown_recipient_domain,
     reject_unlisted_recipient, reject_rhsbl_helo rhsbl.test
-queue_directory = $d/queue
-data_directory = $d/data
-maillog_file = $d/maillog
-alias_maps = hash:$d/conf/aliases
-alias_database = hash:$d/conf/aliases
-compatibility_level = 3.6
-daemon_directory = /usr/lib/postfix/sbin
-command_directory = /usr/sbin
-shlib_directory = /usr/lib/postfix
-meta_directory = /etc/postfix
-mail_owner = postfix
-setgid_group = postdrop
-maillog_file_prefixes = /tmp, /var
+$(mta_housekeeping "$d")
 EOF
     write_master_cf "$d/conf/master.cf" "$ip:25"
     printf 'postmaster: root\nMAILER-DAEMON: postmaster\n' > "$d/conf/aliases"
@@ -115,38 +105,19 @@ EOF
 
 bin_of() { [ "$1" = postfix ] && echo "$PF_BIN_DIR" || echo "$ROOT/bin"; }
 
-start_instance() {  # name ip
-    local name=$1 ip=$2 d="$ROOT/$1" i
-    MAIL_CONFIG="$d/conf" "$(bin_of "$name")/postalias" "hash:$d/conf/aliases" || die "$name: postalias failed"
-    MAIL_CONFIG="$d/conf" "$(bin_of "$name")/postfix" -c "$d/conf" start < /dev/null > "$d/start.out" 2>&1 \
-        || die "$name: start failed: $(cat "$d/start.out")"
-    for i in $(seq 1 150); do (exec 3<>"/dev/tcp/$ip/25") 2>/dev/null && return 0; sleep 0.2; done
-    die "$name: $ip:25 did not open"
-}
+start_instance() { mta_start "$1" "$ROOT/$1" "$(bin_of "$1")" "$2" 25; }  # name ip
 
 stop_all() {
     local name
     for name in tern postfix; do
-        [ -d "$ROOT/$name/conf" ] || continue
-        timeout 40 env MAIL_CONFIG="$ROOT/$name/conf" "$(bin_of "$name")/postfix" -c "$ROOT/$name/conf" stop \
-            < /dev/null > /dev/null 2>&1 || true
+        mta_stop "$ROOT/$name" "$(bin_of "$name")"
     done
     test_dns_stop "$ROOT"
     [ "${KEEP:-0}" = 1 ] || rm -rf "$ROOT"
 }
 trap stop_all EXIT
 
-# Real Postfix insists that a non-default configuration directory is listed in the default main.cf.
-if [ -e /etc/postfix/main.cf ]; then
-    current=$("$PF_BIN_DIR/postconf" -c /etc/postfix -h alternate_config_directories 2>/dev/null || true)
-    case ", $current," in
-        *", $ROOT/postfix/conf,"* | *" $ROOT/postfix/conf "*) ;;
-        *) "$PF_BIN_DIR/postconf" -c /etc/postfix -e \
-               "alternate_config_directories = ${current:+$current, }$ROOT/postfix/conf" ;;
-    esac
-else
-    printf 'compatibility_level = 3.6\nalternate_config_directories = %s\n' "$ROOT/postfix/conf" > /etc/postfix/main.cf
-fi
+postfix_allow_config_dir "$PF_BIN_DIR" "$ROOT/postfix/conf"
 
 write_instance tern 127.0.0.20
 write_instance postfix 127.0.0.30

@@ -17,6 +17,8 @@ ROOT=/tmp/tern-sasl-interop
 PF_BIN_DIR=${PF_BIN_DIR:-/usr/sbin}
 # shellcheck source=../lib/master-cf.sh
 . "$REPO/scripts/lib/master-cf.sh"
+# shellcheck source=../lib/mta-instance.sh
+. "$REPO/scripts/lib/mta-instance.sh"
 
 log() { printf '[sasl-interop %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -84,19 +86,7 @@ smtpd_sasl_type = dovecot
 smtpd_sasl_path = private/auth
 smtpd_relay_restrictions = permit_mynetworks, permit_sasl_authenticated, reject_unauth_destination
 defer_transports = smtp
-queue_directory = $d/queue
-data_directory = $d/data
-maillog_file = $d/maillog
-alias_maps = hash:$d/conf/aliases
-alias_database = hash:$d/conf/aliases
-compatibility_level = 3.6
-daemon_directory = /usr/lib/postfix/sbin
-command_directory = /usr/sbin
-shlib_directory = /usr/lib/postfix
-meta_directory = /etc/postfix
-mail_owner = postfix
-setgid_group = postdrop
-maillog_file_prefixes = /tmp, /var
+$(mta_housekeeping "$d")
 EOF
     write_master_cf "$d/conf/master.cf" "127.0.0.1:$2"
     printf 'postmaster: root\n' > "$d/conf/aliases"
@@ -104,22 +94,11 @@ EOF
 
 bin_of() { [ "$1" = postfix ] && echo "$PF_BIN_DIR" || echo "$ROOT/bin"; }
 
-start_mta() {  # name port
-    local d="$ROOT/$1" i
-    MAIL_CONFIG="$d/conf" "$(bin_of "$1")/postalias" "hash:$d/conf/aliases" || die "$1: postalias failed"
-    MAIL_CONFIG="$d/conf" "$(bin_of "$1")/postfix" -c "$d/conf" start < /dev/null > "$d/start.out" 2>&1 \
-        || die "$1: start failed: $(cat "$d/start.out")"
-    for i in $(seq 1 150); do (exec 3<>"/dev/tcp/127.0.0.1/$2") 2>/dev/null && return 0; sleep 0.2; done
-    die "$1: port $2 did not open"
-}
+start_mta() { mta_start "$1" "$ROOT/$1" "$(bin_of "$1")" 127.0.0.1 "$2"; }  # name port
 
 stop_all() {
     local name
-    for name in tern postfix; do
-        [ -d "$ROOT/$name/conf" ] || continue
-        timeout 40 env MAIL_CONFIG="$ROOT/$name/conf" "$(bin_of "$name")/postfix" -c "$ROOT/$name/conf" stop \
-            < /dev/null > /dev/null 2>&1 || true
-    done
+    for name in tern postfix; do mta_stop "$ROOT/$name" "$(bin_of "$name")"; done
     [ -f "$ROOT/dovecot/run/master.pid" ] && kill "$(cat "$ROOT/dovecot/run/master.pid")" 2>/dev/null || true
     [ -d "$ROOT/ternauth" ] && timeout 40 "$ROOT/bin/dovecot" -c "$ROOT/ternauth/dovecot.conf" stop \
         > /dev/null 2>&1 || true
@@ -127,13 +106,7 @@ stop_all() {
 }
 trap stop_all EXIT
 
-# Real Postfix insists that a non-default configuration directory is listed in the default main.cf.
-current=$("$PF_BIN_DIR/postconf" -c /etc/postfix -h alternate_config_directories 2>/dev/null || true)
-case ", $current," in
-    *", $ROOT/postfix/conf,"* | *" $ROOT/postfix/conf "*) ;;
-    *) "$PF_BIN_DIR/postconf" -c /etc/postfix -e \
-           "alternate_config_directories = ${current:+$current, }$ROOT/postfix/conf" ;;
-esac
+postfix_allow_config_dir "$PF_BIN_DIR" "$ROOT/postfix/conf"
 
 FAILED=0
 pass() { log "PASS: $*"; }
