@@ -45,4 +45,25 @@ import TernCore
         maildrop.abort()
         #expect(spareCount(test.queue) == 1)
     }
+
+    /// smtpd does not fsync incoming/ when it commits a spare: a crash may leave the committed file under its
+    /// spare/ name. The startup recovery moves it to incoming/ (same ID); an unfinished one is removed.
+    @Test func aCommittedSpareLeftBehindByACrashIsRecoveredIntoIncoming() throws {
+        let test = try TestQueue()
+        defer { test.cleanup() }
+        let writer = try QueueFileWriter.create(in: test.queue)
+        try writer.writeEnvelope(TestQueue.envelope())
+        try writer.append(Array("Subject: crash\n\nbody\n".utf8))
+        try writer.commit()
+        // As if the rename into incoming/ had not reached the disk.
+        let spare = test.queue.spareDirectory + "/" + writer.queueID.value
+        #expect(rename(test.queue.filePath(.incoming, writer.queueID), spare) == 0)
+        try "partial".write(toFile: test.queue.spareDirectory + "/B0B0B0B0B0", atomically: false, encoding: .utf8)
+
+        let report = try test.queue.recover()
+        #expect(report.kept == [writer.queueID])
+        #expect(try test.queue.list(.incoming) == [writer.queueID])
+        _ = SpareQueueFiles(directory: test.queue, target: 0)
+        #expect(spareCount(test.queue) == 0, "the unfinished spare is removed")
+    }
 }

@@ -11,6 +11,8 @@ public final class QueueFileWriter: Sendable {
     public let queueID: QueueID
     public let path: String
     private let directoryPath: String
+    /// The directory entry is already on disk (a spare): commit fsyncs the file only.
+    private let entryDurable: Bool
 
     private enum Phase { case envelope, content, finished }
 
@@ -29,10 +31,11 @@ public final class QueueFileWriter: Sendable {
     /// Flush to the file once this much is buffered.
     static let bufferLimit = 64 * 1024
 
-    private init(queueID: QueueID, path: String, directoryPath: String, fd: Int32) {
+    private init(queueID: QueueID, path: String, directoryPath: String, fd: Int32, entryDurable: Bool) {
         self.queueID = queueID
         self.path = path
         self.directoryPath = directoryPath
+        self.entryDurable = entryDurable
         self.state = Mutex(State(fd: fd))
     }
 
@@ -55,13 +58,13 @@ public final class QueueFileWriter: Sendable {
         in directory: QueueDirectory, queue: QueueName = .incoming, mode: UInt32 = 0o600,
         spares: SpareQueueFiles? = nil
     ) throws(QueueError) -> QueueFileWriter {
-        let (id, path, fd): (QueueID, String, Int32)
-        if queue == .incoming, mode == 0o600, let spare = spares?.take() {
-            (id, path, fd) = spare
-        } else {
-            (id, path, fd) = try directory.createUniqueFile(in: queue, mode: mode)
+        if queue == .incoming, mode == 0o600, let (id, path, fd) = spares?.take() {
+            return QueueFileWriter(
+                queueID: id, path: path, directoryPath: directory.directoryPath(queue, id), fd: fd, entryDurable: true)
         }
-        return QueueFileWriter(queueID: id, path: path, directoryPath: directory.directoryPath(queue, id), fd: fd)
+        let (id, path, fd) = try directory.createUniqueFile(in: queue, mode: mode)
+        return QueueFileWriter(
+            queueID: id, path: path, directoryPath: directory.directoryPath(queue, id), fd: fd, entryDurable: false)
     }
 
     /// Writes the envelope segment; must come before any content.
@@ -104,7 +107,8 @@ public final class QueueFileWriter: Sendable {
         state.withLock { $0.summary = summary }
     }
 
-    /// Writes the extracted records and the completion mark, then fsyncs the file and its directory.
+    /// Writes the extracted records and the completion mark, then fsyncs the file and its directory (not
+    /// for a spare, whose entry is on disk already; see `SpareQueueFiles`).
     /// After this returns the message is safe: only now may smtpd answer 250.
     /// `renamingTo` (a path in another queue directory, e.g. hold/ for HOLD) moves the file there before
     /// the completion mark is written, so the queue manager never sees it complete in incoming/.
@@ -129,6 +133,7 @@ public final class QueueFileWriter: Sendable {
             close(state.fd)
             state.phase = .finished
             if let target { try FileSystem.fsyncDirectory(String(target[..<(target.lastIndex(of: "/") ?? target.endIndex)])) }
+            if entryDurable && target == nil { return }
             do throws(QueueError) {
                 try FileSystem.fsyncDirectory(directoryPath)
             } catch {

@@ -1,3 +1,4 @@
+import CTernSys
 public import Glibc
 public import TernCore
 
@@ -7,7 +8,7 @@ public struct RecoveryReport: Sendable, Equatable {
     public var removed: [QueueID] = []
     /// Committed files moved from active back to incoming, to be scheduled again.
     public var requeued: [QueueID] = []
-    /// Committed files left in incoming for the queue manager.
+    /// Committed files left in incoming for the queue manager (with those recovered from spare/).
     public var kept: [QueueID] = []
     /// Files whose records do not parse, moved to corrupt/.
     public var corrupt: [QueueID] = []
@@ -25,8 +26,12 @@ extension QueueDirectory {
     /// - active: every file goes back to incoming, as Postfix's qmgr does at start; recipients already
     ///   marked delivered or bounced are skipped when it is scheduled again, so nothing is lost or repeated.
     /// - either queue: a file whose records do not parse goes to corrupt/.
+    /// - spare: a committed file is a message whose move into incoming/ did not reach the disk before a
+    ///   crash (smtpd does not fsync incoming/ for a spare, see `SpareQueueFiles`); it goes to incoming/.
+    ///   Other spares are left to `SpareQueueFiles`, which removes them.
     public func recover(minimumAge: Int = 0, now: Int = Int(time(nil))) throws(QueueError) -> RecoveryReport {
         var report = RecoveryReport()
+        try recoverSpares()
         for id in try list(.incoming) {
             guard let file = existingPath(.incoming, id) else { continue }
             switch Self.check(file) {
@@ -53,6 +58,23 @@ extension QueueDirectory {
         }
         if !report.removed.isEmpty { try FileSystem.fsyncDirectory("\(path)/\(QueueName.incoming.rawValue)") }
         return report
+    }
+
+    /// Moves committed files in spare/ to incoming/ under their own name (a new ID if that is taken), where
+    /// the scan of incoming/ finds them.
+    private func recoverSpares() throws(QueueError) {
+        var moved: [QueueID] = []
+        for name in (try? FileSystem.entries(spareDirectory)) ?? [] {
+            let spare = "\(spareDirectory)/\(name)"
+            guard case .ok = Self.check(spare) else { continue }
+            var id = QueueID(name) ?? QueueID.generate()
+            while tern_rename_noreplace(spare, filePath(.incoming, id)) != 0 {
+                guard errno == EEXIST else { throw FileSystem.failure("rename", spare) }
+                id = QueueID.generate()
+            }
+            moved.append(id)
+        }
+        if !moved.isEmpty { try FileSystem.fsyncDirectory("\(path)/\(QueueName.incoming.rawValue)") }
     }
 
     private enum FileCheck { case ok, incomplete, corrupt }

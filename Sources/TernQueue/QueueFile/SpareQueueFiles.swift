@@ -4,57 +4,77 @@ import Synchronization
 import TernCore
 
 /// Empty queue files made ahead of time in `spare/` (a directory of Tern's next to Postfix's queues, on the
-/// same file system). smtpd's new queue file in incoming/ is then a rename of a spare, not an inode
-/// allocation while the client waits:
-/// under the create/delete churn of a busy queue, ext4 can spend milliseconds finding an inode it may reuse.
-/// A spare only ever becomes a queue file through the same steps as a new one (content written, file and
-/// directory fsynced before the 250); left-over spares are removed at start.
+/// same file system), each named by the queue ID it will have. smtpd's new queue file in incoming/ is then a
+/// rename of a spare, not an inode allocation while the client waits: under the create/delete churn of a
+/// busy queue, ext4 can spend milliseconds finding an inode it may reuse.
+///
+/// A spare's directory entry is fsynced before the spare is handed out, so its commit needs no fsync of
+/// incoming/: a rename is atomic across a crash, and a committed file still in spare/ after one is moved to
+/// incoming/ by the startup recovery (`QueueDirectory.recover`). Postfix's cleanup fsyncs only the file too.
+/// Spares without a committed message are removed at start.
 public final class SpareQueueFiles: Sendable {
     private let directory: QueueDirectory
     private let target: Int
-    private let spares = Mutex<[(path: String, fd: Int32)]>([])
+    private let spares = Mutex<[(id: QueueID, fd: Int32)]>([])
     private let refilling = Atomic<Bool>(false)
-    private let serial = Atomic<Int>(0)
 
+    /// Run after `QueueDirectory.recover`, which takes the committed ones out of spare/ first.
     public init(directory: QueueDirectory, target: Int = 8) {
         self.directory = directory
         self.target = target
         for name in (try? FileSystem.entries(directory.spareDirectory)) ?? [] {
-            unlink("\(directory.spareDirectory)/\(name)")
+            let path = "\(directory.spareDirectory)/\(name)"
+            if (try? QueueFile.open(path: path, writable: false)) == nil { unlink(path) }
         }
         refillSoon()
     }
 
-    /// A spare renamed to a fresh queue ID in incoming/, with its open descriptor; nil when none is ready.
+    /// A spare renamed to incoming/ (under a fresh ID if its own is taken there), with its open descriptor;
+    /// nil when none is ready.
     func take() -> (QueueID, String, Int32)? {
         defer { refillSoon() }
         guard let spare = spares.withLock({ $0.popLast() }) else { return nil }
+        let source = "\(directory.spareDirectory)/\(spare.id)"
+        var id = spare.id
         for _ in 0..<100 {
-            let id = QueueID.generate()
             let path = directory.filePath(.incoming, id)
-            if tern_rename_noreplace(spare.path, path) == 0 { return (id, path, spare.fd) }
+            if tern_rename_noreplace(source, path) == 0 { return (id, path, spare.fd) }
             guard errno == EEXIST else { break }
+            id = QueueID.generate()
         }
         close(spare.fd)
-        unlink(spare.path)
+        unlink(source)
         return nil
     }
 
-    /// Makes spares up to `target` in the background (one refill at a time, on Dispatch's pooled threads).
+    /// Makes spares up to `target` in the background (one refill at a time, on Dispatch's pooled threads),
+    /// handing them out only once spare/ is fsynced.
     private func refillSoon() {
         guard !refilling.exchange(true, ordering: .acquiringAndReleasing) else { return }
         DispatchQueue.global(qos: .utility).async { [self] in
-            while spares.withLock({ $0.count }) < target, let spare = makeSpare() {
-                spares.withLock { $0.append(spare) }
+            var made: [(id: QueueID, fd: Int32)] = []
+            while spares.withLock({ $0.count }) + made.count < target, let spare = makeSpare() { made.append(spare) }
+            if !made.isEmpty {
+                if (try? FileSystem.fsyncDirectory(directory.spareDirectory)) != nil {
+                    spares.withLock { $0 += made }
+                } else {
+                    for spare in made {
+                        close(spare.fd)
+                        unlink("\(directory.spareDirectory)/\(spare.id)")
+                    }
+                }
             }
             refilling.store(false, ordering: .releasing)
         }
     }
 
-    private func makeSpare() -> (path: String, fd: Int32)? {
-        let number = serial.wrappingAdd(1, ordering: .relaxed).newValue
-        let path = "\(directory.spareDirectory)/\(getpid()).\(number)"
-        let fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        return fd >= 0 ? (path, fd) : nil
+    private func makeSpare() -> (id: QueueID, fd: Int32)? {
+        for _ in 0..<100 {
+            let id = QueueID.generate()
+            let fd = open("\(directory.spareDirectory)/\(id)", O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            if fd >= 0 { return (id, fd) }
+            guard errno == EEXIST else { return nil }
+        }
+        return nil
     }
 }

@@ -91,7 +91,7 @@ final class IncomingMessage: Sendable {
     private func startHeaderRewrite(_ state: inout State) {
         guard let rewriter = headerRewriter, state.headerRewrite == nil else { return }
         let headers = state.cleanup.heldHeaders
-        state.headerRewrite = eventLoop.makeFutureWithTask { () async -> Result<[UInt8], RewriteError> in
+        state.headerRewrite = eventLoop.makeFutureWithLoopTask { () async -> Result<[UInt8], RewriteError> in
             do throws(RewriteError) {
                 return .success(try await rewriter.rewriteHeaderSection(headers))
             } catch {

@@ -28,7 +28,7 @@ enum SMTPConnectionHandler {
                     if let exempt = exceptions.matchWithoutLookups(name: client.name, address: client.address) {
                         return add(client, exempt)
                     }
-                    channel.eventLoop.makeFutureWithTask {
+                    channel.eventLoop.makeFutureWithLoopTask {
                         (try? await exceptions.contains(name: client.name, address: client.address)) ?? false
                     }.whenSuccess { add(client, $0) }
                 }

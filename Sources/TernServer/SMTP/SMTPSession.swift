@@ -201,7 +201,7 @@ final class SMTPSession: ChannelInboundHandler, RemovableChannelHandler {
         guard !exceptions.isEmpty else { return greet(context) }
         let client = self.client
         let log = runtime.log
-        let listed = context.eventLoop.makeFutureWithTask {
+        let listed = context.eventLoop.makeFutureWithLoopTask {
             do {
                 return try await exceptions.contains(name: client.name, address: client.address)
             } catch {
@@ -453,13 +453,13 @@ final class SMTPSession: ChannelInboundHandler, RemovableChannelHandler {
             restrict(request, context, { await $0.checkData(.data, $1, &$2) }) { self.machine.dataChecked($0) }
         case .verifyAddress(let request):
             let policy = self.policy
-            resume(after: loop.makeFutureWithTask { await policy.verify(request) }, context) {
+            resume(after: loop.makeFutureWithLoopTask { await policy.verify(request) }, context) {
                 self.machine.verifyChecked($0)
             }
         case .runETRN(let domain):
             // Only destinations in fast_flush_domains (Postfix's flush service says the same).
             let domains = settings.fastFlushDomains
-            resume(after: loop.makeFutureWithTask { (try? await domains.contains(domain)) ?? false }, context) { listed in
+            resume(after: loop.makeFutureWithLoopTask { (try? await domains.contains(domain)) ?? false }, context) { listed in
                 guard listed else {
                     self.runtime.log.warning("smtpd", "reject: ETRN \(domain.prefix(100))... from \(self.client.logName)")
                     return self.machine.etrnFinished(.etrnServiceUnavailable(domain))
@@ -479,7 +479,7 @@ final class SMTPSession: ChannelInboundHandler, RemovableChannelHandler {
                 return
             }
             // Canonical and virtual alias lookups leave the event loop; 354 goes out once they are done.
-            let rewriting = loop.makeFutureWithTask { () async -> (QueueEnvelope, RewriteError?) in
+            let rewriting = loop.makeFutureWithLoopTask { () async -> (QueueEnvelope, RewriteError?) in
                 var rewritten = envelope
                 do throws(RewriteError) {
                     try await rewriter.rewriteEnvelope(&rewritten)
@@ -588,7 +588,7 @@ final class SMTPSession: ChannelInboundHandler, RemovableChannelHandler {
         then: @escaping (SMTPCheckResult) -> [SMTPServerAction]
     ) {
         let (evaluator, state) = (policy.evaluator, restrictionState)
-        let work = context.eventLoop.makeFutureWithTask { () async -> (RestrictionOutcome, RestrictionSessionState) in
+        let work = context.eventLoop.makeFutureWithLoopTask { () async -> (RestrictionOutcome, RestrictionSessionState) in
             var state = state
             let outcome = await check(evaluator, request, &state)
             return (outcome, state)
