@@ -32,8 +32,10 @@ public final class SpareQueueFiles: Sendable {
     /// A spare renamed to incoming/ (under a fresh ID if its own is taken there), with its open descriptor;
     /// nil when none is ready.
     func take() -> (QueueID, String, Int32)? {
-        defer { refillSoon() }
-        guard let spare = spares.withLock({ $0.popLast() }) else { return nil }
+        let (taken, left) = spares.withLock { ($0.popLast(), $0.count) }
+        // Refilled in batches: one background wake-up per few messages, not one per message.
+        if left <= target / 2 { refillSoon() }
+        guard let spare = taken else { return nil }
         let source = "\(directory.spareDirectory)/\(spare.id)"
         var id = spare.id
         for _ in 0..<100 {

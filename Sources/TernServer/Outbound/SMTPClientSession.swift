@@ -47,7 +47,14 @@ struct SMTPClientSession {
     private var timeouts: ReplyTimeouts { lmtp ? delivery.settings.lmtpTimeouts : delivery.settings.timeouts }
 
     /// Runs `first` and then the deliveries of later takers until the session ends; every job gets its result.
+    /// The conversation runs on the connection's event loop: each reply continues it without a thread switch.
     func run(first: SessionJob) async {
+        await withTaskExecutorPreference(EventLoopTaskExecutor(channel.channel.eventLoop)) {
+            await converse(first: first)
+        }
+    }
+
+    private func converse(first: SessionJob) async {
         var job = first
         var answered = false
         do {
