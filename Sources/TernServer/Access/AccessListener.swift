@@ -67,7 +67,9 @@ struct AccessListener: Service {
                             slots.release()
                             break
                         }
-                        group.addTask {
+                        // The login conversation and the proxy run on the connection's event loop, so that
+                        // each client line is handled without a thread switch.
+                        group.addTask(executorPreference: EventLoopTaskExecutor(connection.channel.eventLoop)) {
                             defer { slots.release() }
                             // `dovecot stop` ends sessions too (Dovecot kills its imap processes).
                             await withGracefulShutdownHandler {
