@@ -4,9 +4,9 @@ import Synchronization
 import TernCore
 
 /// Empty queue files made ahead of time in `spare/` (a directory of Tern's next to Postfix's queues, on the
-/// same file system), each named by the queue ID it will have. smtpd's new queue file in incoming/ is then a
-/// rename of a spare, not an inode allocation while the client waits: under the create/delete churn of a
-/// busy queue, ext4 can spend milliseconds finding an inode it may reuse.
+/// same file system), each named like a queue ID (the name it keeps if a crash leaves mail in it). smtpd's
+/// new queue file in incoming/ is then a rename of a spare, not an inode allocation while the client waits:
+/// under the create/delete churn of a busy queue, ext4 can spend milliseconds finding an inode it may reuse.
 ///
 /// A spare's directory entry is fsynced before the spare is handed out, so its commit needs no fsync of
 /// incoming/: a rename is atomic across a crash, and a committed file still in spare/ after one is moved to
@@ -29,20 +29,19 @@ public final class SpareQueueFiles: Sendable {
         refillSoon()
     }
 
-    /// A spare renamed to incoming/ (under a fresh ID if its own is taken there), with its open descriptor;
-    /// nil when none is ready.
+    /// A spare renamed to a fresh queue ID in incoming/, with its open descriptor; nil when none is ready.
     func take() -> (QueueID, String, Int32)? {
         let (taken, left) = spares.withLock { ($0.popLast(), $0.count) }
         // Refilled in batches: one background wake-up per few messages, not one per message.
         if left <= target / 2 { refillSoon() }
         guard let spare = taken else { return nil }
         let source = "\(directory.spareDirectory)/\(spare.id)"
-        var id = spare.id
         for _ in 0..<100 {
+            // A queue ID drawn now: it starts with the arrival microseconds, which orders deliveries.
+            let id = QueueID.generate()
             let path = directory.filePath(.incoming, id)
             if tern_rename_noreplace(source, path) == 0 { return (id, path, spare.fd) }
             guard errno == EEXIST else { break }
-            id = QueueID.generate()
         }
         close(spare.fd)
         unlink(source)
