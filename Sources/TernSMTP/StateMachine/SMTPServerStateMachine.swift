@@ -96,6 +96,12 @@ public struct SMTPServerStateMachine: Sendable {
         return configuration.lineLengthLimit
     }
 
+    /// The next line is a SASL response, not a command (smtpd's `where` stays AUTH).
+    public var isAwaitingSASLResponse: Bool {
+        if case .awaitingSASLResponse = state { return true }
+        return false
+    }
+
     public var isClosed: Bool {
         if case .closed = state { return true }
         return false

@@ -293,7 +293,7 @@ final class SMTPSession: ChannelInboundHandler, RemovableChannelHandler {
                 continue
             }
             if !closing, data == nil, machine.isAwaitingInput, let line = nextLine() {
-                lastCommand = Self.verb(of: line)
+                if !machine.isAwaitingSASLResponse { lastCommand = Self.verb(of: line) }
                 transcript.received(String(decoding: line.bytes, as: UTF8.self))
                 if framer.bufferedByteCount > 0
                     && (machine.protocolName != "ESMTP" || ["EHLO", "HELO", "DATA", "STARTTLS"].contains(lastCommand))
@@ -653,10 +653,11 @@ final class SMTPSession: ChannelInboundHandler, RemovableChannelHandler {
         receive(framer.takeBufferedBytes())
     }
 
-    /// The command word of a framed line, for `lost connection after VERB` log lines.
+    /// The command of a framed line for `lost connection after VERB` log lines: smtpd's command name, or
+    /// UNKNOWN for what is not in its command table (as Postfix logs it).
     static func verb(of line: FramedLine) -> String {
-        let word = line.bytes.prefix { $0 != UInt8(ascii: " ") }.prefix(16)
-        return String(decoding: word, as: UTF8.self).uppercased()
+        let word = String(decoding: line.bytes.prefix { $0 != UInt8(ascii: " ") }.prefix(16), as: UTF8.self)
+        return SMTPVerb(word: word).map { $0.rawValue.uppercased() } ?? "UNKNOWN"
     }
 }
 
