@@ -97,6 +97,10 @@ pid_t tern_spawn(const char *path, char *const argv[], char *const envp[], const
     _exit(127);
 }
 
+int tern_accept_cloexec(int listener) {
+    return accept4(listener, NULL, NULL, SOCK_CLOEXEC);
+}
+
 ssize_t tern_send_fd(int sock, const void *buf, size_t len, int fd) {
     struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
     union { struct cmsghdr align; char space[CMSG_SPACE(sizeof(int))]; } control;

@@ -18,24 +18,38 @@ public struct POP3MessageEncoder: Sendable {
     /// The wire bytes for the next piece of the stored message.
     public mutating func encode(_ piece: some Sequence<UInt8>) -> [UInt8] {
         var out: [UInt8] = []
-        for byte in piece {
-            guard !isComplete else { break }
+        let done: Void? = piece.withContiguousStorageIfAvailable { encode($0, into: &out) }
+        if done == nil { Array(piece).withUnsafeBufferPointer { encode($0, into: &out) } }
+        return out
+    }
+
+    /// Copies runs of ordinary bytes whole: RETR of a large mailbox is mostly this loop.
+    private mutating func encode(_ piece: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
+        out.reserveCapacity(piece.count + piece.count / 32 + 8)
+        var index = 0
+        while index < piece.count, !isComplete {
+            let byte = piece[index]
             if pendingCR {
                 pendingCR = false
                 if byte != 0x0A { appendByte(0x0D, into: &out) }
             }
-            if byte == 0x0D {
-                pendingCR = true
+            if byte == 0x0D || byte == 0x0A {
+                if byte == 0x0D { pendingCR = true } else { appendByte(byte, into: &out) }
+                index += 1
                 continue
             }
+            var end = index + 1
+            while end < piece.count, piece[end] != 0x0A, piece[end] != 0x0D { end += 1 }
             appendByte(byte, into: &out)
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: piece[(index + 1)..<end]))
+            index = end
         }
-        return out
     }
 
     private mutating func appendByte(_ byte: UInt8, into out: inout [UInt8]) {
         if byte == 0x0A {
-            out += [0x0D, 0x0A]
+            out.append(0x0D)
+            out.append(0x0A)
             endLine()
             return
         }

@@ -30,4 +30,13 @@ import Testing
         #expect(encode(message, bodyLines: 2) == "Subject: second\r\n\r\n..leading dot line\r\n...two dots\r\n.\r\n")
         #expect(encode(message, bodyLines: 99) == encode(message))
     }
+
+    @Test func bareCarriageReturnsAndPieceBoundariesDoNotChangeTheOutput() {
+        let message = "A: b\r\r\n\r\nx\ry\r\n.\r\n..\rz\n" + String(repeating: "long line ", count: 5000) + "\n.end"
+        let expected = "A: b\r\r\n\r\nx\ry\r\n..\r\n...\rz\r\n" + String(repeating: "long line ", count: 5000)
+            + "\r\n..end\r\n.\r\n"
+        for pieceSize in [1, 2, 3, 7, 4096, 100_000] {
+            #expect(encode(message, pieceSize: pieceSize) == expected, "piece size \(pieceSize)")
+        }
+    }
 }

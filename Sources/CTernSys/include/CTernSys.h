@@ -46,6 +46,9 @@ int tern_unix_listen(const char *path, unsigned int mode, int backlog);
 
 ssize_t tern_send_fd(int sock, const void *buf, size_t len, int fd);
 
+/// accept4(2) with SOCK_CLOEXEC (Glibc's Swift module does not export accept4).
+int tern_accept_cloexec(int listener);
+
 /// recvmsg(2) of up to `len` bytes; a descriptor passed with them is stored in `*fd` (close-on-exec), else
 /// -1. Descriptors beyond the first are closed. Returns the bytes read (0 at EOF) or -1 with errno set.
 ssize_t tern_recv_fd(int sock, void *buf, size_t len, int *fd);

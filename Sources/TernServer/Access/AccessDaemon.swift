@@ -206,7 +206,7 @@ public enum AccessDaemon {
             log: log, startSession: startSession, state: state)
         let isIMAP = protocolName == "imap"
         let timeoutReply = isIMAP ? "* BYE Disconnected for inactivity.\r\n" : "-ERR Disconnected for inactivity.\r\n"
-        return try await AccessListener.start(
+        return try AccessListener.start(
             descriptor: descriptor, host: host, port: port, tls: ssl ? tls : nil, timeoutReply: Array(timeoutReply.utf8),
             maxConnections: settings.connectionLimit(service: "\(protocolName)-login")
         ) { connection in

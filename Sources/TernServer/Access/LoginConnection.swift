@@ -2,71 +2,130 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 
-/// Bytes from the client marked with the TLS epoch they arrived in: STARTTLS starts a new epoch, and bytes
-/// of the old one still queued are dropped (CVE-2011-0411: nothing sent before the handshake may count).
-struct LoginInput: Sendable {
-    let epoch: Int
-    let bytes: ByteBuffer
-}
-
-/// Marks inbound bytes with the current epoch; it sits after TLS and before the async channel.
-final class InputEpochHandler: ChannelInboundHandler {
+/// The client's input on the login side, read from the socket only when the login asks for more (autoRead is
+/// off). So nothing is read ahead: what the client sent and the login has not used is exactly what the mail
+/// session gets when it takes the socket over, and STARTTLS drops the plaintext the login has not used
+/// (CVE-2011-0411: nothing sent before the handshake may count).
+final class LoginInputHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
-    typealias InboundOut = LoginInput
 
-    var epoch = 0
+    private var buffered: [UInt8] = []
+    private var waiting: EventLoopPromise<[UInt8]?>?
+    private var ended = false
+    private var context: ChannelHandlerContext?
+
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+        ended = true
+        deliver()
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        context.fireChannelRead(wrapInboundOut(LoginInput(epoch: epoch, bytes: unwrapInboundIn(data))))
+        buffered += unwrapInboundIn(data).readableBytesView
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        deliver()
+        // A read that brought nothing for the login (TLS records only) is followed by another.
+        if waiting != nil { context.read() }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        ended = true
+        deliver()
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        ended = true
+        deliver()
+        context.close(promise: nil)
+    }
+
+    /// The next bytes (nil at the end of input), read from the socket if none are buffered.
+    func next(_ promise: EventLoopPromise<[UInt8]?>) {
+        guard waiting == nil else { return promise.fail(ChannelError.inappropriateOperationForState) }
+        waiting = promise
+        deliver()
+        if waiting != nil { context?.read() }
+    }
+
+    /// What the login has not used; the buffer is empty afterwards.
+    func takeBuffered() -> [UInt8] {
+        defer { buffered = [] }
+        return buffered
+    }
+
+    private func deliver() {
+        guard let promise = waiting, !buffered.isEmpty || ended else { return }
+        waiting = nil
+        promise.succeed(buffered.isEmpty ? nil : takeBuffered())
     }
 }
 
-/// One client connection on the login side: reads, writes, STARTTLS, and its addresses.
+/// One client connection on the login side: reads, writes, STARTTLS, its addresses, and for a plaintext
+/// connection a descriptor of the socket to hand to the mail session after login.
 final class LoginConnection {
     let channel: any Channel
-    private var inbound: NIOAsyncChannelInboundStream<LoginInput>.AsyncIterator
-    let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
-    private var epoch = 0
+    private let input: NIOLoopBound<LoginInputHandler>
+    /// The client's socket for the mail session (nil with TLS, which ends in this process, and once handed on).
+    private var handOverDescriptor: Int32?
     private(set) var tlsActive: Bool
 
-    init(
-        channel: any Channel, inbound: NIOAsyncChannelInboundStream<LoginInput>,
-        outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>, tlsActive: Bool
-    ) {
+    init(channel: any Channel, input: NIOLoopBound<LoginInputHandler>, handOverDescriptor: Int32?, tlsActive: Bool) {
         self.channel = channel
-        self.inbound = inbound.makeAsyncIterator()
-        self.outbound = outbound
+        self.input = input
+        self.handOverDescriptor = handOverDescriptor
         self.tlsActive = tlsActive
+    }
+
+    deinit {
+        if let handOverDescriptor { close(handOverDescriptor) }
     }
 
     var remoteIP: String { channel.remoteAddress?.ipAddress ?? "" }
     var localIP: String { channel.localAddress?.ipAddress ?? "" }
     var remotePort: Int { channel.remoteAddress?.port ?? 0 }
 
-    /// The next bytes of the current epoch; nil at end of input.
+    /// The next bytes from the client; nil at end of input.
     func read() async throws -> [UInt8]? {
-        while let input = try await inbound.next() {
-            if input.epoch == epoch { return Array(input.bytes.readableBytesView) }
-        }
-        return nil
+        let input = self.input
+        let promise = channel.eventLoop.makePromise(of: [UInt8]?.self)
+        channel.eventLoop.execute { input.value.next(promise) }
+        return try await promise.futureResult.get()
     }
 
+    /// Queues `bytes` for the client. The login side's replies are short, and a write waiting for the TLS
+    /// handshake must not keep the login from reading the client's handshake.
     func write(_ bytes: [UInt8]) async throws {
         guard !bytes.isEmpty else { return }
-        try await outbound.write(ByteBuffer(bytes: bytes))
+        guard channel.isActive else { throw ChannelError.ioOnClosedChannel }
+        channel.writeAndFlush(ByteBuffer(bytes: bytes), promise: nil)
     }
 
     /// Sends `reply` in plaintext and puts TLS in front in the same event-loop turn, so that the client's
-    /// handshake, whenever it comes, meets the TLS handler.
+    /// handshake, whenever it comes, meets the TLS handler; input the login has not used is dropped.
     func startTLS(reply: [UInt8], context: NIOSSLContext) async throws {
         let channel = self.channel
+        let input = self.input
         try await channel.eventLoop.submit {
             channel.writeAndFlush(ByteBuffer(bytes: reply), promise: nil)
             try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context), position: .first)
-            try channel.pipeline.syncOperations.handler(type: InputEpochHandler.self).epoch += 1
+            _ = input.value.takeBuffered()
         }.get()
-        epoch += 1
         tlsActive = true
+        if let handOverDescriptor { close(handOverDescriptor) }
+        handOverDescriptor = nil
+    }
+
+    /// For a plaintext connection: the client's socket for the mail session (what the client sent after the
+    /// bytes the login has read is still in the socket). nil over TLS.
+    func takeForHandOver() -> Int32? {
+        guard let descriptor = handOverDescriptor else { return nil }
+        handOverDescriptor = nil
+        return descriptor
     }
 
     /// After login: copies bytes both ways between the client and the mail session's socket until either

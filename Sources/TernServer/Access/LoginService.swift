@@ -32,10 +32,9 @@ struct LoginService: Sendable {
     /// Starts the mail session worker on the given socket (closed by the starter); returns its pid.
     typealias SessionStarter = @Sendable (MailSessionRequest, Int32) async throws -> Int32
 
-    /// Settings that reload replaces, and the sessions per user and client address.
+    /// Settings that reload replaces.
     final class State: Sendable {
         let settings: Mutex<LoginSettings>
-        let sessions = Mutex<[String: Int]>([:])
 
         init(_ settings: LoginSettings) { self.settings = Mutex(settings) }
     }
@@ -53,24 +52,6 @@ struct LoginService: Sendable {
     var greeting: String { settings.greeting }
     var mechanisms: [String] { settings.mechanisms }
     var disablePlaintextAuth: Bool { settings.disablePlaintextAuth }
-
-    /// Counts a session of `user` from `ip` unless mail_max_userip_connections is reached.
-    func admit(user: String, ip: String) -> Bool {
-        let limit = settings.maxUserIPConnections
-        return state.sessions.withLock { sessions in
-            let key = user + "\0" + ip
-            if limit > 0 && sessions[key, default: 0] >= limit { return false }
-            sessions[key, default: 0] += 1
-            return true
-        }
-    }
-
-    func release(user: String, ip: String) {
-        state.sessions.withLock { sessions in
-            let key = user + "\0" + ip
-            sessions[key] = (sessions[key] ?? 1) > 1 ? (sessions[key] ?? 1) - 1 : nil
-        }
-    }
 
     /// Dovecot's refusal when mail_max_userip_connections is reached.
     var userIPLimitText: String {
@@ -148,43 +129,46 @@ struct LoginService: Sendable {
 
     enum SessionStart { case finished, refused, failed }
 
-    /// Hands the connection to a new mail session: a socket pair, the worker on one end, the client proxied
-    /// to the other, until the session ends. Logs Dovecot's `Login:` line. `.refused`: the user has
-    /// mail_max_userip_connections sessions from this address already.
+    /// Hands the connection to a new mail session and logs Dovecot's `Login:` line. A plaintext connection's
+    /// socket goes to the session (as Dovecot's login processes pass the client's descriptor on); TLS ends
+    /// here, so such a client is proxied to the session through a socket pair until the session ends.
+    /// `.refused`: the user has mail_max_userip_connections sessions from this address already (the master
+    /// counts them).
     func startMailSession(
         user: String, method: String, tag: String?, connection: LoginConnection, sessionID: String,
         pipelined: [UInt8]
     ) async -> SessionStart {
-        guard admit(user: user, ip: connection.remoteIP) else {
-            log.info(
-                logPrefix,
-                "Disconnected: \(userIPLimitText): "
-                    + sessionFields(connection, user: user, method: method, sessionID: sessionID).joined(separator: ", "))
-            return .refused
-        }
-        defer { release(user: user, ip: connection.remoteIP) }
-        return await proxySession(
-            user: user, method: method, tag: tag, connection: connection, sessionID: sessionID, pipelined: pipelined)
-    }
-
-    private func proxySession(
-        user: String, method: String, tag: String?, connection: LoginConnection, sessionID: String,
-        pipelined: [UInt8]
-    ) async -> SessionStart {
-        var fds: [Int32] = [0, 0]
-        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds) == 0 else {
-            log.log(logPrefix, .error, "socketpair() failed: \(String(cString: strerror(errno)))")
-            return .failed
-        }
         var request = MailSessionRequest(
             protocolName: protocolName, user: user, tag: tag, sessionID: sessionID, remoteIP: connection.remoteIP,
             localIP: connection.localIP, configPath: configPath)
-        request.uid = 0
+        request.maxUserIPConnections = settings.maxUserIPConnections
+        let sessionSocket: Int32
+        var proxyEnd: Int32?
+        if let client = connection.takeForHandOver() {
+            request.pipelined = Data(pipelined).base64EncodedString()
+            sessionSocket = client
+        } else {
+            var fds: [Int32] = [0, 0]
+            guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds) == 0 else {
+                log.log(logPrefix, .error, "socketpair() failed: \(String(cString: strerror(errno)))")
+                return .failed
+            }
+            sessionSocket = fds[1]
+            proxyEnd = fds[0]
+        }
         let pid: Int32
         do {
-            pid = try await startSession(request, fds[1])
+            pid = try await startSession(request, sessionSocket)
         } catch {
-            close(fds[0])
+            if let proxyEnd { close(proxyEnd) }
+            if case MailSessionLauncher.LaunchError.userIPLimit = error {
+                log.info(
+                    logPrefix,
+                    "Disconnected: \(userIPLimitText): "
+                        + sessionFields(connection, user: user, method: method, sessionID: sessionID).joined(
+                            separator: ", "))
+                return .refused
+            }
             log.log(logPrefix, .error, "Internal login failure for user \(user): \(error)")
             return .failed
         }
@@ -193,9 +177,10 @@ struct LoginService: Sendable {
             logPrefix,
             "Login: user=<\(user)>, method=\(method), rip=\(connection.remoteIP), lip=\(connection.localIP), "
                 + "mpid=\(pid), \(security.map { $0 + ", " } ?? "")session=<\(sessionID)>")
+        guard let proxyEnd else { return .finished }
         await AccessListener.removeLoginTimeout(connection.channel)
-        // The proxy's channel owns fds[0] from here on, also when it fails.
-        try? await connection.proxy(to: fds[0], initial: pipelined)
+        // The proxy's channel owns proxyEnd from here on, also when it fails.
+        try? await connection.proxy(to: proxyEnd, initial: pipelined)
         return .finished
     }
 

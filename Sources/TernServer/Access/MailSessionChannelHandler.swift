@@ -1,5 +1,7 @@
 import NIOCore
 import NIOPosix
+import Synchronization
+import Glibc
 
 /// A logged-in POP3 or IMAP conversation in the session worker, driven one step at a time: the client's
 /// input, or a tick when it has been quiet for `tickMilliseconds`. Steps may block on the mailbox and on
@@ -17,7 +19,11 @@ protocol MailProtocolSession: AnyObject, Sendable {
 }
 
 /// Runs a session's steps for its channel (the socket the login process proxies the client to). Reads only
-/// while no step runs (autoRead is off), so input waiting for a busy session stays in the kernel.
+/// while no step runs (autoRead is off), so input waiting for a busy session stays in the kernel. A step
+/// writes its output and reads its client's next command itself, through a second descriptor of the socket
+/// (SessionOutput): a client that answers within `followUpMilliseconds` keeps its pool thread, so a busy
+/// session costs no thread switch per command; a quiet one goes back to the event loop. A step that runs
+/// while the channel waits for input (a tick) leaves the reading to the channel.
 final class MailSessionChannelHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
 
@@ -28,9 +34,20 @@ final class MailSessionChannelHandler: ChannelInboundHandler {
     private struct Outcome: Sendable {
         var session: (any MailProtocolSession)?
         var close: Bool
+        /// The client sent more while the step ran (the quiet time starts again).
+        var receivedInput = false
+        /// The client closed its end.
+        var clientClosed = false
     }
 
+    /// How long a step waits for the client's next command before the event loop takes over again.
+    static let followUpMilliseconds: Int32 = 2
+    /// Steps wait for follow-ups only while most pool threads are free.
+    private static let waitingSteps = Atomic<Int>(0)
+
     private let pool: NIOThreadPool
+    /// The session's socket for its steps (a dup of the channel's, closed at the end).
+    private let descriptor: Int32
     private let open: Opener
     private let ended: @Sendable () -> Void
     private var session: (any MailProtocolSession)?
@@ -38,16 +55,27 @@ final class MailSessionChannelHandler: ChannelInboundHandler {
     private var running = false
     private var inactive = false
     private var finished = false
+    private var activated = false
+    /// NIO has a read of the client's input pending (context.read() not answered yet): a step then must not
+    /// read the socket itself, or the two would split the client's bytes between them.
+    private var readPending = false
     private var quiet = 0
     private var tick: Scheduled<Void>?
 
-    init(pool: NIOThreadPool, open: @escaping Opener, ended: @escaping @Sendable () -> Void) {
+    /// `pipelined`: what the client sent after its login command (the login process read it).
+    init(
+        pool: NIOThreadPool, descriptor: Int32, pipelined: [UInt8], open: @escaping Opener,
+        ended: @escaping @Sendable () -> Void
+    ) {
         self.pool = pool
+        self.descriptor = descriptor
+        pending = pipelined
         self.open = open
         self.ended = ended
     }
 
     func channelActive(context: ChannelHandlerContext) {
+        activated = true
         let open = self.open
         run(context) { output in
             guard let session = open(output) else { return Outcome(session: nil, close: true) }
@@ -61,6 +89,7 @@ final class MailSessionChannelHandler: ChannelInboundHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
+        readPending = false
         receivePending(context)
     }
 
@@ -74,6 +103,11 @@ final class MailSessionChannelHandler: ChannelInboundHandler {
         context.close(promise: nil)
     }
 
+    /// A channel that never became active ran no step: its descriptor is closed here (otherwise by finish).
+    func handlerRemoved(context: ChannelHandlerContext) {
+        if !activated { close(descriptor) }
+    }
+
     private func receivePending(_ context: ChannelHandlerContext) {
         guard !running, !inactive, !pending.isEmpty, let session else { return }
         let bytes = pending
@@ -82,37 +116,59 @@ final class MailSessionChannelHandler: ChannelInboundHandler {
         run(context) { output in Outcome(session: session, close: try session.receive(bytes, output)) }
     }
 
-    /// One step on the pool; afterwards the next input is read, or the next tick is scheduled.
+    /// One step on the pool, followed by the steps for whatever the client sends within
+    /// `followUpMilliseconds`; afterwards the next input is read, or the next tick is scheduled.
     private func run(_ context: ChannelHandlerContext, _ step: @escaping @Sendable (SessionOutput) throws -> Outcome) {
         running = true
         tick?.cancel()
-        let output = SessionOutput(channel: context.channel)
+        let output = SessionOutput(descriptor: descriptor)
+        let readsItself = !readPending
         let result = pool.runIfActive(eventLoop: context.eventLoop) { () -> Outcome in
             var outcome: Outcome
+            var receivedInput = false
             do {
                 outcome = try step(output)
-                try output.flush(waiting: outcome.close)
+                try output.flush()
+                while readsItself, !outcome.close, let session = outcome.session, let input = Self.followUp(output) {
+                    guard case .bytes(let bytes) = input else {
+                        return Outcome(session: session, close: true, clientClosed: true)
+                    }
+                    receivedInput = true
+                    outcome = Outcome(session: session, close: try session.receive(bytes, output))
+                    try output.flush()
+                }
             } catch {
                 outcome = Outcome(session: nil, close: true)
             }
+            outcome.receivedInput = receivedInput
             return outcome
         }
         result.assumeIsolated().whenComplete { result in
             self.running = false
             let outcome = (try? result.get()) ?? Outcome(session: nil, close: true)
             if let session = outcome.session { self.session = session }
+            if outcome.receivedInput { self.quiet = 0 }
             if self.inactive {
                 self.finish(clientClosed: true)
             } else if outcome.close {
-                self.finish(clientClosed: false)
+                self.finish(clientClosed: outcome.clientClosed)
                 context.close(promise: nil)
             } else if !self.pending.isEmpty {
                 self.receivePending(context)
             } else {
+                self.readPending = true
                 context.read()
                 self.scheduleTick(context)
             }
         }
+    }
+
+    /// The client's next input if it comes within `followUpMilliseconds` and few steps are waiting already
+    /// (a waiting step holds a pool thread).
+    private static func followUp(_ output: SessionOutput) -> SessionOutput.Input? {
+        defer { waitingSteps.subtract(1, ordering: .relaxed) }
+        guard waitingSteps.add(1, ordering: .relaxed).newValue <= MailSessionWorker.stepThreads / 2 else { return nil }
+        return output.read(within: followUpMilliseconds)
     }
 
     private func scheduleTick(_ context: ChannelHandlerContext) {
@@ -132,6 +188,7 @@ final class MailSessionChannelHandler: ChannelInboundHandler {
         guard !finished else { return }
         finished = true
         session?.finish(clientClosed: clientClosed)
+        close(descriptor)
         ended()
     }
 }

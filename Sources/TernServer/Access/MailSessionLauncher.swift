@@ -13,9 +13,12 @@ final class MailSessionLauncher: Sendable {
         case unknownUser(String)
         case invalidUser(String)
         case spawn(Int32)
+        /// mail_max_userip_connections: the user has that many sessions from the address already.
+        case userIPLimit
 
         var description: String {
             switch self {
+            case .userIPLimit: "Maximum number of connections from user+IP exceeded"
             case .unknownUser(let user): "user \(user) not found in userdb"
             case .invalidUser(let message): message
             case .spawn(let code): "fork() failed: \(String(cString: strerror(code)))"

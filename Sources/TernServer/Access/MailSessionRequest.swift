@@ -21,6 +21,11 @@ public struct MailSessionRequest: Codable, Sendable, Equatable {
     /// LMTP: header lines (CRLF-terminated) the delivery puts before the message (Return-Path, Delivered-To,
     /// Received).
     public var deliveryHeaders: String?
+    /// What the client sent after its login command (base64), for the session (it has the client's socket now).
+    public var pipelined: String?
+    /// mail_max_userip_connections of the protocol when the login happened (0: no limit); the master counts
+    /// every user's sessions per client address and refuses the one over the limit.
+    public var maxUserIPConnections = 0
 
     public init(
         protocolName: String, user: String, tag: String?, sessionID: String, remoteIP: String, localIP: String,

@@ -7,9 +7,10 @@ import NIOPosix
 import TernMailbox
 
 /// `tern libexec mail-session --serve`: a user's POP3 and IMAP sessions, as that user. The pool hands each
-/// session's socket (the login side proxies the client to it) over the control socket on stdin; sessions are
+/// session's socket (the client's own, or for TLS one the login side proxies the client to) over the control
+/// socket on stdin; sessions are
 /// channels on one event loop whose steps run on a thread pool (MailSessionChannelHandler), so an idle session
-/// costs no thread. Each is reported `done` when it ends. The worker exits when the control socket
+/// costs no thread. Each is reported by its session ID when it ends. The worker exits when the control socket
 /// closes and its sessions have ended. Logs go to stderr, which is the daemon's log file (or syslog when
 /// log_path is syslog).
 public enum MailSessionWorker {
@@ -38,15 +39,19 @@ public enum MailSessionWorker {
             active.withLock { $0 += 1 }
             let ended: @Sendable () -> Void = {
                 active.withLock { $0 -= 1 }
-                var done: UInt8 = 1
-                _ = send(control, &done, 1, Int32(MSG_NOSIGNAL))
+                let done = Array(request.sessionID.utf8)
+                _ = send(control, done, done.count, Int32(MSG_NOSIGNAL))
             }
             let started = ClientBootstrap(group: group)
                 .channelOption(.autoRead, value: false)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
+                        // The steps use a descriptor of their own: the channel's is NIO's.
+                        let stepDescriptor = dup(fd)
+                        guard stepDescriptor >= 0 else { throw IOError(errnoCode: errno, reason: "dup") }
                         let handler = MailSessionChannelHandler(
-                            pool: pool, open: { output in open(request, output) }, ended: ended)
+                            pool: pool, descriptor: stepDescriptor, pipelined: Array(Data(base64Encoded: request.pipelined ?? "") ?? Data()),
+                            open: { output in open(request, output) }, ended: ended)
                         try channel.pipeline.syncOperations.addHandler(handler)
                     }
                 }
@@ -54,7 +59,7 @@ public enum MailSessionWorker {
             do {
                 _ = try started.wait()
             } catch {
-                close(fd)
+                // The channel has closed the socket (NIO owns it once the channel exists).
                 ended()
             }
         }

@@ -12,6 +12,8 @@ enum SessionBroker {
         var request: MailSessionRequest?
         var pid: Int32?
         var error: String?
+        /// The session was refused by mail_max_userip_connections.
+        var refused: Bool?
     }
 
     struct Failure: Error, CustomStringConvertible {
@@ -69,6 +71,8 @@ enum SessionBroker {
                     var reply = Envelope(id: envelope.id)
                     do {
                         reply.pid = try await launcher.launch(request, socket: fd)
+                    } catch MailSessionLauncher.LaunchError.userIPLimit {
+                        reply.refused = true
                     } catch {
                         log.log(request.logPrefix, .error, "\(error)")
                         reply.error = "\(error)"
@@ -116,6 +120,7 @@ enum SessionBroker {
                 }
             }
             if let pid = reply.pid { return pid }
+            if reply.refused == true { throw MailSessionLauncher.LaunchError.userIPLimit }
             throw Failure(description: reply.error ?? "no answer")
         }
     }

@@ -6,10 +6,11 @@ import TernDelivery
 
 /// Persistent mail session workers, one per uid/gid (DESIGN.md §2): `tern libexec mail-session --serve`
 /// runs as the user and takes each new session of that user as a socket passed over its control socket
-/// (SOCK_SEQPACKET, SCM_RIGHTS), one thread per session. Starting a process per login cost more than the
-/// whole IMAP session; a warm worker costs a message. The worker reports `done` per session; the pool retires
+/// (SOCK_SEQPACKET, SCM_RIGHTS). Starting a process per login cost more than the whole IMAP session; a warm
+/// worker costs a message. The worker reports each session's end with its session ID; the pool retires
 /// workers idle for `idleTimeout` by closing their control socket (the worker then exits once its sessions
-/// end), so a worker never exits under a session being handed to it.
+/// end), so a worker never exits under a session being handed to it. The pool also counts the sessions per
+/// protocol, user and client address for mail_max_userip_connections (Dovecot's anvil does this there).
 final class SessionWorkerPool: Sendable {
     private struct Worker {
         let pid: Int32
@@ -28,6 +29,8 @@ final class SessionWorkerPool: Sendable {
     private let logDescriptor: Int32
     private let idleTimeout: Duration
     private let workers = Mutex<[Key?: Worker]>([:])
+    /// The running sessions (by session ID) with their worker and user+address key, and the count per key.
+    private let sessions = Mutex<(running: [String: (pid: Int32, key: String)], perUserIP: [String: Int])>(([:], [:]))
     /// Workers retired or found dead, still to be reaped.
     private let exited = Mutex<Set<Int32>>([])
 
@@ -37,21 +40,48 @@ final class SessionWorkerPool: Sendable {
         self.idleTimeout = idleTimeout
     }
 
-    /// Hands the session on `socket` (closed here) to a worker for `credentials`; returns its pid.
+    /// Hands the session on `socket` (closed here) to a worker for `credentials`; returns its pid. Refused
+    /// (`.userIPLimit`) when the user has request.maxUserIPConnections sessions from the address already.
     func hand(_ request: MailSessionRequest, socket: Int32, credentials: SpawnCredentials?) throws(MailSessionLauncher.LaunchError)
         -> Int32
     {
         defer { close(socket) }
+        let userIP = "\(request.protocolName)\0\(request.user)\0\(request.remoteIP)"
+        let admitted = sessions.withLock { sessions in
+            let limit = request.maxUserIPConnections
+            if limit > 0 && sessions.perUserIP[userIP, default: 0] >= limit { return false }
+            sessions.perUserIP[userIP, default: 0] += 1
+            sessions.running[request.sessionID] = (0, userIP)
+            return true
+        }
+        guard admitted else { throw .userIPLimit }
         let key = credentials.map { Key(uid: $0.uid, gid: $0.gid) }
         // A worker that died since its last session fails the send: start another and try once more.
         for _ in 0..<2 {
-            let worker = try checkout(key, credentials)
+            let worker: Worker
+            do {
+                worker = try checkout(key, credentials)
+            } catch {
+                ended(sessionID: request.sessionID)
+                throw error
+            }
             if SessionBroker.send(SessionBroker.Envelope(id: 0, request: request), on: worker.control, attaching: socket) {
+                // Set after the send: a session whose worker died before taking it is not ended twice.
+                sessions.withLock { $0.running[request.sessionID]?.pid = worker.pid }
                 return worker.pid
             }
             discard(key, pid: worker.pid)
         }
+        ended(sessionID: request.sessionID)
         throw .spawn(EPIPE)
+    }
+
+    private func ended(sessionID: String) {
+        sessions.withLock { sessions in
+            guard let session = sessions.running.removeValue(forKey: sessionID) else { return }
+            let count = sessions.perUserIP[session.key] ?? 1
+            sessions.perUserIP[session.key] = count > 1 ? count - 1 : nil
+        }
     }
 
     private func checkout(_ key: Key?, _ credentials: SpawnCredentials?) throws(MailSessionLauncher.LaunchError) -> Worker {
@@ -89,14 +119,15 @@ final class SessionWorkerPool: Sendable {
         return Worker(pid: child.pid, control: fds[0], sessions: 1, idleSince: .now)
     }
 
-    /// Counts the worker's `done` reports until its control socket closes.
+    /// Counts the worker's session ends (each a message with the session ID) until its control socket closes.
     private func watch(_ worker: Worker, _ key: Key?) {
         let thread = Thread { [self] in
-            var buffer = [UInt8](repeating: 0, count: 64)
+            var buffer = [UInt8](repeating: 0, count: 256)
             while true {
                 let n = recv(worker.control, &buffer, buffer.count, 0)
                 if n < 0 && errno == EINTR { continue }
                 if n <= 0 { break }
+                ended(sessionID: String(decoding: buffer[..<n], as: UTF8.self))
                 workers.withLock { pool in
                     guard var current = pool[key], current.pid == worker.pid else { return }
                     current.sessions = max(0, current.sessions - 1)
@@ -119,6 +150,9 @@ final class SessionWorkerPool: Sendable {
             }
         }
         exited.withLock { _ = $0.insert(pid) }
+        // A worker that is gone ended its sessions (it may have died without reporting them).
+        let orphans = sessions.withLock { sessions in sessions.running.filter { $0.value.pid == pid }.map(\.key) }
+        for sessionID in orphans { ended(sessionID: sessionID) }
     }
 
     /// Retires workers idle for longer than the timeout and reaps those that exited.

@@ -46,5 +46,23 @@ extension DaemonEndToEnd {
                 #expect(access.messageFiles().contains { $0.hasPrefix("cur/") && $0.hasSuffix(":2,S") })
             }
         }
+
+        /// Commands pipelined behind LOGIN go to the session worker with the client's socket.
+        @Test func commandsPipelinedAfterLoginReachTheSession() throws {
+            try MailAccessInstance.with { access in
+                try access.deliver("Subject: one\n\nbody\n")
+                let client = try LineTestClient(port: access.imapPort)
+                _ = try client.readLine()
+                try client.sendRaw(
+                    Array("a1 LOGIN alice \(MailAccessInstance.password)\r\na2 SELECT INBOX\r\na3 LOGOUT\r\n".utf8))
+                var lines: [String] = []
+                while !(lines.last?.hasPrefix("a3 ") ?? false) { lines.append(try client.readLine()) }
+                #expect(lines.first?.hasPrefix("a1 OK [CAPABILITY IMAP4rev1 ") == true, "\(lines)")
+                #expect(lines.contains("* 1 EXISTS"), "\(lines)")
+                #expect(lines.contains { $0.hasPrefix("a2 OK [READ-WRITE] Select completed") }, "\(lines)")
+                #expect(lines.last?.hasPrefix("a3 OK Logout completed") == true, "\(lines)")
+                #expect(client.waitForClose())
+            }
+        }
     }
 }

@@ -70,6 +70,54 @@ extension DaemonEndToEnd {
             }
         }
 
+        /// The login hands the client's socket to the session worker; commands the client pipelined after PASS
+        /// go with it (RFC 2449 PIPELINING).
+        @Test func pipelinedCommandsFollowTheLogin() throws {
+            try MailAccessInstance.with { access in
+                try access.deliver(Self.message)
+                let client = try LineTestClient(port: access.pop3Port)
+                _ = try client.readLine()
+                try client.sendRaw(Array("USER alice\r\nPASS \(MailAccessInstance.password)\r\nSTAT\r\nQUIT\r\n".utf8))
+                #expect(try client.readLine() == "+OK")
+                #expect(try client.readLine() == "+OK Logged in.")
+                #expect(try client.readLine().hasPrefix("+OK 1 "))
+                #expect(try client.readLine() == "+OK Logging out.")
+                #expect(client.waitForClose())
+            }
+        }
+
+        /// mail_max_userip_connections counts a user's sessions from one address for as long as they last
+        /// (the master counts them; the login side hands the socket on and forgets it).
+        @Test func userIPLimitCountsSessionsUntilTheyEnd() throws {
+            try MailAccessInstance.with(extra: "protocol pop3 {\n  mail_max_userip_connections = 1\n}\n") { access in
+                func login() throws -> (LineTestClient, String) {
+                    let client = try LineTestClient(port: access.pop3Port)
+                    _ = try client.readLine()
+                    #expect(try client.command("USER alice") == "+OK")
+                    return (client, try client.command("PASS \(MailAccessInstance.password)"))
+                }
+                let (first, reply) = try login()
+                #expect(reply == "+OK Logged in.")
+                let (second, refused) = try login()
+                #expect(
+                    refused
+                        == "-ERR [IN-USE] Maximum number of connections from user+IP exceeded (mail_max_userip_connections=1)")
+                #expect(second.waitForClose())
+                _ = try access.waitForLog("pop3-login: Info: Disconnected: Maximum number of connections from user+IP exceeded")
+                #expect(try first.command("QUIT").hasPrefix("+OK"))
+                #expect(first.waitForClose())
+                // The worker reports the session's end to the master a moment after the client sees it.
+                var again = ""
+                for _ in 0..<50 where again != "+OK Logged in." {
+                    let (third, text) = try login()
+                    again = text
+                    third.close()
+                    if again != "+OK Logged in." { usleep(100_000) }
+                }
+                #expect(again == "+OK Logged in.")
+            }
+        }
+
         @Test func stopEndsTheDaemon() throws {
             try TernInstance.with(start: false) { instance in
                 let access = try MailAccessInstance(instance)
