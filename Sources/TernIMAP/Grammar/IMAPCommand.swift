@@ -59,6 +59,8 @@ public enum IMAPCommand: Sendable, Hashable {
     case unselect
     /// RFC 2342 NAMESPACE.
     case namespace
+    /// RFC 4978 COMPRESS, with the mechanism as sent (upper case).
+    case compress(mechanism: String)
 
     /// The command name as Dovecot names it in `Error in IMAP command NAME: ...`.
     public var name: String {
@@ -93,6 +95,7 @@ public enum IMAPCommand: Sendable, Hashable {
         case .idle: return "IDLE"
         case .unselect: return "UNSELECT"
         case .namespace: return "NAMESPACE"
+        case .compress: return "COMPRESS"
         }
     }
 }

@@ -50,6 +50,11 @@ public enum IMAPReplyText {
     // MARK: tagged completions (post-login; Dovecot appends ` (0.001 + 0.000 secs).` timing, see IMAPTiming)
 
     public static let capabilityCompleted = "Capability completed"
+    /// COMPRESS (Dovecot's imap_zlib plugin).
+    public static let compressDeflate = "COMPRESS=DEFLATE"
+    public static let beginCompression = "Begin compression"
+    public static let unknownCompression = "Unknown compression mechanism"
+    public static let compressionActive = "COMPRESSION=DEFLATE already enabled"
     public static let noopCompleted = "NOOP completed"
     public static let logoutCompleted = "Logout completed"
     public static let loggingOut = "Logging out"

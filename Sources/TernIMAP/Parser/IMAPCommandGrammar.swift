@@ -66,6 +66,11 @@ enum IMAPCommandGrammar {
         case "UNSELECT": return .unselect
         case "NAMESPACE": return .namespace
         case "IDLE": return .idle
+        case "COMPRESS":
+            try r.space()
+            let mechanism = try r.atom(upper: true)
+            try r.expectEnd()
+            return .compress(mechanism: mechanism)
         case "AUTHENTICATE":
             try r.space()
             let mechanism = try r.atom(upper: true)

@@ -22,6 +22,7 @@ extension IMAPMailSession {
             let error = IMAPCommandError(tag: tag, command: command.name, reason: .unknownCommand)
             send(.badCommand(error, preLogin: false, timing: timing()))
             countBadCommand()
+        case .compress(let mechanism): compress(tag, mechanism)
         case .id:
             send(.id([IDParameter(key: "name", value: "Dovecot")]))
             finish(tag, text: IMAPReplyText.idCompleted)
@@ -86,6 +87,25 @@ extension IMAPMailSession {
         send(.untagged(.bye, nil, IMAPReplyText.loggingOut))
         complete(tag, text: IMAPReplyText.logoutCompleted)
         closing = true
+    }
+
+    /// RFC 4978, with the replies of Dovecot's imap_zlib plugin. After the OK the caller (the session
+    /// worker) compresses both directions, starting with the input after this command's line.
+    private func compress(_ tag: String, _ mechanism: String) {
+        guard configuration.capabilities.contains(IMAPReplyText.compressDeflate) else {
+            let error = IMAPCommandError(tag: tag, command: "COMPRESS", reason: .unknownCommand)
+            send(.badCommand(error, preLogin: false, timing: timing()))
+            countBadCommand()
+            return
+        }
+        if compression != .none {
+            complete(tag, .no, .other("COMPRESSIONACTIVE"), text: IMAPReplyText.compressionActive)
+        } else if mechanism != "DEFLATE" {
+            complete(tag, .no, text: IMAPReplyText.unknownCompression)
+        } else {
+            complete(tag, text: IMAPReplyText.beginCompression)
+            compression = .starting
+        }
     }
 
     /// RFC 5161: only extensions this session both advertises and can turn on are reported.

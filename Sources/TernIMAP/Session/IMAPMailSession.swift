@@ -28,12 +28,20 @@ public final class IMAPMailSession {
     public struct Output: Sendable, Equatable {
         public var bytes: [UInt8]
         public var close: Bool
+        /// COMPRESS DEFLATE was accepted (RFC 4978): `bytes` end with its OK, sent as they are; everything
+        /// after is compressed both ways. `compressedInput` is what the client sent after the command (already
+        /// compressed), for the caller to inflate and pass to `receive`.
+        public var compressedInput: [UInt8]?
 
-        public init(bytes: [UInt8], close: Bool) {
+        public init(bytes: [UInt8], close: Bool, compressedInput: [UInt8]? = nil) {
             self.bytes = bytes
             self.close = close
+            self.compressedInput = compressedInput
         }
     }
+
+    /// RFC 4978 COMPRESS: off, accepted by the command being answered, or on.
+    enum Compression { case none, starting, active }
 
     /// The counters of Dovecot's logout line (`imap_logout_format`).
     public struct Statistics: Sendable, Equatable {
@@ -70,6 +78,7 @@ public final class IMAPMailSession {
     var badCommands = 0
     /// RFC 7162 §3.1: a CONDSTORE-enabling command was seen; unsolicited FETCH responses then carry MODSEQ.
     var condstoreEnabled = false
+    var compression = Compression.none
     var commandStart = 0.0
     /// The message last read (CRLF line ends) and its structure, valid for the selected mailbox only.
     var loadedMessage: (uid: UInt32, bytes: [UInt8])?
@@ -96,10 +105,15 @@ public final class IMAPMailSession {
     public func receive(_ bytes: [UInt8]) -> Output {
         statistics.inBytes += bytes.count
         parser.append(bytes)
-        while !closing, let event = parser.next() {
+        while !closing, compression != .starting, let event = parser.next() {
             handle(event)
         }
-        return flush()
+        var output = flush()
+        if compression == .starting {
+            compression = .active
+            output.compressedInput = parser.takeBufferedBytes()
+        }
+        return output
     }
 
     /// Re-scans the selected mailbox. While idling the updates are returned now; otherwise they wait for the

@@ -3,7 +3,7 @@ import TernMailbox
 
 /// The IMAP half of the mail session worker: IMAPMailSession over the session's channel, re-scanning the
 /// mailbox every second while the client idles (every five otherwise), logging out clients quiet for 30
-/// minutes (Dovecot's autologout).
+/// minutes (Dovecot's autologout), and after COMPRESS DEFLATE (RFC 4978) compressing both directions.
 ///
 /// `@unchecked Sendable`: MailSessionChannelHandler runs one step at a time, each on some pool thread.
 final class IMAPSessionWorker: MailProtocolSession, @unchecked Sendable {
@@ -11,14 +11,22 @@ final class IMAPSessionWorker: MailProtocolSession, @unchecked Sendable {
     let log: DovecotLog
     private let session: IMAPMailSession
     private var reason: String?
+    /// COMPRESS=DEFLATE once the client turned it on.
+    private var compression: (input: DeflateStream, output: DeflateStream)?
 
     static let idlePollMilliseconds = 1000
     static let autologoutMilliseconds = 30 * 60 * 1000
 
-    init(request: MailSessionRequest, store: MailStore, log: DovecotLog) {
+    init(request: MailSessionRequest, store: MailStore, log: DovecotLog, capabilities: [String]) {
         self.request = request
         self.log = log
-        session = IMAPMailSession(store: store, configuration: .init(user: request.user))
+        session = IMAPMailSession(store: store, configuration: .init(user: request.user, capabilities: capabilities))
+    }
+
+    /// Dovecot's list after login; COMPRESS=DEFLATE where imap's mail_plugins has imap_zlib, as in Dovecot.
+    static func capabilities(mailPlugins: String) -> [String] {
+        let plugins = mailPlugins.split(whereSeparator: { $0 == " " || $0 == "," })
+        return IMAPReplyText.postLoginCapabilities + (plugins.contains("imap_zlib") ? [IMAPReplyText.compressDeflate] : [])
     }
 
     var tickMilliseconds: Int { session.isIdling ? Self.idlePollMilliseconds : Self.idlePollMilliseconds * 5 }
@@ -29,20 +37,56 @@ final class IMAPSessionWorker: MailProtocolSession, @unchecked Sendable {
     }
 
     func receive(_ bytes: [UInt8], _ output: SessionOutput) throws(SessionOutput.Closed) -> Bool {
-        let answer = session.receive(bytes)
-        try output.write(answer.bytes)
-        if answer.close { reason = "Logged out" }
-        return answer.close
+        guard let compression else { return try handle(bytes, output) }
+        var close = false
+        do {
+            try compression.input.decompress(bytes) { plain in
+                if !close { close = try handle(plain, output) }
+            }
+        } catch let closed as SessionOutput.Closed {
+            throw closed
+        } catch {
+            reason = "Connection closed: inflate(): Invalid compressed data"
+            return true
+        }
+        return close
+    }
+
+    private func handle(_ plain: [UInt8], _ output: SessionOutput) throws(SessionOutput.Closed) -> Bool {
+        let answer = session.receive(plain)
+        try write(answer.bytes, output)
+        if answer.close {
+            reason = "Logged out"
+            return true
+        }
+        guard let rest = answer.compressedInput else { return false }
+        guard let input = DeflateStream(.decompress), let compressed = DeflateStream(.compress) else {
+            reason = "Connection closed: zlib initialization failed"
+            return true
+        }
+        compression = (input, compressed)
+        return rest.isEmpty ? false : try receive(rest, output)
     }
 
     func tick(quietMilliseconds: Int, _ output: SessionOutput) throws(SessionOutput.Closed) -> Bool {
         if quietMilliseconds >= Self.autologoutMilliseconds {
-            try output.write("* BYE Disconnected for inactivity.\r\n")
+            try write(Array("* BYE Disconnected for inactivity.\r\n".utf8), output)
             reason = "Disconnected for inactivity"
             return true
         }
-        try output.write(session.poll())
+        try write(session.poll(), output)
         return false
+    }
+
+    /// Writes `bytes` to the client, compressed once COMPRESS is on.
+    private func write(_ bytes: [UInt8], _ output: SessionOutput) throws(SessionOutput.Closed) {
+        guard !bytes.isEmpty else { return }
+        guard let compression else { return try output.write(bytes) }
+        do {
+            try output.write(try compression.output.compress(bytes))
+        } catch {
+            throw SessionOutput.Closed()
+        }
     }
 
     func finish(clientClosed: Bool) {

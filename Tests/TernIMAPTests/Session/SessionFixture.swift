@@ -9,12 +9,13 @@ final class SessionFixture {
     let store: MailStore
     let session: IMAPMailSession
 
-    init(mailboxes: [MailboxSettings] = []) throws {
+    init(mailboxes: [MailboxSettings] = [], capabilities: [String] = IMAPReplyText.postLoginCapabilities) throws {
         let base = NSTemporaryDirectory() + "tern-imap-session-" + UUID().uuidString
         root = base + "/Maildir"
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         store = MailStore(settings: MailStoreSettings(root: root, separator: "/", mailboxes: mailboxes))
-        session = IMAPMailSession(store: store, configuration: .init(user: "tuser", clock: { 0 }))
+        session = IMAPMailSession(
+            store: store, configuration: .init(user: "tuser", capabilities: capabilities, clock: { 0 }))
     }
 
     deinit { try? FileManager.default.removeItem(atPath: (root as NSString).deletingLastPathComponent) }

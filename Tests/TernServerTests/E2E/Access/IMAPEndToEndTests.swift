@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 
+@testable import TernServer
+
 extension DaemonEndToEnd {
     /// `tern dovecot` serving IMAP: imap-login's greeting and LOGIN, the session worker's SELECT, FETCH,
     /// STORE, IDLE woken by a new message, LOGOUT, and the log lines.
@@ -62,6 +64,40 @@ extension DaemonEndToEnd {
                 #expect(lines.contains { $0.hasPrefix("a2 OK [READ-WRITE] Select completed") }, "\(lines)")
                 #expect(lines.last?.hasPrefix("a3 OK Logout completed") == true, "\(lines)")
                 #expect(client.waitForClose())
+            }
+        }
+
+        /// COMPRESS=DEFLATE with imap_zlib in imap's mail_plugins, as Dovecot: after the OK both directions are
+        /// raw deflate, starting with what the client sent right behind the command.
+        @Test func compressDeflate() throws {
+            let extra = "protocol imap {\n  mail_plugins = $mail_plugins imap_zlib\n}\n"
+            try MailAccessInstance.with(extra: extra) { access in
+                try access.deliver("Subject: one\n\nbody\n")
+                let client = try LineTestClient(port: access.imapPort)
+                _ = try client.readLine()
+                let login = try client.imap("a1", "LOGIN alice \(MailAccessInstance.password)")
+                #expect(login.completion.contains(" COMPRESS=DEFLATE] Logged in"), "\(login)")
+                let compressor = try #require(DeflateStream(.compress))
+                let decompressor = try #require(DeflateStream(.decompress))
+                try client.sendRaw(
+                    Array("a2 COMPRESS DEFLATE\r\n".utf8) + compressor.compress(Array("a3 SELECT INBOX\r\n".utf8)))
+                #expect(try client.readLine().hasPrefix("a2 OK Begin compression"))
+                var text = ""
+                while !text.contains("a3 OK") {
+                    let chunk = try client.readRaw()
+                    #expect(!chunk.isEmpty)
+                    if chunk.isEmpty { break }
+                    try decompressor.decompress(chunk) { text += String(decoding: $0, as: UTF8.self) }
+                }
+                #expect(text.contains("* 1 EXISTS\r\n"), "\(text)")
+                try client.sendRaw(compressor.compress(Array("a4 LOGOUT\r\n".utf8)))
+                var bye = ""
+                while !bye.contains("a4 OK") {
+                    let chunk = try client.readRaw()
+                    if chunk.isEmpty { break }
+                    try decompressor.decompress(chunk) { bye += String(decoding: $0, as: UTF8.self) }
+                }
+                #expect(bye.hasPrefix("* BYE Logging out\r\na4 OK Logout completed"), "\(bye)")
             }
         }
     }

@@ -96,6 +96,18 @@ final class LineTestClient {
         }
     }
 
+    /// What the server sent next, as it came (the rest of the line buffer first); empty at EOF.
+    func readRaw() throws -> [UInt8] {
+        if !buffer.isEmpty {
+            defer { buffer.removeAll() }
+            return buffer
+        }
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        guard n >= 0 else { throw SMTPTestError.timeout("reading (\(String(cString: strerror(errno))))") }
+        return Array(chunk[..<n])
+    }
+
     /// Sends a command, returns the first reply line.
     func command(_ line: String) throws -> String {
         try send(line)
