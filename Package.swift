@@ -40,7 +40,7 @@ let package = Package(
         .target(name: "CPCRE2", linkerSettings: [.linkedLibrary("pcre2-8")]),
         .target(name: "CSQLite", linkerSettings: [.linkedLibrary("sqlite3")]),
         .target(name: "CZlib", linkerSettings: [.linkedLibrary("z")]),
-        .target(name: "TernCore", dependencies: ["CTernSys"], swiftSettings: upcoming),
+        .target(name: "TernCore", dependencies: ["CTernSys", "CSQLite"], swiftSettings: upcoming),
         .target(name: "TernConfig", dependencies: ["TernCore"], swiftSettings: upcoming),
         .target(name: "TernMaps", dependencies: ["TernCore", "CPCRE2"], swiftSettings: upcoming),
         .target(name: "TernMIME", dependencies: ["TernCore"], swiftSettings: upcoming),
@@ -61,7 +61,7 @@ let package = Package(
             name: "TernServer",
             dependencies: [
                 "TernCore", "TernConfig", "TernMaps", "TernSMTP", "TernPolicy", "TernQueue", "TernDelivery", "TernAuth",
-                "TernMailbox", "TernIMAP", "TernPOP3", "CTernSys", "CResolv", "CSQLite", "CZlib", nioCore, nioPosix, nioSSL,
+                "TernMailbox", "TernIMAP", "TernPOP3", "CTernSys", "CResolv", "CZlib", nioCore, nioPosix, nioSSL,
                 .product(name: "NIOTLS", package: "swift-nio"), x509, asn1, log,
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

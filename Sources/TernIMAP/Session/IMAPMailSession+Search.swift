@@ -16,11 +16,12 @@ extension IMAPMailSession {
         var matches: [UInt32] = []
         var highestMatch: UInt64 = 0
         let largestUID = mailbox.messages.last?.uid ?? 0
+        let fullText = configuration.fullTextSearch ? fullTextMatches(search.key, mailbox) : [:]
         for (index, message) in mailbox.messages.enumerated() {
             let candidate = SearchCandidate(
                 message: message, sequence: UInt32(index + 1), count: UInt32(mailbox.messages.count),
                 largestUID: largestUID, mailbox: mailbox, load: { [unowned self] uid in try? self.messageBytes(uid) },
-                loadHeader: { [unowned self] uid in try? self.messageHeaderBytes(uid) })
+                loadHeader: { [unowned self] uid in try? self.messageHeaderBytes(uid) }, fullText: fullText)
             guard candidate.matches(search.key) else { continue }
             matches.append(uid ? message.uid : UInt32(index + 1))
             highestMatch = max(highestMatch, message.modSeq)
@@ -39,6 +40,48 @@ extension IMAPMailSession {
     }
 }
 
+extension IMAPMailSession {
+    /// The BODY and TEXT keys of `key` the mailbox's full-text index answers, answered from it once it has every
+    /// message; empty (the messages are scanned) when the index cannot be used.
+    func fullTextMatches(_ key: SearchKey, _ mailbox: MaildirMailbox) -> [FullTextKey: Set<UInt32>] {
+        let keys = Set(key.fullTextKeys.filter { FullTextIndex.answers($0.needle) })
+        guard !keys.isEmpty else { return [:] }
+        do {
+            let index = try FullTextIndex(path: mailbox.fullTextIndexPath, uidValidity: mailbox.uidValidity)
+            try index.add(uids: mailbox.messages.lazy.map(\.uid)) { uid in
+                guard let bytes = try? messageBytes(uid) else { return nil }
+                let sections = MessageSections(bytes)
+                return (Array(bytes[sections.root.header]), Array(bytes[sections.root.body]))
+            }
+            var answers: [FullTextKey: Set<UInt32>] = [:]
+            for key in keys { answers[key] = try index.uids(key.field, containing: key.needle) }
+            return answers
+        } catch {
+            return [:]
+        }
+    }
+}
+
+/// A BODY or TEXT search key (the string as given).
+struct FullTextKey: Hashable {
+    let field: FullTextIndex.Field
+    let needle: String
+}
+
+extension SearchKey {
+    /// The BODY and TEXT keys anywhere in this key.
+    var fullTextKeys: [FullTextKey] {
+        switch self {
+        case .body(let text): [FullTextKey(field: .body, needle: text)]
+        case .text(let text): [FullTextKey(field: .text, needle: text)]
+        case .not(let inner): inner.fullTextKeys
+        case .or(let a, let b): a.fullTextKeys + b.fullTextKeys
+        case .and(let keys): keys.flatMap(\.fullTextKeys)
+        default: []
+        }
+    }
+}
+
 /// One message tested against SEARCH keys; its contents are read only when a key needs them.
 final class SearchCandidate {
     let message: MessageInfo
@@ -52,11 +95,15 @@ final class SearchCandidate {
     private let loadHeader: ((UInt32) -> [UInt8]?)?
     private var sectionsLoaded: MessageSections?
     private var headerLoaded: MessageSections?
+    /// BODY/TEXT keys answered by the full-text index.
+    private let fullText: [FullTextKey: Set<UInt32>]
 
     init(
         message: MessageInfo, sequence: UInt32, count: UInt32, largestUID: UInt32, mailbox: MaildirMailbox,
-        load: @escaping (UInt32) -> [UInt8]?, loadHeader: ((UInt32) -> [UInt8]?)? = nil
+        load: @escaping (UInt32) -> [UInt8]?, loadHeader: ((UInt32) -> [UInt8]?)? = nil,
+        fullText: [FullTextKey: Set<UInt32>] = [:]
     ) {
+        self.fullText = fullText
         self.message = message
         self.sequence = sequence
         self.count = count
@@ -129,8 +176,12 @@ final class SearchCandidate {
         case .to(let text): return header("To", contains: text)
         case .subject(let text): return header("Subject", contains: text)
         case .header(let name, let text): return header(name, contains: text)
-        case .body(let text): return body(contains: text)
-        case .text(let text): return Self.contains(sections?.bytes ?? [], text)
+        case .body(let text):
+            if let uids = fullText[FullTextKey(field: .body, needle: text)] { return uids.contains(message.uid) }
+            return body(contains: text)
+        case .text(let text):
+            if let uids = fullText[FullTextKey(field: .text, needle: text)] { return uids.contains(message.uid) }
+            return Self.contains(sections?.bytes ?? [], text)
         default: return false
         }
     }

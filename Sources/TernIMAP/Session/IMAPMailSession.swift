@@ -9,6 +9,8 @@ public final class IMAPMailSession {
         /// The CAPABILITY list after login, in Dovecot's order.
         public var capabilities: [String]
         public var parserLimits: IMAPParserLimits
+        /// SEARCH BODY/TEXT through the mailbox's FullTextIndex (Dovecot's fts plugin is configured).
+        public var fullTextSearch = false
         /// Seconds on a monotonic clock, for the `(0.001 + 0.000 secs)` timing of tagged replies.
         public var clock: @Sendable () -> Double
 

@@ -54,6 +54,9 @@ public final class MaildirMailbox {
         try self.init(name: name, folder: MaildirFolder(path: path, root: root ?? path), readOnly: readOnly)
     }
 
+    /// Where the mailbox's full-text index is (FullTextIndex).
+    public var fullTextIndexPath: String { folder.path + "/tern.fts.sqlite" }
+
     /// The message with this UID, if present.
     public func message(uid: UInt32) -> MessageInfo? {
         index(of: uid).map { messages[$0] }

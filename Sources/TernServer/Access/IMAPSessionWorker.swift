@@ -1,3 +1,4 @@
+import TernConfig
 import TernIMAP
 import TernMailbox
 
@@ -17,16 +18,23 @@ final class IMAPSessionWorker: MailProtocolSession, @unchecked Sendable {
     static let idlePollMilliseconds = 1000
     static let autologoutMilliseconds = 30 * 60 * 1000
 
-    init(request: MailSessionRequest, store: MailStore, log: DovecotLog, capabilities: [String]) {
+    init(request: MailSessionRequest, store: MailStore, log: DovecotLog, settings: DovecotSettings) {
         self.request = request
         self.log = log
-        session = IMAPMailSession(store: store, configuration: .init(user: request.user, capabilities: capabilities))
+        session = IMAPMailSession(store: store, configuration: Self.configuration(request.user, settings))
     }
 
-    /// Dovecot's list after login; COMPRESS=DEFLATE where imap's mail_plugins has imap_zlib, as in Dovecot.
-    static func capabilities(mailPlugins: String) -> [String] {
-        let plugins = mailPlugins.split(whereSeparator: { $0 == " " || $0 == "," })
-        return IMAPReplyText.postLoginCapabilities + (plugins.contains("imap_zlib") ? [IMAPReplyText.compressDeflate] : [])
+    /// What imap's mail_plugins turn on, as in Dovecot: imap_zlib adds COMPRESS=DEFLATE to the capabilities
+    /// after login; fts with a `plugin { fts = ... }` backend makes SEARCH BODY/TEXT use Tern's full-text
+    /// index (whatever the backend's name).
+    static func configuration(_ user: String, _ settings: DovecotSettings) -> IMAPMailSession.Configuration {
+        let plugins = settings.string("mail_plugins").split(whereSeparator: { $0 == " " || $0 == "," })
+        var configuration = IMAPMailSession.Configuration(
+            user: user,
+            capabilities: IMAPReplyText.postLoginCapabilities
+                + (plugins.contains("imap_zlib") ? [IMAPReplyText.compressDeflate] : []))
+        configuration.fullTextSearch = plugins.contains("fts") && !(settings.plugin["fts"] ?? "").isEmpty
+        return configuration
     }
 
     var tickMilliseconds: Int { session.isIdling ? Self.idlePollMilliseconds : Self.idlePollMilliseconds * 5 }

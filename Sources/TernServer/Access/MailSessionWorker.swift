@@ -86,9 +86,7 @@ public enum MailSessionWorker {
                 request: request, store: store, uidlFormat: protocolSettings.pop3UIDLFormat, log: log,
                 idleTimeout: 10 * 60 * 1000)
         default:
-            return IMAPSessionWorker(
-                request: request, store: store, log: log,
-                capabilities: IMAPSessionWorker.capabilities(mailPlugins: protocolSettings.string("mail_plugins")))
+            return IMAPSessionWorker(request: request, store: store, log: log, settings: protocolSettings)
         }
     }
 

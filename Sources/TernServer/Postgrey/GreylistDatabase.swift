@@ -1,18 +1,16 @@
-import CSQLite
 import Foundation
+public import TernCore
 public import TernPolicy
 
 /// The triplet and client auto-whitelist database in `--dbdir` (`postgrey.sqlite`, SQLite in WAL mode),
 /// where postgrey keeps `postgrey.db` and `postgrey_clients.db` (Berkeley DB). A `postgrey.lock` beside it
 /// keeps a second server off the same directory, as postgrey's does. Not Sendable: one actor owns it.
 public final class GreylistDatabase {
-    public struct Failure: Error, CustomStringConvertible {
-        public let description: String
-    }
+    public typealias Failure = SQLiteDatabase.Failure
 
-    private var db: OpaquePointer?
+    private let database: SQLiteDatabase
     private let lockDescriptor: Int32
-    public let path: String
+    public var path: String { database.path }
 
     /// Opens (creating) the database in `directory` and takes the directory's lock.
     public init(directory: String) throws(Failure) {
@@ -23,64 +21,47 @@ public final class GreylistDatabase {
             close(lockDescriptor)
             throw Failure(description: "ERROR: locked: \(lockPath)")
         }
-        path = directory + "/postgrey.sqlite"
-        guard
-            sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nil)
-                == SQLITE_OK
-        else {
-            let reason = db.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
-            sqlite3_close(db)
-            close(lockDescriptor)
-            throw Failure(description: "ERROR: can't create database \(path): \(reason)")
-        }
-        do {
-            sqlite3_busy_timeout(db, 5000)
-            try execute("PRAGMA journal_mode=WAL")
-            try execute("PRAGMA synchronous=NORMAL")
-            try execute(
+        do throws(Failure) {
+            database = try SQLiteDatabase(path: directory + "/postgrey.sqlite")
+            try database.execute(
                 """
                 CREATE TABLE IF NOT EXISTS triplet (client_net TEXT NOT NULL, sender TEXT NOT NULL,
                     recipient TEXT NOT NULL, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,
                     PRIMARY KEY (client_net, sender, recipient)) WITHOUT ROWID
                 """)
-            try execute("CREATE INDEX IF NOT EXISTS triplet_last_seen ON triplet (last_seen)")
-            try execute(
+            try database.execute("CREATE INDEX IF NOT EXISTS triplet_last_seen ON triplet (last_seen)")
+            try database.execute(
                 """
                 CREATE TABLE IF NOT EXISTS client (address TEXT PRIMARY KEY, count INTEGER NOT NULL,
                     last_seen INTEGER NOT NULL) WITHOUT ROWID
                 """)
         } catch {
-            sqlite3_close(db)
             close(lockDescriptor)
             throw error
         }
     }
 
-    deinit {
-        sqlite3_close(db)
-        close(lockDescriptor)
-    }
+    deinit { close(lockDescriptor) }
 
     public func triplet(_ keys: GreylistKeys) throws(Failure) -> TripletRecord? {
-        try query(
+        try database.query(
             "SELECT first_seen, last_seen FROM triplet WHERE client_net = ? AND sender = ? AND recipient = ?",
-            [keys.network, keys.sender, keys.recipient]
-        ) { TripletRecord(firstSeen: sqlite3_column_int64($0, 0), lastSeen: sqlite3_column_int64($0, 1)) }
+            [.text(keys.network), .text(keys.sender), .text(keys.recipient)]
+        ) { TripletRecord(firstSeen: $0.int(0), lastSeen: $0.int(1)) }
     }
 
     public func client(_ keys: GreylistKeys) throws(Failure) -> ClientRecord? {
-        try query("SELECT count, last_seen FROM client WHERE address = ?", [keys.client]) {
-            ClientRecord(count: Int(sqlite3_column_int64($0, 0)), lastSeen: sqlite3_column_int64($0, 1))
+        try database.query("SELECT count, last_seen FROM client WHERE address = ?", [.text(keys.client)]) {
+            ClientRecord(count: Int($0.int(0)), lastSeen: $0.int(1))
         }
     }
 
     /// Writes what a decision asks for, in one transaction.
     public func store(_ keys: GreylistKeys, triplet: TripletRecord?, client: ClientRecord?) throws(Failure) {
         guard triplet != nil || client != nil else { return }
-        try execute("BEGIN IMMEDIATE")
-        do throws(Failure) {
+        try database.transaction { () throws(Failure) in
             if let triplet {
-                try run(
+                try database.run(
                     "INSERT OR REPLACE INTO triplet VALUES (?, ?, ?, ?, ?)",
                     [
                         .text(keys.network), .text(keys.sender), .text(keys.recipient), .int(triplet.firstSeen),
@@ -88,14 +69,10 @@ public final class GreylistDatabase {
                     ])
             }
             if let client {
-                try run(
+                try database.run(
                     "INSERT OR REPLACE INTO client VALUES (?, ?, ?)",
                     [.text(keys.client), .int(Int64(client.count)), .int(client.lastSeen)])
             }
-            try execute("COMMIT")
-        } catch {
-            try? execute("ROLLBACK")
-            throw error
         }
     }
 
@@ -106,60 +83,15 @@ public final class GreylistDatabase {
         -> (triplets: (Int, Int), clients: (Int, Int))
     {
         let tripletsBefore = try count("triplet")
-        try run(
+        try database.run(
             "DELETE FROM triplet WHERE ?1 - last_seen > ?2 OR (last_seen - first_seen < ?3 AND ?1 - last_seen > ?4)",
             [.int(now), .int(parameters.maxAge), .int(parameters.delay), .int(parameters.retryWindow)])
         let clientsBefore = try count("client")
-        try run("DELETE FROM client WHERE ?1 - last_seen > ?2", [.int(now), .int(parameters.maxAge)])
+        try database.run("DELETE FROM client WHERE ?1 - last_seen > ?2", [.int(now), .int(parameters.maxAge)])
         return ((tripletsBefore, try count("triplet")), (clientsBefore, try count("client")))
     }
 
-    // MARK: - SQLite plumbing
-
-    enum Value {
-        case text(String)
-        case int(Int64)
-    }
-
     private func count(_ table: String) throws(Failure) -> Int {
-        try query("SELECT count(*) FROM \(table)", []) { Int(sqlite3_column_int64($0, 0)) } ?? 0
-    }
-
-    private func execute(_ sql: String) throws(Failure) {
-        guard sqlite3_exec(db, sql, nil, nil, nil) == SQLITE_OK else { throw failure(sql) }
-    }
-
-    private func run(_ sql: String, _ values: [Value]) throws(Failure) {
-        let statement = try prepare(sql, values)
-        defer { sqlite3_finalize(statement) }
-        guard sqlite3_step(statement) == SQLITE_DONE else { throw failure(sql) }
-    }
-
-    private func query<T>(_ sql: String, _ texts: [String], row: (OpaquePointer) -> T) throws(Failure) -> T? {
-        let statement = try prepare(sql, texts.map { .text($0) })
-        defer { sqlite3_finalize(statement) }
-        switch sqlite3_step(statement) {
-        case SQLITE_ROW: return row(statement)
-        case SQLITE_DONE: return nil
-        default: throw failure(sql)
-        }
-    }
-
-    private func prepare(_ sql: String, _ values: [Value]) throws(Failure) -> OpaquePointer {
-        var statement: OpaquePointer?
-        guard sqlite3_prepare_v2(db, sql, -1, &statement, nil) == SQLITE_OK, let statement else { throw failure(sql) }
-        for (index, value) in values.enumerated() {
-            let position = Int32(index + 1)
-            switch value {
-            case .int(let number): sqlite3_bind_int64(statement, position, number)
-            case .text(let text):
-                _ = text.withCString { tern_sqlite_bind_text(statement, position, $0, Int32(text.utf8.count)) }
-            }
-        }
-        return statement
-    }
-
-    private func failure(_ sql: String) -> Failure {
-        Failure(description: "database \(path): \(String(cString: sqlite3_errmsg(db))) (\(sql.prefix(40))...)")
+        try database.query("SELECT count(*) FROM \(table)", []) { Int($0.int(0)) } ?? 0
     }
 }

@@ -9,13 +9,17 @@ final class SessionFixture {
     let store: MailStore
     let session: IMAPMailSession
 
-    init(mailboxes: [MailboxSettings] = [], capabilities: [String] = IMAPReplyText.postLoginCapabilities) throws {
+    init(
+        mailboxes: [MailboxSettings] = [], capabilities: [String] = IMAPReplyText.postLoginCapabilities,
+        fullTextSearch: Bool = false
+    ) throws {
         let base = NSTemporaryDirectory() + "tern-imap-session-" + UUID().uuidString
         root = base + "/Maildir"
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         store = MailStore(settings: MailStoreSettings(root: root, separator: "/", mailboxes: mailboxes))
-        session = IMAPMailSession(
-            store: store, configuration: .init(user: "tuser", capabilities: capabilities, clock: { 0 }))
+        var configuration = IMAPMailSession.Configuration(user: "tuser", capabilities: capabilities, clock: { 0 })
+        configuration.fullTextSearch = fullTextSearch
+        session = IMAPMailSession(store: store, configuration: configuration)
     }
 
     deinit { try? FileManager.default.removeItem(atPath: (root as NSString).deletingLastPathComponent) }

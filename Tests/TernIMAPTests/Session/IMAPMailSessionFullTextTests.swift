@@ -1,0 +1,38 @@
+import Foundation
+import TernIMAP
+import Testing
+
+/// SEARCH BODY/TEXT through the full-text index (Dovecot's fts plugin configured) gives the answers scanning
+/// the messages gives, also for keys the index cannot answer and after the mailbox changes.
+@Suite struct IMAPMailSessionFullTextTests {
+    static let searches = [
+        "BODY quokka", "TEXT QUOKKA", "TEXT ann@example", "BODY \"second body\"", "NOT BODY body", "OR BODY third TEXT gamma",
+        "BODY ir", "TEXT \"Subject: Beta\"", "BODY \"\u{00E9}t\u{00E9}\"", "BODY \"said \\\"hi\\\"\"", "UID 2:* TEXT body",
+    ]
+
+    private func answers(_ f: SessionFixture) -> [String] {
+        Self.searches.enumerated().map { f.send("s\($0.offset) UID SEARCH CHARSET UTF-8 \($0.element)\r\n") }
+    }
+
+    @Test func indexedSearchesAnswerAsScanningDoes() throws {
+        let scanning = try SessionFixture()
+        let indexed = try SessionFixture(fullTextSearch: true)
+        for f in [scanning, indexed] {
+            try f.selectThree()
+            try f.deliver(
+                "Subject: four\n\nA QUOKKA said \"hi\" in the \u{00E9}t\u{00E9}\n", name: "1003.M1P1.host")
+            f.send("n NOOP\r\n")
+        }
+        #expect(answers(indexed) == answers(scanning))
+        #expect(answers(indexed)[0] == "* SEARCH 4\r\ns0 OK Search completed" + done)
+        let indexPath = indexed.root + "/tern.fts.sqlite"
+        #expect(FileManager.default.fileExists(atPath: indexPath))
+        // New mail is added to the index by the next search; expunged mail drops out of the answers.
+        for f in [scanning, indexed] {
+            try f.deliver("Subject: five\n\nanother quokka\n", name: "1004.M1P1.host")
+            f.send("a STORE 1 +FLAGS (\\Deleted)\r\nb EXPUNGE\r\n")
+        }
+        #expect(answers(indexed) == answers(scanning))
+        #expect(answers(indexed)[0] == "* SEARCH 4 5\r\ns0 OK Search completed" + done)
+    }
+}
