@@ -89,7 +89,7 @@ let package = Package(
         .testTarget(name: "TernQueueTests", dependencies: ["TernQueue"], swiftSettings: upcoming),
         .testTarget(name: "TernDeliveryTests", dependencies: ["TernDelivery"], swiftSettings: upcoming),
         .testTarget(
-            name: "TernServerTests", dependencies: ["TernServer", "CTernSys", nioCore, nioPosix, nioSSL, crypto],
+            name: "TernServerTests", dependencies: ["TernServer", "TernMailbox", "CTernSys", nioCore, nioPosix, nioSSL, crypto],
             swiftSettings: upcoming),
     ]
 )

@@ -78,7 +78,7 @@ public enum SearchQuery {
         }
     }
 
-    private static func messageBytes(_ uid: UInt32, in mailbox: MaildirMailbox) -> [UInt8]? {
+    static func messageBytes(_ uid: UInt32, in mailbox: MaildirMailbox) -> [UInt8]? {
         guard var reader = try? mailbox.openMessage(uid: uid) else { return nil }
         var raw: [UInt8] = []
         while let chunk = try? reader.read(upTo: 1 << 16), !chunk.isEmpty { raw += chunk }

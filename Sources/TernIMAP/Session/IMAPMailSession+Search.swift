@@ -47,12 +47,7 @@ extension IMAPMailSession {
         let keys = Set(key.fullTextKeys.filter { FullTextIndex.answers($0.needle) })
         guard !keys.isEmpty else { return [:] }
         do {
-            let index = try FullTextIndex(path: mailbox.fullTextIndexPath, uidValidity: mailbox.uidValidity)
-            try index.add(uids: mailbox.messages.lazy.map(\.uid)) { uid in
-                guard let bytes = try? messageBytes(uid) else { return nil }
-                let sections = MessageSections(bytes)
-                return (Array(bytes[sections.root.header]), Array(bytes[sections.root.body]))
-            }
+            let index = try FullTextIndexer.update(mailbox) { uid in try? messageBytes(uid) }
             var answers: [FullTextKey: Set<UInt32>] = [:]
             for key in keys { answers[key] = try index.uids(key.field, containing: key.needle) }
             return answers

@@ -28,14 +28,14 @@ final class IMAPSessionWorker: MailProtocolSession, @unchecked Sendable {
     /// after login; fts with a `plugin { fts = ... }` backend makes SEARCH BODY/TEXT use Tern's full-text
     /// index (whatever the backend's name).
     static func configuration(_ user: String, _ settings: DovecotSettings) -> IMAPMailSession.Configuration {
-        let plugins = settings.string("mail_plugins").split(whereSeparator: { $0 == " " || $0 == "," })
         var configuration = IMAPMailSession.Configuration(
             user: user,
             capabilities: IMAPReplyText.postLoginCapabilities
-                + (plugins.contains("imap_zlib") ? [IMAPReplyText.compressDeflate] : []))
-        configuration.fullTextSearch = plugins.contains("fts") && !(settings.plugin["fts"] ?? "").isEmpty
+                + (settings.mailPlugins.contains("imap_zlib") ? [IMAPReplyText.compressDeflate] : []))
+        configuration.fullTextSearch = settings.fullTextSearch
         return configuration
     }
+
 
     var tickMilliseconds: Int { session.isIdling ? Self.idlePollMilliseconds : Self.idlePollMilliseconds * 5 }
 
@@ -100,4 +100,17 @@ final class IMAPSessionWorker: MailProtocolSession, @unchecked Sendable {
     func finish(clientClosed: Bool) {
         log.info(request.logPrefix, "Disconnected: \(reason ?? "Connection closed") \(session.statistics.logoutText)")
     }
+}
+
+extension DovecotSettings {
+    /// The names in mail_plugins.
+    var mailPlugins: [String] {
+        string("mail_plugins").split(whereSeparator: { $0 == " " || $0 == "," }).map(String.init)
+    }
+
+    /// Dovecot's fts plugin: in mail_plugins, with a backend in `plugin { fts = ... }`.
+    var fullTextSearch: Bool { mailPlugins.contains("fts") && !(plugin["fts"] ?? "").isEmpty }
+
+    /// `plugin { fts_autoindex = yes }`: deliveries update the index.
+    var fullTextAutoIndex: Bool { fullTextSearch && plugin["fts_autoindex"] == "yes" }
 }

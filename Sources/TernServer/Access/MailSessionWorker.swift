@@ -2,6 +2,7 @@ import CTernSys
 import Foundation
 import Synchronization
 import TernConfig
+import TernIMAP
 import NIOCore
 import NIOPosix
 import TernMailbox
@@ -115,6 +116,13 @@ public enum MailSessionWorker {
             }
             let uid = try appender.commit()
             log.info(request.logPrefix, "saved mail to INBOX (uid \(uid))")
+            if settings.settings(protocol: request.protocolName).fullTextAutoIndex {
+                do {
+                    try FullTextIndexer.update(store.openMailbox("INBOX", readOnly: true))
+                } catch {
+                    log.log(request.logPrefix, .error, "fts: INBOX not indexed: \(error)")
+                }
+            }
             return 0
         } catch {
             log.log(request.logPrefix, .error, "msgid=?: save failed to INBOX: \(error.logDescription)")

@@ -1,4 +1,5 @@
 import Foundation
+import TernMailbox
 import Testing
 
 extension DaemonEndToEnd {
@@ -37,6 +38,27 @@ extension DaemonEndToEnd {
                 #expect(content.hasPrefix("Return-Path: <sender@example.test>\r\nDelivered-To: alice\r\n"))
                 #expect(content.hasSuffix("Subject: by lmtp\r\n\r\n.dotted\r\nbody\r\n"))
                 _ = try access.waitForLog("saved mail to INBOX")
+            }
+        }
+
+        /// Dovecot's fts_autoindex: the delivery puts the message into INBOX's full-text index.
+        @Test func deliveryUpdatesTheFullTextIndexWithAutoindex() throws {
+            let fts = "mail_plugins = $mail_plugins fts\nplugin {\n  fts = squat\n  fts_autoindex = yes\n}\n"
+            try MailAccessInstance.with(extra: Self.extra + "\n" + fts) { access in
+                try access.deliver("Subject: earlier\n\nan earlier wombat\n")
+                let client = try LineTestClient(unixPath: access.root + "/dovecot/run/lmtp-e2e")
+                _ = try client.readLine()
+                try client.send("LHLO client.test")
+                while try client.readLine().hasPrefix("250-") {}
+                #expect(try client.command("MAIL FROM:<sender@example.test>") == "250 2.1.0 OK")
+                #expect(try client.command("RCPT TO:<alice>") == "250 2.1.5 OK")
+                #expect(try client.command("DATA") == "354 OK")
+                try client.send("Subject: indexed\r\n\r\na delivered wombat\r\n.")
+                #expect(try client.readLine().hasSuffix(" Saved"))
+                let mailbox = try MaildirMailbox(path: access.maildir, readOnly: true)
+                let current = try FullTextIndex(path: mailbox.fullTextIndexPath, uidValidity: mailbox.uidValidity)
+                #expect(current.lastUID == 2)
+                #expect(try current.uids(.body, containing: "wombat") == [1, 2])
             }
         }
 
