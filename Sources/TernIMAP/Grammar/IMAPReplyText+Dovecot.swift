@@ -14,7 +14,8 @@ public enum IMAPReplyText {
     public static let postLoginCapabilities = [
         "IMAP4rev1", "SASL-IR", "LOGIN-REFERRALS", "ID", "ENABLE", "IDLE", "UNSELECT", "CHILDREN",
         "NAMESPACE",
-        "UIDPLUS", "LIST-EXTENDED", "CONDSTORE", "ESEARCH", "LIST-STATUS", "MOVE", "LITERAL+", "SPECIAL-USE",
+        "UIDPLUS", "LIST-EXTENDED", "CONDSTORE", "ESEARCH", "LIST-STATUS", "MOVE", "STATUS=SIZE", "LITERAL+",
+        "SPECIAL-USE",
     ]
     /// Everything Dovecot 2.3.19 lists after login with its default plugins (for reference and tests).
     public static let dovecotPostLoginCapabilities =

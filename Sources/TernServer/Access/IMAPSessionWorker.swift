@@ -24,14 +24,23 @@ final class IMAPSessionWorker: MailProtocolSession, @unchecked Sendable {
         session = IMAPMailSession(store: store, configuration: Self.configuration(request.user, settings))
     }
 
-    /// What imap's mail_plugins turn on, as in Dovecot: imap_zlib adds COMPRESS=DEFLATE to the capabilities
-    /// after login; fts with a `plugin { fts = ... }` backend makes SEARCH BODY/TEXT use Tern's full-text
-    /// index (whatever the backend's name).
+    /// The session's settings from imap's: mail_plugins as Dovecot's (imap_zlib adds COMPRESS=DEFLATE to the
+    /// capabilities after login; fts with a `plugin { fts = ... }` backend makes SEARCH BODY/TEXT use Tern's
+    /// full-text index, whatever the backend's name), imap_capability (`+NAMES` adds to the list, anything
+    /// else replaces it) and imap_max_line_length.
     static func configuration(_ user: String, _ settings: DovecotSettings) -> IMAPMailSession.Configuration {
-        var configuration = IMAPMailSession.Configuration(
-            user: user,
-            capabilities: IMAPReplyText.postLoginCapabilities
-                + (settings.mailPlugins.contains("imap_zlib") ? [IMAPReplyText.compressDeflate] : []))
+        var capabilities = IMAPReplyText.postLoginCapabilities
+        if settings.mailPlugins.contains("imap_zlib") { capabilities.append(IMAPReplyText.compressDeflate) }
+        let override = settings.string("imap_capability")
+        let named = override.drop(while: { $0 == "+" }).split(separator: " ").map(String.init)
+        if override.hasPrefix("+") {
+            capabilities += named
+        } else if !named.isEmpty {
+            capabilities = named
+        }
+        var configuration = IMAPMailSession.Configuration(user: user, capabilities: capabilities)
+        let lineLength = settings.bytes("imap_max_line_length")
+        if lineLength > 0 { configuration.parserLimits = IMAPParserLimits(maxLineLength: Int(clamping: lineLength)) }
         configuration.fullTextSearch = settings.fullTextSearch
         return configuration
     }

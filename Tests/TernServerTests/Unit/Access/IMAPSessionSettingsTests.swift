@@ -1,0 +1,47 @@
+import Foundation
+import TernIMAP
+import Testing
+
+@testable import TernServer
+
+/// What imap's dovecot.conf settings make of a session: mail_plugins, imap_capability, imap_max_line_length.
+@Suite struct IMAPSessionSettingsTests {
+    private func configuration(_ text: String) throws -> IMAPMailSession.Configuration {
+        let path = NSTemporaryDirectory() + "tern-imap-settings-\(UUID().uuidString).conf"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let settings = try AccessSettings.load(path: path, readingTLSFiles: false)
+        return IMAPSessionWorker.configuration("u", settings.settings(protocol: "imap"))
+    }
+
+    @Test func defaultsAreDovecotsListAndLimits() throws {
+        let plain = try configuration("protocols = imap\n")
+        #expect(plain.capabilities == IMAPReplyText.postLoginCapabilities)
+        #expect(plain.parserLimits.maxLineLength == 65536)
+        #expect(!plain.fullTextSearch)
+    }
+
+    @Test func pluginsCapabilityAndLineLength() throws {
+        let tuned = try configuration(
+            """
+            protocols = imap
+            mail_plugins = $mail_plugins fts
+            imap_max_line_length = 2k
+            imap_capability = +XTERN
+            plugin {
+              fts = lucene
+            }
+            protocol imap {
+              mail_plugins = $mail_plugins imap_zlib
+            }
+
+            """)
+        #expect(tuned.capabilities == IMAPReplyText.postLoginCapabilities + ["COMPRESS=DEFLATE", "XTERN"])
+        #expect(tuned.parserLimits.maxLineLength == 2048)
+        #expect(tuned.fullTextSearch)
+        let replaced = try configuration("protocols = imap\nimap_capability = IMAP4rev1 IDLE\n")
+        #expect(replaced.capabilities == ["IMAP4rev1", "IDLE"])
+        // The fts plugin without a backend does nothing, as in Dovecot.
+        #expect(try !configuration("mail_plugins = fts\n").fullTextSearch)
+    }
+}
