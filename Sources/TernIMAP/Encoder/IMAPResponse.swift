@@ -27,6 +27,10 @@ public enum IMAPResponse: Sendable, Hashable {
     /// `modSeq`: RFC 7162 §3.1.5 `(MODSEQ n)` after the numbers when the search had a MODSEQ key.
     case search([UInt32], modSeq: UInt64? = nil)
     case esearch(ESearchResponse)
+    /// RFC 5256 `* SORT n...` in sort order; `modSeq` as for SEARCH (RFC 7162 §3.1.5).
+    case sort([UInt32], modSeq: UInt64? = nil)
+    /// RFC 5256 `* THREAD (...)...`.
+    case thread(ThreadForest)
     case enabled([String])
     case id([IDParameter]?)
     case namespace(
@@ -77,6 +81,13 @@ public enum IMAPResponse: Sendable, Hashable {
             if let modSeq { w.raw(" (MODSEQ \(modSeq))") }
         case .esearch(let response):
             response.encode(into: &w)
+        case .sort(let numbers, let modSeq):
+            w.raw("* SORT")
+            for n in numbers { w.raw(" \(n)") }
+            if let modSeq { w.raw(" (MODSEQ \(modSeq))") }
+        case .thread(let forest):
+            w.raw("* THREAD ")
+            w.raw(forest.text)
         case .enabled(let names):
             w.raw((["* ENABLED"] + names).joined(separator: " "))
         case .id(let parameters):

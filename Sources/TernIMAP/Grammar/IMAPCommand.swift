@@ -61,6 +61,10 @@ public enum IMAPCommand: Sendable, Hashable {
     case namespace
     /// RFC 4978 COMPRESS, with the mechanism as sent (upper case).
     case compress(mechanism: String)
+    /// RFC 5256 SORT / UID SORT (RFC 5267 ESORT's RETURN).
+    case sort(SortCommand, uid: Bool)
+    /// RFC 5256 THREAD / UID THREAD.
+    case thread(ThreadCommand, uid: Bool)
 
     /// The command name as Dovecot names it in `Error in IMAP command NAME: ...`.
     public var name: String {
@@ -96,6 +100,8 @@ public enum IMAPCommand: Sendable, Hashable {
         case .unselect: return "UNSELECT"
         case .namespace: return "NAMESPACE"
         case .compress: return "COMPRESS"
+        case .sort(_, let uid): return uid ? "UID SORT" : "SORT"
+        case .thread(_, let uid): return uid ? "UID THREAD" : "THREAD"
         }
     }
 }

@@ -12,9 +12,11 @@ public enum IMAPReplyText {
     ]
     /// After login, the part of Dovecot's list Tern implements, in Dovecot's order.
     public static let postLoginCapabilities = [
-        "IMAP4rev1", "SASL-IR", "LOGIN-REFERRALS", "ID", "ENABLE", "IDLE", "UNSELECT", "CHILDREN",
-        "NAMESPACE",
-        "UIDPLUS", "LIST-EXTENDED", "CONDSTORE", "ESEARCH", "LIST-STATUS", "MOVE", "STATUS=SIZE", "LITERAL+",
+        "IMAP4rev1", "SASL-IR", "LOGIN-REFERRALS", "ID", "ENABLE", "IDLE",
+        "SORT", "SORT=DISPLAY", "THREAD=REFERENCES", "THREAD=REFS", "THREAD=ORDEREDSUBJECT",
+        "UNSELECT", "CHILDREN", "NAMESPACE",
+        "UIDPLUS", "LIST-EXTENDED", "I18NLEVEL=1", "CONDSTORE", "ESEARCH", "ESORT", "LIST-STATUS", "MOVE",
+        "STATUS=SIZE", "LITERAL+",
         "SPECIAL-USE",
     ]
     /// Everything Dovecot 2.3.19 lists after login with its default plugins (for reference and tests).
@@ -109,6 +111,20 @@ public enum IMAPReplyText {
     public static let invalidModSeqType = "Invalid MODSEQ type"
     public static let invalidModSeqValue = "Invalid MODSEQ value"
     public static let qresyncNotEnabled = "QRESYNC not enabled"
+
+    // MARK: SORT and THREAD (RFC 5256, RFC 5267)
+
+    public static let sortCompleted = "Sort completed"
+    public static let threadCompleted = "Thread completed"
+    public static let invalidSortArgument = "Invalid sort argument"
+    public static let emptySortProgram = "Empty sort program"
+    public static let sortListEndsWithReverse = "Sort list ends with REVERSE"
+    public static let invalidSortListArgument = "Invalid sort list argument"
+    public static let invalidCharsetArgument = "Invalid charset argument"
+    public static let unknownThreadAlgorithm = "Unknown thread algorithm"
+    /// SORT's answer to an unknown RETURN option (SEARCH names the option instead).
+    public static let unknownSearchReturnOptionName = "Unknown SEARCH return option"
+    public static func unknownSortArgument(_ name: String) -> String { "Unknown sort argument: \(name)" }
 
     // MARK: NO texts
 

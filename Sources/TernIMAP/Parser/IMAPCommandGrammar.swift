@@ -134,6 +134,8 @@ enum IMAPCommandGrammar {
             _ = try appendOptions(&r)
             throw IMAPSyntaxError.syntax(IMAPReplyText.missingMessageSize)
         case "SEARCH", "UID SEARCH": return .search(try search(&r), uid: name != "SEARCH")
+        case "SORT", "UID SORT": return .sort(try sort(&r), uid: name != "SORT")
+        case "THREAD", "UID THREAD": return .thread(try thread(&r), uid: name != "THREAD")
         case "FETCH", "UID FETCH":
             try r.space()
             let set = try r.sequenceSet()

@@ -62,6 +62,8 @@ extension IMAPMailSession {
         case .expunge: expunge(tag, uids: nil)
         case .uidExpunge(let set): expunge(tag, uids: set)
         case .search(let search, let uid): self.search(tag, search, uid: uid, command: command)
+        case .sort(let sort, let uid): self.sort(tag, sort, uid: uid)
+        case .thread(let thread, let uid): self.thread(tag, thread, uid: uid)
         case .fetch(let set, let attributes, let uid, let changedSince):
             fetch(tag, set, attributes, uid: uid, changedSince: changedSince, command: command)
         case .store(let set, let flags, let uid, let unchangedSince):
@@ -76,7 +78,7 @@ extension IMAPMailSession {
 
     private func needsSelection(_ command: IMAPCommand) -> Bool {
         switch command {
-        case .check, .close, .expunge, .uidExpunge, .search, .fetch, .store, .copy, .move, .unselect:
+        case .check, .close, .expunge, .uidExpunge, .search, .fetch, .store, .copy, .move, .unselect, .sort, .thread:
             return true
         default:
             return false

@@ -201,7 +201,8 @@ final class SearchCandidate {
     private func header(_ name: String, contains text: String) -> Bool {
         guard let sections = headerSections else { return false }
         let values = MessageSections.fieldValues(sections.bytes, sections.root.header, named: name)
-        return values.contains { Self.contains($0, text) }
+        // Encoded words are matched decoded (RFC 3501 §6.4.4 leaves it open; Dovecot decodes them).
+        return values.contains { Self.contains(EncodedWords.mayHold($0) ? EncodedWords.decode($0) : $0, text) }
     }
 
     private func body(contains text: String) -> Bool {
@@ -209,14 +210,14 @@ final class SearchCandidate {
         return Self.contains(sections.bytes[sections.root.body], text)
     }
 
-    /// Case-insensitive substring search (Unicode lower-casing, as Dovecot's i;unicode-casemap folds).
+    /// Case-insensitive substring search with the i;unicode-casemap comparator (RFC 5255 I18NLEVEL=1).
     static func contains(_ haystack: some Collection<UInt8>, _ needle: String) -> Bool {
         guard !needle.isEmpty else { return true }
         let pattern = Array(needle.utf8)
         if pattern.allSatisfy({ $0 < 0x80 }) && haystack.allSatisfy({ $0 < 0x80 }) {
             return asciiContains(Array(haystack), pattern)
         }
-        return String(decoding: haystack, as: UTF8.self).lowercased().contains(needle.lowercased())
+        return UnicodeCasemap.contains(haystack, needle)
     }
 
     /// ASCII case-insensitive substring search on bytes (the common case, without building Strings).

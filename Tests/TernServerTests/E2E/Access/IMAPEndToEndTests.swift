@@ -100,5 +100,41 @@ extension DaemonEndToEnd {
                 #expect(bye.hasPrefix("* BYE Logging out\r\na4 OK Logout completed"), "\(bye)")
             }
         }
+
+        /// SORT, ESORT and THREAD through imap-login and the session worker, on messages the MTA delivered.
+        @Test func sortAndThreadOverTheWire() throws {
+            try MailAccessInstance.with { access in
+                let client = try LineTestClient(port: access.imapPort)
+                _ = try client.readLine()
+                let login = try client.imap("a1", "LOGIN alice \(MailAccessInstance.password)")
+                #expect(login.completion.contains(" IDLE SORT SORT=DISPLAY THREAD=REFERENCES THREAD=REFS THREAD=ORDEREDSUBJECT "))
+                #expect(login.completion.contains(" I18NLEVEL=1 ") && login.completion.contains(" ESORT "))
+                _ = try client.imap("a2", "SELECT INBOX")
+                let messages = [
+                    "Subject: Re: plans\nFrom: Bob <bob@example.test>\nDate: Tue, 2 Jan 2024 10:00:00 +0000\n"
+                        + "Message-ID: <2@e2e>\nReferences: <1@e2e>\n\nreply\n",
+                    "Subject: plans\nFrom: Ann <ann@example.test>\nDate: Mon, 1 Jan 2024 10:00:00 +0000\n"
+                        + "Message-ID: <1@e2e>\n\nfirst\n",
+                    "Subject: =?UTF-8?Q?=C3=9Cbersicht?=\nFrom: Zoe <zoe@example.test>\n"
+                        + "Date: Wed, 3 Jan 2024 10:00:00 +0000\nMessage-ID: <3@e2e>\n\nthird\n",
+                ]
+                for (index, message) in messages.enumerated() {
+                    try access.deliver(message)  // one at a time, so UIDs follow this order
+                    #expect(try client.imap("n\(index)", "NOOP").untagged.contains("* \(index + 1) EXISTS"))
+                }
+                let bySubject = try client.imap("a3", "SORT (SUBJECT) UTF-8 ALL")
+                #expect(bySubject.untagged == ["* SORT 1 2 3"], "\(bySubject)")
+                #expect(bySubject.completion.hasPrefix("a3 OK Sort completed"))
+                #expect(try client.imap("a4", "SORT (REVERSE FROM) UTF-8 ALL").untagged == ["* SORT 3 1 2"])
+                #expect(
+                    try client.imap("a5", "SORT RETURN (MIN MAX COUNT) (DATE) UTF-8 ALL").untagged
+                        == ["* ESEARCH (TAG \"a5\") MIN 2 MAX 3 COUNT 3"])
+                let thread = try client.imap("a6", "UID THREAD REFERENCES UTF-8 ALL")
+                #expect(thread.untagged == ["* THREAD (2 1)(3)"], "\(thread)")
+                #expect(thread.completion.hasPrefix("a6 OK Thread completed"))
+                #expect(try client.imap("a7", "THREAD ORDEREDSUBJECT UTF-8 SUBJECT plans").untagged == ["* THREAD (2 1)"])
+                _ = try client.imap("a8", "LOGOUT")
+            }
+        }
     }
 }

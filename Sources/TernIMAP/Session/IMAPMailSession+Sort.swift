@@ -1,0 +1,145 @@
+import TernMailbox
+
+extension IMAPMailSession {
+    /// SORT / UID SORT (RFC 5256 §3, SORT=DISPLAY from RFC 5957), or ESORT's ESEARCH answer when RETURN was
+    /// given (RFC 5267 §3: MIN and MAX are the first and last message in sort order, ALL is in sort order).
+    func sort(_ tag: String, _ command: SortCommand, uid: Bool) {
+        guard let mailbox = selected?.mailbox else { return }
+        guard Self.searchCharsets.contains(command.charset) else {
+            complete(tag, .no, .badCharset([]), text: IMAPReplyText.unknownCharset)
+            return
+        }
+        let byModSeq = command.key.mentionsModSeq
+        if byModSeq { enableCondstore() }
+        let matches = matchingMessages(command.key)
+        let needsSize = command.criteria.contains { $0.key == .size }
+        let items = matches.map { sequence, message in
+            SortItem(
+                sequence: sequence, arrival: message.internalDate,
+                size: needsSize ? (try? mailbox.virtualSize(uid: message.uid)) ?? 0 : 0,
+                fields: sortFields(message, in: mailbox))
+        }
+        let numbers = SortItem.sorted(items, by: command.criteria).map { item in
+            uid ? mailbox.messages[Int(item.sequence) - 1].uid : item.sequence
+        }
+        let highest = matches.map { $0.message.modSeq }.max()
+        let modSeq = byModSeq && !matches.isEmpty ? highest : nil
+        if let options = command.returnOptions {
+            // SAVE (RFC 5182) is left to SEARCH; SORT answers the other options.
+            let wanted = options.filter { $0 != .save }
+            if wanted.isEmpty && !options.isEmpty {
+                // RETURN (SAVE) alone: no ESEARCH response at all, as Dovecot does.
+            } else {
+                var response = ESearchResponse(tag: tag, uid: uid, options: wanted, matches: numbers)
+                response.modSeq = modSeq
+                send(.esearch(response))
+            }
+        } else {
+            send(.sort(numbers, modSeq: modSeq))
+        }
+        if uid { finish(tag, text: IMAPReplyText.sortCompleted) } else { complete(tag, text: IMAPReplyText.sortCompleted) }
+    }
+
+    /// THREAD / UID THREAD (RFC 5256 §4) over the messages the search keys select.
+    func thread(_ tag: String, _ command: ThreadCommand, uid: Bool) {
+        guard let mailbox = selected?.mailbox else { return }
+        guard Self.searchCharsets.contains(command.charset) else {
+            complete(tag, .no, .badCharset([]), text: IMAPReplyText.unknownCharset)
+            return
+        }
+        let messages = matchingMessages(command.key).map { sequence, message in
+            let fields = sortFields(message, in: mailbox)
+            return ThreadMessage(
+                number: uid ? message.uid : sequence, uid: message.uid,
+                date: fields.sentDate != 0 ? fields.sentDate : message.internalDate, messageID: fields.messageID,
+                references: fields.references, subject: fields.subject, hasSubject: fields.hasSubject)
+        }
+        let forest =
+            command.algorithm == .orderedSubject
+            ? MessageThreading.orderedSubject(messages)
+            : MessageThreading.references(messages, algorithm: command.algorithm)
+        send(.thread(forest))
+        if uid {
+            finish(tag, text: IMAPReplyText.threadCompleted)
+        } else {
+            complete(tag, text: IMAPReplyText.threadCompleted)
+        }
+    }
+
+    /// The selected messages that match `key`, with their sequence numbers.
+    private func matchingMessages(_ key: SearchKey) -> [(sequence: UInt32, message: MessageInfo)] {
+        guard let mailbox = selected?.mailbox else { return [] }
+        let largestUID = mailbox.messages.last?.uid ?? 0
+        let count = UInt32(mailbox.messages.count)
+        var matches: [(sequence: UInt32, message: MessageInfo)] = []
+        for (index, message) in mailbox.messages.enumerated() {
+            let sequence = UInt32(index + 1)
+            // ALL needs no candidate: the common THREAD/SORT of a whole mailbox reads only sort headers.
+            if key != .all {
+                let candidate = SearchCandidate(
+                    message: message, sequence: sequence, count: count, largestUID: largestUID, mailbox: mailbox,
+                    load: { [unowned self] uid in try? self.messageBytes(uid) },
+                    loadHeader: { [unowned self] uid in try? self.messageHeaderBytes(uid) })
+                guard candidate.matches(key) else { continue }
+            }
+            matches.append((sequence, message))
+        }
+        return matches
+    }
+
+    /// The message's sort fields, from the process's cache or its header.
+    private func sortFields(_ message: MessageInfo, in mailbox: MaildirMailbox) -> SortFields {
+        // No GUID (an old uidlist): nothing identifies the mailbox, so nothing is cached.
+        let key = mailbox.guid.isEmpty ? nil : mailbox.guid + "/" + message.baseName
+        if let key, let cached = SortFieldCache.shared.fields(key) { return cached }
+        let fields = SortFields(header: (try? messageHeaderBytes(message.uid)) ?? [])
+        if let key { SortFieldCache.shared.store(fields, for: key) }
+        return fields
+    }
+}
+
+/// One message being sorted.
+struct SortItem {
+    var sequence: UInt32
+    var arrival: Int
+    var size: Int
+    var fields: SortFields
+
+    /// In the order of `criteria`; ties go to the next criterion and finally to the sequence number, which
+    /// REVERSE does not turn around (RFC 5256 §3).
+    static func sorted(_ items: [SortItem], by criteria: [SortCriterion]) -> [SortItem] {
+        items.sorted { a, b in
+            for criterion in criteria {
+                let order = compare(a, b, criterion.key)
+                if order != 0 { return criterion.reverse ? order > 0 : order < 0 }
+            }
+            return a.sequence < b.sequence
+        }
+    }
+
+    /// -1, 0 or 1.
+    static func compare(_ a: SortItem, _ b: SortItem, _ key: SortKey) -> Int {
+        switch key {
+        case .arrival: return order(a.arrival, b.arrival)
+        case .date: return order(a.date, b.date)
+        case .size: return order(a.size, b.size)
+        case .score: return 0
+        case .subject: return order(a.fields.subject.key, b.fields.subject.key)
+        case .from: return order(a.fields.from, b.fields.from)
+        case .to: return order(a.fields.to, b.fields.to)
+        case .cc: return order(a.fields.cc, b.fields.cc)
+        case .displayFrom: return order(a.fields.displayFrom, b.fields.displayFrom)
+        case .displayTo: return order(a.fields.displayTo, b.fields.displayTo)
+        }
+    }
+
+    /// DATE: the sent date, or the arrival time when the message has none (RFC 5256 §3).
+    var date: Int { fields.sentDate != 0 ? fields.sentDate : arrival }
+
+    private static func order(_ a: Int, _ b: Int) -> Int { a < b ? -1 : (a > b ? 1 : 0) }
+
+    private static func order(_ a: [UInt8], _ b: [UInt8]) -> Int {
+        if a == b { return 0 }
+        return a.lexicographicallyPrecedes(b) ? -1 : 1
+    }
+}
