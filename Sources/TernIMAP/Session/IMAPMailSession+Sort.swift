@@ -13,11 +13,11 @@ extension IMAPMailSession {
         if byModSeq { enableCondstore() }
         let matches = matchingMessages(command.key)
         let needsSize = command.criteria.contains { $0.key == .size }
-        let items = matches.map { sequence, message in
+        let fields = sortFields(matches.map { $0.message }, in: mailbox)
+        let items = zip(matches, fields).map { match, fields in
             SortItem(
-                sequence: sequence, arrival: message.internalDate,
-                size: needsSize ? (try? mailbox.virtualSize(uid: message.uid)) ?? 0 : 0,
-                fields: sortFields(message, in: mailbox))
+                sequence: match.sequence, arrival: match.message.internalDate,
+                size: needsSize ? (try? mailbox.virtualSize(uid: match.message.uid)) ?? 0 : 0, fields: fields)
         }
         let numbers = SortItem.sorted(items, by: command.criteria).map { item in
             uid ? mailbox.messages[Int(item.sequence) - 1].uid : item.sequence
@@ -47,12 +47,14 @@ extension IMAPMailSession {
             complete(tag, .no, .badCharset([]), text: IMAPReplyText.unknownCharset)
             return
         }
-        let messages = matchingMessages(command.key).map { sequence, message in
-            let fields = sortFields(message, in: mailbox)
-            return ThreadMessage(
-                number: uid ? message.uid : sequence, uid: message.uid,
-                date: fields.sentDate != 0 ? fields.sentDate : message.internalDate, messageID: fields.messageID,
-                references: fields.references, subject: fields.subject, hasSubject: fields.hasSubject)
+        let matches = matchingMessages(command.key)
+        let fields = sortFields(matches.map { $0.message }, in: mailbox)
+        let messages = zip(matches, fields).map { match, fields in
+            ThreadMessage(
+                number: uid ? match.message.uid : match.sequence, uid: match.message.uid,
+                date: fields.sentDate != 0 ? fields.sentDate : match.message.internalDate,
+                messageID: fields.messageID, references: fields.references, subject: fields.subject,
+                hasSubject: fields.hasSubject)
         }
         let forest =
             command.algorithm == .orderedSubject
@@ -87,14 +89,36 @@ extension IMAPMailSession {
         return matches
     }
 
-    /// The message's sort fields, from the process's cache or its header.
-    private func sortFields(_ message: MessageInfo, in mailbox: MaildirMailbox) -> SortFields {
+    /// The sort fields of `messages`: from the worker's cache, else from the mailbox's `tern.sort` (read once
+    /// per worker), else from each message's header; `tern.sort` is rewritten when headers had to be read.
+    func sortFields(_ messages: [MessageInfo], in mailbox: MaildirMailbox) -> [SortFields] {
+        let cache = SortFieldCache.shared
         // No GUID (an old uidlist): nothing identifies the mailbox, so nothing is cached.
-        let key = mailbox.guid.isEmpty ? nil : mailbox.guid + "/" + message.baseName
-        if let key, let cached = SortFieldCache.shared.fields(key) { return cached }
-        let fields = SortFields(header: (try? messageHeaderBytes(message.uid)) ?? [])
-        if let key { SortFieldCache.shared.store(fields, for: key) }
-        return fields
+        let prefix = mailbox.guid.isEmpty ? nil : mailbox.guid + "/"
+        func cached(_ message: MessageInfo) -> SortFields? { prefix.flatMap { cache.fields($0 + message.baseName) } }
+        var fields = messages.map(cached)
+        guard fields.contains(where: { $0 == nil }) else { return fields.compactMap { $0 } }
+        if let prefix, cache.shouldRead(prefix + String(mailbox.uidValidity)) {
+            let stored = SortFieldFile.decode(
+                mailbox.cacheFile(SortFieldFile.name) ?? [], uidValidity: mailbox.uidValidity)
+            for (uid, entry) in stored {
+                if let message = mailbox.message(uid: uid) { cache.store(entry, for: prefix + message.baseName) }
+            }
+            fields = messages.map(cached)
+        }
+        var computed = false
+        for (index, message) in messages.enumerated() where fields[index] == nil {
+            let entry = SortFields(header: (try? messageHeaderBytes(message.uid)) ?? [])
+            fields[index] = entry
+            computed = true
+            if let prefix { cache.store(entry, for: prefix + message.baseName) }
+        }
+        if computed, prefix != nil {
+            let entries = mailbox.messages.compactMap { message in cached(message).map { (message.uid, $0) } }
+            mailbox.storeCacheFile(
+                SortFieldFile.name, SortFieldFile.encode(entries, uidValidity: mailbox.uidValidity))
+        }
+        return fields.compactMap { $0 }
     }
 }
 

@@ -7,14 +7,16 @@ struct BaseSubject: Sendable, Equatable {
     /// A `Re:`/`Fwd:` leader, a `(fwd)` trailer or a `[fwd: ...]` wrapper was removed (RFC 5256 §2.1 step 4 of
     /// THREAD=REFERENCES' subject grouping needs this).
     var isReplyOrForward: Bool
+}
 
+extension BaseSubject {
     /// From the raw `Subject:` value.
     init(subject: some Collection<UInt8>) {
-        self.init(key: UnicodeCasemap.key(EncodedWords.decode(subject)))
+        self.init(mapped: UnicodeCasemap.key(EncodedWords.decode(subject)))
     }
 
     /// From a value already decoded and case-mapped.
-    init(key mapped: [UInt8]) {
+    init(mapped: [UInt8]) {
         var text = Self.packedWhitespace(mapped)
         var start = 0
         var replyOrForward = false
@@ -29,8 +31,7 @@ struct BaseSubject: Sendable, Equatable {
             } while found
             // (6) "[FWD:" ... "]" around the whole rest.
         } while Self.removeForwardWrapper(&text, &start, &replyOrForward)
-        key = Array(text[start...])
-        isReplyOrForward = replyOrForward
+        self.init(key: Array(text[start...]), isReplyOrForward: replyOrForward)
     }
 
     private static let space = UInt8(ascii: " ")

@@ -18,7 +18,9 @@ struct SortFields: Sendable, Equatable {
     var messageID: String?
     /// References' IDs, or else In-Reply-To's first one (RFC 5256 §2.2 step 1).
     var references: [String]
+}
 
+extension SortFields {
     init(header bytes: [UInt8]) {
         let sections = MessageSections(bytes)
         func first(_ name: String) -> [UInt8]? {
@@ -34,10 +36,11 @@ struct SortFields: Sendable, Equatable {
         cc = UnicodeCasemap.key(Self.firstAddress(first("Cc"))?.mailbox ?? [])
         displayFrom = UnicodeCasemap.key(Self.displayName(fromAddress))
         displayTo = UnicodeCasemap.key(Self.displayName(toAddress))
-        sentDate = first("Date").flatMap(MessageDate.timestamp) ?? 0
+        sentDate = first("Date").flatMap { MessageDate.timestamp($0) } ?? 0
         messageID = first("Message-ID").flatMap { MessageID.all(in: $0).first }
         let referenced = first("References").map { MessageID.all(in: $0) } ?? []
-        references = referenced.isEmpty ? Array((first("In-Reply-To").map { MessageID.all(in: $0) } ?? []).prefix(1)) : referenced
+        let inReplyTo = first("In-Reply-To").map { MessageID.all(in: $0) } ?? []
+        references = referenced.isEmpty ? Array(inReplyTo.prefix(1)) : referenced
     }
 
     /// The first address of an address field, encoded words decoded before parsing (as Dovecot does).

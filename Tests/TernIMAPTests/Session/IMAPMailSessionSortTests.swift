@@ -130,6 +130,15 @@ import Testing
         }
     }
 
+    @Test func sortFieldsAreKeptInTernSort() throws {
+        let f = try corpus()
+        _ = reply(f, "SORT (DATE) UTF-8 ALL")
+        let file = try #require(FileManager.default.contents(atPath: f.root + "/tern.sort"))
+        #expect(file.starts(with: Array("tern-sort 1 V".utf8)))
+        // Dovecot ignores the file: it is no Maildir++ folder and not in cur/ or new/.
+        #expect(reply(f, "THREAD REFS UTF-8 ALL").hasPrefix("* THREAD (4 5 6)(2 3 7)"))
+    }
+
     @Test func sortAndThreadNeedASelectedMailbox() throws {
         let f = try SessionFixture()
         #expect(f.send("t SORT (DATE) UTF-8 ALL\r\n") == "t BAD No mailbox selected" + done)

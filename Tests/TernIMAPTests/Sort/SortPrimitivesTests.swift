@@ -95,4 +95,23 @@ import Testing
         #expect(ids("<unterminated@x") == [])
         #expect(ids("") == [])
     }
+
+    @Test func sortFieldFileRoundTrips() {
+        let first = SortFields(
+            header: Array(
+                ("From: =?UTF-8?Q?=C3=89mile?= <emile@e.example>\r\nTo: a@b\r\nSubject: Re: hi\r\n"
+                    + "Message-ID: <1@x>\r\nReferences: <0@x> <00@x>\r\nDate: 4 Mar 2024 08:30 -0100\r\n\r\n").utf8))
+        let second = SortFields(header: Array("X: y\r\n\r\n".utf8))
+        #expect(first.displayFrom == Array("E\u{301}MILE".utf8))
+        #expect(first.references == ["0@x", "00@x"] && first.messageID == "1@x" && first.subject.isReplyOrForward)
+        #expect(second.messageID == nil && !second.hasSubject && second.sentDate == 0)
+        let bytes = SortFieldFile.encode([(7, first), (9, second)], uidValidity: 42)
+        let decoded = SortFieldFile.decode(bytes, uidValidity: 42)
+        #expect(decoded.map(\.uid) == [7, 9])
+        #expect(decoded.map(\.fields) == [first, second])
+        // Another UIDVALIDITY: nothing; a torn end: the records before it.
+        #expect(SortFieldFile.decode(bytes, uidValidity: 43).isEmpty)
+        #expect(SortFieldFile.decode(Array(bytes.dropLast(3)), uidValidity: 42).map(\.uid) == [7])
+        #expect(SortFieldFile.decode(Array("garbage".utf8), uidValidity: 42).isEmpty)
+    }
 }
