@@ -34,7 +34,9 @@ public struct SortCommand: Sendable, Hashable {
     public var charset: String
     public var key: SearchKey
 
-    public init(returnOptions: [SearchReturnOption]? = nil, criteria: [SortCriterion], charset: String, key: SearchKey) {
+    public init(
+        returnOptions: [SearchReturnOption]? = nil, criteria: [SortCriterion], charset: String, key: SearchKey
+    ) {
         self.returnOptions = returnOptions
         self.criteria = criteria
         self.charset = charset

@@ -56,7 +56,9 @@ extension IMAPCommandGrammar {
                 guard let key = SortKey(rawValue: name.uppercased()) else {
                     throw IMAPSyntaxError.syntax(IMAPReplyText.unknownSortArgument(name))
                 }
-                if !criteria.contains(where: { $0.key == key }) { criteria.append(SortCriterion(key, reverse: reverse)) }
+                if !criteria.contains(where: { $0.key == key }) {
+                    criteria.append(SortCriterion(key, reverse: reverse))
+                }
                 reverse = false
             }
             if r.skip(UInt8(ascii: ")")) { break }
@@ -70,7 +72,9 @@ extension IMAPCommandGrammar {
         return criteria
     }
 
-    private static func charsetArgument(_ r: inout IMAPArgumentReader, orThrow error: IMAPSyntaxError) throws -> String {
+    private static func charsetArgument(_ r: inout IMAPArgumentReader, orThrow error: IMAPSyntaxError) throws
+        -> String
+    {
         guard let next = r.peek, next != UInt8(ascii: "("), next != UInt8(ascii: ")") else { throw error }
         return try r.astringText().uppercased()
     }

@@ -37,7 +37,11 @@ extension IMAPMailSession {
         } else {
             send(.sort(numbers, modSeq: modSeq))
         }
-        if uid { finish(tag, text: IMAPReplyText.sortCompleted) } else { complete(tag, text: IMAPReplyText.sortCompleted) }
+        if uid {
+            finish(tag, text: IMAPReplyText.sortCompleted)
+        } else {
+            complete(tag, text: IMAPReplyText.sortCompleted)
+        }
     }
 
     /// THREAD / UID THREAD (RFC 5256 §4) over the messages the search keys select.
