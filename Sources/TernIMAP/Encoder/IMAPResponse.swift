@@ -21,6 +21,8 @@ public enum IMAPResponse: Sendable, Hashable {
     case exists(UInt32)
     case recent(UInt32)
     case expunge(UInt32)
+    /// RFC 7162 §3.2.10 `* VANISHED [(EARLIER)] uids`: expunges once QRESYNC is enabled.
+    case vanished(SequenceSet, earlier: Bool)
     case list(MailboxListItem)
     case lsub(MailboxListItem)
     case status(MailboxName, [StatusValue])
@@ -64,6 +66,7 @@ public enum IMAPResponse: Sendable, Hashable {
         case .exists(let n): w.raw("* \(n) EXISTS")
         case .recent(let n): w.raw("* \(n) RECENT")
         case .expunge(let n): w.raw("* \(n) EXPUNGE")
+        case .vanished(let uids, let earlier): w.raw(earlier ? "* VANISHED (EARLIER) \(uids)" : "* VANISHED \(uids)")
         case .list(let item):
             w.raw("* LIST ")
             item.encode(into: &w)
@@ -233,9 +236,24 @@ public struct ESearchResponse: Sendable, Hashable {
     public var min: UInt32?
     public var max: UInt32?
     public var all: SequenceSet?
+    /// RFC 5267 §4.4 `PARTIAL (low:high set)`: the range asked for and the matches at those positions (NIL
+    /// when there are none).
+    public var partial: (range: ClosedRange<UInt32>, matches: SequenceSet?)? {
+        get { partialRange.map { ($0, partialMatches) } }
+        set {
+            partialRange = newValue?.range
+            partialMatches = newValue?.matches
+        }
+    }
+    private var partialRange: ClosedRange<UInt32>?
+    private var partialMatches: SequenceSet?
     public var count: UInt32?
     /// RFC 7162 §3.1.5: the highest MODSEQ of the matches when the search had a MODSEQ key.
     public var modSeq: UInt64?
+    /// RFC 5267 §4.3 updates of a SEARCH RETURN (UPDATE): `REMOVEFROM (0 set)`, `ADDTO (0 set)`. Dovecot gives
+    /// no positions (0).
+    public var removeFrom: SequenceSet?
+    public var addTo: SequenceSet?
 
     public init(
         tag: String?, uid: Bool, min: UInt32? = nil, max: UInt32? = nil, all: SequenceSet? = nil,
@@ -249,14 +267,30 @@ public struct ESearchResponse: Sendable, Hashable {
         self.count = count
     }
 
-    /// The answer to `options` for the matching numbers (sorted ascending), as Dovecot computes it.
-    public init(tag: String?, uid: Bool, options: [SearchReturnOption], matches: [UInt32]) {
-        let wanted = options.isEmpty ? [.all] : options
+    /// The answer to `options` (and PARTIAL) for the matching numbers (sorted ascending), as Dovecot computes it.
+    public init(
+        tag: String?, uid: Bool, options: [SearchReturnOption], partial: ClosedRange<UInt32>? = nil,
+        matches: [UInt32]
+    ) {
+        // CONTEXT is a hint; UPDATE alone asks for no result now (RFC 5267 §4.2, as Dovecot answers it).
+        let asked = options.filter { $0 != .context }
+        let wanted = asked.isEmpty && partial == nil ? [.all] : asked
         self.init(tag: tag, uid: uid)
         if wanted.contains(.min) { min = matches.first }
         if wanted.contains(.max) { max = matches.last }
         if wanted.contains(.all), !matches.isEmpty { all = SequenceSet.compact(matches) }
+        if let partial {
+            let chosen = Self.positions(partial, of: matches)
+            self.partial = (partial, chosen.isEmpty ? nil : SequenceSet.compact(chosen))
+        }
         if wanted.contains(.count) { count = UInt32(matches.count) }
+    }
+
+    /// The matches at 1-based positions `range` (RFC 5267 §4.4).
+    public static func positions(_ range: ClosedRange<UInt32>, of matches: [UInt32]) -> [UInt32] {
+        let low = Int(range.lowerBound) - 1
+        guard low < matches.count else { return [] }
+        return Array(matches[low..<Swift.min(matches.count, Int(range.upperBound))])
     }
 
     func encode(into w: inout IMAPWriter) {
@@ -270,8 +304,13 @@ public struct ESearchResponse: Sendable, Hashable {
         if let min { w.raw(" MIN \(min)") }
         if let max { w.raw(" MAX \(max)") }
         if let all { w.raw(" ALL \(all)") }
+        if let range = partialRange {
+            w.raw(" PARTIAL (\(range.lowerBound):\(range.upperBound) \(partialMatches.map(\.description) ?? "NIL"))")
+        }
         if let count { w.raw(" COUNT \(count)") }
         if let modSeq { w.raw(" MODSEQ \(modSeq)") }
+        if let removeFrom { w.raw(" REMOVEFROM (0 \(removeFrom))") }
+        if let addTo { w.raw(" ADDTO (0 \(addTo))") }
     }
 }
 

@@ -22,9 +22,10 @@ public enum IMAPCommand: Sendable, Hashable {
     case authenticate(mechanism: String, initialResponse: String?)
     case login(username: String, password: String)
     // Authenticated (§6.3).
-    /// `condstore`: the RFC 7162 §3.1.8 `(CONDSTORE)` parameter was given.
-    case select(MailboxName, condstore: Bool = false)
-    case examine(MailboxName, condstore: Bool = false)
+    /// `condstore`: the RFC 7162 §3.1.8 `(CONDSTORE)` parameter was given; `qresync`: the §3.2.5
+    /// `(QRESYNC (...))` parameter.
+    case select(MailboxName, condstore: Bool = false, qresync: QResyncParameters? = nil)
+    case examine(MailboxName, condstore: Bool = false, qresync: QResyncParameters? = nil)
     case create(MailboxName)
     case delete(MailboxName)
     case rename(from: MailboxName, to: MailboxName)
@@ -39,8 +40,8 @@ public enum IMAPCommand: Sendable, Hashable {
     case close
     case expunge
     case search(SearchCommand, uid: Bool)
-    /// `changedSince`: the RFC 7162 §3.1.4 CHANGEDSINCE modifier.
-    case fetch(SequenceSet, [FetchAttribute], uid: Bool, changedSince: UInt64? = nil)
+    /// `changedSince`: the RFC 7162 §3.1.4 CHANGEDSINCE modifier; `vanished`: the §3.2.6 VANISHED modifier.
+    case fetch(SequenceSet, [FetchAttribute], uid: Bool, changedSince: UInt64? = nil, vanished: Bool = false)
     /// `unchangedSince`: the RFC 7162 §3.1.3 UNCHANGEDSINCE modifier.
     case store(SequenceSet, StoreFlags, uid: Bool, unchangedSince: UInt64? = nil)
     case copy(SequenceSet, MailboxName, uid: Bool)
@@ -65,6 +66,8 @@ public enum IMAPCommand: Sendable, Hashable {
     case sort(SortCommand, uid: Bool)
     /// RFC 5256 THREAD / UID THREAD.
     case thread(ThreadCommand, uid: Bool)
+    /// RFC 5267 §4.3 CANCELUPDATE: the tags of SEARCH RETURN (UPDATE) commands.
+    case cancelUpdate([String])
 
     /// The command name as Dovecot names it in `Error in IMAP command NAME: ...`.
     public var name: String {
@@ -89,7 +92,7 @@ public enum IMAPCommand: Sendable, Hashable {
         case .close: return "CLOSE"
         case .expunge: return "EXPUNGE"
         case .search(_, let uid): return uid ? "UID SEARCH" : "SEARCH"
-        case .fetch(_, _, let uid, _): return uid ? "UID FETCH" : "FETCH"
+        case .fetch(_, _, let uid, _, _): return uid ? "UID FETCH" : "FETCH"
         case .store(_, _, let uid, _): return uid ? "UID STORE" : "STORE"
         case .copy(_, _, let uid): return uid ? "UID COPY" : "COPY"
         case .move(_, _, let uid): return uid ? "UID MOVE" : "MOVE"
@@ -102,7 +105,42 @@ public enum IMAPCommand: Sendable, Hashable {
         case .compress: return "COMPRESS"
         case .sort(_, let uid): return uid ? "UID SORT" : "SORT"
         case .thread(_, let uid): return uid ? "UID THREAD" : "THREAD"
+        case .cancelUpdate: return "CANCELUPDATE"
         }
+    }
+}
+
+/// SELECT / EXAMINE's `(QRESYNC (uidvalidity modseq [known-uids [(seq-set uid-set)]]))` (RFC 7162 §3.2.5):
+/// what the client last knew of the mailbox.
+public struct QResyncParameters: Sendable, Hashable {
+    public var uidValidity: UInt32
+    public var modSeq: UInt64
+    /// The UIDs the client knows; nil for all of them.
+    public var knownUIDs: SequenceSet?
+    /// `seq-match-data`: message numbers and the UIDs the client has for them, paired in order; nil also when
+    /// the client sent more than `maxMatchPairs` pairs.
+    public var sequenceMatch: SequenceMatch?
+
+    public static let maxMatchPairs: UInt64 = 1 << 16
+
+    public struct SequenceMatch: Sendable, Hashable {
+        public var sequences: [UInt32]
+        public var uids: [UInt32]
+
+        public init(sequences: [UInt32], uids: [UInt32]) {
+            self.sequences = sequences
+            self.uids = uids
+        }
+    }
+
+    public init(
+        uidValidity: UInt32, modSeq: UInt64, knownUIDs: SequenceSet? = nil,
+        sequenceMatch: SequenceMatch? = nil
+    ) {
+        self.uidValidity = uidValidity
+        self.modSeq = modSeq
+        self.knownUIDs = knownUIDs
+        self.sequenceMatch = sequenceMatch
     }
 }
 

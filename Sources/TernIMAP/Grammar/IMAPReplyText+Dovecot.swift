@@ -15,7 +15,8 @@ public enum IMAPReplyText {
         "IMAP4rev1", "SASL-IR", "LOGIN-REFERRALS", "ID", "ENABLE", "IDLE",
         "SORT", "SORT=DISPLAY", "THREAD=REFERENCES", "THREAD=REFS", "THREAD=ORDEREDSUBJECT",
         "UNSELECT", "CHILDREN", "NAMESPACE",
-        "UIDPLUS", "LIST-EXTENDED", "I18NLEVEL=1", "CONDSTORE", "ESEARCH", "ESORT", "LIST-STATUS", "MOVE",
+        "UIDPLUS", "LIST-EXTENDED", "I18NLEVEL=1", "CONDSTORE", "QRESYNC", "ESEARCH", "ESORT", "SEARCHRES",
+        "WITHIN", "CONTEXT=SEARCH", "LIST-STATUS", "MOVE",
         "STATUS=SIZE", "LITERAL+",
         "SPECIAL-USE",
     ]
@@ -111,6 +112,14 @@ public enum IMAPReplyText {
     public static let invalidModSeqType = "Invalid MODSEQ type"
     public static let invalidModSeqValue = "Invalid MODSEQ value"
     public static let qresyncNotEnabled = "QRESYNC not enabled"
+    public static let qresyncParametersMissing = "QRESYNC parameters missing"
+    public static let invalidQResyncParameters = "Invalid QRESYNC parameters"
+    public static let invalidQResyncKnownUIDs = "Invalid QRESYNC known-uids"
+    public static let invalidQResyncKnownSequences = "Invalid QRESYNC known-sequence-set"
+    public static let invalidQResyncKnownUIDSet = "Invalid QRESYNC known-uid-set"
+    public static let tooManyQResyncKnownSet = "Too many parameters to QRESYNC known set"
+    public static let invalidQResyncSets = "Invalid QRESYNC sets"
+    public static let vanishedWithoutChangedSince = "VANISHED used without CHANGEDSINCE"
 
     // MARK: SORT and THREAD (RFC 5256, RFC 5267)
 
@@ -153,6 +162,18 @@ public enum IMAPReplyText {
     public static let missingArgument = "Missing argument"
     public static let invalidSearchDate = "Invalid search date parameter"
     public static let invalidSearchSize = "Invalid search size parameter"
+    /// RFC 5032 OLDER / YOUNGER with something other than a positive 32-bit number.
+    public static let invalidSearchInterval = "Invalid search interval parameter"
+    public static func missingSearchKeyParameter(_ key: String) -> String {
+        "Missing parameter for search key (for search key: \(key))"
+    }
+    public static let partialRangeBroken = "PARTIAL range broken"
+    public static let partialConflictsWithAll = "PARTIAL conflicts with ALL"
+    /// RFC 5267 CONTEXT=SEARCH.
+    public static let duplicateSearchUpdateTag = "Duplicate search update tag"
+    public static let invalidParameters = "Invalid parameters"
+    public static let updatesCancelled = "Updates cancelled"
+    public static let unknownTag = "Unknown tag"
     public static let missingMessageSize = "Missing message size"
     public static let invalidInternalDate = "Invalid internal date"
     public static let invalidReference = "Invalid reference"

@@ -21,6 +21,9 @@ public indirect enum SearchKey: Sendable, Hashable {
     case sentBefore(IMAPDate)
     case sentOn(IMAPDate)
     case sentSince(IMAPDate)
+    /// RFC 5032 WITHIN: INTERNALDATE at least (OLDER) / at most (YOUNGER) this many seconds before now.
+    case older(UInt32)
+    case younger(UInt32)
     case larger(UInt32)
     case smaller(UInt32)
     case uid(SequenceSet)
@@ -33,13 +36,18 @@ public indirect enum SearchKey: Sendable, Hashable {
     case and([SearchKey])
 }
 
-/// ESEARCH's RETURN options (RFC 4731 §3.1; SAVE from RFC 5182).
+/// ESEARCH's RETURN options (RFC 4731 §3.1; SAVE from RFC 5182; UPDATE and CONTEXT from RFC 5267). PARTIAL
+/// (RFC 5267 §4.4) carries a range and is kept in `SearchCommand.partial`.
 public enum SearchReturnOption: String, Sendable, Hashable, CaseIterable {
     case min = "MIN"
     case max = "MAX"
     case all = "ALL"
     case count = "COUNT"
     case save = "SAVE"
+    /// RFC 5267 §4.2: keep the search and report later changes to its result (ADDTO / REMOVEFROM).
+    case update = "UPDATE"
+    /// RFC 5267 §4.1: a hint that changes are wanted soon; changes nothing in the answer.
+    case context = "CONTEXT"
 }
 
 /// SEARCH / UID SEARCH with their options.
@@ -47,12 +55,18 @@ public struct SearchCommand: Sendable, Hashable {
     /// nil: a plain SEARCH answered with `* SEARCH`; otherwise `RETURN (...)` was given, answered with
     /// `* ESEARCH` (an empty list means ALL, RFC 4731 §3.1).
     public var returnOptions: [SearchReturnOption]?
+    /// RFC 5267 `PARTIAL low:high`: the positions (1-based, in the list of matches) to return.
+    public var partial: ClosedRange<UInt32>?
     /// The CHARSET argument, upper-cased; nil when absent (US-ASCII).
     public var charset: String?
     public var key: SearchKey
 
-    public init(returnOptions: [SearchReturnOption]? = nil, charset: String? = nil, key: SearchKey) {
+    public init(
+        returnOptions: [SearchReturnOption]? = nil, partial: ClosedRange<UInt32>? = nil, charset: String? = nil,
+        key: SearchKey
+    ) {
         self.returnOptions = returnOptions
+        self.partial = partial
         self.charset = charset
         self.key = key
     }

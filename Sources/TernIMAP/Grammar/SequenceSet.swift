@@ -46,6 +46,33 @@ public enum SequenceSet: Sendable, Hashable {
         return ranges.contains { $0.resolved(largest: largest).contains(value) }
     }
 
+    /// Whether no range names `*` (QRESYNC's known-uids and seq-match-data).
+    public var hasNoStar: Bool {
+        guard case .ranges(let ranges) = self else { return false }
+        return !ranges.contains { $0.first == .last || $0.last == .last }
+    }
+
+    /// How many numbers a set without `*` names, counting repeats as the client wrote them.
+    public var count: UInt64 {
+        guard case .ranges(let ranges) = self else { return 0 }
+        return ranges.reduce(0) { total, range in
+            let bounds = range.resolved(largest: UInt32.max)
+            return total + UInt64(bounds.upperBound - bounds.lowerBound) + 1
+        }
+    }
+
+    /// The numbers of a set without `*`, in the order written (`3:1` gives 3, 2, 1).
+    public var numbers: [UInt32] {
+        guard case .ranges(let ranges) = self else { return [] }
+        var out: [UInt32] = []
+        for range in ranges {
+            let a = range.first.resolved(largest: UInt32.max)
+            let b = range.last.resolved(largest: UInt32.max)
+            out.append(contentsOf: a <= b ? Array(a...b) : Array((b...a).reversed()))
+        }
+        return out
+    }
+
     /// Parses `sequence-set` from the whole of `text`; nil when it is not one (Dovecot: `Invalid messageset`).
     public init?(_ text: some Collection<UInt8>) {
         let bytes = Array(text)

@@ -4,15 +4,23 @@ extension IMAPCommandGrammar {
         let missing = IMAPSyntaxError.syntax(IMAPReplyText.missingSearchParameters)
         try r.space(orThrow: missing)
         var returnOptions: [SearchReturnOption]?
+        var partial: ClosedRange<UInt32>?
         var charset: String?
         if r.keyword("RETURN") {
             try r.space(orThrow: missing)
-            returnOptions = try r.parenthesized { reader in
+            returnOptions = try r.parenthesized { (reader: inout IMAPArgumentReader) throws -> SearchReturnOption? in
                 let name = try reader.atom(upper: true)
+                if name == "PARTIAL" {
+                    partial = try partialRange(&reader)
+                    return nil
+                }
                 guard let option = SearchReturnOption(rawValue: name) else {
                     throw IMAPSyntaxError.syntax(IMAPReplyText.unknownSearchReturnOption(name))
                 }
                 return option
+            }.compactMap { $0 }
+            if partial != nil, returnOptions?.contains(.all) == true {
+                throw IMAPSyntaxError.syntax(IMAPReplyText.partialConflictsWithAll)
             }
             try r.space(orThrow: missing)
         }
@@ -28,7 +36,21 @@ extension IMAPCommandGrammar {
         }
         try r.expectEnd()
         return SearchCommand(
-            returnOptions: returnOptions, charset: charset, key: keys.count == 1 ? keys[0] : .and(keys))
+            returnOptions: returnOptions, partial: partial, charset: charset,
+            key: keys.count == 1 ? keys[0] : .and(keys))
+    }
+
+    /// RFC 5267 `partial-range` after PARTIAL: `low:high` of nz-numbers, either order. Dovecot 2.3 knows no
+    /// negative ranges (RFC 9394).
+    static func partialRange(_ r: inout IMAPArgumentReader) throws -> ClosedRange<UInt32> {
+        let broken = IMAPSyntaxError.syntax(IMAPReplyText.partialRangeBroken)
+        try r.space(orThrow: broken)
+        let text = r.take(while: IMAPArgumentReader.isAtomChar)
+        let ends = text.split(separator: UInt8(ascii: ":"), omittingEmptySubsequences: false)
+        guard ends.count == 2, let a = IMAPNumber.parse(ends[0], allowZero: false),
+            let b = IMAPNumber.parse(ends[1], allowZero: false)
+        else { throw broken }
+        return min(a, b)...max(a, b)
     }
 
     static func searchKey(_ r: inout IMAPArgumentReader) throws -> SearchKey {
@@ -106,6 +128,11 @@ extension IMAPCommandGrammar {
         case "SENTBEFORE": return .sentBefore(try date(&r))
         case "SENTON": return .sentOn(try date(&r))
         case "SENTSINCE": return .sentSince(try date(&r))
+        case "OLDER", "YOUNGER":
+            try r.space(orThrow: .syntax(IMAPReplyText.missingSearchKeyParameter(name)))
+            let seconds = try r.number(orThrow: .syntax(IMAPReplyText.invalidSearchInterval))
+            guard seconds > 0 else { throw IMAPSyntaxError.syntax(IMAPReplyText.invalidSearchInterval) }
+            return name == "OLDER" ? .older(seconds) : .younger(seconds)
         case "LARGER": return .larger(try size(&r))
         case "SMALLER": return .smaller(try size(&r))
         case "UID":

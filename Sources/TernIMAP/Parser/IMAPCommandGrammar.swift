@@ -88,8 +88,10 @@ enum IMAPCommandGrammar {
         case "SELECT", "EXAMINE":
             try r.space()
             let mailbox = try r.mailbox()
-            let condstore = try selectParameters(&r)
-            return name == "SELECT" ? .select(mailbox, condstore: condstore) : .examine(mailbox, condstore: condstore)
+            let (condstore, qresync) = try selectParameters(&r)
+            return name == "SELECT"
+                ? .select(mailbox, condstore: condstore, qresync: qresync)
+                : .examine(mailbox, condstore: condstore, qresync: qresync)
         case "CREATE", "DELETE", "SUBSCRIBE", "UNSUBSCRIBE":
             try r.space(orThrow: .missingArguments)
             let mailbox = try r.mailbox()
@@ -141,9 +143,9 @@ enum IMAPCommandGrammar {
             let set = try r.sequenceSet()
             try r.space()
             let attributes = try fetchAttributes(&r)
-            let changedSince = try fetchModifiers(&r)
+            let (changedSince, vanished) = try fetchModifiers(&r, uid: name != "FETCH")
             try r.expectEnd()
-            return .fetch(set, attributes, uid: name != "FETCH", changedSince: changedSince)
+            return .fetch(set, attributes, uid: name != "FETCH", changedSince: changedSince, vanished: vanished)
         case "STORE", "UID STORE":
             try r.space()
             let set = try r.sequenceSet()
@@ -165,6 +167,16 @@ enum IMAPCommandGrammar {
             try r.expectEnd()
             return .uidExpunge(set)
         case "ID": return .id(id(&r))
+        case "CANCELUPDATE":
+            // `tag-string *(SP tag-string)`, strings only, with Dovecot's single error text.
+            var tags: [String] = []
+            repeat {
+                guard r.moreArguments(), r.peek == UInt8(ascii: "\"") || r.peek == UInt8(ascii: "{") else {
+                    throw IMAPSyntaxError.syntax(IMAPReplyText.invalidParameters)
+                }
+                tags.append(String(decoding: try r.string(), as: UTF8.self))
+            } while !r.atEnd
+            return .cancelUpdate(tags)
         case "ENABLE":
             var capabilities: [String] = []
             while r.moreArguments() { capabilities.append(try r.atom(upper: true)) }

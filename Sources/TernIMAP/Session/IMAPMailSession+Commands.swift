@@ -32,14 +32,17 @@ extension IMAPMailSession {
             send(.namespace(personal: [personal], other: nil, shared: nil))
             finish(tag, text: IMAPReplyText.namespaceCompleted)
         case .idle: startIdle(tag)
+        case .cancelUpdate(let tags): cancelUpdates(tag, tags)
         default: runMailboxCommand(tag, command)
         }
     }
 
     private func runMailboxCommand(_ tag: String, _ command: IMAPCommand) {
         switch command {
-        case .select(let name, let condstore): select(tag, name, readOnly: false, condstore: condstore)
-        case .examine(let name, let condstore): select(tag, name, readOnly: true, condstore: condstore)
+        case .select(let name, let condstore, let qresync):
+            select(tag, name, readOnly: false, condstore: condstore, qresync: qresync)
+        case .examine(let name, let condstore, let qresync):
+            select(tag, name, readOnly: true, condstore: condstore, qresync: qresync)
         case .create(let name): create(tag, name)
         case .delete(let name): delete(tag, name)
         case .rename(let from, let to): rename(tag, from, to)
@@ -64,8 +67,8 @@ extension IMAPMailSession {
         case .search(let search, let uid): self.search(tag, search, uid: uid, command: command)
         case .sort(let sort, let uid): self.sort(tag, sort, uid: uid)
         case .thread(let thread, let uid): self.thread(tag, thread, uid: uid)
-        case .fetch(let set, let attributes, let uid, let changedSince):
-            fetch(tag, set, attributes, uid: uid, changedSince: changedSince, command: command)
+        case .fetch(let set, let attributes, let uid, let changedSince, let vanished):
+            fetch(tag, set, attributes, uid: uid, changedSince: changedSince, vanished: vanished, command: command)
         case .store(let set, let flags, let uid, let unchangedSince):
             store(tag, set, flags, uid: uid, unchangedSince: unchangedSince, command: command)
         case .copy(let set, let name, let uid): copy(tag, set, name, uid: uid, move: false, command: command)
@@ -117,13 +120,15 @@ extension IMAPMailSession {
         for name in names.map({ $0.uppercased() })
         where Self.enableable.contains(name) && advertised.contains(name) && !enabled.contains(name) {
             if name == "CONDSTORE" { enableCondstore() }
+            if name == "QRESYNC" { enableQResync() }
             enabled.append(name)
         }
         send(.enabled(enabled))
-        finish(tag, text: IMAPReplyText.enabled)
+        // Dovecot's ENABLE answers without syncing the mailbox.
+        complete(tag, text: IMAPReplyText.enabled)
     }
 
-    /// The RFC 5161 extensions a session could enable; Tern's default list advertises CONDSTORE of them.
+    /// The RFC 5161 extensions a session could enable; Tern's default list advertises CONDSTORE and QRESYNC.
     static let enableable: Set<String> = ["CONDSTORE", "QRESYNC", "UTF8=ACCEPT"]
 
     // MARK: IDLE (RFC 2177)
@@ -135,6 +140,7 @@ extension IMAPMailSession {
         send(.idling)
         parser.expectContinuationLine()
         writeUpdates()
+        writeUnreportedHighestModSeq()
     }
 
     func idleLine(_ line: [UInt8]) {
@@ -142,7 +148,10 @@ extension IMAPMailSession {
         idleTag = nil
         commandStart = configuration.clock()
         if String(decoding: line, as: UTF8.self).uppercased() == "DONE" {
-            finish(tag, text: IMAPReplyText.idleCompleted)
+            writeUpdates()
+            guard !closing else { return }
+            writeUnreportedHighestModSeq()
+            complete(tag, text: IMAPReplyText.idleCompleted)
         } else {
             complete(tag, .bad, text: IMAPReplyText.expectedDone)
         }

@@ -4,15 +4,26 @@ extension IMAPMailSession {
     /// FETCH / UID FETCH (RFC 3501 §6.4.5) in Dovecot's item order: items without literals first, in the
     /// order asked, then body data. UID FETCH puts UID first. A body fetch that sets \Seen adds FLAGS for the
     /// messages whose \Seen it changed. CHANGEDSINCE (RFC 7162 §3.1.4.1) keeps the messages with a higher MODSEQ
-    /// and adds MODSEQ to their responses.
+    /// and adds MODSEQ to their responses; VANISHED (RFC 7162 §3.2.6) first reports the set's UIDs expunged since.
     func fetch(
         _ tag: String, _ set: SequenceSet, _ attributes: [FetchAttribute], uid: Bool, changedSince: UInt64?,
-        command: IMAPCommand
+        vanished: Bool = false, command: IMAPCommand
     ) {
         guard let selection = selected else { return }
+        if vanished, !qresyncEnabled || changedSince == nil {
+            if changedSince != nil { enableCondstore() }  // Dovecot reads CHANGEDSINCE first
+            badArguments(
+                tag, command,
+                qresyncEnabled ? IMAPReplyText.vanishedWithoutChangedSince : IMAPReplyText.qresyncNotEnabled)
+            return
+        }
         guard var chosen = indexes(set, uid: uid) else {
             badArguments(tag, command, IMAPReplyText.invalidMessageset)
             return
+        }
+        if vanished, let changedSince {
+            let uids = set == .lastSearchResult ? SequenceSet.compact(selection.savedSearch) : set
+            writeVanishedEarlier(uids, since: changedSince)
         }
         var attributes = attributes
         if let changedSince {
@@ -21,6 +32,9 @@ extension IMAPMailSession {
         }
         if attributes.contains(.modSeq) { enableCondstore() }
         let plan = FetchPlan(attributes, uid: uid, readOnly: selection.readOnly)
+        let messages = selection.mailbox.messages
+        let seenNow =
+            plan.setsSeen ? chosen.filter { !messages[$0].flags.contains(.seen) }.map { messages[$0].uid } : []
         var failed = false
         for index in chosen {
             let message = selection.mailbox.messages[index]
@@ -30,9 +44,24 @@ extension IMAPMailSession {
                 failed = true
             }
         }
+        writeSeenModSeqs(seenNow)
+        writeSearchChanges(seenNow)  // a body fetch that set \Seen changed search results
         let text = failed ? "Some of the requested messages no longer exist." : IMAPReplyText.fetchCompleted
         // RFC 3501 §7.4.1: no EXPUNGE during FETCH, but UID FETCH may report them.
         if uid { finish(tag, failed ? .no : .ok, text: text) } else { complete(tag, failed ? .no : .ok, text: text) }
+    }
+
+    /// A body fetch that set \Seen gave those messages new MODSEQs: with CONDSTORE they follow the FETCH
+    /// responses as `* n FETCH ([UID u] MODSEQ (m))`, UID once QRESYNC is on (Dovecot's sync after FETCH).
+    private func writeSeenModSeqs(_ uids: [UInt32]) {
+        guard condstoreEnabled, let mailbox = selected?.mailbox else { return }
+        for uid in uids {
+            guard let index = mailbox.index(of: uid) else { continue }
+            let message = mailbox.messages[index]
+            guard message.flags.contains(.seen) else { continue }
+            let uidItem: [FetchResponseItem] = qresyncEnabled ? [.uid(uid)] : []
+            send(.fetch(UInt32(index + 1), uidItem + [.modSeq(message.modSeq)]))
+        }
     }
 
     private func writeFetch(index: Int, _ original: MessageInfo, _ plan: FetchPlan) throws(MailboxError) {

@@ -1,42 +1,97 @@
+import Glibc
 import TernMailbox
 
 extension IMAPMailSession {
     /// Charsets SEARCH accepts (RFC 3501 §6.4.4: US-ASCII is required; UTF-8 as Dovecot does).
     static let searchCharsets: Set<String> = ["US-ASCII", "UTF-8"]
 
-    /// SEARCH / UID SEARCH (RFC 3501 §6.4.4), or ESEARCH when RETURN was given (RFC 4731).
+    /// SEARCH / UID SEARCH (RFC 3501 §6.4.4), or ESEARCH when RETURN was given (RFC 4731), PARTIAL included
+    /// (RFC 5267). RETURN (SAVE) keeps the result for `$` (RFC 5182); SAVE alone sends no ESEARCH.
     func search(_ tag: String, _ search: SearchCommand, uid: Bool, command: IMAPCommand) {
-        guard let mailbox = selected?.mailbox else { return }
+        guard let selection = selected else { return }
+        let mailbox = selection.mailbox
+        let saves = search.returnOptions?.contains(.save) == true
         if let charset = search.charset, !Self.searchCharsets.contains(charset.uppercased()) {
+            if saves { selected?.savedSearch = [] }  // RFC 5182 §2.1: a failed SEARCH (SAVE) empties `$`
             complete(tag, .no, .badCharset([]), text: IMAPReplyText.unknownCharset)
             return
         }
-        let byModSeq = search.key.mentionsModSeq
+        let updates = search.returnOptions?.contains(.update) == true
+        if updates, selection.searchUpdates.contains(where: { $0.tag == tag }) {
+            badArguments(tag, command, IMAPReplyText.duplicateSearchUpdateTag)
+            return
+        }
+        let key = search.key.resolvingLastSearchResult(selection.savedSearch)
+        let byModSeq = key.mentionsModSeq
         if byModSeq { enableCondstore() }
         var matches: [UInt32] = []
+        var matchedUIDs: [UInt32] = []
         var highestMatch: UInt64 = 0
-        let largestUID = mailbox.messages.last?.uid ?? 0
-        let fullText = configuration.fullTextSearch ? fullTextMatches(search.key, mailbox) : [:]
+        let fullText = configuration.fullTextSearch ? fullTextMatches(key, mailbox) : [:]
+        let now = configuration.now()
         for (index, message) in mailbox.messages.enumerated() {
-            let candidate = SearchCandidate(
-                message: message, sequence: UInt32(index + 1), count: UInt32(mailbox.messages.count),
-                largestUID: largestUID, mailbox: mailbox, load: { [unowned self] uid in try? self.messageBytes(uid) },
-                loadHeader: { [unowned self] uid in try? self.messageHeaderBytes(uid) }, fullText: fullText)
-            guard candidate.matches(search.key) else { continue }
+            guard searchCandidate(index, in: mailbox, now: now, fullText: fullText).matches(key) else { continue }
             matches.append(uid ? message.uid : UInt32(index + 1))
+            matchedUIDs.append(message.uid)
             highestMatch = max(highestMatch, message.modSeq)
+        }
+        if saves { selected?.savedSearch = Self.savedResult(search, matchedUIDs) }
+        if updates {
+            selected?.searchUpdates.append(SearchUpdate(tag: tag, uid: uid, key: key, matches: Set(matchedUIDs)))
         }
         // RFC 7162 §3.1.5: the highest MODSEQ of the matches, left out when nothing matched.
         let modSeq = byModSeq && !matches.isEmpty ? highestMatch : nil
         if let options = search.returnOptions {
-            var response = ESearchResponse(tag: tag, uid: uid, options: options.filter { $0 != .save }, matches: matches)
-            response.modSeq = modSeq
-            send(.esearch(response))
+            let shown = options.filter { $0 != .save }
+            if !(saves && shown.isEmpty && search.partial == nil) {
+                var response = ESearchResponse(
+                    tag: tag, uid: uid, options: shown, partial: search.partial, matches: matches)
+                response.modSeq = modSeq
+                send(.esearch(response))
+            }
         } else {
             send(.search(matches, modSeq: modSeq))
         }
         // RFC 3501 §7.4.1: no EXPUNGE during SEARCH; UID SEARCH may report them.
         if uid { finish(tag, text: IMAPReplyText.searchCompleted) } else { complete(tag, text: IMAPReplyText.searchCompleted) }
+    }
+
+    /// The selected mailbox's message at `index`, to test against SEARCH keys.
+    func searchCandidate(
+        _ index: Int, in mailbox: MaildirMailbox, now: Int, fullText: [FullTextKey: Set<UInt32>] = [:]
+    ) -> SearchCandidate {
+        SearchCandidate(
+            message: mailbox.messages[index], sequence: UInt32(index + 1), count: UInt32(mailbox.messages.count),
+            largestUID: mailbox.messages.last?.uid ?? 0, mailbox: mailbox,
+            load: { [unowned self] uid in try? self.messageBytes(uid) },
+            loadHeader: { [unowned self] uid in try? self.messageHeaderBytes(uid) }, fullText: fullText, now: now)
+    }
+
+    /// What RETURN (SAVE) keeps (RFC 5182 §2.4, RFC 5267 §4.4): the PARTIAL window when there is one; only MIN
+    /// and MAX when they come without ALL and COUNT; otherwise every match.
+    static func savedResult(_ search: SearchCommand, _ uids: [UInt32]) -> [UInt32] {
+        let options = search.returnOptions ?? []
+        if let partial = search.partial { return ESearchResponse.positions(partial, of: uids) }
+        guard options.contains(.min) || options.contains(.max), !options.contains(.all), !options.contains(.count)
+        else { return uids }
+        var saved: [UInt32] = []
+        if options.contains(.min), let first = uids.first { saved.append(first) }
+        if options.contains(.max), let last = uids.last, last != saved.last { saved.append(last) }
+        return saved
+    }
+}
+
+extension SearchKey {
+    /// The key with `$` (RFC 5182) replaced by the saved UIDs, in either place it may stand (a sequence set or
+    /// after UID).
+    func resolvingLastSearchResult(_ saved: [UInt32]) -> SearchKey {
+        switch self {
+        case .sequenceSet(.lastSearchResult), .uid(.lastSearchResult): return .uid(SequenceSet.compact(saved))
+        case .not(let inner): return .not(inner.resolvingLastSearchResult(saved))
+        case .or(let a, let b): return .or(a.resolvingLastSearchResult(saved), b.resolvingLastSearchResult(saved))
+        case .and(let keys): return .and(keys.map { $0.resolvingLastSearchResult(saved) })
+        default: return self
+        }
     }
 }
 
@@ -93,12 +148,16 @@ final class SearchCandidate {
     /// BODY/TEXT keys answered by the full-text index.
     private let fullText: [FullTextKey: Set<UInt32>]
 
+    /// Seconds since the epoch, for OLDER / YOUNGER.
+    let now: Int
+
     init(
         message: MessageInfo, sequence: UInt32, count: UInt32, largestUID: UInt32, mailbox: MaildirMailbox,
         load: @escaping (UInt32) -> [UInt8]?, loadHeader: ((UInt32) -> [UInt8]?)? = nil,
-        fullText: [FullTextKey: Set<UInt32>] = [:]
+        fullText: [FullTextKey: Set<UInt32>] = [:], now: Int = Int(time(nil))
     ) {
         self.fullText = fullText
+        self.now = now
         self.message = message
         self.sequence = sequence
         self.count = count
@@ -140,6 +199,9 @@ final class SearchCandidate {
         case .before(let date): return internalDate < date
         case .on(let date): return internalDate == date
         case .since(let date): return internalDate >= date
+        // RFC 5032: INTERNALDATE to the second, against the time of the search.
+        case .older(let seconds): return message.internalDate <= now - Int(seconds)
+        case .younger(let seconds): return message.internalDate >= now - Int(seconds)
         case .sentBefore(let date): return sentDate.map { $0 < date } ?? false
         case .sentOn(let date): return sentDate.map { $0 == date } ?? false
         case .sentSince(let date): return sentDate.map { $0 >= date } ?? false

@@ -7,6 +7,11 @@ struct SelectedMailbox {
     var announcedRecent: Int
     /// Keywords last announced in `* FLAGS`.
     var announcedKeywords: [String]
+    /// RFC 5182 `$`: the UIDs the last SEARCH RETURN (SAVE) found; messages expunged since drop out by
+    /// themselves. Empty after SELECT.
+    var savedSearch: [UInt32] = []
+    /// RFC 5267: SEARCH RETURN (UPDATE) results the client is kept told about.
+    var searchUpdates: [SearchUpdate] = []
 
     var readOnly: Bool { mailbox.isReadOnly }
 }
@@ -16,12 +21,19 @@ extension IMAPMailSession {
 
     /// `condstore`: SELECT (CONDSTORE) enables CONDSTORE (RFC 7162 §3.1.8). HIGHESTMODSEQ is always sent while
     /// CONDSTORE is advertised: every Tern mailbox keeps MODSEQs (§3.1.2.1; Dovecot does the same for
-    /// mailboxes whose index tracks them).
-    func select(_ tag: String, _ name: MailboxName, readOnly: Bool, condstore: Bool = false) {
-        let replaced = selected != nil
-        selected = nil
-        loadedMessage = nil
-        if replaced { send(.untagged(.ok, .closed, IMAPReplyText.previousMailboxClosed)) }
+    /// mailboxes whose index tracks them). `qresync`: what the client knew (§3.2.5), answered before the
+    /// tagged reply.
+    func select(
+        _ tag: String, _ name: MailboxName, readOnly: Bool, condstore: Bool = false,
+        qresync: QResyncParameters? = nil
+    ) {
+        closeForSelect()
+        if qresync != nil, !qresyncEnabled {
+            let error = IMAPCommandError(
+                tag: tag, command: readOnly ? "EXAMINE" : "SELECT", reason: .syntax(IMAPReplyText.qresyncNotEnabled))
+            send(.badCommand(error, preLogin: false, timing: timing()))
+            return
+        }
         if condstore { enableCondstore() }
         guard let storeName = storeName(tag, name) else { return }
         let mailbox: MaildirMailbox
@@ -41,9 +53,21 @@ extension IMAPMailSession {
             exists: UInt32(mailbox.messages.count), recent: UInt32(mailbox.recentCount),
             firstUnseen: mailbox.firstUnseenSequence.map { UInt32($0) }, uidValidity: mailbox.uidValidity,
             uidNext: mailbox.nextUID, highestModSeq: reportsModSeqs ? mailbox.highestModSeq : nil, readOnly: readOnly)
-        for line in response.responses(tag: tag, examine: readOnly, replacedMailbox: false, timing: timing()) {
-            send(line)
-        }
+        var lines = response.responses(tag: tag, examine: readOnly, replacedMailbox: false, timing: timing())
+        let completion = lines.removeLast()
+        for line in lines { send(line) }
+        if let qresync { writeResync(qresync) }
+        lastReportedModSeq = mailbox.highestModSeq
+        highestFetchedModSeq = 0
+        send(completion)
+    }
+
+    /// SELECT and EXAMINE first close the selected mailbox, and say so: `* OK [CLOSED]` (RFC 7162 §3.2.11).
+    func closeForSelect() {
+        guard selected != nil else { return }
+        selected = nil
+        loadedMessage = nil
+        send(.untagged(.ok, .closed, IMAPReplyText.previousMailboxClosed))
     }
 
     static func mailboxFlags(_ keywords: [String]) -> [Flag] {
@@ -97,13 +121,19 @@ extension IMAPMailSession {
         let before = mailbox.messages.map(\.uid)
         let removed = try mailbox.expunge(uids: uids)
         statistics.expunged += removed.count
+        writeSearchRemovals(removed, before: before)
         writeExpunges(removed, before: before)
         writeRecentIfChanged()
     }
 
+    /// Once QRESYNC is enabled, one `* VANISHED uids` instead (RFC 7162 §3.2.10).
     func writeExpunges(_ uids: [UInt32], before: [UInt32]) {
         guard !uids.isEmpty else { return }
         if uids.contains(where: { loadedMessage?.uid == $0 }) { loadedMessage = nil }
+        if qresyncEnabled {
+            send(.vanished(SequenceSet.compact(uids.sorted()), earlier: false))
+            return
+        }
         var sequence: [UInt32: UInt32] = [:]
         for (index, uid) in before.enumerated() { sequence[uid] = UInt32(index + 1) }
         for number in uids.compactMap({ sequence[$0] }).sorted(by: >) {
@@ -131,6 +161,7 @@ extension IMAPMailSession {
             closing = true
             return
         }
+        writeSearchRemovals(changes.expunged, before: before)
         writeExpunges(changes.expunged, before: before)
         writeKeywordsIfChanged()
         if !changes.added.isEmpty { send(.exists(UInt32(mailbox.messages.count))) }
@@ -138,9 +169,12 @@ extension IMAPMailSession {
         for uid in changes.flagsChanged {
             guard let index = mailbox.index(of: uid) else { continue }
             let message = mailbox.messages[index]
+            // With QRESYNC every FETCH the client did not ask for carries the UID (RFC 7162 §3.2.4).
+            let uid: [FetchResponseItem] = qresyncEnabled ? [.uid(message.uid)] : []
             let modSeq: [FetchResponseItem] = condstoreEnabled ? [.modSeq(message.modSeq)] : []
-            send(.fetch(UInt32(index + 1), modSeq + [.flags(Self.flagList(message))]))
+            send(.fetch(UInt32(index + 1), uid + modSeq + [.flags(Self.flagList(message))]))
         }
+        writeSearchChanges(changes.flagsChanged + changes.added)
     }
 
     /// `* FLAGS` and `* OK [PERMANENTFLAGS]` when keywords were added to the mailbox (Dovecot sends both).
@@ -172,8 +206,12 @@ extension IMAPMailSession {
     /// Indexes (sequence number - 1) named by a set. For sequence numbers, nil when a number lies beyond the
     /// mailbox (Dovecot: `Invalid messageset`); `strict` false lets SEARCH ignore them instead.
     func indexes(_ set: SequenceSet, uid: Bool, strict: Bool = true) -> [Int]? {
-        guard let messages = selected?.mailbox.messages else { return [] }
-        guard case .ranges(let ranges) = set else { return [] }
+        guard let selection = selected else { return [] }
+        let messages = selection.mailbox.messages
+        guard case .ranges(let ranges) = set else {
+            // `$` (RFC 5182): the saved UIDs still present, whether the command is a UID one or not.
+            return selection.savedSearch.compactMap { selection.mailbox.index(of: $0) }
+        }
         if uid {
             let largest = messages.last?.uid ?? 0
             return messages.indices.filter { set.contains(messages[$0].uid, largest: largest) }

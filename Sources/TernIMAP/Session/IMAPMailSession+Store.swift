@@ -51,6 +51,7 @@ extension IMAPMailSession {
         statistics.deleted += updated.count(where: { $0.flags.contains(.deleted) && !wasDeleted.contains($0.uid) })
         writeKeywordsIfChanged()
         writeStoredFlags(updated, uid: uid, silent: storeFlags.silent)
+        writeSearchChanges(updated.map(\.uid))
         let code = modified.isEmpty ? nil : ResponseCode.modified(SequenceSet.compact(modified))
         let text = modified.isEmpty ? IMAPReplyText.storeCompleted : IMAPReplyText.conditionalStoreFailed
         // RFC 3501 §7.4.1: no EXPUNGE during STORE; UID STORE may report them.
@@ -58,12 +59,12 @@ extension IMAPMailSession {
     }
 
     /// The FETCH responses of STORE: `[UID n] [MODSEQ (m)] FLAGS (...)`. Once CONDSTORE is enabled MODSEQ goes
-    /// out even for .SILENT (RFC 7162 §3.1.3), in the order Dovecot writes it.
+    /// out even for .SILENT (RFC 7162 §3.1.3), in the order Dovecot writes it; with QRESYNC so does the UID.
     private func writeStoredFlags(_ messages: [MessageInfo], uid: Bool, silent: Bool) {
         guard let mailbox = selected?.mailbox, !silent || condstoreEnabled else { return }
         for message in messages {
             guard let index = mailbox.index(of: message.uid) else { continue }
-            var items: [FetchResponseItem] = uid ? [.uid(message.uid)] : []
+            var items: [FetchResponseItem] = uid || qresyncEnabled ? [.uid(message.uid)] : []
             if condstoreEnabled { items.append(.modSeq(message.modSeq)) }
             if !silent { items.append(.flags(Self.flagList(message))) }
             send(.fetch(UInt32(index + 1), items))

@@ -1,3 +1,4 @@
+import Glibc
 public import TernMailbox
 
 /// Everything after a successful login, as Dovecot 2.3's `imap` process does it (RFC 3501 §6.3, §6.4 and the
@@ -13,16 +14,20 @@ public final class IMAPMailSession {
         public var fullTextSearch = false
         /// Seconds on a monotonic clock, for the `(0.001 + 0.000 secs)` timing of tagged replies.
         public var clock: @Sendable () -> Double
+        /// Seconds since the epoch, for SEARCH OLDER / YOUNGER (RFC 5032).
+        public var now: @Sendable () -> Int
 
         public init(
             user: String, capabilities: [String] = IMAPReplyText.postLoginCapabilities,
             parserLimits: IMAPParserLimits = IMAPParserLimits(),
-            clock: @escaping @Sendable () -> Double = IMAPMailSession.monotonicSeconds
+            clock: @escaping @Sendable () -> Double = IMAPMailSession.monotonicSeconds,
+            now: @escaping @Sendable () -> Int = IMAPMailSession.epochSeconds
         ) {
             self.user = user
             self.capabilities = capabilities
             self.parserLimits = parserLimits
             self.clock = clock
+            self.now = now
         }
     }
 
@@ -81,6 +86,12 @@ public final class IMAPMailSession {
     /// RFC 7162 §3.1: a CONDSTORE-enabling command was seen; unsolicited FETCH responses then carry MODSEQ.
     var condstoreEnabled = false
     var compression = Compression.none
+    /// RFC 7162 §3.2: ENABLE QRESYNC was seen; expunges go out as VANISHED.
+    var qresyncEnabled = false
+    /// QRESYNC: the HIGHESTMODSEQ the client was last told after a full sync, and the highest MODSEQ sent in
+    /// FETCH responses since; Dovecot reports a higher HIGHESTMODSEQ after commands that saw changes.
+    var lastReportedModSeq: UInt64 = 0
+    var highestFetchedModSeq: UInt64 = 0
     var commandStart = 0.0
     /// The message last read (CRLF line ends) and its structure, valid for the selected mailbox only.
     var loadedMessage: (uid: UInt32, bytes: [UInt8])?
@@ -123,6 +134,7 @@ public final class IMAPMailSession {
     public func poll() -> [UInt8] {
         guard isIdling else { return [] }
         writeUpdates()
+        writeUnreportedHighestModSeq()
         return flush().bytes
     }
 
@@ -152,6 +164,10 @@ public final class IMAPMailSession {
             idleLine(line)
         case .error(let error):
             commandStart = configuration.clock()
+            // Dovecot closes the selected mailbox before it reads SELECT's arguments.
+            if error.command == "SELECT" || error.command == "EXAMINE", selected != nil {
+                closeForSelect()
+            }
             if let tag = idleTag {
                 idleTag = nil
                 complete(tag, .bad, text: IMAPReplyText.expectedDone)
@@ -176,6 +192,9 @@ public final class IMAPMailSession {
     // MARK: writing
 
     func send(_ response: IMAPResponse) {
+        if case .fetch(_, let items) = response {
+            for case .modSeq(let modSeq) in items { highestFetchedModSeq = max(highestFetchedModSeq, modSeq) }
+        }
         response.encode(into: &output)
     }
 
@@ -192,9 +211,18 @@ public final class IMAPMailSession {
 
     /// Pending mailbox changes, then the tagged reply: for every command after which RFC 3501 §7.4.1
     /// allows EXPUNGE responses.
+    /// With QRESYNC a changed HIGHESTMODSEQ goes into the tagged OK (RFC 7162 §3.2.10, as Dovecot does).
     func finish(_ tag: String, _ status: IMAPStatus = .ok, _ code: ResponseCode? = nil, text: String) {
         writeUpdates()
         guard !closing else { return }
+        var code = code
+        if let modSeq = unreportedHighestModSeq() {
+            if status == .ok, code == nil {
+                code = .highestModSeq(modSeq)
+            } else {
+                send(.untagged(.ok, .highestModSeq(modSeq), IMAPReplyText.highest))
+            }
+        }
         complete(tag, status, code, text: text)
     }
 
@@ -216,4 +244,7 @@ public final class IMAPMailSession {
     }
 
     private static let clockOrigin = ContinuousClock.now
+
+    /// The wall clock in whole seconds since the epoch.
+    public static let epochSeconds: @Sendable () -> Int = { Int(time(nil)) }
 }

@@ -1,15 +1,19 @@
-/// `tern.index`: Tern's own per-mailbox cache of MODSEQs (RFC 7162 CONDSTORE), kept in the Maildir folder next
-/// to `dovecot-uidlist`. Dovecot's `dovecot.index*` files are neither read nor imitated; Dovecot ignores this
-/// file (it is no `.`-folder and lies outside cur/ and new/). One text line per record (docs/mailbox-index.md):
+/// `tern.index`: Tern's own per-mailbox cache of MODSEQs (RFC 7162 CONDSTORE) and of the UIDs expunged since
+/// (QRESYNC), kept in the Maildir folder next to `dovecot-uidlist`. Dovecot's `dovecot.index*` files are neither
+/// read nor imitated; Dovecot ignores this file (it is no `.`-folder and lies outside cur/ and new/). One text
+/// line per record (docs/mailbox-index.md):
 ///
-///     tern-index 1 V1796056493 H17
+///     tern-index 2 V1796056493 H17 E3
 ///     1 3 2048 1700000000 FS
 ///     4 17 512 1700000100 - $Forwarded Junk
+///     - 9 2:3,5
 ///
-/// The header holds the format version, `V` UIDVALIDITY and `H` HIGHESTMODSEQ. Each record is a UID, its
-/// MODSEQ, the physical size, INTERNALDATE (epoch seconds), the system flags as maildir(5) letters (`-` for
-/// none), then keyword names. Records come in ascending UID order and no MODSEQ exceeds HIGHESTMODSEQ; a file
-/// that breaks any of this is unusable and is rebuilt.
+/// The header holds the format version, `V` UIDVALIDITY, `H` HIGHESTMODSEQ and `E` the MODSEQ since which every
+/// expunge is recorded. Each message record is a UID, its MODSEQ, the physical size, INTERNALDATE (epoch
+/// seconds), the system flags as maildir(5) letters (`-` for none), then keyword names. `-` records list the
+/// UIDs expunged at one MODSEQ. Message records come in ascending UID order and no MODSEQ exceeds
+/// HIGHESTMODSEQ; a file that breaks any of this is unusable and is rebuilt. Version 1 files (no `E`, no `-`
+/// records) are read as having no history before their HIGHESTMODSEQ.
 struct MailboxIndex: Sendable, Equatable {
     /// What the index last saw of one message.
     struct Entry: Sendable, Equatable {
@@ -43,19 +47,28 @@ struct MailboxIndex: Sendable, Equatable {
 
     static let fileName = "tern.index"
     static let magic = "tern-index"
-    static let version = "1"
+    static let version = "2"
+    /// The expunge history keeps at most this many UIDs; older ones are forgotten and `expungedSince` rises,
+    /// so QRESYNC clients further behind get every missing UID instead (RFC 7162 §3.2.5.2).
+    static let maxExpunged = 100_000
 
     var uidValidity: UInt32
     var highestModSeq: UInt64
     var entries: [UInt32: Entry]
+    /// Expunged UIDs and the MODSEQ of their expunge.
+    var expunged: [UInt32: UInt64] = [:]
+    /// Every expunge with a higher MODSEQ is in `expunged`.
+    var expungedSince: UInt64
 
-    init(uidValidity: UInt32, highestModSeq: UInt64, entries: [UInt32: Entry] = [:]) {
+    init(uidValidity: UInt32, highestModSeq: UInt64, entries: [UInt32: Entry] = [:], expungedSince: UInt64? = nil) {
         self.uidValidity = uidValidity
         self.highestModSeq = highestModSeq
         self.entries = entries
+        self.expungedSince = expungedSince ?? highestModSeq
     }
 
-    /// An index for `messages` made from nothing: all of them at `modSeq`, which is also HIGHESTMODSEQ.
+    /// An index for `messages` made from nothing: all of them at `modSeq`, which is also HIGHESTMODSEQ. What
+    /// was expunged before is unknown.
     static func rebuilt(uidValidity: UInt32, messages: [MessageInfo], modSeq: UInt64) -> MailboxIndex {
         var index = MailboxIndex(uidValidity: uidValidity, highestModSeq: modSeq)
         index.entries.reserveCapacity(messages.count)
@@ -78,9 +91,7 @@ struct MailboxIndex: Sendable, Equatable {
         }
         guard entries.count > messages.count else { return }
         let present = Set(messages.map(\.uid))
-        let gone = entries.keys.filter { !present.contains($0) }
-        if !gone.isEmpty { highestModSeq += 1 }
-        for uid in gone { entries[uid] = nil }
+        recordExpunges(entries.keys.filter { !present.contains($0) })
     }
 
     /// Records new flags of the messages given: each gets the next MODSEQ.
@@ -91,16 +102,38 @@ struct MailboxIndex: Sendable, Equatable {
         }
     }
 
-    /// Forgets expunged messages; HIGHESTMODSEQ goes up once.
+    /// Forgets expunged messages and adds them to the history; HIGHESTMODSEQ goes up once.
     mutating func recordExpunges(_ uids: [UInt32]) {
         guard !uids.isEmpty else { return }
         highestModSeq += 1
-        for uid in uids { entries[uid] = nil }
+        for uid in uids {
+            entries[uid] = nil
+            expunged[uid] = highestModSeq
+        }
+        pruneHistory()
+    }
+
+    /// Beyond `maxExpunged`, drops the oldest expunges (whole MODSEQs) down to three quarters of it, so the
+    /// sort is not repeated at every expunge.
+    private mutating func pruneHistory() {
+        guard expunged.count > Self.maxExpunged else { return }
+        let byModSeq = expunged.sorted { $0.value < $1.value }
+        var cut = byModSeq[expunged.count - Self.maxExpunged * 3 / 4 - 1].value
+        cut = max(cut, expungedSince)
+        expunged = expunged.filter { $0.value > cut }
+        expungedSince = cut
+    }
+
+    /// UIDs expunged after `modSeq`, ascending; nil when the history may not reach back that far. A client at
+    /// exactly `expungedSince` is not served from it: a rebuilt index reuses MODSEQs the lost one had given.
+    func expungedUIDs(since modSeq: UInt64) -> [UInt32]? {
+        guard modSeq > expungedSince else { return nil }
+        return expunged.filter { $0.value > modSeq }.keys.sorted()
     }
 
     // MARK: file format
 
-    /// The parsed file, or nil when it is not a sound version-1 index.
+    /// The parsed file, or nil when it is not a sound version-1 or version-2 index.
     static func parse(_ bytes: [UInt8]) -> MailboxIndex? {
         var lines = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
         guard lines.last?.isEmpty == true else { return nil }  // a torn write has no final newline
@@ -110,6 +143,13 @@ struct MailboxIndex: Sendable, Equatable {
         var index = header
         var previous: UInt32 = 0
         for raw in lines.dropFirst() {
+            if raw.first == UInt8(ascii: "-") {
+                guard let expunge = parseExpunges(String(decoding: raw, as: UTF8.self)),
+                    expunge.modSeq > index.expungedSince, expunge.modSeq <= index.highestModSeq
+                else { return nil }
+                for uid in expunge.uids { index.expunged[uid] = expunge.modSeq }
+                continue
+            }
             guard let record = parseRecord(String(decoding: raw, as: UTF8.self)), record.uid > previous,
                 record.entry.modSeq <= index.highestModSeq
             else { return nil }
@@ -121,11 +161,32 @@ struct MailboxIndex: Sendable, Equatable {
 
     private static func parseHeader(_ line: String) -> MailboxIndex? {
         let fields = line.split(separator: " ")
-        guard fields.count == 4, fields[0] == magic, fields[1] == version, fields[2].first == "V",
-            fields[3].first == "H", let validity = UInt32(fields[2].dropFirst()), validity != 0,
-            let highest = UInt64(fields[3].dropFirst())
+        guard fields.count >= 4, fields[0] == magic, fields[2].first == "V", fields[3].first == "H",
+            let validity = UInt32(fields[2].dropFirst()), validity != 0, let highest = UInt64(fields[3].dropFirst())
         else { return nil }
-        return MailboxIndex(uidValidity: validity, highestModSeq: highest)
+        if fields[1] == "1", fields.count == 4 {
+            return MailboxIndex(uidValidity: validity, highestModSeq: highest)
+        }
+        guard fields[1] == version, fields.count == 5, fields[4].first == "E",
+            let since = UInt64(fields[4].dropFirst()), since <= highest
+        else { return nil }
+        return MailboxIndex(uidValidity: validity, highestModSeq: highest, expungedSince: since)
+    }
+
+    /// `- <modseq> <uid ranges>`, the ranges as `1:3,7`.
+    private static func parseExpunges(_ line: String) -> (modSeq: UInt64, uids: [UInt32])? {
+        let fields = line.split(separator: " ")
+        guard fields.count == 3, fields[0] == "-", let modSeq = UInt64(fields[1]) else { return nil }
+        var uids: [UInt32] = []
+        for range in fields[2].split(separator: ",", omittingEmptySubsequences: false) {
+            let ends = range.split(separator: ":", omittingEmptySubsequences: false)
+            guard ends.count <= 2, let low = UInt32(ends[0]), let high = UInt32(ends[ends.count - 1]), low != 0,
+                low <= high
+            else { return nil }
+            guard uids.count + Int(high - low) < maxExpunged else { return nil }  // never written so
+            uids.append(contentsOf: low...high)
+        }
+        return (modSeq, uids)
     }
 
     private static func parseRecord(_ line: String) -> (uid: UInt32, entry: Entry)? {
@@ -150,7 +211,7 @@ struct MailboxIndex: Sendable, Equatable {
     }
 
     func serialized() -> [UInt8] {
-        var text = "\(Self.magic) \(Self.version) V\(uidValidity) H\(highestModSeq)\n"
+        var text = "\(Self.magic) \(Self.version) V\(uidValidity) H\(highestModSeq) E\(expungedSince)\n"
         for uid in entries.keys.sorted() {
             guard let entry = entries[uid] else { continue }
             let letters = MessageFlags.letters.filter { entry.flags.contains($0.1) }.map { String($0.0) }.joined()
@@ -158,6 +219,29 @@ struct MailboxIndex: Sendable, Equatable {
             for keyword in entry.keywords { text += " " + keyword }
             text += "\n"
         }
+        var byModSeq: [UInt64: [UInt32]] = [:]
+        for (uid, modSeq) in expunged { byModSeq[modSeq, default: []].append(uid) }
+        for modSeq in byModSeq.keys.sorted() {
+            text += "- \(modSeq) \(Self.ranges(byModSeq[modSeq, default: []].sorted()))\n"
+        }
         return Array(text.utf8)
+    }
+
+    /// Ascending UIDs as `1:3,7`.
+    private static func ranges(_ uids: [UInt32]) -> String {
+        var parts: [String] = []
+        var start = uids.first ?? 0
+        var end = start
+        for uid in uids.dropFirst() {
+            if uid == end + 1 {
+                end = uid
+                continue
+            }
+            parts.append(start == end ? "\(start)" : "\(start):\(end)")
+            start = uid
+            end = uid
+        }
+        if !uids.isEmpty { parts.append(start == end ? "\(start)" : "\(start):\(end)") }
+        return parts.joined(separator: ",")
     }
 }

@@ -28,6 +28,15 @@ extension MaildirMailbox {
         try updateIndex { $0.recordExpunges(uids) }
     }
 
+    /// QRESYNC (RFC 7162 §3.2.5, §3.2.6): the UIDs expunged after `modSeq` that this mailbox no longer lists,
+    /// ascending; nil when `tern.index` does not remember that far back (it was rebuilt since, or pruned).
+    public func expungedUIDs(since modSeq: UInt64) -> [UInt32]? {
+        guard let index = try? cachedIndex(), index.uidValidity == uidValidity,
+            let uids = index.expungedUIDs(since: modSeq)
+        else { return nil }
+        return uids.filter { self.index(of: $0) == nil }
+    }
+
     // MARK: reading and writing
 
     var indexPath: String { folder.path + "/" + MailboxIndex.fileName }

@@ -8,6 +8,8 @@ import Testing
     @Test func capabilityAndSelectReportHighestModSeq() throws {
         let f = try SessionFixture()
         #expect(f.send("c CAPABILITY\r\n").contains(" CONDSTORE "))
+        #expect(
+            f.send("c2 CAPABILITY\r\n").contains(" CONDSTORE QRESYNC ESEARCH ESORT SEARCHRES WITHIN CONTEXT=SEARCH LIST-STATUS "))
         try f.deliver("a\n", name: "1000.M1P1.host")
         // §3.1.2.1: every SELECT of a mailbox with persistent MODSEQs reports HIGHESTMODSEQ.
         #expect(

@@ -14,7 +14,7 @@ import Testing
         #expect(box.messages.map(\.modSeq) == [2, 3])
         #expect(box.highestModSeq == 3)
         let lines = dir.read("tern.index").split(separator: "\n")
-        #expect(lines == ["tern-index 1 V\(box.uidValidity) H3", "1 2 2 1700000100 -", "2 3 2 1700000200 -"])
+        #expect(lines == ["tern-index 2 V\(box.uidValidity) H3 E1", "1 2 2 1700000100 -", "2 3 2 1700000200 -"])
 
         let reopened = try MaildirMailbox(path: dir.path)
         #expect(reopened.messages.map(\.modSeq) == [2, 3])
@@ -109,7 +109,7 @@ import Testing
             try Data(garbage.utf8).write(to: URL(fileURLWithPath: dir.path + "/tern.index"))
             let box = try MaildirMailbox(path: dir.path)
             #expect(box.messages.map(\.modSeq) == [1])
-            #expect(dir.read("tern.index").hasPrefix("tern-index 1 V\(box.uidValidity) H1\n"))
+            #expect(dir.read("tern.index").hasPrefix("tern-index 2 V\(box.uidValidity) H1 E1\n"))
         }
     }
 
@@ -124,7 +124,7 @@ import Testing
         #expect(changes.uidValidityChanged)
         #expect(box.messages.map(\.modSeq) == [1])
         #expect(box.highestModSeq == 1)
-        #expect(dir.read("tern.index").hasPrefix("tern-index 1 V\(box.uidValidity) H1\n"))
+        #expect(dir.read("tern.index").hasPrefix("tern-index 2 V\(box.uidValidity) H1 E1\n"))
     }
 
     @Test func indexFileIsNoMailbox() throws {
@@ -139,11 +139,71 @@ import Testing
     }
 
     @Test func formatRoundTrips() throws {
-        var index = MailboxIndex(uidValidity: 7, highestModSeq: 9)
+        var index = MailboxIndex(uidValidity: 7, highestModSeq: 9, expungedSince: 4)
         index.entries[3] = .init(modSeq: 9, flags: [.seen, .draft], keywords: ["$Junk", "a"], size: 5, internalDate: 1)
         index.entries[1] = .init(modSeq: 2, flags: [], keywords: [], size: 0, internalDate: -1)
+        index.expunged = [2: 6, 4: 6, 5: 6, 8: 9]
         let text = String(decoding: index.serialized(), as: UTF8.self)
-        #expect(text == "tern-index 1 V7 H9\n1 2 0 -1 -\n3 9 5 1 DS $Junk a\n")
+        #expect(text == "tern-index 2 V7 H9 E4\n1 2 0 -1 -\n3 9 5 1 DS $Junk a\n- 6 2,4:5\n- 9 8\n")
         #expect(MailboxIndex.parse(index.serialized()) == index)
+        #expect(index.expungedUIDs(since: 5) == [2, 4, 5, 8])
+        #expect(index.expungedUIDs(since: 6) == [8])
+        #expect(index.expungedUIDs(since: 4) == nil)
+        // Expunges at or below E, above H, or uncountable make the file unusable.
+        for bad in ["- 4 1", "- 10 1", "- 6 0", "- 6 3:1", "- 6 1:4294967295", "- 6"] {
+            #expect(MailboxIndex.parse(Array("tern-index 2 V7 H9 E4\n\(bad)\n".utf8)) == nil, "\(bad)")
+        }
+    }
+
+    /// QRESYNC needs the UIDs expunged since a MODSEQ (RFC 7162 §3.2.5): expunges by this process and ones
+    /// found by a sync (Dovecot or the MTA removed the file) both go into the history, which persists.
+    @Test func expungeHistoryPersists() throws {
+        let dir = try TemporaryMaildir()
+        let box = try MaildirMailbox(path: dir.path)
+        for text in ["a\n", "b\n", "c\n", "d\n"] { _ = try box.append(text) }
+        try box.sync()
+        let state = box.highestModSeq
+        #expect(box.expungedUIDs(since: state) == [])
+        try box.expunge(uids: [1, 3])
+        #expect(dir.read("tern.index").hasSuffix("\n- \(state + 1) 1,3\n"))
+        let other = try MaildirMailbox(path: dir.path)
+        let file = dir.files("cur").first { $0.hasPrefix(other.messages[1].baseName) }!
+        try FileManager.default.removeItem(atPath: dir.path + "/cur/" + file)
+        try other.sync()
+        #expect(other.highestModSeq == state + 2)
+        let reopened = try MaildirMailbox(path: dir.path)
+        #expect(reopened.expungedUIDs(since: state) == [1, 3, 4])
+        #expect(reopened.expungedUIDs(since: state + 1) == [4])
+        // Before the history began: unknown.
+        #expect(reopened.expungedUIDs(since: 1) == nil)
+    }
+
+    /// A version-1 file (before the history) is still read: MODSEQs stay, the history starts at its
+    /// HIGHESTMODSEQ, and the next write is version 2.
+    @Test func readsVersionOneIndex() throws {
+        let dir = try TemporaryMaildir()
+        try dir.deliver("a\n", name: "100.Q1R0N0.host", mtime: 1_700_000_100)
+        try dir.deliver("b\n", name: "200.Q2R0N0.host", mtime: 1_700_000_200)
+        let validity = try MaildirMailbox(path: dir.path).uidValidity
+        let v1 = "tern-index 1 V\(validity) H7\n1 5 2 1700000100 -\n2 7 2 1700000200 -\n"
+        try Data(v1.utf8).write(to: URL(fileURLWithPath: dir.path + "/tern.index"))
+        let box = try MaildirMailbox(path: dir.path)
+        #expect(box.messages.map(\.modSeq) == [5, 7])
+        #expect(box.highestModSeq == 7)
+        #expect(box.expungedUIDs(since: 7) == nil)
+        try box.expunge(uids: [1])
+        #expect(dir.read("tern.index") == "tern-index 2 V\(validity) H8 E7\n2 7 2 1700000200 -\n- 8 1\n")
+        #expect(try MaildirMailbox(path: dir.path).expungedUIDs(since: 8) == [])
+    }
+
+    /// Past `maxExpunged` UIDs the oldest MODSEQs are dropped; E rises past what was dropped.
+    @Test func expungeHistoryIsBounded() {
+        var index = MailboxIndex(uidValidity: 7, highestModSeq: 1)
+        index.recordExpunges(Array(1...50_000))
+        index.recordExpunges(Array(50_001...(MailboxIndex.maxExpunged + 2)))
+        #expect(index.expungedSince == 2)
+        #expect(index.expunged.count == MailboxIndex.maxExpunged + 2 - 50_000)
+        #expect(index.expungedUIDs(since: 2) == nil)
+        #expect(index.expungedUIDs(since: 3) == [])
     }
 }
