@@ -144,7 +144,7 @@ import Testing
             "HEADER.FIELDS.NOT (X-SPAM)",
         ] {
             let command = command("a FETCH 1 BODY[\(spec)]")
-            guard case .fetch(_, let attributes, _, _)? = command,
+            guard case .fetch(_, let attributes, _, _, _)? = command,
                 case .bodySection(let section, _, _) = attributes.first
             else {
                 Issue.record("no parse for \(spec)")

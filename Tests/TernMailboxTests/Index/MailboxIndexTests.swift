@@ -200,7 +200,7 @@ import Testing
     @Test func expungeHistoryIsBounded() {
         var index = MailboxIndex(uidValidity: 7, highestModSeq: 1)
         index.recordExpunges(Array(1...50_000))
-        index.recordExpunges(Array(50_001...(MailboxIndex.maxExpunged + 2)))
+        index.recordExpunges(Array(50_001...UInt32(MailboxIndex.maxExpunged + 2)))
         #expect(index.expungedSince == 2)
         #expect(index.expunged.count == MailboxIndex.maxExpunged + 2 - 50_000)
         #expect(index.expungedUIDs(since: 2) == nil)
