@@ -74,19 +74,16 @@ extension IMAPMailSession {
 
     /// The selected messages that match `key`, with their sequence numbers.
     private func matchingMessages(_ key: SearchKey) -> [(sequence: UInt32, message: MessageInfo)] {
-        guard let mailbox = selected?.mailbox else { return [] }
-        let largestUID = mailbox.messages.last?.uid ?? 0
-        let count = UInt32(mailbox.messages.count)
+        guard let selection = selected else { return [] }
+        let mailbox = selection.mailbox
+        let key = key.resolvingLastSearchResult(selection.savedSearch)
+        let now = configuration.now()
         var matches: [(sequence: UInt32, message: MessageInfo)] = []
         for (index, message) in mailbox.messages.enumerated() {
             let sequence = UInt32(index + 1)
             // ALL needs no candidate: the common THREAD/SORT of a whole mailbox reads only sort headers.
             if key != .all {
-                let candidate = SearchCandidate(
-                    message: message, sequence: sequence, count: count, largestUID: largestUID, mailbox: mailbox,
-                    load: { [unowned self] uid in try? self.messageBytes(uid) },
-                    loadHeader: { [unowned self] uid in try? self.messageHeaderBytes(uid) })
-                guard candidate.matches(key) else { continue }
+                guard searchCandidate(index, in: mailbox, now: now).matches(key) else { continue }
             }
             matches.append((sequence, message))
         }

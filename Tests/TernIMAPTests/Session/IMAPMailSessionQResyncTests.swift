@@ -164,6 +164,7 @@ import Testing
         #expect(
             f.send("c FETCH $ (UID)\r\n") == "* 1 FETCH (UID 1)\r\n* 3 FETCH (UID 3)\r\nc OK Fetch completed" + done)
         #expect(f.send("d UID SEARCH OR $ 2\r\n") == "* SEARCH 1 2 3\r\nd OK Search completed" + done)
+        #expect(f.send("d2 SORT (REVERSE ARRIVAL) UTF-8 $\r\n") == "* SORT 3 1\r\nd2 OK Sort completed" + done)
         #expect(
             f.send("e SEARCH RETURN (SAVE COUNT) UID $\r\n")
                 == "* ESEARCH (TAG \"e\") COUNT 2\r\ne OK Search completed" + done)

@@ -46,7 +46,7 @@ extension DaemonEndToEnd {
             _ = try client.readLine()
             let login = try client.imap("a", "LOGIN alice \(MailAccessInstance.password)")
             #expect(
-                login.completion.contains(" CONDSTORE QRESYNC ESEARCH SEARCHRES WITHIN CONTEXT=SEARCH LIST-STATUS "),
+                login.completion.contains(" CONDSTORE QRESYNC ESEARCH ESORT SEARCHRES WITHIN CONTEXT=SEARCH "),
                 "\(login)")
             return client
         }
