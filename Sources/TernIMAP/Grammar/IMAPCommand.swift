@@ -62,6 +62,10 @@ public enum IMAPCommand: Sendable, Hashable {
     case namespace
     /// RFC 4978 COMPRESS, with the mechanism as sent (upper case).
     case compress(mechanism: String)
+    /// RFC 5464 SETMETADATA.
+    case setMetadata(MailboxName, [MetadataValue])
+    /// RFC 5464 GETMETADATA.
+    case getMetadata(MailboxName, [String], MetadataOptions)
     /// RFC 5256 SORT / UID SORT (RFC 5267 ESORT's RETURN).
     case sort(SortCommand, uid: Bool)
     /// RFC 5256 THREAD / UID THREAD.
@@ -103,6 +107,8 @@ public enum IMAPCommand: Sendable, Hashable {
         case .unselect: return "UNSELECT"
         case .namespace: return "NAMESPACE"
         case .compress: return "COMPRESS"
+        case .setMetadata: return "SETMETADATA"
+        case .getMetadata: return "GETMETADATA"
         case .sort(_, let uid): return uid ? "UID SORT" : "SORT"
         case .thread(_, let uid): return uid ? "UID THREAD" : "THREAD"
         case .cancelUpdate: return "CANCELUPDATE"
@@ -232,4 +238,45 @@ public struct AppendMessage: Sendable, Hashable {
         self.synchronizing = synchronizing
         self.index = index
     }
+}
+
+/// One entry of SETMETADATA (RFC 5464 §4.3); nil value: remove the entry.
+public struct MetadataValue: Sendable, Hashable {
+    public var entry: String
+    public var value: [UInt8]?
+
+    public init(entry: String, value: [UInt8]?) {
+        self.entry = entry
+        self.value = value
+    }
+
+    /// Why `name` is not an entry name, in Dovecot's words (imap_metadata_verify_entry_name); nil when it is one.
+    static func problem(_ name: String) -> String? {
+        let bytes = Array(name.utf8)
+        guard bytes.first == UInt8(ascii: "/") else { return "Entry name must begin with '/'" }
+        for (index, byte) in bytes.enumerated() {
+            switch byte {
+            case UInt8(ascii: "/"):
+                if index > 0 && bytes[index - 1] == UInt8(ascii: "/") { return "Entry name can't contain consecutive '/'" }
+                if index == bytes.count - 1 { return "Entry name can't end with '/'" }
+            case UInt8(ascii: "*"): return "Entry name can't contain '*'"
+            case UInt8(ascii: "%"): return "Entry name can't contain '%'"
+            case 0..<0x20: return "Entry name can't contain control characters"
+            default: continue
+            }
+        }
+        let lower = name.lowercased()
+        for scope in ["/private", "/shared"] where lower == scope || lower.hasPrefix(scope + "/") { return nil }
+        return "Entry name must begin with /private or /shared"
+    }
+}
+
+/// GETMETADATA options (RFC 5464 §4.2).
+public struct MetadataOptions: Sendable, Hashable {
+    public enum Depth: Sendable, Hashable { case zero, one, infinity }
+
+    public var maxSize: Int?
+    public var depth = Depth.zero
+
+    public init() {}
 }

@@ -59,6 +59,12 @@ public enum IMAPReplyText {
     public static let beginCompression = "Begin compression"
     public static let unknownCompression = "Unknown compression mechanism"
     public static let compressionActive = "COMPRESSION=DEFLATE already enabled"
+    /// METADATA (imap_metadata = yes).
+    public static let metadata = "METADATA"
+    static let unknownMetadataOption = "Unknown option"
+    static let invalidMetadataDepth = "Invalid value for DEPTH"
+    static let getMetadataCompleted = "Getmetadata completed"
+    static let setMetadataCompleted = "Setmetadata completed"
     public static let noopCompleted = "NOOP completed"
     public static let logoutCompleted = "Logout completed"
     public static let loggingOut = "Logging out"

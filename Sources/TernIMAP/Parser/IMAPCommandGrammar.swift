@@ -66,6 +66,8 @@ enum IMAPCommandGrammar {
         case "UNSELECT": return .unselect
         case "NAMESPACE": return .namespace
         case "IDLE": return .idle
+        case "SETMETADATA": return try setMetadata(&r)
+        case "GETMETADATA": return try getMetadata(&r)
         case "COMPRESS":
             try r.space()
             let mechanism = try r.atom(upper: true)

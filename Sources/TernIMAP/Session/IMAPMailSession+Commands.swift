@@ -23,6 +23,8 @@ extension IMAPMailSession {
             send(.badCommand(error, preLogin: false, timing: timing()))
             countBadCommand()
         case .compress(let mechanism): compress(tag, mechanism)
+        case .getMetadata(let name, let entries, let options): getMetadata(tag, name, entries, options)
+        case .setMetadata(let name, let values): setMetadata(tag, name, values)
         case .id:
             send(.id([IDParameter(key: "name", value: "Dovecot")]))
             finish(tag, text: IMAPReplyText.idCompleted)

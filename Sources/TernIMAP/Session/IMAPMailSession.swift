@@ -12,6 +12,8 @@ public final class IMAPMailSession {
         public var parserLimits: IMAPParserLimits
         /// SEARCH BODY/TEXT through the mailbox's FullTextIndex (Dovecot's fts plugin is configured).
         public var fullTextSearch = false
+        /// METADATA's attribute dict file (imap_metadata = yes with mail_attribute_dict = file:PATH).
+        public var metadataPath: String?
         /// Seconds on a monotonic clock, for the `(0.001 + 0.000 secs)` timing of tagged replies.
         public var clock: @Sendable () -> Double
         /// Seconds since the epoch, for SEARCH OLDER / YOUNGER (RFC 5032).

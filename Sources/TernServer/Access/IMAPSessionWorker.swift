@@ -21,15 +21,23 @@ final class IMAPSessionWorker: MailProtocolSession, @unchecked Sendable {
     init(request: MailSessionRequest, store: MailStore, log: DovecotLog, settings: DovecotSettings) {
         self.request = request
         self.log = log
-        session = IMAPMailSession(store: store, configuration: Self.configuration(request.user, settings))
+        session = IMAPMailSession(
+            store: store, configuration: Self.configuration(request.user, home: request.home, settings))
     }
 
     /// The session's settings from imap's: mail_plugins as Dovecot's (imap_zlib adds COMPRESS=DEFLATE to the
     /// capabilities after login; fts with a `plugin { fts = ... }` backend makes SEARCH BODY/TEXT use Tern's
     /// full-text index, whatever the backend's name), imap_capability (`+NAMES` adds to the list, anything
-    /// else replaces it) and imap_max_line_length.
-    static func configuration(_ user: String, _ settings: DovecotSettings) -> IMAPMailSession.Configuration {
+    /// else replaces it), imap_max_line_length, and imap_metadata = yes with a `file:` mail_attribute_dict
+    /// (METADATA; Dovecot's other dict drivers are not there).
+    static func configuration(_ user: String, home: String, _ settings: DovecotSettings) -> IMAPMailSession.Configuration {
         var capabilities = IMAPReplyText.postLoginCapabilities
+        let dict = settings.string("mail_attribute_dict")
+        var metadataPath: String?
+        if settings.string("imap_metadata") == "yes", dict.hasPrefix("file:") {
+            metadataPath = AccessSettings.expand(String(dict.dropFirst(5)), user: user, home: home)
+            capabilities.append(IMAPReplyText.metadata)
+        }
         if settings.mailPlugins.contains("imap_zlib") { capabilities.append(IMAPReplyText.compressDeflate) }
         let override = settings.string("imap_capability")
         let named = override.drop(while: { $0 == "+" }).split(separator: " ").map(String.init)
@@ -42,6 +50,7 @@ final class IMAPSessionWorker: MailProtocolSession, @unchecked Sendable {
         let lineLength = settings.bytes("imap_max_line_length")
         if lineLength > 0 { configuration.parserLimits = IMAPParserLimits(maxLineLength: Int(clamping: lineLength)) }
         configuration.fullTextSearch = settings.fullTextSearch
+        configuration.metadataPath = metadataPath
         return configuration
     }
 

@@ -11,7 +11,7 @@ final class SessionFixture {
 
     init(
         mailboxes: [MailboxSettings] = [], capabilities: [String] = IMAPReplyText.postLoginCapabilities,
-        fullTextSearch: Bool = false
+        fullTextSearch: Bool = false, metadata: Bool = false
     ) throws {
         let base = NSTemporaryDirectory() + "tern-imap-session-" + UUID().uuidString
         root = base + "/Maildir"
@@ -19,6 +19,7 @@ final class SessionFixture {
         store = MailStore(settings: MailStoreSettings(root: root, separator: "/", mailboxes: mailboxes))
         var configuration = IMAPMailSession.Configuration(user: "tuser", capabilities: capabilities, clock: { 0 })
         configuration.fullTextSearch = fullTextSearch
+        if metadata { configuration.metadataPath = base + "/dovecot-attributes" }
         session = IMAPMailSession(store: store, configuration: configuration)
     }
 

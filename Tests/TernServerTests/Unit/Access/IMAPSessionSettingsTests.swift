@@ -11,7 +11,7 @@ import Testing
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: path) }
         let settings = try AccessSettings.load(path: path, readingTLSFiles: false)
-        return IMAPSessionWorker.configuration("u", settings.settings(protocol: "imap"))
+        return IMAPSessionWorker.configuration("u", home: "/home/u", settings.settings(protocol: "imap"))
     }
 
     @Test func defaultsAreDovecotsListAndLimits() throws {
@@ -41,6 +41,11 @@ import Testing
         #expect(tuned.fullTextSearch)
         let replaced = try configuration("protocols = imap\nimap_capability = IMAP4rev1 IDLE\n")
         #expect(replaced.capabilities == ["IMAP4rev1", "IDLE"])
+        let metadata = try configuration(
+            "imap_metadata = yes\nmail_attribute_dict = file:%h/dovecot-attributes\nprotocol imap {\n  mail_plugins = imap_zlib\n}\n")
+        #expect(metadata.capabilities.suffix(2) == ["METADATA", "COMPRESS=DEFLATE"])
+        #expect(metadata.metadataPath == "/home/u/dovecot-attributes")
+        #expect(try configuration("imap_metadata = yes\n").metadataPath == nil, "no dict: no METADATA")
         // The fts plugin without a backend does nothing, as in Dovecot.
         #expect(try !configuration("mail_plugins = fts\n").fullTextSearch)
     }
