@@ -95,7 +95,7 @@ extension DoveadmMailCommand {
     /// command with Dovecot's exit code.
     static func forEachMatch(
         _ query: DoveadmQuery, _ mail: DoveadmMail, _ output: DoveadmOutput, writable: Bool,
-        _ action: (MaildirMailbox, [UInt32]) throws(MailboxError) -> Void
+        _ action: (any Mailbox, [UInt32]) throws(MailboxError) -> Void
     ) -> Int32 {
         do throws(MailboxError) {
             for mailbox in try mail.mailboxes(for: query, writable: writable) {

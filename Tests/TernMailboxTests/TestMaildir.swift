@@ -65,7 +65,7 @@ final class TemporaryMaildir {
     }
 }
 
-extension MaildirMailbox {
+extension Mailbox {
     func readAll(uid: UInt32) throws -> String {
         var reader = try openMessage(uid: uid)
         var bytes: [UInt8] = []

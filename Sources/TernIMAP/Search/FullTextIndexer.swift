@@ -5,7 +5,7 @@ public import TernMailbox
 public enum FullTextIndexer {
     /// Updates the index of `mailbox`, reading messages with `read` (CRLF line ends; nil: gone).
     @discardableResult
-    public static func update(_ mailbox: MaildirMailbox, read: (UInt32) -> [UInt8]?) throws -> FullTextIndex {
+    public static func update(_ mailbox: any Mailbox, read: (UInt32) -> [UInt8]?) throws -> FullTextIndex {
         let index = try FullTextIndex(path: mailbox.fullTextIndexPath, uidValidity: mailbox.uidValidity)
         try index.add(uids: mailbox.messages.lazy.map(\.uid)) { uid in
             guard let bytes = read(uid) else { return nil }
@@ -16,7 +16,7 @@ public enum FullTextIndexer {
     }
 
     /// Updates the index of `mailbox`, reading the messages from it.
-    public static func update(_ mailbox: MaildirMailbox) throws {
+    public static func update(_ mailbox: any Mailbox) throws {
         try update(mailbox) { uid in SearchQuery.messageBytes(uid, in: mailbox) }
     }
 }

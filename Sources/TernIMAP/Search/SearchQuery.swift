@@ -28,7 +28,7 @@ public enum SearchQuery {
     }
 
     /// The UIDs of the messages in `mailbox` that match `key`, ascending.
-    public static func matchingUIDs(_ key: SearchKey, in mailbox: MaildirMailbox) -> [UInt32] {
+    public static func matchingUIDs(_ key: SearchKey, in mailbox: any Mailbox) -> [UInt32] {
         let largestUID = mailbox.messages.last?.uid ?? 0
         var matches: [UInt32] = []
         for (index, message) in mailbox.messages.enumerated() {
@@ -78,7 +78,7 @@ public enum SearchQuery {
         }
     }
 
-    static func messageBytes(_ uid: UInt32, in mailbox: MaildirMailbox) -> [UInt8]? {
+    static func messageBytes(_ uid: UInt32, in mailbox: any Mailbox) -> [UInt8]? {
         guard var reader = try? mailbox.openMessage(uid: uid) else { return nil }
         var raw: [UInt8] = []
         while let chunk = try? reader.read(upTo: 1 << 16), !chunk.isEmpty { raw += chunk }

@@ -4,7 +4,7 @@ import TernMailbox
 struct AppendState {
     let tag: String
     let mailbox: String
-    var appender: MessageAppender?
+    var appender: (any MailboxAppender)?
     var uids: [UInt32] = []
 }
 

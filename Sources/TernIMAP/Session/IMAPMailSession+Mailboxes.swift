@@ -96,7 +96,7 @@ extension IMAPMailSession {
         return values
     }
 
-    private func statusValue(_ attribute: StatusAttribute, _ mailbox: MaildirMailbox) throws(MailboxError) -> UInt64 {
+    private func statusValue(_ attribute: StatusAttribute, _ mailbox: any Mailbox) throws(MailboxError) -> UInt64 {
         switch attribute {
         case .messages: return UInt64(mailbox.messages.count)
         case .recent: return UInt64(mailbox.recentCount)

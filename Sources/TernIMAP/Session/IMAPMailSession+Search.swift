@@ -58,7 +58,7 @@ extension IMAPMailSession {
 
     /// The selected mailbox's message at `index`, to test against SEARCH keys.
     func searchCandidate(
-        _ index: Int, in mailbox: MaildirMailbox, now: Int, fullText: [FullTextKey: Set<UInt32>] = [:]
+        _ index: Int, in mailbox: any Mailbox, now: Int, fullText: [FullTextKey: Set<UInt32>] = [:]
     ) -> SearchCandidate {
         SearchCandidate(
             message: mailbox.messages[index], sequence: UInt32(index + 1), count: UInt32(mailbox.messages.count),
@@ -98,7 +98,7 @@ extension SearchKey {
 extension IMAPMailSession {
     /// The BODY and TEXT keys of `key` the mailbox's full-text index answers, answered from it once it has every
     /// message; empty (the messages are scanned) when the index cannot be used.
-    func fullTextMatches(_ key: SearchKey, _ mailbox: MaildirMailbox) -> [FullTextKey: Set<UInt32>] {
+    func fullTextMatches(_ key: SearchKey, _ mailbox: any Mailbox) -> [FullTextKey: Set<UInt32>] {
         let keys = Set(key.fullTextKeys.filter { FullTextIndex.answers($0.needle) })
         guard !keys.isEmpty else { return [:] }
         do {
@@ -138,7 +138,7 @@ final class SearchCandidate {
     let sequence: UInt32
     let count: UInt32
     let largestUID: UInt32
-    let mailbox: MaildirMailbox
+    let mailbox: any Mailbox
     /// The message's bytes with CRLF line ends (an IMAP session serves them from its cache).
     private let load: (UInt32) -> [UInt8]?
     /// The header alone, when the caller can read less than the whole message.
@@ -152,7 +152,7 @@ final class SearchCandidate {
     let now: Int
 
     init(
-        message: MessageInfo, sequence: UInt32, count: UInt32, largestUID: UInt32, mailbox: MaildirMailbox,
+        message: MessageInfo, sequence: UInt32, count: UInt32, largestUID: UInt32, mailbox: any Mailbox,
         load: @escaping (UInt32) -> [UInt8]?, loadHeader: ((UInt32) -> [UInt8]?)? = nil,
         fullText: [FullTextKey: Set<UInt32>] = [:], now: Int = Int(time(nil))
     ) {

@@ -2,7 +2,7 @@ import TernMailbox
 
 /// The selected mailbox and what the client was last told about it.
 struct SelectedMailbox {
-    let mailbox: MaildirMailbox
+    let mailbox: any Mailbox
     /// The `* n RECENT` count last sent; a new one goes out when it changes.
     var announcedRecent: Int
     /// Keywords last announced in `* FLAGS`.
@@ -36,7 +36,7 @@ extension IMAPMailSession {
         }
         if condstore { enableCondstore() }
         guard let storeName = storeName(tag, name) else { return }
-        let mailbox: MaildirMailbox
+        let mailbox: any Mailbox
         do {
             mailbox = try store.openMailbox(storeName, readOnly: readOnly)
         } catch .nonexistent {

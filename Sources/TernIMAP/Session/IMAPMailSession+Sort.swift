@@ -92,7 +92,7 @@ extension IMAPMailSession {
 
     /// The sort fields of `messages`: from the worker's cache, else from the mailbox's `tern.sort` (read once
     /// per worker), else from each message's header; `tern.sort` is rewritten when headers had to be read.
-    func sortFields(_ messages: [MessageInfo], in mailbox: MaildirMailbox) -> [SortFields] {
+    func sortFields(_ messages: [MessageInfo], in mailbox: any Mailbox) -> [SortFields] {
         let cache = SortFieldCache.shared
         // No GUID (an old uidlist): nothing identifies the mailbox, so nothing is cached.
         let prefix = mailbox.guid.isEmpty ? nil : mailbox.guid + "/"

@@ -2,8 +2,8 @@ import Glibc
 
 extension MaildirMailbox {
     /// Starts an APPEND into this mailbox. The message shows up here at the next `sync()`.
-    public func beginAppend(flags: MessageFlags = [], keywords: [String] = [], internalDate: Int? = nil)
-        throws(MailboxError) -> MessageAppender
+    public func beginAppend(flags: MessageFlags, keywords: [String], internalDate: Int?)
+        throws(MailboxError) -> any MailboxAppender
     {
         try MessageAppender(folder: folder, flags: flags, keywords: keywords, internalDate: internalDate)
     }
@@ -78,7 +78,7 @@ extension MaildirMailbox {
 
     /// The POP3 UIDL of a message. A `P` field in the uidlist (a UIDL kept from an earlier server) wins, as in
     /// Dovecot; otherwise `format` is expanded (pop3_uidl_format, default `%08Xu%08Xv`).
-    public func pop3UIDL(uid: UInt32, format: String = POP3UIDLFormat.dovecotDefault) -> String? {
+    public func pop3UIDL(uid: UInt32, format: String) -> String? {
         guard let message = message(uid: uid) else { return nil }
         if let kept = records[message.baseName]?.value("P"), !kept.isEmpty { return kept }
         return POP3UIDLFormat.expand(format, uid: uid, uidValidity: uidValidity, baseName: message.baseName, guid: guid)

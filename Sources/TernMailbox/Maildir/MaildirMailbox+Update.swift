@@ -7,7 +7,7 @@ extension MaildirMailbox {
     /// New keywords are added to dovecot-keywords. Messages already expunged are skipped; those whose flags
     /// really changed get new MODSEQs. Returns the messages as they are now (for the untagged FETCH replies).
     @discardableResult
-    public func updateFlags(uids: [UInt32], _ change: FlagChange, flags: MessageFlags, keywords names: [String] = [])
+    public func updateFlags(uids: [UInt32], _ change: FlagChange, flags: MessageFlags, keywords names: [String])
         throws(MailboxError) -> [MessageInfo]
     {
         if isReadOnly { throw MailboxError.readOnly }
@@ -78,12 +78,6 @@ extension MaildirMailbox {
         if !removed.isEmpty { Posix.syncDirectory(folder.cur) }
         try recordExpunges(removed)
         return removed
-    }
-
-    /// EXPUNGE / CLOSE / POP3 QUIT: removes every message with `\Deleted`.
-    @discardableResult
-    public func expungeDeleted() throws(MailboxError) -> [UInt32] {
-        try expunge(uids: messages.filter { $0.flags.contains(.deleted) }.map(\.uid))
     }
 
     /// Marks messages no longer `\Recent` for this session (Dovecot keeps \Recent for the session that saw

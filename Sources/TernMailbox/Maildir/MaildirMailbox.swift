@@ -5,7 +5,7 @@ import Glibc
 ///
 /// Not thread-safe and synchronous: one session owns it and calls it off the event loop. Messages are listed
 /// by name and stat only; contents are read only by `openMessage` and `virtualSize`.
-public final class MaildirMailbox {
+public final class MaildirMailbox: Mailbox {
     /// The mailbox name as the store knows it (`INBOX`, `Drafts/Sub`).
     public let name: String
     /// EXAMINE / POP3 without deletes: new/ is not moved to cur/, nothing is changed.
@@ -56,19 +56,6 @@ public final class MaildirMailbox {
 
     /// Where the mailbox's full-text index is (FullTextIndex).
     public var fullTextIndexPath: String { folder.path + "/tern.fts.sqlite" }
-
-    /// The message with this UID, if present.
-    public func message(uid: UInt32) -> MessageInfo? {
-        index(of: uid).map { messages[$0] }
-    }
-
-    /// The index (sequence number - 1) of a UID.
-    public func index(of uid: UInt32) -> Int? { messages.index(ofUID: uid) }
-
-    public var recentCount: Int { messages.reduce(0) { $0 + ($1.isRecent ? 1 : 0) } }
-
-    /// The first unseen message's sequence number (`OK [UNSEEN n]`).
-    public var firstUnseenSequence: Int? { messages.firstIndex { !$0.flags.contains(.seen) }.map { $0 + 1 } }
 
     // MARK: Sync
 

@@ -6,7 +6,7 @@ import Synchronization
 /// and records its UID, the order Dovecot's maildir_save uses, so a crash leaves either nothing or a complete
 /// message that the next sync finds. The file name is Dovecot's:
 /// `<seconds>.M<microseconds>P<pid>.<host>,S=<size>,W=<CRLF size>[:2,<flags>]`.
-public final class MessageAppender {
+public final class MessageAppender: MailboxAppender {
     let folder: MaildirFolder
     let flags: MessageFlags
     let keywords: [String]

@@ -78,7 +78,7 @@ public struct MailStore: Sendable {
 
     /// Opens a mailbox for a session (SELECT: `readOnly` false; EXAMINE, STATUS: true). INBOX is created when
     /// missing, as Dovecot does.
-    public func openMailbox(_ name: String, readOnly: Bool = false) throws(MailboxError) -> MaildirMailbox {
+    public func openMailbox(_ name: String, readOnly: Bool = false) throws(MailboxError) -> any Mailbox {
         let name = normalize(name)
         let folder = try folder(name)
         if name == "INBOX" {
@@ -92,7 +92,7 @@ public struct MailStore: Sendable {
     /// Starts an APPEND into a mailbox that need not be open.
     public func beginAppend(
         to name: String, flags: MessageFlags = [], keywords: [String] = [], internalDate: Int? = nil
-    ) throws(MailboxError) -> MessageAppender {
+    ) throws(MailboxError) -> any MailboxAppender {
         let name = normalize(name)
         let folder = try folder(name)
         if name == "INBOX" { try makeMaildir(folder.path, marker: false) }
@@ -101,15 +101,44 @@ public struct MailStore: Sendable {
         return try MessageAppender(folder: folder, flags: flags, keywords: keywords, internalDate: internalDate)
     }
 
-    /// COPY from an open mailbox into another mailbox by name.
-    public func copy(uids: [UInt32], from source: MaildirMailbox, to name: String) throws(MailboxError)
+    /// COPY from an open mailbox into another mailbox by name. Returns (source UID, new UID) pairs for
+    /// COPYUID (RFC 4315); expunged sources are left out.
+    public func copy(uids: [UInt32], from source: any Mailbox, to name: String) throws(MailboxError)
         -> [(UInt32, UInt32)]
     {
         let name = normalize(name)
+        guard let source = source as? MaildirMailbox else { return try copyByStreaming(uids: uids, from: source, to: name) }
         let target = try folder(name)
         if name == "INBOX" { try makeMaildir(target.path, marker: false) }
         guard Posix.isDirectory(target.path) else { throw MailboxError.nonexistent(name) }
         return try source.copy(uids: uids, into: target)
+    }
+
+    /// COPY message by message through `openMessage` and an APPEND with the same flags, keywords and
+    /// INTERNALDATE (`\Recent` is not copied).
+    func copyByStreaming(uids: [UInt32], from source: any Mailbox, to name: String) throws(MailboxError)
+        -> [(UInt32, UInt32)]
+    {
+        guard exists(name) else { throw MailboxError.nonexistent(name) }
+        var pairs: [(UInt32, UInt32)] = []
+        for uid in uids {
+            guard let message = source.message(uid: uid) else { continue }
+            var reader: MessageReader
+            do {
+                reader = try source.openMessage(uid: uid)
+            } catch .noSuchMessage {
+                continue
+            }
+            let appender = try beginAppend(
+                to: name, flags: message.flags, keywords: message.keywords, internalDate: message.internalDate)
+            while true {
+                let chunk = try reader.read(upTo: 65536)
+                if chunk.isEmpty { break }
+                try appender.write(chunk)
+            }
+            pairs.append((uid, try appender.commit()))
+        }
+        return pairs
     }
 
     public func exists(_ name: String) -> Bool {

@@ -23,7 +23,7 @@ public enum DoveadmFetchField: String, Sendable, CaseIterable {
     }
 
     /// The value for the message at `index` (sequence - 1) of `mailbox`.
-    public func value(in mailbox: MaildirMailbox, index: Int, user: String) throws(MailboxError) -> Value {
+    public func value(in mailbox: any Mailbox, index: Int, user: String) throws(MailboxError) -> Value {
         let message = mailbox.messages[index]
         switch self {
         case .user: return .line(user)
@@ -63,7 +63,7 @@ public enum DoveadmFetchField: String, Sendable, CaseIterable {
         return bytes.count
     }
 
-    static func read(_ mailbox: MaildirMailbox, uid: UInt32) throws(MailboxError) -> [UInt8] {
+    static func read(_ mailbox: any Mailbox, uid: UInt32) throws(MailboxError) -> [UInt8] {
         var reader = try mailbox.openMessage(uid: uid)
         var bytes: [UInt8] = []
         while true {

@@ -27,8 +27,8 @@ public struct DoveadmMail {
     }
 
     /// The mailboxes a query names (by pattern and GUID), opened; read-only unless `writable`.
-    public func mailboxes(for query: DoveadmQuery, writable: Bool) throws(MailboxError) -> [MaildirMailbox] {
-        var opened: [MaildirMailbox] = []
+    public func mailboxes(for query: DoveadmQuery, writable: Bool) throws(MailboxError) -> [any Mailbox] {
+        var opened: [any Mailbox] = []
         for name in try mailboxNames(matching: query.mailboxPatterns) {
             let mailbox = try store.openMailbox(name, readOnly: !writable)
             if query.mailboxGUIDs.allSatisfy({ $0.lowercased() == mailbox.guid.lowercased() }) { opened.append(mailbox) }
@@ -37,7 +37,7 @@ public struct DoveadmMail {
     }
 
     /// The UIDs in `mailbox` that the query's search keys match.
-    public func matches(_ query: DoveadmQuery, in mailbox: MaildirMailbox) -> [UInt32] {
+    public func matches(_ query: DoveadmQuery, in mailbox: any Mailbox) -> [UInt32] {
         SearchQuery.matchingUIDs(query.key, in: mailbox)
     }
 
@@ -68,7 +68,7 @@ public struct DoveadmMail {
     /// `doveadm mailbox status` fields in the order Dovecot prints them; `all` is every one of them.
     public static let statusFields = ["messages", "recent", "uidnext", "uidvalidity", "unseen", "vsize", "guid"]
 
-    public static func statusValue(_ field: String, of mailbox: MaildirMailbox) -> String {
+    public static func statusValue(_ field: String, of mailbox: any Mailbox) -> String {
         switch field {
         case "messages": String(mailbox.messages.count)
         case "recent": String(mailbox.recentCount)

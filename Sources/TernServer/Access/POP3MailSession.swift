@@ -16,7 +16,7 @@ final class POP3MailSession: MailProtocolSession, @unchecked Sendable {
 
     private var session = POP3Session(
         configuration: .init(greeting: "", mechanisms: [], tlsAvailable: false, plaintextAllowed: true))
-    private var mailbox: MaildirMailbox?
+    private var mailbox: (any Mailbox)?
     private var uids: [UInt32] = []
     private var buffer: [UInt8] = []
     private var reason: String?
@@ -74,7 +74,7 @@ final class POP3MailSession: MailProtocolSession, @unchecked Sendable {
                 + "del=\(s.deletedCount)/\(s.messageCount), size=\(s.totalSize)")
     }
 
-    private func openMaildrop() -> Result<(MaildirMailbox, [UInt32], POP3Session.Maildrop), MailboxError> {
+    private func openMaildrop() -> Result<(any Mailbox, [UInt32], POP3Session.Maildrop), MailboxError> {
         do throws(MailboxError) {
             let mailbox = try store.openMailbox("INBOX")
             let uids = mailbox.messages.map(\.uid)
@@ -118,7 +118,7 @@ final class POP3MailSession: MailProtocolSession, @unchecked Sendable {
     }
 
     private func sendMessage(
-        _ uid: UInt32, bodyLines: Int?, _ mailbox: MaildirMailbox, _ output: SessionOutput
+        _ uid: UInt32, bodyLines: Int?, _ mailbox: any Mailbox, _ output: SessionOutput
     ) throws(SessionOutput.Closed) {
         var encoder = POP3MessageEncoder(bodyLines: bodyLines)
         var reader: MessageReader?

@@ -10,7 +10,7 @@ import Testing
     static let directory = ProcessInfo.processInfo.environment["TERN_INTEROP_DIR"]
 
     /// `uid flags` lines like the script makes from `doveadm fetch 'uid flags'` (flags sorted, no \Recent).
-    static func view(_ box: MaildirMailbox) -> String {
+    static func view(_ box: any Mailbox) -> String {
         box.messages.map { message in
             let flags = (message.flags.imapNames + message.keywords).sorted()
             return ([String(message.uid)] + flags).joined(separator: " ") + "\n"
