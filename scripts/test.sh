@@ -50,6 +50,13 @@ if [ -x /usr/sbin/dovecot ] && [ -x /usr/sbin/postfix ]; then
 else
   echo "test.sh: dovecot or postfix not installed; SASL interop skipped"
 fi
+# mbox mail locations shared with a real Dovecot, both ways (needs dovecot-core).
+if [ -x /usr/sbin/dovecot ]; then
+  echo "== interop: mbox, Tern's IMAP/POP3 <-> Dovecot =="
+  TERN_BIN="$(swift build --show-bin-path)/tern" timeout 300 scripts/interop/mbox-dovecot.sh || rc=$?
+else
+  echo "test.sh: dovecot not installed; mbox interop skipped"
+fi
 # Real IMAP/POP3 clients (imaplib/poplib, curl, fetchmail, mbsync, mutt) against `tern demo`.
 echo "== interop: mail clients against Tern's IMAP and POP3 =="
 TERN_BIN="$(swift build --show-bin-path)/tern" timeout 600 scripts/interop/access-clients.sh || rc=$?

@@ -27,6 +27,18 @@ int tern_fcntl_lock(int fd, int type, int wait) {
     return r;
 }
 
+int tern_ofd_lock(int fd, int type) {
+    struct flock fl;
+    memset(&fl, 0, sizeof fl);
+    fl.l_type = type == 0 ? F_UNLCK : (type == 1 ? F_RDLCK : F_WRLCK);
+    fl.l_whence = SEEK_SET;
+    int r;
+    do {
+        r = fcntl(fd, F_OFD_SETLK, &fl);
+    } while (r < 0 && errno == EINTR);
+    return r;
+}
+
 int tern_set_cloexec(int fd, int on) {
     int flags = fcntl(fd, F_GETFD);
     if (flags < 0) return -1;
@@ -70,7 +82,11 @@ pid_t tern_spawn(const char *path, char *const argv[], char *const envp[], const
     sigprocmask(SIG_SETMASK, &mask, NULL);
     if (o->change_ids) {
         if (setgroups(o->ngroups, o->groups) < 0) _exit(126);
-        if (setgid(o->gid) < 0) _exit(126);
+        if (o->keep_saved_gid) {
+            /* execve copies the effective gid to the saved one: the privileged group survives as the
+               real gid, to which the child may set its effective gid. */
+            if (setresgid(o->saved_gid, o->gid, o->saved_gid) < 0) _exit(126);
+        } else if (setgid(o->gid) < 0) _exit(126);
         if (setuid(o->uid) < 0) _exit(126);
     }
     if (o->cwd && chdir(o->cwd) < 0) {

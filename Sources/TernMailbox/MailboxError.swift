@@ -6,6 +6,10 @@ public enum MailboxError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A name the store cannot map to a directory (Dovecot: `Character not allowed in mailbox name: '.'`).
     case invalidName(String, reason: String)
     case cannotDeleteInbox
+    /// DELETE of an mbox directory that still holds mailboxes.
+    case hasChildren(String)
+    /// SELECT of an mbox directory (`\Noselect`).
+    case notSelectable(String)
     case cannotRenameToItself
     case readOnly
     /// The UID is not (or no longer) in the mailbox.
@@ -16,6 +20,8 @@ public enum MailboxError: Error, Sendable, Equatable, CustomStringConvertible {
     case lockTimeout(path: String)
     /// A system call failed: the operation, the path and errno.
     case system(operation: String, path: String, errno: Int32)
+    /// An mbox file that does not start with a `From ` line (Dovecot: `Mailbox isn't a valid mbox file`).
+    case invalidMbox(reason: String)
 
     public var description: String {
         switch self {
@@ -23,12 +29,14 @@ public enum MailboxError: Error, Sendable, Equatable, CustomStringConvertible {
         case .alreadyExists: "Mailbox already exists"
         case .invalidName(_, let reason): reason
         case .cannotDeleteInbox: "INBOX can't be deleted."
+        case .hasChildren: "Mailbox has children, delete them first"
+        case .notSelectable: "Mailbox isn't selectable"
         case .cannotRenameToItself: "Can't rename mailbox to itself."
         case .readOnly: "Mailbox is read-only."
         case .noSuchMessage: "Message was expunged"
         case .tooManyKeywords: "Too many keywords in mailbox"
         case .lockTimeout: "Timeout while waiting for lock"
-        case .system: "Internal error occurred. Refer to server log for more information."
+        case .system, .invalidMbox: "Internal error occurred. Refer to server log for more information."
         }
     }
 
@@ -37,11 +45,11 @@ public enum MailboxError: Error, Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .nonexistent: "NONEXISTENT"
         case .alreadyExists: "ALREADYEXISTS"
-        case .cannotDeleteInbox, .readOnly, .tooManyKeywords: nil
+        case .cannotDeleteInbox, .readOnly, .tooManyKeywords, .hasChildren, .notSelectable: nil
         case .cannotRenameToItself, .invalidName: "CANNOT"
         case .noSuchMessage: "EXPUNGEISSUED"
         case .lockTimeout: "INUSE"
-        case .system: "SERVERBUG"
+        case .system, .invalidMbox: "SERVERBUG"
         }
     }
 
@@ -50,6 +58,7 @@ public enum MailboxError: Error, Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .system(let operation, let path, let code): "\(operation)(\(path)) failed: \(Posix.errorText(code))"
         case .lockTimeout(let path): "Timeout while waiting for lock \(path)"
+        case .invalidMbox(let reason): "Mailbox isn't a valid mbox file: \(reason)"
         default: description
         }
     }

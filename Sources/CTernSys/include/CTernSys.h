@@ -6,6 +6,12 @@
 /// Returns 0 or -1 with errno set. Swift cannot call the variadic fcntl with a struct flock.
 int tern_fcntl_lock(int fd, int type, int wait);
 
+/// Whole-file open-file-description lock (F_OFD_SETLK, without waiting). type: 0 unlock, 1 read, 2 write.
+/// It conflicts with other processes' fcntl locks as a fcntl lock does, and also with OFD locks on other
+/// descriptors of this process (two sessions of one worker), and closing another descriptor of the same file
+/// does not drop it. Returns 0 or -1 with errno set (EAGAIN: held by someone else).
+int tern_ofd_lock(int fd, int type);
+
 /// fcntl(fd, F_SETFD, FD_CLOEXEC) on or off.
 int tern_set_cloexec(int fd, int on);
 
@@ -21,6 +27,10 @@ typedef struct {
     gid_t gid;
     const gid_t *groups;
     int ngroups;
+    int keep_saved_gid; /* with change_ids: saved_gid becomes the real gid and gid the effective one, so the
+                           child (after exec) may setegid() to saved_gid for a moment and back
+                           (Dovecot's mail_privileged_group) */
+    gid_t saved_gid;
     const char *cwd;   /* NULL: unchanged */
     const int *keep_fds; /* more fds to keep open as themselves in the child */
     int nkeep;

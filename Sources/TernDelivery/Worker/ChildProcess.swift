@@ -6,11 +6,15 @@ public struct SpawnCredentials: Sendable {
     public let uid: UInt32
     public let gid: UInt32
     public let groups: [UInt32]
+    /// A group the child may switch its effective gid to for a moment (kept as its real gid):
+    /// mail_privileged_group.
+    public let privilegedGID: UInt32?
 
-    public init(uid: UInt32, gid: UInt32, groups: [UInt32]) {
+    public init(uid: UInt32, gid: UInt32, groups: [UInt32], privilegedGID: UInt32? = nil) {
         self.uid = uid
         self.gid = gid
         self.groups = groups
+        self.privilegedGID = privilegedGID
     }
 }
 
@@ -46,6 +50,10 @@ public struct ChildProcess: Sendable {
                     options.gid = gid_t(credentials.gid)
                     options.groups = groupBuffer.baseAddress
                     options.ngroups = Int32(groupBuffer.count)
+                    if let privileged = credentials.privilegedGID {
+                        options.keep_saved_gid = 1
+                        options.saved_gid = gid_t(privileged)
+                    }
                 }
                 options.cwd = cwd
                 return cArgv.withUnsafeBufferPointer { argvBuffer in

@@ -154,7 +154,7 @@ public enum MailboxAttribute: Sendable, Hashable {
 
     public var text: String {
         switch self {
-        case .noinferiors: return "\\Noinferiors"
+        case .noinferiors: return "\\NoInferiors"
         case .noselect: return "\\Noselect"
         case .marked: return "\\Marked"
         case .unmarked: return "\\UnMarked"

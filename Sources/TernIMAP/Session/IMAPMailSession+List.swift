@@ -61,6 +61,7 @@ extension IMAPMailSession {
         } else if entry.attributes.contains(.noSelect) {
             attributes.append(.noselect)
         }
+        if entry.attributes.contains(.noInferiors) { attributes.append(.noinferiors) }
         if !extended || returns.contains(.children) {
             if entry.attributes.contains(.hasChildren) { attributes.append(.hasChildren) }
             if entry.attributes.contains(.hasNoChildren) { attributes.append(.hasNoChildren) }

@@ -129,6 +129,14 @@ enum Posix {
         throw failure("mkdir", path)
     }
 
+    /// mkdir -p.
+    static func makeDirectories(_ path: String, mode: mode_t = 0o700) throws(MailboxError) {
+        if isDirectory(path) { return }
+        let parent = parent(of: path)
+        if parent != path && parent != "." { try makeDirectories(parent, mode: mode) }
+        try makeDirectory(path, mode: mode)
+    }
+
     /// Removes a directory tree (a deleted Maildir++ folder). Symbolic links are removed, not followed.
     static func removeTree(_ path: String) throws(MailboxError) {
         var st = stat()

@@ -1,9 +1,25 @@
 import Glibc
 
-/// The MODSEQ side of a mailbox (RFC 7162 §3.1), kept in `tern.index`. Several processes may share a mailbox:
-/// the index is re-read when its file changed, and every change to it is a read-modify-write under its own
-/// dotlock, so MODSEQs only grow and one process's changes are seen by the others at their next `sync()`.
+/// A mailbox whose MODSEQs (RFC 7162 §3.1) live in a `tern.index` file, Maildir and mbox alike. Several
+/// processes may share a mailbox: the index is re-read when its file changed, and every change to it is a
+/// read-modify-write under its own dotlock, so MODSEQs only grow and one process's changes are seen by the
+/// others at their next `sync()`.
+protocol IndexedMailbox: Mailbox {
+    var messages: [MessageInfo] { get set }
+    var highestModSeq: UInt64 { get set }
+    /// The UIDVALIDITY `highestModSeq` belongs to.
+    var modSeqUIDValidity: UInt32 { get set }
+    /// `tern.index` as last read or written, and its file identity.
+    var loadedIndex: MailboxIndex? { get set }
+    var indexStamp: FileStamp? { get set }
+    var indexPath: String { get }
+}
+
 extension MaildirMailbox {
+    var indexPath: String { folder.path + "/" + MailboxIndex.fileName }
+}
+
+extension IndexedMailbox {
     /// After a sync has set `messages`: gives every message its MODSEQ. Flags or keywords that differ from what
     /// the index recorded, and new messages, get new MODSEQs; the file is only locked when something changed.
     func reconcileIndex() throws(MailboxError) {
@@ -38,8 +54,6 @@ extension MaildirMailbox {
     }
 
     // MARK: reading and writing
-
-    var indexPath: String { folder.path + "/" + MailboxIndex.fileName }
 
     /// The index as last read, re-read when the file's inode, size or mtime changed; nil when it is missing
     /// or unreadable.

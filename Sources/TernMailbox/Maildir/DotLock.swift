@@ -16,12 +16,20 @@ final class DotLock {
     static let pidCheckAge: Int = 2
 
     let lockPath: String
+    private let privilegedGroup: UInt32?
     private var held = true
 
-    private init(lockPath: String) { self.lockPath = lockPath }
+    private init(lockPath: String, privilegedGroup: UInt32?) {
+        self.lockPath = lockPath
+        self.privilegedGroup = privilegedGroup
+    }
 
-    /// Takes the lock for `path`, waiting up to `timeout` seconds (0: try once).
-    static func acquire(for path: String, timeout: Int, staleTimeout: Int) throws(MailboxError) -> DotLock {
+    /// Takes the lock for `path`, waiting up to `timeout` seconds (0: try once). `privilegedGroup`
+    /// (mail_privileged_group) is switched to for creating and removing the lock file when the directory
+    /// (/var/mail) does not let the user do that.
+    static func acquire(for path: String, timeout: Int, staleTimeout: Int, privilegedGroup: UInt32? = nil)
+        throws(MailboxError) -> DotLock
+    {
         let lockPath = path + ".lock"
         let content = Array("\(getpid()):\(Posix.hostname())".utf8)
         let deadline = time(nil) + timeout
@@ -29,12 +37,17 @@ final class DotLock {
         var lastSeen: (ino: ino_t, mtime: Int, size: Int)?
         var waitMicros: UInt32 = 100_000
         while true {
-            let fd = open(lockPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            var fd = open(lockPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            if fd < 0 && errno == EACCES, let privilegedGroup {
+                fd = PrivilegedGroup.run(privilegedGroup) {
+                    open(lockPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+                }
+            }
             if fd >= 0 {
                 let written = content.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
                 if written != content.count { _ = ftruncate(fd, 0) }
                 close(fd)
-                return DotLock(lockPath: lockPath)
+                return DotLock(lockPath: lockPath, privilegedGroup: privilegedGroup)
             }
             guard errno == EEXIST else { throw Posix.failure("open", lockPath) }
 
@@ -71,7 +84,9 @@ final class DotLock {
 
     /// Removes the lock file (once).
     func release() {
-        if held { unlink(lockPath) }
+        if held, unlink(lockPath) != 0, errno == EACCES, let privilegedGroup {
+            _ = PrivilegedGroup.run(privilegedGroup) { unlink(lockPath) }
+        }
         held = false
     }
 
@@ -96,4 +111,16 @@ final class DotLock {
 
 extension String {
     var trimmingTrailingNewline: String { hasSuffix("\n") ? String(dropLast()) : self }
+}
+
+/// mail_privileged_group: a group the session may switch to for a moment (its real gid), for lock
+/// and temporary files in a mail spool directory the user cannot write (Dovecot's
+/// restrict_access_use_priv_gid()).
+enum PrivilegedGroup {
+    static func run<T>(_ group: UInt32, _ body: () -> T) -> T {
+        let previous = getegid()
+        guard setegid(gid_t(group)) == 0 else { return body() }
+        defer { _ = setegid(previous) }
+        return body()
+    }
 }

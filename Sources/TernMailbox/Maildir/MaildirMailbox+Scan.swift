@@ -22,11 +22,25 @@ struct FileStamp: Equatable {
 
     init?(_ path: String) {
         guard let st = Posix.fileStat(path) else { return nil }
+        self.init(st)
+    }
+
+    init?(fd: Int32) {
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { return nil }
+        self.init(st)
+    }
+
+    private init(_ st: stat) {
         inode = UInt(st.st_ino)
         size = Int(st.st_size)
         seconds = st.st_mtim.tv_sec
         nanoseconds = st.st_mtim.tv_nsec
     }
+
+    /// Older than a second: a later change within the file system's timestamp granularity cannot hide
+    /// behind the same mtime.
+    var isSettled: Bool { seconds < Posix.now().tv_sec - 1 }
 }
 
 /// What `sync()` depends on: new/, cur/ and the control files. When none changed since the last sync, the

@@ -5,7 +5,7 @@ import Glibc
 ///
 /// Not thread-safe and synchronous: one session owns it and calls it off the event loop. Messages are listed
 /// by name and stat only; contents are read only by `openMessage` and `virtualSize`.
-public final class MaildirMailbox: Mailbox {
+public final class MaildirMailbox: IndexedMailbox {
     /// The mailbox name as the store knows it (`INBOX`, `Drafts/Sub`).
     public let name: String
     /// EXAMINE / POP3 without deletes: new/ is not moved to cur/, nothing is changed.

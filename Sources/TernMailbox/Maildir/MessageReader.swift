@@ -1,14 +1,22 @@
 import Glibc
 
-/// Reads one message file in pieces (FETCH BODY[]<partial>, POP3 RETR/TOP), never the whole message at once.
+/// Reads one message in pieces (FETCH BODY[]<partial>, POP3 RETR/TOP), never the whole message at once. A
+/// message is a list of byte ranges of one file: the whole Maildir file, or the parts of an mbox that make it.
 public struct MessageReader: ~Copyable {
     private let fd: Int32
+    /// File ranges in message order.
+    private let segments: [Range<Int>]
     public let size: Int
     private var offset = 0
 
     init(fd: Int32, size: Int) {
+        self.init(fd: fd, segments: [0..<size])
+    }
+
+    init(fd: Int32, segments: [Range<Int>]) {
         self.fd = fd
-        self.size = size
+        self.segments = segments
+        size = segments.reduce(0) { $0 + $1.count }
     }
 
     deinit { close(fd) }
@@ -25,12 +33,32 @@ public struct MessageReader: ~Copyable {
 
     /// Up to `count` bytes at `position`, without moving the position.
     public func read(at position: Int, count: Int) throws(MailboxError) -> [UInt8] {
+        if segments.count == 1, let only = segments.first {
+            guard position < only.count else { return [] }
+            return try Self.pread(fd, at: only.lowerBound + position, count: min(count, only.count - position))
+        }
+        var result: [UInt8] = []
+        var skip = position
+        for segment in segments where result.count < count {
+            if skip >= segment.count {
+                skip -= segment.count
+                continue
+            }
+            let want = min(count - result.count, segment.count - skip)
+            result += try Self.pread(fd, at: segment.lowerBound + skip, count: want)
+            skip = 0
+        }
+        return result
+    }
+
+    /// Up to `count` bytes of `fd` at `position` (fewer at the end of the file).
+    static func pread(_ fd: Int32, at position: Int, count: Int) throws(MailboxError) -> [UInt8] {
         guard count > 0 else { return [] }
         var buffer = [UInt8](repeating: 0, count: count)
         var filled = 0
         while filled < count {
             let n = buffer.withUnsafeMutableBytes {
-                pread(fd, $0.baseAddress! + filled, count - filled, off_t(position + filled))
+                Glibc.pread(fd, $0.baseAddress! + filled, count - filled, off_t(position + filled))
             }
             if n < 0 {
                 if errno == EINTR { continue }

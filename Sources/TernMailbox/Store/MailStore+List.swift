@@ -5,8 +5,9 @@ extension MailStore {
     /// special-use, subscription state, and `\HasChildren` / `\HasNoChildren` (RFC 3348). INBOX first, then by
     /// name. Pattern matching is the caller's (IMAP) business.
     public func listMailboxes() throws(MailboxError) -> [MailboxListEntry] {
-        let existing = try allMailboxNames()
         let subscribed = Set(try subscriptions())
+        if let mbox { return try mbox.listMailboxes(subscribed: subscribed, specialUse: specialUse(of:)) }
+        let existing = try allMailboxNames()
         let sep = String(separator)
         var all = Set(existing)
         var implied = Set<String>()

@@ -1,9 +1,10 @@
 import TernCore
 import Glibc
 
-/// A user's mailboxes in Maildir++ layout as Dovecot 2.3 keeps them: INBOX in the root, every other mailbox a
-/// `.Level1.Level2` directory next to it with a `maildirfolder` file, names in modified UTF-7 on disk,
-/// `subscriptions` in the root. Synchronous; a session calls it off the event loop.
+/// A user's mailboxes. Maildir in Maildir++ layout as Dovecot 2.3 keeps it: INBOX in the root, every other
+/// mailbox a `.Level1.Level2` directory next to it with a `maildirfolder` file, names in modified UTF-7 on disk,
+/// `subscriptions` in the root; or mbox files in Dovecot's fs layout (`MboxStore`), chosen by
+/// `settings.format`. Synchronous; a session calls it off the event loop.
 public struct MailStore: Sendable {
     public let settings: MailStoreSettings
 
@@ -11,7 +12,9 @@ public struct MailStore: Sendable {
 
     var separator: Character { settings.separator }
     var root: String { Self.trimmed(settings.root) }
-    var subscriptionsPath: String { root + "/subscriptions" }
+    var subscriptionsPath: String { root + (mbox == nil ? "/subscriptions" : "/.subscriptions") }
+    /// The mbox side, when the location is `mbox:`.
+    var mbox: MboxStore? { settings.format == .mbox ? MboxStore(settings: settings, root: root) : nil }
 
     // MARK: Names
 
@@ -29,6 +32,7 @@ public struct MailStore: Sendable {
     /// The directory of a mailbox, or `invalidName` for names Maildir++ cannot hold.
     func folderPath(_ name: String) throws(MailboxError) -> String {
         let name = normalize(name)
+        if let mbox { return try mbox.path(name) }
         if name == "INBOX" { return settings.inboxPath.map(Self.trimmed) ?? root }
         let levels = name.split(separator: separator, omittingEmptySubsequences: false).map(String.init)
         var encoded: [String] = []
@@ -80,6 +84,7 @@ public struct MailStore: Sendable {
     /// missing, as Dovecot does.
     public func openMailbox(_ name: String, readOnly: Bool = false) throws(MailboxError) -> any Mailbox {
         let name = normalize(name)
+        if let mbox { return try mbox.openMailbox(name, readOnly: readOnly) }
         let folder = try folder(name)
         if name == "INBOX" {
             try makeMaildir(folder.path, marker: false)
@@ -94,6 +99,9 @@ public struct MailStore: Sendable {
         to name: String, flags: MessageFlags = [], keywords: [String] = [], internalDate: Int? = nil
     ) throws(MailboxError) -> any MailboxAppender {
         let name = normalize(name)
+        if let mbox {
+            return try mbox.beginAppend(to: name, flags: flags, keywords: keywords, internalDate: internalDate)
+        }
         let folder = try folder(name)
         if name == "INBOX" { try makeMaildir(folder.path, marker: false) }
         guard Posix.isDirectory(folder.path) else { throw MailboxError.nonexistent(name) }
@@ -107,7 +115,9 @@ public struct MailStore: Sendable {
         -> [(UInt32, UInt32)]
     {
         let name = normalize(name)
-        guard let source = source as? MaildirMailbox else { return try copyByStreaming(uids: uids, from: source, to: name) }
+        guard let source = source as? MaildirMailbox else {
+            return try copyByStreaming(uids: uids, from: source, to: name)
+        }
         let target = try folder(name)
         if name == "INBOX" { try makeMaildir(target.path, marker: false) }
         guard Posix.isDirectory(target.path) else { throw MailboxError.nonexistent(name) }
@@ -142,6 +152,7 @@ public struct MailStore: Sendable {
     }
 
     public func exists(_ name: String) -> Bool {
+        if let mbox { return mbox.exists(normalize(name)) }
         guard let path = try? folderPath(name) else { return false }
         return normalize(name) == "INBOX" || Posix.isDirectory(path)
     }
@@ -150,6 +161,7 @@ public struct MailStore: Sendable {
     /// mailbox itself is made, as Dovecot does: `.A.B` with cur/, new/, tmp/ and an empty `maildirfolder`.
     public func createMailbox(_ name: String) throws(MailboxError) {
         let name = normalize(name)
+        if let mbox { return try mbox.createMailbox(name) }
         let path = try folderPath(name)
         if name == "INBOX" || Posix.isDirectory(path) { throw MailboxError.alreadyExists(name) }
         try makeMaildir(path, marker: true)
@@ -172,6 +184,7 @@ public struct MailStore: Sendable {
     /// Maildir++ and stay; the deleted name then lists as `\Noselect` while it has children.
     public func deleteMailbox(_ name: String) throws(MailboxError) {
         let name = normalize(name)
+        if let mbox { return try mbox.deleteMailbox(name) }
         if name == "INBOX" { throw MailboxError.cannotDeleteInbox }
         let path = try folderPath(name)
         guard Posix.isDirectory(path) else { throw MailboxError.nonexistent(name) }
@@ -188,6 +201,12 @@ public struct MailStore: Sendable {
     public func renameMailbox(_ from: String, to: String) throws(MailboxError) {
         let from = normalize(from)
         let to = normalize(to)
+        if let mbox {
+            try mbox.renameMailbox(from, to: to)
+            let children = try subscriptions().filter { $0.hasPrefix(from + String(separator)) }
+            try renameSubscriptions(from, to: to, [from] + children)
+            return
+        }
         if from == "INBOX" { throw MailboxError.invalidName(from, reason: "Renaming INBOX isn't supported.") }
         if from == to { throw MailboxError.cannotRenameToItself }
         let source = try folderPath(from)
@@ -207,10 +226,14 @@ public struct MailStore: Sendable {
             if rename(oldPath, try folderPath(newName)) != 0 { throw Posix.failure("rename", oldPath) }
         }
         Posix.syncDirectory(root)
-        try updateSubscriptions { names in
-            names = names.map { name in
-                moves.first { $0.0 == name }.map { $0.1 } ?? name
-            }
+        try renameSubscriptions(from, to: to, moves.map(\.0))
+    }
+
+    /// After RENAME: the subscriptions of the renamed mailboxes follow them.
+    private func renameSubscriptions(_ from: String, to: String, _ names: [String]) throws(MailboxError) {
+        let renamed = Set(names)
+        try updateSubscriptions { subscribed in
+            subscribed = subscribed.map { name in renamed.contains(name) ? to + name.dropFirst(from.count) : name }
         }
     }
 

@@ -1,7 +1,15 @@
 /// Where a user's mail lives and how mailboxes are named, from `mail_location` and the inbox namespace of
 /// dovecot.conf, already expanded for the user (`maildir:~/Maildir` → `/home/carla/Maildir`).
 public struct MailStoreSettings: Sendable, Equatable {
-    /// The Maildir root (`~/Maildir`); INBOX lives here unless `inboxPath` says otherwise.
+    /// The mailbox format of mail_location (`maildir:` or `mbox:`).
+    public enum Format: String, Sendable {
+        case maildir
+        case mbox
+    }
+
+    public var format: Format
+    /// The Maildir root (`~/Maildir`) or the mbox directory (`~/mail`); INBOX lives here unless `inboxPath`
+    /// says otherwise.
     public var root: String
     /// `:INBOX=<path>` of mail_location, if given.
     public var inboxPath: String?
@@ -10,12 +18,20 @@ public struct MailStoreSettings: Sendable, Equatable {
     public var separator: Character
     /// `mailbox NAME { special_use = ...  auto = ... }` of the inbox namespace.
     public var mailboxes: [MailboxSettings]
+    /// mail_privileged_group as a gid: switched to for the dotlock and rewrites of an mbox INBOX in a spool
+    /// directory (/var/mail) the user cannot write.
+    public var privilegedGroup: UInt32?
 
-    public init(root: String, inboxPath: String? = nil, separator: Character = ".", mailboxes: [MailboxSettings] = []) {
+    public init(
+        format: Format = .maildir, root: String, inboxPath: String? = nil, separator: Character = ".",
+        mailboxes: [MailboxSettings] = [], privilegedGroup: UInt32? = nil
+    ) {
+        self.format = format
         self.root = root
         self.inboxPath = inboxPath
         self.separator = separator
         self.mailboxes = mailboxes
+        self.privilegedGroup = privilegedGroup
     }
 }
 
@@ -49,6 +65,8 @@ public struct MailboxAttributes: OptionSet, Sendable, Hashable {
     public static let hasNoChildren = MailboxAttributes(rawValue: 1 << 2)
     public static let subscribed = MailboxAttributes(rawValue: 1 << 3)
     public static let nonExistent = MailboxAttributes(rawValue: 1 << 4)
+    /// An mbox file: it cannot have children (RFC 3501 §7.2.2).
+    public static let noInferiors = MailboxAttributes(rawValue: 1 << 5)
 }
 
 /// One mailbox in a listing.
@@ -66,6 +84,7 @@ public struct MailboxListEntry: Sendable, Equatable {
         if attributes.contains(.subscribed) { names.append("\\Subscribed") }
         if attributes.contains(.nonExistent) { names.append("\\NonExistent") }
         if attributes.contains(.noSelect) { names.append("\\Noselect") }
+        if attributes.contains(.noInferiors) { names.append("\\NoInferiors") }
         if attributes.contains(.hasChildren) { names.append("\\HasChildren") }
         if attributes.contains(.hasNoChildren) { names.append("\\HasNoChildren") }
         return names + specialUse

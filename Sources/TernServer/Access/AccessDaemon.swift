@@ -78,7 +78,8 @@ public enum AccessDaemon {
                 service: auth))
         let launcher = MailSessionLauncher(
             executable: DaemonStarter.executablePath(), auth: auth, firstValidUID: settings.global.firstValidUID,
-            lastValidUID: settings.global.lastValidUID, logDescriptor: log.descriptor)
+            lastValidUID: settings.global.lastValidUID, logDescriptor: log.descriptor,
+            privilegedGroup: settings.privilegedGroup)
         if privileged {
             var inherited: [LoginProcess.Inherited] = []
             for listener in settings.listeners {

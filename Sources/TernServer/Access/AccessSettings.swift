@@ -141,23 +141,42 @@ public struct AccessSettings: Sendable {
     }
 
     /// `user`'s mail store: mail_location (or a userdb `mail` field) expanded for the user, with the inbox
-    /// namespace's separator and mailbox settings. Only Maildir is served so far.
+    /// namespace's separator and mailbox settings. `maildir:` and `mbox:` (fs layout; `INBOX=`; `INDEX=` and
+    /// `LAYOUT=fs` are accepted, Tern's index stays under `.imap` of the root) are served.
     public func mailStore(user: String, home: String, mailLocation: String?) throws(SettingsError) -> MailStoreSettings {
         let location = (mailLocation?.isEmpty == false ? mailLocation : nil) ?? global.mailLocation
         let expanded = Self.expand(location, user: user, home: home)
         let parts = expanded.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-        guard parts.count >= 2, parts[0] == "maildir" else {
-            throw .invalid("mail_location \(location): only maildir: locations are supported")
+        guard parts.count >= 2, !parts[1].isEmpty, let format = MailStoreSettings.Format(rawValue: parts[0]) else {
+            throw .invalid("mail_location \(location): only maildir: and mbox: locations are supported")
         }
-        let inbox = parts.dropFirst(2).first { $0.hasPrefix("INBOX=") }.map { String($0.dropFirst(6)) }
+        if let layout = parts.dropFirst(2).first(where: { $0.hasPrefix("LAYOUT=") }), layout != "LAYOUT=fs",
+            format == .mbox
+        {
+            throw .invalid("mail_location \(location): mbox supports only LAYOUT=fs")
+        }
+        let inbox = parts.dropFirst(2).first { $0.hasPrefix("INBOX=") }.map { option in
+            let path = String(option.dropFirst(6))
+            return path.hasPrefix("~/") ? home + path.dropFirst() : path
+        }
         let namespace = global.namespaces.first { $0.inbox } ?? global.namespaces.first
-        let separator = namespace?.separator.first ?? "."
+        // Dovecot's default separator is the layout's: `.` for Maildir++, `/` for mbox's fs layout.
+        let separator = namespace?.separator.first ?? (format == .mbox ? "/" : ".")
         let mailboxes = (namespace?.mailboxes ?? []).map { mailbox in
             MailboxSettings(
                 name: mailbox.name, specialUse: mailbox.specialUse,
                 auto: MailboxSettings.Auto(rawValue: mailbox.auto.rawValue) ?? .no)
         }
-        return MailStoreSettings(root: parts[1], inboxPath: inbox, separator: separator, mailboxes: mailboxes)
+        return MailStoreSettings(
+            format: format, root: parts[1], inboxPath: inbox, separator: separator, mailboxes: mailboxes,
+            privilegedGroup: privilegedGroup)
+    }
+
+    /// mail_privileged_group as a gid (a name or a number); nil when unset or unknown.
+    public var privilegedGroup: UInt32? {
+        let group = global.mailPrivilegedGroup
+        if group.isEmpty { return nil }
+        return UInt32(group) ?? getgrnam(group).map { $0.pointee.gr_gid }
     }
 
     /// %u %n %d %h and ~/ in a mail_location.

@@ -34,8 +34,14 @@ final class MailSessionLauncher: Sendable {
     private let switchUser: Bool
     private let logDescriptor: Int32
     private let sessionWorkers: SessionWorkerPool
+    /// mail_privileged_group, kept as the workers' saved gid.
+    private let privilegedGroup: UInt32?
 
-    init(executable: String, auth: AuthService, firstValidUID: Int, lastValidUID: Int, logDescriptor: Int32) {
+    init(
+        executable: String, auth: AuthService, firstValidUID: Int, lastValidUID: Int, logDescriptor: Int32,
+        privilegedGroup: UInt32? = nil
+    ) {
+        self.privilegedGroup = privilegedGroup
         self.executable = executable
         self.auth = auth
         self.firstValidUID = UInt32(clamping: firstValidUID)
@@ -97,7 +103,11 @@ final class MailSessionLauncher: Sendable {
         }
         request.uid = uid
         request.gid = gid
-        return (request, SpawnCredentials(uid: uid, gid: gid, groups: Self.groups(request.user, gid)))
+        return (
+            request,
+            SpawnCredentials(
+                uid: uid, gid: gid, groups: Self.groups(request.user, gid), privilegedGID: privilegedGroup)
+        )
     }
 
     private func spawn(
