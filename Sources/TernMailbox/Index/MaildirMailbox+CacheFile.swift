@@ -1,13 +1,17 @@
 /// Tern's caches beside `tern.index` (IMAP's `tern.sort`): files Dovecot ignores, rebuilt from the messages
 /// whenever they are missing or broken, so they are replaced without fsync and errors only cost a rebuild.
-extension MaildirMailbox {
+extension Mailbox {
     /// The whole file; nil when it is missing or cannot be read.
     public func cacheFile(_ name: String) -> [UInt8]? {
-        (try? Posix.readFile(folder.path + "/" + name)) ?? nil
+        (try? Posix.readFile(cacheDirectory + "/" + name)) ?? nil
     }
 
     /// Replaces the file (temporary file and rename).
     public func storeCacheFile(_ name: String, _ bytes: [UInt8]) {
-        try? Posix.replaceFile(folder.path + "/" + name, with: bytes, durable: false)
+        try? Posix.replaceFile(cacheDirectory + "/" + name, with: bytes, durable: false)
     }
+}
+
+extension MaildirMailbox {
+    public var cacheDirectory: String { folder.path }
 }

@@ -17,6 +17,8 @@ protocol IndexedMailbox: Mailbox {
 
 extension MaildirMailbox {
     var indexPath: String { folder.path + "/" + MailboxIndex.fileName }
+
+    public func expungedUIDs(since modSeq: UInt64) -> [UInt32]? { indexedExpungedUIDs(since: modSeq) }
 }
 
 extension IndexedMailbox {
@@ -46,7 +48,7 @@ extension IndexedMailbox {
 
     /// QRESYNC (RFC 7162 §3.2.5, §3.2.6): the UIDs expunged after `modSeq` that this mailbox no longer lists,
     /// ascending; nil when `tern.index` does not remember that far back (it was rebuilt since, or pruned).
-    public func expungedUIDs(since modSeq: UInt64) -> [UInt32]? {
+    func indexedExpungedUIDs(since modSeq: UInt64) -> [UInt32]? {
         guard let index = try? cachedIndex(), index.uidValidity == uidValidity,
             let uids = index.expungedUIDs(since: modSeq)
         else { return nil }

@@ -28,6 +28,9 @@ public final class MboxMailbox: Mailbox, IndexedMailbox {
     /// STOREs not written to the file yet (`updateFlags`).
     var pendingEdits: [FlagEdit] = []
     var indexPath: String { location.indexDirectory + "/" + MailboxIndex.fileName }
+    /// Where the mailbox's full-text index is (FullTextIndex), beside `tern.index`.
+    public var fullTextIndexPath: String { location.indexDirectory + "/tern.fts.sqlite" }
+    public var cacheDirectory: String { location.indexDirectory }
 
     init(name: String, location: MboxLocation, readOnly: Bool) throws(MailboxError) {
         self.name = name
@@ -95,7 +98,8 @@ public final class MboxMailbox: Mailbox, IndexedMailbox {
                 MessageInfo(
                     uid: planned.uid, flags: planned.flags, keywords: planned.keywords,
                     isRecent: recent.contains(planned.uid), size: planned.entry.size, knownVirtualSize: nil,
-                    internalDate: MboxHeaders.date(fromLine: planned.entry.fromLine) ?? mtime, baseName: "",
+                    internalDate: MboxHeaders.date(fromLine: planned.entry.fromLine) ?? mtime,
+                    baseName: String(planned.uid),
                     directory: .cur, fileName: ""))
             changes.added.append(planned.uid)
         }
@@ -216,6 +220,8 @@ public final class MboxMailbox: Mailbox, IndexedMailbox {
         return removed
     }
 
+    public func expungedUIDs(since modSeq: UInt64) -> [UInt32]? { indexedExpungedUIDs(since: modSeq) }
+
     public func clearRecent() {
         for index in messages.indices { messages[index].isRecent = false }
     }
@@ -239,7 +245,7 @@ public final class MboxMailbox: Mailbox, IndexedMailbox {
 
     public func pop3UIDL(uid: UInt32, format: String) -> String? {
         guard message(uid: uid) != nil else { return nil }
-        return POP3UIDLFormat.expand(format, uid: uid, uidValidity: uidValidity, baseName: "", guid: guid)
+        return POP3UIDLFormat.expand(format, uid: uid, uidValidity: uidValidity, baseName: String(uid), guid: guid)
     }
 
     public func beginAppend(flags: MessageFlags, keywords: [String], internalDate: Int?) throws(MailboxError)

@@ -19,6 +19,8 @@ public protocol Mailbox: AnyObject {
     var highestModSeq: UInt64 { get }
     /// Where the mailbox's full-text index is (FullTextIndex).
     var fullTextIndexPath: String { get }
+    /// Where Tern keeps its caches of the mailbox (`cacheFile`).
+    var cacheDirectory: String { get }
 
     /// Brings the message list up to date with the disk and reports what changed since the last call.
     @discardableResult
@@ -32,6 +34,9 @@ public protocol Mailbox: AnyObject {
     func expunge(uids: [UInt32]) throws(MailboxError) -> [UInt32]
     /// Marks every message no longer `\Recent` for this session.
     func clearRecent()
+    /// QRESYNC (RFC 7162 §3.2.5, §3.2.6): the UIDs expunged after `modSeq` that this mailbox no longer lists,
+    /// ascending; nil when `tern.index` does not remember that far back.
+    func expungedUIDs(since modSeq: UInt64) -> [UInt32]?
     /// Opens a message for reading.
     func openMessage(uid: UInt32) throws(MailboxError) -> MessageReader
     /// RFC822.SIZE / POP3 size: the message size with bare LFs counted as CRLF.

@@ -86,6 +86,17 @@ final class MboxSessionFixture {
         #expect(try f.file().contains("X-UID: 3\n"))
     }
 
+    /// SORT's cache is keyed by message: every mbox message has its own key (its UID).
+    @Test func sortOverAnMbox() throws {
+        let f = try MboxSessionFixture()
+        try f.deliver("Subject: beta\n\nb\n")
+        try f.deliver("Subject: alpha\n\na\n")
+        try f.deliver("Subject: gamma\n\nc\n")
+        f.send("s SELECT INBOX\r\n")
+        #expect(f.send("a SORT (SUBJECT) UTF-8 ALL\r\n") == "* SORT 2 1 3\r\na OK Sort completed" + done)
+        #expect(f.send("b SORT (REVERSE SUBJECT) UTF-8 ALL\r\n") == "* SORT 3 1 2\r\nb OK Sort completed" + done)
+    }
+
     @Test func appendCopyMoveAndList() throws {
         let f = try MboxSessionFixture()
         #expect(f.send("a CREATE Archive/2024\r\n") == "a OK Create completed" + done)
