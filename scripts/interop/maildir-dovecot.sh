@@ -48,18 +48,8 @@ trap stop EXIT
 dovecot -c "$conf"
 D="doveadm -c $conf"
 fail=0
-check() { # name expected actual
-    if diff -u "$2" "$3" >"$work/diff.txt"; then echo "ok   $1"; else echo "FAIL $1"; cat "$work/diff.txt"; fail=1; fi
-}
-# doveadm fetch 'uid flags' → "uid flag flag..." sorted, without \Recent (a session property).
-fetch_view() {
-    $D fetch -u carla 'uid flags' mailbox "$1" all | awk '
-        /^uid: / { uid = $2 }
-        /^flags:/ { n = 0; delete f; for (i = 2; i <= NF; i++) if ($i != "\\Recent") f[++n] = $i
-                    s = ""; for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (f[j] < f[i]) { t = f[i]; f[i] = f[j]; f[j] = t }
-                    for (i = 1; i <= n; i++) s = s " " f[i]
-                    print uid s }'
-}
+# shellcheck source=../lib/doveadm-views.sh
+. scripts/lib/doveadm-views.sh
 
 # 1. Dovecot writes.
 $D mailbox create -u carla Sent "Archive/2024" "Café"

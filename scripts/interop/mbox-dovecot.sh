@@ -86,18 +86,8 @@ trap stop EXIT
 /usr/sbin/dovecot -c "$work/dovecot/dovecot.conf"
 D="doveadm -c $work/dovecot/dovecot.conf"
 fail=0
-check() { # name expected actual
-    if diff -u "$2" "$3" >"$work/diff.txt"; then echo "ok   $1"; else echo "FAIL $1"; cat "$work/diff.txt"; fail=1; fi
-}
-# doveadm fetch 'uid flags' → "uid flag flag..." with the flags sorted, without \Recent (a session property).
-fetch_view() {
-    $D fetch -u carla 'uid flags' mailbox "$1" all | awk '
-        /^uid: / { uid = $2 }
-        /^flags:/ { n = 0; delete f; for (i = 2; i <= NF; i++) if ($i != "\\Recent") f[++n] = $i
-                    s = ""; for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (f[j] < f[i]) { t = f[i]; f[i] = f[j]; f[j] = t }
-                    for (i = 1; i <= n; i++) s = s " " f[i]
-                    print uid s }'
-}
+# shellcheck source=../lib/doveadm-views.sh
+. "$HERE/../lib/doveadm-views.sh"
 status_view() {
     $D -f flow mailbox status -u carla 'uidvalidity uidnext' "$1" |
         awk '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] } print v["uidvalidity"], v["uidnext"] }'

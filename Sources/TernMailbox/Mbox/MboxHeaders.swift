@@ -62,21 +62,24 @@ enum MboxHeaders {
     static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
     static func fromLineDate(_ seconds: Int) -> String {
-        var time = time_t(seconds)
-        var parts = tm()
-        gmtime_r(&time, &parts)
-        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        return "\(weekdays[Int(parts.tm_wday)]) \(months[Int(parts.tm_mon)]) \(two(parts.tm_mday)) "
-            + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) \(parts.tm_year + 1900)"
+        let (parts, clock) = utc(seconds)
+        let day = parts.tm_mday < 10 ? "0\(parts.tm_mday)" : "\(parts.tm_mday)"
+        return "\(weekdays[Int(parts.tm_wday)]) \(months[Int(parts.tm_mon)]) \(day) \(clock) \(parts.tm_year + 1900)"
     }
 
     private static func rfc822Date(_ seconds: Int) -> String {
+        let (parts, clock) = utc(seconds)
+        return "\(weekdays[Int(parts.tm_wday)]), \(parts.tm_mday) \(months[Int(parts.tm_mon)]) \(parts.tm_year + 1900) "
+            + "\(clock) +0000"
+    }
+
+    /// The broken-down UTC time and its `hh:mm:ss`.
+    private static func utc(_ seconds: Int) -> (tm, String) {
         var time = time_t(seconds)
         var parts = tm()
         gmtime_r(&time, &parts)
         func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        return "\(weekdays[Int(parts.tm_wday)]), \(parts.tm_mday) \(months[Int(parts.tm_mon)]) \(parts.tm_year + 1900) "
-            + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) +0000"
+        return (parts, "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))")
     }
 
     /// INTERNALDATE from a From_ line: `From sender Www Mmm dd hh:mm:ss yyyy` (asctime, as Postfix and Dovecot
