@@ -13,7 +13,8 @@ public enum FetchResponseItem: Sendable, Hashable {
     case rfc822([UInt8]?)
     case rfc822Header([UInt8]?)
     case rfc822Text([UInt8]?)
-    case binary(part: [Int], origin: UInt32?, data: [UInt8]?)
+    /// `literal8`: sent as `~{n}` (RFC 3516 §4.1); Dovecot does so for decoded data and data with NUL.
+    case binary(part: [Int], origin: UInt32?, data: [UInt8]?, literal8: Bool = false)
     case binarySize(part: [Int], size: Int)
     /// RFC 7162 §3.1.4.1 `MODSEQ (n)`.
     case modSeq(UInt64)
@@ -88,8 +89,13 @@ public struct FetchResponseWriter: Sendable {
         case .rfc822(let data): self.data(.rfc822, data)
         case .rfc822Header(let data): self.data(.rfc822Header, data)
         case .rfc822Text(let data): self.data(.rfc822Text, data)
-        case .binary(let part, let origin, let data):
-            self.data(.binary(part: part, origin: origin), data)
+        case .binary(let part, let origin, let data, let literal8):
+            if literal8, let data {
+                writer.raw(FetchDataName.binary(part: part, origin: origin).text + " ")
+                writer.literal8(data)
+            } else {
+                self.data(.binary(part: part, origin: origin), data)
+            }
         case .binarySize(let part, let size):
             writer.raw("BINARY.SIZE[\(part.map(String.init).joined(separator: "."))] \(size)")
         case .modSeq(let modSeq): writer.raw("MODSEQ (\(modSeq))")

@@ -53,6 +53,12 @@ public struct IMAPWriter: Sendable {
         bytes.append(contentsOf: data)
     }
 
+    /// `~{n}CRLF` and the bytes: a literal8 (RFC 3516 §4.1), which may hold NUL.
+    public mutating func literal8(_ data: some Collection<UInt8>) {
+        raw("~")
+        literal(data)
+    }
+
     /// `{n}CRLF` only, for data the caller streams itself.
     public mutating func literalHeader(_ count: Int) {
         raw("{\(count)}")

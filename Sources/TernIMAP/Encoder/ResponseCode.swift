@@ -1,4 +1,5 @@
-/// Response codes in `[...]` (RFC 3501 §7.1; RFC 5530 for the newer ones; APPENDUID/COPYUID from RFC 4315).
+/// Response codes in `[...]` (RFC 3501 §7.1; RFC 5530 for the newer ones; APPENDUID/COPYUID from RFC 4315; BADURL
+/// from RFC 4469; UNKNOWN-CTE from RFC 3516).
 public enum ResponseCode: Sendable, Hashable {
     case alert
     case parse
@@ -22,6 +23,10 @@ public enum ResponseCode: Sendable, Hashable {
     case privacyRequired
     case contactAdmin
     case tooBig
+    /// RFC 4469 §6: a CATENATE URL that could not be used, echoed as sent.
+    case badURL(String)
+    /// RFC 3516 §4.3: BINARY of a part whose Content-Transfer-Encoding is not known.
+    case unknownCTE
     /// Dovecot sends `[BADCHARSET]` without a list.
     case badCharset([String])
     case capability([String])
@@ -60,6 +65,8 @@ public enum ResponseCode: Sendable, Hashable {
         case .privacyRequired: return "PRIVACYREQUIRED"
         case .contactAdmin: return "CONTACTADMIN"
         case .tooBig: return "TOOBIG"
+        case .badURL(let url): return "BADURL " + url
+        case .unknownCTE: return "UNKNOWN-CTE"
         case .badCharset(let names):
             return names.isEmpty ? "BADCHARSET" : "BADCHARSET (\(names.joined(separator: " ")))"
         case .capability(let names): return (["CAPABILITY"] + names).joined(separator: " ")

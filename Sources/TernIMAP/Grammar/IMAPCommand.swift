@@ -225,11 +225,15 @@ public struct AppendMessage: Sendable, Hashable {
     public var synchronizing: Bool
     /// 0 for the first message of the command, 1... for further MULTIAPPEND messages.
     public var index: Int
+    /// CATENATE (RFC 4469): the message is made of the `catenateURL` / `catenateText` parts that follow;
+    /// `byteCount` is 0 then.
+    public var catenate: Bool
 
     public init(
         tag: String, mailbox: MailboxName, flags: [Flag], internalDate: IMAPDateTime?, byteCount: Int,
-        synchronizing: Bool, index: Int = 0
+        synchronizing: Bool, index: Int = 0, catenate: Bool = false
     ) {
+        self.catenate = catenate
         self.tag = tag
         self.mailbox = mailbox
         self.flags = flags

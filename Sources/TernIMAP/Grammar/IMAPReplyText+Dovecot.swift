@@ -14,9 +14,10 @@ public enum IMAPReplyText {
     public static let postLoginCapabilities = [
         "IMAP4rev1", "SASL-IR", "LOGIN-REFERRALS", "ID", "ENABLE", "IDLE",
         "SORT", "SORT=DISPLAY", "THREAD=REFERENCES", "THREAD=REFS", "THREAD=ORDEREDSUBJECT",
+        "MULTIAPPEND", "URL-PARTIAL", "CATENATE",
         "UNSELECT", "CHILDREN", "NAMESPACE",
         "UIDPLUS", "LIST-EXTENDED", "I18NLEVEL=1", "CONDSTORE", "QRESYNC", "ESEARCH", "ESORT", "SEARCHRES",
-        "WITHIN", "CONTEXT=SEARCH", "LIST-STATUS", "MOVE",
+        "WITHIN", "CONTEXT=SEARCH", "LIST-STATUS", "BINARY", "MOVE",
         "STATUS=SIZE", "LITERAL+",
         "SPECIAL-USE",
     ]
@@ -181,6 +182,12 @@ public enum IMAPReplyText {
     public static let updatesCancelled = "Updates cancelled"
     public static let unknownTag = "Unknown tag"
     public static let missingMessageSize = "Missing message size"
+    public static let emptyCatenateList = "Empty CATENATE list"
+    /// RFC 4469 §5: CATENATE made a message larger than the server takes.
+    public static let composedMessageTooBig = "Composed message grows too big."
+    public static let messageNotFound = "Message not found"
+    public static let invalidUIDValidity = "Invalid UIDVALIDITY"
+    public static let unknownCTE = "Unknown Content-Transfer-Encoding"
     public static let invalidInternalDate = "Invalid internal date"
     public static let invalidReference = "Invalid reference"
     public static let invalidPattern = "Invalid pattern"

@@ -186,7 +186,7 @@ public struct IMAPLoginSession: Sendable {
         case .appendStart(let append):
             parser.rejectAppend()
             return [.send(IMAPResponse.tagged(tag: append.tag, .bad, nil, IMAPReplyText.preLoginCommandError).bytes)]
-        case .appendBytes, .appendEnd:
+        case .appendBytes, .appendEnd, .catenateURL, .catenateText:
             return []
         case .error(let error):
             return [.send(IMAPResponse.badCommand(error, preLogin: true).bytes)]

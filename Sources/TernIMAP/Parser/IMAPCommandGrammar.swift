@@ -131,12 +131,6 @@ enum IMAPCommandGrammar {
             let items = try statusAttributes(&r)
             try r.expectEnd()
             return .status(mailbox, items)
-        case "APPEND":
-            // A complete line holding APPEND never carried the message literal (that is streamed).
-            try r.space(orThrow: .missingArguments)
-            _ = try r.mailbox()
-            _ = try appendOptions(&r)
-            throw IMAPSyntaxError.syntax(IMAPReplyText.missingMessageSize)
         case "SEARCH", "UID SEARCH": return .search(try search(&r), uid: name != "SEARCH")
         case "SORT", "UID SORT": return .sort(try sort(&r), uid: name != "SORT")
         case "THREAD", "UID THREAD": return .thread(try thread(&r), uid: name != "THREAD")
@@ -247,70 +241,5 @@ enum IMAPCommandGrammar {
         }()
         r = copy
         return pairs ?? nil
-    }
-
-    /// APPEND's optional `SP flag-list` and `SP date-time`, read up to the SP before the literal.
-    /// Returns the flags and date; the reader stands after the last SP consumed.
-    static func appendOptions(_ r: inout IMAPArgumentReader) throws -> ([Flag], IMAPDateTime?) {
-        guard r.moreArguments() else { throw IMAPSyntaxError.syntax(IMAPReplyText.missingMessageSize) }
-        var flags: [Flag] = []
-        var date: IMAPDateTime?
-        if r.peek == UInt8(ascii: "(") {
-            flags = try r.parenthesized { try $0.flag() }
-            guard r.moreArguments() else {
-                throw IMAPSyntaxError.syntax(IMAPReplyText.missingMessageSize)
-            }
-        }
-        if r.peek == UInt8(ascii: "\"") {
-            let text = String(decoding: try r.string(), as: UTF8.self)
-            guard let parsed = IMAPDateTime(text) else {
-                throw IMAPSyntaxError.syntax(IMAPReplyText.invalidInternalDate)
-            }
-            date = parsed
-            guard r.moreArguments() else {
-                throw IMAPSyntaxError.syntax(IMAPReplyText.missingMessageSize)
-            }
-        }
-        return (flags, date)
-    }
-
-    enum AppendPrefix {
-        /// Not an APPEND, or the literal is one of its arguments (the mailbox name): read it as usual.
-        case ordinaryLiteral
-        case message(tag: String, mailbox: MailboxName, flags: [Flag], date: IMAPDateTime?)
-        case error(IMAPCommandError)
-    }
-
-    /// Decides, when a literal is announced, whether it is APPEND's message: `prefix` is the command text up
-    /// to the announcement's `{`.
-    static func appendPrefix(_ prefix: RawCommand, limits: IMAPParserLimits) -> AppendPrefix {
-        var r = IMAPArgumentReader(prefix, limits: limits)
-        guard case .success(let head) = readHead(&r), head.name == "APPEND" else {
-            return .ordinaryLiteral
-        }
-        do {
-            try r.space(orThrow: .invalidArguments)
-            if r.atEnd { return .ordinaryLiteral }
-            let mailbox = try r.mailbox()
-            let (flags, date) = try appendOptions(&r)
-            try r.expectEnd()
-            return .message(tag: head.tag, mailbox: mailbox, flags: flags, date: date)
-        } catch let error as IMAPSyntaxError {
-            return .error(IMAPCommandError(tag: head.tag, command: head.name, reason: error.reason))
-        } catch {
-            return .error(
-                IMAPCommandError(
-                    tag: head.tag, command: head.name, reason: IMAPSyntaxError.invalidArguments.reason))
-        }
-    }
-
-    /// After a message literal, the text before the next one (MULTIAPPEND, RFC 3502): `SP [flags SP] [date SP]`.
-    static func nextAppendMessage(_ text: RawCommand, limits: IMAPParserLimits) throws -> (
-        [Flag], IMAPDateTime?
-    ) {
-        var r = IMAPArgumentReader(text, limits: limits)
-        let options = try appendOptions(&r)
-        try r.expectEnd()
-        return options
     }
 }

@@ -1,8 +1,8 @@
 /// Incremental, bounded IMAP command parser (RFC 3501 §2.2, §4.3, §9; LITERAL+ from RFC 7888).
 ///
 /// Bytes go in as they arrive (`append`); `next()` hands out one event at a time, or nil when it needs more
-/// bytes. Commands come out whole, except APPEND, whose message literal is streamed in pieces. Memory is
-/// bounded by `IMAPParserLimits` however hostile the input. After an error the rest of the line, and a
+/// bytes. Commands come out whole, except APPEND, whose message literals (and CATENATE parts) are streamed
+/// in pieces. Memory is bounded by `IMAPParserLimits` however hostile the input. After an error the rest of the line, and a
 /// literal announced at its end, are skipped as Dovecot does, so the next command parses cleanly.
 public struct IMAPCommandParser: Sendable {
     public enum Event: Sendable, Hashable {
@@ -14,6 +14,11 @@ public struct IMAPCommandParser: Sendable {
         /// `appendBytes`, then `appendEnd`, or another `appendStart` for MULTIAPPEND's next message.
         case appendStart(AppendMessage)
         case appendBytes([UInt8])
+        /// CATENATE (RFC 4469 §5): a `URL` part of the message begun by the last `appendStart`, as sent.
+        case catenateURL(String)
+        /// CATENATE's `TEXT` literal: its bytes follow as `appendBytes`. A synchronizing one needs `+ OK`
+        /// from the session (or `rejectAppend()`), as a message literal does.
+        case catenateText(byteCount: Int, synchronizing: Bool)
         /// The APPEND command line ended: the session stores the message(s) and answers.
         case appendEnd(tag: String)
         /// The line asked for by `expectContinuationLine()` (AUTHENTICATE responses, IDLE's DONE), CRLF removed.
@@ -39,9 +44,11 @@ public struct IMAPCommandParser: Sendable {
     private struct AppendContext: Sendable {
         var tag: String
         var mailbox: MailboxName
-        var nextIndex: Int
-        var synchronizing: Bool
-        var consumed: Int
+        var nextIndex = 0
+        /// The literal being streamed.
+        var synchronizing = false
+        var consumed = 0
+        var step: IMAPCommandGrammar.AppendStep
     }
 
     public let limits: IMAPParserLimits
@@ -52,6 +59,8 @@ public struct IMAPCommandParser: Sendable {
     private var line: [UInt8] = []
     private var literalTotal = 0
     private var append: AppendContext?
+    /// Events read from one APPEND segment that are not handed out yet (CATENATE URLs come several a line).
+    private var pending: [Event] = []
 
     public init(limits: IMAPParserLimits = IMAPParserLimits()) {
         self.limits = limits
@@ -76,8 +85,14 @@ public struct IMAPCommandParser: Sendable {
     /// not yet accepted with `+` is never sent, so nothing is skipped; otherwise the rest of the literal
     /// and of the command line are.
     public mutating func rejectAppend() {
+        pending.removeAll()
         guard let context = append else { return }
-        if case .appendLiteral(let remaining) = mode {
+        if case .line = mode {
+            // Between literals: the rest of the line goes (and a literal announced at its end).
+            let tail = Array(line.suffix(32))
+            resetCommand()
+            mode = .skipLine(tail: tail)
+        } else if case .appendLiteral(let remaining) = mode {
             if context.synchronizing, context.consumed == 0 {
                 resetCommand()
                 mode = .line
@@ -94,6 +109,7 @@ public struct IMAPCommandParser: Sendable {
         let rest = Array(input[readIndex...])
         input.removeAll()
         readIndex = 0
+        pending.removeAll()
         resetCommand()
         mode = .line
         return rest
@@ -106,6 +122,7 @@ public struct IMAPCommandParser: Sendable {
 
     public mutating func next() -> Event? {
         defer { compact() }
+        if !pending.isEmpty { return pending.removeFirst() }
         while true {
             switch mode {
             case .failed:
@@ -218,17 +235,31 @@ public struct IMAPCommandParser: Sendable {
         }
         raw.text += line
         line = []
-        if let context = append {
-            // The line after APPEND's last message literal.
-            let rest = raw.text
+        if var context = append {
+            // The rest of the line after APPEND's last literal.
+            let rest = RawCommand(text: raw.text)
             resetCommand()
-            if rest.isEmpty { return .appendEnd(tag: context.tag) }
-            return .error(
-                IMAPCommandError(
-                    tag: context.tag, command: "APPEND", reason: .syntax(IMAPReplyText.invalidArguments)))
+            var r = IMAPArgumentReader(rest, limits: limits)
+            do {
+                let items = try IMAPCommandGrammar.appendItems(&r, step: &context.step, literalFollows: false)
+                append = context
+                return appendEvents(items, size: 0, synchronizing: false)
+            } catch {
+                return .error(IMAPCommandError(tag: context.tag, command: "APPEND", reason: Self.reason(error)))
+            }
         }
         let command = raw
         resetCommand()
+        // An APPEND without any literal: CATENATE of URLs only (RFC 4469).
+        switch IMAPCommandGrammar.appendPrefix(command, literalFollows: false, limits: limits) {
+        case .items(let tag, let mailbox, let items, let step):
+            append = AppendContext(tag: tag, mailbox: mailbox, step: step)
+            return appendEvents(items, size: 0, synchronizing: false)
+        case .error(let error):
+            return .error(error)
+        case .ordinaryLiteral:
+            break
+        }
         switch IMAPCommandGrammar.parse(command, limits: limits) {
         case .success(let tagged): return .command(tagged)
         case .failure(let error): return .error(error)
@@ -236,7 +267,7 @@ public struct IMAPCommandParser: Sendable {
     }
 
     private mutating func literalAnnounced(_ announcement: LiteralAnnouncement) -> Event? {
-        let prefix = Array(line[..<announcement.start])
+        var prefix = Array(line[..<announcement.start])
         raw.text += line
         line = []
         raw.literalEnds.append(raw.text.count)
@@ -244,43 +275,31 @@ public struct IMAPCommandParser: Sendable {
             mode = .failed
             return .fatal(.literalTooLarge)
         }
-        // APPEND's message, either after its mailbox/flags/date or after a previous message (MULTIAPPEND).
+        // literal8 (RFC 3516 §4.4) `~{n}`: only APPEND's message and CATENATE's TEXT take one.
+        let binary = prefix.last == UInt8(ascii: "~")
+        // A further segment of APPEND: after a message (MULTIAPPEND) or inside CATENATE.
         if var context = append {
-            let text = RawCommand(text: prefix)
+            if binary { prefix.removeLast() }
             resetCommand()
+            var r = IMAPArgumentReader(RawCommand(text: prefix), limits: limits)
             do {
-                let (flags, date) = try IMAPCommandGrammar.nextAppendMessage(text, limits: limits)
-                context.synchronizing = announcement.synchronizing
-                context.consumed = 0
-                let message = AppendMessage(
-                    tag: context.tag, mailbox: context.mailbox, flags: flags, internalDate: date,
-                    byteCount: size,
-                    synchronizing: announcement.synchronizing, index: context.nextIndex)
-                context.nextIndex += 1
+                let items = try IMAPCommandGrammar.appendItems(&r, step: &context.step, literalFollows: true)
                 append = context
-                mode = .appendLiteral(remaining: size)
-                return .appendStart(message)
+                return appendEvents(items, size: size, synchronizing: announcement.synchronizing)
             } catch {
-                let reason = (error as? IMAPSyntaxError)?.reason ?? .syntax(IMAPReplyText.invalidArguments)
                 return skipAnnounced(
                     announcement, size: size,
-                    IMAPCommandError(tag: context.tag, command: "APPEND", reason: reason))
+                    IMAPCommandError(tag: context.tag, command: "APPEND", reason: Self.reason(error)))
             }
         }
         var prefixCommand = raw
-        prefixCommand.text = Array(raw.text.prefix(raw.text.count - announcement.length))
+        prefixCommand.text = Array(raw.text.prefix(raw.text.count - announcement.length - (binary ? 1 : 0)))
         prefixCommand.literalEnds.removeLast()
-        switch IMAPCommandGrammar.appendPrefix(prefixCommand, limits: limits) {
-        case .message(let tag, let mailbox, let flags, let date):
+        switch IMAPCommandGrammar.appendPrefix(prefixCommand, literalFollows: true, limits: limits) {
+        case .items(let tag, let mailbox, let items, let step):
             resetCommand()
-            append = AppendContext(
-                tag: tag, mailbox: mailbox, nextIndex: 1, synchronizing: announcement.synchronizing,
-                consumed: 0)
-            mode = .appendLiteral(remaining: size)
-            return .appendStart(
-                AppendMessage(
-                    tag: tag, mailbox: mailbox, flags: flags, internalDate: date, byteCount: size,
-                    synchronizing: announcement.synchronizing))
+            append = AppendContext(tag: tag, mailbox: mailbox, step: step)
+            return appendEvents(items, size: size, synchronizing: announcement.synchronizing)
         case .error(let error):
             resetCommand()
             return skipAnnounced(announcement, size: size, error)
@@ -294,6 +313,44 @@ public struct IMAPCommandParser: Sendable {
             mode = .literal(remaining: size)
             return announcement.synchronizing ? .continuationRequest : nil
         }
+    }
+
+    /// Turns what one APPEND segment held into events; a segment ending in a literal starts streaming it.
+    private mutating func appendEvents(
+        _ items: [IMAPCommandGrammar.AppendItem], size: Int, synchronizing: Bool
+    ) -> Event? {
+        guard var context = append else { return nil }
+        for item in items {
+            switch item {
+            case .message(let flags, let date, let catenate):
+                pending.append(
+                    .appendStart(
+                        AppendMessage(
+                            tag: context.tag, mailbox: context.mailbox, flags: flags, internalDate: date,
+                            byteCount: catenate ? 0 : size, synchronizing: catenate ? false : synchronizing,
+                            index: context.nextIndex, catenate: catenate)))
+                context.nextIndex += 1
+            case .url(let url):
+                pending.append(.catenateURL(String(decoding: url, as: UTF8.self)))
+            case .text:
+                pending.append(.catenateText(byteCount: size, synchronizing: synchronizing))
+            case .end:
+                pending.append(.appendEnd(tag: context.tag))
+            }
+        }
+        if items.last == .end {
+            resetCommand()
+        } else {
+            context.synchronizing = synchronizing
+            context.consumed = 0
+            append = context
+            mode = .appendLiteral(remaining: size)
+        }
+        return pending.isEmpty ? nil : pending.removeFirst()
+    }
+
+    private static func reason(_ error: any Error) -> IMAPCommandError.Reason {
+        (error as? IMAPSyntaxError)?.reason ?? .syntax(IMAPReplyText.invalidArguments)
     }
 
     /// An error found at a literal announcement: a synchronizing literal will not be sent (the client gets

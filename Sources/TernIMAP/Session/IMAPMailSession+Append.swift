@@ -1,22 +1,26 @@
 import TernMailbox
 
-/// An APPEND in progress: the message being streamed and the UIDs of those already saved (MULTIAPPEND).
+/// An APPEND in progress. Messages received completely wait in `tmp/` and become visible together when the
+/// command ends, so that a MULTIAPPEND (RFC 3502 §6.3.11) keeps all of its messages or none.
 struct AppendState {
     let tag: String
     let mailbox: String
+    /// The message being received.
     var appender: (any MailboxAppender)?
-    var uids: [UInt32] = []
+    /// CATENATE: the bytes the message has so far, for the TOOBIG limit.
+    var composedSize = 0
+    var received: [any MailboxAppender] = []
 }
 
 extension IMAPMailSession {
-    /// A message literal was announced. The mailbox is checked before the client sends it: a synchronizing
+    /// A message was announced. The mailbox is checked before the client sends it: a synchronizing
     /// literal is then refused without `+ OK`, as Dovecot does.
     func appendStarted(_ message: AppendMessage) {
         if message.index > 0 {
-            guard commitPendingAppend() else { return }
+            guard finishAppendedMessage() else { return }
         }
         guard let storeName = appendTarget(message) else { return }
-        if message.byteCount == 0 {
+        if !message.catenate && message.byteCount == 0 {
             rejectAppend(message.tag, .no, nil, IMAPReplyText.zeroByteMessage)
             return
         }
@@ -26,6 +30,7 @@ extension IMAPMailSession {
                 to: storeName, flags: flags, keywords: keywords, internalDate: message.internalDate?.epochSeconds)
             if append == nil { append = AppendState(tag: message.tag, mailbox: storeName) }
             append?.appender = appender
+            append?.composedSize = 0
         } catch .nonexistent {
             rejectAppend(message.tag, .no, .tryCreate, IMAPReplyText.mailboxDoesNotExist(storeName))
             return
@@ -59,22 +64,91 @@ extension IMAPMailSession {
         }
     }
 
+    /// CATENATE's `TEXT` literal (RFC 4469 §5) is announced.
+    func catenateTextStarted(byteCount: Int, synchronizing: Bool) {
+        guard let state = append, state.appender != nil else { return }
+        guard grow(byteCount) else { return }
+        if synchronizing { send(.literalContinuation) }
+    }
+
+    /// CATENATE's `URL`: the part it names is copied into the message, or the whole APPEND fails with
+    /// `NO [BADURL url]` (RFC 4469 §6).
+    func catenateURL(_ text: String) {
+        guard let state = append, let appender = state.appender else { return }
+        do throws(IMAPURL.Failure) {
+            let url = try IMAPURL(relative: text)
+            let bytes = try urlData(url)
+            guard grow(bytes.count) else { return }
+            do {
+                try appender.write(bytes)
+            } catch {
+                rejectAppend(state.tag, .no, error.imapResponseCode.map(ResponseCode.other), error.description)
+            }
+        } catch {
+            rejectAppend(state.tag, .no, .badURL(text), error.text)
+        }
+    }
+
+    /// Counts CATENATE's bytes; false (after answering `NO [TOOBIG]`) past the limit.
+    private func grow(_ count: Int) -> Bool {
+        guard let state = append else { return false }
+        guard state.composedSize + count <= configuration.maxComposedMessageSize else {
+            rejectAppend(state.tag, .no, .tooBig, IMAPReplyText.composedMessageTooBig)
+            return false
+        }
+        append?.composedSize += count
+        return true
+    }
+
+    /// The bytes an IMAP URL names, with CRLF line ends: the message, or its section, cut to PARTIAL.
+    private func urlData(_ url: IMAPURL) throws(IMAPURL.Failure) -> [UInt8] {
+        guard let name = url.mailbox.map({ store.normalize($0) }) ?? selected?.mailbox.name else {
+            throw IMAPURL.Failure.noMailbox
+        }
+        let mailbox: any Mailbox
+        if let open = selected?.mailbox, open.name == name {
+            mailbox = open
+        } else {
+            do {
+                mailbox = try store.openMailbox(name, readOnly: true)
+            } catch {
+                throw IMAPURL.Failure(IMAPReplyText.mailboxDoesNotExist(name))
+            }
+        }
+        if let validity = url.uidValidity, validity != mailbox.uidValidity {
+            throw IMAPURL.Failure(IMAPReplyText.invalidUIDValidity)
+        }
+        guard mailbox.message(uid: url.uid) != nil, let bytes = try? Self.readMessage(mailbox, uid: url.uid) else {
+            throw IMAPURL.Failure(IMAPReplyText.messageNotFound)
+        }
+        let data = url.section.map { MessageSections(bytes).data($0) } ?? bytes
+        return Self.slice(data, url.partial)
+    }
+
     func appendEnded(tag: String) {
-        guard commitPendingAppend(), let state = append else { return }
+        guard finishAppendedMessage(), let state = append else { return }
         append = nil
+        let uids: [UInt32]
+        do {
+            uids = try store.commitAppends(state.received)
+        } catch {
+            finish(tag, .no, error.imapResponseCode.map(ResponseCode.other), text: error.description)
+            return
+        }
         let code = uidValidity(of: state.mailbox).map {
-            ResponseCode.appendUID(uidValidity: $0, uids: SequenceSet.compact(state.uids))
+            ResponseCode.appendUID(uidValidity: $0, uids: SequenceSet.compact(uids))
         }
         finish(tag, .ok, code, text: IMAPReplyText.appendCompleted)
     }
 
-    /// Saves the message streamed so far; false (after answering NO) when that failed.
-    private func commitPendingAppend() -> Bool {
+    /// Puts the message received so far aside until the command ends; false (after answering NO) when that
+    /// failed.
+    private func finishAppendedMessage() -> Bool {
         guard let appender = append?.appender else { return append != nil }
         append?.appender = nil
         do {
-            let uid = try appender.commit()
-            append?.uids.append(uid)
+            try (appender as? MessageAppender)?.prepare()
+            append?.received.append(appender)
             return true
         } catch {
             rejectAppend(append?.tag ?? "*", .no, error.imapResponseCode.map(ResponseCode.other), error.description)
@@ -82,12 +156,18 @@ extension IMAPMailSession {
         }
     }
 
-    /// Drops the whole command: messages not yet committed are discarded, the parser skips the rest.
+    /// Drops the whole command: no message of it is kept; the parser skips the rest.
     private func rejectAppend(_ tag: String, _ status: IMAPStatus, _ code: ResponseCode?, _ text: String) {
-        append?.appender?.abort()
-        append = nil
+        discardAppend()
         parser.rejectAppend()
         finish(tag, status, code, text: text)
+    }
+
+    /// Throws away the messages of an APPEND that failed (also when the parser refused the rest of it).
+    func discardAppend() {
+        append?.appender?.abort()
+        for appender in append?.received ?? [] { appender.abort() }
+        append = nil
     }
 
     /// APPEND's and STORE's flags in the store's terms: system flags and keyword names.

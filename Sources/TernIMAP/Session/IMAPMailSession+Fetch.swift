@@ -40,6 +40,10 @@ extension IMAPMailSession {
             let message = selection.mailbox.messages[index]
             do {
                 try writeFetch(index: index, message, plan)
+            } catch is UnknownTransferEncoding {
+                // Dovecot stops the FETCH there (RFC 3516 §4.3).
+                complete(tag, .no, .unknownCTE, text: IMAPReplyText.unknownCTE)
+                return
             } catch {
                 failed = true
             }
@@ -64,7 +68,9 @@ extension IMAPMailSession {
         }
     }
 
-    private func writeFetch(index: Int, _ original: MessageInfo, _ plan: FetchPlan) throws(MailboxError) {
+    /// Throws MailboxError, or UnknownTransferEncoding after writing the items before the failing one (or
+    /// just the UID, as Dovecot does, when there were none).
+    private func writeFetch(index: Int, _ original: MessageInfo, _ plan: FetchPlan) throws {
         guard let mailbox = selected?.mailbox else { return }
         var message = original
         var seenChanged = false
@@ -73,15 +79,18 @@ extension IMAPMailSession {
             seenChanged = true
         }
         var items: [FetchResponseItem] = []
-        for attribute in plan.plain { items.append(try plainItem(attribute, message)) }
-        if plan.implicitFlags, seenChanged { items.append(.flags(Self.flagList(message))) }
-        for attribute in plan.data { items.append(try dataItem(attribute, message)) }
+        do {
+            for attribute in plan.plain { items.append(try plainItem(attribute, message)) }
+            if plan.implicitFlags, seenChanged { items.append(.flags(Self.flagList(message))) }
+            for attribute in plan.data { items.append(try dataItem(attribute, message)) }
+        } catch let error as UnknownTransferEncoding {
+            send(.fetch(UInt32(index + 1), items.isEmpty ? [.uid(message.uid)] : items))
+            throw error
+        }
         send(.fetch(UInt32(index + 1), items))
     }
 
-    private func plainItem(_ attribute: FetchAttribute, _ message: MessageInfo) throws(MailboxError)
-        -> FetchResponseItem
-    {
+    private func plainItem(_ attribute: FetchAttribute, _ message: MessageInfo) throws -> FetchResponseItem {
         guard let mailbox = selected?.mailbox else { throw MailboxError.noSuchMessage(message.uid) }
         switch attribute {
         case .flags: return .flags(Self.flagList(message))
@@ -93,14 +102,12 @@ extension IMAPMailSession {
         case .body: return .body(try structure(message.uid).body)
         case .bodyStructure: return .bodyStructure(try structure(message.uid).body)
         case .binarySize(let part):
-            return .binarySize(part: part, size: try decodedPart(part, message.uid).count)
+            return .binarySize(part: part, size: try MessageSections(try messageBytes(message.uid)).binarySize(part))
         default: return try dataItem(attribute, message)
         }
     }
 
-    private func dataItem(_ attribute: FetchAttribute, _ message: MessageInfo) throws(MailboxError)
-        -> FetchResponseItem
-    {
+    private func dataItem(_ attribute: FetchAttribute, _ message: MessageInfo) throws -> FetchResponseItem {
         let sections = MessageSections(try messageBytes(message.uid))
         switch attribute {
         case .rfc822:
@@ -113,15 +120,19 @@ extension IMAPMailSession {
             let data = Self.slice(sections.data(section), partial)
             return .bodySection(section, origin: partial?.offset, data: counted(data, header: section.isHeader))
         case .binary(let part, let partial, _):
-            let data = Self.slice(try decodedPart(part, message.uid), partial)
-            return .binary(part: part, origin: partial?.offset, data: counted(data, header: false))
+            let (decoded, wasDecoded) = try sections.binary(part)
+            let data = Self.slice(decoded, partial)
+            return .binary(
+                part: part, origin: partial?.offset, data: counted(data, header: false, binary: true),
+                literal8: wasDecoded || data.contains(0))
         default:
             return try plainItem(attribute, message)
         }
     }
 
-    /// Counts fetched data for the logout line's hdr_*/body_* fields.
-    private func counted(_ data: [UInt8], header: Bool) -> [UInt8] {
+    /// Counts fetched data for the logout line's hdr_*/body_* fields. NUL may only travel in a literal8
+    /// (RFC 3516 §4.1): elsewhere Dovecot sends it as 0x80, and so does this.
+    private func counted(_ data: [UInt8], header: Bool, binary: Bool = false) -> [UInt8] {
         if header {
             statistics.headerCount += 1
             statistics.headerBytes += data.count
@@ -129,6 +140,7 @@ extension IMAPMailSession {
             statistics.bodyCount += 1
             statistics.bodyBytes += data.count
         }
+        if !binary, data.contains(0) { return data.map { $0 == 0 ? 0x80 : $0 } }
         return data
     }
 
@@ -146,6 +158,13 @@ extension IMAPMailSession {
         if let loaded = loadedMessage, loaded.uid == uid { return loaded.bytes }
         loadedStructure = nil
         guard let mailbox = selected?.mailbox else { throw MailboxError.noSuchMessage(uid) }
+        let bytes = try Self.readMessage(mailbox, uid: uid)
+        loadedMessage = (uid, bytes)
+        return bytes
+    }
+
+    /// A whole message of any open mailbox, with CRLF line ends.
+    static func readMessage(_ mailbox: any Mailbox, uid: UInt32) throws(MailboxError) -> [UInt8] {
         var reader = try mailbox.openMessage(uid: uid)
         var raw: [UInt8] = []
         raw.reserveCapacity(reader.size)
@@ -154,9 +173,7 @@ extension IMAPMailSession {
             if chunk.isEmpty { break }
             raw += chunk
         }
-        let bytes = CRLF.normalized(raw)
-        loadedMessage = (uid, bytes)
-        return bytes
+        return CRLF.normalized(raw)
     }
 
     /// The header only (through the blank line), with CRLF line ends: what SEARCH's header keys need,
@@ -210,14 +227,6 @@ extension IMAPMailSession {
         loadedStructure = structure
         return structure
     }
-
-    /// BINARY[part] (RFC 3516): the part's body with its content transfer encoding undone.
-    private func decodedPart(_ part: [Int], _ uid: UInt32) throws(MailboxError) -> [UInt8] {
-        let sections = MessageSections(try messageBytes(uid))
-        guard let entity = sections.entity(at: part) else { return [] }
-        let body = Array(sections.bytes[part.isEmpty ? sections.root.body : entity.body])
-        return TransferDecoding.decode(body, encoding: entity.encoding)
-    }
 }
 
 /// The FETCH items split the way Dovecot writes them.
@@ -239,10 +248,11 @@ struct FetchPlan {
 }
 
 extension FetchAttribute {
-    /// Items answered with a literal.
+    /// Items Dovecot writes after the others, in the order asked: those answered with a literal, and
+    /// BINARY.SIZE (worked out with BINARY's data).
     var isData: Bool {
         switch self {
-        case .rfc822, .rfc822Header, .rfc822Text, .bodySection, .binary: return true
+        case .rfc822, .rfc822Header, .rfc822Text, .bodySection, .binary, .binarySize: return true
         default: return false
         }
     }

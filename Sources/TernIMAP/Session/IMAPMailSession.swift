@@ -14,6 +14,8 @@ public final class IMAPMailSession {
         public var fullTextSearch = false
         /// METADATA's attribute dict file (imap_metadata = yes with mail_attribute_dict = file:PATH).
         public var metadataPath: String?
+        /// The largest message CATENATE may compose (`NO [TOOBIG]`, RFC 4469 §5): IMAP sizes end at 2^32-1.
+        public var maxComposedMessageSize: Int
         /// Seconds on a monotonic clock, for the `(0.001 + 0.000 secs)` timing of tagged replies.
         public var clock: @Sendable () -> Double
         /// Seconds since the epoch, for SEARCH OLDER / YOUNGER (RFC 5032).
@@ -22,9 +24,11 @@ public final class IMAPMailSession {
         public init(
             user: String, capabilities: [String] = IMAPReplyText.postLoginCapabilities,
             parserLimits: IMAPParserLimits = IMAPParserLimits(),
+            maxComposedMessageSize: Int = Int(UInt32.max),
             clock: @escaping @Sendable () -> Double = IMAPMailSession.monotonicSeconds,
             now: @escaping @Sendable () -> Int = IMAPMailSession.epochSeconds
         ) {
+            self.maxComposedMessageSize = maxComposedMessageSize
             self.user = user
             self.capabilities = capabilities
             self.parserLimits = parserLimits
@@ -160,6 +164,10 @@ public final class IMAPMailSession {
             appendStarted(message)
         case .appendBytes(let bytes):
             appendReceived(bytes)
+        case .catenateURL(let url):
+            catenateURL(url)
+        case .catenateText(let byteCount, let synchronizing):
+            catenateTextStarted(byteCount: byteCount, synchronizing: synchronizing)
         case .appendEnd(let tag):
             appendEnded(tag: tag)
         case .continuationLine(let line):
@@ -170,6 +178,8 @@ public final class IMAPMailSession {
             if error.command == "SELECT" || error.command == "EXAMINE", selected != nil {
                 closeForSelect()
             }
+            // A syntax error inside APPEND (MULTIAPPEND's next message, CATENATE's list) drops all of it.
+            discardAppend()
             if let tag = idleTag {
                 idleTag = nil
                 complete(tag, .bad, text: IMAPReplyText.expectedDone)

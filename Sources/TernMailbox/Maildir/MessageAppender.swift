@@ -15,7 +15,13 @@ public final class MessageAppender: MailboxAppender {
     let base: String
     private var fd: Int32
     private var counter = CRLFCounter()
+    /// Committed or aborted: the file in `tmp/` is gone.
     private var finished = false
+    /// Written, synced and closed, waiting in `tmp/` under its final base name.
+    private var prepared = false
+    private var finalBase = ""
+    /// The bytes written so far.
+    public private(set) var size = 0
 
     init(folder: MaildirFolder, flags: MessageFlags, keywords: [String], internalDate: Int?) throws(MailboxError) {
         self.folder = folder
@@ -33,7 +39,7 @@ public final class MessageAppender: MailboxAppender {
 
     /// Appends the next piece of the message.
     public func write(_ bytes: [UInt8]) throws(MailboxError) {
-        precondition(!finished, "write after commit or abort")
+        precondition(!finished && !prepared, "write after prepare, commit or abort")
         do {
             try Posix.writeAll(fd, bytes, path: tmpPath)
         } catch {
@@ -41,15 +47,19 @@ public final class MessageAppender: MailboxAppender {
             throw error
         }
         counter.add(bytes)
+        size += bytes.count
     }
-
-    /// The bytes written so far.
-    public var size: Int { finished ? 0 : Int(lseek(fd, 0, SEEK_CUR)) }
 
     /// Makes the message durable and visible; returns its UID (APPENDUID, RFC 4315).
     public func commit() throws(MailboxError) -> UInt32 {
-        precondition(!finished, "commit twice")
-        let size = Int(lseek(fd, 0, SEEK_CUR))
+        try MessageAppender.commitAll([self])[0]
+    }
+
+    /// Syncs the file in `tmp/` and closes it (the message stays invisible); MULTIAPPEND prepares each message
+    /// as it ends so that a long command holds no more than one open file.
+    public func prepare() throws(MailboxError) {
+        guard !prepared else { return }
+        precondition(!finished, "prepare after abort")
         if let internalDate {
             var times = [timespec(tv_sec: internalDate, tv_nsec: 0), timespec(tv_sec: internalDate, tv_nsec: 0)]
             _ = futimens(fd, &times)
@@ -61,12 +71,24 @@ public final class MessageAppender: MailboxAppender {
         }
         close(fd)
         fd = -1
-        finished = true
-        let finalBase = "\(base),S=\(size),W=\(counter.size)"
-        do {
-            return try MessageAppender.deliver([(tmpPath, finalBase, flags, keywords)], into: folder)[0]
+        prepared = true
+        finalBase = "\(base),S=\(size),W=\(counter.size)"
+    }
+
+    /// Makes several messages of one mailbox visible together, under one uidlist lock, so that MULTIAPPEND
+    /// (RFC 3502) keeps all of them or none; returns their UIDs in order.
+    public static func commitAll(_ appenders: [MessageAppender]) throws(MailboxError) -> [UInt32] {
+        guard let folder = appenders.first?.folder else { return [] }
+        do throws(MailboxError) {
+            for appender in appenders { try appender.prepare() }
+            let files = appenders.map {
+                (source: $0.tmpPath, base: $0.finalBase, flags: $0.flags, keywords: $0.keywords)
+            }
+            let uids = try deliver(files, into: folder)
+            for appender in appenders { appender.finished = true }
+            return uids
         } catch {
-            unlink(tmpPath)
+            for appender in appenders { appender.abort() }
             throw error
         }
     }
@@ -75,7 +97,7 @@ public final class MessageAppender: MailboxAppender {
     public func abort() {
         guard !finished else { return }
         finished = true
-        close(fd)
+        if fd >= 0 { close(fd) }
         fd = -1
         unlink(tmpPath)
     }

@@ -94,6 +94,22 @@ public struct MailStore: Sendable {
         return try MaildirMailbox(name: name, folder: folder, readOnly: readOnly)
     }
 
+    /// Makes the messages of one MULTIAPPEND (RFC 3502) visible and returns their UIDs in order. In a Maildir
+    /// they are renamed into place under one uidlist lock, so all or none are kept; an mbox takes them one after
+    /// another.
+    public func commitAppends(_ appenders: [any MailboxAppender]) throws(MailboxError) -> [UInt32] {
+        let maildir = appenders.compactMap { $0 as? MessageAppender }
+        if maildir.count == appenders.count { return try MessageAppender.commitAll(maildir) }
+        var uids: [UInt32] = []
+        do throws(MailboxError) {
+            for appender in appenders { uids.append(try appender.commit()) }
+        } catch {
+            for appender in appenders { appender.abort() }
+            throw error
+        }
+        return uids
+    }
+
     /// Starts an APPEND into a mailbox that need not be open.
     public func beginAppend(
         to name: String, flags: MessageFlags = [], keywords: [String] = [], internalDate: Int? = nil

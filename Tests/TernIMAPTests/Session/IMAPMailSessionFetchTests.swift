@@ -98,6 +98,6 @@ import Testing
                 + "d OK Fetch completed" + done)
         #expect(
             f.send("e FETCH 1 (BINARY.SIZE[3] BINARY.PEEK[3])\r\n")
-                == "* 1 FETCH (BINARY.SIZE[3] 5 BINARY[3] {5}\r\nhello)\r\ne OK Fetch completed" + done)
+                == "* 1 FETCH (BINARY.SIZE[3] 5 BINARY[3] ~{5}\r\nhello)\r\ne OK Fetch completed" + done)
     }
 }
