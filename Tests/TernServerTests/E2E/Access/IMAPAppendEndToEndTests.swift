@@ -10,7 +10,7 @@ extension DaemonEndToEnd {
                 let client = try LineTestClient(port: access.imapPort)
                 _ = try client.readLine()
                 let login = try client.imap("a1", "LOGIN alice \(MailAccessInstance.password)")
-                #expect(login.completion.contains(" IDLE MULTIAPPEND URL-PARTIAL CATENATE UNSELECT "), "\(login)")
+                #expect(login.completion.contains(" THREAD=ORDEREDSUBJECT MULTIAPPEND URL-PARTIAL CATENATE UNSELECT "), "\(login)")
                 #expect(login.completion.contains(" LIST-STATUS BINARY MOVE "), "\(login)")
                 try client.send("a2 APPEND INBOX (\\Seen) {5}")
                 #expect(try client.readLine() == "+ OK")
