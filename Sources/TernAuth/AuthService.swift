@@ -48,14 +48,17 @@ public struct AuthService: Sendable {
     private let log: @Sendable (AuthLogLine) -> Void
     /// The APOP challenges this process has accepted (each is good for one login).
     let apopChallenges = APOPChallenges()
+    /// Failed authentications per client address.
+    public let penalty: AuthPenalty
 
     /// Fields the passdb uses itself and does not pass on in the OK reply.
     static let internalFields: Set<String> = ["nopassword", "nodelay", "allow_nets", "password", "user"]
 
     public init(
         settings: AuthSettings, passdbs: [any PassDB], userdbs: [any UserDB] = [],
-        log: @escaping @Sendable (AuthLogLine) -> Void = { _ in }
+        log: @escaping @Sendable (AuthLogLine) -> Void = { _ in }, penalty: AuthPenalty = AuthPenalty()
     ) {
+        self.penalty = penalty
         self.settings = settings
         self.passdbs = passdbs
         self.userdbs = userdbs
@@ -105,6 +108,34 @@ public struct AuthService: Sendable {
         case .challenge, .failed:
             return .failure(user: nil, code: nil, delay: true)
         }
+    }
+
+    /// `verify` with Dovecot's auth penalty: the check waits `AuthPenalty.seconds(for:)` when the client's
+    /// address has failed before; a delayed failure raises the penalty, a success after a penalty resets it.
+    /// `sleep` waits (tests pass their own).
+    public func verifyWithPenalty(
+        _ step: SASLStep, request: AuthRequest,
+        sleep: @Sendable (Int) async -> Void = { try? await Task.sleep(for: .seconds($0)) }
+    ) async -> AuthOutcome {
+        guard !request.noPenalty, let ident = AuthPenalty.ident(request.remoteIP) else {
+            return await verify(step, request: request)
+        }
+        let current = penalty.lookup(ident)
+        if current > 0 { await sleep(AuthPenalty.seconds(for: current)) }
+        let outcome = await verify(step, request: request)
+        switch outcome {
+        case .success where current > 0:
+            penalty.update(ident, checksum: 0, value: 0)
+        case .failure(_, _, delay: true):
+            var checksum: UInt32 = 0
+            if case .verifyPassword(let user, let password, _) = step {
+                checksum = AuthPenalty.checksum(user: user, password: password)
+            }
+            penalty.update(ident, checksum: checksum, value: current + 1)
+        default:
+            break
+        }
+        return outcome
     }
 
     private func verifyPlain(_ request: AuthRequest, password: [UInt8]) async -> AuthOutcome {

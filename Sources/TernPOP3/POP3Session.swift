@@ -15,6 +15,8 @@ public struct POP3Session: Sendable {
         public var plaintextAllowed: Bool
         /// The APOP challenge of the greeting (`<...@host>`); nil: APOP is not enabled.
         public var apopChallenge: String?
+        /// The client is in login_trusted_networks: the greeting offers `[XCLIENT]` and XCLIENT is obeyed.
+        public var trusted = false
 
         public init(greeting: String, mechanisms: [String], tlsAvailable: Bool, plaintextAllowed: Bool) {
             self.greeting = greeting
@@ -36,9 +38,24 @@ public struct POP3Session: Sendable {
         }
     }
 
+    /// What a trusted proxy's XCLIENT says about the client it proxies (nil: not given).
+    public struct Forwarded: Sendable, Equatable {
+        public var address: String?
+        public var port: Int?
+        public var sessionID: String?
+
+        public init(address: String? = nil, port: Int? = nil, sessionID: String? = nil) {
+            self.address = address
+            self.port = port
+            self.sessionID = sessionID
+        }
+    }
+
     public enum Action: Sendable, Equatable {
         /// Write these bytes (one or more CRLF-terminated lines).
         case send(String)
+        /// XCLIENT from a trusted client: the login is for this client from now on.
+        case forward(Forwarded)
         /// Check `user`/`password` (USER/PASS); answer with `loginSucceeded` or `loginFailed`.
         case checkPassword(user: String, password: String)
         /// Start SASL `mechanism` with an optional initial response (nil: none given; "" an empty one);
@@ -85,7 +102,9 @@ public struct POP3Session: Sendable {
     }
 
     public func greeting() -> Action {
-        .send("+OK \(configuration.greeting)\(configuration.apopChallenge.map { " " + $0 } ?? "")\r\n")
+        .send(
+            "+OK \(configuration.trusted ? "[XCLIENT] " : "")\(configuration.greeting)"
+                + "\(configuration.apopChallenge.map { " " + $0 } ?? "")\r\n")
     }
 
     /// One command line, without its line end.
@@ -176,9 +195,43 @@ public struct POP3Session: Sendable {
             return authenticate(arguments)
         case "APOP":
             return apop(arguments)
+        case "XCLIENT":
+            return xclient(arguments)
         default:
             return [.send("-ERR Unknown command.\r\n")]
         }
+    }
+
+    /// Dovecot's pop3-login XCLIENT: `ADDR=`, `PORT=`, `SESSION=` (up to 64 characters, else ignored),
+    /// `TTL=`, `FORWARD=`; only from login_trusted_networks.
+    private func xclient(_ arguments: String) -> [Action] {
+        guard configuration.trusted else { return [.send("+OK You are not from trusted IP - ignoring\r\n")] }
+        var forwarded = Forwarded()
+        var valid = true
+        for argument in arguments.split(separator: " ") {
+            guard let equals = argument.firstIndex(of: "=") else { continue }
+            let value = String(argument[argument.index(after: equals)...])
+            switch argument[..<equals].uppercased() {
+            case "ADDR":
+                var v4 = in_addr()
+                var v6 = in6_addr()
+                if inet_pton(AF_INET, value, &v4) == 1 || inet_pton(AF_INET6, value, &v6) == 1 {
+                    forwarded.address = value
+                } else {
+                    valid = false
+                }
+            case "PORT":
+                if let port = UInt16(value) { forwarded.port = Int(port) } else { valid = false }
+            case "SESSION":
+                if value.count <= 64 { forwarded.sessionID = value }
+            case "TTL":
+                if UInt32(value) == nil { valid = false }
+            default:
+                continue
+            }
+        }
+        guard valid else { return [.send("-ERR Invalid parameters\r\n")] }
+        return [.forward(forwarded), .send("+OK Updated\r\n")]
     }
 
     private static let plaintextDisallowed =

@@ -2,7 +2,7 @@ import Foundation
 import TernAuth
 import TernServer
 
-/// `doveadm` as Dovecot 2.3 runs it: `pw`, `auth test`, `user`, `stop`, `reload`, `log errors` and the mail
+/// `doveadm` as Dovecot 2.3 runs it: `pw`, `auth test`, `user`, `stop`, `reload`, `log errors`, `who` and the mail
 /// commands (DoveadmMailCommands.swift). Exit codes are Dovecot's: 64 usage, 65 data error, 67 unknown user,
 /// 68 not found, 75 temporary failure (EX_TEMPFAIL, also a failed `pw -t`), 77 authentication failed (EX_NOPERM).
 enum DoveadmTool {
@@ -16,7 +16,7 @@ enum DoveadmTool {
     static let defaultAuthSocket = "/run/dovecot/auth-client"
     static let commandList = [
         "pw", "auth test", "user", "stop", "reload", "log errors", "mailbox list|create|delete|status", "fetch",
-        "search", "expunge", "flags add|remove|replace", "force-resync",
+        "search", "expunge", "flags add|remove|replace", "force-resync", "who",
     ]
 
     static func run(_ arguments: [String]) async -> Int32 {
@@ -35,6 +35,7 @@ enum DoveadmTool {
         case "reload": return signalMaster(global, SIGHUP)
         case "user": return await user(global, tail)
         case "log": return logCommand(global, tail)
+        case "who": return who(global, tail)
         case let command? where DoveadmMailCommand.names.contains(command):
             return await DoveadmMailCommand.run(global, words)
         case let command?:

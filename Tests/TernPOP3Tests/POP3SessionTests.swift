@@ -35,6 +35,29 @@ import Testing
         #expect(session.received(line: "QUIT") == [.send("+OK Logging out\r\n"), .close])
     }
 
+    /// login_trusted_networks (Dovecot 2.3.19 from 127.0.0.2 with `login_trusted_networks = 127.0.0.2/32`, and
+    /// from 127.0.0.1): `[XCLIENT]` in the greeting, XCLIENT obeyed only from a trusted address.
+    @Test func xclientFromTrustedNetworks() {
+        var untrusted = POP3Session(configuration: configuration)
+        #expect(
+            reply(untrusted.received(line: "XCLIENT ADDR=10.4.5.6 PORT=555 SESSION=xyz TTL=3"))
+                == "+OK You are not from trusted IP - ignoring\r\n")
+        var trustedConfiguration = configuration
+        trustedConfiguration.trusted = true
+        var trusted = POP3Session(configuration: trustedConfiguration)
+        #expect(trusted.greeting() == .send("+OK [XCLIENT] Dovecot (Debian) ready.\r\n"))
+        #expect(
+            trusted.received(line: "XCLIENT ADDR=10.4.5.6 PORT=555 SESSION=xyz TTL=3")
+                == [.forward(.init(address: "10.4.5.6", port: 555, sessionID: "xyz")), .send("+OK Updated\r\n")])
+        #expect(reply(trusted.received(line: "XCLIENT ADDR=nowhere")) == "-ERR Invalid parameters\r\n")
+        #expect(reply(trusted.received(line: "XCLIENT PORT=70000")) == "-ERR Invalid parameters\r\n")
+        let longSession = String(repeating: "s", count: 65)
+        #expect(
+            trusted.received(line: "xclient addr=::1 SESSION=\(longSession) FORWARD=eA==")
+                == [.forward(.init(address: "::1")), .send("+OK Updated\r\n")])
+        #expect(reply(trusted.received(line: "CAPA")) == reply(untrusted.received(line: "CAPA")))
+    }
+
     /// APOP with the greeting's challenge (RFC 1939 §7's example digest); the auth server checks it.
     @Test func apopSendsChallengeUserAndDigestToTheAuthServer() {
         var plain = POP3Session(configuration: configuration)

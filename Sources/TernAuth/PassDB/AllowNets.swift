@@ -1,28 +1,40 @@
 import Foundation
 
-/// The `allow_nets=` passdb extra field: comma-separated networks (`10.0.0.0/8,::1,local`) the user may log
-/// in from (https://doc.dovecot.org/2.3/configuration_manual/authentication/allow_nets/).
-struct AllowNets: Sendable {
+/// A list of networks (`10.0.0.0/8 ::1 local`, comma- or space-separated): the `allow_nets=` passdb extra
+/// field (https://doc.dovecot.org/2.3/configuration_manual/authentication/allow_nets/) and
+/// login_trusted_networks.
+public struct AllowNets: Sendable {
     let networks: [String]
 
-    init(_ value: String) {
-        networks = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+    public init(_ value: String) {
+        networks = value.split { $0 == "," || $0 == " " || $0 == "\t" }.map(String.init)
     }
 
     /// nil when allowed, else the reason Dovecot logs.
     func check(remoteIP: String?) -> String? {
-        guard let remoteIP, let address = Self.bytes(remoteIP) else {
+        guard let remoteIP, Self.bytes(remoteIP) != nil else {
             if networks.contains("local") { return nil }
             return "allow_nets check failed: Remote IP not known and 'local' missing"
         }
-        for network in networks where network != "local" {
-            let parts = network.split(separator: "/", maxSplits: 1)
-            guard let base = Self.bytes(String(parts[0])), base.count == address.count else { continue }
-            let bits = parts.count == 2 ? Int(parts[1]) ?? -1 : base.count * 8
-            guard bits >= 0, bits <= base.count * 8 else { continue }
-            if Self.prefixMatches(address, base, bits: bits) { return nil }
+        return contains(remoteIP) ? nil : "allow_nets check failed: IP \(remoteIP) not in allowed networks"
+    }
+
+    /// Whether the address is in one of the networks.
+    public func contains(_ remoteIP: String) -> Bool {
+        guard let address = Self.bytes(remoteIP) else { return false }
+        return networks.contains { network in
+            guard let (base, bits) = Self.network(network), base.count == address.count else { return false }
+            return Self.prefixMatches(address, base, bits: bits)
         }
-        return "allow_nets check failed: IP \(remoteIP) not in allowed networks"
+    }
+
+    /// `ip` or `ip/bits` as bytes and prefix length (Dovecot's net_parse_range); nil when it is not one.
+    public static func network(_ text: String) -> (bytes: [UInt8], bits: Int)? {
+        let parts = text.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
+        guard let base = bytes(String(parts[0])) else { return nil }
+        guard parts.count == 2 else { return (base, base.count * 8) }
+        guard let bits = Int(parts[1]), bits >= 0, bits <= base.count * 8 else { return nil }
+        return (base, bits)
     }
 
     static func prefixMatches(_ lhs: [UInt8], _ rhs: [UInt8], bits: Int) -> Bool {
@@ -33,8 +45,8 @@ struct AllowNets: Sendable {
         return lhs[bits / 8] & mask == rhs[bits / 8] & mask
     }
 
-    /// The 4 or 16 bytes of an address (an IPv4-mapped IPv6 address counts as IPv4).
-    static func bytes(_ text: String) -> [UInt8]? {
+    /// The 4 or 16 bytes of an address (an IPv4-mapped IPv6 address counts as IPv4); nil when it is none.
+    public static func bytes(_ text: String) -> [UInt8]? {
         var v4 = in_addr()
         if inet_pton(AF_INET, text, &v4) == 1 { return withUnsafeBytes(of: &v4) { Array($0) } }
         var v6 = in6_addr()

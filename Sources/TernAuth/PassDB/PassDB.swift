@@ -9,6 +9,8 @@ public struct AuthRequest: Sendable, Equatable {
     public var remoteIP: String?
     public var session: String?
     public var mechanism: String
+    /// The auth client asked to skip the auth penalty (`no-penalty`).
+    public var noPenalty = false
 
     public init(
         user: String, service: String, mechanism: String = "PLAIN", localIP: String? = nil, remoteIP: String? = nil,

@@ -168,9 +168,10 @@ public struct AuthServerConnection: Sendable {
         guard requests.count < limits.maximumPendingRequests else {
             return close(error: "Authentication client \(clientPID) has too many pending requests")
         }
-        let request = AuthRequest(
+        var request = AuthRequest(
             user: "", service: service, mechanism: mechanism.rawValue, localIP: parameters["lip"],
             remoteIP: parameters["rip"], session: parameters["session"])
+        request.noPenalty = parameters["no-penalty"] != nil
         var exchange = SASLServerExchange(mechanism: mechanism, cramChallenge: cramChallenge())
         var data: [UInt8]?
         if let initialResponse, !initialResponse.isEmpty, initialResponse != "=" {

@@ -27,6 +27,8 @@ public enum ResponseCode: Sendable, Hashable {
     case badURL(String)
     /// RFC 3516 §4.3: BINARY of a part whose Content-Transfer-Encoding is not known.
     case unknownCTE
+    /// RFC 5530 §3: the client did something pointless (Dovecot: STATUS on the selected mailbox).
+    case clientBug
     /// Dovecot sends `[BADCHARSET]` without a list.
     case badCharset([String])
     case capability([String])
@@ -63,6 +65,7 @@ public enum ResponseCode: Sendable, Hashable {
         case .noPerm: return "NOPERM"
         case .expired: return "EXPIRED"
         case .privacyRequired: return "PRIVACYREQUIRED"
+        case .clientBug: return "CLIENTBUG"
         case .contactAdmin: return "CONTACTADMIN"
         case .tooBig: return "TOOBIG"
         case .badURL(let url): return "BADURL " + url

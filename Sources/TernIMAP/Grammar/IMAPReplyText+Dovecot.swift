@@ -79,6 +79,8 @@ public enum IMAPReplyText {
     public static let listCompleted = "List completed"
     public static let lsubCompleted = "Lsub completed"
     public static let statusCompleted = "Status completed"
+    /// RFC 3501 §6.3.10 says STATUS should not be used on the selected mailbox; Dovecot answers it anyway.
+    public static let statusSelectedCompleted = "Status on selected mailbox completed"
     public static let appendCompleted = "Append completed"
     public static let checkCompleted = "Check completed"
     public static let closeCompleted = "Close completed"

@@ -32,6 +32,10 @@ public struct IMAPLoginSession: Sendable {
         case login(tag: String, user: String, password: String, method: String)
         /// Run `mechanism` on the auth server, starting with the client's initial response (nil: none).
         case startSASL(tag: String, mechanism: String, initialResponse: [UInt8]?)
+        /// RFC 2971 ID's fields, before its reply: a client in login_trusted_networks may name the client it
+        /// proxies (`x-originating-ip`, `x-originating-port`, `x-connected-ip`, `x-session-id`), as Dovecot's
+        /// imap-login lets it.
+        case clientID([IDParameter])
         case close
     }
 
@@ -208,8 +212,8 @@ public struct IMAPLoginSession: Sendable {
         case .logout:
             state = .closed
             return [.send(IMAPResponse.untagged(.bye, nil, IMAPReplyText.loggingOut).bytes), ok("Logout completed."), .close]
-        case .id:
-            return [.send(IMAPResponse.id([IDParameter(key: "name", value: "Dovecot")]).bytes), ok("ID completed.")]
+        case .id(let parameters):
+            return (parameters.map { [Action.clientID($0)] } ?? []) + [.send(IMAPResponse.id([IDParameter(key: "name", value: "Dovecot")]).bytes), ok("ID completed.")]
         case .enable:
             return [.send(IMAPResponse.enabled([]).bytes), ok(IMAPReplyText.enableIgnoredPreLogin)]
         case .startTLS:

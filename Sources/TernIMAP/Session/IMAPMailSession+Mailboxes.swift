@@ -81,7 +81,11 @@ extension IMAPMailSession {
             fail(tag, error)
             return
         }
-        finish(tag, text: IMAPReplyText.statusCompleted)
+        if selected?.mailbox.name == storeName {
+            finish(tag, .ok, .clientBug, text: IMAPReplyText.statusSelectedCompleted)
+        } else {
+            finish(tag, text: IMAPReplyText.statusCompleted)
+        }
     }
 
     /// The values in Dovecot's fixed order, whatever order the client asked in. A second, read-only view of

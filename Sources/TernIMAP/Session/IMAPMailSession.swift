@@ -112,6 +112,10 @@ public final class IMAPMailSession {
 
     public var isIdling: Bool { idleTag != nil }
 
+    /// While idling: the directories whose changes the client waits for (the driver watches them and calls
+    /// `poll` when they change).
+    public var idleDirectories: [String] { isIdling ? selected?.mailbox.changeDirectories ?? [] : [] }
+
     /// `<tag> OK [CAPABILITY ...] Logged in`: the imap process answers the login command itself.
     public func loggedIn(tag: String) -> [UInt8] {
         let line = IMAPResponse.tagged(

@@ -80,6 +80,8 @@ public enum AccessDaemon {
             executable: DaemonStarter.executablePath(), auth: auth, firstValidUID: settings.global.firstValidUID,
             lastValidUID: settings.global.lastValidUID, logDescriptor: log.descriptor,
             privilegedGroup: settings.privilegedGroup)
+        services.append(
+            try await AnvilServer.bind(path: settings.baseDirectory + "/anvil") { launcher.runningSessions() })
         if privileged {
             var inherited: [LoginProcess.Inherited] = []
             for listener in settings.listeners {

@@ -12,11 +12,14 @@ public final class DoveadmPrinter {
         public var hideTitle: Bool
         /// table gives this column the spare width (Dovecot's DOVEADM_PRINT_HEADER_FLAG_EXPAND).
         public var expand: Bool
+        /// table pads this column's values on the left (DOVEADM_PRINT_HEADER_FLAG_RIGHT_JUSTIFY).
+        public var rightJustify: Bool
 
-        public init(_ title: String, hideTitle: Bool = false, expand: Bool = false) {
+        public init(_ title: String, hideTitle: Bool = false, expand: Bool = false, rightJustify: Bool = false) {
             self.title = title
             self.hideTitle = hideTitle
             self.expand = expand
+            self.rightJustify = rightJustify
         }
     }
 
@@ -135,14 +138,15 @@ public final class DoveadmPrinter {
         let widths = Self.tableWidths(columns, rows: tableRows, width: width)
         tableWidths = widths
         if !columns.allSatisfy(\.hideTitle) {
-            emit(zip(columns, widths).map { Self.padded($0.title, $1) }.joined(separator: " ") + "\n")
+            let titles = zip(columns, widths).map { Self.padded($0.title, $1, right: $0.rightJustify) }
+            emit(titles.joined(separator: " ") + "\n")
         }
         for value in tableRows { writeTableCell(value) }
         tableRows = []
     }
 
     private func writeTableCell(_ value: String) {
-        emit(Self.padded(value, tableWidths?[index] ?? 0))
+        emit(Self.padded(value, tableWidths?[index] ?? 0, right: columns[index].rightJustify))
         index += 1
         if index == columns.count {
             index = 0
@@ -152,9 +156,11 @@ public final class DoveadmPrinter {
         }
     }
 
-    static func padded(_ value: String, _ width: Int) -> String {
+    static func padded(_ value: String, _ width: Int, right: Bool = false) -> String {
         let count = value.unicodeScalars.count
-        return count >= width ? value : value + String(repeating: " ", count: width - count)
+        guard count < width else { return value }
+        let padding = String(repeating: " ", count: width - count)
+        return right ? padding + value : value + padding
     }
 
     /// Dovecot's doveadm_calc_header_length: each column as wide as its widest value, shrunk from the right

@@ -10,7 +10,6 @@ struct IMAPLogin {
 
     func run(_ connection: LoginConnection) async {
         let start = ContinuousClock.now
-        let sessionID = LoginService.newSessionID()
         var session = IMAPLoginSession(
             configuration: .init(
                 greeting: service.greeting, mechanisms: service.mechanisms, tlsAvailable: service.tls != nil,
@@ -18,18 +17,17 @@ struct IMAPLogin {
         if connection.tlsActive { session.tlsEstablished() }
         var outcome = Outcome.disconnected
         do {
-            outcome = try await serve(connection, &session, sessionID)
+            outcome = try await serve(connection, &session)
         } catch {
             outcome = .disconnected
         }
         guard outcome != .loggedIn else { return }
         service.logDisconnect(
             connection, reason: outcome == .logout ? "Disconnected: Aborted login by logging out" : "Disconnected",
-            attempts: session.failedAttempts, user: session.lastUser, method: session.lastMethod, since: start,
-            sessionID: sessionID)
+            attempts: session.failedAttempts, user: session.lastUser, method: session.lastMethod, since: start)
     }
 
-    private func serve(_ connection: LoginConnection, _ session: inout IMAPLoginSession, _ sessionID: String)
+    private func serve(_ connection: LoginConnection, _ session: inout IMAPLoginSession)
         async throws -> Outcome
     {
         try await connection.write(session.greeting())
@@ -48,18 +46,21 @@ struct IMAPLogin {
                     }
                 case .startTLS:
                     continue
+                case .clientID(let fields) where service.trusted(connection):
+                    Self.forward(fields, connection)
+                case .clientID:
+                    continue
                 case .close:
                     return .logout
                 case .login(let tag, let user, let password, let method):
                     let result = await service.authenticate(
-                        user: user, password: password, connection: connection, sessionID: sessionID)
-                    guard let next = await finish(result, tag: tag, method: method, connection, &session, sessionID)
+                        user: user, password: password, connection: connection)
+                    guard let next = await finish(result, tag: tag, method: method, connection, &session)
                     else { return .loggedIn }
                     actions += next
                 case .startSASL(let tag, let mechanism, let initialResponse):
                     let result = await service.authenticate(
-                        mechanism: mechanism, initialResponse: initialResponse, connection: connection,
-                        sessionID: sessionID
+                        mechanism: mechanism, initialResponse: initialResponse, connection: connection
                     ) { challenge in
                         for case .send(let bytes) in session.saslChallenge(challenge) { try await connection.write(bytes) }
                         while true {
@@ -72,7 +73,7 @@ struct IMAPLogin {
                             }
                         }
                     }
-                    guard let next = await finish(result, tag: tag, method: mechanism, connection, &session, sessionID)
+                    guard let next = await finish(result, tag: tag, method: mechanism, connection, &session)
                     else { return .loggedIn }
                     actions += next
                 }
@@ -85,12 +86,12 @@ struct IMAPLogin {
     /// The auth server's verdict: the mail session takes the connection over (nil), or the replies to send.
     private func finish(
         _ result: LoginService.AuthResult, tag: String, method: String, _ connection: LoginConnection,
-        _ session: inout IMAPLoginSession, _ sessionID: String
+        _ session: inout IMAPLoginSession
     ) async -> [IMAPLoginSession.Action]? {
         switch result {
         case .success(let name):
             switch await service.startMailSession(
-                user: name, method: method, tag: tag, connection: connection, sessionID: sessionID,
+                user: name, method: method, tag: tag, connection: connection,
                 pipelined: session.takeBufferedBytes())
             {
             case .finished:
@@ -107,5 +108,15 @@ struct IMAPLogin {
         case .unavailable:
             return session.loginUnavailable()
         }
+    }
+
+    /// A trusted client's ID fields (Dovecot's imap-login client_update_info); NIL values are skipped.
+    static func forward(_ fields: [IDParameter], _ connection: LoginConnection) {
+        func value(_ keys: String...) -> String? {
+            fields.last { field in keys.contains(field.key.lowercased()) && field.value != nil }?.value
+        }
+        connection.forward(
+            remoteIP: value("x-originating-ip"), remotePort: value("x-originating-port").flatMap { UInt16($0) }.map(Int.init),
+            localIP: value("x-connected-ip"), sessionID: value("x-session-id", "x-session-ext-id"))
     }
 }

@@ -2,9 +2,11 @@ import TernConfig
 import TernIMAP
 import TernMailbox
 
-/// The IMAP half of the mail session worker: IMAPMailSession over the session's channel, re-scanning the
-/// mailbox every second while the client idles (every five otherwise), logging out clients quiet for 30
-/// minutes (Dovecot's autologout), and after COMPRESS DEFLATE (RFC 4978) compressing both directions.
+/// The IMAP half of the mail session worker: IMAPMailSession over the session's channel. While the client
+/// idles, the mailbox's directories are watched (MaildirWatcher) and a change wakes the session at once,
+/// with a re-scan every 30 seconds besides (Dovecot's mailbox_idle_check_interval); without inotify it
+/// re-scans every second. Clients quiet for 30 minutes are logged out (Dovecot's autologout); after COMPRESS
+/// DEFLATE (RFC 4978) both directions are compressed.
 ///
 /// `@unchecked Sendable`: MailSessionChannelHandler runs one step at a time, each on some pool thread.
 final class IMAPSessionWorker: MailProtocolSession, @unchecked Sendable {
@@ -14,13 +16,30 @@ final class IMAPSessionWorker: MailProtocolSession, @unchecked Sendable {
     private var reason: String?
     /// COMPRESS=DEFLATE once the client turned it on.
     private var compression: (input: DeflateStream, output: DeflateStream)?
+    private let watcher: MaildirWatcher?
+    private let wake: @Sendable () -> Void
+    private var watch: MaildirWatcher.Watch?
+    private var watchedDirectories: [String] = []
+    /// A change notification came: look once more a second later. Two changes within one tick of the file
+    /// system's clock leave a directory's mtime as it was, so the first look may not see the second change.
+    private var recheck = false
 
+    /// Re-scans while idling without change notifications.
     static let idlePollMilliseconds = 1000
+    /// Re-scans while idling with them.
+    static let idleCheckMilliseconds = 30_000
+    /// Otherwise ticks only count towards the autologout.
+    static let quietTickMilliseconds = 60_000
     static let autologoutMilliseconds = 30 * 60 * 1000
 
-    init(request: MailSessionRequest, store: MailStore, log: DovecotLog, settings: DovecotSettings) {
+    init(
+        request: MailSessionRequest, store: MailStore, log: DovecotLog, settings: DovecotSettings,
+        watcher: MaildirWatcher?, wake: @escaping @Sendable () -> Void
+    ) {
         self.request = request
         self.log = log
+        self.watcher = watcher
+        self.wake = wake
         session = IMAPMailSession(
             store: store, configuration: Self.configuration(request.user, home: request.home, settings))
     }
@@ -54,8 +73,19 @@ final class IMAPSessionWorker: MailProtocolSession, @unchecked Sendable {
         return configuration
     }
 
+    var tickMilliseconds: Int {
+        guard session.isIdling else { return Self.quietTickMilliseconds }
+        return watch == nil || recheck ? Self.idlePollMilliseconds : Self.idleCheckMilliseconds
+    }
 
-    var tickMilliseconds: Int { session.isIdling ? Self.idlePollMilliseconds : Self.idlePollMilliseconds * 5 }
+    /// Watches the idling mailbox's directories while the client idles, and nothing otherwise.
+    private func updateWatch() {
+        let directories = session.idleDirectories
+        guard directories != watchedDirectories else { return }
+        if let watch { watcher?.cancel(watch) }
+        watchedDirectories = directories
+        watch = directories.isEmpty ? nil : watcher?.watch(directories, wake)
+    }
 
     func start(_ output: SessionOutput) throws(SessionOutput.Closed) -> Bool {
         try output.write(session.loggedIn(tag: request.tag ?? "*"))
@@ -80,6 +110,7 @@ final class IMAPSessionWorker: MailProtocolSession, @unchecked Sendable {
 
     private func handle(_ plain: [UInt8], _ output: SessionOutput) throws(SessionOutput.Closed) -> Bool {
         let answer = session.receive(plain)
+        updateWatch()
         try write(answer.bytes, output)
         if answer.close {
             reason = "Logged out"
@@ -100,7 +131,16 @@ final class IMAPSessionWorker: MailProtocolSession, @unchecked Sendable {
             reason = "Disconnected for inactivity"
             return true
         }
+        recheck = false
         try write(session.poll(), output)
+        updateWatch()
+        return false
+    }
+
+    func wake(_ output: SessionOutput) throws(SessionOutput.Closed) -> Bool {
+        recheck = true
+        try write(session.poll(), output)
+        updateWatch()
         return false
     }
 
@@ -116,6 +156,8 @@ final class IMAPSessionWorker: MailProtocolSession, @unchecked Sendable {
     }
 
     func finish(clientClosed: Bool) {
+        if let watch { watcher?.cancel(watch) }
+        watch = nil
         log.info(request.logPrefix, "Disconnected: \(reason ?? "Connection closed") \(session.statistics.logoutText)")
     }
 }

@@ -3,10 +3,12 @@ import NIOCore
 import NIOPosix
 import ServiceLifecycle
 import TernMIME
+import TernSMTP
 
 /// Dovecot's LMTP service (RFC 2033) on a unix socket or TCP port: Postfix's
 /// `mailbox_transport = lmtp:unix:private/dovecot-lmtp` hands mail to it, and each recipient's copy is saved
-/// by a `mail-deliver` worker running as that user. One reply per recipient after DATA, in RCPT order.
+/// by a `mail-deliver` worker running as that user. One reply per recipient after DATA or the last BDAT
+/// chunk, in RCPT order.
 struct LMTPServer: Service {
     typealias Connection = NIOAsyncChannel<ByteBuffer, ByteBuffer>
 
@@ -40,7 +42,9 @@ struct LMTPServer: Service {
                     for try await connection in inbound {
                         group.addTask {
                             try? await connection.executeThenClose { input, output in
-                                var session = LMTPSession(context: context, output: output)
+                                var session = LMTPSession(
+                                    context: context, output: output,
+                                    remoteIP: connection.channel.remoteAddress?.ipAddress)
                                 await session.run(input)
                             }
                         }
@@ -53,8 +57,9 @@ struct LMTPServer: Service {
     }
 }
 
-/// One LMTP connection: LHLO, MAIL, RCPT (checked against the userdb), DATA (spooled to an unlinked
-/// temporary file, then saved per recipient), RSET, NOOP, VRFY, QUIT, with Dovecot 2.3's replies.
+/// One LMTP connection: LMTPServerStateMachine's conversation over the socket. Message data goes to an
+/// unlinked temporary file in base_dir; at the end each recipient's copy is saved by a `mail-deliver` worker
+/// running as that user.
 struct LMTPSession {
     struct Context: Sendable {
         let hostname: String
@@ -64,175 +69,122 @@ struct LMTPSession {
         let log: DovecotLog
     }
 
-    static let maxLineLength = 4096
-
     let context: Context
     let output: NIOAsyncChannelOutboundWriter<ByteBuffer>
-    private var sender: String?
-    private var recipients: [String] = []
-    private var buffer: [UInt8] = []
+    let remoteIP: String?
+    private var machine: LMTPServerStateMachine
+    private var spool: Int32 = -1
     private let sessionID = LoginService.newSessionID()
 
-    init(context: Context, output: NIOAsyncChannelOutboundWriter<ByteBuffer>) {
+    init(context: Context, output: NIOAsyncChannelOutboundWriter<ByteBuffer>, remoteIP: String?) {
         self.context = context
         self.output = output
+        self.remoteIP = remoteIP
+        machine = LMTPServerStateMachine(configuration: .init(hostname: context.hostname, sessionID: sessionID))
     }
 
     mutating func run(_ input: NIOAsyncChannelInboundStream<ByteBuffer>) async {
-        var iterator = input.makeAsyncIterator()
+        defer { closeSpool() }
         do {
-            try await reply("220 \(context.hostname) Dovecot (Debian) ready.")
-            while let line = try await nextLine(&iterator) {
-                if try await !command(line, &iterator) { break }
+            guard try await perform([machine.greeting()]) else { return }
+            for try await bytes in input {
+                guard try await perform(machine.receive(Array(bytes.readableBytesView))) else { return }
             }
         } catch {
             // The client went away.
         }
     }
 
-    private mutating func nextLine(_ iterator: inout NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator)
-        async throws -> String?
-    {
-        while true {
-            if let end = buffer.firstIndex(of: UInt8(ascii: "\n")) {
-                var line = buffer[..<end]
-                if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
-                let text = String(decoding: line, as: UTF8.self)
-                buffer.removeSubrange(...end)
-                return text
+    /// Carries the actions out (and those the answers bring); false once the session is over.
+    private mutating func perform(_ initial: [LMTPServerStateMachine.Action]) async throws -> Bool {
+        var actions = initial
+        var replies = ""
+        while !actions.isEmpty {
+            switch actions.removeFirst() {
+            case .send(let text): replies += text
+            case .checkRecipient(let address):
+                try await flush(&replies)
+                actions += machine.recipientChecked(exists: await context.launcher.userExists(address, service: "lmtp"))
+            case .beginMessage:
+                closeSpool()
+                spool = openSpool()
+            case .messageData(let bytes):
+                if spool >= 0 && !writeAll(bytes) { closeSpool() }
+            case .discardMessage: closeSpool()
+            case .deliver(let transaction):
+                try await flush(&replies)
+                var outcomes: [LMTPServerStateMachine.DeliveryOutcome] = []
+                for index in transaction.recipients.indices { outcomes.append(await save(transaction, index)) }
+                closeSpool()
+                actions += machine.delivered(outcomes)
+            case .close:
+                try await flush(&replies)
+                return false
             }
-            guard buffer.count <= Self.maxLineLength else {
-                try await reply("500 5.5.2 Line too long")
-                return nil
-            }
-            guard let chunk = try await iterator.next() else { return nil }
-            buffer += chunk.readableBytesView
         }
-    }
-
-    private func reply(_ text: String) async throws {
-        try await output.write(ByteBuffer(string: text + "\r\n"))
-    }
-
-    /// A reply after which the session goes on.
-    private func answer(_ text: String) async throws -> Bool {
-        try await reply(text)
+        try await flush(&replies)
         return true
     }
 
-    /// One command; false ends the session.
-    private mutating func command(
-        _ line: String, _ iterator: inout NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator
-    ) async throws -> Bool {
-        let verb = line.prefix { $0 != " " }.uppercased()
-        let argument = line.dropFirst(verb.count).drop { $0 == " " }
-        switch verb {
-        case "LHLO":
-            try await reply(
-                "250-\(context.hostname)\r\n250-8BITMIME\r\n250-ENHANCEDSTATUSCODES\r\n250 PIPELINING")
-        case "MAIL":
-            guard sender == nil else { return try await answer("503 5.5.1 MAIL already given") }
-            guard let address = Self.path(argument, keyword: "FROM:") else {
-                return try await answer("501 5.5.4 Invalid parameters")
-            }
-            sender = address
-            try await reply("250 2.1.0 OK")
-        case "RCPT":
-            guard sender != nil else { return try await answer("503 5.5.1 MAIL needed first") }
-            guard let address = Self.path(argument, keyword: "TO:"), !address.isEmpty else {
-                return try await answer("501 5.5.4 Invalid parameters")
-            }
-            guard await context.launcher.userExists(address, service: "lmtp") else {
-                return try await answer("550 5.1.1 <\(address)> User doesn't exist: \(address)")
-            }
-            recipients.append(address)
-            try await reply("250 2.1.5 OK")
-        case "DATA":
-            guard sender != nil else { return try await answer("503 5.5.1 MAIL needed first") }
-            guard !recipients.isEmpty else { return try await answer("554 5.5.1 No valid recipients") }
-            try await reply("354 OK")
-            guard let spool = try await receiveData(&iterator) else { return false }
-            defer { close(spool) }
-            for recipient in recipients { try await reply(await save(spool, for: recipient)) }
-            reset()
-        case "RSET":
-            reset()
-            try await reply("250 2.0.0 OK")
-        case "NOOP":
-            try await reply("250 2.0.0 OK")
-        case "VRFY":
-            try await reply("252 2.3.3 Try RCPT instead")
-        case "QUIT":
-            try await reply("221 2.0.0 Bye")
-            return false
-        default:
-            try await reply("500 5.5.1 Unknown command")
-        }
-        return true
+    private func flush(_ replies: inout String) async throws {
+        guard !replies.isEmpty else { return }
+        try await output.write(ByteBuffer(string: replies))
+        replies = ""
     }
 
-    private mutating func reset() {
-        sender = nil
-        recipients = []
-    }
-
-    /// `FROM:<addr> params` / `TO:<addr>`: the address inside the brackets.
-    static func path(_ argument: Substring, keyword: String) -> String? {
-        guard argument.uppercased().hasPrefix(keyword) else { return nil }
-        let rest = argument.dropFirst(keyword.count).drop { $0 == " " }
-        guard rest.first == "<", let close = rest.firstIndex(of: ">") else { return nil }
-        return String(rest[rest.index(after: rest.startIndex)..<close])
-    }
-
-    /// The message up to `.`, dot-unstuffed with CRLF line ends, in an unlinked temporary file.
-    private mutating func receiveData(_ iterator: inout NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator)
-        async throws -> Int32?
-    {
+    /// An unlinked temporary file in base_dir; -1 (logged) when none can be made, and every copy then fails.
+    private func openSpool() -> Int32 {
         var template = Array("\(context.spoolDirectory)/lmtp-XXXXXX".utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else {
-            try await reply("451 4.3.0 Temporary internal failure")
-            return nil
+            let reason = String(cString: strerror(errno))
+            context.log.log("lmtp", .error, "mkstemp(\(context.spoolDirectory)/lmtp-XXXXXX) failed: \(reason)")
+            return -1
         }
         template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
-        while true {
-            guard let end = buffer.firstIndex(of: UInt8(ascii: "\n")) else {
-                guard let chunk = try await iterator.next() else {
-                    close(fd)
-                    return nil
-                }
-                buffer += chunk.readableBytesView
-                continue
-            }
-            var line = Array(buffer[..<end])
-            buffer.removeSubrange(...end)
-            if line.last == UInt8(ascii: "\r") { line.removeLast() }
-            if line == [UInt8(ascii: ".")] { break }
-            if line.first == UInt8(ascii: ".") { line.removeFirst() }
-            line += [13, 10]
-            _ = line.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        }
         return fd
     }
 
-    /// Saves one copy as `recipient` and returns its reply line.
-    private func save(_ spool: Int32, for recipient: String) async -> String {
+    private func writeAll(_ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let n = write(spool, raw.baseAddress! + offset, raw.count - offset)
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else {
+                    context.log.log("lmtp", .error, "write(spool) failed: \(String(cString: strerror(errno)))")
+                    return false
+                }
+                offset += n
+            }
+            return true
+        }
+    }
+
+    private mutating func closeSpool() {
+        if spool >= 0 { close(spool) }
+        spool = -1
+    }
+
+    /// Saves the copy of recipient `index` as that user.
+    private func save(_ transaction: LMTPServerStateMachine.Transaction, _ index: Int) async
+        -> LMTPServerStateMachine.DeliveryOutcome
+    {
+        let recipient = transaction.recipients[index]
+        guard spool >= 0 else { return .temporaryFailure("4.3.0") }
         lseek(spool, 0, SEEK_SET)
         var request = MailSessionRequest(
-            protocolName: "lmtp", user: recipient, tag: nil, sessionID: sessionID, remoteIP: "", localIP: "",
-            configPath: context.configPath)
+            protocolName: "lmtp", user: recipient, tag: nil, sessionID: transaction.recipientID(index),
+            remoteIP: remoteIP ?? "", localIP: "", configPath: context.configPath)
         let date = MailDate.rfc5322(epochSeconds: Int(Date().timeIntervalSince1970))
-        request.deliveryHeaders =
-            "Return-Path: <\(sender ?? "")>\r\nDelivered-To: \(recipient)\r\n"
-            + "Received: from \(context.hostname)\r\n\tby \(context.hostname) with LMTP\r\n\tid \(sessionID)\r\n"
-            + "\t(envelope-from <\(sender ?? "")>)\r\n\tfor <\(recipient)>; \(date)\r\n"
+        request.deliveryHeaders = transaction.deliveryHeaders(
+            index, hostname: context.hostname, remoteIP: remoteIP, date: date)
         do {
             let status = try await context.launcher.deliver(request, message: spool)
-            guard status == 0 else { return "451 4.2.0 <\(recipient)> Temporary internal failure" }
-            return "250 2.0.0 <\(recipient)> \(sessionID) Saved"
+            return status == 0 ? .saved : .temporaryFailure("4.2.0")
         } catch {
-            context.log.log("lmtp(\(recipient))<\(sessionID)>", .error, "\(error)")
-            return "451 4.3.0 <\(recipient)> Temporary internal failure"
+            context.log.log("lmtp(\(recipient))<\(transaction.recipientID(index))>", .error, "\(error)")
+            return .temporaryFailure("4.3.0")
         }
     }
 }

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOPosix
 import NIOSSL
+import TernAuth
 
 /// The client's input on the login side, read from the socket only when the login asks for more (autoRead is
 /// off). So nothing is read ahead: what the client sent and the login has not used is exactly what the mail
@@ -85,9 +86,28 @@ final class LoginConnection {
         if let handOverDescriptor { close(handOverDescriptor) }
     }
 
-    var remoteIP: String { channel.remoteAddress?.ipAddress ?? "" }
-    var localIP: String { channel.localAddress?.ipAddress ?? "" }
-    var remotePort: Int { channel.remoteAddress?.port ?? 0 }
+    /// Dovecot's session ID (12 random bytes in base64), or the one a trusted proxy passed on.
+    var sessionID = LoginService.newSessionID()
+    /// What a client in login_trusted_networks said about the connection it proxies (IMAP ID's
+    /// x-originating-ip and friends, POP3 XCLIENT): logins, logs and the auth penalty go by these.
+    var forwardedRemoteIP: String?
+    var forwardedRemotePort: Int?
+    var forwardedLocalIP: String?
+
+    var realRemoteIP: String { channel.remoteAddress?.ipAddress ?? "" }
+    var realLocalIP: String { channel.localAddress?.ipAddress ?? "" }
+    var remoteIP: String { forwardedRemoteIP ?? realRemoteIP }
+    var localIP: String { forwardedLocalIP ?? realLocalIP }
+    var remotePort: Int { forwardedRemotePort ?? channel.remoteAddress?.port ?? 0 }
+
+    /// Takes a trusted client's word for the connection it proxies: addresses that do not parse and
+    /// session IDs over 64 characters are ignored, as Dovecot ignores them.
+    func forward(remoteIP: String?, remotePort: Int?, localIP: String?, sessionID: String?) {
+        if let remoteIP, AllowNets.bytes(remoteIP) != nil { forwardedRemoteIP = remoteIP }
+        if let remotePort { forwardedRemotePort = remotePort }
+        if let localIP, AllowNets.bytes(localIP) != nil { forwardedLocalIP = localIP }
+        if let sessionID, sessionID.count <= 64 { self.sessionID = sessionID }
+    }
 
     /// The next bytes from the client; nil at end of input.
     func read() async throws -> [UInt8]? {

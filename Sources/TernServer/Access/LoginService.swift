@@ -15,6 +15,9 @@ struct LoginSettings: Sendable {
     var disablePlaintextAuth: Bool
     /// mail_max_userip_connections (0: no limit).
     var maxUserIPConnections: Int
+    /// login_trusted_networks: clients that may say whom they proxy (IMAP ID x-originating-ip, POP3 XCLIENT)
+    /// and count as secured.
+    var trustedNetworks: AllowNets
 
     init(_ settings: DovecotSettings) {
         greeting = settings.loginGreeting
@@ -23,6 +26,7 @@ struct LoginSettings: Sendable {
         apop = all.contains("APOP")
         disablePlaintextAuth = settings.disablePlaintextAuth || settings.ssl == .required
         maxUserIPConnections = settings.mailMaxUserIPConnections
+        trustedNetworks = AllowNets(settings.string("login_trusted_networks"))
     }
 }
 
@@ -58,10 +62,16 @@ struct LoginService: Sendable {
         "Maximum number of connections from user+IP exceeded (mail_max_userip_connections=\(settings.maxUserIPConnections))"
     }
 
-    /// disable_plaintext_auth applies to connections that are neither TLS nor from the server's own address.
-    func plaintextAllowed(_ connection: LoginConnection) -> Bool {
-        !disablePlaintextAuth || connection.tlsActive || connection.remoteIP == connection.localIP
+    /// Whether the client's own address is in login_trusted_networks.
+    func trusted(_ connection: LoginConnection) -> Bool { settings.trustedNetworks.contains(connection.realRemoteIP) }
+
+    /// Dovecot's `secured`: TLS, a trusted client, or one on the server's own address.
+    func secured(_ connection: LoginConnection) -> Bool {
+        connection.tlsActive || trusted(connection) || connection.realRemoteIP == connection.realLocalIP
     }
+
+    /// disable_plaintext_auth applies to connections that are not secured.
+    func plaintextAllowed(_ connection: LoginConnection) -> Bool { !disablePlaintextAuth || secured(connection) }
 
     /// The APOP challenge for pop3-login's greeting, made with the auth server's pid and connection number
     /// as Dovecot makes it; nil when APOP is off or the auth server cannot be reached (no APOP then).
@@ -86,11 +96,10 @@ struct LoginService: Sendable {
 
     /// One PLAIN authentication through the auth socket, as Dovecot's login processes ask theirs.
     func authenticate(
-        user: String, password: String, connection: LoginConnection, sessionID: String
+        user: String, password: String, connection: LoginConnection
     ) async -> AuthResult {
         let result = await authenticate(
-            mechanism: "PLAIN", initialResponse: Array("\0\(user)\0\(password)".utf8), connection: connection,
-            sessionID: sessionID)
+            mechanism: "PLAIN", initialResponse: Array("\0\(user)\0\(password)".utf8), connection: connection)
         if case .success(let name) = result, name.isEmpty { return .success(user: user) }
         return result
     }
@@ -98,14 +107,14 @@ struct LoginService: Sendable {
     /// One SASL exchange run by the auth server (CRAM-MD5, APOP, and PLAIN for the credentials the login
     /// collected): `respond` shows the client each challenge and returns its answer, nil when it gave up.
     func authenticate(
-        mechanism: String, initialResponse: [UInt8]?, connection: LoginConnection, sessionID: String,
+        mechanism: String, initialResponse: [UInt8]?, connection: LoginConnection,
         respond: ([UInt8]) async throws -> [UInt8]? = { _ in nil }
     ) async -> AuthResult {
         var parameters = [
             "lip=\(connection.localIP)", "rip=\(connection.remoteIP)", "rport=\(connection.remotePort)",
-            "session=\(sessionID)",
+            "session=\(connection.sessionID)",
         ]
-        if connection.tlsActive || connection.remoteIP == connection.localIP { parameters.append("secured") }
+        if secured(connection) { parameters.append("secured") }
         let service = protocolName
         do {
             let reply = try await AuthClient.withConnection(path: authSocket) { client in
@@ -135,11 +144,10 @@ struct LoginService: Sendable {
     /// `.refused`: the user has mail_max_userip_connections sessions from this address already (the master
     /// counts them).
     func startMailSession(
-        user: String, method: String, tag: String?, connection: LoginConnection, sessionID: String,
-        pipelined: [UInt8]
+        user: String, method: String, tag: String?, connection: LoginConnection, pipelined: [UInt8]
     ) async -> SessionStart {
         var request = MailSessionRequest(
-            protocolName: protocolName, user: user, tag: tag, sessionID: sessionID, remoteIP: connection.remoteIP,
+            protocolName: protocolName, user: user, tag: tag, sessionID: connection.sessionID, remoteIP: connection.remoteIP,
             localIP: connection.localIP, configPath: configPath)
         request.maxUserIPConnections = settings.maxUserIPConnections
         let sessionSocket: Int32
@@ -165,18 +173,17 @@ struct LoginService: Sendable {
                 log.info(
                     logPrefix,
                     "Disconnected: \(userIPLimitText): "
-                        + sessionFields(connection, user: user, method: method, sessionID: sessionID).joined(
-                            separator: ", "))
+                        + sessionFields(connection, user: user, method: method).joined(separator: ", "))
                 return .refused
             }
             log.log(logPrefix, .error, "Internal login failure for user \(user): \(error)")
             return .failed
         }
-        let security = connection.tlsActive ? "TLS" : (connection.remoteIP == connection.localIP ? "secured" : nil)
+        let security = connection.tlsActive ? "TLS" : (secured(connection) ? "secured" : nil)
         log.info(
             logPrefix,
             "Login: user=<\(user)>, method=\(method), rip=\(connection.remoteIP), lip=\(connection.localIP), "
-                + "mpid=\(pid), \(security.map { $0 + ", " } ?? "")session=<\(sessionID)>")
+                + "mpid=\(pid), \(security.map { $0 + ", " } ?? "")session=<\(connection.sessionID)>")
         guard let proxyEnd else { return .finished }
         await AccessListener.removeLoginTimeout(connection.channel)
         // The proxy's channel owns proxyEnd from here on, also when it fails.
@@ -187,25 +194,25 @@ struct LoginService: Sendable {
     /// Dovecot's line for a client that leaves without logging in (fail2ban's dovecot filter reads it).
     func logDisconnect(
         _ connection: LoginConnection, reason: String, attempts: Int, user: String?, method: String?,
-        since start: ContinuousClock.Instant, sessionID: String
+        since start: ContinuousClock.Instant
     ) {
         let seconds = (ContinuousClock.now - start).components.seconds
         let what = attempts > 0 ? "auth failed, \(attempts) attempts in \(seconds) secs" : "no auth attempts in \(seconds) secs"
-        let fields = sessionFields(connection, user: user ?? "", method: method, sessionID: sessionID)
+        let fields = sessionFields(connection, user: user ?? "", method: method)
         log.info(logPrefix, "\(reason) (\(what)): \(fields.joined(separator: ", "))")
     }
 
     /// `user=<u>, method=PLAIN, rip=..., lip=..., TLS|secured, session=<...>` as Dovecot's login lines end.
-    func sessionFields(_ connection: LoginConnection, user: String, method: String?, sessionID: String) -> [String] {
+    func sessionFields(_ connection: LoginConnection, user: String, method: String?) -> [String] {
         var fields = ["user=<\(user)>"]
         if let method { fields.append("method=\(method)") }
         fields += ["rip=\(connection.remoteIP)", "lip=\(connection.localIP)"]
         if connection.tlsActive {
             fields.append("TLS")
-        } else if connection.remoteIP == connection.localIP {
+        } else if secured(connection) {
             fields.append("secured")
         }
-        fields.append("session=<\(sessionID)>")
+        fields.append("session=<\(connection.sessionID)>")
         return fields
     }
 

@@ -14,8 +14,14 @@ protocol MailProtocolSession: AnyObject, Sendable {
     func tick(quietMilliseconds: Int, _ output: SessionOutput) throws(SessionOutput.Closed) -> Bool
     /// How long to wait for input before the next tick.
     var tickMilliseconds: Int { get }
+    /// Something the session waits for changed (IDLE's mailbox): report it.
+    func wake(_ output: SessionOutput) throws(SessionOutput.Closed) -> Bool
     /// After the last step: Dovecot's `Disconnected: ...` log line.
     func finish(clientClosed: Bool)
+}
+
+extension MailProtocolSession {
+    func wake(_ output: SessionOutput) throws(SessionOutput.Closed) -> Bool { false }
 }
 
 /// Runs a session's steps for its channel (the socket the login process proxies the client to). Reads only
@@ -28,8 +34,9 @@ final class MailSessionChannelHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
 
     /// Builds the session on the first step (it reads settings and opens the mail store); nil after it has
-    /// told the client why not.
-    typealias Opener = @Sendable (SessionOutput) -> (any MailProtocolSession)?
+    /// told the client why not. The session calls `wake` (from any thread) when something it waits for
+    /// changed; a step then runs its `wake`.
+    typealias Opener = @Sendable (SessionOutput, _ wake: @escaping @Sendable () -> Void) -> (any MailProtocolSession)?
 
     private struct Outcome: Sendable {
         var session: (any MailProtocolSession)?
@@ -61,6 +68,8 @@ final class MailSessionChannelHandler: ChannelInboundHandler {
     private var readPending = false
     private var quiet = 0
     private var tick: Scheduled<Void>?
+    /// A wake came while a step ran: another step follows it.
+    private var wakePending = false
 
     /// `pipelined`: what the client sent after its login command (the login process read it).
     init(
@@ -77,8 +86,11 @@ final class MailSessionChannelHandler: ChannelInboundHandler {
     func channelActive(context: ChannelHandlerContext) {
         activated = true
         let open = self.open
+        let loop = context.eventLoop
+        let bound = NIOLoopBound((handler: self, context: context), eventLoop: loop)
+        let wake: @Sendable () -> Void = { loop.execute { bound.value.handler.wake(bound.value.context) } }
         run(context) { output in
-            guard let session = open(output) else { return Outcome(session: nil, close: true) }
+            guard let session = open(output, wake) else { return Outcome(session: nil, close: true) }
             return Outcome(session: session, close: try session.start(output))
         }
     }
@@ -106,6 +118,16 @@ final class MailSessionChannelHandler: ChannelInboundHandler {
     /// A channel that never became active ran no step: its descriptor is closed here (otherwise by finish).
     func handlerRemoved(context: ChannelHandlerContext) {
         if !activated { close(descriptor) }
+    }
+
+    /// On the event loop: a step that reports the change, now or after the running one.
+    private func wake(_ context: ChannelHandlerContext) {
+        guard !inactive, !finished, let session else { return }
+        guard !running else {
+            wakePending = true
+            return
+        }
+        run(context) { output in Outcome(session: session, close: try session.wake(output)) }
     }
 
     private func receivePending(_ context: ChannelHandlerContext) {
@@ -155,6 +177,9 @@ final class MailSessionChannelHandler: ChannelInboundHandler {
                 context.close(promise: nil)
             } else if !self.pending.isEmpty {
                 self.receivePending(context)
+            } else if self.wakePending {
+                self.wakePending = false
+                self.wake(context)
             } else {
                 self.readPending = true
                 context.read()
@@ -189,6 +214,8 @@ final class MailSessionChannelHandler: ChannelInboundHandler {
         finished = true
         session?.finish(clientClosed: clientClosed)
         close(descriptor)
+        // The session's wake closure holds this handler: let go of the session so neither outlives the channel.
+        session = nil
         ended()
     }
 }

@@ -122,6 +122,9 @@ final class MailSessionLauncher: Sendable {
         return child.pid
     }
 
+    /// The sessions the workers serve now, for `doveadm who`.
+    func runningSessions() -> [(ident: String, pid: Int32)] { sessionWorkers.runningSessions() }
+
     /// Retires idle session workers and reaps exited ones.
     func reap() { sessionWorkers.sweep() }
 

@@ -24,6 +24,7 @@ public enum MailSessionWorker {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let pool = NIOThreadPool(numberOfThreads: stepThreads)
         pool.start()
+        let watcher = MaildirWatcher.make()
         var buffer = [UInt8](repeating: 0, count: SessionBroker.maximumMessage)
         while true {
             var fd: Int32 = -1
@@ -52,7 +53,7 @@ public enum MailSessionWorker {
                         guard stepDescriptor >= 0 else { throw IOError(errnoCode: errno, reason: "dup") }
                         let handler = MailSessionChannelHandler(
                             pool: pool, descriptor: stepDescriptor, pipelined: Array(Data(base64Encoded: request.pipelined ?? "") ?? Data()),
-                            open: { output in open(request, output) }, ended: ended)
+                            open: { output, wake in open(request, output, watcher: watcher, wake: wake) }, ended: ended)
                         try channel.pipeline.syncOperations.addHandler(handler)
                     }
                 }
@@ -71,7 +72,10 @@ public enum MailSessionWorker {
     }
 
     /// The session for `request`, with its settings and mail store; nil after telling the client why not.
-    static func open(_ request: MailSessionRequest, _ output: SessionOutput) -> (any MailProtocolSession)? {
+    static func open(
+        _ request: MailSessionRequest, _ output: SessionOutput, watcher: MaildirWatcher?,
+        wake: @escaping @Sendable () -> Void
+    ) -> (any MailProtocolSession)? {
         guard let (settings, log) = setUp(request) else { return nil }
         guard let store = openStore(request, settings, log) else {
             try? output.write(
@@ -87,7 +91,8 @@ public enum MailSessionWorker {
                 request: request, store: store, uidlFormat: protocolSettings.pop3UIDLFormat, log: log,
                 idleTimeout: 10 * 60 * 1000)
         default:
-            return IMAPSessionWorker(request: request, store: store, log: log, settings: protocolSettings)
+            return IMAPSessionWorker(
+                request: request, store: store, log: log, settings: protocolSettings, watcher: watcher, wake: wake)
         }
     }
 

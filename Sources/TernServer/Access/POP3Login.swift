@@ -25,27 +25,26 @@ struct POP3Login {
 
     func run(_ connection: LoginConnection) async {
         let start = ContinuousClock.now
-        let sessionID = LoginService.newSessionID()
         var configuration = POP3Session.Configuration(
             greeting: service.greeting, mechanisms: service.mechanisms, tlsAvailable: service.tls != nil,
             plaintextAllowed: service.plaintextAllowed(connection))
         configuration.apopChallenge = await service.apopChallenge()
+        configuration.trusted = service.trusted(connection)
         var progress = Progress(session: POP3Session(configuration: configuration))
         if connection.tlsActive { progress.session.tlsEstablished() }
         var outcome = Outcome.disconnected
         do {
-            outcome = try await serve(connection, &progress, sessionID)
+            outcome = try await serve(connection, &progress)
         } catch {
             outcome = .disconnected
         }
         guard outcome != .loggedIn else { return }
         service.logDisconnect(
             connection, reason: outcome == .quit ? "Disconnected: Aborted login by logging out" : "Disconnected",
-            attempts: progress.attempts, user: progress.user, method: progress.method, since: start,
-            sessionID: sessionID)
+            attempts: progress.attempts, user: progress.user, method: progress.method, since: start)
     }
 
-    private func serve(_ connection: LoginConnection, _ progress: inout Progress, _ sessionID: String) async throws
+    private func serve(_ connection: LoginConnection, _ progress: inout Progress) async throws
         -> Outcome
     {
         try await connection.write(Array(Self.text(progress.session.greeting()).utf8))
@@ -68,14 +67,14 @@ struct POP3Login {
                         return .quit
                     case .checkPassword(let user, let password):
                         progress.method = "PLAIN"
-                        if let next = try await check(user, password, connection, &progress, sessionID) {
+                        if let next = try await check(user, password, connection, &progress) {
                             actions = next
                         } else {
                             return .loggedIn
                         }
                     case .startSASL(let mechanism, let initial) where mechanism != "PLAIN" && mechanism != "LOGIN":
                         progress.method = mechanism
-                        guard let next = try await serverSASL(mechanism, initial, connection, &progress, sessionID)
+                        guard let next = try await serverSASL(mechanism, initial, connection, &progress)
                         else { return .loggedIn }
                         actions = next
                     case .startSASL(let mechanism, let initial):
@@ -87,6 +86,10 @@ struct POP3Login {
                         actions = saslResponse(line, &progress)
                     case .abortSASL:
                         progress.sasl = nil
+                    case .forward(let forwarded):
+                        connection.forward(
+                            remoteIP: forwarded.address, remotePort: forwarded.port, localIP: nil,
+                            sessionID: forwarded.sessionID)
                     case .startTLS, .openMaildrop, .sendMessage, .commit:
                         continue
                     }
@@ -104,20 +107,18 @@ struct POP3Login {
 
     /// The password check; nil once the mail session has taken the connection over.
     private func check(
-        _ user: String, _ password: String, _ connection: LoginConnection, _ progress: inout Progress,
-        _ sessionID: String
+        _ user: String, _ password: String, _ connection: LoginConnection, _ progress: inout Progress
     ) async throws -> [POP3Session.Action]? {
         progress.user = user
         let result = await service.authenticate(
-            user: user, password: password, connection: connection, sessionID: sessionID)
-        return await finish(result, connection, &progress, sessionID)
+            user: user, password: password, connection: connection)
+        return await finish(result, connection, &progress)
     }
 
     /// A mechanism the auth server runs (CRAM-MD5): its challenges go to the client as `+ base64`, the
     /// client's lines back; nil once the mail session has taken the connection over.
     private func serverSASL(
-        _ mechanism: String, _ initial: String?, _ connection: LoginConnection, _ progress: inout Progress,
-        _ sessionID: String
+        _ mechanism: String, _ initial: String?, _ connection: LoginConnection, _ progress: inout Progress
     ) async throws -> [POP3Session.Action]? {
         var initialResponse: [UInt8]?
         if let initial {
@@ -128,7 +129,7 @@ struct POP3Login {
         }
         var clientEnded: [POP3Session.Action]?
         let result = await service.authenticate(
-            mechanism: mechanism, initialResponse: initialResponse, connection: connection, sessionID: sessionID
+            mechanism: mechanism, initialResponse: initialResponse, connection: connection
         ) { challenge in
             for case .send(let text) in progress.session.saslChallenge(Data(challenge).base64EncodedString()) {
                 try await connection.write(Array(text.utf8))
@@ -153,19 +154,18 @@ struct POP3Login {
             }
         }
         if let clientEnded { return clientEnded }
-        return await finish(result, connection, &progress, sessionID)
+        return await finish(result, connection, &progress)
     }
 
     /// The auth server's verdict: the mail session takes the connection over (nil), or the reply to send.
     private func finish(
-        _ result: LoginService.AuthResult, _ connection: LoginConnection, _ progress: inout Progress,
-        _ sessionID: String
+        _ result: LoginService.AuthResult, _ connection: LoginConnection, _ progress: inout Progress
     ) async -> [POP3Session.Action]? {
         switch result {
         case .success(let name):
             switch await service.startMailSession(
                 user: name, method: progress.method ?? "PLAIN", tag: nil, connection: connection,
-                sessionID: sessionID, pipelined: progress.buffer)
+                pipelined: progress.buffer)
             {
             case .finished: return nil
             case .refused: return progress.session.loginFailed(reason: "[IN-USE] " + service.userIPLimitText) + [.close]

@@ -110,7 +110,7 @@ final class POP3MailSession: MailProtocolSession, @unchecked Sendable {
                 }
             case .close:
                 return true
-            case .checkPassword, .startSASL, .continueSASL, .abortSASL, .startTLS, .openMaildrop:
+            case .checkPassword, .startSASL, .continueSASL, .abortSASL, .startTLS, .openMaildrop, .forward:
                 continue  // login-side actions: the worker starts after them
             }
         }

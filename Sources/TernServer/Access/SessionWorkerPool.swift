@@ -76,6 +76,16 @@ final class SessionWorkerPool: Sendable {
         throw .spawn(EPIPE)
     }
 
+    /// The sessions handed to a worker, as anvil names them (`imap/127.0.0.1/user`), with the worker's pid.
+    func runningSessions() -> [(ident: String, pid: Int32)] {
+        sessions.withLock { sessions in
+            sessions.running.values.filter { $0.pid > 0 }.map { session in
+                let parts = session.key.split(separator: "\0", omittingEmptySubsequences: false).map(String.init)
+                return (AnvilServer.ident(service: parts[0], remoteIP: parts[2], user: parts[1]), session.pid)
+            }
+        }
+    }
+
     private func ended(sessionID: String) {
         sessions.withLock { sessions in
             guard let session = sessions.running.removeValue(forKey: sessionID) else { return }

@@ -3,8 +3,8 @@ import NIOCore
 import TernAuth
 
 /// One auth client connection: writes the handshake, feeds lines to the state machine, runs the credential
-/// checks it asks for concurrently (a slow passdb does not hold up other requests on the connection) and
-/// sends failures after auth_failure_delay.
+/// checks it asks for concurrently (a slow passdb does not hold up other requests on the connection), after
+/// the auth penalty of the client's address, and sends failures after auth_failure_delay.
 struct AuthSession {
     let connectionID: UInt32
     let service: AuthService
@@ -67,7 +67,7 @@ struct AuthSession {
                             }
                         case .verify(let id, let serial, let step, let request):
                             group.addTask {
-                                let outcome = await service.verify(step, request: request)
+                                let outcome = await service.verifyWithPenalty(step, request: request)
                                 sink.yield(.verified(id: id, serial: serial, outcome: outcome))
                             }
                         }

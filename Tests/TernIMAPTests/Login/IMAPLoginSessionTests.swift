@@ -18,6 +18,7 @@ import Testing
             case .login(let tag, let user, let password, let method): "<login \(tag) \(user) \(password) \(method)>"
             case .startSASL(let tag, let mechanism, let initial):
                 "<sasl \(tag) \(mechanism) \(initial.map { String(decoding: $0, as: UTF8.self) } ?? "-")>"
+            case .clientID(let fields): "<id \(fields.map { "\($0.key)=\($0.value ?? "NIL")" }.joined(separator: ","))>"
             case .close: "<close>"
             }
         }.joined()
@@ -51,6 +52,17 @@ import Testing
         #expect(
             Self.transcript(session.receive(Array("c AUTHENTICATE CRAM-MD5 YWJj\r\n".utf8))) == "<sasl c CRAM-MD5 abc>",
             "SASL-IR goes to the auth server (which refuses it for CRAM-MD5)")
+    }
+
+    /// ID's fields go to the driver before the reply (a trusted proxy names its client with them, as
+    /// webmails do with Dovecot); `ID NIL` has none.
+    @Test func idFieldsGoToTheDriver() {
+        var session = IMAPLoginSession(configuration: Self.configuration)
+        let input = "a ID (\"x-originating-ip\" \"10.1.2.3\" \"x-session-id\" \"abc123\" \"name\" NIL)\r\nb ID NIL\r\n"
+        #expect(
+            Self.transcript(session.receive(Array(input.utf8)))
+                == "<id x-originating-ip=10.1.2.3,x-session-id=abc123,name=NIL>* ID (\"name\" \"Dovecot\")\r\n"
+                + "a OK ID completed.\r\n* ID (\"name\" \"Dovecot\")\r\nb OK ID completed.\r\n")
     }
 
     @Test func greetingAndPreLoginCommands() {

@@ -136,5 +136,40 @@ extension DaemonEndToEnd {
                 _ = try client.imap("a8", "LOGOUT")
             }
         }
+
+        /// IDLE is woken by the mailbox's change notification: the new message is reported well within the
+        /// second the old poll took, and an idle session's worker uses no CPU meanwhile.
+        @Test func idleWokenByChangeNotification() throws {
+            try MailAccessInstance.with { access in
+                let client = try LineTestClient(port: access.imapPort)
+                _ = try client.readLine()
+                _ = try client.imap("a", "LOGIN alice \(MailAccessInstance.password)")
+                _ = try client.imap("b", "SELECT INBOX")
+                try client.send("c IDLE")
+                #expect(try client.readLine() == "+ idling")
+                let login = try access.waitForLog("imap-login: Info: Login: user=<alice>")
+                let pid = try #require(login.split(separator: " ").first { $0.hasPrefix("mpid=") }).dropFirst(5).dropLast()
+                func cpuTicks() throws -> Int {
+                    let stat = try String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
+                    let fields = stat[stat.index(after: try #require(stat.lastIndex(of: ")")))...].split(separator: " ")
+                    return (Int(fields[11]) ?? 0) + (Int(fields[12]) ?? 0)  // utime + stime
+                }
+                usleep(300_000)
+                let before = try cpuTicks()
+                sleep(3)
+                #expect(try cpuTicks() - before <= 2, "an idle session's worker sleeps")
+                for round in 1...3 {
+                    let start = Date()
+                    try access.deliver("Subject: round \(round)\n\nbody\n")
+                    #expect(try client.readLine() == "* \(round) EXISTS")
+                    #expect(Date().timeIntervalSince(start) < 0.5, "round \(round)")
+                    var line = try client.readLine()
+                    while !line.hasSuffix("RECENT") { line = try client.readLine() }
+                }
+                try client.send("DONE")
+                #expect(try client.readLine().hasPrefix("c OK Idle completed"))
+            }
+        }
     }
 }
+

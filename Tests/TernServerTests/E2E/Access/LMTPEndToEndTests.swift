@@ -62,6 +62,38 @@ extension DaemonEndToEnd {
             }
         }
 
+        /// RFC 3030 CHUNKING over the unix socket: CHUNKING in LHLO, `Added N octets` per chunk, one reply per
+        /// recipient after the LAST chunk, pipelined, and the octets saved exactly.
+        @Test func chunkingWithBDAT() throws {
+            try MailAccessInstance.with(extra: Self.extra) { access in
+                let client = try LineTestClient(unixPath: access.root + "/dovecot/run/lmtp-e2e")
+                _ = try client.readLine()
+                try client.send("LHLO client.test")
+                var lines: [String] = []
+                repeat { lines.append(try client.readLine()) } while lines.last?.hasPrefix("250-") == true
+                #expect(lines.contains("250-CHUNKING"))
+                let first = "Subject: chunked\r\n\r\n"
+                let big = String(repeating: "0123456789abcdef", count: 20_000) + "\r\n"
+                try client.sendRaw(
+                    Array(
+                        ("MAIL FROM:<s@example.test>\r\nRCPT TO:<alice>\r\nBDAT \(first.utf8.count)\r\n\(first)"
+                            + "BDAT \(big.utf8.count) LAST\r\n\(big)").utf8))
+                #expect(try client.readLine() == "250 2.1.0 OK")
+                #expect(try client.readLine() == "250 2.1.5 OK")
+                #expect(try client.readLine() == "250 2.0.0 Added \(first.utf8.count) octets")
+                let saved = try client.readLine()
+                #expect(saved.hasPrefix("250 2.0.0 <alice> ") && saved.hasSuffix(" Saved"), "\(saved)")
+                #expect(try client.command("BDAT 0 LAST") == "503 5.5.0 MAIL needed first")
+                #expect(try client.command("QUIT") == "221 2.0.0 Bye")
+                let files = access.messageFiles()
+                #expect(files.count == 1)
+                let content = try String(contentsOfFile: access.maildir + "/" + files[0], encoding: .utf8)
+                #expect(content.hasPrefix("Return-Path: <s@example.test>\r\nDelivered-To: alice\r\n"))
+                #expect(content.contains("Received: from client.test\r\n\tby "))
+                #expect(content.hasSuffix(first + big))
+            }
+        }
+
         @Test func mtaHandsLocalMailToLMTP() throws {
             // Postfix's lmtp client sends alice@host: the tutorials' auth_username_format = %Ln drops the domain.
             try MailAccessInstance.with(extra: Self.extra + "\nauth_username_format = %Ln\n") { access in
