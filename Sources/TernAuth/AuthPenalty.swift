@@ -27,8 +27,9 @@ public final class AuthPenalty: Sendable {
     private let records = Mutex<[String: Record]>([:])
     private let now: @Sendable () -> Int
 
-    public init(now: @escaping @Sendable () -> Int = { Int(Date().timeIntervalSince1970) }) {
-        self.now = now
+    /// `now`: seconds since the epoch (tests pass their own clock).
+    public init(now: (@Sendable () -> Int)? = nil) {
+        self.now = now ?? { Int(Date().timeIntervalSince1970) }
     }
 
     /// auth_penalty_to_secs: how long an authentication with this penalty waits.

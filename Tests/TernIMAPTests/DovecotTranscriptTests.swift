@@ -99,6 +99,10 @@ import Testing
             "a STATUS INBOX (FOO)\r\n",
             "a BAD Error in IMAP command STATUS: Invalid status item FOO (0.001 + 0.000 secs)."
         ),
+        (
+            "b STATUS INBOX ()\r\n",
+            "b BAD Error in IMAP command STATUS: Empty status list (0.001 + 0.000 secs)."
+        ),
         ("a LIST\r\n", "a BAD Error in IMAP command LIST: Invalid reference (0.001 + 0.000 secs)."),
         ("a LIST \"\"\r\n", "a BAD Error in IMAP command LIST: Invalid pattern (0.001 + 0.000 secs)."),
         (

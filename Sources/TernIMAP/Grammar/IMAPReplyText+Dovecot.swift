@@ -204,6 +204,7 @@ public enum IMAPReplyText {
         "Invalid system flag \(upperCased)"
     }
     public static func invalidStatusItem(_ name: String) -> String { "Invalid status item \(name)" }
+    public static let emptyStatusList = "Empty status list"
 
     /// `Error in IMAP command NAME: detail`.
     public static func commandError(_ command: String, _ detail: String) -> String {

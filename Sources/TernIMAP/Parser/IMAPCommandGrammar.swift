@@ -183,9 +183,9 @@ enum IMAPCommandGrammar {
         }
     }
 
-    /// `status-att-list`, with Dovecot's `Invalid status item NAME`.
+    /// `status-att-list`, with Dovecot's `Invalid status item NAME` and `Empty status list`.
     static func statusAttributes(_ r: inout IMAPArgumentReader) throws -> [StatusAttribute] {
-        try r.parenthesized { reader in
+        let attributes = try r.parenthesized { reader in
             let name = String(decoding: reader.take(while: IMAPArgumentReader.isAtomChar), as: UTF8.self)
                 .uppercased()
             guard let attribute = StatusAttribute(rawValue: name) else {
@@ -193,6 +193,8 @@ enum IMAPCommandGrammar {
             }
             return attribute
         }
+        guard !attributes.isEmpty else { throw IMAPSyntaxError.syntax(IMAPReplyText.emptyStatusList) }
+        return attributes
     }
 
     /// STORE's item and flags: `[+|-]FLAGS[.SILENT] [flag-list | flag *(SP flag)]`.

@@ -34,6 +34,7 @@ public struct MailStore: Sendable {
         let name = normalize(name)
         if let mbox { return try mbox.path(name) }
         if name == "INBOX" { return settings.inboxPath.map(Self.trimmed) ?? root }
+        if name.isEmpty { throw MailboxError.invalidName(name, reason: "Invalid mailbox name: Name is empty") }
         let levels = name.split(separator: separator, omittingEmptySubsequences: false).map(String.init)
         var encoded: [String] = []
         for level in levels {

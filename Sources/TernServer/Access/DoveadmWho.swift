@@ -73,7 +73,7 @@ public enum DoveadmWho {
         }
 
         private func matches(user: String) -> Bool {
-            userMask.map { fnmatch($0, user, FNM_CASEFOLD) == 0 } ?? true
+            userMask.map { fnmatch($0.lowercased(), user.lowercased(), 0) == 0 } ?? true
         }
     }
 

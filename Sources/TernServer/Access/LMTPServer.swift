@@ -74,7 +74,9 @@ struct LMTPSession {
     let remoteIP: String?
     private var machine: LMTPServerStateMachine
     private var spool: Int32 = -1
-    private let sessionID = LoginService.newSessionID()
+    /// Dovecot's LMTP session IDs: a 128-bit GUID in base64 without the padding (22 characters).
+    private let sessionID = String(
+        Data((0..<16).map { _ in UInt8.random(in: 0...255) }).base64EncodedString().dropLast(2))
 
     init(context: Context, output: NIOAsyncChannelOutboundWriter<ByteBuffer>, remoteIP: String?) {
         self.context = context
