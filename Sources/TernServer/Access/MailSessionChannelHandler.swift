@@ -122,11 +122,14 @@ final class MailSessionChannelHandler: ChannelInboundHandler {
 
     /// On the event loop: a step that reports the change, now or after the running one.
     private func wake(_ context: ChannelHandlerContext) {
-        guard !inactive, !finished, let session else { return }
+        guard !inactive, !finished else { return }
+        // A running step may be the first one still (it takes the client's follow-ups): the session is known
+        // once it ends.
         guard !running else {
             wakePending = true
             return
         }
+        guard let session else { return }
         run(context) { output in Outcome(session: session, close: try session.wake(output)) }
     }
 
