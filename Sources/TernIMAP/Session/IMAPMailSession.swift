@@ -114,7 +114,10 @@ public final class IMAPMailSession {
 
     /// While idling: the directories whose changes the client waits for (the driver watches them and calls
     /// `poll` when they change).
-    public var idleDirectories: [String] { isIdling ? selected?.mailbox.changeDirectories ?? [] : [] }
+    /// (Maildir only: an mbox mailbox is polled.)
+    public var idleDirectories: [String] {
+        isIdling ? (selected?.mailbox as? MaildirMailbox)?.changeDirectories ?? [] : []
+    }
 
     /// `<tag> OK [CAPABILITY ...] Logged in`: the imap process answers the login command itself.
     public func loggedIn(tag: String) -> [UInt8] {
