@@ -160,7 +160,13 @@ extension DaemonEndToEnd {
                 #expect(try cpuTicks() - before <= 2, "an idle session's worker sleeps")
                 for round in 1...3 {
                     let start = Date()
-                    try access.deliver("Subject: round \(round)\n\nbody\n")
+                    // As an MTA delivers: written in tmp/, owned by alice, renamed into new/ (the tree is not
+                    // chowned: the woken session is busy in it at once).
+                    let name = "\(Int(Date().timeIntervalSince1970)).M\(round)P\(getpid()).e2e"
+                    let tmp = access.maildir + "/tmp/" + name
+                    try "Subject: round \(round)\n\nbody\n".write(toFile: tmp, atomically: false, encoding: .utf8)
+                    chown(tmp, access.uid, access.gid)
+                    rename(tmp, access.maildir + "/new/" + name)
                     #expect(try client.readLine() == "* \(round) EXISTS")
                     #expect(Date().timeIntervalSince(start) < 0.5, "round \(round)")
                     var line = try client.readLine()
