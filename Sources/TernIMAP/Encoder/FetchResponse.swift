@@ -18,6 +18,8 @@ public enum FetchResponseItem: Sendable, Hashable {
     case binarySize(part: [Int], size: Int)
     /// RFC 7162 §3.1.4.1 `MODSEQ (n)`.
     case modSeq(UInt64)
+    /// RFC 8514 `SAVEDATE "date-time"`, NIL where the mailbox keeps none.
+    case saveDate(IMAPDateTime?)
 }
 
 /// The name of streamed body data: what precedes ` {n}` in the response.
@@ -74,6 +76,9 @@ public struct FetchResponseWriter: Sendable {
         case .internalDate(let date):
             writer.raw("INTERNALDATE ")
             writer.string(date.text)
+        case .saveDate(let date):
+            writer.raw("SAVEDATE ")
+            writer.nstring(date?.text)
         case .rfc822Size(let size): writer.raw("RFC822.SIZE \(size)")
         case .envelope(let envelope):
             writer.raw("ENVELOPE ")

@@ -68,6 +68,8 @@ public enum FetchAttribute: Sendable, Hashable {
     case binarySize(part: [Int])
     /// RFC 7162 §3.1.5 MODSEQ.
     case modSeq
+    /// RFC 8514 SAVEDATE.
+    case saveDate
 
     public static let fast: [FetchAttribute] = [.flags, .internalDate, .rfc822Size]
     public static let all: [FetchAttribute] = fast + [.envelope]

@@ -18,7 +18,7 @@ public enum IMAPReplyText {
         "UNSELECT", "CHILDREN", "NAMESPACE",
         "UIDPLUS", "LIST-EXTENDED", "I18NLEVEL=1", "CONDSTORE", "QRESYNC", "ESEARCH", "ESORT", "SEARCHRES",
         "WITHIN", "CONTEXT=SEARCH", "LIST-STATUS", "BINARY", "MOVE",
-        "STATUS=SIZE", "LITERAL+",
+        "STATUS=SIZE", "SAVEDATE", "LITERAL+",
         "SPECIAL-USE",
     ]
     /// Everything Dovecot 2.3.19 lists after login with its default plugins (for reference and tests).

@@ -21,6 +21,11 @@ public indirect enum SearchKey: Sendable, Hashable {
     case sentBefore(IMAPDate)
     case sentOn(IMAPDate)
     case sentSince(IMAPDate)
+    /// RFC 8514 SAVEDATE comparisons (date only, as for INTERNALDATE), and whether the mailbox has save dates.
+    case savedBefore(IMAPDate)
+    case savedOn(IMAPDate)
+    case savedSince(IMAPDate)
+    case saveDateSupported
     /// RFC 5032 WITHIN: INTERNALDATE at least (OLDER) / at most (YOUNGER) this many seconds before now.
     case older(UInt32)
     case younger(UInt32)

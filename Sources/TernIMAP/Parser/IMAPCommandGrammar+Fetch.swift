@@ -29,6 +29,7 @@ extension IMAPCommandGrammar {
         case "BODYSTRUCTURE": return [.bodyStructure]
         case "UID": return [.uid]
         case "MODSEQ": return [.modSeq]
+        case "SAVEDATE": return [.saveDate]
         case "BODY", "BODY.PEEK":
             guard r.peek == UInt8(ascii: "[") else {
                 if name == "BODY" { return [.body] }

@@ -126,6 +126,10 @@ extension IMAPCommandGrammar {
         case "ON": return .on(try date(&r))
         case "SINCE": return .since(try date(&r))
         case "SENTBEFORE": return .sentBefore(try date(&r))
+        case "SAVEDBEFORE": return .savedBefore(try date(&r))
+        case "SAVEDON": return .savedOn(try date(&r))
+        case "SAVEDSINCE": return .savedSince(try date(&r))
+        case "SAVEDATESUPPORTED": return .saveDateSupported
         case "SENTON": return .sentOn(try date(&r))
         case "SENTSINCE": return .sentSince(try date(&r))
         case "OLDER", "YOUNGER":

@@ -97,6 +97,7 @@ extension IMAPMailSession {
         case .uid: return .uid(message.uid)
         case .modSeq: return .modSeq(message.modSeq)
         case .internalDate: return .internalDate(IMAPDateTime(epochSeconds: message.internalDate))
+        case .saveDate: return .saveDate(mailbox.saveDate(uid: message.uid).map { IMAPDateTime(epochSeconds: $0) })
         case .rfc822Size: return .rfc822Size(try mailbox.virtualSize(uid: message.uid))
         case .envelope: return .envelope(try structure(message.uid).envelope)
         case .body: return .body(try structure(message.uid).body)

@@ -196,6 +196,10 @@ final class SearchCandidate {
         case .modSeq(let modSeq): return message.modSeq >= modSeq
         case .larger(let size): return virtualSize.map { $0 > Int(size) } ?? false
         case .smaller(let size): return virtualSize.map { $0 < Int(size) } ?? false
+        case .savedBefore(let date): return savedDate.map { $0 < date } ?? false
+        case .savedOn(let date): return savedDate.map { $0 == date } ?? false
+        case .savedSince(let date): return savedDate.map { $0 >= date } ?? false
+        case .saveDateSupported: return mailbox.saveDate(uid: message.uid) != nil
         case .before(let date): return internalDate < date
         case .on(let date): return internalDate == date
         case .since(let date): return internalDate >= date
@@ -250,6 +254,7 @@ final class SearchCandidate {
     private var virtualSize: Int? { try? mailbox.virtualSize(uid: message.uid) }
 
     private var internalDate: IMAPDate { IMAPDateTime(epochSeconds: message.internalDate).date }
+    private var savedDate: IMAPDate? { mailbox.saveDate(uid: message.uid).map { IMAPDateTime(epochSeconds: $0).date } }
 
     /// The Date: header's day, month and year; the time and zone are disregarded (RFC 3501 §6.4.4).
     private var sentDate: IMAPDate? {

@@ -90,6 +90,17 @@ extension MaildirMailbox {
         (message.directory == .cur ? folder.cur : folder.new) + "/" + message.fileName
     }
 
+    /// The time at the start of the file's base name, which whoever saved the file into the Maildir (MTA, LMTP,
+    /// APPEND, COPY) wrote (`1700000000.M1P2.host`); the file's ctime for names without one. Unlike the
+    /// ctime it stays when the flags change the name.
+    public func saveDate(uid: UInt32) -> Int? {
+        guard let message = message(uid: uid) else { return nil }
+        if let seconds = Int(message.baseName.prefix { $0 != "." }), seconds > 0 { return seconds }
+        var status = stat()
+        guard stat(messagePath(message), &status) == 0 else { return nil }
+        return Int(status.st_ctim.tv_sec)
+    }
+
     /// Renames the message at `index` into cur/ under `transform(current name)`. False when the file is gone
     /// (expunged by someone else; the next sync reports it).
     func renameMessage(at index: Int, _ transform: (String) -> String) throws(MailboxError) -> Bool {

@@ -228,6 +228,9 @@ public final class MboxMailbox: Mailbox, IndexedMailbox {
 
     // MARK: Reading
 
+    /// mbox keeps no save dates (FETCH SAVEDATE answers NIL, as RFC 8514 allows).
+    public func saveDate(uid: UInt32) -> Int? { nil }
+
     public func openMessage(uid: UInt32) throws(MailboxError) -> MessageReader {
         guard let position = index(of: uid) else { throw MailboxError.noSuchMessage(uid) }
         let copy = dup(fd)

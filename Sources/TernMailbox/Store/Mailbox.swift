@@ -39,6 +39,9 @@ public protocol Mailbox: AnyObject {
     func expungedUIDs(since modSeq: UInt64) -> [UInt32]?
     /// Opens a message for reading.
     func openMessage(uid: UInt32) throws(MailboxError) -> MessageReader
+    /// SAVEDATE (RFC 8514): when the message was saved into this mailbox, in seconds since the epoch; nil
+    /// where the format does not record it.
+    func saveDate(uid: UInt32) -> Int?
     /// RFC822.SIZE / POP3 size: the message size with bare LFs counted as CRLF.
     func virtualSize(uid: UInt32) throws(MailboxError) -> Int
     /// The POP3 UIDL of a message (`pop3_uidl_format`).
