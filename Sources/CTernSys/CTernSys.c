@@ -27,14 +27,14 @@ int tern_fcntl_lock(int fd, int type, int wait) {
     return r;
 }
 
-int tern_ofd_lock(int fd, int type) {
+int tern_ofd_lock(int fd, int type, int wait) {
     struct flock fl;
     memset(&fl, 0, sizeof fl);
     fl.l_type = type == 0 ? F_UNLCK : (type == 1 ? F_RDLCK : F_WRLCK);
     fl.l_whence = SEEK_SET;
     int r;
     do {
-        r = fcntl(fd, F_OFD_SETLK, &fl);
+        r = fcntl(fd, wait ? F_OFD_SETLKW : F_OFD_SETLK, &fl);
     } while (r < 0 && errno == EINTR);
     return r;
 }

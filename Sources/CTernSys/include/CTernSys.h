@@ -6,11 +6,11 @@
 /// Returns 0 or -1 with errno set. Swift cannot call the variadic fcntl with a struct flock.
 int tern_fcntl_lock(int fd, int type, int wait);
 
-/// Whole-file open-file-description lock (F_OFD_SETLK, without waiting). type: 0 unlock, 1 read, 2 write.
+/// Whole-file open-file-description lock. type: 0 unlock, 1 read, 2 write. wait != 0 blocks (F_OFD_SETLKW).
 /// It conflicts with other processes' fcntl locks as a fcntl lock does, and also with OFD locks on other
 /// descriptors of this process (two sessions of one worker), and closing another descriptor of the same file
-/// does not drop it. Returns 0 or -1 with errno set (EAGAIN: held by someone else).
-int tern_ofd_lock(int fd, int type);
+/// does not drop it. Returns 0 or -1 with errno set (EAGAIN: held by someone else, when not waiting).
+int tern_ofd_lock(int fd, int type, int wait);
 
 /// fcntl(fd, F_SETFD, FD_CLOEXEC) on or off.
 int tern_set_cloexec(int fd, int on);

@@ -114,6 +114,14 @@ public enum IMAPCommand: Sendable, Hashable {
         case .cancelUpdate: return "CANCELUPDATE"
         }
     }
+
+    /// The commands after which Dovecot syncs the mailbox with MAILBOX_SYNC_FLAG_FAST (Mailbox.quickSync).
+    public var syncsQuickly: Bool {
+        switch self {
+        case .fetch, .store, .search, .sort, .thread: return true
+        default: return false
+        }
+    }
 }
 
 /// SELECT / EXAMINE's `(QRESYNC (uidvalidity modseq [known-uids [(seq-set uid-set)]]))` (RFC 7162 §3.2.5):

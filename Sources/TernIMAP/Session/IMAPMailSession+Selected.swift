@@ -155,7 +155,7 @@ extension IMAPMailSession {
     func writeUpdates() {
         guard let mailbox = selected?.mailbox else { return }
         let before = mailbox.messages.map(\.uid)
-        guard let changes = try? mailbox.sync() else { return }
+        guard let changes = try? (syncsQuickly ? mailbox.quickSync() : mailbox.sync()) else { return }
         if changes.uidValidityChanged {
             send(.untagged(.bye, nil, "Mailbox UIDVALIDITY changed"))
             closing = true

@@ -99,6 +99,8 @@ public final class IMAPMailSession {
     var lastReportedModSeq: UInt64 = 0
     var highestFetchedModSeq: UInt64 = 0
     var commandStart = 0.0
+    /// The running command's updates need only a quick sync (IMAPCommand.syncsQuickly).
+    var syncsQuickly = false
     /// The message last read (CRLF line ends) and its structure, valid for the selected mailbox only.
     var loadedMessage: (uid: UInt32, bytes: [UInt8])?
     var loadedStructure: MessageStructure?
@@ -146,6 +148,7 @@ public final class IMAPMailSession {
     /// next command's response.
     public func poll() -> [UInt8] {
         guard isIdling else { return [] }
+        syncsQuickly = false
         writeUpdates()
         writeUnreportedHighestModSeq()
         return flush().bytes
@@ -160,9 +163,11 @@ public final class IMAPMailSession {
     // MARK: events
 
     func handle(_ event: IMAPCommandParser.Event) {
+        syncsQuickly = false
         switch event {
         case .command(let tagged):
             commandStart = configuration.clock()
+            syncsQuickly = tagged.command.syncsQuickly
             run(tagged)
         case .continuationRequest:
             send(.literalContinuation)

@@ -124,8 +124,11 @@ enum Posix {
     }
 
     /// mkdir(2) that treats an existing directory as success.
-    static func makeDirectory(_ path: String, mode: mode_t = 0o700) throws(MailboxError) {
-        if mkdir(path, mode) == 0 || (errno == EEXIST && isDirectory(path)) { return }
+    /// mkdir that accepts an existing directory; true when it made one.
+    @discardableResult
+    static func makeDirectory(_ path: String, mode: mode_t = 0o700) throws(MailboxError) -> Bool {
+        if mkdir(path, mode) == 0 { return true }
+        if errno == EEXIST && isDirectory(path) { return false }
         throw failure("mkdir", path)
     }
 

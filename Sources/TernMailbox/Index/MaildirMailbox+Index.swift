@@ -2,8 +2,8 @@ import Glibc
 
 /// A mailbox whose MODSEQs (RFC 7162 §3.1) live in a `tern.index` file, Maildir and mbox alike. Several
 /// processes may share a mailbox: the index is re-read when its file changed, and every change to it is a
-/// read-modify-write under its own dotlock, so MODSEQs only grow and one process's changes are seen by the
-/// others at their next `sync()`.
+/// read-modify-write under IndexLock, so MODSEQs only grow and one process's changes are seen by the others at
+/// their next `sync()`.
 protocol IndexedMailbox: Mailbox {
     var messages: [MessageInfo] { get set }
     var highestModSeq: UInt64 { get set }
@@ -81,11 +81,10 @@ extension IndexedMailbox {
     /// The HIGHESTMODSEQ a rebuilt index must exceed: what this mailbox reported under the same UIDVALIDITY.
     private var modSeqFloor: UInt64 { modSeqUIDValidity == uidValidity ? highestModSeq : 0 }
 
-    /// Read-modify-write of the index under `tern.index.lock`, starting from a rebuilt index when the file is
+    /// Read-modify-write of the index under IndexLock, starting from a rebuilt index when the file is
     /// missing, broken or unusable. Written through a temporary file and rename.
     private func updateIndex(_ change: (inout MailboxIndex) -> Void) throws(MailboxError) {
-        let lock = try DotLock.acquire(
-            for: indexPath, timeout: DotLock.uidlistTimeout, staleTimeout: DotLock.uidlistStaleTimeout)
+        let lock = try IndexLock.acquire(for: indexPath)
         defer { lock.release() }
         let onDisk = try readIndex()
         var index: MailboxIndex

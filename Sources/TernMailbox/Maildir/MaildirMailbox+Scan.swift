@@ -85,7 +85,11 @@ extension MaildirMailbox {
                     if errno == ENOENT { continue }
                     throw Posix.failure("opendir", path)
                 }
-                for name in names where !name.hasPrefix(".") && !name.contains("\n") && !name.contains("\r") {
+                scan.files.reserveCapacity(scan.files.count + names.count)
+                // Bytes, not Characters: this runs for every file of the mailbox at every full sync.
+                for name in names where name.utf8.first != UInt8(ascii: ".")
+                    && !name.utf8.contains(where: { $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\r") })
+                {
                     let base = MaildirFileName.base(of: name)
                     if directory == .new && scan.files[base] != nil { continue }
                     scan.files[base] = ScannedFile(directory: directory, name: name)

@@ -37,6 +37,8 @@ public final class MaildirMailbox: IndexedMailbox {
     var modSeqUIDValidity: UInt32 = 0
     /// The files as the last sync left them (see `SyncFingerprint`).
     var lastSync: SyncFingerprint?
+    /// When `sync()` last looked at the directories (seconds since the epoch), for `quickSync()`.
+    var lastFullSync = 0
 
     init(name: String, folder: MaildirFolder, readOnly: Bool) throws(MailboxError) {
         self.name = name
@@ -64,6 +66,7 @@ public final class MaildirMailbox: IndexedMailbox {
     /// last call (new mail from the MTA, expunges and flag changes by other sessions or Dovecot).
     @discardableResult
     public func sync() throws(MailboxError) -> MailboxChanges {
+        lastFullSync = Posix.now().tv_sec
         let fingerprint = SyncFingerprint(folder, indexPath: indexPath)
         if fingerprint == lastSync && fingerprint.isSettled && pendingVirtualSizes.isEmpty {
             shareSnapshot()
@@ -155,6 +158,58 @@ public final class MaildirMailbox: IndexedMailbox {
         lastSync = SyncFingerprint(folder, indexPath: indexPath)
         shareSnapshot()
         return changes
+    }
+
+    /// Dovecot's MAILBOX_SYNC_FLAG_FAST, which its FETCH, STORE, SEARCH, SORT and THREAD use: within
+    /// `quickSyncInterval` seconds of the last `sync()`, while new/, dovecot-uidlist and dovecot-keywords are as
+    /// that sync left them, cur/ is not read again. Flag changes other Tern sessions made are taken from
+    /// tern.index instead; everything else (expunges, renames by Dovecot or a MUA) waits for the next `sync()`,
+    /// as in Dovecot. Twenty sessions storing flags in one mailbox otherwise read the directory at every command.
+    @discardableResult
+    public func quickSync() throws(MailboxError) -> MailboxChanges {
+        guard let last = lastSync, Posix.now().tv_sec - lastFullSync < Self.quickSyncInterval,
+            FileStamp(folder.new) == last.new, FileStamp(folder.uidlistPath) == last.uidlist,
+            FileStamp(folder.keywordsPath) == last.keywords, let changed = try indexedFlagChanges()
+        else { return try sync() }
+        var changes = MailboxChanges()
+        changes.flagsChanged = changed
+        return changes
+    }
+
+    /// Dovecot's MAILBOX_FULL_SYNC_INTERVAL.
+    static let quickSyncInterval = 5
+
+    /// The messages whose flags tern.index records differently from this session's list, now updated (with the
+    /// file name the renaming session gave them); nil when the index lists other messages than this session
+    /// (new mail or an expunge: a full sync's job) or names a keyword this session does not know.
+    private func indexedFlagChanges() throws(MailboxError) -> [UInt32]? {
+        if let stamp = FileStamp(indexPath), stamp == indexStamp { return [] }
+        guard let index = try cachedIndex(), index.uidValidity == uidValidity,
+            index.entries.count == messages.count, index.highestModSeq >= highestModSeq
+        else { return nil }
+        var updates: [(position: Int, entry: MailboxIndex.Entry, fileName: String)] = []
+        for (position, message) in messages.enumerated() {
+            guard let entry = index.entries[message.uid] else { return nil }
+            guard entry.differs(from: message) else { continue }
+            var keywordIndexes: [Int] = []
+            for name in entry.keywords {
+                guard let keyword = keywords.index(of: name) else { return nil }
+                keywordIndexes.append(keyword)
+            }
+            let renamed = MaildirFileName(message.fileName).with(flags: entry.flags, keywordIndexes: keywordIndexes)
+            updates.append((position, entry, renamed.name))
+        }
+        for update in updates {
+            messages[update.position].flags = update.entry.flags
+            messages[update.position].keywords = update.entry.keywords
+            messages[update.position].fileName = update.fileName
+            messages[update.position].directory = .cur
+        }
+        for position in messages.indices {
+            messages[position].modSeq = index.entries[messages[position].uid]?.modSeq ?? messages[position].modSeq
+        }
+        highestModSeq = index.highestModSeq
+        return updates.map { messages[$0.position].uid }
     }
 
     /// Builds the info of a message seen for the first time: size and INTERNALDATE from its tern.index entry,

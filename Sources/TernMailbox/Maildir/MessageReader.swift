@@ -128,6 +128,11 @@ extension MaildirMailbox {
     public func virtualSize(uid: UInt32) throws(MailboxError) -> Int {
         guard let index = index(of: uid) else { throw MailboxError.noSuchMessage(uid) }
         if let known = messages[index].knownVirtualSize { return known }
+        // Another session may have stored it since this one listed the message.
+        if let stored = records[messages[index].baseName]?.value("W").flatMap({ Int($0) }) {
+            messages[index].knownVirtualSize = stored
+            return stored
+        }
         let reader = try openMessage(uid: uid)
         let vsize = try reader.crlfSize()
         messages[index].knownVirtualSize = vsize

@@ -64,7 +64,7 @@ final class MboxLock {
     func release() {
         guard held else { return }
         held = false
-        _ = tern_ofd_lock(fd, 0)
+        _ = tern_ofd_lock(fd, 0, 0)
         close(fd)
         dotLock?.release()
         dotLock = nil
@@ -73,7 +73,7 @@ final class MboxLock {
     private static func lock(_ fd: Int32, type: Int32, path: String, timeout: Int) throws(MailboxError) {
         let deadline = time(nil) + timeout
         var waitMicros: UInt32 = 10_000
-        while tern_ofd_lock(fd, type) != 0 {
+        while tern_ofd_lock(fd, type, 0) != 0 {
             guard errno == EAGAIN || errno == EACCES else { throw Posix.failure("fcntl", path) }
             if time(nil) >= deadline { throw MailboxError.lockTimeout(path: path) }
             usleep(waitMicros)

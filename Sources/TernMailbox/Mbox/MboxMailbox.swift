@@ -58,6 +58,10 @@ public final class MboxMailbox: Mailbox, IndexedMailbox {
 
     // MARK: Sync
 
+    /// An unchanged mbox costs one stat already; a changed one has to be read either way.
+    @discardableResult
+    public func quickSync() throws(MailboxError) -> MailboxChanges { try sync() }
+
     @discardableResult
     public func sync() throws(MailboxError) -> MailboxChanges {
         try writePendingEdits()

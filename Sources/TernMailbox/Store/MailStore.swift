@@ -185,16 +185,17 @@ public struct MailStore: Sendable {
     }
 
     /// Makes a Maildir with its subdirectories; `marker` adds Maildir++'s `maildirfolder` file.
+    /// The parent is fsynced only when something was made: INBOX goes through here at every open.
     func makeMaildir(_ path: String, marker: Bool) throws(MailboxError) {
-        try Posix.makeDirectory(root)
-        try Posix.makeDirectory(path)
-        for sub in ["cur", "new", "tmp"] { try Posix.makeDirectory(path + "/" + sub) }
+        var made = try Posix.makeDirectory(root)
+        if path != root { made = try Posix.makeDirectory(path) || made }
+        for sub in ["cur", "new", "tmp"] { made = try Posix.makeDirectory(path + "/" + sub) || made }
         if marker {
             let fd = open(path + "/maildirfolder", O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
             if fd < 0 { throw Posix.failure("open", path + "/maildirfolder") }
             close(fd)
         }
-        Posix.syncDirectory(Posix.parent(of: path))
+        if made { Posix.syncDirectory(Posix.parent(of: path)) }
     }
 
     /// DELETE: removes the mailbox directory with its messages. Children are separate directories in

@@ -25,6 +25,10 @@ public protocol Mailbox: AnyObject {
     /// Brings the message list up to date with the disk and reports what changed since the last call.
     @discardableResult
     func sync() throws(MailboxError) -> MailboxChanges
+    /// The cheaper sync Dovecot does after FETCH, STORE, SEARCH, SORT and THREAD (MAILBOX_SYNC_FLAG_FAST): may
+    /// leave changes for the next `sync()`.
+    @discardableResult
+    func quickSync() throws(MailboxError) -> MailboxChanges
     /// STORE; returns the messages as they are now.
     @discardableResult
     func updateFlags(uids: [UInt32], _ change: FlagChange, flags: MessageFlags, keywords: [String])
