@@ -47,10 +47,15 @@ enum Posix {
             throw failure("open", path)
         }
         defer { close(fd) }
+        return try readAll(fd, path: path, limit: limit)
+    }
+
+    /// Reads from `fd`'s offset to the end (`readFile`'s limit).
+    static func readAll(_ fd: Int32, path: String, limit: Int = 256 << 20) throws(MailboxError) -> [UInt8] {
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
             if n < 0 {
                 if errno == EINTR { continue }
                 throw failure("read", path)
@@ -59,6 +64,26 @@ enum Posix {
             bytes.append(contentsOf: chunk[0..<n])
             if bytes.count > limit { throw failure("read", path, EFBIG) }
         }
+        return bytes
+    }
+
+    /// Up to `count` bytes at `offset` (fewer at the end of the file).
+    static func read(_ fd: Int32, at offset: Int, count: Int, path: String) throws(MailboxError) -> [UInt8] {
+        guard count > 0 else { return [] }
+        var bytes = [UInt8](repeating: 0, count: count)
+        var done = 0
+        while done < count {
+            let n = bytes.withUnsafeMutableBytes { raw in
+                pread(fd, raw.baseAddress! + done, count - done, off_t(offset + done))
+            }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw failure("pread", path)
+            }
+            if n == 0 { break }
+            done += n
+        }
+        bytes.removeLast(count - done)
         return bytes
     }
 
@@ -107,12 +132,12 @@ enum Posix {
     }
 
     /// Appends `bytes` to an existing file and syncs it.
-    static func appendToFile(_ path: String, _ bytes: [UInt8]) throws(MailboxError) {
+    static func appendToFile(_ path: String, _ bytes: [UInt8], durable: Bool = true) throws(MailboxError) {
         let fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC)
         if fd < 0 { throw failure("open", path) }
         defer { close(fd) }
         try writeAll(fd, bytes, path: path)
-        if fdatasync(fd) != 0 { throw failure("fdatasync", path) }
+        if durable && fdatasync(fd) != 0 { throw failure("fdatasync", path) }
     }
 
     /// fsync(2) of a directory, so created, renamed and removed entries survive a crash.

@@ -3,17 +3,21 @@
 /// read nor imitated; Dovecot ignores this file (it is no `.`-folder and lies outside cur/ and new/). One text
 /// line per record (docs/mailbox-index.md):
 ///
-///     tern-index 2 V1796056493 H17 E3
+///     tern-index 3 V1796056493 H17 E3
 ///     1 3 2048 1700000000 FS
 ///     4 17 512 1700000100 - $Forwarded Junk
 ///     - 9 2:3,5
+///     + 4 18 512 1700000100 S $Forwarded Junk
+///     - 19 1
 ///
 /// The header holds the format version, `V` UIDVALIDITY, `H` HIGHESTMODSEQ and `E` the MODSEQ since which every
 /// expunge is recorded. Each message record is a UID, its MODSEQ, the physical size, INTERNALDATE (epoch
 /// seconds), the system flags as maildir(5) letters (`-` for none), then keyword names. `-` records list the
-/// UIDs expunged at one MODSEQ. Message records come in ascending UID order and no MODSEQ exceeds
-/// HIGHESTMODSEQ; a file that breaks any of this is unusable and is rebuilt. Version 1 files (no `E`, no `-`
-/// records) are read as having no history before their HIGHESTMODSEQ.
+/// UIDs expunged at one MODSEQ. Message records come in ascending UID order and no MODSEQ exceeds the header's
+/// HIGHESTMODSEQ. After them comes the log (version 3): changes appended since the file was written, each with
+/// a MODSEQ above all before it, which becomes HIGHESTMODSEQ: `+ <message record>` replaces a message's record,
+/// `-` records expunge. A file that breaks any of this is unusable and is rebuilt. Version 1 files (no `E`, no
+/// `-` records) are read as having no history before their HIGHESTMODSEQ.
 struct MailboxIndex: Sendable, Equatable {
     /// What the index last saw of one message.
     struct Entry: Sendable, Equatable {
@@ -47,7 +51,7 @@ struct MailboxIndex: Sendable, Equatable {
 
     static let fileName = "tern.index"
     static let magic = "tern-index"
-    static let version = "2"
+    static let version = "3"
     /// The expunge history keeps at most this many UIDs; older ones are forgotten and `expungedSince` rises,
     /// so QRESYNC clients further behind get every missing UID instead (RFC 7162 §3.2.5.2).
     static let maxExpunged = 100_000
@@ -59,12 +63,16 @@ struct MailboxIndex: Sendable, Equatable {
     var expunged: [UInt32: UInt64] = [:]
     /// Every expunge with a higher MODSEQ is in `expunged`.
     var expungedSince: UInt64
+    /// The HIGHESTMODSEQ in the file's header line (the log may have raised it since): with V and E it tells the
+    /// file this index was read from from a later one that reuses its inode.
+    var headerModSeq: UInt64
 
     init(uidValidity: UInt32, highestModSeq: UInt64, entries: [UInt32: Entry] = [:], expungedSince: UInt64? = nil) {
         self.uidValidity = uidValidity
         self.highestModSeq = highestModSeq
         self.entries = entries
         self.expungedSince = expungedSince ?? highestModSeq
+        headerModSeq = highestModSeq
     }
 
     /// An index for `messages` made from nothing: all of them at `modSeq`, which is also HIGHESTMODSEQ. What
@@ -133,49 +141,99 @@ struct MailboxIndex: Sendable, Equatable {
 
     // MARK: file format
 
-    /// The parsed file, or nil when it is not a sound version-1 or version-2 index.
+    /// The parsed file, or nil when it is not a sound index of version 1 to 3.
     static func parse(_ bytes: [UInt8]) -> MailboxIndex? {
         var lines = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
         guard lines.last?.isEmpty == true else { return nil }  // a torn write has no final newline
         lines.removeLast()
-        guard let headerLine = lines.first, let header = parseHeader(String(decoding: headerLine, as: UTF8.self))
-        else { return nil }
+        guard let headerLine = lines.first, let header = parseHeader(headerLine) else { return nil }
         var index = header
         var previous: UInt32 = 0
-        for raw in lines.dropFirst() {
-            if raw.first == UInt8(ascii: "-") {
-                guard let expunge = parseExpunges(String(decoding: raw, as: UTF8.self)),
-                    expunge.modSeq > index.expungedSince, expunge.modSeq <= index.highestModSeq
-                else { return nil }
-                for uid in expunge.uids { index.expunged[uid] = expunge.modSeq }
-                continue
-            }
-            guard let record = parseRecord(String(decoding: raw, as: UTF8.self)), record.uid > previous,
-                record.entry.modSeq <= index.highestModSeq
-            else { return nil }
-            index.entries[record.uid] = record.entry
-            previous = record.uid
+        var inLog = false
+        for line in lines.dropFirst() {
+            guard index.read(line, previous: &previous, inLog: &inLog) else { return nil }
         }
         return index
     }
 
-    private static func parseHeader(_ line: String) -> MailboxIndex? {
-        let fields = line.split(separator: " ")
-        guard fields.count >= 4, fields[0] == magic, fields[2].first == "V", fields[3].first == "H",
-            let validity = UInt32(fields[2].dropFirst()), validity != 0, let highest = UInt64(fields[3].dropFirst())
+    /// The index with log lines appended to its file since it was read (whole lines); nil when one is not sound.
+    func appending(_ bytes: ArraySlice<UInt8>) -> MailboxIndex? {
+        var index = self
+        var previous = UInt32.max
+        var inLog = true
+        for line in bytes.split(separator: UInt8(ascii: "\n")) {
+            guard index.read(line, previous: &previous, inLog: &inLog) else { return nil }
+        }
+        return index
+    }
+
+    /// One line after the header: a record of the file as written (message records by ascending UID), or,
+    /// from the first one on, a log line whose MODSEQ is above everything before it.
+    private mutating func read(_ line: ArraySlice<UInt8>, previous: inout UInt32, inLog: inout Bool) -> Bool {
+        if line.first == UInt8(ascii: "+") {
+            guard line.dropFirst().first == UInt8(ascii: " "), let record = Self.parseRecord(line.dropFirst(2)),
+                record.entry.modSeq > highestModSeq
+            else { return false }
+            inLog = true
+            entries[record.uid] = record.entry
+            highestModSeq = record.entry.modSeq
+            return true
+        }
+        if line.first == UInt8(ascii: "-") {
+            guard let expunge = Self.parseExpunges(line), expunge.modSeq > expungedSince else { return false }
+            if expunge.modSeq > highestModSeq {
+                inLog = true
+                highestModSeq = expunge.modSeq
+                for uid in expunge.uids { entries[uid] = nil }
+            } else if inLog {
+                return false
+            }
+            for uid in expunge.uids { expunged[uid] = expunge.modSeq }
+            return true
+        }
+        guard !inLog, let record = Self.parseRecord(line), record.uid > previous,
+            record.entry.modSeq <= highestModSeq
+        else { return false }
+        entries[record.uid] = record.entry
+        previous = record.uid
+        return true
+    }
+
+    /// The header line of a file, for telling whether a grown file is still the one an index was read from.
+    static func header(of bytes: ArraySlice<UInt8>) -> MailboxIndex? {
+        guard let end = bytes.firstIndex(of: UInt8(ascii: "\n")) else { return nil }
+        return parseHeader(bytes[..<end])
+    }
+
+    /// Whether `header` (`header(of:)`) is that of the file this index was read from or last wrote.
+    func isSameFile(as header: MailboxIndex) -> Bool {
+        header.uidValidity == uidValidity && header.headerModSeq == headerModSeq
+            && header.expungedSince == expungedSince
+    }
+
+    private static func parseHeader(_ line: ArraySlice<UInt8>) -> MailboxIndex? {
+        let fields = line.split(separator: UInt8(ascii: " "))
+        guard fields.count >= 4, fields[0].elementsEqual(magic.utf8), fields[2].first == UInt8(ascii: "V"),
+            fields[3].first == UInt8(ascii: "H"), let validity = UInt32(text(fields[2].dropFirst())), validity != 0,
+            let highest = UInt64(text(fields[3].dropFirst()))
         else { return nil }
-        if fields[1] == "1", fields.count == 4 {
+        let version = text(fields[1])
+        if version == "1", fields.count == 4 {
             return MailboxIndex(uidValidity: validity, highestModSeq: highest)
         }
-        guard fields[1] == version, fields.count == 5, fields[4].first == "E",
-            let since = UInt64(fields[4].dropFirst()), since <= highest
+        guard version == "2" || version == Self.version, fields.count == 5, fields[4].first == UInt8(ascii: "E"),
+            let since = UInt64(text(fields[4].dropFirst())), since <= highest
         else { return nil }
         return MailboxIndex(uidValidity: validity, highestModSeq: highest, expungedSince: since)
     }
 
+    private static func text(_ bytes: ArraySlice<UInt8>) -> Substring {
+        Substring(decoding: bytes, as: UTF8.self)
+    }
+
     /// `- <modseq> <uid ranges>`, the ranges as `1:3,7`.
-    private static func parseExpunges(_ line: String) -> (modSeq: UInt64, uids: [UInt32])? {
-        let fields = line.split(separator: " ")
+    private static func parseExpunges(_ line: ArraySlice<UInt8>) -> (modSeq: UInt64, uids: [UInt32])? {
+        let fields = text(line).split(separator: " ")
         guard fields.count == 3, fields[0] == "-", let modSeq = UInt64(fields[1]) else { return nil }
         var uids: [UInt32] = []
         for range in fields[2].split(separator: ",", omittingEmptySubsequences: false) {
@@ -189,8 +247,8 @@ struct MailboxIndex: Sendable, Equatable {
         return (modSeq, uids)
     }
 
-    private static func parseRecord(_ line: String) -> (uid: UInt32, entry: Entry)? {
-        let fields = line.split(separator: " ")
+    private static func parseRecord(_ line: ArraySlice<UInt8>) -> (uid: UInt32, entry: Entry)? {
+        let fields = text(line).split(separator: " ")
         guard fields.count >= 5, let uid = UInt32(fields[0]), uid != 0, let modSeq = UInt64(fields[1]), modSeq != 0,
             let size = Int(fields[2]), size >= 0, let date = Int(fields[3]), let flags = parseFlags(fields[4])
         else { return nil }
@@ -210,14 +268,12 @@ struct MailboxIndex: Sendable, Equatable {
         return flags
     }
 
+    /// The whole file. Its header carries HIGHESTMODSEQ as `headerModSeq`, which whoever writes it sets.
     func serialized() -> [UInt8] {
         var text = "\(Self.magic) \(Self.version) V\(uidValidity) H\(highestModSeq) E\(expungedSince)\n"
         for uid in entries.keys.sorted() {
             guard let entry = entries[uid] else { continue }
-            let letters = MessageFlags.letters.filter { entry.flags.contains($0.1) }.map { String($0.0) }.joined()
-            text += "\(uid) \(entry.modSeq) \(entry.size) \(entry.internalDate) \(letters.isEmpty ? "-" : letters)"
-            for keyword in entry.keywords { text += " " + keyword }
-            text += "\n"
+            text += Self.recordText(uid, entry) + "\n"
         }
         var byModSeq: [UInt64: [UInt32]] = [:]
         for (uid, modSeq) in expunged { byModSeq[modSeq, default: []].append(uid) }
@@ -225,6 +281,35 @@ struct MailboxIndex: Sendable, Equatable {
             text += "- \(modSeq) \(Self.ranges(byModSeq[modSeq, default: []].sorted()))\n"
         }
         return Array(text.utf8)
+    }
+
+    /// The log lines that turn the file of `earlier` into this index, in MODSEQ order: the records whose MODSEQ
+    /// and the expunges whose MODSEQ is above `earlier`'s HIGHESTMODSEQ. Nil when the change needs a new file
+    /// (another UIDVALIDITY, or the expunge history was cut).
+    func log(since earlier: MailboxIndex) -> [UInt8]? {
+        guard uidValidity == earlier.uidValidity, expungedSince == earlier.expungedSince,
+            headerModSeq == earlier.headerModSeq
+        else { return nil }
+        let floor = earlier.highestModSeq
+        var lines: [(modSeq: UInt64, text: String)] = []
+        for (uid, entry) in entries where entry.modSeq > floor {
+            lines.append((entry.modSeq, "+ " + Self.recordText(uid, entry)))
+        }
+        var byModSeq: [UInt64: [UInt32]] = [:]
+        for (uid, modSeq) in expunged where modSeq > floor { byModSeq[modSeq, default: []].append(uid) }
+        for (modSeq, uids) in byModSeq { lines.append((modSeq, "- \(modSeq) \(Self.ranges(uids.sorted()))")) }
+        lines.sort { $0.modSeq < $1.modSeq }
+        // A reader's HIGHESTMODSEQ is the last line's: a MODSEQ given and overwritten within this change (one
+        // message changed twice) leaves none for itself, which changes nothing then.
+        guard lines.last?.modSeq == highestModSeq || (lines.isEmpty && highestModSeq == floor) else { return nil }
+        return Array(lines.map { $0.text + "\n" }.joined().utf8)
+    }
+
+    private static func recordText(_ uid: UInt32, _ entry: Entry) -> String {
+        let letters = MessageFlags.letters.filter { entry.flags.contains($0.1) }.map { String($0.0) }.joined()
+        var text = "\(uid) \(entry.modSeq) \(entry.size) \(entry.internalDate) \(letters.isEmpty ? "-" : letters)"
+        for keyword in entry.keywords { text += " " + keyword }
+        return text
     }
 
     /// Ascending UIDs as `1:3,7`.

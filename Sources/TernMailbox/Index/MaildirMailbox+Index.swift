@@ -57,19 +57,46 @@ extension IndexedMailbox {
 
     // MARK: reading and writing
 
-    /// The index as last read, re-read when the file's inode, size or mtime changed; nil when it is missing
-    /// or unreadable.
+    /// The index as last read, brought up to date: unchanged when the file's inode, size and mtime are, only the
+    /// lines appended since read when the same file grew, else read whole. Nil when it is missing or unreadable.
     func cachedIndex() throws(MailboxError) -> MailboxIndex? {
-        let stamp = FileStamp(indexPath)
-        if let stamp, stamp == indexStamp, let loadedIndex { return loadedIndex }
-        loadedIndex = try readIndex()
-        indexStamp = loadedIndex == nil ? nil : stamp
+        let fd = open(indexPath, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            guard errno == ENOENT else { throw Posix.failure("open", indexPath) }
+            loadedIndex = nil
+            indexStamp = nil
+            return nil
+        }
+        defer { close(fd) }
+        guard let stamp = FileStamp(fd: fd) else { throw Posix.failure("fstat", indexPath) }
+        if stamp == indexStamp, let loadedIndex { return loadedIndex }
+        if let loadedIndex, let known = indexStamp, stamp.inode == known.inode, stamp.size > known.size,
+            let grown = try readLog(fd, of: loadedIndex, from: known.size, to: stamp)
+        {
+            return grown
+        }
+        let bytes = try Posix.readAll(fd, path: indexPath)
+        // A log line being appended right now is left for the next read.
+        let whole = bytes.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0
+        loadedIndex = MailboxIndex.parsedFiles.value(
+            path: indexPath, bytes: Array(bytes[..<whole]), parse: MailboxIndex.parse)
+        indexStamp = loadedIndex == nil ? nil : stamp.truncated(to: whole)
         return loadedIndex
     }
 
-    private func readIndex() throws(MailboxError) -> MailboxIndex? {
-        guard let bytes = try Posix.readFile(indexPath) else { return nil }
-        return MailboxIndex.parsedFiles.value(path: indexPath, bytes: bytes, parse: MailboxIndex.parse)
+    /// The lines appended to the file `index` was read from, from `offset` on, applied to it (and kept); nil
+    /// when the file is another one now (its header differs) or a line is unsound: it is read whole then.
+    private func readLog(_ fd: Int32, of index: MailboxIndex, from offset: Int, to stamp: FileStamp)
+        throws(MailboxError) -> MailboxIndex?
+    {
+        let header = try Posix.read(fd, at: 0, count: 256, path: indexPath)
+        guard let written = MailboxIndex.header(of: header[...]), index.isSameFile(as: written) else { return nil }
+        let tail = try Posix.read(fd, at: offset, count: stamp.size - offset, path: indexPath)
+        guard let end = tail.lastIndex(of: UInt8(ascii: "\n")) else { return nil }
+        guard let grown = index.appending(tail[...end]) else { return nil }
+        loadedIndex = grown
+        indexStamp = stamp.truncated(to: offset + end + 1)
+        return grown
     }
 
     /// An index of another UIDVALIDITY, or one whose HIGHESTMODSEQ is below what this mailbox already reported
@@ -81,12 +108,14 @@ extension IndexedMailbox {
     /// The HIGHESTMODSEQ a rebuilt index must exceed: what this mailbox reported under the same UIDVALIDITY.
     private var modSeqFloor: UInt64 { modSeqUIDValidity == uidValidity ? highestModSeq : 0 }
 
-    /// Read-modify-write of the index under IndexLock, starting from a rebuilt index when the file is
-    /// missing, broken or unusable. Written through a temporary file and rename.
+    /// Read-modify-write of the index under IndexLock, starting from a rebuilt index when the file is missing,
+    /// broken or unusable. The change is appended to the file as log lines; the file is written anew (through a
+    /// temporary file and rename) when it has none that can be used, when the change cannot be logged, or when
+    /// the log has grown past `rewriteSize`.
     private func updateIndex(_ change: (inout MailboxIndex) -> Void) throws(MailboxError) {
         let lock = try IndexLock.acquire(for: indexPath)
         defer { lock.release() }
-        let onDisk = try readIndex()
+        let onDisk = try cachedIndex()  // the whole file: writers are locked out
         var index: MailboxIndex
         if let onDisk, isUsable(onDisk) {
             index = onDisk
@@ -94,15 +123,36 @@ extension IndexedMailbox {
             // Everything counts as changed for clients that knew an older state: one MODSEQ above it.
             index = MailboxIndex.rebuilt(uidValidity: uidValidity, messages: messages, modSeq: modSeqFloor + 1)
         }
+        let before = index
         change(&index)
-        if index != onDisk {
-            let bytes = index.serialized()
-            try Posix.replaceFile(indexPath, with: bytes, durable: false)
-            MailboxIndex.parsedFiles.store(index, bytes: bytes, path: indexPath)
+        if let onDisk, isUsable(onDisk), let size = indexStamp?.size {
+            if index != before {
+                if let log = index.log(since: before), size + log.count <= Self.rewriteSize(index) {
+                    try Posix.appendToFile(indexPath, log, durable: false)
+                } else {
+                    try rewriteIndex(&index)
+                }
+            }
+        } else {
+            try rewriteIndex(&index)
         }
         loadedIndex = index
         indexStamp = FileStamp(indexPath)
         adoptIndex(index)
+    }
+
+    private func rewriteIndex(_ index: inout MailboxIndex) throws(MailboxError) {
+        index.headerModSeq = index.highestModSeq
+        let bytes = index.serialized()
+        try Posix.replaceFile(indexPath, with: bytes, durable: false)
+        MailboxIndex.parsedFiles.store(index, bytes: bytes, path: indexPath)
+    }
+
+    /// The file size past which the log is folded into a new file: about two and a half times what the records
+    /// take, and at least 64 KiB, so a rewrite (and every session's reading it whole) comes once in thousands of
+    /// changes.
+    static func rewriteSize(_ index: MailboxIndex) -> Int {
+        max(64 << 10, index.entries.count * 100)
     }
 
     /// Sets every message's MODSEQ and the mailbox's HIGHESTMODSEQ from `index`.

@@ -41,6 +41,13 @@ struct FileStamp: Equatable {
     /// Older than a second: a later change within the file system's timestamp granularity cannot hide
     /// behind the same mtime.
     var isSettled: Bool { seconds < Posix.now().tv_sec - 1 }
+
+    /// This stamp for a file read only up to `size` bytes: it differs from the file's own until read further.
+    func truncated(to size: Int) -> FileStamp {
+        var stamp = self
+        stamp.size = size
+        return stamp
+    }
 }
 
 /// What `sync()` depends on: new/, cur/ and the control files. When none changed since the last sync, the

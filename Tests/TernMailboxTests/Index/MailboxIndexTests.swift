@@ -13,8 +13,9 @@ import Testing
         try box.sync()
         #expect(box.messages.map(\.modSeq) == [2, 3])
         #expect(box.highestModSeq == 3)
+        // The file written at the first sync (no messages), then the new messages as log lines.
         let lines = dir.read("tern.index").split(separator: "\n")
-        #expect(lines == ["tern-index 2 V\(box.uidValidity) H3 E1", "1 2 2 1700000100 -", "2 3 2 1700000200 -"])
+        #expect(lines == ["tern-index 3 V\(box.uidValidity) H1 E1", "+ 1 2 2 1700000100 -", "+ 2 3 2 1700000200 -"])
 
         let reopened = try MaildirMailbox(path: dir.path)
         #expect(reopened.messages.map(\.modSeq) == [2, 3])
@@ -34,7 +35,7 @@ import Testing
         let unchanged = try box.updateFlags(uids: [first], .add, flags: [.seen])
         #expect(unchanged.map(\.modSeq) == [4])
         #expect(box.highestModSeq == 5)
-        #expect(dir.read("tern.index").contains("\n1 4 2 "))
+        #expect(dir.read("tern.index").contains("\n+ 1 4 2 "))
         #expect(dir.read("tern.index").contains(" S Work\n"))
         #expect(try box.sync().isEmpty)
     }
@@ -109,7 +110,7 @@ import Testing
             try Data(garbage.utf8).write(to: URL(fileURLWithPath: dir.path + "/tern.index"))
             let box = try MaildirMailbox(path: dir.path)
             #expect(box.messages.map(\.modSeq) == [1])
-            #expect(dir.read("tern.index").hasPrefix("tern-index 2 V\(box.uidValidity) H1 E1\n"))
+            #expect(dir.read("tern.index").hasPrefix("tern-index 3 V\(box.uidValidity) H1 E1\n"))
         }
     }
 
@@ -124,7 +125,7 @@ import Testing
         #expect(changes.uidValidityChanged)
         #expect(box.messages.map(\.modSeq) == [1])
         #expect(box.highestModSeq == 1)
-        #expect(dir.read("tern.index").hasPrefix("tern-index 2 V\(box.uidValidity) H1 E1\n"))
+        #expect(dir.read("tern.index").hasPrefix("tern-index 3 V\(box.uidValidity) H1 E1\n"))
     }
 
     @Test func indexFileIsNoMailbox() throws {
@@ -144,14 +145,14 @@ import Testing
         index.entries[1] = .init(modSeq: 2, flags: [], keywords: [], size: 0, internalDate: -1)
         index.expunged = [2: 6, 4: 6, 5: 6, 8: 9]
         let text = String(decoding: index.serialized(), as: UTF8.self)
-        #expect(text == "tern-index 2 V7 H9 E4\n1 2 0 -1 -\n3 9 5 1 DS $Junk a\n- 6 2,4:5\n- 9 8\n")
+        #expect(text == "tern-index 3 V7 H9 E4\n1 2 0 -1 -\n3 9 5 1 DS $Junk a\n- 6 2,4:5\n- 9 8\n")
         #expect(MailboxIndex.parse(index.serialized()) == index)
         #expect(index.expungedUIDs(since: 5) == [2, 4, 5, 8])
         #expect(index.expungedUIDs(since: 6) == [8])
         #expect(index.expungedUIDs(since: 4) == nil)
-        // Expunges at or below E, above H, or uncountable make the file unusable.
-        for bad in ["- 4 1", "- 10 1", "- 6 0", "- 6 3:1", "- 6 1:4294967295", "- 6"] {
-            #expect(MailboxIndex.parse(Array("tern-index 2 V7 H9 E4\n\(bad)\n".utf8)) == nil, "\(bad)")
+        // Expunges at or below E, or uncountable make the file unusable (one above H is a log line).
+        for bad in ["- 4 1", "- 6 0", "- 6 3:1", "- 6 1:4294967295", "- 6"] {
+            #expect(MailboxIndex.parse(Array("tern-index 3 V7 H9 E4\n\(bad)\n".utf8)) == nil, "\(bad)")
         }
     }
 
@@ -179,7 +180,7 @@ import Testing
     }
 
     /// A version-1 file (before the history) is still read: MODSEQs stay, the history starts at its
-    /// HIGHESTMODSEQ, and the next write is version 2.
+    /// HIGHESTMODSEQ, and changes are logged after it.
     @Test func readsVersionOneIndex() throws {
         let dir = try TemporaryMaildir()
         try dir.deliver("a\n", name: "100.Q1R0N0.host", mtime: 1_700_000_100)
@@ -192,8 +193,71 @@ import Testing
         #expect(box.highestModSeq == 7)
         #expect(box.expungedUIDs(since: 7) == nil)
         try box.expunge(uids: [1])
-        #expect(dir.read("tern.index") == "tern-index 2 V\(validity) H8 E7\n2 7 2 1700000200 -\n- 8 1\n")
+        #expect(dir.read("tern.index") == v1 + "- 8 1\n")
         #expect(try MaildirMailbox(path: dir.path).expungedUIDs(since: 8) == [])
+    }
+
+    /// Log lines (version 3): each with a MODSEQ above all before it; a record or expunge that does not rise, or
+    /// a plain record after the log began, makes the file unusable.
+    @Test func logLinesFollowTheRecords() throws {
+        let base = "tern-index 3 V7 H9 E4\n1 2 0 -1 -\n3 9 5 1 S\n- 6 2\n"
+        let index = try #require(MailboxIndex.parse(Array((base + "+ 1 10 0 -1 F $Junk\n- 11 3\n").utf8)))
+        #expect(index.highestModSeq == 11)
+        #expect(index.headerModSeq == 9)
+        #expect(index.entries.keys.sorted() == [1])
+        #expect(index.entries[1]?.flags == [.flagged])
+        #expect(index.entries[1]?.keywords == ["$Junk"])
+        #expect(index.expungedUIDs(since: 9) == [3])
+        for bad in ["+ 1 9 0 -1 F", "+ 1 10 0 -1 F\n- 10 3", "+ 1 10 0 -1 F\n4 11 0 0 -", "+1 10 0 -1 F", "+ 1 10"] {
+            #expect(MailboxIndex.parse(Array((base + bad + "\n").utf8)) == nil, "\(bad)")
+        }
+        // What a change appends is what reading it back gives.
+        var changed = index
+        changed.recordChanges([
+            MessageInfo(
+                uid: 1, flags: [.seen], keywords: [], isRecent: false, size: 0, knownVirtualSize: nil,
+                internalDate: -1, baseName: "1", directory: .cur, fileName: "1:2,S")
+        ])
+        changed.recordExpunges([5])
+        let log = try #require(changed.log(since: index))
+        #expect(String(decoding: log, as: UTF8.self) == "+ 1 12 0 -1 S\n- 13 5\n")
+        #expect(index.appending(log[...]) == changed)
+    }
+
+    /// A second session reads only what the first appended; a file written anew (even on the same inode) is
+    /// read whole; past `rewriteSize` the log is folded into a new file.
+    @Test func sessionsReadTheLogAndTheRewrite() throws {
+        let dir = try TemporaryMaildir()
+        let writer = try MaildirMailbox(path: dir.path)
+        for text in ["a\n", "b\n"] { _ = try writer.append(text) }
+        try writer.sync()
+        let reader = try MaildirMailbox(path: dir.path)
+        _ = try writer.updateFlags(uids: [1], .add, flags: [.seen])
+        #expect(try reader.sync().flagsChanged == [1])
+        #expect(reader.message(uid: 1)?.modSeq == writer.message(uid: 1)?.modSeq)
+        let path = dir.path + "/tern.index"
+        var rounds = 0
+        let size = { (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0 }
+        while size() < 60 << 10 {
+            _ = try writer.updateFlags(uids: [2], rounds % 2 == 0 ? .add : .remove, flags: [.flagged])
+            rounds += 1
+        }
+        #expect(dir.read("tern.index").hasPrefix("tern-index 3 V\(writer.uidValidity) H1 E1\n"))
+        try reader.sync()
+        #expect(reader.highestModSeq == writer.highestModSeq)
+        while size() >= 60 << 10 {
+            _ = try writer.updateFlags(uids: [2], rounds % 2 == 0 ? .add : .remove, flags: [.flagged])
+            rounds += 1
+        }
+        let rewritten = dir.read("tern.index")
+        #expect(rewritten.hasPrefix("tern-index 3 V\(writer.uidValidity) H\(writer.highestModSeq) E1\n"))
+        #expect(!rewritten.contains("+ "))
+        _ = try writer.updateFlags(uids: [1], .add, flags: [.answered])
+        let changes = try reader.sync()
+        #expect(changes.flagsChanged.sorted() == (rounds % 2 == 0 ? [1] : [1, 2]))
+        #expect(reader.highestModSeq == writer.highestModSeq)
+        let state = { (box: MaildirMailbox) in box.messages.map { "\($0.uid) \($0.modSeq) \($0.fileName)" } }
+        #expect(state(reader) == state(writer))
     }
 
     /// Past `maxExpunged` UIDs the oldest MODSEQs are dropped; E rises past what was dropped.
