@@ -55,7 +55,9 @@ public struct FetchResponseWriter: Sendable {
     private var writer = IMAPWriter()
     private var first = true
 
-    public init(sequence: UInt32) {
+    /// `quotesUTF8`: UTF8=ACCEPT is enabled; ENVELOPE and BODYSTRUCTURE strings in UTF-8 are quoted (RFC 6855 §3).
+    public init(sequence: UInt32, quotesUTF8: Bool = false) {
+        writer.quotesUTF8 = quotesUTF8
         writer.raw("* \(sequence) FETCH (")
     }
 

@@ -117,7 +117,7 @@ public enum IMAPResponse: Sendable, Hashable {
                 }
             }
         case .fetch(let sequence, let items):
-            var writer = FetchResponseWriter(sequence: sequence)
+            var writer = FetchResponseWriter(sequence: sequence, quotesUTF8: w.quotesUTF8)
             for item in items { writer.item(item) }
             writer.end()
             w.raw(writer.take().dropLast(2))  // the CRLF is added below

@@ -3,6 +3,8 @@
 /// (RFC 3501 §4.3: quoted strings cannot hold those).
 public struct IMAPWriter: Sendable {
     public var bytes: [UInt8] = []
+    /// UTF8=ACCEPT or IMAP4rev2 is enabled: valid UTF-8 goes in quoted strings (RFC 6855 §3, RFC 9051 §4.3).
+    public var quotesUTF8 = false
 
     public init() {}
 
@@ -24,9 +26,14 @@ public struct IMAPWriter: Sendable {
         data.allSatisfy { $0 >= 0x20 && $0 < 0x7F || $0 == 0x09 }
     }
 
+    /// Printable text that is valid UTF-8 (RFC 6855 §3 `uQUOTED-CHAR`).
+    static func isQuotableUTF8(_ data: some Collection<UInt8>) -> Bool {
+        data.allSatisfy { $0 >= 0x20 && $0 != 0x7F || $0 == 0x09 } && String(validating: data, as: UTF8.self) != nil
+    }
+
     /// `string`: quoted when possible, else a literal.
     public mutating func string(_ data: some Collection<UInt8>) {
-        if Self.isQuotable(data) {
+        if Self.isQuotable(data) || (quotesUTF8 && Self.isQuotableUTF8(data)) {
             bytes.append(UInt8(ascii: "\""))
             for b in data {
                 if b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") { bytes.append(UInt8(ascii: "\\")) }

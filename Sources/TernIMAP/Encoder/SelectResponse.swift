@@ -26,12 +26,15 @@ public struct SelectResponse: Sendable, Hashable {
     public var highestModSeq: UInt64?
     /// EXAMINE, or a mailbox the user may not change.
     public var readOnly: Bool
+    /// IMAP4rev2 (RFC 9051 §6.3.2): the mailbox's `* LIST` line, and neither RECENT nor `OK [UNSEEN]`.
+    public var list: MailboxListItem?
 
     public init(
         flags: [Flag] = Flag.system, permanentFlags: [Flag] = Flag.system + [.wildcard], exists: UInt32, recent: UInt32,
         firstUnseen: UInt32? = nil, uidValidity: UInt32, uidNext: UInt32, highestModSeq: UInt64? = nil,
-        readOnly: Bool = false
+        readOnly: Bool = false, list: MailboxListItem? = nil
     ) {
+        self.list = list
         self.flags = flags
         self.permanentFlags = permanentFlags
         self.exists = exists
@@ -57,8 +60,12 @@ public struct SelectResponse: Sendable, Hashable {
             out.append(.untagged(.ok, .permanentFlags(permanentFlags), IMAPReplyText.flagsPermitted))
         }
         out.append(.exists(exists))
-        out.append(.recent(recent))
-        if let firstUnseen { out.append(.untagged(.ok, .unseen(firstUnseen), IMAPReplyText.firstUnseen)) }
+        if let list {
+            out.append(.list(list))
+        } else {
+            out.append(.recent(recent))
+        }
+        if list == nil, let firstUnseen { out.append(.untagged(.ok, .unseen(firstUnseen), IMAPReplyText.firstUnseen)) }
         out.append(.untagged(.ok, .uidValidity(uidValidity), IMAPReplyText.uidsValid))
         out.append(.untagged(.ok, .uidNext(uidNext), IMAPReplyText.predictedNextUID))
         if let highestModSeq { out.append(.untagged(.ok, .highestModSeq(highestModSeq), IMAPReplyText.highest)) }

@@ -180,6 +180,8 @@ public enum StatusAttribute: String, Sendable, Hashable, CaseIterable {
     /// RFC 7162 §3.1.10.
     case highestModSeq = "HIGHESTMODSEQ"
     case size = "SIZE"
+    /// RFC 9051 §6.3.11: the number of messages with \Deleted (IMAP4rev2; Dovecot 2.3 does not know it).
+    case deleted = "DELETED"
 }
 
 /// LIST in its extended form (RFC 5258 LIST-EXTENDED, RFC 6154 SPECIAL-USE, RFC 5819 LIST-STATUS).
@@ -236,12 +238,15 @@ public struct AppendMessage: Sendable, Hashable {
     /// CATENATE (RFC 4469): the message is made of the `catenateURL` / `catenateText` parts that follow;
     /// `byteCount` is 0 then.
     public var catenate: Bool
+    /// `UTF8 (literal8)` (RFC 6855 §4): a message that may have UTF-8 header fields; only after UTF8=ACCEPT.
+    public var utf8: Bool
 
     public init(
         tag: String, mailbox: MailboxName, flags: [Flag], internalDate: IMAPDateTime?, byteCount: Int,
-        synchronizing: Bool, index: Int = 0, catenate: Bool = false
+        synchronizing: Bool, index: Int = 0, catenate: Bool = false, utf8: Bool = false
     ) {
         self.catenate = catenate
+        self.utf8 = utf8
         self.tag = tag
         self.mailbox = mailbox
         self.flags = flags

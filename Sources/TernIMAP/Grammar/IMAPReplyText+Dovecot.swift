@@ -6,21 +6,26 @@ public enum IMAPReplyText {
     /// `* OK [CAPABILITY ...] <login_greeting>`; Dovecot's default login_greeting is `Dovecot ready.`.
     public static let defaultGreeting = "Dovecot ready."
     /// Before login: IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ then AUTH=... (and STARTTLS or
-    /// LOGINDISABLED when they apply, after IDLE).
+    /// LOGINDISABLED when they apply, after IDLE). Tern adds IMAP4rev2 (RFC 9051), which Dovecot 2.3 lacks.
     public static let preLoginCapabilities = [
-        "IMAP4rev1", "SASL-IR", "LOGIN-REFERRALS", "ID", "ENABLE", "IDLE", "LITERAL+",
+        "IMAP4rev1", "IMAP4rev2", "SASL-IR", "LOGIN-REFERRALS", "ID", "ENABLE", "IDLE", "LITERAL+",
     ]
-    /// After login, the part of Dovecot's list Tern implements, in Dovecot's order.
+    /// After login, the part of Dovecot's list Tern implements, in Dovecot's order, with IMAP4rev2 (RFC 9051)
+    /// and UTF8=ACCEPT (RFC 6855), which Dovecot 2.3 lacks.
     public static let postLoginCapabilities = [
-        "IMAP4rev1", "SASL-IR", "LOGIN-REFERRALS", "ID", "ENABLE", "IDLE",
+        "IMAP4rev1", "IMAP4rev2", "SASL-IR", "LOGIN-REFERRALS", "ID", "ENABLE", "IDLE",
         "SORT", "SORT=DISPLAY", "THREAD=REFERENCES", "THREAD=REFS", "THREAD=ORDEREDSUBJECT",
         "MULTIAPPEND", "URL-PARTIAL", "CATENATE",
         "UNSELECT", "CHILDREN", "NAMESPACE",
         "UIDPLUS", "LIST-EXTENDED", "I18NLEVEL=1", "CONDSTORE", "QRESYNC", "ESEARCH", "ESORT", "SEARCHRES",
         "WITHIN", "CONTEXT=SEARCH", "LIST-STATUS", "BINARY", "MOVE",
-        "STATUS=SIZE", "SAVEDATE", "LITERAL+",
+        "STATUS=SIZE", "SAVEDATE", "LITERAL+", "UTF8=ACCEPT",
         "SPECIAL-USE",
     ]
+    /// imap_literal_minus = yes: Dovecot lists LITERAL- (RFC 7888) where LITERAL+ stands, before and after login.
+    public static func withLiteralMinus(_ names: [String]) -> [String] {
+        names.map { $0 == "LITERAL+" ? "LITERAL-" : $0 }
+    }
     /// Everything Dovecot 2.3.19 lists after login with its default plugins (for reference and tests).
     public static let dovecotPostLoginCapabilities =
         "IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE SORT SORT=DISPLAY THREAD=REFERENCES THREAD=REFS "
@@ -154,6 +159,7 @@ public enum IMAPReplyText {
     public static let zeroByteMessage = "Can't save a zero byte message"
     public static let unknownCharset = "Unknown charset"
     public static let literalTooLarge = "Literal size too large"
+    public static let nonSynchronizingLiteralTooLarge = "Non-synchronizing literal size too large"
 
     // MARK: BAD details: `TAG BAD Error in IMAP command NAME: <detail>`
 

@@ -15,8 +15,14 @@ public struct IMAPLoginSession: Sendable {
         public var tlsAvailable: Bool
         /// disable_plaintext_auth = no, or the connection is secure (TLS, or from the server's own address).
         public var plaintextAllowed: Bool
+        /// imap_literal_minus = yes: LITERAL- instead of LITERAL+ (RFC 7888).
+        public var literalMinus: Bool
 
-        public init(greeting: String, mechanisms: [String], tlsAvailable: Bool, plaintextAllowed: Bool) {
+        public init(
+            greeting: String, mechanisms: [String], tlsAvailable: Bool, plaintextAllowed: Bool,
+            literalMinus: Bool = false
+        ) {
+            self.literalMinus = literalMinus
             self.greeting = greeting
             self.mechanisms = mechanisms
             self.tlsAvailable = tlsAvailable
@@ -72,11 +78,14 @@ public struct IMAPLoginSession: Sendable {
 
     public init(configuration: Configuration, limits: IMAPParserLimits = IMAPParserLimits()) {
         self.configuration = configuration
+        var limits = limits
+        if configuration.literalMinus { limits.maxNonSynchronizingLiteralSize = IMAPParserLimits.literalMinusMaximum }
         parser = IMAPCommandParser(limits: limits)
     }
 
     public var capabilities: [String] {
         var names = IMAPReplyText.preLoginCapabilities
+        if configuration.literalMinus { names = IMAPReplyText.withLiteralMinus(names) }
         if configuration.tlsAvailable && !tlsActive { names.append("STARTTLS") }
         if !configuration.plaintextAllowed { names.append("LOGINDISABLED") }
         let mechanisms = configuration.mechanisms.filter { configuration.plaintextAllowed || !Self.isPlaintext($0) }

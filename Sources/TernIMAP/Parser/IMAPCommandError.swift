@@ -31,11 +31,20 @@ public struct IMAPCommandError: Error, Sendable, Hashable {
 public enum IMAPFatalError: Error, Sendable, Hashable {
     /// A literal larger than the limit was announced (`* BYE Literal size too large`).
     case literalTooLarge
+    /// LITERAL-: a non-synchronizing literal over 4096 octets (`* BYE [TOOBIG] Non-synchronizing literal size
+    /// too large`; imap-login sends it without the code).
+    case nonSynchronizingLiteralTooLarge
 
     public var byeText: String {
         switch self {
         case .literalTooLarge: return IMAPReplyText.literalTooLarge
+        case .nonSynchronizingLiteralTooLarge: return IMAPReplyText.nonSynchronizingLiteralTooLarge
         }
+    }
+
+    /// The code of the post-login `* BYE`.
+    public var responseCode: ResponseCode? {
+        self == .nonSynchronizingLiteralTooLarge ? .tooBig : nil
     }
 }
 

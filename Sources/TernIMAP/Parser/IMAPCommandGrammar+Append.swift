@@ -1,4 +1,5 @@
-/// APPEND (RFC 3501 §6.3.11) with MULTIAPPEND (RFC 3502), CATENATE (RFC 4469) and literal8 (RFC 3516 §4.4).
+/// APPEND (RFC 3501 §6.3.11) with MULTIAPPEND (RFC 3502), CATENATE (RFC 4469), literal8 (RFC 3516 §4.4) and
+/// `UTF8 (literal8)` (RFC 6855 §4).
 ///
 /// APPEND's message literals are streamed, so the command is read in segments: the text before each literal
 /// announcement, and the text after the last literal up to the end of the line. `AppendStep` remembers where
@@ -9,6 +10,8 @@ extension IMAPCommandGrammar {
         case messageStart
         /// After a message: the end of the command, or the next message (MULTIAPPEND).
         case afterMessage
+        /// After the literal of `UTF8 (`: the closing `)`.
+        case utf8MessageEnd
         /// Just after `CATENATE (`: the list may not be empty.
         case catenateFirst
         case catenatePart
@@ -17,8 +20,9 @@ extension IMAPCommandGrammar {
     }
 
     enum AppendItem: Sendable, Hashable {
-        /// A message begins; `catenate` false: its literal is the announcement ending the segment.
-        case message([Flag], IMAPDateTime?, catenate: Bool)
+        /// A message begins; `catenate` false: its literal is the announcement ending the segment. `utf8`: it
+        /// came as `UTF8 (literal8)`.
+        case message([Flag], IMAPDateTime?, catenate: Bool, utf8: Bool = false)
         /// `URL astring` in a CATENATE list (RFC 4469 §5).
         case url([UInt8])
         /// `TEXT literal`: the announcement ending the segment is the text.
@@ -42,6 +46,12 @@ extension IMAPCommandGrammar {
                     return items
                 }
                 step = .messageStart
+            case .utf8MessageEnd:
+                guard r.skip(UInt8(ascii: ")")) else {
+                    throw r.atEnd && !literalFollows ? IMAPSyntaxError.syntax(IMAPReplyText.missingParen)
+                        : IMAPSyntaxError.invalidArguments
+                }
+                step = .afterMessage
             case .messageStart:
                 var flags: [Flag] = []
                 var date: IMAPDateTime?
@@ -62,6 +72,14 @@ extension IMAPCommandGrammar {
                     guard r.skip(UInt8(ascii: "(")) else { throw IMAPSyntaxError.invalidArguments }
                     items.append(.message(flags, date, catenate: true))
                     step = .catenateFirst
+                } else if r.keyword("UTF8") {
+                    try r.space()
+                    guard r.skip(UInt8(ascii: "(")), r.atEnd, literalFollows else {
+                        throw IMAPSyntaxError.invalidArguments
+                    }
+                    items.append(.message(flags, date, catenate: false, utf8: true))
+                    step = .utf8MessageEnd
+                    return items
                 } else if r.atEnd {
                     guard literalFollows else { throw IMAPSyntaxError.syntax(IMAPReplyText.missingMessageSize) }
                     items.append(.message(flags, date, catenate: false))

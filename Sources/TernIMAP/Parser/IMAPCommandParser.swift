@@ -275,6 +275,10 @@ public struct IMAPCommandParser: Sendable {
             mode = .failed
             return .fatal(.literalTooLarge)
         }
+        if !announcement.synchronizing, let maximum = limits.maxNonSynchronizingLiteralSize, size > maximum {
+            mode = .failed
+            return .fatal(.nonSynchronizingLiteralTooLarge)
+        }
         // literal8 (RFC 3516 §4.4) `~{n}`: only APPEND's message and CATENATE's TEXT take one.
         let binary = prefix.last == UInt8(ascii: "~")
         // A further segment of APPEND: after a message (MULTIAPPEND) or inside CATENATE.
@@ -322,13 +326,13 @@ public struct IMAPCommandParser: Sendable {
         guard var context = append else { return nil }
         for item in items {
             switch item {
-            case .message(let flags, let date, let catenate):
+            case .message(let flags, let date, let catenate, let utf8):
                 pending.append(
                     .appendStart(
                         AppendMessage(
                             tag: context.tag, mailbox: context.mailbox, flags: flags, internalDate: date,
                             byteCount: catenate ? 0 : size, synchronizing: catenate ? false : synchronizing,
-                            index: context.nextIndex, catenate: catenate)))
+                            index: context.nextIndex, catenate: catenate, utf8: utf8)))
                 context.nextIndex += 1
             case .url(let url):
                 pending.append(.catenateURL(String(decoding: url, as: UTF8.self)))

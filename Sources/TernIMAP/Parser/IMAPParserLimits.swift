@@ -14,11 +14,18 @@ public struct IMAPParserLimits: Sendable, Hashable {
     public var maxArguments: Int
     /// The largest piece of an APPEND message handed out at once (`Event.appendBytes`).
     public var appendChunkSize: Int
+    /// LITERAL- (RFC 7888 §4, imap_literal_minus = yes): a non-synchronizing literal above this many octets
+    /// ends the connection, as Dovecot's does. nil: LITERAL+, any size the other limits allow.
+    public var maxNonSynchronizingLiteralSize: Int?
+
+    /// RFC 7888 §4: LITERAL- allows non-synchronizing literals of up to 4096 octets.
+    public static let literalMinusMaximum = 4096
 
     public init(
         maxLineLength: Int = 65536, maxLiteralSize: Int = 65536, maxNestingDepth: Int = 100,
-        maxArguments: Int = 10000, appendChunkSize: Int = 65536
+        maxArguments: Int = 10000, appendChunkSize: Int = 65536, maxNonSynchronizingLiteralSize: Int? = nil
     ) {
+        self.maxNonSynchronizingLiteralSize = maxNonSynchronizingLiteralSize
         self.maxLineLength = max(maxLineLength, 64)
         self.maxLiteralSize = max(maxLiteralSize, 0)
         self.maxNestingDepth = max(maxNestingDepth, 1)

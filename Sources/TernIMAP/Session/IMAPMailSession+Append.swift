@@ -19,6 +19,11 @@ extension IMAPMailSession {
         if message.index > 0 {
             guard finishAppendedMessage() else { return }
         }
+        if message.utf8, !utf8Accepted {
+            // RFC 6855 §4: UTF8 is APPEND syntax only once UTF8=ACCEPT is enabled; Dovecot knows none of it.
+            rejectAppend(message.tag, .bad, nil, "Error in IMAP command APPEND: Invalid arguments.")
+            return
+        }
         guard let storeName = appendTarget(message) else { return }
         if !message.catenate && message.byteCount == 0 {
             rejectAppend(message.tag, .no, nil, IMAPReplyText.zeroByteMessage)
@@ -43,8 +48,8 @@ extension IMAPMailSession {
 
     /// The store name of APPEND's mailbox, or nil after refusing the message.
     private func appendTarget(_ message: AppendMessage) -> String? {
-        guard let decoded = message.mailbox.decoded else {
-            rejectAppend(message.tag, .no, nil, "Mailbox name is not valid mUTF-7")
+        guard let decoded = decodedName(message.mailbox) else {
+            rejectAppend(message.tag, .no, nil, invalidNameText)
             return nil
         }
         let storeName = store.normalize(decoded)

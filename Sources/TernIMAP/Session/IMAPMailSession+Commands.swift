@@ -123,15 +123,25 @@ extension IMAPMailSession {
         where Self.enableable.contains(name) && advertised.contains(name) && !enabled.contains(name) {
             if name == "CONDSTORE" { enableCondstore() }
             if name == "QRESYNC" { enableQResync() }
-            enabled.append(name)
+            if name == "UTF8=ACCEPT" || name == Self.imap4rev2 { acceptUTF8() }
+            if name == Self.imap4rev2 { imap4rev2Enabled = true }
+            enabled.append(Self.imap4rev2.uppercased() == name ? Self.imap4rev2 : name)
         }
-        send(.enabled(enabled))
+        // Dovecot sends no `* ENABLED` when nothing was enabled.
+        if !enabled.isEmpty { send(.enabled(enabled)) }
         // Dovecot's ENABLE answers without syncing the mailbox.
         complete(tag, text: IMAPReplyText.enabled)
     }
 
-    /// The RFC 5161 extensions a session could enable; Tern's default list advertises CONDSTORE and QRESYNC.
-    static let enableable: Set<String> = ["CONDSTORE", "QRESYNC", "UTF8=ACCEPT"]
+    /// The RFC 5161 extensions a session can enable (upper case), when the capability list has them.
+    static let enableable: Set<String> = ["CONDSTORE", "QRESYNC", "UTF8=ACCEPT", "IMAP4REV2"]
+    static let imap4rev2 = "IMAP4rev2"
+
+    /// RFC 6855 §3: UTF-8 mailbox names both ways, and UTF-8 in quoted strings of responses.
+    private func acceptUTF8() {
+        utf8Accepted = true
+        output.quotesUTF8 = true
+    }
 
     // MARK: IDLE (RFC 2177)
 

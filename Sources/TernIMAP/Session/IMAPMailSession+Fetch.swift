@@ -81,7 +81,7 @@ extension IMAPMailSession {
         var items: [FetchResponseItem] = []
         do {
             for attribute in plan.plain { items.append(try plainItem(attribute, message)) }
-            if plan.implicitFlags, seenChanged { items.append(.flags(Self.flagList(message))) }
+            if plan.implicitFlags, seenChanged { items.append(.flags(flagList(message))) }
             for attribute in plan.data { items.append(try dataItem(attribute, message)) }
         } catch let error as UnknownTransferEncoding {
             send(.fetch(UInt32(index + 1), items.isEmpty ? [.uid(message.uid)] : items))
@@ -93,7 +93,7 @@ extension IMAPMailSession {
     private func plainItem(_ attribute: FetchAttribute, _ message: MessageInfo) throws -> FetchResponseItem {
         guard let mailbox = selected?.mailbox else { throw MailboxError.noSuchMessage(message.uid) }
         switch attribute {
-        case .flags: return .flags(Self.flagList(message))
+        case .flags: return .flags(flagList(message))
         case .uid: return .uid(message.uid)
         case .modSeq: return .modSeq(message.modSeq)
         case .internalDate: return .internalDate(IMAPDateTime(epochSeconds: message.internalDate))

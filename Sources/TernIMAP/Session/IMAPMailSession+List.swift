@@ -22,7 +22,7 @@ extension IMAPMailSession {
         let patterns = command.patterns.map { combined(command.reference.bytes, $0.bytes) }
         let specialUseOnly = command.selectionOptions.contains(.specialUse)
         for entry in entries where !specialUseOnly || !entry.specialUse.isEmpty {
-            let wireName = MailboxName(entry.name)
+            let wireName = self.wireName(entry.name)
             guard patterns.contains(where: { matches(wireName.bytes, $0) }) else { continue }
             let attributes = listAttributes(entry, command)
             send(.list(MailboxListItem(attributes: attributes, delimiter: separator, name: wireName)))
@@ -41,7 +41,7 @@ extension IMAPMailSession {
         }
         let full = combined(reference.bytes, pattern.bytes)
         for entry in entries {
-            let wireName = MailboxName(entry.name)
+            let wireName = self.wireName(entry.name)
             guard matches(wireName.bytes, full) else { continue }
             send(.lsub(MailboxListItem(attributes: [], delimiter: separator, name: wireName)))
         }
@@ -50,13 +50,15 @@ extension IMAPMailSession {
 
     var separator: Character { store.settings.separator }
 
-    private func listAttributes(_ entry: MailboxListEntry, _ command: ListCommand) -> [MailboxAttribute] {
+    func listAttributes(_ entry: MailboxListEntry, _ command: ListCommand) -> [MailboxAttribute] {
         let extended = command.isExtended
         let returns = command.returnOptions
         var attributes: [MailboxAttribute] = []
         let subscribedWanted = command.selectionOptions.contains(.subscribed) || returns.contains(.subscribed)
         if extended, subscribedWanted, entry.attributes.contains(.subscribed) { attributes.append(.subscribed) }
-        if entry.attributes.contains(.nonExistent) || (extended && entry.attributes.contains(.noSelect)) {
+        // IMAP4rev2 folds LIST-EXTENDED in (RFC 9051 §6.3.9): a name with no mailbox is \NonExistent.
+        let nonExistent = extended || imap4rev2Enabled
+        if entry.attributes.contains(.nonExistent) || (nonExistent && entry.attributes.contains(.noSelect)) {
             attributes.append(.nonExistent)
         } else if entry.attributes.contains(.noSelect) {
             attributes.append(.noselect)

@@ -107,6 +107,7 @@ extension IMAPMailSession {
         case .uidNext: return UInt64(mailbox.nextUID)
         case .uidValidity: return UInt64(mailbox.uidValidity)
         case .unseen: return UInt64(mailbox.messages.count(where: { !$0.flags.contains(.seen) }))
+        case .deleted: return UInt64(mailbox.messages.count(where: { $0.flags.contains(.deleted) }))
         case .highestModSeq: return mailbox.highestModSeq
         case .size:
             var total = 0

@@ -50,7 +50,7 @@ extension IMAPMailSession {
         for (index, message) in mailbox.messages.enumerated() where message.modSeq > modSeq {
             if let known, !known.contains(message.uid, largest: UInt32.max) { continue }
             send(
-                .fetch(UInt32(index + 1), [.uid(message.uid), .flags(Self.flagList(message)), .modSeq(message.modSeq)]))
+                .fetch(UInt32(index + 1), [.uid(message.uid), .flags(flagList(message)), .modSeq(message.modSeq)]))
         }
     }
 

@@ -41,7 +41,8 @@ extension IMAPMailSession {
         }
         // RFC 7162 §3.1.5: the highest MODSEQ of the matches, left out when nothing matched.
         let modSeq = byModSeq && !matches.isEmpty ? highestMatch : nil
-        if let options = search.returnOptions {
+        // IMAP4rev2 answers every SEARCH with ESEARCH, ALL when no RETURN was given (RFC 9051 §6.4.4).
+        if let options = search.returnOptions ?? (imap4rev2Enabled ? [] : nil) {
             let shown = options.filter { $0 != .save }
             if !(saves && shown.isEmpty && search.partial == nil) {
                 var response = ESearchResponse(

@@ -52,7 +52,8 @@ extension IMAPMailSession {
             flags: Self.mailboxFlags(keywords), permanentFlags: Self.mailboxFlags(keywords) + [.wildcard],
             exists: UInt32(mailbox.messages.count), recent: UInt32(mailbox.recentCount),
             firstUnseen: mailbox.firstUnseenSequence.map { UInt32($0) }, uidValidity: mailbox.uidValidity,
-            uidNext: mailbox.nextUID, highestModSeq: reportsModSeqs ? mailbox.highestModSeq : nil, readOnly: readOnly)
+            uidNext: mailbox.nextUID, highestModSeq: reportsModSeqs ? mailbox.highestModSeq : nil, readOnly: readOnly,
+            list: imap4rev2Enabled ? selectedListItem(storeName) : nil)
         var lines = response.responses(tag: tag, examine: readOnly, replacedMailbox: false, timing: timing())
         let completion = lines.removeLast()
         for line in lines { send(line) }
@@ -60,6 +61,14 @@ extension IMAPMailSession {
         lastReportedModSeq = mailbox.highestModSeq
         highestFetchedModSeq = 0
         send(completion)
+    }
+
+    /// RFC 9051 §6.3.2: IMAP4rev2's SELECT reports the mailbox's LIST line, attributes as LIST gives them.
+    private func selectedListItem(_ storeName: String) -> MailboxListItem {
+        let entry = (try? store.listMailboxes())?.first { $0.name == storeName }
+        let basic = ListCommand(reference: MailboxName(bytes: []), patterns: [MailboxName(bytes: [])])
+        let attributes = entry.map { listAttributes($0, basic) } ?? []
+        return MailboxListItem(attributes: attributes, delimiter: separator, name: wireName(storeName))
     }
 
     /// SELECT and EXAMINE first close the selected mailbox, and say so: `* OK [CLOSED]` (RFC 7162 §3.2.11).
@@ -74,13 +83,26 @@ extension IMAPMailSession {
         Flag.system + keywords.map(Flag.keyword)
     }
 
-    /// The store's name for a wire name, or nil after answering `NO` for a name that is not modified UTF-7.
+    /// The store's name for a wire name, or nil after answering `NO` for a name that cannot be decoded.
     func storeName(_ tag: String, _ name: MailboxName) -> String? {
-        guard let decoded = name.decoded else {
-            complete(tag, .no, text: "Mailbox name is not valid mUTF-7")
+        guard let decoded = decodedName(name) else {
+            complete(tag, .no, text: invalidNameText)
             return nil
         }
         return store.normalize(decoded)
+    }
+
+    /// A wire name in Unicode: modified UTF-7, or UTF-8 once UTF8=ACCEPT or IMAP4rev2 is enabled (RFC 6855 §3:
+    /// the client then sends no modified UTF-7, so `&` is itself).
+    func decodedName(_ name: MailboxName) -> String? {
+        utf8Accepted ? String(validating: name.bytes, as: UTF8.self) : name.decoded
+    }
+
+    var invalidNameText: String { utf8Accepted ? "Mailbox name is not valid UTF-8" : "Mailbox name is not valid mUTF-7" }
+
+    /// A store name as the client is told it.
+    func wireName(_ storeName: String) -> MailboxName {
+        utf8Accepted ? MailboxName(bytes: Array(storeName.utf8)) : MailboxName(storeName)
     }
 
     // MARK: CLOSE / EXPUNGE
@@ -142,7 +164,7 @@ extension IMAPMailSession {
     }
 
     func writeRecentIfChanged() {
-        guard let current = selected?.mailbox.recentCount, current != selected?.announcedRecent else { return }
+        guard !imap4rev2Enabled, let current = selected?.mailbox.recentCount, current != selected?.announcedRecent else { return }
         selected?.announcedRecent = current
         send(.recent(UInt32(current)))
     }
@@ -172,7 +194,7 @@ extension IMAPMailSession {
             // With QRESYNC every FETCH the client did not ask for carries the UID (RFC 7162 §3.2.4).
             let uid: [FetchResponseItem] = qresyncEnabled ? [.uid(message.uid)] : []
             let modSeq: [FetchResponseItem] = condstoreEnabled ? [.modSeq(message.modSeq)] : []
-            send(.fetch(UInt32(index + 1), uid + modSeq + [.flags(Self.flagList(message))]))
+            send(.fetch(UInt32(index + 1), uid + modSeq + [.flags(flagList(message))]))
         }
         writeSearchChanges(changes.flagsChanged + changes.added)
     }
@@ -191,13 +213,14 @@ extension IMAPMailSession {
         }
     }
 
-    /// A message's flags as FETCH FLAGS lists them: system flags, `\Recent`, then keywords.
-    static func flagList(_ message: MessageInfo) -> [Flag] {
+    /// A message's flags as FETCH FLAGS lists them: system flags, `\Recent` (not in IMAP4rev2, RFC 9051
+    /// §2.3.2), then keywords.
+    func flagList(_ message: MessageInfo) -> [Flag] {
         var flags: [Flag] = []
         for (flag, name) in MessageFlags.all where message.flags.contains(flag) {
             if let parsed = Flag(parsing: name) { flags.append(parsed) }
         }
-        if message.isRecent { flags.append(.recent) }
+        if message.isRecent, !imap4rev2Enabled { flags.append(.recent) }
         return flags + message.keywords.map(Flag.keyword)
     }
 

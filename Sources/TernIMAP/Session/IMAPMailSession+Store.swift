@@ -66,7 +66,7 @@ extension IMAPMailSession {
             guard let index = mailbox.index(of: message.uid) else { continue }
             var items: [FetchResponseItem] = uid || qresyncEnabled ? [.uid(message.uid)] : []
             if condstoreEnabled { items.append(.modSeq(message.modSeq)) }
-            if !silent { items.append(.flags(Self.flagList(message))) }
+            if !silent { items.append(.flags(flagList(message))) }
             send(.fetch(UInt32(index + 1), items))
         }
     }

@@ -94,6 +94,12 @@ public final class IMAPMailSession {
     var compression = Compression.none
     /// RFC 7162 §3.2: ENABLE QRESYNC was seen; expunges go out as VANISHED.
     var qresyncEnabled = false
+    /// ENABLE UTF8=ACCEPT (RFC 6855 §3) or IMAP4rev2 (RFC 9051 §5.1): mailbox names travel as UTF-8, not
+    /// modified UTF-7, and strings may be quoted UTF-8.
+    var utf8Accepted = false
+    /// ENABLE IMAP4rev2 (RFC 9051, Appendix E): no \Recent or RECENT, ESEARCH replies to SEARCH, a LIST line
+    /// in SELECT's reply.
+    var imap4rev2Enabled = false
     /// QRESYNC: the HIGHESTMODSEQ the client was last told after a full sync, and the highest MODSEQ sent in
     /// FETCH responses since; Dovecot reports a higher HIGHESTMODSEQ after commands that saw changes.
     var lastReportedModSeq: UInt64 = 0
@@ -200,7 +206,7 @@ public final class IMAPMailSession {
             send(.badCommand(error, preLogin: false, timing: timing()))
             countBadCommand()
         case .fatal(let fatal):
-            send(.untagged(.bye, nil, fatal.byeText))
+            send(.untagged(.bye, fatal.responseCode, fatal.byeText))
             closing = true
         }
     }

@@ -13,7 +13,7 @@ struct IMAPLogin {
         var session = IMAPLoginSession(
             configuration: .init(
                 greeting: service.greeting, mechanisms: service.mechanisms, tlsAvailable: service.tls != nil,
-                plaintextAllowed: service.plaintextAllowed(connection)))
+                plaintextAllowed: service.plaintextAllowed(connection), literalMinus: service.settings.literalMinus))
         if connection.tlsActive { session.tlsEstablished() }
         var outcome = Outcome.disconnected
         do {

@@ -48,7 +48,7 @@ final class IMAPSessionWorker: MailProtocolSession, @unchecked Sendable {
     /// capabilities after login; fts with a `plugin { fts = ... }` backend makes SEARCH BODY/TEXT use Tern's
     /// full-text index, whatever the backend's name), imap_capability (`+NAMES` adds to the list, anything
     /// else replaces it), imap_max_line_length, and imap_metadata = yes with a `file:` mail_attribute_dict
-    /// (METADATA; Dovecot's other dict drivers are not there).
+    /// (METADATA; Dovecot's other dict drivers are not there), imap_literal_minus (LITERAL-, RFC 7888).
     static func configuration(_ user: String, home: String, _ settings: DovecotSettings) -> IMAPMailSession.Configuration {
         var capabilities = IMAPReplyText.postLoginCapabilities
         let dict = settings.string("mail_attribute_dict")
@@ -65,9 +65,14 @@ final class IMAPSessionWorker: MailProtocolSession, @unchecked Sendable {
         } else if !named.isEmpty {
             capabilities = named
         }
+        let literalMinus = settings.bool("imap_literal_minus")
+        if literalMinus { capabilities = IMAPReplyText.withLiteralMinus(capabilities) }
         var configuration = IMAPMailSession.Configuration(user: user, capabilities: capabilities)
         let lineLength = settings.bytes("imap_max_line_length")
         if lineLength > 0 { configuration.parserLimits = IMAPParserLimits(maxLineLength: Int(clamping: lineLength)) }
+        if literalMinus {
+            configuration.parserLimits.maxNonSynchronizingLiteralSize = IMAPParserLimits.literalMinusMaximum
+        }
         configuration.fullTextSearch = settings.fullTextSearch
         configuration.metadataPath = metadataPath
         return configuration

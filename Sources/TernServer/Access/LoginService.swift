@@ -18,6 +18,8 @@ struct LoginSettings: Sendable {
     /// login_trusted_networks: clients that may say whom they proxy (IMAP ID x-originating-ip, POP3 XCLIENT)
     /// and count as secured.
     var trustedNetworks: AllowNets
+    /// imap_literal_minus: imap-login lists LITERAL- and bounds non-synchronizing literals.
+    var literalMinus: Bool
 
     init(_ settings: DovecotSettings) {
         greeting = settings.loginGreeting
@@ -27,6 +29,7 @@ struct LoginSettings: Sendable {
         disablePlaintextAuth = settings.disablePlaintextAuth || settings.ssl == .required
         maxUserIPConnections = settings.mailMaxUserIPConnections
         trustedNetworks = AllowNets(settings.string("login_trusted_networks"))
+        literalMinus = settings.bool("imap_literal_minus")
     }
 }
 

@@ -1,0 +1,103 @@
+import Foundation
+import TernIMAP
+import TernMailbox
+import Testing
+
+/// IMAP4rev2 (RFC 9051) after `ENABLE IMAP4rev2`, one test per item of Appendix E that changes what the
+/// server says, with the RFC's own examples where it has them. Dovecot 2.3.19 has no IMAP4rev2: the RFC decides.
+@Suite struct IMAPMailSessionRev2Tests {
+    /// §6.3.1's example: `* ENABLED IMAP4rev2`; IMAP4rev2 stands next to IMAP4rev1 in the capability list.
+    @Test func enableIMAP4rev2() throws {
+        let f = try SessionFixture()
+        #expect(f.send("c CAPABILITY\r\n").hasPrefix("* CAPABILITY IMAP4rev1 IMAP4rev2 SASL-IR "))
+        #expect(f.send("t2 ENABLE IMAP4rev2\r\n") == "* ENABLED IMAP4rev2\r\nt2 OK Enabled" + done)
+        // Not advertised (imap_capability without it): nothing is enabled and no `* ENABLED` is sent.
+        let plain = try SessionFixture(capabilities: ["IMAP4rev1", "ENABLE"])
+        #expect(plain.send("t2 ENABLE IMAP4rev2\r\n") == "t2 OK Enabled" + done)
+    }
+
+    /// Appendix E: SELECT/EXAMINE return a LIST line (§6.3.2), and neither RECENT nor `OK [UNSEEN]` (\Recent is
+    /// gone, §2.3.2).
+    @Test func selectReportsListNotRecent() throws {
+        let f = try SessionFixture()
+        try f.deliver("Subject: a\n\nx\n", name: "1000.M1P1.host")
+        f.send("e ENABLE IMAP4rev2\r\n")
+        let validity = try f.uidValidity()
+        #expect(
+            f.send("A142 SELECT INBOX\r\n")
+                == "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)\r\n"
+                + "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] Flags permitted.\r\n"
+                + "* 1 EXISTS\r\n* LIST (\\HasNoChildren) \"/\" INBOX\r\n"
+                + "* OK [UIDVALIDITY \(validity)] UIDs valid\r\n* OK [UIDNEXT 2] Predicted next UID\r\n"
+                + "* OK [HIGHESTMODSEQ 1] Highest\r\nA142 OK [READ-WRITE] Select completed" + done)
+        // FETCH FLAGS leaves out \Recent; a new message brings EXISTS but no RECENT.
+        #expect(f.send("a FETCH 1 FLAGS\r\n") == "* 1 FETCH (FLAGS ())\r\na OK Fetch completed" + done)
+        try f.deliver("Subject: b\n\ny\n", name: "1001.M1P1.host")
+        #expect(f.send("b NOOP\r\n") == "* 2 EXISTS\r\nb OK NOOP completed" + done)
+        #expect(f.send("c STORE 2 +FLAGS (\\Seen)\r\n") == "* 2 FETCH (FLAGS (\\Seen))\r\nc OK Store completed" + done)
+    }
+
+    /// Appendix E: SEARCH answers with ESEARCH (§6.4.4 examples A282, A283), UID SEARCH with `UID`.
+    @Test func searchAnswersESearch() throws {
+        let f = try SessionFixture()
+        f.send("e ENABLE IMAP4rev2\r\n")
+        try f.selectThree()
+        #expect(f.send("A283 SEARCH TEXT \"string not in mailbox\"\r\n") == "* ESEARCH (TAG \"A283\")\r\nA283 OK Search completed" + done)
+        #expect(f.send("A284 SEARCH ALL\r\n") == "* ESEARCH (TAG \"A284\") ALL 1:3\r\nA284 OK Search completed" + done)
+        #expect(
+            f.send("A285 UID SEARCH SUBJECT beta\r\n")
+                == "* ESEARCH (TAG \"A285\") UID ALL 2\r\nA285 OK Search completed" + done)
+        #expect(
+            f.send("A282 SEARCH RETURN (MIN COUNT) NOT FROM \"Smith\"\r\n")
+                == "* ESEARCH (TAG \"A282\") MIN 1 COUNT 3\r\nA282 OK Search completed" + done)
+        // A rev1 session still gets `* SEARCH`.
+        let rev1 = try SessionFixture()
+        try rev1.selectThree()
+        #expect(rev1.send("a SEARCH ALL\r\n") == "* SEARCH 1 2 3\r\na OK Search completed" + done)
+    }
+
+    /// Appendix E: STATUS DELETED and SIZE (§6.3.11).
+    @Test func statusDeletedAndSize() throws {
+        let f = try SessionFixture()
+        f.send("e ENABLE IMAP4rev2\r\n")
+        try f.selectThree()
+        f.send("a STORE 1:2 +FLAGS.SILENT (\\Deleted)\r\n")
+        #expect(f.send("b CREATE blurdybloop\r\n").hasSuffix("b OK Create completed" + done))
+        #expect(
+            f.send("A042 STATUS blurdybloop (UIDNEXT MESSAGES DELETED SIZE)\r\n")
+                == "* STATUS blurdybloop (MESSAGES 0 UIDNEXT 1 SIZE 0 DELETED 0)\r\nA042 OK Status completed" + done)
+        #expect(f.send("c STATUS INBOX (DELETED)\r\n").hasPrefix("* STATUS INBOX (DELETED 2)\r\n"))
+    }
+
+    /// Appendix E: LIST-EXTENDED is part of the base: a name with no mailbox of its own (an implied parent)
+    /// is `\NonExistent` even in the basic form (§6.3.9, §7.3.1).
+    @Test func listReportsNonExistent() throws {
+        let f = try SessionFixture()
+        try FileManager.default.createDirectory(atPath: f.root + "/.a.b/cur", withIntermediateDirectories: true)
+        #expect(f.send("a LIST \"\" a\r\n").hasPrefix("* LIST (\\Noselect \\HasChildren) \"/\" a\r\n"))
+        f.send("e ENABLE IMAP4rev2\r\n")
+        #expect(f.send("b LIST \"\" a\r\n").hasPrefix("* LIST (\\NonExistent \\HasChildren) \"/\" a\r\n"))
+        f.send("c SUBSCRIBE a/b\r\n")
+        #expect(
+            f.send("d LIST (SUBSCRIBED) \"\" \"a/*\"\r\n").hasPrefix("* LIST (\\Subscribed) \"/\" a/b\r\n"))
+    }
+
+    /// Appendix E: UID EXPUNGE (from UIDPLUS) is part of the base (§6.4.9's example, on Tern's UIDs).
+    @Test func uidExpunge() throws {
+        let f = try SessionFixture()
+        f.send("e ENABLE IMAP4rev2\r\n")
+        try f.selectThree()
+        f.send("a STORE 1:3 +FLAGS.SILENT (\\Deleted)\r\n")
+        #expect(f.send("A003 UID EXPUNGE 2:3\r\n") == "* 3 EXPUNGE\r\n* 2 EXPUNGE\r\nA003 OK Expunge completed" + done)
+    }
+
+    /// Appendix E: mailbox names are UTF-8 (§5.1): no modified UTF-7 on the wire, stored as Dovecot stores them.
+    @Test func mailboxNamesAreUTF8() throws {
+        let f = try SessionFixture()
+        f.send("e ENABLE IMAP4rev2\r\n")
+        #expect(f.send("a CREATE \"Før\"\r\n") == "a OK Create completed" + done)
+        #expect(FileManager.default.fileExists(atPath: f.root + "/.F&APg-r"))
+        #expect(f.send("b LIST \"\" F*\r\n") == "* LIST (\\HasNoChildren) \"/\" \"Før\"\r\nb OK List completed" + done)
+        #expect(f.send("c SELECT \"Før\"\r\n").contains("* LIST (\\HasNoChildren) \"/\" \"Før\"\r\n"))
+    }
+}
