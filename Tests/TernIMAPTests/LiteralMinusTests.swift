@@ -16,7 +16,7 @@ import Testing
         #expect(parser.next() == nil)
         let name = String(repeating: "x", count: 4096)
         let events = parseEvents(bytes("a LOGIN {4096+}\r\n\(name) p\r\nb CHECK {5000}\r\n"), limits: Self.limits)
-        #expect(events.first == .command(TaggedCommand(tag: "a", command: .login(user: name, password: "p"))))
+        #expect(events.first == .command(TaggedCommand(tag: "a", command: .login(username: name, password: "p"))))
         #expect(events.last == .continuationRequest)
         // APPEND's message literal is bound too (RFC 7888 §4 names no exception).
         var append = IMAPCommandParser(limits: Self.limits)
@@ -32,7 +32,7 @@ import Testing
         var session = IMAPLoginSession(configuration: configuration)
         #expect(
             String(decoding: session.greeting(), as: UTF8.self)
-                == "* OK [CAPABILITY IMAP4rev1 IMAP4rev2 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL- AUTH=PLAIN] "
+                == "* OK [CAPABILITY IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL- AUTH=PLAIN] "
                 + "Dovecot (Debian) ready.\r\n")
         #expect(
             IMAPLoginSessionTests.transcript(session.receive(bytes("b LOGIN {5000+}\r\nc NOOP\r\n")))

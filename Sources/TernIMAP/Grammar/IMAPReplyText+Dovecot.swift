@@ -6,9 +6,9 @@ public enum IMAPReplyText {
     /// `* OK [CAPABILITY ...] <login_greeting>`; Dovecot's default login_greeting is `Dovecot ready.`.
     public static let defaultGreeting = "Dovecot ready."
     /// Before login: IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ then AUTH=... (and STARTTLS or
-    /// LOGINDISABLED when they apply, after IDLE). Tern adds IMAP4rev2 (RFC 9051), which Dovecot 2.3 lacks.
+    /// LOGINDISABLED when they apply, after IDLE). Kept as Dovecot's: IMAP4rev2 is listed after login.
     public static let preLoginCapabilities = [
-        "IMAP4rev1", "IMAP4rev2", "SASL-IR", "LOGIN-REFERRALS", "ID", "ENABLE", "IDLE", "LITERAL+",
+        "IMAP4rev1", "SASL-IR", "LOGIN-REFERRALS", "ID", "ENABLE", "IDLE", "LITERAL+",
     ]
     /// After login, the part of Dovecot's list Tern implements, in Dovecot's order, with IMAP4rev2 (RFC 9051)
     /// and UTF8=ACCEPT (RFC 6855), which Dovecot 2.3 lacks.
@@ -22,6 +22,8 @@ public enum IMAPReplyText {
         "STATUS=SIZE", "SAVEDATE", "LITERAL+", "UTF8=ACCEPT",
         "SPECIAL-USE",
     ]
+    /// What Tern lists after login beyond Dovecot 2.3.19.
+    public static let beyondDovecotCapabilities = ["IMAP4rev2", "UTF8=ACCEPT"]
     /// imap_literal_minus = yes: Dovecot lists LITERAL- (RFC 7888) where LITERAL+ stands, before and after login.
     public static func withLiteralMinus(_ names: [String]) -> [String] {
         names.map { $0 == "LITERAL+" ? "LITERAL-" : $0 }

@@ -123,9 +123,10 @@ extension IMAPMailSession {
         where Self.enableable.contains(name) && advertised.contains(name) && !enabled.contains(name) {
             if name == "CONDSTORE" { enableCondstore() }
             if name == "QRESYNC" { enableQResync() }
-            if name == "UTF8=ACCEPT" || name == Self.imap4rev2 { acceptUTF8() }
-            if name == Self.imap4rev2 { imap4rev2Enabled = true }
-            enabled.append(Self.imap4rev2.uppercased() == name ? Self.imap4rev2 : name)
+            let rev2 = name == Self.imap4rev2.uppercased()
+            if name == "UTF8=ACCEPT" || rev2 { acceptUTF8() }
+            if rev2 { imap4rev2Enabled = true }
+            enabled.append(rev2 ? Self.imap4rev2 : name)
         }
         // Dovecot sends no `* ENABLED` when nothing was enabled.
         if !enabled.isEmpty { send(.enabled(enabled)) }

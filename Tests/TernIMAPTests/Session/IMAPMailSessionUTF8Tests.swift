@@ -18,7 +18,7 @@ import Testing
     @Test func mailboxNamesInUTF8() throws {
         let f = try SessionFixture()
         #expect(f.send("a CREATE \"Entw&APw-rfe\"\r\n") == "a OK Create completed" + done)
-        #expect(f.send("b LIST \"\" E*\r\n") == "* LIST (\\HasNoChildren) \"/\" \"Entw&APw-rfe\"\r\nb OK List completed" + done)
+        #expect(f.send("b LIST \"\" E*\r\n") == "* LIST (\\HasNoChildren) \"/\" Entw&APw-rfe\r\nb OK List completed" + done)
         f.send("e ENABLE UTF8=ACCEPT\r\n")
         #expect(f.send("c LIST \"\" E*\r\n") == "* LIST (\\HasNoChildren) \"/\" \"Entwürfe\"\r\nc OK List completed" + done)
         #expect(f.send("d CREATE \"A&B\"\r\n") == "d OK Create completed" + done)
@@ -51,7 +51,7 @@ import Testing
             f.send("d APPEND INBOX UTF8 (~{\(size)+}\r\n\(message)\r\n")
                 == "d BAD Error in IMAP command APPEND: Missing ')'" + done)
         f.send("s SELECT INBOX\r\n")
-        #expect(f.send("f FETCH 2 FLAGS\r\n").hasPrefix("* 2 FETCH (FLAGS (\\Seen \\Recent))"))
+        #expect(f.send("f FETCH 2 FLAGS\r\n").hasPrefix("* 2 FETCH (FLAGS (\\Seen"))
     }
 
     /// §3: strings of UTF-8 go quoted once enabled (ENVELOPE here), as literals before; SEARCH takes UTF-8
@@ -61,11 +61,11 @@ import Testing
         try f.deliver(Self.utf8Message.replacingOccurrences(of: "\r\n", with: "\n"), name: "1000.M1P1.host")
         f.send("s SELECT INBOX\r\n")
         #expect(f.send("a FETCH 1 (BODY[HEADER.FIELDS (SUBJECT)])\r\n").contains("Subject: Grüße"))
-        #expect(f.send("b FETCH 1 ENVELOPE\r\n").contains(" {8}\r\nGrüße "))
+        #expect(f.send("b FETCH 1 ENVELOPE\r\n").contains(" {7}\r\nGrüße "))
         #expect(f.send("c SEARCH SUBJECT \"grüße\"\r\n") == "* SEARCH 1\r\nc OK Search completed" + done)
         #expect(f.send("c2 SEARCH CHARSET UTF-8 FROM {5}\r\nJörg\r\n").hasPrefix("+ OK\r\n* SEARCH 1\r\n"))
         f.send("e ENABLE UTF8=ACCEPT\r\n")
-        #expect(f.send("d FETCH 1 ENVELOPE\r\n").contains(" \"Grüße\" (((\"Jörg\" NIL \"jörg\" \"example.org\"))"))
+        #expect(f.send("d FETCH 1 ENVELOPE\r\n").contains(" \"Grüße\" ((\"Jörg\" NIL \"jörg\" \"example.org\"))"))
         #expect(f.send("g SEARCH FROM \"jörg\"\r\n") == "* SEARCH 1\r\ng OK Search completed" + done)
     }
 }
