@@ -49,4 +49,18 @@ import Testing
         // The fts plugin without a backend does nothing, as in Dovecot.
         #expect(try !configuration("mail_plugins = fts\n").fullTextSearch)
     }
+
+    /// imap_literal_minus = yes: LITERAL- where LITERAL+ stood, and non-synchronizing literals up to 4096 octets
+    /// (RFC 7888), after login as before it (imap-login's LoginSettings).
+    @Test func literalMinus() throws {
+        let minus = try configuration("imap_literal_minus = yes\n")
+        #expect(minus.capabilities.contains("LITERAL-") && !minus.capabilities.contains("LITERAL+"))
+        #expect(minus.parserLimits.maxNonSynchronizingLiteralSize == 4096)
+        #expect(try configuration("protocols = imap\n").parserLimits.maxNonSynchronizingLiteralSize == nil)
+        let path = NSTemporaryDirectory() + "tern-imap-settings-\(UUID().uuidString).conf"
+        try "imap_literal_minus = yes\n".write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let settings = try AccessSettings.load(path: path, readingTLSFiles: false)
+        #expect(LoginSettings(settings.settings(protocol: "imap")).literalMinus)
+    }
 }
