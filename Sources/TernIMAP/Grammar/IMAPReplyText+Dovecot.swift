@@ -161,6 +161,8 @@ public enum IMAPReplyText {
     public static let zeroByteMessage = "Can't save a zero byte message"
     public static let unknownCharset = "Unknown charset"
     public static let literalTooLarge = "Literal size too large"
+    /// Tern's own (Dovecot 2.3 has no UTF8=ACCEPT): SEARCH CHARSET after ENABLE UTF8=ACCEPT (RFC 6855 §3).
+    public static let charsetAfterUTF8Accept = "CHARSET not allowed after ENABLE UTF8=ACCEPT"
     public static let nonSynchronizingLiteralTooLarge = "Non-synchronizing literal size too large"
 
     // MARK: BAD details: `TAG BAD Error in IMAP command NAME: <detail>`

@@ -19,7 +19,7 @@ extension IMAPMailSession {
         if message.index > 0 {
             guard finishAppendedMessage() else { return }
         }
-        if message.utf8, !utf8Accepted {
+        if message.utf8, !utf8Names {
             // RFC 6855 §4: UTF8 is APPEND syntax only once UTF8=ACCEPT is enabled; Dovecot knows none of it.
             rejectAppend(message.tag, .bad, nil, "Error in IMAP command APPEND: Invalid arguments.")
             return

@@ -125,6 +125,7 @@ extension IMAPMailSession {
             if name == "QRESYNC" { enableQResync() }
             let rev2 = name == Self.imap4rev2.uppercased()
             if name == "UTF8=ACCEPT" || rev2 { acceptUTF8() }
+            if name == "UTF8=ACCEPT" { utf8AcceptEnabled = true }
             if rev2 { imap4rev2Enabled = true }
             enabled.append(rev2 ? Self.imap4rev2 : name)
         }
@@ -140,7 +141,7 @@ extension IMAPMailSession {
 
     /// RFC 6855 §3: UTF-8 mailbox names both ways, and UTF-8 in quoted strings of responses.
     private func acceptUTF8() {
-        utf8Accepted = true
+        utf8Names = true
         output.quotesUTF8 = true
     }
 

@@ -11,6 +11,11 @@ extension IMAPMailSession {
         guard let selection = selected else { return }
         let mailbox = selection.mailbox
         let saves = search.returnOptions?.contains(.save) == true
+        if utf8AcceptEnabled, search.charset != nil {
+            // RFC 6855 §3: after ENABLE UTF8=ACCEPT a charset label conflicts with the UTF-8 the client uses.
+            badArguments(tag, command, IMAPReplyText.charsetAfterUTF8Accept)
+            return
+        }
         if let charset = search.charset, !Self.searchCharsets.contains(charset.uppercased()) {
             if saves { selected?.savedSearch = [] }  // RFC 5182 §2.1: a failed SEARCH (SAVE) empties `$`
             complete(tag, .no, .badCharset([]), text: IMAPReplyText.unknownCharset)

@@ -95,14 +95,14 @@ extension IMAPMailSession {
     /// A wire name in Unicode: modified UTF-7, or UTF-8 once UTF8=ACCEPT or IMAP4rev2 is enabled (RFC 6855 §3:
     /// the client then sends no modified UTF-7, so `&` is itself).
     func decodedName(_ name: MailboxName) -> String? {
-        utf8Accepted ? String(validating: name.bytes, as: UTF8.self) : name.decoded
+        utf8Names ? String(validating: name.bytes, as: UTF8.self) : name.decoded
     }
 
-    var invalidNameText: String { utf8Accepted ? "Mailbox name is not valid UTF-8" : "Mailbox name is not valid mUTF-7" }
+    var invalidNameText: String { utf8Names ? "Mailbox name is not valid UTF-8" : "Mailbox name is not valid mUTF-7" }
 
     /// A store name as the client is told it.
     func wireName(_ storeName: String) -> MailboxName {
-        utf8Accepted ? MailboxName(bytes: Array(storeName.utf8)) : MailboxName(storeName)
+        utf8Names ? MailboxName(bytes: Array(storeName.utf8)) : MailboxName(storeName)
     }
 
     // MARK: CLOSE / EXPUNGE

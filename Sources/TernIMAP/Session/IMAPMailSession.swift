@@ -96,7 +96,9 @@ public final class IMAPMailSession {
     var qresyncEnabled = false
     /// ENABLE UTF8=ACCEPT (RFC 6855 §3) or IMAP4rev2 (RFC 9051 §5.1): mailbox names travel as UTF-8, not
     /// modified UTF-7, and strings may be quoted UTF-8.
-    var utf8Accepted = false
+    var utf8Names = false
+    /// ENABLE UTF8=ACCEPT itself: SEARCH may no longer name a CHARSET (RFC 6855 §3).
+    var utf8AcceptEnabled = false
     /// ENABLE IMAP4rev2 (RFC 9051, Appendix E): no \Recent or RECENT, ESEARCH replies to SEARCH, a LIST line
     /// in SELECT's reply.
     var imap4rev2Enabled = false

@@ -50,6 +50,8 @@ import Testing
         #expect(
             f.send("A282 SEARCH RETURN (MIN COUNT) NOT FROM \"Smith\"\r\n")
                 == "* ESEARCH (TAG \"A282\") MIN 1 COUNT 3\r\nA282 OK Search completed" + done)
+        // rev2 keeps SEARCH's CHARSET (UTF-8 at least, §6.4.4), unlike UTF8=ACCEPT alone.
+        #expect(f.send("A286 SEARCH CHARSET UTF-8 ALL\r\n").hasPrefix("* ESEARCH (TAG \"A286\") ALL 1:3\r\n"))
         // A rev1 session still gets `* SEARCH`.
         let rev1 = try SessionFixture()
         try rev1.selectThree()

@@ -67,5 +67,9 @@ import Testing
         f.send("e ENABLE UTF8=ACCEPT\r\n")
         #expect(f.send("d FETCH 1 ENVELOPE\r\n").contains(" \"Grüße\" ((\"Jörg\" NIL \"jörg\" \"example.org\"))"))
         #expect(f.send("g SEARCH FROM \"jörg\"\r\n") == "* SEARCH 1\r\ng OK Search completed" + done)
+        // §3: no CHARSET once UTF8=ACCEPT is enabled.
+        #expect(
+            f.send("h SEARCH CHARSET UTF-8 FROM \"jörg\"\r\n")
+                == "h BAD Error in IMAP command SEARCH: CHARSET not allowed after ENABLE UTF8=ACCEPT" + done)
     }
 }
