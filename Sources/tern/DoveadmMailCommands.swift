@@ -7,7 +7,7 @@ import TernServer
 /// doveadm's mail commands: `-u USER` (or `-A`, every passwd-file user), looked up in the userdbs, then
 /// run with the user's effective ids against the user's Maildir.
 enum DoveadmMailCommand {
-    static let names: Set<String> = ["mailbox", "fetch", "search", "expunge", "flags", "force-resync"]
+    static let names: Set<String> = ["mailbox", "fetch", "search", "expunge", "flags", "force-resync", "acl"]
 
     /// One command's parsed operands, run once per user.
     typealias Body = (DoveadmMail, DoveadmOutput) -> Int32
@@ -48,7 +48,7 @@ enum DoveadmMailCommand {
     /// `mailbox list` and `flags add` are two words.
     private static func commandName(_ words: [String]) -> (String, [String]) {
         let first = words.first ?? ""
-        if (first == "mailbox" || first == "flags"), words.count > 1 {
+        if first == "mailbox" || first == "flags" || first == "acl", words.count > 1 {
             return ("\(first) \(words[1])", Array(words.dropFirst(2)))
         }
         return (first, Array(words.dropFirst()))
@@ -95,6 +95,8 @@ enum DoveadmMailCommand {
         case "expunge": return try expungeBody(operands)
         case "flags add", "flags remove", "flags replace": return try flagsBody(name, operands)
         case "force-resync": return try resyncBody(operands)
+        case "acl get", "acl rights", "acl set", "acl add", "acl remove", "acl delete":
+            return try aclBody(name, operands, global: global)
         default: throw refuse(DoveadmTool.usage, "doveadm: Unknown command '\(name)'")
         }
     }

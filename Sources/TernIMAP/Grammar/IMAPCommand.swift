@@ -72,6 +72,16 @@ public enum IMAPCommand: Sendable, Hashable {
     case thread(ThreadCommand, uid: Bool)
     /// RFC 5267 §4.3 CANCELUPDATE: the tags of SEARCH RETURN (UPDATE) commands.
     case cancelUpdate([String])
+    /// RFC 4314 §3.1 SETACL: identifier and rights as sent (`-id` negative, `+r` / `-r` to add or remove).
+    case setACL(MailboxName, identifier: String, rights: String)
+    /// RFC 4314 §3.2 DELETEACL.
+    case deleteACL(MailboxName, identifier: String)
+    /// RFC 4314 §3.3 GETACL.
+    case getACL(MailboxName)
+    /// RFC 4314 §3.4 LISTRIGHTS.
+    case listRights(MailboxName, identifier: String)
+    /// RFC 4314 §3.5 MYRIGHTS.
+    case myRights(MailboxName)
 
     /// The command name as Dovecot names it in `Error in IMAP command NAME: ...`.
     public var name: String {
@@ -112,6 +122,11 @@ public enum IMAPCommand: Sendable, Hashable {
         case .sort(_, let uid): return uid ? "UID SORT" : "SORT"
         case .thread(_, let uid): return uid ? "UID THREAD" : "THREAD"
         case .cancelUpdate: return "CANCELUPDATE"
+        case .setACL: return "SETACL"
+        case .deleteACL: return "DELETEACL"
+        case .getACL: return "GETACL"
+        case .listRights: return "LISTRIGHTS"
+        case .myRights: return "MYRIGHTS"
         }
     }
 

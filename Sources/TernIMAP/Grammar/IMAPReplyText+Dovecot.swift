@@ -73,6 +73,20 @@ public enum IMAPReplyText {
     static let invalidMetadataDepth = "Invalid value for DEPTH"
     static let getMetadataCompleted = "Getmetadata completed"
     static let setMetadataCompleted = "Setmetadata completed"
+    /// ACL (RFC 4314, Dovecot's imap_acl plugin): the capabilities it adds, then its replies.
+    public static let aclCapabilities = ["ACL", "RIGHTS=texk"]
+    static let setACLCompleted = "Setacl complete"
+    static let deleteACLCompleted = "Deleteacl complete"
+    static let getACLCompleted = "Getacl completed"
+    static let listRightsCompleted = "Listrights completed"
+    static let myRightsCompleted = "Myrights completed"
+    static let notAdministrator = "You lack administrator privileges on this mailbox"
+    static let permissionDenied = "Permission denied"
+    /// What LISTRIGHTS lists for any identifier: no rights always granted, then each right on its own.
+    static let listRightsText = "\"\" l r w s t p i e k x a c d"
+    static func aclIdentifierDisallowed(_ identifier: String) -> String { "'\(identifier)' identifier is disallowed" }
+    static func globalACLCannotChange(_ identifier: String) -> String { "Global ACLs can't be modified: \(identifier)" }
+    static func invalidACLRight(_ letter: Character) -> String { "Invalid ACL right: \(letter)" }
     public static let noopCompleted = "NOOP completed"
     public static let logoutCompleted = "Logout completed"
     public static let loggingOut = "Logging out"

@@ -68,6 +68,7 @@ enum IMAPCommandGrammar {
         case "IDLE": return .idle
         case "SETMETADATA": return try setMetadata(&r)
         case "GETMETADATA": return try getMetadata(&r)
+        case "SETACL", "DELETEACL", "GETACL", "LISTRIGHTS", "MYRIGHTS": return try acl(name, &r)
         case "COMPRESS":
             try r.space()
             let mechanism = try r.atom(upper: true)

@@ -53,8 +53,14 @@ extension IMAPMailSession {
             return nil
         }
         let storeName = store.normalize(decoded)
-        guard store.exists(storeName) else {
+        let granted = rights(storeName)
+        guard store.exists(storeName), granted.contains(.lookup) || granted.contains(.insert) else {
             rejectAppend(message.tag, .no, .tryCreate, IMAPReplyText.mailboxDoesNotExist(storeName))
+            return nil
+        }
+        // RFC 4314 §4: APPEND needs the insert right.
+        guard granted.contains(.insert) else {
+            rejectAppend(message.tag, .no, .noPerm, IMAPReplyText.permissionDenied)
             return nil
         }
         return storeName

@@ -25,6 +25,11 @@ extension IMAPMailSession {
         case .compress(let mechanism): compress(tag, mechanism)
         case .getMetadata(let name, let entries, let options): getMetadata(tag, name, entries, options)
         case .setMetadata(let name, let values): setMetadata(tag, name, values)
+        case .setACL(let name, let identifier, let rights): setACL(tag, name, identifier, rights)
+        case .deleteACL(let name, let identifier): deleteACL(tag, name, identifier)
+        case .getACL(let name): getACL(tag, name)
+        case .listRights(let name, let identifier): listRights(tag, name, identifier)
+        case .myRights(let name): myRights(tag, name)
         case .id:
             send(.id([IDParameter(key: "name", value: "Dovecot")]))
             finish(tag, text: IMAPReplyText.idCompleted)

@@ -23,7 +23,7 @@ extension IMAPMailSession {
         let specialUseOnly = command.selectionOptions.contains(.specialUse)
         for entry in entries where !specialUseOnly || !entry.specialUse.isEmpty {
             let wireName = self.wireName(entry.name)
-            guard patterns.contains(where: { matches(wireName.bytes, $0) }) else { continue }
+            guard patterns.contains(where: { matches(wireName.bytes, $0) }), visible(entry) else { continue }
             let attributes = listAttributes(entry, command)
             send(.list(MailboxListItem(attributes: attributes, delimiter: separator, name: wireName)))
             writeListStatus(entry, wireName, command)
@@ -42,13 +42,22 @@ extension IMAPMailSession {
         let full = combined(reference.bytes, pattern.bytes)
         for entry in entries {
             let wireName = self.wireName(entry.name)
-            guard matches(wireName.bytes, full) else { continue }
+            guard matches(wireName.bytes, full), visible(entry) else { continue }
             send(.lsub(MailboxListItem(attributes: [], delimiter: separator, name: wireName)))
         }
         finish(tag, text: IMAPReplyText.lsubCompleted)
     }
 
     var separator: Character { store.settings.separator }
+
+    /// RFC 4314 §4: a mailbox lists only with the lookup right (names without a mailbox of their own have
+    /// no ACL and list as before).
+    private func visible(_ entry: MailboxListEntry) -> Bool {
+        guard configuration.acl != nil, !entry.attributes.contains(.noSelect),
+            !entry.attributes.contains(.nonExistent)
+        else { return true }
+        return rights(entry.name).contains(.lookup)
+    }
 
     func listAttributes(_ entry: MailboxListEntry, _ command: ListCommand) -> [MailboxAttribute] {
         let extended = command.isExtended
@@ -77,7 +86,9 @@ extension IMAPMailSession {
 
     /// RFC 5819: `* STATUS` right after the LIST line of each selectable mailbox.
     private func writeListStatus(_ entry: MailboxListEntry, _ wireName: MailboxName, _ command: ListCommand) {
-        guard !entry.attributes.contains(.noSelect), !entry.attributes.contains(.nonExistent) else { return }
+        guard !entry.attributes.contains(.noSelect), !entry.attributes.contains(.nonExistent),
+            rights(entry.name).contains(.read)
+        else { return }
         for case .status(let attributes) in command.returnOptions {
             if let values = try? statusValues(entry.name, attributes) { send(.status(wireName, values)) }
         }

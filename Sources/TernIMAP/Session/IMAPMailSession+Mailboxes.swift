@@ -2,7 +2,9 @@ import TernMailbox
 
 extension IMAPMailSession {
     func create(_ tag: String, _ name: MailboxName) {
-        guard let storeName = storeName(tag, name) else { return }
+        // RFC 4314 §4: CREATE needs the create right, which a new mailbox takes from its parent's ACL.
+        guard let storeName = storeName(tag, name), permitted(.create, tag, storeName, hidden: noPermission(tag))
+        else { return }
         do {
             try store.createMailbox(storeName)
         } catch .alreadyExists {
@@ -12,11 +14,16 @@ extension IMAPMailSession {
             fail(tag, error)
             return
         }
+        if configuration.acl != nil { store.inheritACL(storeName) }
         finish(tag, text: IMAPReplyText.createCompleted)
     }
 
     func delete(_ tag: String, _ name: MailboxName) {
-        guard let storeName = storeName(tag, name) else { return }
+        guard let storeName = storeName(tag, name),
+            permitted(.delete, tag, storeName, hidden: {
+                finish(tag, .no, .nonexistent, text: IMAPReplyText.mailboxDoesNotExist(storeName))
+            })
+        else { return }
         if selected?.mailbox.name == storeName {
             selected = nil
             loadedMessage = nil
@@ -31,7 +38,12 @@ extension IMAPMailSession {
     }
 
     func rename(_ tag: String, _ from: MailboxName, _ to: MailboxName) {
-        guard let source = storeName(tag, from), let target = storeName(tag, to) else { return }
+        guard let source = storeName(tag, from), let target = storeName(tag, to),
+            permitted(.delete, tag, source, hidden: {
+                finish(tag, .no, .nonexistent, text: IMAPReplyText.mailboxDoesNotExist(source))
+            }),
+            permitted(.create, tag, target, hidden: noPermission(tag))
+        else { return }
         do {
             try store.renameMailbox(source, to: target)
         } catch {
@@ -68,10 +80,19 @@ extension IMAPMailSession {
         finish(tag, text: IMAPReplyText.unsubscribeCompleted)
     }
 
+    /// A create right missing where the parent is not visible either: Dovecot still says Permission denied.
+    private func noPermission(_ tag: String) -> () -> Void {
+        { self.finish(tag, .no, .noPerm, text: IMAPReplyText.permissionDenied) }
+    }
+
     // MARK: STATUS
 
     func status(_ tag: String, _ name: MailboxName, _ attributes: [StatusAttribute]) {
-        guard let storeName = storeName(tag, name) else { return }
+        guard let storeName = storeName(tag, name),
+            permitted(.read, tag, storeName, hidden: {
+                finish(tag, .no, text: IMAPReplyText.mailboxDoesNotExist(storeName))
+            })
+        else { return }
         do {
             send(.status(name, try statusValues(storeName, attributes)))
         } catch .nonexistent {

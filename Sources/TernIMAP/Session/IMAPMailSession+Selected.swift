@@ -12,6 +12,10 @@ struct SelectedMailbox {
     var savedSearch: [UInt32] = []
     /// RFC 5267: SEARCH RETURN (UPDATE) results the client is kept told about.
     var searchUpdates: [SearchUpdate] = []
+    /// Opened with EXAMINE (not only read-only for lack of ACL rights).
+    var examined = false
+    /// The session user's ACL rights on it (RFC 4314; all without the acl plugin).
+    var rights = ACLRights.all
 
     var readOnly: Bool { mailbox.isReadOnly }
 }
@@ -35,10 +39,14 @@ extension IMAPMailSession {
             return
         }
         if condstore { enableCondstore() }
-        guard let storeName = storeName(tag, name) else { return }
+        guard let storeName = storeName(tag, name),
+            permitted(.read, tag, storeName, hidden: { complete(tag, .no, text: IMAPReplyText.mailboxDoesNotExist(storeName)) })
+        else { return }
+        // Without a right to change anything the mailbox is read-only even for SELECT (Dovecot's acl_is_readonly).
+        let granted = rights(storeName)
         let mailbox: any Mailbox
         do {
-            mailbox = try store.openMailbox(storeName, readOnly: readOnly)
+            mailbox = try store.openMailbox(storeName, readOnly: readOnly || !granted.canWrite)
         } catch .nonexistent {
             complete(tag, .no, text: IMAPReplyText.mailboxDoesNotExist(storeName))
             return
@@ -47,13 +55,15 @@ extension IMAPMailSession {
             return
         }
         let keywords = mailbox.definedKeywords
-        selected = SelectedMailbox(mailbox: mailbox, announcedRecent: mailbox.recentCount, announcedKeywords: keywords)
+        selected = SelectedMailbox(
+            mailbox: mailbox, announcedRecent: mailbox.recentCount, announcedKeywords: keywords, examined: readOnly,
+            rights: granted)
         let response = SelectResponse(
-            flags: Self.mailboxFlags(keywords), permanentFlags: Self.mailboxFlags(keywords) + [.wildcard],
+            flags: Self.mailboxFlags(keywords), permanentFlags: Self.permanentFlags(keywords, granted),
             exists: UInt32(mailbox.messages.count), recent: UInt32(mailbox.recentCount),
             firstUnseen: mailbox.firstUnseenSequence.map { UInt32($0) }, uidValidity: mailbox.uidValidity,
-            uidNext: mailbox.nextUID, highestModSeq: reportsModSeqs ? mailbox.highestModSeq : nil, readOnly: readOnly,
-            list: imap4rev2Enabled ? selectedListItem(storeName) : nil)
+            uidNext: mailbox.nextUID, highestModSeq: reportsModSeqs ? mailbox.highestModSeq : nil,
+            readOnly: mailbox.isReadOnly, list: imap4rev2Enabled ? selectedListItem(storeName) : nil)
         var lines = response.responses(tag: tag, examine: readOnly, replacedMailbox: false, timing: timing())
         let completion = lines.removeLast()
         for line in lines { send(line) }
@@ -83,6 +93,17 @@ extension IMAPMailSession {
         Flag.system + keywords.map(Flag.keyword)
     }
 
+    /// PERMANENTFLAGS for the rights the user has (RFC 4314 §4): \Seen needs s, \Deleted t, the rest w.
+    static func permanentFlags(_ keywords: [String], _ rights: ACLRights) -> [Flag] {
+        (mailboxFlags(keywords) + [.wildcard]).filter { flag in
+            switch flag {
+            case .seen: rights.contains(.writeSeen)
+            case .deleted: rights.contains(.writeDeleted)
+            default: rights.contains(.write)
+            }
+        }
+    }
+
     /// The store's name for a wire name, or nil after answering `NO` for a name that cannot be decoded.
     func storeName(_ tag: String, _ name: MailboxName) -> String? {
         guard let decoded = decodedName(name) else {
@@ -109,7 +130,7 @@ extension IMAPMailSession {
 
     /// CLOSE expunges `\Deleted` messages without telling the client (RFC 3501 §6.4.2).
     func close(_ tag: String) {
-        if let mailbox = selected?.mailbox, !mailbox.isReadOnly {
+        if let mailbox = selected?.mailbox, !mailbox.isReadOnly, selected?.rights.contains(.expunge) == true {
             if let removed = try? mailbox.expungeDeleted() { statistics.expunged += removed.count }
         }
         selected = nil
@@ -120,7 +141,8 @@ extension IMAPMailSession {
     /// EXPUNGE, or UID EXPUNGE (RFC 4315) limited to `uids`. Read-only mailboxes expunge nothing, quietly.
     func expunge(_ tag: String, uids set: SequenceSet?) {
         guard let mailbox = selected?.mailbox else { return }
-        if !mailbox.isReadOnly {
+        // Without the expunge right Dovecot expunges nothing and says OK.
+        if !mailbox.isReadOnly, selected?.rights.contains(.expunge) == true {
             var candidates = mailbox.messages.filter { $0.flags.contains(.deleted) }.map(\.uid)
             if let set {
                 let largest = mailbox.messages.last?.uid ?? 0
@@ -209,7 +231,7 @@ extension IMAPMailSession {
         if selection.readOnly {
             send(.untagged(.ok, .permanentFlags([]), IMAPReplyText.readOnlyMailbox))
         } else {
-            send(.untagged(.ok, .permanentFlags(Self.mailboxFlags(keywords) + [.wildcard]), IMAPReplyText.flagsPermitted))
+            send(.untagged(.ok, .permanentFlags(Self.permanentFlags(keywords, selection.rights)), IMAPReplyText.flagsPermitted))
         }
     }
 

@@ -14,7 +14,8 @@ extension IMAPMailSession {
             return
         }
         if unchangedSince != nil { enableCondstore() }
-        if selection.readOnly {
+        // EXAMINE; a SELECT made read-only by the ACL goes on, and stores only what the rights allow.
+        if selection.examined || (selection.readOnly && selection.rights.canWrite) {
             if unchangedSince != nil {
                 complete(tag, .no, text: IMAPReplyText.condstoreReadOnly)
             } else {
@@ -31,19 +32,21 @@ extension IMAPMailSession {
             chosen = chosen.filter { messages[$0].modSeq <= unchangedSince }
         }
         let (flags, keywords) = Self.storeFlags(storeFlags.flags)
-        let change: FlagChange =
-            switch storeFlags.operation {
-            case .add: .add
-            case .remove: .remove
-            case .replace: .replace
-            }
         let uids = chosen.map { selection.mailbox.messages[$0].uid }
         let wasDeleted = Set(chosen.filter { selection.mailbox.messages[$0].flags.contains(.deleted) }.map {
             selection.mailbox.messages[$0].uid
         })
         let updated: [MessageInfo]
         do {
-            updated = try selection.mailbox.updateFlags(uids: uids, change, flags: flags, keywords: keywords)
+            guard
+                let changed = try updateFlags(
+                    selection, uids, storeFlags.operation, flags: flags, keywords: keywords)
+            else {
+                // No right to change any flag: Dovecot ignores the STORE silently.
+                if uid { finish(tag, text: IMAPReplyText.storeCompleted) } else { complete(tag, text: IMAPReplyText.storeCompleted) }
+                return
+            }
+            updated = changed
         } catch {
             complete(tag, .no, error.imapResponseCode.map(ResponseCode.other), text: error.description)
             return
@@ -56,6 +59,38 @@ extension IMAPMailSession {
         let text = modified.isEmpty ? IMAPReplyText.storeCompleted : IMAPReplyText.conditionalStoreFailed
         // RFC 3501 §7.4.1: no EXPUNGE during STORE; UID STORE may report them.
         if uid { finish(tag, .ok, code, text: text) } else { complete(tag, .ok, code, text: text) }
+    }
+
+    /// Changes flags as far as the ACL rights allow (RFC 4314 §4: s for \\Seen, t for \\Deleted, w for the
+    /// others and keywords), as Dovecot's acl plugin filters them; nil when nothing may change. A replace with
+    /// some rights missing leaves the flags it may not touch as they are.
+    private func updateFlags(
+        _ selection: SelectedMailbox, _ uids: [UInt32], _ operation: StoreFlags.Operation, flags: MessageFlags,
+        keywords: [String]
+    ) throws(MailboxError) -> [MessageInfo]? {
+        let rights = selection.rights
+        let mailbox = selection.mailbox
+        if rights.isSuperset(of: [.write, .writeSeen, .writeDeleted]) {
+            let change: FlagChange = operation == .add ? .add : operation == .remove ? .remove : .replace
+            return try mailbox.updateFlags(uids: uids, change, flags: flags, keywords: keywords)
+        }
+        var allowed: MessageFlags = rights.contains(.write) ? [.answered, .flagged, .draft] : []
+        if rights.contains(.writeSeen) { allowed.insert(.seen) }
+        if rights.contains(.writeDeleted) { allowed.insert(.deleted) }
+        let mayKeywords = rights.contains(.write)
+        switch operation {
+        case .add, .remove:
+            let flags = flags.intersection(allowed)
+            let keywords = mayKeywords ? keywords : []
+            guard !flags.isEmpty || !keywords.isEmpty else { return nil }
+            return try mailbox.updateFlags(uids: uids, operation == .add ? .add : .remove, flags: flags, keywords: keywords)
+        case .replace:
+            guard !allowed.isEmpty else { return nil }
+            let dropped = mayKeywords ? mailbox.definedKeywords.filter { !keywords.contains($0) } : []
+            _ = try mailbox.updateFlags(uids: uids, .remove, flags: allowed.subtracting(flags), keywords: dropped)
+            return try mailbox.updateFlags(
+                uids: uids, .add, flags: flags.intersection(allowed), keywords: mayKeywords ? keywords : [])
+        }
     }
 
     /// The FETCH responses of STORE: `[UID n] [MODSEQ (m)] FLAGS (...)`. Once CONDSTORE is enabled MODSEQ goes
@@ -80,7 +115,11 @@ extension IMAPMailSession {
             badArguments(tag, command, IMAPReplyText.invalidMessageset)
             return
         }
-        guard let target = storeName(tag, name) else { return }
+        guard let target = storeName(tag, name),
+            permitted(.insert, tag, target, hidden: {
+                finish(tag, .no, .tryCreate, text: IMAPReplyText.mailboxDoesNotExist(target))
+            })
+        else { return }
         if move, selection.readOnly {
             finish(tag, .no, text: MailboxError.readOnly.description)
             return

@@ -14,6 +14,8 @@ public final class IMAPMailSession {
         public var fullTextSearch = false
         /// METADATA's attribute dict file (imap_metadata = yes with mail_attribute_dict = file:PATH).
         public var metadataPath: String?
+        /// RFC 4314 ACL (Dovecot's acl and imap_acl plugins); nil when off: every right, no ACL commands.
+        public var acl: ACLSettings?
         /// The largest message CATENATE may compose (`NO [TOOBIG]`, RFC 4469 §5): IMAP sizes end at 2^32-1.
         public var maxComposedMessageSize: Int
         /// Seconds on a monotonic clock, for the `(0.001 + 0.000 secs)` timing of tagged replies.

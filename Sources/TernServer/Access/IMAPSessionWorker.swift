@@ -57,7 +57,11 @@ final class IMAPSessionWorker: MailProtocolSession, @unchecked Sendable {
             metadataPath = AccessSettings.expand(String(dict.dropFirst(5)), user: user, home: home)
             capabilities.append(IMAPReplyText.metadata)
         }
-        if settings.mailPlugins.contains("imap_zlib") { capabilities.append(IMAPReplyText.compressDeflate) }
+        // Plugins add their capabilities in mail_plugins order, as Dovecot's do.
+        for plugin in settings.mailPlugins {
+            if plugin == "imap_zlib" { capabilities.append(IMAPReplyText.compressDeflate) }
+            if plugin == "imap_acl", settings.acl?.commands == true { capabilities += IMAPReplyText.aclCapabilities }
+        }
         let override = settings.string("imap_capability")
         let named = override.drop(while: { $0 == "+" }).split(separator: " ").map(String.init)
         if override.hasPrefix("+") {
@@ -75,6 +79,7 @@ final class IMAPSessionWorker: MailProtocolSession, @unchecked Sendable {
         }
         configuration.fullTextSearch = settings.fullTextSearch
         configuration.metadataPath = metadataPath
+        configuration.acl = settings.acl
         return configuration
     }
 
@@ -175,6 +180,17 @@ extension DovecotSettings {
 
     /// Dovecot's fts plugin: in mail_plugins, with a backend in `plugin { fts = ... }`.
     var fullTextSearch: Bool { mailPlugins.contains("fts") && !(plugin["fts"] ?? "").isEmpty }
+
+    /// Dovecot's acl plugin with its vfile backend (`plugin { acl = vfile }`) on Maildir: per-mailbox
+    /// dovecot-acl files. `acl_anyone = allow` lets SETACL grant rights to anyone and authenticated. Without
+    /// imap_acl the rights still apply but the ACL commands are unknown.
+    var acl: ACLSettings? {
+        let backend = plugin["acl"] ?? ""
+        guard mailPlugins.contains("acl"), backend == "vfile" || backend.hasPrefix("vfile:"),
+            !mailLocation.hasPrefix("mbox:")
+        else { return nil }
+        return ACLSettings(commands: mailPlugins.contains("imap_acl"), anyoneAllowed: plugin["acl_anyone"] == "allow")
+    }
 
     /// `plugin { fts_autoindex = yes }`: deliveries update the index.
     var fullTextAutoIndex: Bool { fullTextSearch && plugin["fts_autoindex"] == "yes" }

@@ -11,7 +11,7 @@ final class SessionFixture {
 
     init(
         mailboxes: [MailboxSettings] = [], capabilities: [String] = IMAPReplyText.postLoginCapabilities,
-        fullTextSearch: Bool = false, metadata: Bool = false
+        fullTextSearch: Bool = false, metadata: Bool = false, acl: ACLSettings? = nil
     ) throws {
         let base = NSTemporaryDirectory() + "tern-imap-session-" + UUID().uuidString
         root = base + "/Maildir"
@@ -20,6 +20,7 @@ final class SessionFixture {
         var configuration = IMAPMailSession.Configuration(user: "tuser", capabilities: capabilities, clock: { 0 })
         configuration.fullTextSearch = fullTextSearch
         if metadata { configuration.metadataPath = base + "/dovecot-attributes" }
+        configuration.acl = acl
         session = IMAPMailSession(store: store, configuration: configuration)
     }
 
