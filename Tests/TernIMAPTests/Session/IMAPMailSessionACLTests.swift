@@ -36,7 +36,7 @@ import Testing
         // §3.3 GETACL: c and d map to k x and e t (§2.1.1); the owner's defaults come last.
         #expect(
             f.send("A038 GETACL INBOX/Drafts\r\n")
-                == "* ACL INBOX/Drafts John akxeilrtswcd tuser lrwstipekxacd\r\nA038 OK Getacl completed" + done)
+                == "* ACL INBOX/Drafts John akxeilrwtscd tuser lrwstipekxacd\r\nA038 OK Getacl completed" + done)
         // §3.2 DELETEACL.
         #expect(f.send("A039 DELETEACL INBOX/Drafts John\r\n") == "A039 OK Deleteacl complete" + done)
         #expect(
@@ -146,7 +146,9 @@ import Testing
         #expect(f.send("f APPEND T1 {3+}\r\nabc\r\n") == "f NO [NOPERM] Permission denied" + done)
         #expect(f.send("g CREATE T1/sub\r\n") == "g NO [NOPERM] Permission denied" + done)
         #expect(f.send("h DELETE T1\r\n") == "h NO [NOPERM] Permission denied" + done)
-        #expect(f.send("i STATUS T1 (MESSAGES)\r\n") == "* STATUS T1 (MESSAGES 1)\r\ni OK Status completed" + done)
+        #expect(
+            f.send("i STATUS T1 (MESSAGES)\r\n")
+                == "* STATUS T1 (MESSAGES 1)\r\ni OK [CLIENTBUG] Status on selected mailbox completed" + done)
     }
 
     @Test func flagRightsOneByOne() throws {
@@ -174,7 +176,10 @@ import Testing
                 == "* LIST (\\HasNoChildren) \"/\" INBOX\r\n* LIST (\\HasNoChildren) \"/\" NoRead\r\n"
                 + "* LIST (\\HasNoChildren) \"/\" Open\r\na OK List completed" + done)
         #expect(f.send("b STATUS NoRead (MESSAGES)\r\n") == "b NO [NOPERM] Permission denied" + done)
-        #expect(f.send("c STATUS Hidden (MESSAGES)\r\n") == "c NO Mailbox doesn't exist: Hidden" + done)
+        // STATUS and SELECT need the read right only (Dovecot opens the mailbox with it).
+        #expect(f.send("c STATUS Hidden (MESSAGES)\r\n") == "* STATUS Hidden (MESSAGES 0)\r\nc OK Status completed" + done)
+        try writeACL(f, "None", "user=tuser i\n")
+        #expect(f.send("c2 STATUS None (MESSAGES)\r\n") == "c2 NO Mailbox doesn't exist: None" + done)
         #expect(f.send("d SELECT NoRead\r\n") == "d NO [NOPERM] Permission denied" + done)
         #expect(f.send("e MYRIGHTS Hidden\r\n") == "* MYRIGHTS Hidden r\r\ne OK Myrights completed" + done)
         f.send("s SUBSCRIBE Hidden\r\n")

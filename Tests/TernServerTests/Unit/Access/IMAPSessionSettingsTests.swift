@@ -63,4 +63,41 @@ import Testing
         let settings = try AccessSettings.load(path: path, readingTLSFiles: false)
         #expect(LoginSettings(settings.settings(protocol: "imap")).literalMinus)
     }
+
+    /// The task's configuration as Dovecot reads it: acl in mail_plugins, imap_acl for imap, a vfile backend
+    /// and a shared namespace (which Tern does not offer yet, see docs/compatibility.md).
+    @Test func aclPlugin() throws {
+        let text = """
+            protocols = imap
+            mail_location = maildir:~/Maildir
+            mail_plugins = $mail_plugins acl
+            protocol imap {
+              mail_plugins = $mail_plugins imap_acl imap_zlib
+            }
+            plugin {
+              acl = vfile
+              acl_shared_dict = file:/var/lib/dovecot/shared-mailboxes.db
+            }
+            namespace inbox {
+              inbox = yes
+              separator = /
+            }
+            namespace shared {
+              type = shared
+              separator = /
+              prefix = shared/%%u/
+              location = maildir:%%h/Maildir:INDEXPVT=~/Maildir/shared/%%u
+              subscriptions = no
+              list = children
+            }
+
+            """
+        let acl = try configuration(text)
+        #expect(acl.capabilities == IMAPReplyText.postLoginCapabilities + ["ACL", "RIGHTS=texk", "COMPRESS=DEFLATE"])
+        #expect(acl.acl == ACLSettings(commands: true, anyoneAllowed: false))
+        let rightsOnly = try configuration("mail_plugins = acl\nplugin {\n  acl = vfile:/etc/dovecot/global-acls\n  acl_anyone = allow\n}\n")
+        #expect(rightsOnly.acl == ACLSettings(commands: false, anyoneAllowed: true))
+        #expect(!rightsOnly.capabilities.contains("ACL"))
+        #expect(try configuration("mail_plugins = acl imap_acl\n").acl == nil, "no backend: no ACL")
+    }
 }
