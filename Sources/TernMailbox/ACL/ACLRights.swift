@@ -76,11 +76,12 @@ public struct ACLRights: OptionSet, Sendable, Hashable {
     public var fileLetters: String { String(Self.byName.filter { contains($0.2) }.map(\.0)) }
 
     /// The letters as Dovecot's imap_acl sends them: `sorted` in file order (GETACL of stored entries) or in
-    /// Dovecot's own order (MYRIGHTS, defaults), then `c` when k is there and `d` when e is (RFC 4314 §2.1.1).
+    /// Dovecot's own order (MYRIGHTS, defaults), then the obsolete `c` when k or x is there and `d` when e or t
+    /// is (RFC 4314 §2.1.1).
     public func imapLetters(sorted: Bool) -> String {
         var text = sorted ? fileLetters : String(Self.letters.filter { contains($0.2) }.map(\.0))
-        if contains(.create) { text += "c" }
-        if contains(.expunge) { text += "d" }
+        if !isDisjoint(with: [.create, .delete]) { text += "c" }
+        if !isDisjoint(with: [.expunge, .writeDeleted]) { text += "d" }
         return text
     }
 

@@ -69,6 +69,11 @@ import Testing
         #expect(try ACLRights(imapLetters: "lrc").imapLetters(sorted: true) == "kxlrc")
         #expect(try ACLRights(imapLetters: "lrd").imapLetters(sorted: true) == "elrtd")
         #expect(ACLRights.all.imapLetters(sorted: false) == "lrwstipekxacd")
+        // Dovecot's GETACL for `SETACL bob lrwsti`, `carol le`, `dave lx`, `erin lk`.
+        #expect(try ACLRights(imapLetters: "lrwsti").imapLetters(sorted: true) == "ilrwtsd")
+        #expect(try ACLRights(imapLetters: "le").imapLetters(sorted: true) == "eld")
+        #expect(try ACLRights(imapLetters: "lx").imapLetters(sorted: true) == "xlc")
+        #expect(try ACLRights(imapLetters: "lk").imapLetters(sorted: true) == "klc")
         #expect(ACLRights.all.imapLetters(sorted: true) == "akxeilprwtscd")
         #expect(throws: ACLRights.InvalidRight.self) { try ACLRights(imapLetters: "lrz") }
     }
