@@ -82,6 +82,7 @@ public enum IMAPReplyText {
     static let myRightsCompleted = "Myrights completed"
     static let notAdministrator = "You lack administrator privileges on this mailbox"
     static let permissionDenied = "Permission denied"
+    static let closedWithoutExpunging = "Closed without expunging: Permission denied"
     /// What LISTRIGHTS lists for any identifier: no rights always granted, then each right on its own.
     static let listRightsText = "\"\" l r w s t p i e k x a c d"
     static func aclIdentifierDisallowed(_ identifier: String) -> String { "'\(identifier)' identifier is disallowed" }

@@ -129,13 +129,19 @@ extension IMAPMailSession {
     // MARK: CLOSE / EXPUNGE
 
     /// CLOSE expunges `\Deleted` messages without telling the client (RFC 3501 §6.4.2).
+    /// Without the expunge right (RFC 4314) Dovecot closes without expunging and says why.
     func close(_ tag: String) {
-        if let mailbox = selected?.mailbox, !mailbox.isReadOnly, selected?.rights.contains(.expunge) == true {
-            if let removed = try? mailbox.expungeDeleted() { statistics.expunged += removed.count }
+        var text = IMAPReplyText.closeCompleted
+        if let mailbox = selected?.mailbox, !mailbox.isReadOnly {
+            if selected?.rights.contains(.expunge) == false {
+                text = IMAPReplyText.closedWithoutExpunging
+            } else if let removed = try? mailbox.expungeDeleted() {
+                statistics.expunged += removed.count
+            }
         }
         selected = nil
         loadedMessage = nil
-        complete(tag, text: IMAPReplyText.closeCompleted)
+        complete(tag, text: text)
     }
 
     /// EXPUNGE, or UID EXPUNGE (RFC 4315) limited to `uids`. Read-only mailboxes expunge nothing, quietly.

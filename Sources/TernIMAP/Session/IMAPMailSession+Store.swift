@@ -120,6 +120,11 @@ extension IMAPMailSession {
                 finish(tag, .no, .tryCreate, text: IMAPReplyText.mailboxDoesNotExist(target))
             })
         else { return }
+        // MOVE expunges from the source, which needs the expunge right.
+        if move, !selection.readOnly, !selection.rights.contains(.expunge) {
+            finish(tag, .no, .noPerm, text: IMAPReplyText.permissionDenied)
+            return
+        }
         if move, selection.readOnly {
             finish(tag, .no, text: MailboxError.readOnly.description)
             return

@@ -185,4 +185,20 @@ import Testing
         f.send("s SUBSCRIBE Hidden\r\n")
         #expect(f.send("l LSUB \"\" *\r\n") == "l OK Lsub completed" + done)
     }
+
+    /// Dovecot 2.3.19 with `owner lrwsti` on the mailbox: MOVE, CLOSE and RENAME without e, x, k.
+    @Test func withoutExpungeDeleteOrCreate() throws {
+        let f = try SessionFixture(acl: ACLSettings())
+        try writeACL(f, "K1", "owner lrwsti\n")
+        try f.deliver("Subject: m\n\nx\n", name: "1000.M1P1.host", folder: "K1")
+        #expect(f.send("a2 RENAME K1 X2\r\n") == "a2 NO [NOPERM] Permission denied" + done)
+        f.send("c CREATE Shared1\r\n")
+        #expect(f.send("a3 RENAME Shared1 K1/sub\r\n") == "a3 NO [NOPERM] Permission denied" + done)
+        f.send("a4 SELECT K1\r\n")
+        #expect(f.send("a5 MOVE 1 INBOX\r\n") == "a5 NO [NOPERM] Permission denied" + done)
+        #expect(f.send("a6 STORE 1 +FLAGS (\\Deleted)\r\n") == "* 1 FETCH (FLAGS (\\Deleted \\Recent))\r\na6 OK Store completed" + done)
+        #expect(f.send("a7 CLOSE\r\n") == "a7 OK Closed without expunging: Permission denied" + done)
+        f.send("a8 SELECT K1\r\n")
+        #expect(f.send("a9 FETCH 1 FLAGS\r\n") == "* 1 FETCH (FLAGS (\\Deleted))\r\na9 OK Fetch completed" + done)
+    }
 }
