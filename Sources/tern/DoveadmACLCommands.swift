@@ -1,3 +1,4 @@
+import TernConfig
 import TernMailbox
 import TernServer
 
@@ -9,10 +10,10 @@ extension DoveadmMailCommand {
         switch name {
         case "acl get":
             guard operands.count == 1 else { throw refuse(DoveadmTool.usage, "doveadm acl get [-u <user>|-A] [-S <socket_path>] [-m] <mailbox>") }
-            return aclGet(operands[0], global: global)
+            return aclGet(operands[0], global: global, globalACL: globalACLPath(global))
         case "acl rights":
             guard operands.count == 1 else { throw refuse(DoveadmTool.usage, "doveadm acl rights [-u <user>|-A] [-S <socket_path>] <mailbox>") }
-            return aclRights(operands[0], global: global)
+            return aclRights(operands[0], global: global, globalACL: globalACLPath(global))
         case "acl delete":
             guard operands.count == 2, let (kind, id, negative) = aclIdentifier(operands[1]) else {
                 throw refuse(DoveadmTool.usage, "doveadm acl delete [-u <user>|-A] [-S <socket_path>] <mailbox> <id>")
@@ -44,9 +45,15 @@ extension DoveadmMailCommand {
         return parsed.map { ($0.kind, $0.name, negative) }
     }
 
-    /// The table Dovecot prints: ID, Global (empty: Tern has no global ACLs), Rights with `-name` for the
+    /// The table Dovecot prints: ID, Global (`global` for the entries of the global ACLs), Rights with `-name` for the
     /// negative ones. The owner's defaults are not listed, as in Dovecot.
-    private static func aclGet(_ mailbox: String, global: DoveadmGlobalOptions) -> Body {
+    /// The global ACL directory or file of `acl = vfile:PATH`.
+    private static func globalACLPath(_ global: DoveadmGlobalOptions) -> String? {
+        let backend = global.settings()?.settings(protocol: "imap").plugin["acl"] ?? ""
+        return backend.split(separator: ":").dropFirst().first.map(String.init)
+    }
+
+    private static func aclGet(_ mailbox: String, global: DoveadmGlobalOptions, globalACL: String?) -> Body {
         { mail, output in
             let printer = global.printer(default: .table, output: output)
             printer.header([.init("ID"), .init("Global"), .init("Rights")])
@@ -55,11 +62,11 @@ extension DoveadmMailCommand {
                 return userError(mail, output, DoveadmTool.notFound, "Can't open mailbox \(mailbox): Mailbox doesn't exist: \(mailbox)")
             }
             do throws(MailboxError) {
-                for entry in try mail.store.acl(mailbox).entries {
+                for entry in try mail.store.acl(mailbox, global: globalACL).entries {
                     var names = entry.rights?.names(sorted: true) ?? []
                     names += (entry.negative?.names(sorted: true) ?? []).map { "-" + $0 }
                     printer.print(entry.fileIdentifier)
-                    printer.print("")
+                    printer.print(entry.global ? "global" : "")
                     printer.print(names.joined(separator: " "))
                 }
                 return 0
@@ -69,7 +76,7 @@ extension DoveadmMailCommand {
         }
     }
 
-    private static func aclRights(_ mailbox: String, global: DoveadmGlobalOptions) -> Body {
+    private static func aclRights(_ mailbox: String, global: DoveadmGlobalOptions, globalACL: String?) -> Body {
         { mail, output in
             let printer = global.printer(default: .table, output: output)
             printer.header([.init("Rights")])
@@ -77,7 +84,8 @@ extension DoveadmMailCommand {
             guard mail.store.exists(mailbox) else {
                 return userError(mail, output, DoveadmTool.notFound, "Can't open mailbox \(mailbox): Mailbox doesn't exist: \(mailbox)")
             }
-            printer.print(mail.store.myRights(mailbox, user: mail.user).names(sorted: false).joined(separator: " "))
+            let rights = mail.store.myRights(mailbox, user: mail.user, global: globalACL)
+            printer.print(rights.names(sorted: false).joined(separator: " "))
             return 0
         }
     }

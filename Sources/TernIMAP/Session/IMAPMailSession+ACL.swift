@@ -8,8 +8,11 @@ public struct ACLSettings: Sendable, Equatable {
     public var anyoneAllowed: Bool
     /// The user's groups (the userdb's `acl_groups`), for `group=` entries.
     public var groups: [String]
+    /// The global ACL directory or file of `acl = vfile:PATH`.
+    public var globalPath: String?
 
-    public init(commands: Bool = true, anyoneAllowed: Bool = false, groups: [String] = []) {
+    public init(commands: Bool = true, anyoneAllowed: Bool = false, groups: [String] = [], globalPath: String? = nil) {
+        self.globalPath = globalPath
         self.commands = commands
         self.anyoneAllowed = anyoneAllowed
         self.groups = groups
@@ -21,7 +24,7 @@ extension IMAPMailSession {
     /// The session user's rights on one of their mailboxes; every right when the acl plugin is off.
     func rights(_ storeName: String) -> ACLRights {
         guard let acl = configuration.acl else { return .all }
-        return store.myRights(storeName, user: configuration.user, groups: acl.groups)
+        return store.myRights(storeName, user: configuration.user, groups: acl.groups, global: acl.globalPath)
     }
 
     /// Checks a right Dovecot's acl plugin requires. Without it: `NO [NOPERM] Permission denied` when the
@@ -147,7 +150,7 @@ extension IMAPMailSession {
             }
             return nil
         }
-        guard store.exists(storeName), let acl = try? store.acl(storeName) else {
+        guard store.exists(storeName), let acl = try? store.acl(storeName, global: configuration.acl?.globalPath) else {
             finish(tag, .no, .nonexistent, text: IMAPReplyText.mailboxDoesNotExist(storeName))
             return nil
         }
@@ -225,12 +228,16 @@ extension IMAPMailSession {
             case .user: identifier = entry.name
             }
             if entry.kind == .owner || (entry.kind == .user && entry.name == user) {
-                if seenOwner && convertOwner { return nil }
-                seenOwner = true
                 if entry.rights != nil { ownerHasRights = true }
+                if !entry.global {
+                    if seenOwner && convertOwner { return nil }
+                    seenOwner = true
+                }
             }
-            if let rights = entry.rights { items.append((identifier, rights.imapLetters(sorted: true))) }
-            if let negative = entry.negative { items.append(("-" + identifier, negative.imapLetters(sorted: true))) }
+            // Global entries show with `#` (and cannot be changed through IMAP).
+            let shown = entry.global ? "#" + identifier : identifier
+            if let rights = entry.rights { items.append((shown, rights.imapLetters(sorted: true))) }
+            if let negative = entry.negative { items.append(("-" + shown, negative.imapLetters(sorted: true))) }
         }
         if !ownerHasRights { items.append((convertOwner ? user : "owner", ACLRights.all.imapLetters(sorted: false))) }
         return items

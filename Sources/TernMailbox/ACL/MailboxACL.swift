@@ -16,8 +16,13 @@ public struct MailboxACL: Sendable, Equatable {
         public var name: String
         public var rights: ACLRights?
         public var negative: ACLRights?
+        /// From the global ACLs (`acl = vfile:PATH`): applied after the mailbox's own, never written.
+        public var global = false
 
-        public init(kind: Kind, name: String = "", rights: ACLRights? = nil, negative: ACLRights? = nil) {
+        public init(
+            kind: Kind, name: String = "", rights: ACLRights? = nil, negative: ACLRights? = nil, global: Bool = false
+        ) {
+            self.global = global
             self.kind = kind
             self.name = name
             self.rights = rights
@@ -46,9 +51,15 @@ public struct MailboxACL: Sendable, Equatable {
 
     // MARK: the file
 
-    /// Reads a dovecot-acl file's text; lines Dovecot would not understand are skipped.
-    public init(fileText: String) {
+    /// Reads a dovecot-acl file's text (`global`: a global ACL file); lines Dovecot would not understand are
+    /// skipped.
+    public init(fileText: String, global: Bool = false) {
         self.init()
+        add(fileText: fileText, global: global)
+    }
+
+    /// Adds the entries of a file's text.
+    public mutating func add(fileText: String, global: Bool) {
         for rawLine in fileText.split(separator: "\n", omittingEmptySubsequences: true) {
             var line = rawLine.drop(while: { $0 == " " || $0 == "\t" })
             if line.hasSuffix("\r") { line = line.dropLast() }
@@ -69,7 +80,10 @@ public struct MailboxACL: Sendable, Equatable {
             if negative { identifier = identifier.dropFirst() }
             guard let (kind, name) = Self.parseFileIdentifier(identifier) else { continue }
             let rights = ACLRights(fileLetters: letters)
-            merge(Entry(kind: kind, name: name, rights: negative ? nil : rights, negative: negative ? rights : nil))
+            merge(
+                Entry(
+                    kind: kind, name: name, rights: negative ? nil : rights, negative: negative ? rights : nil,
+                    global: global))
         }
     }
 
@@ -90,7 +104,7 @@ public struct MailboxACL: Sendable, Equatable {
     /// The file's text as Dovecot writes it: the positive line, then the negative one, rights sorted by name.
     public var fileText: String {
         var text = ""
-        for entry in entries {
+        for entry in entries where !entry.global {
             for (rights, sign) in [(entry.rights, ""), (entry.negative, "-")] {
                 guard let rights else { continue }
                 var identifier = sign + entry.fileIdentifier
@@ -107,12 +121,17 @@ public struct MailboxACL: Sendable, Equatable {
 
     /// Adds an entry's halves into the sorted list (a second line for the same identifier sets its other half).
     private mutating func merge(_ entry: Entry) {
-        if let index = entries.firstIndex(where: { $0.kind == entry.kind && $0.name == entry.name }) {
+        if let index = entries.firstIndex(where: {
+            $0.global == entry.global && $0.kind == entry.kind && $0.name == entry.name
+        }) {
             if let rights = entry.rights { entries[index].rights = rights }
             if let negative = entry.negative { entries[index].negative = negative }
             return
         }
-        let position = entries.firstIndex { ($0.kind, $0.name) > (entry.kind, entry.name) } ?? entries.endIndex
+        // Dovecot's order: the mailbox's own entries, then the global ones; each by kind, then name.
+        let position =
+            entries.firstIndex { ($0.global ? 1 : 0, $0.kind, $0.name) > (entry.global ? 1 : 0, entry.kind, entry.name) }
+            ?? entries.endIndex
         entries.insert(entry, at: position)
     }
 
@@ -127,8 +146,8 @@ public struct MailboxACL: Sendable, Equatable {
     /// SETACL / DELETEACL on one half of an identifier's entry; an entry left with neither half goes away.
     public mutating func update(kind: Kind, name: String, negative: Bool, _ change: Change) {
         var entry =
-            entries.first { $0.kind == kind && $0.name == name } ?? Entry(kind: kind, name: name)
-        entries.removeAll { $0.kind == kind && $0.name == name }
+            entries.first { !$0.global && $0.kind == kind && $0.name == name } ?? Entry(kind: kind, name: name)
+        entries.removeAll { !$0.global && $0.kind == kind && $0.name == name }
         let current = negative ? entry.negative : entry.rights
         let updated: ACLRights?
         switch change {

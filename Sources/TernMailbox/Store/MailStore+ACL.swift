@@ -9,9 +9,34 @@ extension MailStore {
     /// rebuilds it, and its shared-mailboxes dict with it.
     static let aclListFileName = "dovecot-acl-list"
 
-    /// The ACL of a mailbox (of its nearest existing parent when it does not exist). Maildir only: an mbox
+    /// The ACL of a mailbox (of its nearest existing parent when it does not exist), with the global ACL of
+    /// `acl = vfile:PATH` after it: PATH a directory of files named after mailboxes (`PATH/INBOX`,
+    /// `PATH/Lists/Tern`), or one file of `mailbox-pattern identifier rights` lines. Maildir only: an mbox
     /// store has no ACL files.
-    public func acl(_ name: String) throws(MailboxError) -> MailboxACL {
+    public func acl(_ name: String, global: String? = nil) throws(MailboxError) -> MailboxACL {
+        var acl = try localACL(name)
+        if let global { acl.add(fileText: try globalACLText(normalize(name), global), global: true) }
+        return acl
+    }
+
+    private func globalACLText(_ name: String, _ path: String) throws(MailboxError) -> String {
+        if Posix.isDirectory(path) {
+            let file = path + "/" + name.split(separator: separator).joined(separator: "/")
+            return try Posix.readFile(file, limit: 1 << 20).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        }
+        guard let bytes = try Posix.readFile(path, limit: 1 << 20) else { return "" }
+        var text = ""
+        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
+            let fields = line.split(separator: " ", maxSplits: 1)
+            guard fields.count == 2, !line.hasPrefix("#"),
+                ListPatternMatcher.matches(Array(name.utf8), Array(fields[0].utf8))
+            else { continue }
+            text += fields[1] + "\n"
+        }
+        return text
+    }
+
+    private func localACL(_ name: String) throws(MailboxError) -> MailboxACL {
         guard mbox == nil else { return MailboxACL() }
         var name = normalize(name)
         while true {
@@ -28,8 +53,8 @@ extension MailStore {
     }
 
     /// The rights the store's user has on their own mailbox.
-    public func myRights(_ name: String, user: String, groups: [String] = []) -> ACLRights {
-        guard let acl = try? acl(name) else { return [] }
+    public func myRights(_ name: String, user: String, groups: [String] = [], global: String? = nil) -> ACLRights {
+        guard let acl = try? acl(name, global: global) else { return [] }
         return acl.rights(of: user, isOwner: true, groups: groups)
     }
 
@@ -43,7 +68,7 @@ extension MailStore {
         let lock = try DotLock.acquire(
             for: path, timeout: DotLock.keywordsTimeout, staleTimeout: DotLock.keywordsStaleTimeout)
         defer { lock.release() }
-        let current = try acl(name)
+        let current = try localACL(name)
         var updated = current
         change(&updated)
         guard updated != current else { return }
@@ -59,7 +84,7 @@ extension MailStore {
     public func inheritACL(_ name: String) {
         let name = normalize(name)
         guard mbox == nil, let cut = name.lastIndex(of: separator), let path = try? folderPath(name) else { return }
-        guard let parent = try? acl(String(name[..<cut])), !parent.entries.isEmpty else { return }
+        guard let parent = try? localACL(String(name[..<cut])), !parent.entries.isEmpty else { return }
         try? Posix.replaceFile(path + "/" + Self.aclFileName, with: Array(parent.fileText.utf8), mode: fileMode(path))
         unlink(root + "/" + Self.aclListFileName)
     }
@@ -68,5 +93,33 @@ extension MailStore {
     private func fileMode(_ directory: String) -> mode_t {
         guard let info = Posix.fileStat(directory) else { return 0o600 }
         return info.st_mode & 0o666
+    }
+}
+
+/// `*` and `?` patterns of a global ACL file, as Dovecot's wildcard_match.
+enum ListPatternMatcher {
+    static func matches(_ name: [UInt8], _ pattern: [UInt8]) -> Bool {
+        var n = 0
+        var p = 0
+        var star: Int?
+        var resume = 0
+        while n < name.count {
+            if p < pattern.count, pattern[p] == UInt8(ascii: "?") || pattern[p] == name[n] {
+                n += 1
+                p += 1
+            } else if p < pattern.count, pattern[p] == UInt8(ascii: "*") {
+                star = p
+                resume = n
+                p += 1
+            } else if let s = star {
+                p = s + 1
+                resume += 1
+                n = resume
+            } else {
+                return false
+            }
+        }
+        while p < pattern.count, pattern[p] == UInt8(ascii: "*") { p += 1 }
+        return p == pattern.count
     }
 }

@@ -189,7 +189,10 @@ extension DovecotSettings {
         guard mailPlugins.contains("acl"), backend == "vfile" || backend.hasPrefix("vfile:"),
             !mailLocation.hasPrefix("mbox:")
         else { return nil }
-        return ACLSettings(commands: mailPlugins.contains("imap_acl"), anyoneAllowed: plugin["acl_anyone"] == "allow")
+        // `vfile:PATH[:options]`: PATH is the global ACL directory or file.
+        let path = backend.split(separator: ":").dropFirst().first.map(String.init)
+        return ACLSettings(
+            commands: mailPlugins.contains("imap_acl"), anyoneAllowed: plugin["acl_anyone"] == "allow", globalPath: path)
     }
 
     /// `plugin { fts_autoindex = yes }`: deliveries update the index.

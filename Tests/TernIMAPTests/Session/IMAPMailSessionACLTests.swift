@@ -201,4 +201,26 @@ import Testing
         f.send("a8 SELECT K1\r\n")
         #expect(f.send("a9 FETCH 1 FLAGS\r\n") == "* 1 FETCH (FLAGS (\\Deleted))\r\na9 OK Fetch completed" + done)
     }
+
+    /// `acl = vfile:DIR`: Dovecot 2.3.19 applies the global file after the mailbox's own and shows it with `#`
+    /// (its user was alice, listed before bob; tuser sorts after).
+    @Test func globalACLDirectory() throws {
+        let dir = NSTemporaryDirectory() + "tern-global-acl-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let f = try SessionFixture(acl: ACLSettings(globalPath: dir))
+        try writeACL(f, "G1", "user=tuser lrwi\nuser=bob lr\n")
+        try Data("user=tuser lrs\nanyone l\n".utf8).write(to: URL(fileURLWithPath: dir + "/G1"))
+        #expect(f.send("a1 MYRIGHTS G1\r\n") == "* MYRIGHTS G1 lrs\r\na1 OK Myrights completed" + done)
+        #expect(f.send("a2 GETACL G1\r\n") == "a2 NO [NOPERM] You lack administrator privileges on this mailbox" + done)
+        try Data("user=tuser lrwstipekxa\nanyone l\n".utf8).write(to: URL(fileURLWithPath: dir + "/G1"))
+        #expect(f.send("a3 MYRIGHTS G1\r\n") == "* MYRIGHTS G1 lrwstipekxacd\r\na3 OK Myrights completed" + done)
+        #expect(
+            f.send("a4 GETACL G1\r\n")
+                == "* ACL G1 bob lr tuser ilrw #anyone l #tuser akxeilprwtscd\r\na4 OK Getacl completed" + done)
+        #expect(f.send("a5 SETACL G1 carol l\r\n") == "a5 OK Setacl complete" + done)
+        #expect(
+            try String(contentsOfFile: f.root + "/.G1/dovecot-acl", encoding: .utf8) == "user=bob lr\nuser=carol l\nuser=tuser ilrw\n")
+        #expect(f.send("a6 MYRIGHTS G3\r\n") == "* MYRIGHTS G3 lrwstipekxacd\r\na6 OK Myrights completed" + done)
+    }
 }

@@ -98,4 +98,20 @@ import Testing
             try store.updateACL("Nope") { $0.update(kind: .anyone, name: "", negative: false, .replace(.lookup)) }
         }
     }
+
+    /// A global ACL file: `mailbox-pattern identifier rights` lines, `*` and `?` wildcards.
+    @Test func globalACLFile() throws {
+        let root = NSTemporaryDirectory() + "tern-acl-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let store = MailStore(settings: MailStoreSettings(root: root + "/Maildir", separator: "/"))
+        try FileManager.default.createDirectory(atPath: root + "/Maildir", withIntermediateDirectories: true)
+        try store.createMailbox("Lists/Tern")
+        try Data("* user=admin lra\nLists/* owner lr\nList? anyone l\n".utf8).write(to: URL(fileURLWithPath: root + "/global"))
+        let acl = try store.acl("Lists/Tern", global: root + "/global")
+        #expect(acl.entries.map(\.fileIdentifier) == ["owner", "user=admin"])
+        #expect(acl.entries.allSatisfy { $0.global })
+        #expect(store.myRights("Lists/Tern", user: "u", global: root + "/global") == [.lookup, .read])
+        #expect(store.myRights("INBOX", user: "u", global: root + "/global") == .all)
+        #expect(acl.fileText.isEmpty, "global entries are never written")
+    }
 }

@@ -96,7 +96,7 @@ import Testing
         #expect(acl.capabilities == IMAPReplyText.postLoginCapabilities + ["ACL", "RIGHTS=texk", "COMPRESS=DEFLATE"])
         #expect(acl.acl == ACLSettings(commands: true, anyoneAllowed: false))
         let rightsOnly = try configuration("mail_plugins = acl\nplugin {\n  acl = vfile:/etc/dovecot/global-acls\n  acl_anyone = allow\n}\n")
-        #expect(rightsOnly.acl == ACLSettings(commands: false, anyoneAllowed: true))
+        #expect(rightsOnly.acl == ACLSettings(commands: false, anyoneAllowed: true, globalPath: "/etc/dovecot/global-acls"))
         #expect(!rightsOnly.capabilities.contains("ACL"))
         #expect(try configuration("mail_plugins = acl imap_acl\n").acl == nil, "no backend: no ACL")
     }
