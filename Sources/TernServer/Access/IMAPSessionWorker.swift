@@ -40,8 +40,9 @@ final class IMAPSessionWorker: MailProtocolSession, @unchecked Sendable {
         self.log = log
         self.watcher = watcher
         self.wake = wake
-        session = IMAPMailSession(
-            store: store, configuration: Self.configuration(request.user, home: request.home, settings))
+        var configuration = Self.configuration(request.user, home: request.home, settings)
+        configuration.acl?.groups = request.aclGroups ?? []
+        session = IMAPMailSession(store: store, configuration: configuration)
     }
 
     /// The session's settings from imap's: mail_plugins as Dovecot's (imap_zlib adds COMPRESS=DEFLATE to the

@@ -91,6 +91,7 @@ final class MailSessionLauncher: Sendable {
         guard case .found(let record) = await auth.lookupUser(lookup) else { throw .unknownUser(request.user) }
         request.home = record.home ?? ""
         request.mailLocation = record["mail"]
+        request.aclGroups = record["acl_groups"].map { $0.split(separator: ",").map(String.init) }
         guard switchUser else { return (request, nil) }
         let account = record.uid.flatMap { Self.resolveUID($0) }
         let group = record.gid.flatMap { Self.resolveGID($0) } ?? account.flatMap { Self.primaryGroup($0) }

@@ -18,6 +18,8 @@ public struct MailSessionRequest: Codable, Sendable, Equatable {
     public var uid: UInt32 = 0
     public var gid: UInt32 = 0
     public var mailLocation: String?
+    /// The userdb's `acl_groups` (comma-separated there), for the acl plugin's `group=` entries.
+    public var aclGroups: [String]?
     /// LMTP: header lines (CRLF-terminated) the delivery puts before the message (Return-Path, Delivered-To,
     /// Received).
     public var deliveryHeaders: String?

@@ -65,6 +65,15 @@ import Testing
         #expect(rights.imapLetters(sorted: false).filter { $0 != "c" && $0 != "d" } == expected)
     }
 
+    /// `group=` entries match the userdb's acl_groups; group-override ones come after the user's own entry.
+    @Test func groups() {
+        let acl = MailboxACL(fileText: "group=staff lr\nuser=carol l\ngroup-override=audit r\n")
+        #expect(acl.rights(of: "bob", isOwner: false, groups: ["staff"]) == [.lookup, .read])
+        #expect(acl.rights(of: "bob", isOwner: false) == [])
+        #expect(acl.rights(of: "carol", isOwner: false, groups: ["staff"]) == .lookup)
+        #expect(acl.rights(of: "carol", isOwner: false, groups: ["audit"]) == .read)
+    }
+
     @Test func imapLettersWithTheObsoleteOnes() throws {
         #expect(try ACLRights(imapLetters: "lrc").imapLetters(sorted: true) == "kxlrc")
         #expect(try ACLRights(imapLetters: "lrd").imapLetters(sorted: true) == "elrtd")
