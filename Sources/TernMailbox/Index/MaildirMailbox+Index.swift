@@ -57,8 +57,9 @@ extension IndexedMailbox {
 
     // MARK: reading and writing
 
-    /// The index as last read, brought up to date: unchanged when the file's inode, size and mtime are, only the
-    /// lines appended since read when the same file grew, else read whole. Nil when it is missing or unreadable.
+    /// The index as last read, brought up to date: unchanged when the file's inode, size and mtime are; when the
+    /// same file grew, only the lines appended since this session or, if further, another session of this
+    /// process read it (`MailboxIndex.latest`); else read whole. Nil when it is missing or unreadable.
     func cachedIndex() throws(MailboxError) -> MailboxIndex? {
         let fd = open(indexPath, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
@@ -70,17 +71,23 @@ extension IndexedMailbox {
         defer { close(fd) }
         guard let stamp = FileStamp(fd: fd) else { throw Posix.failure("fstat", indexPath) }
         if stamp == indexStamp, let loadedIndex { return loadedIndex }
-        if let loadedIndex, let known = indexStamp, stamp.inode == known.inode, stamp.size > known.size,
-            let grown = try readLog(fd, of: loadedIndex, from: known.size, to: stamp)
+        var base = loadedIndex.flatMap { index in indexStamp.map { IndexState(index: index, stamp: $0) } }
+        if let shared = MailboxIndex.latest.state(of: indexPath), shared.stamp.inode == stamp.inode,
+            shared.stamp.size <= stamp.size, base?.stamp.inode != stamp.inode || shared.stamp.size > base!.stamp.size
+        {
+            base = shared
+        }
+        if let base, base.stamp.inode == stamp.inode, base.stamp.size <= stamp.size,
+            let grown = try readLog(fd, of: base.index, from: base.stamp.size, to: stamp)
         {
             return grown
         }
         let bytes = try Posix.readAll(fd, path: indexPath)
         // A log line being appended right now is left for the next read.
         let whole = bytes.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0
-        loadedIndex = MailboxIndex.parsedFiles.value(
-            path: indexPath, bytes: Array(bytes[..<whole]), parse: MailboxIndex.parse)
+        loadedIndex = MailboxIndex.parse(Array(bytes[..<whole]))
         indexStamp = loadedIndex == nil ? nil : stamp.truncated(to: whole)
+        shareIndex()
         return loadedIndex
     }
 
@@ -92,11 +99,18 @@ extension IndexedMailbox {
         let header = try Posix.read(fd, at: 0, count: 256, path: indexPath)
         guard let written = MailboxIndex.header(of: header[...]), index.isSameFile(as: written) else { return nil }
         let tail = try Posix.read(fd, at: offset, count: stamp.size - offset, path: indexPath)
-        guard let end = tail.lastIndex(of: UInt8(ascii: "\n")) else { return nil }
-        guard let grown = index.appending(tail[...end]) else { return nil }
+        let end = tail.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0
+        guard let grown = index.appending(tail[..<end]) else { return nil }
         loadedIndex = grown
-        indexStamp = stamp.truncated(to: offset + end + 1)
+        indexStamp = stamp.truncated(to: offset + end)
+        shareIndex()
         return grown
+    }
+
+    /// Offers the index as this session read or wrote it to the other sessions of the process.
+    private func shareIndex() {
+        guard let loadedIndex, let indexStamp else { return }
+        MailboxIndex.latest.store(IndexState(index: loadedIndex, stamp: indexStamp), path: indexPath)
     }
 
     /// An index of another UIDVALIDITY, or one whose HIGHESTMODSEQ is below what this mailbox already reported
@@ -138,6 +152,7 @@ extension IndexedMailbox {
         }
         loadedIndex = index
         indexStamp = FileStamp(indexPath)
+        shareIndex()
         adoptIndex(index)
     }
 
@@ -145,7 +160,6 @@ extension IndexedMailbox {
         index.headerModSeq = index.highestModSeq
         let bytes = index.serialized()
         try Posix.replaceFile(indexPath, with: bytes, durable: false)
-        MailboxIndex.parsedFiles.store(index, bytes: bytes, path: indexPath)
     }
 
     /// The file size past which the log is folded into a new file: about two and a half times what the records

@@ -161,7 +161,35 @@ extension UIDList {
     static let parsedFiles = ParsedFiles<(list: UIDList, damage: UIDList.Damage?)?>(capacity: 64)
 }
 
+/// A tern.index as read up to `stamp.size` bytes of the file `stamp` names.
+struct IndexState: Sendable {
+    var index: MailboxIndex
+    var stamp: FileStamp
+}
+
+/// The furthest state of each tern.index that the sessions of this process read or wrote, so a session that
+/// opens the mailbox reads only the log lines appended since, not the whole file.
+final class IndexStates: Sendable {
+    private let capacity: Int
+    private let states = Mutex<[String: IndexState]>([:])
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    func state(of path: String) -> IndexState? { states.withLock { $0[path] } }
+
+    /// Keeps `state` unless the one kept is of the same file and read further.
+    func store(_ state: IndexState, path: String) {
+        states.withLock { states in
+            if let kept = states[path], kept.stamp.inode == state.stamp.inode, kept.stamp.size >= state.stamp.size {
+                return
+            }
+            if states.count >= capacity && states[path] == nil { states.removeAll(keepingCapacity: true) }
+            states[path] = state
+        }
+    }
+}
+
 extension MailboxIndex {
-    /// tern.index files parsed by this process.
-    static let parsedFiles = ParsedFiles<MailboxIndex?>(capacity: 64)
+    /// tern.index files read or written by this process.
+    static let latest = IndexStates(capacity: 64)
 }
