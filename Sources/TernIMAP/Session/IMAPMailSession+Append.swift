@@ -149,7 +149,17 @@ extension IMAPMailSession {
         let code = uidValidity(of: state.mailbox).map {
             ResponseCode.appendUID(uidValidity: $0, uids: SequenceSet.compact(uids))
         }
+        indexSavedMessages(in: state.mailbox)
         finish(tag, .ok, code, text: IMAPReplyText.appendCompleted)
+    }
+
+    /// fts_autoindex: the full-text index of a mailbox messages were just saved into takes them now, not at the
+    /// next search. A failure only leaves that to the next search, as in Dovecot. A mailbox of its own, so the
+    /// selected one still reports the new messages with the command's reply.
+    func indexSavedMessages(in storeName: String) {
+        guard configuration.fullTextAutoIndex, let mailbox = try? store.openMailbox(storeName, readOnly: true)
+        else { return }
+        try? FullTextIndexer.update(mailbox)
     }
 
     /// Puts the message received so far aside until the command ends; false (after answering NO) when that

@@ -147,6 +147,7 @@ extension IMAPMailSession {
         if store.settings.mailboxes.contains(where: { store.normalize($0.name) == target && $0.isTrash }) {
             statistics.trashed += pairs.count
         }
+        indexSavedMessages(in: target)
         let code = uidValidity(of: target).map {
             ResponseCode.copyUID(
                 uidValidity: $0, source: SequenceSet.compact(pairs.map(\.0)),

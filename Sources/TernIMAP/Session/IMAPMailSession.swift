@@ -12,6 +12,8 @@ public final class IMAPMailSession {
         public var parserLimits: IMAPParserLimits
         /// SEARCH BODY/TEXT through the mailbox's FullTextIndex (Dovecot's fts plugin is configured).
         public var fullTextSearch = false
+        /// Dovecot's fts_autoindex: messages saved by APPEND, COPY and MOVE go into the target's index at once.
+        public var fullTextAutoIndex = false
         /// METADATA's attribute dict file (imap_metadata = yes with mail_attribute_dict = file:PATH).
         public var metadataPath: String?
         /// RFC 4314 ACL (Dovecot's acl and imap_acl plugins); nil when off: every right, no ACL commands.

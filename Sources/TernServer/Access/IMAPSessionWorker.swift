@@ -79,6 +79,7 @@ final class IMAPSessionWorker: MailProtocolSession, @unchecked Sendable {
             configuration.parserLimits.maxNonSynchronizingLiteralSize = IMAPParserLimits.literalMinusMaximum
         }
         configuration.fullTextSearch = settings.fullTextSearch
+        configuration.fullTextAutoIndex = settings.fullTextAutoIndex
         configuration.metadataPath = metadataPath
         configuration.acl = settings.acl
         return configuration

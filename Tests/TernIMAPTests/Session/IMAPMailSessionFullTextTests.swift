@@ -1,5 +1,6 @@
 import Foundation
 import TernIMAP
+import TernMailbox
 import Testing
 
 /// SEARCH BODY/TEXT through the full-text index (Dovecot's fts plugin configured) gives the answers scanning
@@ -34,5 +35,21 @@ import Testing
         }
         #expect(answers(indexed) == answers(scanning))
         #expect(answers(indexed)[0] == "* SEARCH 4 5\r\ns0 OK Search completed" + done)
+    }
+
+    /// fts_autoindex: APPEND and COPY put the saved messages into the target's index at once; the selected
+    /// mailbox still reports them.
+    @Test func savedMessagesAreIndexedAtOnce() throws {
+        let f = try SessionFixture(fullTextSearch: true, fullTextAutoIndex: true)
+        try f.selectThree()
+        f.send("c CREATE Archive\r\n")
+        let text = "Subject: zoo\r\n\r\na wombat\r\n"
+        let appended = f.send("a APPEND INBOX {\(text.utf8.count)+}\r\n\(text)\r\n")
+        #expect(appended.hasPrefix("* 4 EXISTS\r\n"))
+        let inbox = try FullTextIndex(path: f.root + "/tern.fts.sqlite", uidValidity: try f.uidValidity())
+        #expect(try inbox.uids(.body, containing: "wombat") == [4])
+        f.send("k COPY 4 Archive\r\n")
+        let archive = try FullTextIndex(path: f.root + "/.Archive/tern.fts.sqlite", uidValidity: try f.uidValidity("Archive"))
+        #expect(try archive.uids(.body, containing: "wombat") == [1])
     }
 }

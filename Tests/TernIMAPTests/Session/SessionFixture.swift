@@ -11,7 +11,8 @@ final class SessionFixture {
 
     init(
         mailboxes: [MailboxSettings] = [], capabilities: [String] = IMAPReplyText.postLoginCapabilities,
-        fullTextSearch: Bool = false, metadata: Bool = false, acl: ACLSettings? = nil
+        fullTextSearch: Bool = false, fullTextAutoIndex: Bool = false, metadata: Bool = false,
+        acl: ACLSettings? = nil
     ) throws {
         let base = NSTemporaryDirectory() + "tern-imap-session-" + UUID().uuidString
         root = base + "/Maildir"
@@ -19,6 +20,7 @@ final class SessionFixture {
         store = MailStore(settings: MailStoreSettings(root: root, separator: "/", mailboxes: mailboxes))
         var configuration = IMAPMailSession.Configuration(user: "tuser", capabilities: capabilities, clock: { 0 })
         configuration.fullTextSearch = fullTextSearch
+        configuration.fullTextAutoIndex = fullTextAutoIndex
         if metadata { configuration.metadataPath = base + "/dovecot-attributes" }
         configuration.acl = acl
         session = IMAPMailSession(store: store, configuration: configuration)
