@@ -22,6 +22,8 @@ public enum MailboxError: Error, Sendable, Equatable, CustomStringConvertible {
     case system(operation: String, path: String, errno: Int32)
     /// An mbox file that does not start with a `From ` line (Dovecot: `Mailbox isn't a valid mbox file`).
     case invalidMbox(reason: String)
+    /// Saving would take the user over quota (quota_exceeded_message).
+    case overQuota(String)
 
     public var description: String {
         switch self {
@@ -37,6 +39,7 @@ public enum MailboxError: Error, Sendable, Equatable, CustomStringConvertible {
         case .tooManyKeywords: "Too many keywords in mailbox"
         case .lockTimeout: "Timeout while waiting for lock"
         case .system, .invalidMbox: "Internal error occurred. Refer to server log for more information."
+        case .overQuota(let message): message
         }
     }
 
@@ -50,6 +53,7 @@ public enum MailboxError: Error, Sendable, Equatable, CustomStringConvertible {
         case .noSuchMessage: "EXPUNGEISSUED"
         case .lockTimeout: "INUSE"
         case .system, .invalidMbox: "SERVERBUG"
+        case .overQuota: "OVERQUOTA"
         }
     }
 

@@ -7,7 +7,7 @@ import TernServer
 /// doveadm's mail commands: `-u USER` (or `-A`, every passwd-file user), looked up in the userdbs, then
 /// run with the user's effective ids against the user's Maildir.
 enum DoveadmMailCommand {
-    static let names: Set<String> = ["mailbox", "fetch", "search", "expunge", "flags", "force-resync", "acl"]
+    static let names: Set<String> = ["mailbox", "fetch", "search", "expunge", "flags", "force-resync", "acl", "quota"]
 
     /// One command's parsed operands, run once per user.
     typealias Body = (DoveadmMail, DoveadmOutput) -> Int32
@@ -45,10 +45,10 @@ enum DoveadmMailCommand {
         return status
     }
 
-    /// `mailbox list` and `flags add` are two words.
+    /// `mailbox list`, `flags add` and `quota get` are two words.
     private static func commandName(_ words: [String]) -> (String, [String]) {
         let first = words.first ?? ""
-        if first == "mailbox" || first == "flags" || first == "acl", words.count > 1 {
+        if first == "mailbox" || first == "flags" || first == "acl" || first == "quota", words.count > 1 {
             return ("\(first) \(words[1])", Array(words.dropFirst(2)))
         }
         return (first, Array(words.dropFirst()))
@@ -60,7 +60,7 @@ enum DoveadmMailCommand {
         let user: DoveadmUser
         do {
             user = try await DoveadmUser.lookup(name, settings: settings, auth: auth)
-            let mail = DoveadmMail(store: MailStore(settings: user.store), user: user.name)
+            let mail = DoveadmMail(store: MailStore(settings: user.store), user: user.name, home: user.record.home ?? "")
             return try user.withUserIdentity(settings: settings) {
                 // Mailboxes with `auto = create|subscribe` exist once the user's mail is opened, as in Dovecot.
                 try? mail.store.applyAutoSettings()
@@ -97,6 +97,8 @@ enum DoveadmMailCommand {
         case "force-resync": return try resyncBody(operands)
         case "acl get", "acl rights", "acl set", "acl add", "acl remove", "acl delete":
             return try aclBody(name, operands, global: global)
+        case "quota get": return quotaGetBody(global: global)
+        case "quota recalc": return quotaRecalcBody(global: global)
         default: throw refuse(DoveadmTool.usage, "doveadm: Unknown command '\(name)'")
         }
     }

@@ -66,6 +66,12 @@ public enum IMAPCommand: Sendable, Hashable {
     case setMetadata(MailboxName, [MetadataValue])
     /// RFC 5464 GETMETADATA.
     case getMetadata(MailboxName, [String], MetadataOptions)
+    /// RFC 9208 GETQUOTAROOT.
+    case getQuotaRoot(MailboxName)
+    /// RFC 9208 GETQUOTA, with the quota root's name.
+    case getQuota(String)
+    /// RFC 9208 SETQUOTA: only checked for its shape (Dovecot lets no user change a quota).
+    case setQuota(String)
     /// RFC 5256 SORT / UID SORT (RFC 5267 ESORT's RETURN).
     case sort(SortCommand, uid: Bool)
     /// RFC 5256 THREAD / UID THREAD.
@@ -119,6 +125,9 @@ public enum IMAPCommand: Sendable, Hashable {
         case .compress: return "COMPRESS"
         case .setMetadata: return "SETMETADATA"
         case .getMetadata: return "GETMETADATA"
+        case .getQuotaRoot: return "GETQUOTAROOT"
+        case .getQuota: return "GETQUOTA"
+        case .setQuota: return "SETQUOTA"
         case .sort(_, let uid): return uid ? "UID SORT" : "SORT"
         case .thread(_, let uid): return uid ? "UID THREAD" : "THREAD"
         case .cancelUpdate: return "CANCELUPDATE"

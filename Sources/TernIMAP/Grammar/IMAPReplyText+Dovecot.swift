@@ -88,6 +88,13 @@ public enum IMAPReplyText {
     static func aclIdentifierDisallowed(_ identifier: String) -> String { "'\(identifier)' identifier is disallowed" }
     static func globalACLCannotChange(_ identifier: String) -> String { "Global ACLs can't be modified: \(identifier)" }
     static func invalidACLRight(_ letter: Character) -> String { "Invalid ACL right: \(letter)" }
+    /// QUOTA (mail_plugins quota with imap_quota).
+    public static let quota = "QUOTA"
+    static let noQuota = "No quota."
+    static let getQuotaRootCompleted = "Getquotaroot completed"
+    static let getQuotaCompleted = "Getquota completed"
+    static let noSuchQuotaRoot = "Quota root doesn't exist."
+    static let quotaChangeByAdminOnly = "Quota can be changed only by admin."
     public static let noopCompleted = "NOOP completed"
     public static let logoutCompleted = "Logout completed"
     public static let loggingOut = "Logging out"

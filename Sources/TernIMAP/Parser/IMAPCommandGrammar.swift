@@ -69,6 +69,7 @@ enum IMAPCommandGrammar {
         case "SETMETADATA": return try setMetadata(&r)
         case "GETMETADATA": return try getMetadata(&r)
         case "SETACL", "DELETEACL", "GETACL", "LISTRIGHTS", "MYRIGHTS": return try acl(name, &r)
+        case "GETQUOTAROOT", "GETQUOTA", "SETQUOTA": return try quota(name, &r)
         case "COMPRESS":
             try r.space()
             let mechanism = try r.atom(upper: true)

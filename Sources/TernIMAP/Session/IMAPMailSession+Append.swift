@@ -31,6 +31,10 @@ extension IMAPMailSession {
         }
         let (flags, keywords) = Self.storeFlags(message.flags)
         do {
+            // Dovecot checks the quota with the announced size before it asks for the literal.
+            let received = append?.received ?? []
+            _ = try checkQuota(
+                storeName, bytes: received.reduce(message.byteCount) { $0 + $1.size }, count: received.count + 1)
             let appender = try store.beginAppend(
                 to: storeName, flags: flags, keywords: keywords, internalDate: message.internalDate?.epochSeconds)
             if append == nil { append = AppendState(tag: message.tag, mailbox: storeName) }
@@ -140,12 +144,17 @@ extension IMAPMailSession {
         guard finishAppendedMessage(), let state = append else { return }
         append = nil
         let uids: [UInt32]
+        let bytes = state.received.reduce(0) { $0 + $1.size }
+        let before: QuotaUsage?
         do {
+            before = try checkQuota(state.mailbox, bytes: bytes, count: state.received.count)
             uids = try store.commitAppends(state.received)
         } catch {
+            for appender in state.received { appender.abort() }
             finish(tag, .no, error.imapResponseCode.map(ResponseCode.other), text: error.description)
             return
         }
+        quotaSaved(before: before, bytes: bytes, count: uids.count)
         let code = uidValidity(of: state.mailbox).map {
             ResponseCode.appendUID(uidValidity: $0, uids: SequenceSet.compact(uids))
         }

@@ -30,6 +30,9 @@ extension IMAPMailSession {
         case .getACL(let name): getACL(tag, name)
         case .listRights(let name, let identifier): listRights(tag, name, identifier)
         case .myRights(let name): myRights(tag, name)
+        case .getQuotaRoot(let name): getQuotaRoot(tag, name)
+        case .getQuota(let root): getQuota(tag, root)
+        case .setQuota: setQuota(tag)
         case .id:
             send(.id([IDParameter(key: "name", value: "Dovecot")]))
             finish(tag, text: IMAPReplyText.idCompleted)

@@ -18,6 +18,12 @@ public final class IMAPMailSession {
         public var metadataPath: String?
         /// RFC 4314 ACL (Dovecot's acl and imap_acl plugins); nil when off: every right, no ACL commands.
         public var acl: ACLSettings?
+        /// The quota plugin's settings: saves are checked against them.
+        public var quota: QuotaSettings?
+        /// The imap_quota plugin: GETQUOTAROOT, GETQUOTA and SETQUOTA are known.
+        public var quotaCommands = false
+        /// quota_warning's programs by service name (MailQuota.warningPrograms).
+        public var quotaWarningPrograms: [String: [String]] = [:]
         /// The largest message CATENATE may compose (`NO [TOOBIG]`, RFC 4469 §5): IMAP sizes end at 2^32-1.
         public var maxComposedMessageSize: Int
         /// Seconds on a monotonic clock, for the `(0.001 + 0.000 secs)` timing of tagged replies.
@@ -117,10 +123,15 @@ public final class IMAPMailSession {
     var loadedMessage: (uid: UInt32, bytes: [UInt8])?
     var loadedStructure: MessageStructure?
     public internal(set) var statistics = Statistics()
+    /// The user's quota (the quota plugin is on).
+    let quota: MailQuota?
 
     public init(store: MailStore, configuration: Configuration) {
         self.store = store
         self.configuration = configuration
+        quota = configuration.quota.map {
+            MailQuota(settings: $0, store: store, warningPrograms: configuration.quotaWarningPrograms)
+        }
         parser = IMAPCommandParser(limits: configuration.parserLimits)
     }
 

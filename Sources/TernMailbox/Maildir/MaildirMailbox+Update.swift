@@ -61,8 +61,10 @@ extension MaildirMailbox {
     public func expunge(uids: [UInt32]) throws(MailboxError) -> [UInt32] {
         if isReadOnly { throw MailboxError.readOnly }
         var removed: [UInt32] = []
+        var removedBytes = 0
         for uid in Set(uids).sorted() {
             guard let index = index(of: uid) else { continue }
+            removedBytes += messages[index].size
             var path = messagePath(messages[index])
             if unlink(path) != 0 {
                 guard errno == ENOENT else { throw Posix.failure("unlink", path) }
@@ -76,6 +78,7 @@ extension MaildirMailbox {
             removed.append(uid)
         }
         if !removed.isEmpty { Posix.syncDirectory(folder.cur) }
+        MaildirSizeFile.record(root: folder.root, bytes: -Int64(removedBytes), count: -Int64(removed.count))
         try recordExpunges(removed)
         return removed
     }

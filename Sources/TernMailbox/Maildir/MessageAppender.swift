@@ -103,7 +103,7 @@ public final class MessageAppender: MailboxAppender {
     }
 
     /// Moves finished files from `tmp/` (or anywhere on the same file system) into the folder and gives them
-    /// UIDs, all under one uidlist lock. Returns the UIDs in order.
+    /// UIDs, all under one uidlist lock, and counts them in `maildirsize`. Returns the UIDs in order.
     static func deliver(
         _ files: [(source: String, base: String, flags: MessageFlags, keywords: [String])], into folder: MaildirFolder
     ) throws(MailboxError) -> [UInt32] {
@@ -133,6 +133,8 @@ public final class MessageAppender: MailboxAppender {
         }
         Posix.syncDirectory(folder.new)
         Posix.syncDirectory(folder.cur)
+        let bytes = files.reduce(0) { $0 + (MaildirFileName($1.base).size ?? 0) }
+        MaildirSizeFile.record(root: folder.root, bytes: Int64(bytes), count: Int64(files.count))
         return uids
     }
 

@@ -60,6 +60,9 @@ public struct LMTPServerStateMachine: Sendable {
         case saved
         /// A temporary failure with this enhanced status code (`4.2.0`, `4.3.0`).
         case temporaryFailure(String)
+        /// Refused with this reply code, enhanced code and text (over quota: `552`, `5.2.2`,
+        /// quota_exceeded_message).
+        case refused(code: Int, enhanced: String, text: String)
     }
 
     public enum Action: Sendable, Equatable {
@@ -136,6 +139,7 @@ public struct LMTPServerStateMachine: Sendable {
             switch index < outcomes.count ? outcomes[index] : .temporaryFailure("4.3.0") {
             case .saved: text += "250 2.0.0 <\(recipient)> \(transaction.recipientID(index)) Saved\r\n"
             case .temporaryFailure(let code): text += "451 \(code) <\(recipient)> Temporary internal failure\r\n"
+            case .refused(let code, let enhanced, let reason): text += "\(code) \(enhanced) <\(recipient)> \(reason)\r\n"
             }
         }
         resetTransaction()

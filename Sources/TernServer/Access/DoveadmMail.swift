@@ -7,10 +7,13 @@ public import TernMailbox
 public struct DoveadmMail {
     public let store: MailStore
     public let user: String
+    /// The user's home (%h in plugin settings).
+    public let home: String
 
-    public init(store: MailStore, user: String) {
+    public init(store: MailStore, user: String, home: String = "") {
         self.store = store
         self.user = user
+        self.home = home
     }
 
     /// Existing, selectable mailboxes whose names match every one of `masks` (`*` and `%` as in LIST;

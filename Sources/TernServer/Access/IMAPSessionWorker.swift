@@ -48,8 +48,9 @@ final class IMAPSessionWorker: MailProtocolSession, @unchecked Sendable {
     /// The session's settings from imap's: mail_plugins as Dovecot's (imap_zlib adds COMPRESS=DEFLATE to the
     /// capabilities after login; fts with a `plugin { fts = ... }` backend makes SEARCH BODY/TEXT use Tern's
     /// full-text index, whatever the backend's name), imap_capability (`+NAMES` adds to the list, anything
-    /// else replaces it), imap_max_line_length, and imap_metadata = yes with a `file:` mail_attribute_dict
-    /// (METADATA; Dovecot's other dict drivers are not there), imap_literal_minus (LITERAL-, RFC 7888).
+    /// else replaces it), imap_max_line_length, imap_metadata = yes with a `file:` mail_attribute_dict
+    /// (METADATA; Dovecot's other dict drivers are not there), imap_literal_minus (LITERAL-, RFC 7888), and
+    /// quota (enforced; with imap_quota the QUOTA commands).
     static func configuration(_ user: String, home: String, _ settings: DovecotSettings) -> IMAPMailSession.Configuration {
         var capabilities = IMAPReplyText.postLoginCapabilities
         let dict = settings.string("mail_attribute_dict")
@@ -58,11 +59,14 @@ final class IMAPSessionWorker: MailProtocolSession, @unchecked Sendable {
             metadataPath = AccessSettings.expand(String(dict.dropFirst(5)), user: user, home: home)
             capabilities.append(IMAPReplyText.metadata)
         }
-        // Plugins add their capabilities in mail_plugins order, as Dovecot's do.
-        for plugin in settings.mailPlugins {
-            if plugin == "imap_zlib" { capabilities.append(IMAPReplyText.compressDeflate) }
-            if plugin == "imap_acl", settings.acl?.commands == true { capabilities += IMAPReplyText.aclCapabilities }
-        }
+        // Plugins add their capabilities in Dovecot 2.3.19's order whatever mail_plugins' order: its hooks run
+        // in reverse load order (lib20_imap_zlib, lib11_imap_quota, lib02_imap_acl), each appending first.
+        let plugins = settings.mailPlugins
+        if plugins.contains("imap_zlib") { capabilities.append(IMAPReplyText.compressDeflate) }
+        let quota = settings.quota(user: user, home: home)
+        let quotaCommands = quota != nil && plugins.contains("imap_quota")
+        if quotaCommands { capabilities.append(IMAPReplyText.quota) }
+        if plugins.contains("imap_acl"), settings.acl?.commands == true { capabilities += IMAPReplyText.aclCapabilities }
         let override = settings.string("imap_capability")
         let named = override.drop(while: { $0 == "+" }).split(separator: " ").map(String.init)
         if override.hasPrefix("+") {
@@ -82,6 +86,9 @@ final class IMAPSessionWorker: MailProtocolSession, @unchecked Sendable {
         configuration.fullTextAutoIndex = settings.fullTextAutoIndex
         configuration.metadataPath = metadataPath
         configuration.acl = settings.acl
+        configuration.quota = quota
+        configuration.quotaCommands = quotaCommands
+        configuration.quotaWarningPrograms = settings.quotaWarningPrograms
         return configuration
     }
 

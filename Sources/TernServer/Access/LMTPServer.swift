@@ -182,7 +182,14 @@ struct LMTPSession {
         request.deliveryHeaders = transaction.deliveryHeaders(
             index, hostname: context.hostname, remoteIP: remoteIP, date: date)
         do {
-            let status = try await context.launcher.deliver(request, message: spool)
+            let (status, output) = try await context.launcher.deliver(request, message: spool)
+            if status == MailSessionWorker.refusedStatus {
+                // `552 5.2.2 text` from the worker.
+                let words = output.split(separator: " ", maxSplits: 2).map(String.init)
+                if words.count == 3, let code = Int(words[0]) {
+                    return .refused(code: code, enhanced: words[1], text: words[2].trimmingCharacters(in: .newlines))
+                }
+            }
             return status == 0 ? .saved : .temporaryFailure("4.2.0")
         } catch {
             context.log.log("lmtp(\(recipient))<\(transaction.recipientID(index))>", .error, "\(error)")

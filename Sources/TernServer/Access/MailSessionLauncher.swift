@@ -1,3 +1,4 @@
+import CTernSys
 import Foundation
 import Glibc
 import Synchronization
@@ -65,11 +66,29 @@ final class MailSessionLauncher: Sendable {
     }
 
     /// LMTP: saves the message on `message` (a file, read from its start) into the user's INBOX with a
-    /// `mail-deliver` worker running as the user; returns the worker's exit status (0: saved, EX_TEMPFAIL).
-    func deliver(_ request: MailSessionRequest, message: Int32) async throws(LaunchError) -> Int32 {
+    /// `mail-deliver` worker running as the user; returns the worker's exit status (0: saved, EX_TEMPFAIL, or
+    /// `MailSessionWorker.refusedStatus` with the reply on its output).
+    func deliver(_ request: MailSessionRequest, message: Int32) async throws(LaunchError) -> (status: Int32, output: String) {
         let (resolved, credentials) = try await resolve(request)
-        let pid = try spawn("mail-deliver", resolved, credentials, stdin: message, stdout: -1)
-        return await PrivilegedMaster.waitForExit(pid)
+        var pipeEnds: [Int32] = [-1, -1]
+        guard pipe(&pipeEnds) == 0 else { throw .spawn(errno) }
+        tern_set_cloexec(pipeEnds[0], 1)
+        tern_set_cloexec(pipeEnds[1], 1)
+        let pid: pid_t
+        do {
+            pid = try spawn("mail-deliver", resolved, credentials, stdin: message, stdout: pipeEnds[1])
+        } catch {
+            close(pipeEnds[0])
+            close(pipeEnds[1])
+            throw error
+        }
+        close(pipeEnds[1])
+        let status = await PrivilegedMaster.waitForExit(pid)
+        // One short reply line at most: it fits the pipe's buffer, so the worker never waits on it.
+        var buffer = [UInt8](repeating: 0, count: 1024)
+        let count = buffer.withUnsafeMutableBytes { read(pipeEnds[0], $0.baseAddress, $0.count) }
+        close(pipeEnds[0])
+        return (status, count > 0 ? String(decoding: buffer[..<count], as: UTF8.self) : "")
     }
 
     /// Whether the userdb knows `user` (LMTP's RCPT check).

@@ -96,13 +96,22 @@ public enum MailSessionWorker {
         }
     }
 
+    /// The exit status of `deliver` for a message refused with the LMTP reply on stdout (over quota).
+    static let refusedStatus: Int32 = 77
+
     /// `tern libexec mail-deliver REQUEST`: LMTP's save of the message on stdin into the user's INBOX, as
-    /// the user. Exit status 0 once it is saved (written, fsynced, in new/), 75 (EX_TEMPFAIL) otherwise.
+    /// the user. Exit status 0 once it is saved (written, fsynced, in new/); over quota `refusedStatus` with
+    /// Dovecot's reply (`552 5.2.2 ...`, with quota_full_tempfail `452 4.2.2 ...`) on stdout, a delivery being
+    /// allowed quota_grace over the limit; 75 (EX_TEMPFAIL) otherwise.
     public static func deliver(_ argument: String) -> Int32 {
         guard let request = MailSessionRequest.decode(argument), let (settings, log) = setUp(request),
             let store = openStore(request, settings, log)
         else {
             return 75
+        }
+        let lmtp = settings.settings(protocol: request.protocolName)
+        let quota = lmtp.quota(user: request.user, home: request.home).map {
+            MailQuota(settings: $0, store: store, warningPrograms: lmtp.quotaWarningPrograms)
         }
         do throws(MailboxError) {
             let appender = try store.beginAppend(to: "INBOX")
@@ -119,8 +128,14 @@ public enum MailSessionWorker {
                 if n == 0 { break }
                 try appender.write(Array(buffer[..<n]))
             }
+            let before = try quota?.check("INBOX", adding: QuotaUsage(bytes: UInt64(appender.size), messages: 1), grace: true)
             let uid = try appender.commit()
             log.info(request.logPrefix, "saved mail to INBOX (uid \(uid))")
+            if let quota, let before {
+                quota.warn(
+                    before: before,
+                    after: QuotaUsage(bytes: before.bytes + UInt64(appender.size), messages: before.messages + 1))
+            }
             if settings.settings(protocol: request.protocolName).fullTextAutoIndex {
                 do {
                     try FullTextIndexer.update(store.openMailbox("INBOX", readOnly: true))
@@ -129,6 +144,11 @@ public enum MailSessionWorker {
                 }
             }
             return 0
+        } catch .overQuota(let message) {
+            log.info(request.logPrefix, "msgid=?: save failed to INBOX: \(message)")
+            let reply = lmtp.bool("quota_full_tempfail") ? "452 4.2.2 " : "552 5.2.2 "
+            FileHandle.standardOutput.write(Data((reply + message + "\n").utf8))
+            return refusedStatus
         } catch {
             log.log(request.logPrefix, .error, "msgid=?: save failed to INBOX: \(error.logDescription)")
             return 75

@@ -12,7 +12,8 @@ final class SessionFixture {
     init(
         mailboxes: [MailboxSettings] = [], capabilities: [String] = IMAPReplyText.postLoginCapabilities,
         fullTextSearch: Bool = false, fullTextAutoIndex: Bool = false, metadata: Bool = false,
-        acl: ACLSettings? = nil
+        acl: ACLSettings? = nil, quota: [String: String]? = nil, quotaCommands: Bool = true,
+        warningPrograms: [String: [String]] = [:]
     ) throws {
         let base = NSTemporaryDirectory() + "tern-imap-session-" + UUID().uuidString
         root = base + "/Maildir"
@@ -23,6 +24,11 @@ final class SessionFixture {
         configuration.fullTextAutoIndex = fullTextAutoIndex
         if metadata { configuration.metadataPath = base + "/dovecot-attributes" }
         configuration.acl = acl
+        if let quota {
+            configuration.quota = try QuotaSettings.parse(quota)
+            configuration.quotaCommands = quotaCommands
+            configuration.quotaWarningPrograms = warningPrograms
+        }
         session = IMAPMailSession(store: store, configuration: configuration)
     }
 

@@ -26,6 +26,38 @@ extension DaemonEndToEnd {
             }
         }
 
+        /// `quota get` and `quota recalc` with Dovecot 2.3.19's table (its output for the same usage and rules).
+        @Test func quotaGetAndRecalc() throws {
+            let quota = """
+                mail_plugins = $mail_plugins quota
+                plugin {
+                  quota = maildir:User quota
+                  quota_rule = *:storage=1K
+                  quota_rule2 = *:messages=5
+                }
+                """
+            try MailAccessInstance.with(extra: quota) { access in
+                try access.deliver("Subject: x\n\n" + String(repeating: "a", count: 1060) + "\n")
+                try access.deliver("Subject: y\n\nb\n")
+                let get = try doveadm(access, ["quota", "get", "-u", "alice"])
+                #expect(get.status == 0)
+                #expect(
+                    get.stdout == """
+                        Quota name Type    Value Limit                          %
+                        User quota STORAGE     2     1                        200
+                        User quota MESSAGE     2     5                         40
+
+                        """)
+                let tab = try doveadm(access, ["-f", "tab", "quota", "get", "-u", "alice"])
+                #expect(tab.stdout == "Quota name\tType\tValue\tLimit\t%\nUser quota\tSTORAGE\t2\t1\t200\nUser quota\tMESSAGE\t2\t5\t40\n")
+                try FileManager.default.removeItem(atPath: access.maildir + "/maildirsize")
+                #expect(try doveadm(access, ["quota", "recalc", "-u", "alice"]).status == 0)
+                let maildirsize = try String(contentsOfFile: access.maildir + "/maildirsize", encoding: .utf8)
+                #expect(maildirsize == "1024S,5C\n1087 2\n")
+                #expect(try doveadm(access, ["quota", "get", "-u", "nosuch"]).status == 67)
+            }
+        }
+
         @Test func mailboxCommands() throws {
             try MailAccessInstance.with { access in
                 try access.deliver(Self.first)

@@ -41,6 +41,55 @@ extension DaemonEndToEnd {
             }
         }
 
+        /// Over quota, the recipient gets Dovecot's `552 5.2.2` with quota_exceeded_message (`452 4.2.2` with
+        /// quota_full_tempfail), and the quota warning's script runs when a delivery crosses its limit.
+        @Test func overQuotaAsDovecot() throws {
+            let log = NSTemporaryDirectory() + "tern-lmtp-quota-\(UUID().uuidString).log"
+            let script = log + ".sh"
+            try "#!/bin/sh\necho \"$@\" >> \(log)\n".write(toFile: script, atomically: true, encoding: .utf8)
+            chmod(script, 0o755)
+            defer {
+                try? FileManager.default.removeItem(atPath: log)
+                try? FileManager.default.removeItem(atPath: script)
+            }
+            let quota = """
+                mail_plugins = $mail_plugins quota
+                plugin {
+                  quota = maildir:User quota
+                  quota_rule = *:messages=2
+                  quota_warning = messages=100%% quota-warning full %u
+                  quota_exceeded_message = Mailbox full, sorry
+                }
+                service quota-warning {
+                  executable = script \(script)
+                }
+                """
+            for (tempfail, reply) in [(false, "552 5.2.2"), (true, "452 4.2.2")] {
+                let extra = Self.extra + "\n" + quota + (tempfail ? "\nquota_full_tempfail = yes\n" : "\n")
+                try MailAccessInstance.with(extra: extra) { access in
+                    try access.deliver("Subject: earlier\n\nfirst\n")
+                    func send() throws -> String {
+                        let client = try LineTestClient(unixPath: access.root + "/dovecot/run/lmtp-e2e")
+                        _ = try client.readLine()
+                        try client.send("LHLO client.test")
+                        while try client.readLine().hasPrefix("250-") {}
+                        _ = try client.command("MAIL FROM:<sender@example.test>")
+                        _ = try client.command("RCPT TO:<alice>")
+                        #expect(try client.command("DATA") == "354 OK")
+                        try client.send("Subject: by lmtp\r\n\nbody\r\n.")
+                        return try client.readLine()
+                    }
+                    #expect(try send().hasSuffix(" Saved"))
+                    #expect(try send() == "\(reply) <alice> Mailbox full, sorry")
+                    #expect(access.messageFiles().count == 2)
+                    _ = try access.waitForLog("save failed to INBOX: Mailbox full, sorry")
+                    let maildirsize = try String(contentsOfFile: access.maildir + "/maildirsize", encoding: .utf8)
+                    #expect(maildirsize.hasPrefix("2C\n"), "\(maildirsize)")
+                }
+            }
+            #expect(try String(contentsOfFile: log, encoding: .utf8) == "full alice\nfull alice\n")
+        }
+
         /// Dovecot's fts_autoindex: the delivery puts the message into INBOX's full-text index.
         @Test func deliveryUpdatesTheFullTextIndexWithAutoindex() throws {
             let fts = "mail_plugins = $mail_plugins fts\nplugin {\n  fts = squat\n  fts_autoindex = yes\n}\n"

@@ -1,5 +1,6 @@
 import Foundation
 import TernIMAP
+import TernMailbox
 import Testing
 
 @testable import TernServer
@@ -93,11 +94,42 @@ import Testing
 
             """
         let acl = try configuration(text)
-        #expect(acl.capabilities == IMAPReplyText.postLoginCapabilities + ["ACL", "RIGHTS=texk", "COMPRESS=DEFLATE"])
+        // Dovecot 2.3.19 lists COMPRESS=DEFLATE before ACL whatever the order in mail_plugins.
+        #expect(acl.capabilities == IMAPReplyText.postLoginCapabilities + ["COMPRESS=DEFLATE", "ACL", "RIGHTS=texk"])
         #expect(acl.acl == ACLSettings(commands: true, anyoneAllowed: false))
         let rightsOnly = try configuration("mail_plugins = acl\nplugin {\n  acl = vfile:/etc/dovecot/global-acls\n  acl_anyone = allow\n}\n")
         #expect(rightsOnly.acl == ACLSettings(commands: false, anyoneAllowed: true, globalPath: "/etc/dovecot/global-acls"))
         #expect(!rightsOnly.capabilities.contains("ACL"))
         #expect(try configuration("mail_plugins = acl imap_acl\n").acl == nil, "no backend: no ACL")
+    }
+
+    /// The quota plugin enforces; imap_quota adds QUOTA after COMPRESS=DEFLATE and before ACL, as Dovecot
+    /// 2.3.19 lists them with any mail_plugins order.
+    @Test func quotaPlugins() throws {
+        let text = """
+            mail_plugins = $mail_plugins quota
+            plugin {
+              quota = maildir:User quota
+              quota_rule = *:storage=%u
+              quota_warning = storage=95%% quota-warning 95 %u
+            }
+            service quota-warning {
+              executable = script /usr/local/bin/quota-warning.sh
+            }
+            protocol imap {
+              mail_plugins = $mail_plugins imap_quota imap_zlib
+            }
+
+            """
+        let quota = try configuration(text.replacingOccurrences(of: "storage=%u", with: "storage=1G"))
+        #expect(quota.capabilities.suffix(2) == ["COMPRESS=DEFLATE", "QUOTA"])
+        #expect(quota.quotaCommands)
+        #expect(quota.quota?.limits.bytes == 1 << 30)
+        #expect(quota.quota?.warnings.first?.command == ["quota-warning", "95", "u"])
+        #expect(quota.quotaWarningPrograms["quota-warning"] == ["/usr/local/bin/quota-warning.sh"])
+        let enforcedOnly = try configuration("mail_plugins = quota\nplugin {\n  quota = count:User quota\n}\n")
+        #expect(enforcedOnly.quota != nil && !enforcedOnly.quotaCommands)
+        #expect(!enforcedOnly.capabilities.contains("QUOTA"))
+        #expect(try configuration("plugin {\n  quota = count:User quota\n}\n").quota == nil, "plugin not loaded")
     }
 }
