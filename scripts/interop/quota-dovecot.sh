@@ -1,0 +1,89 @@
+#!/bin/sh
+# maildirsize interop between Tern and a real Dovecot 2.3 with `quota = maildir`, both ways:
+#   1. Dovecot saves messages (and writes maildirsize); `doveadm quota get` of both must agree.
+#   2. Tern expunges one (appending its line to maildirsize); Dovecot must read the new usage.
+#   3. Tern recalculates (`quota recalc`) and writes the same file Dovecot's recalc writes.
+# Needs root and Debian's dovecot-core. Runs a private Dovecot with no listeners under a temporary directory.
+# Usage: scripts/interop/quota-dovecot.sh            (from the repository root, after swift build)
+set -eu
+cd "$(dirname "$0")/../.."
+command -v doveadm >/dev/null || { echo "doveadm not found: apt-get install -y dovecot-core" >&2; exit 2; }
+[ "$(id -u)" = 0 ] || { echo "run as root (doveadm switches to the mail user)" >&2; exit 2; }
+T="$PWD/.build/debug/tern"
+[ -x "$T" ] || { echo "build first: swift build" >&2; exit 2; }
+
+work=$(mktemp -d /tmp/tern-quota-interop.XXXXXX)
+chmod 755 "$work"
+conf="$work/dovecot.conf"
+mkdir -p "$work/run" "$work/state" "$work/home"
+chown 65534:65534 "$work/home"
+cat >"$conf" <<CONF
+base_dir = $work/run
+state_dir = $work/state
+log_path = $work/dovecot.log
+protocols = none
+listen = 127.0.0.1
+ssl = no
+mail_location = maildir:~/Maildir
+mail_plugins = \$mail_plugins quota
+passdb {
+  driver = passwd-file
+  args = $work/passwd
+}
+userdb {
+  driver = passwd-file
+  args = $work/passwd
+}
+namespace inbox {
+  inbox = yes
+  separator = /
+}
+plugin {
+  quota = maildir:User quota
+  quota_rule = *:storage=10K
+  quota_rule2 = *:messages=50
+}
+CONF
+echo "carla:{PLAIN}secret:65534:65534::$work/home" >"$work/passwd"
+
+stop() {
+    if [ -f "$work/run/master.pid" ]; then kill "$(cat "$work/run/master.pid")" 2>/dev/null || true; fi
+}
+trap stop EXIT
+dovecot -c "$conf"
+D="doveadm -c $conf"
+fail=0
+# shellcheck source=../lib/doveadm-views.sh
+. scripts/lib/doveadm-views.sh
+
+# 1. Dovecot writes.
+$D mailbox create -u carla Sent
+for i in 1 2 3; do
+    printf 'From: a@example\nSubject: dovecot %s\n\n%0500d\n' "$i" 0 | $D save -u carla -m INBOX
+done
+printf 'From: a@example\nSubject: sent\n\nbody\n' | $D save -u carla -m Sent
+$D quota get -u carla >"$work/dovecot-get-1.txt"
+"$T" doveadm -c "$conf" quota get -u carla >"$work/tern-get-1.txt"
+check "Tern reads Dovecot's usage" "$work/dovecot-get-1.txt" "$work/tern-get-1.txt"
+
+# 2. Tern expunges; Dovecot reads.
+"$T" doveadm -c "$conf" expunge -u carla mailbox INBOX uid 1
+"$T" doveadm -c "$conf" quota get -u carla >"$work/tern-get-2.txt"
+$D quota get -u carla >"$work/dovecot-get-2.txt"
+check "Dovecot reads Tern's expunge" "$work/tern-get-2.txt" "$work/dovecot-get-2.txt"
+grep -q '^Quota name Type    Value Limit' "$work/tern-get-2.txt" && grep -q 'MESSAGE     3    50' "$work/tern-get-2.txt" ||
+    { echo "FAIL usage after the expunge"; cat "$work/tern-get-2.txt"; fail=1; }
+
+# 3. Both recalculate to the same file.
+$D quota recalc -u carla
+cp "$work/home/Maildir/maildirsize" "$work/dovecot-maildirsize"
+"$T" doveadm -c "$conf" quota recalc -u carla
+check "Tern's recalculated maildirsize is Dovecot's" "$work/dovecot-maildirsize" "$work/home/Maildir/maildirsize"
+
+if grep -E 'Error|Panic|Warning' "$work/dovecot.log" | grep -v 'auth: Error: passwd-file' >"$work/errors.txt"; then
+    echo "FAIL Dovecot logged errors:"; cat "$work/errors.txt"; fail=1
+else
+    echo "ok   Dovecot logged no errors or warnings"
+fi
+[ "$fail" = 0 ] && { echo "PASS (files in $work)"; exit 0; }
+echo "FAILED (files in $work)"; exit 1
