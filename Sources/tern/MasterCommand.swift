@@ -73,9 +73,11 @@ enum LibexecCommand {
             return MailSessionWorker.serve()
         case "mail-deliver" where arguments.count == 2:
             return MailSessionWorker.deliver(arguments[1])
+        case "mail-quota-check" where arguments.count == 2:
+            return MailSessionWorker.checkQuota(arguments[1])
         default:
             FileHandle.standardError.write(
-                Data("usage: tern libexec deliver --serve | mtad ... | authd ... | mail-session --serve | mail-deliver REQUEST\n".utf8))
+                Data("usage: tern libexec deliver --serve | mtad ... | authd ... | mail-session --serve | mail-deliver REQUEST | mail-quota-check REQUEST\n".utf8))
             return 64
         }
     }

@@ -119,13 +119,23 @@ public struct LMTPServerStateMachine: Sendable {
     /// The answer to `.checkRecipient`.
     public mutating func recipientChecked(exists: Bool) -> [Action] {
         guard case .waitingForRecipient(let address) = mode else { return [] }
+        return recipientChecked(exists ? nil : .refused(code: 550, enhanced: "5.1.1", text: "User doesn't exist: \(address)"))
+    }
+
+    /// The answer to `.checkRecipient`: accepted (nil), or refused (over quota with Dovecot's
+    /// lmtp_rcpt_check_quota: `552 5.2.2 <rcpt> quota_exceeded_message`).
+    public mutating func recipientChecked(_ refusal: DeliveryOutcome?) -> [Action] {
+        guard case .waitingForRecipient(let address) = mode else { return [] }
         mode = .command
         let reply: String
-        if exists {
+        switch refusal {
+        case .refused(let code, let enhanced, let text):
+            reply = "\(code) \(enhanced) <\(address)> \(text)"
+        case .temporaryFailure(let enhanced):
+            reply = "451 \(enhanced) <\(address)> Temporary internal failure"
+        case .saved, nil:
             recipients.append(address)
             reply = "250 2.1.5 OK"
-        } else {
-            reply = "550 5.1.1 <\(address)> User doesn't exist: \(address)"
         }
         return [.send(reply + "\r\n")] + process()
     }

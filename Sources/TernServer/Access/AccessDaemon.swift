@@ -119,9 +119,10 @@ public enum AccessDaemon {
         guard settings.global.protocols.contains("lmtp"), let service = settings.global.service("lmtp") else { return [] }
         let hostname = settings.global.string("hostname").isEmpty
             ? ProcessInfo.processInfo.hostName : settings.global.string("hostname")
-        let context = LMTPSession.Context(
+        var context = LMTPSession.Context(
             hostname: hostname, configPath: settings.path, spoolDirectory: settings.baseDirectory, launcher: launcher,
             log: log)
+        context.checkQuotaAtRCPT = settings.settings(protocol: "lmtp").bool("lmtp_rcpt_check_quota")
         var servers: [any Service] = []
         for listener in service.unixListeners {
             let path = listener.path.hasPrefix("/") ? listener.path : settings.baseDirectory + "/" + listener.path

@@ -67,6 +67,8 @@ struct LMTPSession {
         let spoolDirectory: String
         let launcher: MailSessionLauncher
         let log: DovecotLog
+        /// lmtp_rcpt_check_quota: a recipient over quota is refused at RCPT.
+        var checkQuotaAtRCPT = false
     }
 
     let context: Context
@@ -106,7 +108,11 @@ struct LMTPSession {
             case .send(let text): replies += text
             case .checkRecipient(let address):
                 try await flush(&replies)
-                actions += machine.recipientChecked(exists: await context.launcher.userExists(address, service: "lmtp"))
+                guard await context.launcher.userExists(address, service: "lmtp") else {
+                    actions += machine.recipientChecked(exists: false)
+                    continue
+                }
+                actions += machine.recipientChecked(context.checkQuotaAtRCPT ? await quotaRefusal(address) : nil)
             case .beginMessage:
                 closeSpool()
                 spool = openSpool()
@@ -168,6 +174,23 @@ struct LMTPSession {
         spool = -1
     }
 
+    /// lmtp_rcpt_check_quota: Dovecot's reply when `address` is over quota, nil when not (or when that cannot
+    /// be told: the delivery checks again).
+    private func quotaRefusal(_ address: String) async -> LMTPServerStateMachine.DeliveryOutcome? {
+        let request = MailSessionRequest(
+            protocolName: "lmtp", user: address, tag: nil, sessionID: sessionID, remoteIP: remoteIP ?? "", localIP: "",
+            configPath: context.configPath)
+        guard let (status, output) = try? await context.launcher.checkQuota(request) else { return nil }
+        return status == MailSessionWorker.refusedStatus ? Self.refusal(output) : nil
+    }
+
+    /// `552 5.2.2 text` as a worker wrote it.
+    private static func refusal(_ output: String) -> LMTPServerStateMachine.DeliveryOutcome? {
+        let words = output.split(separator: " ", maxSplits: 2).map(String.init)
+        guard words.count == 3, let code = Int(words[0]) else { return nil }
+        return .refused(code: code, enhanced: words[1], text: words[2].trimmingCharacters(in: .newlines))
+    }
+
     /// Saves the copy of recipient `index` as that user.
     private func save(_ transaction: LMTPServerStateMachine.Transaction, _ index: Int) async
         -> LMTPServerStateMachine.DeliveryOutcome
@@ -183,13 +206,7 @@ struct LMTPSession {
             index, hostname: context.hostname, remoteIP: remoteIP, date: date)
         do {
             let (status, output) = try await context.launcher.deliver(request, message: spool)
-            if status == MailSessionWorker.refusedStatus {
-                // `552 5.2.2 text` from the worker.
-                let words = output.split(separator: " ", maxSplits: 2).map(String.init)
-                if words.count == 3, let code = Int(words[0]) {
-                    return .refused(code: code, enhanced: words[1], text: words[2].trimmingCharacters(in: .newlines))
-                }
-            }
+            if status == MailSessionWorker.refusedStatus, let refusal = Self.refusal(output) { return refusal }
             return status == 0 ? .saved : .temporaryFailure("4.2.0")
         } catch {
             context.log.log("lmtp(\(recipient))<\(transaction.recipientID(index))>", .error, "\(error)")

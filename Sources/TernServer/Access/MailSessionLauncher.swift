@@ -69,6 +69,20 @@ final class MailSessionLauncher: Sendable {
     /// `mail-deliver` worker running as the user; returns the worker's exit status (0: saved, EX_TEMPFAIL, or
     /// `MailSessionWorker.refusedStatus` with the reply on its output).
     func deliver(_ request: MailSessionRequest, message: Int32) async throws(LaunchError) -> (status: Int32, output: String) {
+        try await runWorker("mail-deliver", request, stdin: message)
+    }
+
+    /// LMTP's lmtp_rcpt_check_quota: whether the user is over quota, by a `mail-quota-check` worker running as
+    /// the user (0, or `MailSessionWorker.refusedStatus` with the reply on its output).
+    func checkQuota(_ request: MailSessionRequest) async throws(LaunchError) -> (status: Int32, output: String) {
+        try await runWorker("mail-quota-check", request, stdin: -1)
+    }
+
+    /// Runs a worker as the request's user to its end; returns its exit status and what it wrote (one short
+    /// reply line at most: it fits the pipe's buffer, so the worker never waits on it).
+    private func runWorker(_ program: String, _ request: MailSessionRequest, stdin: Int32) async throws(LaunchError)
+        -> (status: Int32, output: String)
+    {
         let (resolved, credentials) = try await resolve(request)
         var pipeEnds: [Int32] = [-1, -1]
         guard pipe(&pipeEnds) == 0 else { throw .spawn(errno) }
@@ -76,7 +90,7 @@ final class MailSessionLauncher: Sendable {
         tern_set_cloexec(pipeEnds[1], 1)
         let pid: pid_t
         do {
-            pid = try spawn("mail-deliver", resolved, credentials, stdin: message, stdout: pipeEnds[1])
+            pid = try spawn(program, resolved, credentials, stdin: stdin, stdout: pipeEnds[1])
         } catch {
             close(pipeEnds[0])
             close(pipeEnds[1])
@@ -84,7 +98,6 @@ final class MailSessionLauncher: Sendable {
         }
         close(pipeEnds[1])
         let status = await PrivilegedMaster.waitForExit(pid)
-        // One short reply line at most: it fits the pipe's buffer, so the worker never waits on it.
         var buffer = [UInt8](repeating: 0, count: 1024)
         let count = buffer.withUnsafeMutableBytes { read(pipeEnds[0], $0.baseAddress, $0.count) }
         close(pipeEnds[0])

@@ -146,13 +146,41 @@ public enum MailSessionWorker {
             return 0
         } catch .overQuota(let message) {
             log.info(request.logPrefix, "msgid=?: save failed to INBOX: \(message)")
-            let reply = lmtp.bool("quota_full_tempfail") ? "452 4.2.2 " : "552 5.2.2 "
-            FileHandle.standardOutput.write(Data((reply + message + "\n").utf8))
-            return refusedStatus
+            return refuse(lmtp, message)
         } catch {
             log.log(request.logPrefix, .error, "msgid=?: save failed to INBOX: \(error.logDescription)")
             return 75
         }
+    }
+
+    /// `tern libexec mail-quota-check REQUEST`: LMTP's lmtp_rcpt_check_quota, as the user. Exit status 0 when
+    /// a message could still be delivered (Dovecot tests one byte, with quota_grace), `refusedStatus` with the
+    /// reply on stdout when not, 75 when the mail cannot be opened.
+    public static func checkQuota(_ argument: String) -> Int32 {
+        guard let request = MailSessionRequest.decode(argument), let (settings, log) = setUp(request),
+            let store = openStore(request, settings, log)
+        else {
+            return 75
+        }
+        let lmtp = settings.settings(protocol: request.protocolName)
+        guard let quota = lmtp.quota(user: request.user, home: request.home) else { return 0 }
+        do throws(MailboxError) {
+            try MailQuota(settings: quota, store: store).check("INBOX", adding: QuotaUsage(bytes: 1, messages: 1), grace: true)
+            return 0
+        } catch .overQuota(let message) {
+            return refuse(lmtp, message)
+        } catch {
+            log.log(request.logPrefix, .error, "quota check failed: \(error.logDescription)")
+            return 75
+        }
+    }
+
+    /// Writes Dovecot's LMTP reply for a user over quota (`552 5.2.2 ...`, with quota_full_tempfail
+    /// `452 4.2.2 ...`) for the LMTP server; returns `refusedStatus`.
+    private static func refuse(_ lmtp: DovecotSettings, _ message: String) -> Int32 {
+        let reply = lmtp.bool("quota_full_tempfail") ? "452 4.2.2 " : "552 5.2.2 "
+        FileHandle.standardOutput.write(Data((reply + message + "\n").utf8))
+        return refusedStatus
     }
 
     private static func setUp(_ request: MailSessionRequest) -> (AccessSettings, DovecotLog)? {

@@ -90,6 +90,35 @@ extension DaemonEndToEnd {
             #expect(try String(contentsOfFile: log, encoding: .utf8) == "full alice\nfull alice\n")
         }
 
+        /// lmtp_rcpt_check_quota = yes: a recipient over quota is refused at RCPT, as Dovecot 2.3.19 does.
+        @Test func overQuotaAtRCPT() throws {
+            let extra = Self.extra + """
+
+                mail_plugins = $mail_plugins quota
+                plugin {
+                  quota = count:User quota
+                  quota_rule = *:messages=1
+                }
+                protocol lmtp {
+                  lmtp_rcpt_check_quota = yes
+                }
+
+                """
+            try MailAccessInstance.with(extra: extra) { access in
+                let client = try LineTestClient(unixPath: access.root + "/dovecot/run/lmtp-e2e")
+                _ = try client.readLine()
+                try client.send("LHLO client.test")
+                while try client.readLine().hasPrefix("250-") {}
+                #expect(try client.command("MAIL FROM:<sender@example.test>") == "250 2.1.0 OK")
+                #expect(try client.command("RCPT TO:<alice>") == "250 2.1.5 OK")
+                try access.deliver("Subject: earlier\n\nfirst\n")
+                #expect(try client.command("RSET") == "250 2.0.0 OK")
+                #expect(try client.command("MAIL FROM:<sender@example.test>") == "250 2.1.0 OK")
+                #expect(try client.command("RCPT TO:<alice>") == "552 5.2.2 <alice> Quota exceeded (mailbox for user is full)")
+                #expect(try client.command("RCPT TO:<nobody>") == "550 5.1.1 <nobody> User doesn't exist: nobody")
+            }
+        }
+
         /// Dovecot's fts_autoindex: the delivery puts the message into INBOX's full-text index.
         @Test func deliveryUpdatesTheFullTextIndexWithAutoindex() throws {
             let fts = "mail_plugins = $mail_plugins fts\nplugin {\n  fts = squat\n  fts_autoindex = yes\n}\n"
