@@ -53,4 +53,26 @@ import Testing
         #expect(MailQuota.crossed(settings.warnings[1], QuotaUsage(bytes: 600), QuotaUsage(bytes: 100)))
         #expect(!MailQuota.crossed(settings.warnings[1], QuotaUsage(bytes: 100), QuotaUsage(bytes: 600)))
     }
+
+    /// The count backend counts mbox mailboxes through the store (the maildir backend would skip them).
+    @Test func countBackendCountsMbox() throws {
+        let maildir = try TemporaryMaildir()
+        let base = TemporaryMaildir.parent(maildir.path)
+        try FileManager.default.createDirectory(atPath: base + "/mail", withIntermediateDirectories: true)
+        let store = MailStore(
+            settings: MailStoreSettings(format: .mbox, root: base + "/mail", inboxPath: base + "/inbox", separator: "/"))
+        try store.createMailbox("Sent")
+        for (name, text) in [("INBOX", "Subject: a\r\n\r\nbody\r\n"), ("Sent", "Subject: b\r\n\r\nx\r\n")] {
+            let appender = try store.beginAppend(to: name)
+            try appender.write(Array(text.utf8))
+            _ = try appender.commit()
+        }
+        let quota = MailQuota(
+            settings: try #require(try QuotaSettings.parse(["quota": "count:q", "quota_rule": "*:messages=2"])), store: store)
+        #expect(quota.isActive)
+        #expect(try quota.usage().messages == 2)
+        #expect(throws: MailboxError.overQuota("Quota exceeded (mailbox for user is full)")) {
+            try quota.check("Sent", adding: QuotaUsage(bytes: 1, messages: 1))
+        }
+    }
 }
