@@ -14,7 +14,7 @@ extension DoveadmMailCommand {
             ])
             defer { printer.flush() }
             guard let quota = quota(mail, global) else { return 0 }
-            let usage: QuotaUsage
+            let usage: QuotaAmount
             do throws(MailboxError) {
                 usage = try quota.usage()
             } catch {

@@ -15,41 +15,12 @@ command -v doveadm >/dev/null || { echo "doveadm not found: apt-get install -y d
 
 work=$(mktemp -d /tmp/tern-maildir-interop.XXXXXX)
 chmod 755 "$work"
-conf="$work/dovecot.conf"
-mkdir -p "$work/run" "$work/state" "$work/home"
-chown 65534:65534 "$work/home"
-cat >"$conf" <<CONF
-base_dir = $work/run
-state_dir = $work/state
-log_path = $work/dovecot.log
-protocols = none
-listen = 127.0.0.1
-ssl = no
-mail_location = maildir:~/Maildir
-passdb {
-  driver = passwd-file
-  args = $work/passwd
-}
-userdb {
-  driver = passwd-file
-  args = $work/passwd
-}
-namespace inbox {
-  inbox = yes
-  separator = /
-}
-CONF
-echo "carla:{PLAIN}secret:65534:65534::$work/home" >"$work/passwd"
-
-stop() {
-    if [ -f "$work/run/master.pid" ]; then kill "$(cat "$work/run/master.pid")" 2>/dev/null || true; fi
-}
-trap stop EXIT
-dovecot -c "$conf"
-D="doveadm -c $conf"
 fail=0
+# shellcheck source=../lib/private-dovecot.sh
+. scripts/lib/private-dovecot.sh
 # shellcheck source=../lib/doveadm-views.sh
 . scripts/lib/doveadm-views.sh
+start_private_dovecot </dev/null
 
 # 1. Dovecot writes.
 $D mailbox create -u carla Sent "Archive/2024" "Café"
@@ -90,10 +61,4 @@ check "Dovecot reads the same sizes" "$work/tern-wrote-sizes.txt" "$work/dovecot
 $D mailbox list -u carla -s | sort >"$work/dovecot-subscribed.txt"
 printf 'Café\nINBOX\nSent\nTern/Made\n' >"$work/expected-subscribed.txt"
 check "Dovecot reads Tern's subscriptions" "$work/expected-subscribed.txt" "$work/dovecot-subscribed.txt"
-if grep -E 'Error|Panic|Warning' "$work/dovecot.log" | grep -v 'auth: Error: passwd-file' >"$work/errors.txt"; then
-    echo "FAIL Dovecot logged errors:"; cat "$work/errors.txt"; fail=1
-else
-    echo "ok   Dovecot logged no errors or warnings"
-fi
-[ "$fail" = 0 ] && { echo "PASS (files in $work)"; exit 0; }
-echo "FAILED (files in $work)"; exit 1
+finish_private_dovecot

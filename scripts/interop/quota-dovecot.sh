@@ -14,47 +14,19 @@ T="$PWD/.build/debug/tern"
 
 work=$(mktemp -d /tmp/tern-quota-interop.XXXXXX)
 chmod 755 "$work"
-conf="$work/dovecot.conf"
-mkdir -p "$work/run" "$work/state" "$work/home"
-chown 65534:65534 "$work/home"
-cat >"$conf" <<CONF
-base_dir = $work/run
-state_dir = $work/state
-log_path = $work/dovecot.log
-protocols = none
-listen = 127.0.0.1
-ssl = no
-mail_location = maildir:~/Maildir
-mail_plugins = \$mail_plugins quota
-passdb {
-  driver = passwd-file
-  args = $work/passwd
-}
-userdb {
-  driver = passwd-file
-  args = $work/passwd
-}
-namespace inbox {
-  inbox = yes
-  separator = /
-}
+fail=0
+# shellcheck source=../lib/private-dovecot.sh
+. scripts/lib/private-dovecot.sh
+# shellcheck source=../lib/doveadm-views.sh
+. scripts/lib/doveadm-views.sh
+start_private_dovecot <<'CONF'
+mail_plugins = $mail_plugins quota
 plugin {
   quota = maildir:User quota
   quota_rule = *:storage=10K
   quota_rule2 = *:messages=50
 }
 CONF
-echo "carla:{PLAIN}secret:65534:65534::$work/home" >"$work/passwd"
-
-stop() {
-    if [ -f "$work/run/master.pid" ]; then kill "$(cat "$work/run/master.pid")" 2>/dev/null || true; fi
-}
-trap stop EXIT
-dovecot -c "$conf"
-D="doveadm -c $conf"
-fail=0
-# shellcheck source=../lib/doveadm-views.sh
-. scripts/lib/doveadm-views.sh
 
 # 1. Dovecot writes.
 $D mailbox create -u carla Sent
@@ -80,10 +52,4 @@ cp "$work/home/Maildir/maildirsize" "$work/dovecot-maildirsize"
 "$T" doveadm -c "$conf" quota recalc -u carla
 check "Tern's recalculated maildirsize is Dovecot's" "$work/dovecot-maildirsize" "$work/home/Maildir/maildirsize"
 
-if grep -E 'Error|Panic|Warning' "$work/dovecot.log" | grep -v 'auth: Error: passwd-file' >"$work/errors.txt"; then
-    echo "FAIL Dovecot logged errors:"; cat "$work/errors.txt"; fail=1
-else
-    echo "ok   Dovecot logged no errors or warnings"
-fi
-[ "$fail" = 0 ] && { echo "PASS (files in $work)"; exit 0; }
-echo "FAILED (files in $work)"; exit 1
+finish_private_dovecot

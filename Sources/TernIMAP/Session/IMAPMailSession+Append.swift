@@ -145,7 +145,7 @@ extension IMAPMailSession {
         append = nil
         let uids: [UInt32]
         let bytes = state.received.reduce(0) { $0 + $1.size }
-        let before: QuotaUsage?
+        let before: QuotaAmount?
         do {
             before = try checkQuota(state.mailbox, bytes: bytes, count: state.received.count)
             uids = try store.commitAppends(state.received)

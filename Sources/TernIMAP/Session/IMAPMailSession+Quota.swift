@@ -5,7 +5,7 @@ import TernMailbox
 extension IMAPMailSession {
     func getQuotaRoot(_ tag: String, _ name: MailboxName) {
         guard let quota = quotaOrUnknown(tag, "GETQUOTAROOT"), storeName(tag, name) != nil else { return }
-        guard quota.settings.limits != QuotaSettings.Limits() else {
+        guard quota.settings.limits != QuotaAmount() else {
             finish(tag, text: IMAPReplyText.noQuota)
             return
         }
@@ -50,8 +50,8 @@ extension IMAPMailSession {
     /// when both are); nil after answering NO when the usage cannot be read.
     private func quotaLine(_ tag: String, _ quota: MailQuota) -> String? {
         let limits = quota.settings.limits
-        if limits == QuotaSettings.Limits() { return "" }
-        let usage: QuotaUsage
+        if limits == QuotaAmount() { return "" }
+        let usage: QuotaAmount
         do {
             usage = try quota.usage()
         } catch {
@@ -71,16 +71,16 @@ extension IMAPMailSession {
 
     /// Throws `overQuota` when saving `bytes` in `count` messages into `mailbox` would go over quota; returns
     /// the usage before (for `quotaSaved`), nil without quota.
-    func checkQuota(_ mailbox: String, bytes: Int, count: Int) throws(MailboxError) -> QuotaUsage? {
+    func checkQuota(_ mailbox: String, bytes: Int, count: Int) throws(MailboxError) -> QuotaAmount? {
         guard let quota else { return nil }
-        return try quota.check(mailbox, adding: QuotaUsage(bytes: UInt64(bytes), messages: UInt64(count)))
+        return try quota.check(mailbox, adding: QuotaAmount(bytes: UInt64(bytes), messages: UInt64(count)))
     }
 
     /// Runs the quota warning the save crossed.
-    func quotaSaved(before: QuotaUsage?, bytes: Int, count: Int) {
+    func quotaSaved(before: QuotaAmount?, bytes: Int, count: Int) {
         guard let quota, let before else { return }
         quota.warn(
             before: before,
-            after: QuotaUsage(bytes: before.bytes + UInt64(bytes), messages: before.messages + UInt64(count)))
+            after: QuotaAmount(bytes: before.bytes + UInt64(bytes), messages: before.messages + UInt64(count)))
     }
 }

@@ -21,18 +21,18 @@ public struct MailQuota: Sendable {
     public var isActive: Bool { settings.backend == .count || store.settings.format == .maildir }
 
     /// The current usage; the maildir backend rewrites `maildirsize` when it has to be recounted.
-    public func usage() throws(MailboxError) -> QuotaUsage {
-        guard isActive else { return QuotaUsage() }
+    public func usage() throws(MailboxError) -> QuotaAmount {
+        guard isActive else { return QuotaAmount() }
         let root = store.root
         switch settings.backend {
         case .maildir:
             // Without limits Dovecot keeps no maildirsize.
-            if settings.limits == QuotaSettings.Limits() { return MaildirSizeFile.count(root: root) }
+            if settings.limits == QuotaAmount() { return MaildirSizeFile.count(root: root) }
             if let usage = MaildirSizeFile.read(root: root, limits: settings.limits, now: now()) { return usage }
             return try MaildirSizeFile.recalculate(root: root, limits: settings.limits)
         case .count:
             if store.settings.format == .maildir { return MaildirSizeFile.count(root: root) }
-            var usage = QuotaUsage()
+            var usage = QuotaAmount()
             let names = try store.listMailboxes().filter { $0.attributes.isDisjoint(with: [.noSelect, .nonExistent]) }
             for name in names.map(\.name) {
                 guard let mailbox = try? store.openMailbox(name, readOnly: true) else { continue }
@@ -45,7 +45,7 @@ public struct MailQuota: Sendable {
 
     /// `doveadm quota recalc`: recounts; the maildir backend rewrites `maildirsize`.
     @discardableResult
-    public func recalculate() throws(MailboxError) -> QuotaUsage {
+    public func recalculate() throws(MailboxError) -> QuotaAmount {
         guard isActive, settings.backend == .maildir else { return try usage() }
         return try MaildirSizeFile.recalculate(root: store.root, limits: settings.limits)
     }
@@ -54,7 +54,7 @@ public struct MailQuota: Sendable {
     /// lets a save that starts under the storage limit end up to quota_grace over it. Returns the usage
     /// before, for `warn`.
     @discardableResult
-    public func check(_ mailbox: String, adding: QuotaUsage, grace: Bool = false) throws(MailboxError) -> QuotaUsage {
+    public func check(_ mailbox: String, adding: QuotaAmount, grace: Bool = false) throws(MailboxError) -> QuotaAmount {
         let current = try usage()
         guard isActive, settings.enforcing else { return current }
         let limits = settings.limits(for: mailbox)
@@ -70,14 +70,14 @@ public struct MailQuota: Sendable {
 
     /// Runs the first quota_warning whose limit the usage crossed from `before` to `after` (upwards, or
     /// downwards for `-storage=`), as Dovecot runs one warning per save.
-    public func warn(before: QuotaUsage, after: QuotaUsage) {
+    public func warn(before: QuotaAmount, after: QuotaAmount) {
         for warning in settings.warnings where Self.crossed(warning, before, after) {
             run(warning.command)
             return
         }
     }
 
-    static func crossed(_ warning: QuotaSettings.Warning, _ before: QuotaUsage, _ after: QuotaUsage) -> Bool {
+    static func crossed(_ warning: QuotaSettings.Warning, _ before: QuotaAmount, _ after: QuotaAmount) -> Bool {
         func crossed(_ before: UInt64, _ after: UInt64, _ limit: UInt64) -> Bool {
             guard limit > 0 else { return false }
             return warning.reverse ? before >= limit && after < limit : before < limit && after >= limit

@@ -13,8 +13,8 @@ public enum MaildirSizeFile {
 
     /// The parsed file.
     public struct Contents: Sendable, Equatable {
-        public var limits: QuotaSettings.Limits
-        public var usage: QuotaUsage
+        public var limits: QuotaAmount
+        public var usage: QuotaAmount
         /// Lines after the limits line.
         public var lineCount: Int
     }
@@ -29,7 +29,7 @@ public enum MaildirSizeFile {
         let lines = String(decoding: complete, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
             .dropLast()
         guard let header = lines.first else { return nil }
-        var limits = QuotaSettings.Limits()
+        var limits = QuotaAmount()
         for item in header.split(separator: ",") {
             guard let value = UInt64(item.dropLast()) else { continue }
             switch item.last {
@@ -48,12 +48,12 @@ public enum MaildirSizeFile {
         }
         guard bytesTotal >= 0, countTotal >= 0 else { return nil }
         return Contents(
-            limits: limits, usage: QuotaUsage(bytes: UInt64(bytesTotal), messages: UInt64(countTotal)),
+            limits: limits, usage: QuotaAmount(bytes: UInt64(bytesTotal), messages: UInt64(countTotal)),
             lineCount: lines.count - 1)
     }
 
     /// The usage the file records under `limits`, or nil when it has to be recalculated.
-    static func read(root: String, limits: QuotaSettings.Limits, now: Int) -> QuotaUsage? {
+    static func read(root: String, limits: QuotaAmount, now: Int) -> QuotaAmount? {
         let path = path(root: root)
         guard let bytes = try? Posix.readFile(path, limit: maxSize + 1), let contents = parse(bytes),
             contents.limits == limits
@@ -73,7 +73,7 @@ public enum MaildirSizeFile {
     }
 
     /// The file's text for a fresh total: `0S` when there are no limits at all.
-    public static func text(limits: QuotaSettings.Limits, usage: QuotaUsage) -> String {
+    public static func text(limits: QuotaAmount, usage: QuotaAmount) -> String {
         var header: [String] = []
         if limits.bytes != 0 || limits.messages == 0 { header.append("\(limits.bytes)S") }
         if limits.messages != 0 { header.append("\(limits.messages)C") }
@@ -82,15 +82,15 @@ public enum MaildirSizeFile {
 
     /// Counts every message of the Maildir (INBOX and the `.Folder` directories, new/ and cur/) and rewrites
     /// the file with the total.
-    static func recalculate(root: String, limits: QuotaSettings.Limits) throws(MailboxError) -> QuotaUsage {
+    static func recalculate(root: String, limits: QuotaAmount) throws(MailboxError) -> QuotaAmount {
         let usage = count(root: root)
         try Posix.replaceFile(path(root: root), with: Array(text(limits: limits, usage: usage).utf8), durable: false)
         return usage
     }
 
     /// The sizes of the Maildir's messages: `,S=` in the file name, else the file's size.
-    public static func count(root: String) -> QuotaUsage {
-        var usage = QuotaUsage()
+    public static func count(root: String) -> QuotaAmount {
+        var usage = QuotaAmount()
         var folders = [root]
         for entry in Posix.directoryEntries(root) ?? [] where entry.hasPrefix(".") && entry != "." && entry != ".."
             && entry != ".DOVECOT-TRASH" && Posix.isDirectory(root + "/" + entry)
@@ -123,16 +123,5 @@ public enum MaildirSizeFile {
         defer { close(fd) }
         // One write(2) with O_APPEND, so concurrent writers' lines do not interleave.
         try? Posix.writeAll(fd, Array("\(bytes) \(count)\n".utf8), path: path(root: root))
-    }
-}
-
-/// Storage in bytes and the number of messages.
-public struct QuotaUsage: Sendable, Equatable {
-    public var bytes: UInt64
-    public var messages: UInt64
-
-    public init(bytes: UInt64 = 0, messages: UInt64 = 0) {
-        self.bytes = bytes
-        self.messages = messages
     }
 }

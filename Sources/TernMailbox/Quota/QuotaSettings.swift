@@ -7,21 +7,10 @@ public struct QuotaSettings: Sendable, Equatable {
         case count
     }
 
-    /// A storage / message count limit; 0 is unlimited.
-    public struct Limits: Sendable, Equatable {
-        public var bytes: UInt64
-        public var messages: UInt64
-
-        public init(bytes: UInt64 = 0, messages: UInt64 = 0) {
-            self.bytes = bytes
-            self.messages = messages
-        }
-    }
-
     /// `quota_warning = storage=95%% quota-warning 95 %u`: when usage crosses `limits` upwards (downwards when
     /// `reverse`, written `-storage=...`), `command` runs.
     public struct Warning: Sendable, Equatable {
-        public var limits: Limits
+        public var limits: QuotaAmount
         public var reverse: Bool
         /// The service name and its arguments, as written.
         public var command: [String]
@@ -31,9 +20,9 @@ public struct QuotaSettings: Sendable, Equatable {
     /// The quota root's name (GETQUOTAROOT, GETQUOTA).
     public var name: String
     /// The `*` rule (the root's limits, also the `maildirsize` header).
-    public var limits: Limits
+    public var limits: QuotaAmount
     /// Mailbox rules (`Trash:storage=+100M`) as limits already resolved against the `*` rule.
-    public var mailboxLimits: [String: Limits]
+    public var mailboxLimits: [String: QuotaAmount]
     /// `noenforcing`: usage is kept, nothing is refused.
     public var enforcing: Bool
     public var warnings: [Warning]
@@ -45,7 +34,7 @@ public struct QuotaSettings: Sendable, Equatable {
     public static let defaultExceededMessage = "Quota exceeded (mailbox for user is full)"
 
     /// The limits that apply to saving into `mailbox` (its own rule, else the `*` rule).
-    public func limits(for mailbox: String) -> Limits { mailboxLimits[mailbox] ?? limits }
+    public func limits(for mailbox: String) -> QuotaAmount { mailboxLimits[mailbox] ?? limits }
 
     public struct ParseError: Error, Sendable, Equatable, CustomStringConvertible {
         public var description: String
@@ -60,7 +49,7 @@ public struct QuotaSettings: Sendable, Equatable {
             throw ParseError(description: "Unknown quota backend: \(parts[0])")
         }
         var settings = QuotaSettings(
-            backend: backend, name: parts.count > 1 ? parts[1] : parts[0], limits: Limits(), mailboxLimits: [:],
+            backend: backend, name: parts.count > 1 ? parts[1] : parts[0], limits: QuotaAmount(), mailboxLimits: [:],
             enforcing: true, warnings: [], graceBytes: 0,
             exceededMessage: plugin["quota_exceeded_message"].flatMap { $0.isEmpty ? nil : $0 }
                 ?? defaultExceededMessage)
@@ -108,7 +97,7 @@ public struct QuotaSettings: Sendable, Equatable {
             if reverse { rule.removeFirst() }
             settings.warnings.append(
                 Warning(
-                    limits: try limits(rule, start: Limits(), base: settings.limits, adds: false), reverse: reverse,
+                    limits: try limits(rule, start: QuotaAmount(), base: settings.limits, adds: false), reverse: reverse,
                     command: words))
         }
         return settings
@@ -131,8 +120,8 @@ public struct QuotaSettings: Sendable, Equatable {
     /// value adds to it, as in Dovecot 2.3 (`Trash:storage=+100M` and `Trash:storage=100M` both mean 100M more
     /// than `*`, `-` less), and percentages are of it; warnings (`adds` false) take absolute values or
     /// percentages of it.
-    private static func limits(_ text: String, start: Limits, base: Limits?, adds: Bool = true) throws(ParseError)
-        -> Limits
+    private static func limits(_ text: String, start: QuotaAmount, base: QuotaAmount?, adds: Bool = true) throws(ParseError)
+        -> QuotaAmount
     {
         var limits = start
         let adds = adds && base != nil
@@ -181,5 +170,16 @@ public struct QuotaSettings: Sendable, Equatable {
         }
         guard adds else { return amount }
         return subtract ? (base > amount ? base - amount : 0) : base + amount
+    }
+}
+
+/// Storage in bytes and a number of messages: a usage, or a limit (0 is unlimited).
+public struct QuotaAmount: Sendable, Equatable {
+    public var bytes: UInt64
+    public var messages: UInt64
+
+    public init(bytes: UInt64 = 0, messages: UInt64 = 0) {
+        self.bytes = bytes
+        self.messages = messages
     }
 }

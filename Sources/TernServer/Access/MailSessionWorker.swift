@@ -104,12 +104,7 @@ public enum MailSessionWorker {
     /// Dovecot's reply (`552 5.2.2 ...`, with quota_full_tempfail `452 4.2.2 ...`) on stdout, a delivery being
     /// allowed quota_grace over the limit; 75 (EX_TEMPFAIL) otherwise.
     public static func deliver(_ argument: String) -> Int32 {
-        guard let request = MailSessionRequest.decode(argument), let (settings, log) = setUp(request),
-            let store = openStore(request, settings, log)
-        else {
-            return 75
-        }
-        let lmtp = settings.settings(protocol: request.protocolName)
+        guard let (request, lmtp, log, store) = openDelivery(argument) else { return 75 }
         let quota = lmtp.quota(user: request.user, home: request.home).map {
             MailQuota(settings: $0, store: store, warningPrograms: lmtp.quotaWarningPrograms)
         }
@@ -128,15 +123,15 @@ public enum MailSessionWorker {
                 if n == 0 { break }
                 try appender.write(Array(buffer[..<n]))
             }
-            let before = try quota?.check("INBOX", adding: QuotaUsage(bytes: UInt64(appender.size), messages: 1), grace: true)
+            let before = try quota?.check("INBOX", adding: QuotaAmount(bytes: UInt64(appender.size), messages: 1), grace: true)
             let uid = try appender.commit()
             log.info(request.logPrefix, "saved mail to INBOX (uid \(uid))")
             if let quota, let before {
                 quota.warn(
                     before: before,
-                    after: QuotaUsage(bytes: before.bytes + UInt64(appender.size), messages: before.messages + 1))
+                    after: QuotaAmount(bytes: before.bytes + UInt64(appender.size), messages: before.messages + 1))
             }
-            if settings.settings(protocol: request.protocolName).fullTextAutoIndex {
+            if lmtp.fullTextAutoIndex {
                 do {
                     try FullTextIndexer.update(store.openMailbox("INBOX", readOnly: true))
                 } catch {
@@ -157,15 +152,10 @@ public enum MailSessionWorker {
     /// a message could still be delivered (Dovecot tests one byte, with quota_grace), `refusedStatus` with the
     /// reply on stdout when not, 75 when the mail cannot be opened.
     public static func checkQuota(_ argument: String) -> Int32 {
-        guard let request = MailSessionRequest.decode(argument), let (settings, log) = setUp(request),
-            let store = openStore(request, settings, log)
-        else {
-            return 75
-        }
-        let lmtp = settings.settings(protocol: request.protocolName)
+        guard let (request, lmtp, log, store) = openDelivery(argument) else { return 75 }
         guard let quota = lmtp.quota(user: request.user, home: request.home) else { return 0 }
         do throws(MailboxError) {
-            try MailQuota(settings: quota, store: store).check("INBOX", adding: QuotaUsage(bytes: 1, messages: 1), grace: true)
+            try MailQuota(settings: quota, store: store).check("INBOX", adding: QuotaAmount(bytes: 1, messages: 1), grace: true)
             return 0
         } catch .overQuota(let message) {
             return refuse(lmtp, message)
@@ -173,6 +163,19 @@ public enum MailSessionWorker {
             log.log(request.logPrefix, .error, "quota check failed: \(error.logDescription)")
             return 75
         }
+    }
+
+    /// The request of an LMTP worker, its protocol's settings, the log and the user's mail; nil (logged) when
+    /// they cannot be had.
+    private static func openDelivery(_ argument: String)
+        -> (MailSessionRequest, DovecotSettings, DovecotLog, MailStore)?
+    {
+        guard let request = MailSessionRequest.decode(argument), let (settings, log) = setUp(request),
+            let store = openStore(request, settings, log)
+        else {
+            return nil
+        }
+        return (request, settings.settings(protocol: request.protocolName), log, store)
     }
 
     /// Writes Dovecot's LMTP reply for a user over quota (`552 5.2.2 ...`, with quota_full_tempfail

@@ -17,20 +17,20 @@ import Testing
         let quota = try quota(["quota": "maildir:User quota", "quota_rule": "*:storage=1K"], maildir)
         // 886 + 197 = 1083: over 1024, within 10% grace: Dovecot's LMTP saved it, IMAP would not.
         #expect(throws: MailboxError.overQuota("Quota exceeded (mailbox for user is full)")) {
-            try quota.check("INBOX", adding: QuotaUsage(bytes: 197, messages: 1))
+            try quota.check("INBOX", adding: QuotaAmount(bytes: 197, messages: 1))
         }
-        #expect(try quota.check("INBOX", adding: QuotaUsage(bytes: 197, messages: 1), grace: true) == QuotaUsage(bytes: 886, messages: 1))
-        #expect(throws: MailboxError.self) { try quota.check("INBOX", adding: QuotaUsage(bytes: 300, messages: 1), grace: true) }
+        #expect(try quota.check("INBOX", adding: QuotaAmount(bytes: 197, messages: 1), grace: true) == QuotaAmount(bytes: 886, messages: 1))
+        #expect(throws: MailboxError.self) { try quota.check("INBOX", adding: QuotaAmount(bytes: 300, messages: 1), grace: true) }
         // Once over the limit, grace gives nothing.
         try Data(count: 1).write(to: URL(fileURLWithPath: maildir.path + "/new/2.M1P1.host,S=197"))
         try quota.recalculate()
-        #expect(throws: MailboxError.self) { try quota.check("INBOX", adding: QuotaUsage(bytes: 1, messages: 1), grace: true) }
+        #expect(throws: MailboxError.self) { try quota.check("INBOX", adding: QuotaAmount(bytes: 1, messages: 1), grace: true) }
     }
 
     @Test func noenforcingKeepsUsageOnly() throws {
         let maildir = try TemporaryMaildir()
         let quota = try quota(["quota": "maildir:User quota:noenforcing", "quota_rule": "*:messages=1"], maildir)
-        #expect(try quota.check("INBOX", adding: QuotaUsage(bytes: 1, messages: 5)) == QuotaUsage())
+        #expect(try quota.check("INBOX", adding: QuotaAmount(bytes: 1, messages: 5)) == QuotaAmount())
         #expect(FileManager.default.fileExists(atPath: maildir.path + "/maildirsize"))
     }
 
@@ -39,7 +39,7 @@ import Testing
         let store = MailStore(settings: MailStoreSettings(format: .mbox, root: maildir.path + "/mail", inboxPath: maildir.path + "/inbox"))
         let quota = MailQuota(settings: try #require(try QuotaSettings.parse(["quota": "maildir:q", "quota_rule": "*:messages=1"])), store: store)
         #expect(!quota.isActive)
-        #expect(try quota.check("INBOX", adding: QuotaUsage(bytes: 1, messages: 5)) == QuotaUsage())
+        #expect(try quota.check("INBOX", adding: QuotaAmount(bytes: 1, messages: 5)) == QuotaAmount())
     }
 
     @Test func warningsCrossInEitherDirection() throws {
@@ -48,10 +48,10 @@ import Testing
                 "quota": "maildir:q", "quota_rule": "*:storage=1K", "quota_warning": "storage=50% w up",
                 "quota_warning2": "-storage=40% w down",
             ]))
-        #expect(MailQuota.crossed(settings.warnings[0], QuotaUsage(bytes: 100), QuotaUsage(bytes: 600)))
-        #expect(!MailQuota.crossed(settings.warnings[0], QuotaUsage(bytes: 600), QuotaUsage(bytes: 700)))
-        #expect(MailQuota.crossed(settings.warnings[1], QuotaUsage(bytes: 600), QuotaUsage(bytes: 100)))
-        #expect(!MailQuota.crossed(settings.warnings[1], QuotaUsage(bytes: 100), QuotaUsage(bytes: 600)))
+        #expect(MailQuota.crossed(settings.warnings[0], QuotaAmount(bytes: 100), QuotaAmount(bytes: 600)))
+        #expect(!MailQuota.crossed(settings.warnings[0], QuotaAmount(bytes: 600), QuotaAmount(bytes: 700)))
+        #expect(MailQuota.crossed(settings.warnings[1], QuotaAmount(bytes: 600), QuotaAmount(bytes: 100)))
+        #expect(!MailQuota.crossed(settings.warnings[1], QuotaAmount(bytes: 100), QuotaAmount(bytes: 600)))
     }
 
     /// The count backend counts mbox mailboxes through the store (the maildir backend would skip them).
@@ -72,7 +72,7 @@ import Testing
         #expect(quota.isActive)
         #expect(try quota.usage().messages == 2)
         #expect(throws: MailboxError.overQuota("Quota exceeded (mailbox for user is full)")) {
-            try quota.check("Sent", adding: QuotaUsage(bytes: 1, messages: 1))
+            try quota.check("Sent", adding: QuotaAmount(bytes: 1, messages: 1))
         }
     }
 }

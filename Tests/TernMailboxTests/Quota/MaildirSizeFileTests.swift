@@ -9,10 +9,10 @@ import Testing
         // After a recalculation, an expunge and an APPEND.
         let contents = try #require(MaildirSizeFile.parse(Array("1024S,5C\n1186 2\n-593 -1\n293 1\n".utf8)))
         #expect(contents.limits == .init(bytes: 1024, messages: 5))
-        #expect(contents.usage == QuotaUsage(bytes: 886, messages: 2))
+        #expect(contents.usage == QuotaAmount(bytes: 886, messages: 2))
         #expect(contents.lineCount == 3)
         // A last line without LF is not counted; negative totals, NUL bytes and junk lines are broken files.
-        #expect(MaildirSizeFile.parse(Array("0S\n10 1\n5 1".utf8))?.usage == QuotaUsage(bytes: 10, messages: 1))
+        #expect(MaildirSizeFile.parse(Array("0S\n10 1\n5 1".utf8))?.usage == QuotaAmount(bytes: 10, messages: 1))
         #expect(MaildirSizeFile.parse(Array("0S\n-5 -1\n".utf8)) == nil)
         #expect(MaildirSizeFile.parse(Array("0S\nabc\n".utf8)) == nil)
         #expect(MaildirSizeFile.parse([0x30, 0x53, 0x0A, 0, 0x0A]) == nil)
@@ -33,11 +33,11 @@ import Testing
         try Data(count: 7).write(to: URL(fileURLWithPath: root + "/.Trash/cur/2.M1P1.host,S=593:2,S"))
         // No ,S=: the file's size.
         try Data(count: 42).write(to: URL(fileURLWithPath: root + "/cur/3.M1P1.host:2,"))
-        let limits = QuotaSettings.Limits(bytes: 1024, messages: 5)
-        #expect(try MaildirSizeFile.recalculate(root: root, limits: limits) == QuotaUsage(bytes: 1228, messages: 3))
+        let limits = QuotaAmount(bytes: 1024, messages: 5)
+        #expect(try MaildirSizeFile.recalculate(root: root, limits: limits) == QuotaAmount(bytes: 1228, messages: 3))
         #expect(try String(contentsOfFile: root + "/maildirsize", encoding: .utf8) == "1024S,5C\n1228 3\n")
         // Over quota with one line and fresh: trusted; with more lines: recounted.
-        #expect(MaildirSizeFile.read(root: root, limits: limits, now: Int(time(nil))) == QuotaUsage(bytes: 1228, messages: 3))
+        #expect(MaildirSizeFile.read(root: root, limits: limits, now: Int(time(nil))) == QuotaAmount(bytes: 1228, messages: 3))
         MaildirSizeFile.record(root: root, bytes: 10, count: 1)
         #expect(try String(contentsOfFile: root + "/maildirsize", encoding: .utf8) == "1024S,5C\n1228 3\n10 1\n")
         #expect(MaildirSizeFile.read(root: root, limits: limits, now: Int(time(nil))) == nil)
@@ -56,7 +56,7 @@ import Testing
         let quota = MailQuota(
             settings: try #require(try QuotaSettings.parse(["quota": "maildir:q", "quota_rule": "*:storage=1M"])),
             store: store)
-        #expect(try quota.usage() == QuotaUsage(bytes: 3, messages: 1))
+        #expect(try quota.usage() == QuotaAmount(bytes: 3, messages: 1))
         let second = try store.beginAppend(to: "INBOX")
         try second.write(Array("bb\r\n".utf8))
         _ = try second.commit()
@@ -65,6 +65,6 @@ import Testing
         try mailbox.sync()
         try mailbox.expunge(uids: [2])
         #expect(try String(contentsOfFile: maildir.path + "/maildirsize", encoding: .utf8) == "1048576S\n3 1\n4 1\n3 1\n-4 -1\n")
-        #expect(try quota.usage() == QuotaUsage(bytes: 6, messages: 2))
+        #expect(try quota.usage() == QuotaAmount(bytes: 6, messages: 2))
     }
 }

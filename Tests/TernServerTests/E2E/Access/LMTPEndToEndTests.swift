@@ -16,6 +16,15 @@ extension DaemonEndToEnd {
             }
             """
 
+        /// A client on the LMTP socket after the greeting and LHLO.
+        static func greeted(_ access: MailAccessInstance) throws -> LineTestClient {
+            let client = try LineTestClient(unixPath: access.root + "/dovecot/run/lmtp-e2e")
+            _ = try client.readLine()
+            try client.send("LHLO client.test")
+            while try client.readLine().hasPrefix("250-") {}
+            return client
+        }
+
         @Test func deliversPerRecipient() throws {
             try MailAccessInstance.with(extra: Self.extra) { access in
                 let client = try LineTestClient(unixPath: access.root + "/dovecot/run/lmtp-e2e")
@@ -69,10 +78,7 @@ extension DaemonEndToEnd {
                 try MailAccessInstance.with(extra: extra) { access in
                     try access.deliver("Subject: earlier\n\nfirst\n")
                     func send() throws -> String {
-                        let client = try LineTestClient(unixPath: access.root + "/dovecot/run/lmtp-e2e")
-                        _ = try client.readLine()
-                        try client.send("LHLO client.test")
-                        while try client.readLine().hasPrefix("250-") {}
+                        let client = try Self.greeted(access)
                         _ = try client.command("MAIL FROM:<sender@example.test>")
                         _ = try client.command("RCPT TO:<alice>")
                         #expect(try client.command("DATA") == "354 OK")
@@ -105,10 +111,7 @@ extension DaemonEndToEnd {
 
                 """
             try MailAccessInstance.with(extra: extra) { access in
-                let client = try LineTestClient(unixPath: access.root + "/dovecot/run/lmtp-e2e")
-                _ = try client.readLine()
-                try client.send("LHLO client.test")
-                while try client.readLine().hasPrefix("250-") {}
+                let client = try Self.greeted(access)
                 #expect(try client.command("MAIL FROM:<sender@example.test>") == "250 2.1.0 OK")
                 #expect(try client.command("RCPT TO:<alice>") == "250 2.1.5 OK")
                 try access.deliver("Subject: earlier\n\nfirst\n")
@@ -124,10 +127,7 @@ extension DaemonEndToEnd {
             let fts = "mail_plugins = $mail_plugins fts\nplugin {\n  fts = squat\n  fts_autoindex = yes\n}\n"
             try MailAccessInstance.with(extra: Self.extra + "\n" + fts) { access in
                 try access.deliver("Subject: earlier\n\nan earlier wombat\n")
-                let client = try LineTestClient(unixPath: access.root + "/dovecot/run/lmtp-e2e")
-                _ = try client.readLine()
-                try client.send("LHLO client.test")
-                while try client.readLine().hasPrefix("250-") {}
+                let client = try Self.greeted(access)
                 #expect(try client.command("MAIL FROM:<sender@example.test>") == "250 2.1.0 OK")
                 #expect(try client.command("RCPT TO:<alice>") == "250 2.1.5 OK")
                 #expect(try client.command("DATA") == "354 OK")
