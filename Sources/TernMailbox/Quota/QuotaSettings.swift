@@ -49,7 +49,7 @@ public struct QuotaSettings: Sendable, Equatable {
             throw ParseError(description: "Unknown quota backend: \(parts[0])")
         }
         var settings = QuotaSettings(
-            backend: backend, name: parts.count > 1 ? parts[1] : parts[0], limits: QuotaAmount(), mailboxLimits: [:],
+            backend: backend, name: parts.count > 1 ? parts[1] : "", limits: QuotaAmount(), mailboxLimits: [:],
             enforcing: true, warnings: [], graceBytes: 0,
             exceededMessage: plugin["quota_exceeded_message"].flatMap { $0.isEmpty ? nil : $0 }
                 ?? defaultExceededMessage)

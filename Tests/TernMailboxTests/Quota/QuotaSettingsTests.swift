@@ -37,6 +37,8 @@ import Testing
         #expect(settings.limits(for: "INBOX") == settings.limits)
         #expect(settings.graceBytes == (1 << 30) / 10)
         #expect(settings.warnings[0].limits == .init(bytes: (1 << 30) * 95 / 100, messages: 0))
+        // Without a name the root's name is empty (`* QUOTA "" (STORAGE 0 1)` from Dovecot 2.3.19).
+        #expect(try QuotaSettings.parse(["quota": "maildir"])?.name == "")
         // storage= is in kilobytes without a unit.
         #expect(try QuotaSettings.parse(["quota": "maildir", "quota_rule": "*:storage=100"])?.limits.bytes == 102_400)
         #expect(try QuotaSettings.parse(["quota": "maildir", "quota_grace": "5M"])?.graceBytes == 5 << 20)
