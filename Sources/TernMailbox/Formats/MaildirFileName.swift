@@ -86,20 +86,35 @@ public struct MaildirFileName: Sendable, Hashable {
     /// The time stamp and microseconds at the start of a name (`1796056492.M428127P6760...`), which Dovecot
     /// sorts new files by before giving them UIDs, so the oldest message gets the lowest UID.
     static func arrivalOrder(_ lhs: String, _ rhs: String) -> Bool {
-        let left = timeKey(lhs)
-        let right = timeKey(rhs)
-        if left.seconds != right.seconds { return left.seconds < right.seconds }
-        if left.micros != right.micros { return left.micros < right.micros }
-        return lhs < rhs
+        ArrivalKey(lhs) < ArrivalKey(rhs)
     }
 
-    private static func timeKey(_ name: String) -> (seconds: Int, micros: Int) {
-        let seconds = Int(name.prefix { $0.isASCII && $0.isNumber }.prefix(18)) ?? Int.max
+    /// `arrivalOrder` as a value, to sort many names with one parse each.
+    struct ArrivalKey: Comparable {
+        var seconds = Int.max
         var micros = -1
-        if let dot = name.firstIndex(of: "."), name[name.index(after: dot)...].hasPrefix("M") {
-            let digits = name[name.index(dot, offsetBy: 2)...].prefix { $0.isASCII && $0.isNumber }.prefix(9)
-            micros = Int(digits) ?? -1
+        var name: String
+
+        init(_ name: String) {
+            self.name = name
+            let bytes = Array(name.utf8.prefix(40))
+            let digits = bytes.prefix { $0 >= 0x30 && $0 <= 0x39 }.prefix(18)
+            if !digits.isEmpty { seconds = Self.number(digits) }
+            guard let dot = bytes.firstIndex(of: UInt8(ascii: ".")), dot + 1 < bytes.count,
+                bytes[dot + 1] == UInt8(ascii: "M")
+            else { return }
+            let microDigits = bytes[(dot + 2)...].prefix { $0 >= 0x30 && $0 <= 0x39 }.prefix(9)
+            if !microDigits.isEmpty { micros = Self.number(microDigits) }
         }
-        return (seconds, micros)
+
+        private static func number(_ digits: ArraySlice<UInt8>) -> Int {
+            digits.reduce(0) { $0 * 10 + Int($1 - 0x30) }
+        }
+
+        static func < (lhs: ArrivalKey, rhs: ArrivalKey) -> Bool {
+            if lhs.seconds != rhs.seconds { return lhs.seconds < rhs.seconds }
+            if lhs.micros != rhs.micros { return lhs.micros < rhs.micros }
+            return lhs.name < rhs.name
+        }
     }
 }

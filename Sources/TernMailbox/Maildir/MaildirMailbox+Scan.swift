@@ -156,10 +156,10 @@ extension MaildirMailbox {
                     rewrite = true
                 }
             }
-            let unknown = files.filter { !known.contains($0.key) }.sorted {
-                MaildirFileName.arrivalOrder($0.value.name, $1.value.name)
-            }
-            for (base, file) in unknown {
+            let unknown = files.filter { !known.contains($0.key) }
+                .map { (key: MaildirFileName.ArrivalKey($0.value.name), base: $0.key, file: $0.value) }
+                .sorted { $0.key < $1.key }
+            for (_, base, file) in unknown {
                 guard list.nextUID < UInt32.max - 1 else { break }
                 var record = UIDList.Record(uid: list.nextUID, base: base)
                 if MaildirFileName.field("S", in: base) == nil {
