@@ -196,15 +196,18 @@ public struct MailboxListItem: Sendable, Hashable {
     public var name: MailboxName
     /// RFC 5258 §3.5 CHILDINFO for RECURSIVEMATCH: `("CHILDINFO" ("SUBSCRIBED"))`.
     public var childInfoSubscribed: Bool
+    /// RFC 5465 §5.4: a renamed mailbox's former name, `("OLDNAME" (old))`.
+    public var oldName: MailboxName?
 
     public init(
         attributes: [MailboxAttribute], delimiter: Character?, name: MailboxName,
-        childInfoSubscribed: Bool = false
+        childInfoSubscribed: Bool = false, oldName: MailboxName? = nil
     ) {
         self.attributes = attributes
         self.delimiter = delimiter
         self.name = name
         self.childInfoSubscribed = childInfoSubscribed
+        self.oldName = oldName
     }
 
     func encode(into w: inout IMAPWriter) {
@@ -214,6 +217,11 @@ public struct MailboxListItem: Sendable, Hashable {
         w.space()
         w.mailbox(name)
         if childInfoSubscribed { w.raw(" (\"CHILDINFO\" (\"SUBSCRIBED\"))") }
+        if let oldName {
+            w.raw(" (\"OLDNAME\" (")
+            w.mailbox(oldName)
+            w.raw("))")
+        }
     }
 }
 

@@ -88,6 +88,8 @@ public enum IMAPCommand: Sendable, Hashable {
     case listRights(MailboxName, identifier: String)
     /// RFC 4314 §3.5 MYRIGHTS.
     case myRights(MailboxName)
+    /// RFC 5465 NOTIFY SET, or NOTIFY NONE (nil).
+    case notify(NotifySet?)
 
     /// The command name as Dovecot names it in `Error in IMAP command NAME: ...`.
     public var name: String {
@@ -136,6 +138,7 @@ public enum IMAPCommand: Sendable, Hashable {
         case .getACL: return "GETACL"
         case .listRights: return "LISTRIGHTS"
         case .myRights: return "MYRIGHTS"
+        case .notify: return "NOTIFY"
         }
     }
 

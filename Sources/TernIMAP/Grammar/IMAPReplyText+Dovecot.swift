@@ -19,7 +19,7 @@ public enum IMAPReplyText {
         "UNSELECT", "CHILDREN", "NAMESPACE",
         "UIDPLUS", "LIST-EXTENDED", "I18NLEVEL=1", "CONDSTORE", "QRESYNC", "ESEARCH", "ESORT", "SEARCHRES",
         "WITHIN", "CONTEXT=SEARCH", "LIST-STATUS", "BINARY", "MOVE",
-        "STATUS=SIZE", "SAVEDATE", "LITERAL+", "UTF8=ACCEPT",
+        "STATUS=SIZE", "SAVEDATE", "LITERAL+", "UTF8=ACCEPT", "NOTIFY",
         "SPECIAL-USE",
     ]
     /// What Tern lists after login beyond Dovecot 2.3.19.
@@ -158,6 +158,18 @@ public enum IMAPReplyText {
     public static let tooManyQResyncKnownSet = "Too many parameters to QRESYNC known set"
     public static let invalidQResyncSets = "Invalid QRESYNC sets"
     public static let vanishedWithoutChangedSince = "VANISHED used without CHANGEDSINCE"
+
+    // MARK: NOTIFY (RFC 5465)
+
+    public static let notifyCompleted = "NOTIFY completed."
+    static let duplicateSelectedFilter = "Duplicate selected filter"
+    static let newAndExpungeTogether = "MessageNew and MessageExpunge must be together"
+    static let flagChangeRequiresNewAndExpunge = "FlagChange requires MessageNew and MessageExpunge"
+    static func invalidFetchAttList(_ detail: String) -> String { "Invalid fetch-att list: \(detail)" }
+    static let unsupportedNotifyEvents = "Unsupported NOTIFY events."
+    static let tooManyMailboxNames = "Too many mailbox names"
+    /// `* OK Still here`: IDLE's keepalive every imap_idle_notify_interval.
+    public static let stillHere = "Still here"
 
     // MARK: SORT and THREAD (RFC 5256, RFC 5267)
 

@@ -70,6 +70,7 @@ enum IMAPCommandGrammar {
         case "GETMETADATA": return try getMetadata(&r)
         case "SETACL", "DELETEACL", "GETACL", "LISTRIGHTS", "MYRIGHTS": return try acl(name, &r)
         case "GETQUOTAROOT", "GETQUOTA", "SETQUOTA": return try quota(name, &r)
+        case "NOTIFY": return try notify(&r)
         case "COMPRESS":
             try r.space()
             let mechanism = try r.atom(upper: true)

@@ -42,6 +42,7 @@ extension IMAPMailSession {
             send(.namespace(personal: [personal], other: nil, shared: nil))
             finish(tag, text: IMAPReplyText.namespaceCompleted)
         case .idle: startIdle(tag)
+        case .notify(let set): notify(tag, set)
         case .cancelUpdate(let tags): cancelUpdates(tag, tags)
         default: runMailboxCommand(tag, command)
         }
@@ -157,6 +158,7 @@ extension IMAPMailSession {
 
     private func startIdle(_ tag: String) {
         idleTag = tag
+        lastKeepalive = configuration.clock()
         loadedMessage = nil  // an idle session may wait for hours; it keeps no message text meanwhile
         loadedStructure = nil
         send(.idling)

@@ -70,7 +70,7 @@ extension IMAPMailSession {
 
     /// Throws MailboxError, or UnknownTransferEncoding after writing the items before the failing one (or
     /// just the UID, as Dovecot does, when there were none).
-    private func writeFetch(index: Int, _ original: MessageInfo, _ plan: FetchPlan) throws {
+    func writeFetch(index: Int, _ original: MessageInfo, _ plan: FetchPlan) throws {
         guard let mailbox = selected?.mailbox else { return }
         var message = original
         var seenChanged = false

@@ -16,6 +16,8 @@ struct SelectedMailbox {
     var examined = false
     /// The session user's ACL rights on it (RFC 4314; all without the acl plugin).
     var rights = ACLRights.all
+    /// NOTIFY's MessageNew FETCH covers messages from this UID on (the UIDNEXT at SELECT, then after each).
+    var notifyUIDNext: UInt32 = 0
 
     var readOnly: Bool { mailbox.isReadOnly }
 }
@@ -57,7 +59,7 @@ extension IMAPMailSession {
         let keywords = mailbox.definedKeywords
         selected = SelectedMailbox(
             mailbox: mailbox, announcedRecent: mailbox.recentCount, announcedKeywords: keywords, examined: readOnly,
-            rights: granted)
+            rights: granted, notifyUIDNext: mailbox.nextUID)
         let response = SelectResponse(
             flags: Self.mailboxFlags(keywords), permanentFlags: Self.permanentFlags(keywords, granted),
             exists: UInt32(mailbox.messages.count), recent: UInt32(mailbox.recentCount),
@@ -180,6 +182,7 @@ extension IMAPMailSession {
     func writeExpunges(_ uids: [UInt32], before: [UInt32]) {
         guard !uids.isEmpty else { return }
         if uids.contains(where: { loadedMessage?.uid == $0 }) { loadedMessage = nil }
+        guard notifyCountChanges else { return }
         if qresyncEnabled {
             send(.vanished(SequenceSet.compact(uids.sorted()), earlier: false))
             return
@@ -194,7 +197,7 @@ extension IMAPMailSession {
     func writeRecentIfChanged() {
         guard !imap4rev2Enabled, let current = selected?.mailbox.recentCount, current != selected?.announcedRecent else { return }
         selected?.announcedRecent = current
-        send(.recent(UInt32(current)))
+        if notifyCountChanges { send(.recent(UInt32(current))) }
     }
 
     // MARK: untagged updates (RFC 3501 §7)
@@ -214,9 +217,10 @@ extension IMAPMailSession {
         writeSearchRemovals(changes.expunged, before: before)
         writeExpunges(changes.expunged, before: before)
         writeKeywordsIfChanged()
-        if !changes.added.isEmpty { send(.exists(UInt32(mailbox.messages.count))) }
+        if !changes.added.isEmpty, notifyCountChanges { send(.exists(UInt32(mailbox.messages.count))) }
         writeRecentIfChanged()
-        for uid in changes.flagsChanged {
+        if !changes.added.isEmpty, notifyCountChanges { writeNewMessageFetches() }
+        for uid in changes.flagsChanged where notifyFlagChanges {
             guard let index = mailbox.index(of: uid) else { continue }
             let message = mailbox.messages[index]
             // With QRESYNC every FETCH the client did not ask for carries the UID (RFC 7162 §3.2.4).

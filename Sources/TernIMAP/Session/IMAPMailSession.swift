@@ -30,6 +30,8 @@ public final class IMAPMailSession {
         public var clock: @Sendable () -> Double
         /// Seconds since the epoch, for SEARCH OLDER / YOUNGER (RFC 5032).
         public var now: @Sendable () -> Int
+        /// imap_idle_notify_interval: `* OK Still here` this often (seconds on `clock`) while idling; 0 never.
+        public var idleNotifyInterval: Double = 120
 
         public init(
             user: String, capabilities: [String] = IMAPReplyText.postLoginCapabilities,
@@ -125,6 +127,14 @@ public final class IMAPMailSession {
     public internal(set) var statistics = Statistics()
     /// The user's quota (the quota plugin is on).
     let quota: MailQuota?
+    /// RFC 5465 NOTIFY SET / NONE, once the client sent one.
+    var notification: NotifyState?
+    /// Dovecot's notify_count_changes / notify_flag_changes: NOTIFY without MessageNew (FlagChange) for the
+    /// selected mailbox stops EXISTS, RECENT and EXPUNGE (FETCH FLAGS) for it.
+    var notifyCountChanges = true
+    var notifyFlagChanges = true
+    /// When IDLE's keepalive was last sent (or IDLE began), on `configuration.clock`.
+    var lastKeepalive = 0.0
 
     public init(store: MailStore, configuration: Configuration) {
         self.store = store
@@ -136,12 +146,30 @@ public final class IMAPMailSession {
     }
 
     public var isIdling: Bool { idleTag != nil }
+    public var idleNotifyInterval: Double { configuration.idleNotifyInterval }
 
-    /// While idling: the directories whose changes the client waits for (the driver watches them and calls
-    /// `poll` when they change).
+    /// Whether the driver should watch and `poll`: while idling, and while NOTIFY has something to report
+    /// without a command.
+    public var isWaitingForChanges: Bool {
+        isIdling || pushesSelectedChanges || notification?.coversOthers == true
+    }
+
+    /// The directories whose changes the client waits for (the driver watches them and calls `poll` when
+    /// they change): the selected mailbox's while idling or with NOTIFY's selected filter, and for NOTIFY
+    /// of other mailboxes the mail root (mailboxes and subscriptions) and the followed mailboxes.
     /// (Maildir only: an mbox mailbox is polled.)
     public var idleDirectories: [String] {
-        isIdling ? (selected?.mailbox as? MaildirMailbox)?.changeDirectories ?? [] : []
+        var directories: [String] = []
+        if isIdling || pushesSelectedChanges {
+            directories += (selected?.mailbox as? MaildirMailbox)?.changeDirectories ?? []
+        }
+        if let notification, notification.coversOthers {
+            directories.append(store.settings.root)
+            for name in notification.watched.keys.sorted() {
+                directories += (notification.watched[name]?.mailbox as? MaildirMailbox)?.changeDirectories ?? []
+            }
+        }
+        return directories
     }
 
     /// `<tag> OK [CAPABILITY ...] Logged in`: the imap process answers the login command itself.
@@ -169,12 +197,29 @@ public final class IMAPMailSession {
 
     /// Re-scans the selected mailbox. While idling the updates are returned now; otherwise they wait for the
     /// next command's response.
+    /// With NOTIFY (RFC 5465) the selected mailbox's changes (filter `selected`) and other mailboxes' events
+    /// go out whenever no command is running.
     public func poll() -> [UInt8] {
-        guard isIdling else { return [] }
+        guard !closing, append == nil else { return [] }
         syncsQuickly = false
-        writeUpdates()
-        writeUnreportedHighestModSeq()
+        if isIdling {
+            writeKeepaliveIfDue()
+            writeUpdates()
+            writeUnreportedHighestModSeq()
+        } else if pushesSelectedChanges {
+            writeUpdates()
+        }
+        writeNotifyEvents()
         return flush().bytes
+    }
+
+    /// `* OK Still here` every idleNotifyInterval of IDLE, as Dovecot keeps idle connections alive.
+    func writeKeepaliveIfDue() {
+        let interval = configuration.idleNotifyInterval
+        // A timer may fire a hair early: within 1% counts as due.
+        guard interval > 0, configuration.clock() - lastKeepalive >= interval * 0.99 else { return }
+        lastKeepalive = configuration.clock()
+        send(.untagged(.ok, nil, IMAPReplyText.stillHere))
     }
 
     func flush() -> Output {

@@ -5,8 +5,10 @@ import TernMailbox
 /// The IMAP half of the mail session worker: IMAPMailSession over the session's channel. While the client
 /// idles, the mailbox's directories are watched (MaildirWatcher) and a change wakes the session at once,
 /// with a re-scan every 30 seconds besides (Dovecot's mailbox_idle_check_interval); without inotify it
-/// re-scans every second. Clients quiet for 30 minutes are logged out (Dovecot's autologout); after COMPRESS
-/// DEFLATE (RFC 4978) both directions are compressed.
+/// re-scans every second. The same holds while NOTIFY (RFC 5465) waits for changes, with the mail root and
+/// the mailboxes NOTIFY follows watched too. An idling client gets `* OK Still here` every
+/// imap_idle_notify_interval. Clients quiet for 30 minutes are logged out (Dovecot's autologout); after
+/// COMPRESS DEFLATE (RFC 4978) both directions are compressed.
 ///
 /// `@unchecked Sendable`: MailSessionChannelHandler runs one step at a time, each on some pool thread.
 final class IMAPSessionWorker: MailProtocolSession, @unchecked Sendable {
@@ -89,15 +91,21 @@ final class IMAPSessionWorker: MailProtocolSession, @unchecked Sendable {
         configuration.quota = quota
         configuration.quotaCommands = quotaCommands
         configuration.quotaWarningPrograms = settings.quotaWarningPrograms
+        configuration.idleNotifyInterval = Double(settings.imapIdleNotifyInterval)
         return configuration
     }
 
     var tickMilliseconds: Int {
-        guard session.isIdling else { return Self.quietTickMilliseconds }
-        return watch == nil || recheck ? Self.idlePollMilliseconds : Self.idleCheckMilliseconds
+        guard session.isWaitingForChanges else { return Self.quietTickMilliseconds }
+        let check = watch == nil || recheck ? Self.idlePollMilliseconds : Self.idleCheckMilliseconds
+        guard session.isIdling, keepaliveMilliseconds > 0 else { return check }
+        return min(check, keepaliveMilliseconds)
     }
 
-    /// Watches the idling mailbox's directories while the client idles, and nothing otherwise.
+    /// imap_idle_notify_interval in milliseconds; 0 when keepalives are off.
+    private var keepaliveMilliseconds: Int { Int(session.idleNotifyInterval * 1000) }
+
+    /// Watches the directories the session waits on (IDLE, NOTIFY), and nothing otherwise.
     private func updateWatch() {
         let directories = session.idleDirectories
         guard directories != watchedDirectories else { return }

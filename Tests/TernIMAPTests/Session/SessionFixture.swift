@@ -13,13 +13,15 @@ final class SessionFixture {
         mailboxes: [MailboxSettings] = [], capabilities: [String] = IMAPReplyText.postLoginCapabilities,
         fullTextSearch: Bool = false, fullTextAutoIndex: Bool = false, metadata: Bool = false,
         acl: ACLSettings? = nil, quota: [String: String]? = nil, quotaCommands: Bool = true,
-        warningPrograms: [String: [String]] = [:]
+        warningPrograms: [String: [String]] = [:],
+        clock: @escaping @Sendable () -> Double = { 0 }, idleNotifyInterval: Double = 120
     ) throws {
         let base = NSTemporaryDirectory() + "tern-imap-session-" + UUID().uuidString
         root = base + "/Maildir"
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         store = MailStore(settings: MailStoreSettings(root: root, separator: "/", mailboxes: mailboxes))
-        var configuration = IMAPMailSession.Configuration(user: "tuser", capabilities: capabilities, clock: { 0 })
+        var configuration = IMAPMailSession.Configuration(user: "tuser", capabilities: capabilities, clock: clock)
+        configuration.idleNotifyInterval = idleNotifyInterval
         configuration.fullTextSearch = fullTextSearch
         configuration.fullTextAutoIndex = fullTextAutoIndex
         if metadata { configuration.metadataPath = base + "/dovecot-attributes" }
