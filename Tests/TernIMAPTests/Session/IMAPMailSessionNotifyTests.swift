@@ -214,6 +214,30 @@ import Testing
         #expect(f.session.poll() == [])
     }
 
+    /// RFC 5465 §7's first example, with the parentheses its grammar requires: STATUS for the Lists subtree
+    /// first, then a new INBOX message comes with the header fields asked for.
+    @Test func rfcExampleStatusAndNewMessageHeaders() throws {
+        let f = try SessionFixture()
+        f.send("a CREATE Lists/ietf\r\n")
+        try f.deliver("Subject: list\n\nbody\n", name: "1.M1P1.host", folder: "Lists.ietf")
+        try f.selectThree()
+        let validity = try f.uidValidity("Lists/ietf")
+        #expect(
+            f.send(
+                "b notify set status (selected (MessageNew (uid body.peek[header.fields (from to subject)]) "
+                    + "MessageExpunge)) (subtree Lists (MessageNew))\r\n")
+                == "* STATUS Lists/ietf (MESSAGES 1 UIDNEXT 2 UIDVALIDITY \(validity) UNSEEN 1)\r\n"
+                + "b OK NOTIFY completed" + done)
+        try f.deliver("From: Ann <ann@example.org>\nTo: bob@example.org\nSubject: hi\n\nnew\n", name: "2000.M1P1.host")
+        let header = "From: Ann <ann@example.org>\r\nTo: bob@example.org\r\nSubject: hi\r\n\r\n"
+        #expect(
+            String(decoding: f.session.poll(), as: UTF8.self)
+                == "* 4 EXISTS\r\n* 4 RECENT\r\n* 4 FETCH (UID 4 BODY[HEADER.FIELDS (FROM TO SUBJECT)] {\(header.utf8.count)}\r\n"
+                + header + ")\r\n")
+        try f.deliver("Subject: two\n\nbody\n", name: "2.M1P1.host", folder: "Lists.ietf")
+        #expect(String(decoding: f.session.poll(), as: UTF8.self) == "* STATUS Lists/ietf (MESSAGES 2 UIDNEXT 3 UNSEEN 2)\r\n")
+    }
+
     /// IDLE's `* OK Still here` every imap_idle_notify_interval (Dovecot's transcript with 5 secs: three in
     /// 12.5 seconds of IDLE).
     @Test func idleKeepalive() throws {
