@@ -38,6 +38,7 @@ extension IMAPCommandGrammar {
             }
         case "SUBTREE", "MAILBOXES":
             let names = r.peek == UInt8(ascii: "(") ? try r.parenthesized { try $0.mailbox() } : [try r.mailbox()]
+            guard !names.isEmpty else { throw IMAPSyntaxError.invalidArguments }
             try r.space()
             if let events = try events(&r) {
                 set.filters.append(NotifyFilter(kind == "SUBTREE" ? .subtree(names) : .mailboxes(names), events))
@@ -66,7 +67,8 @@ extension IMAPCommandGrammar {
     /// The selected filter's events, where MessageNew may carry a fetch-att list, and Dovecot's two rules:
     /// MessageNew and MessageExpunge go together, and FlagChange needs them.
     private static func selectedEvents(_ r: inout IMAPArgumentReader, _ selected: inout NotifySelected) throws {
-        guard r.skip(UInt8(ascii: "(")) else { throw IMAPSyntaxError.invalidArguments }
+        // An empty list is refused, as Dovecot 2.3.19 does.
+        guard r.skip(UInt8(ascii: "(")), r.peek != UInt8(ascii: ")") else { throw IMAPSyntaxError.invalidArguments }
         try r.enter()
         defer { r.leave() }
         while !r.skip(UInt8(ascii: ")")) {
@@ -83,7 +85,8 @@ extension IMAPCommandGrammar {
                 do {
                     selected.fetch += try fetchAttributes(&r)
                 } catch let error as IMAPSyntaxError {
-                    guard case .syntax(let detail) = error.reason else { throw error }
+                    // A line that ends inside the list is the parser's `Missing ')'`, as Dovecot reads all first.
+                    guard case .syntax(let detail) = error.reason, detail != IMAPReplyText.missingParen else { throw error }
                     throw IMAPSyntaxError.syntax(IMAPReplyText.invalidFetchAttList(detail))
                 }
             }

@@ -73,6 +73,21 @@ import Testing
         ("x notify set (Personal (messagenew messageexpunge))", "x OK NOTIFY completed"),
         ("y NOTIFY SET (mailboxes \"\" (MessageNew))", "y OK NOTIFY completed"),
         ("z NOTIFY SET (selected (MessageNew (UID) MessageNew (FLAGS) MessageExpunge))", "z OK NOTIFY completed"),
+        ("a NOTIFY SET (selected (MessageNew (UID", "a BAD Error in IMAP command NOTIFY: Missing ')'"),
+        ("b NOTIFY SET (subtree () (MessageNew))", "b BAD Error in IMAP command NOTIFY: Invalid arguments"),
+        ("c NOTIFY SET (personal (MessageNew)) extra", "c BAD Error in IMAP command NOTIFY: Invalid arguments"),
+        ("d NOTIFY SET STATUS extra", "d BAD Error in IMAP command NOTIFY: Invalid arguments"),
+        ("e NOTIFY SET ()", "e BAD Error in IMAP command NOTIFY: Invalid arguments"),
+        ("f NOTIFY SET (selected)", "f BAD Error in IMAP command NOTIFY: Invalid arguments"),
+        ("g NOTIFY SET (selected ())", "g BAD Error in IMAP command NOTIFY: Invalid arguments"),
+        ("h NOTIFY SET (personal (MessageNew)", "h BAD Error in IMAP command NOTIFY: Missing ')'"),
+        ("i NOTIFY SET (mailboxes \"INBOX\" (MessageNew MailboxName))", "i OK NOTIFY completed"),
+        ("j NOTIFY NONE extra", "j OK NOTIFY completed"),
+        ("k NOTIFY SET (selected (MessageNew (UID) MessageExpunge)", "k BAD Error in IMAP command NOTIFY: Missing ')'"),
+        (
+            "l NOTIFY SET (selected (MessageNew MessageExpunge FlagChange AnnotationChange))",
+            "l NO [BADEVENT AnnotationChange] Unsupported NOTIFY events"
+        ),
     ]
 
     @Test(arguments: replies.indices) func dovecotReplies(_ index: Int) throws {
