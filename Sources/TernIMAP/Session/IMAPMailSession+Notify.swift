@@ -76,15 +76,16 @@ extension IMAPMailSession {
             complete(tag, .no, .other("NOTIFICATIONOVERFLOW"), text: IMAPReplyText.tooManyMailboxNames)
             return
         }
-        let filters = set.filters.map { filter -> (NotifyMailboxes, [String], NotifyEvents) in
-            switch filter.mailboxes {
-            case .subtree(let names), .mailboxes(let names):
-                return (filter.mailboxes, names.compactMap { $0.decoded.map(store.normalize) }, filter.events)
-            default:
-                return (filter.mailboxes, [], filter.events)
-            }
-        }
-        var state = NotifyState(set: set, filters: filters.map { ($0.0, $0.1, $0.2) })
+        var state = NotifyState(
+            set: set,
+            filters: set.filters.map { filter in
+                switch filter.mailboxes {
+                case .subtree(let names), .mailboxes(let names):
+                    (filter.mailboxes, names.compactMap { $0.decoded.map(store.normalize) }, filter.events)
+                default:
+                    (filter.mailboxes, [], filter.events)
+                }
+            })
         // Without a selected filter Dovecot sends no EXISTS, RECENT, EXPUNGE or flag changes for it at all.
         notifyCountChanges = set.selected?.events.contains(.messageNew) ?? false
         notifyFlagChanges = set.selected?.events.contains(.flagChange) ?? false
@@ -259,7 +260,7 @@ extension IMAPMailSession {
     /// Whether the selected mailbox's changes go out without waiting for a command: during IDLE, and with
     /// NOTIFY's `selected` filter (not `selected-delayed`, whose expunges must wait).
     var pushesSelectedChanges: Bool {
-        guard let selectedFilter = notification?.set.selected else { return false }
+        guard selected != nil, let selectedFilter = notification?.set.selected else { return false }
         return !selectedFilter.delayed && !selectedFilter.events.isEmpty
     }
 }
