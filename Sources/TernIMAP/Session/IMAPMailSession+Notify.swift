@@ -81,7 +81,7 @@ extension IMAPMailSession {
             filters: set.filters.map { filter in
                 switch filter.mailboxes {
                 case .subtree(let names), .mailboxes(let names):
-                    (filter.mailboxes, names.compactMap { $0.decoded.map(store.normalize) }, filter.events)
+                    (filter.mailboxes, names.compactMap { decodedName($0).map(store.normalize) }, filter.events)
                 default:
                     (filter.mailboxes, [], filter.events)
                 }
@@ -125,7 +125,7 @@ extension IMAPMailSession {
             && entry.name != selected?.mailbox.name
         {
             guard let values = try? statusValues(entry.name, attributes) else { continue }
-            send(.status(MailboxName(entry.name), values))
+            send(.status(wireName(entry.name), values))
         }
     }
 
@@ -200,7 +200,7 @@ extension IMAPMailSession {
         }
         func list(_ name: String, _ attributes: [MailboxAttribute], oldName: String? = nil) {
             let item = MailboxListItem(
-                attributes: attributes, delimiter: separator, name: MailboxName(name), oldName: oldName.map { MailboxName($0) })
+                attributes: attributes, delimiter: separator, name: wireName(name), oldName: oldName.map(wireName))
             send(.list(item))
         }
         for name in gone where wants(name, .mailboxName) { list(name, [.nonExistent]) }
@@ -238,7 +238,7 @@ extension IMAPMailSession {
         if newValidity || appended || expunged || seen { values.append(StatusValue(.unseen, UInt64(new.unseen))) }
         if condstoreEnabled { values.append(StatusValue(.highestModSeq, new.highestModSeq)) }
         guard !values.isEmpty else { return }
-        send(.status(MailboxName(name), values))
+        send(.status(wireName(name), values))
     }
 
     // MARK: the selected mailbox

@@ -12,7 +12,7 @@ extension DaemonEndToEnd {
             let client = try LineTestClient(port: access.imapPort)
             _ = try client.readLine()
             let login = try client.imap("l", "LOGIN alice \(MailAccessInstance.password)")
-            #expect(login.completion.contains(" LITERAL+ NOTIFY "), "\(login)")
+            #expect(login.completion.contains(" NOTIFY SPECIAL-USE"), "\(login)")
             return client
         }
 
