@@ -74,7 +74,8 @@ extension IMAPCommandGrammar {
         while !r.skip(UInt8(ascii: ")")) {
             if !selected.events.isEmpty || !selected.fetch.isEmpty {
                 guard r.skip(UInt8(ascii: " ")) else {
-                    throw r.atEnd ? IMAPSyntaxError.syntax(IMAPReplyText.missingParen) : IMAPSyntaxError.invalidArguments
+                    throw r.atEnd
+                        ? IMAPSyntaxError.syntax(IMAPReplyText.missingParen) : IMAPSyntaxError.invalidArguments
                 }
             }
             guard let event = NotifyEvents(name: try r.atom()) else { throw IMAPSyntaxError.invalidArguments }
@@ -86,7 +87,9 @@ extension IMAPCommandGrammar {
                     selected.fetch += try fetchAttributes(&r)
                 } catch let error as IMAPSyntaxError {
                     // A line that ends inside the list is the parser's `Missing ')'`, as Dovecot reads all first.
-                    guard case .syntax(let detail) = error.reason, detail != IMAPReplyText.missingParen else { throw error }
+                    guard case .syntax(let detail) = error.reason, detail != IMAPReplyText.missingParen else {
+                        throw error
+                    }
                     throw IMAPSyntaxError.syntax(IMAPReplyText.invalidFetchAttList(detail))
                 }
             }

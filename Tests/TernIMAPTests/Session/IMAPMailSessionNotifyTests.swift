@@ -119,11 +119,13 @@ import Testing
         #expect(
             f.send("b NOTIFY SET STATUS (mailboxes (INBOX foo) (MessageNew MessageExpunge))\r\n")
                 == "* STATUS INBOX (MESSAGES 0 UIDNEXT 1 UIDVALIDITY \(inbox) UNSEEN 0)\r\n"
-                + "* STATUS foo (MESSAGES 1 UIDNEXT 2 UIDVALIDITY \(validity) UNSEEN 1)\r\nb OK NOTIFY completed" + done)
+                + "* STATUS foo (MESSAGES 1 UIDNEXT 2 UIDVALIDITY \(validity) UNSEEN 1)\r\nb OK NOTIFY completed" + done
+        )
         f.send("c SELECT INBOX\r\n")
+        let modSeq = try f.store.openMailbox("foo", readOnly: true).highestModSeq
         #expect(
             f.send("d NOTIFY SET STATUS (personal (FlagChange))\r\n")
-                == "* STATUS foo (MESSAGES 1 UIDNEXT 2 UIDVALIDITY \(validity) UNSEEN 1 HIGHESTMODSEQ \(try f.store.openMailbox("foo", readOnly: true).highestModSeq))\r\n"
+                == "* STATUS foo (MESSAGES 1 UIDNEXT 2 UIDVALIDITY \(validity) UNSEEN 1 HIGHESTMODSEQ \(modSeq))\r\n"
                 + "d OK NOTIFY completed" + done)
     }
 
@@ -133,7 +135,9 @@ import Testing
         let f = try SessionFixture()
         f.send("a CREATE foo\r\n")
         try f.selectThree()
-        #expect(f.send("b NOTIFY SET (personal (MessageNew MessageExpunge FlagChange))\r\n") == "b OK NOTIFY completed" + done)
+        #expect(
+            f.send("b NOTIFY SET (personal (MessageNew MessageExpunge FlagChange))\r\n") == "b OK NOTIFY completed"
+                + done)
         #expect(f.session.poll() == [])
         try f.deliver("Subject: x\n\nbody\n", name: "1.M1P1.host", folder: "foo")
         #expect(String(decoding: f.session.poll(), as: UTF8.self) == "* STATUS foo (MESSAGES 1 UIDNEXT 2 UNSEEN 1)\r\n")
@@ -168,7 +172,9 @@ import Testing
     @Test func mailboxNameAndSubscriptionChange() throws {
         let f = try SessionFixture()
         f.send("a CREATE foo\r\n")
-        #expect(f.send("b NOTIFY SET (personal (MessageNew MessageExpunge MailboxName SubscriptionChange))\r\n") == "b OK NOTIFY completed" + done)
+        #expect(
+            f.send("b NOTIFY SET (personal (MessageNew MessageExpunge MailboxName SubscriptionChange))\r\n")
+                == "b OK NOTIFY completed" + done)
         try f.store.createMailbox("bar")
         #expect(String(decoding: f.session.poll(), as: UTF8.self) == "* LIST () \"/\" bar\r\n")
         try f.store.subscribe("bar")
@@ -250,7 +256,9 @@ import Testing
                 == "* 4 EXISTS\r\n* 4 RECENT\r\n* 4 FETCH (UID 4 BODY[HEADER.FIELDS (FROM TO SUBJECT)] {\(header.utf8.count)}\r\n"
                 + header + ")\r\n")
         try f.deliver("Subject: two\n\nbody\n", name: "2.M1P1.host", folder: "Lists.ietf")
-        #expect(String(decoding: f.session.poll(), as: UTF8.self) == "* STATUS Lists/ietf (MESSAGES 2 UIDNEXT 3 UNSEEN 2)\r\n")
+        #expect(
+            String(decoding: f.session.poll(), as: UTF8.self)
+                == "* STATUS Lists/ietf (MESSAGES 2 UIDNEXT 3 UNSEEN 2)\r\n")
     }
 
     /// IDLE's `* OK Still here` every imap_idle_notify_interval (Dovecot's transcript with 5 secs: three in

@@ -22,13 +22,16 @@ extension DaemonEndToEnd {
                 #expect(try watcher.imap("a", "CREATE foo").completion.hasPrefix("a OK Create completed"))
                 _ = try watcher.imap("b", "SELECT INBOX")
                 let notify = try watcher.imap(
-                    "c", "NOTIFY SET (selected (MessageNew MessageExpunge)) (personal (MessageNew MessageExpunge MailboxName))")
+                    "c",
+                    "NOTIFY SET (selected (MessageNew MessageExpunge)) (personal (MessageNew MessageExpunge MailboxName))"
+                )
                 #expect(notify.completion.hasPrefix("c OK NOTIFY completed"), "\(notify)")
                 // The session's own CREATE (and the folder's files) settle first; then the worker sleeps (no
                 // wake-up loop on the files its own looks write).
                 usleep(500_000)
                 let login = try access.waitForLog("imap-login: Info: Login: user=<alice>")
-                let pid = try #require(login.split(separator: " ").first { $0.hasPrefix("mpid=") }).dropFirst(5).dropLast()
+                let pid = try #require(login.split(separator: " ").first { $0.hasPrefix("mpid=") }).dropFirst(5)
+                    .dropLast()
                 func cpuTicks() throws -> Int {
                     let stat = try String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
                     let fields = stat[stat.index(after: try #require(stat.lastIndex(of: ")")))...].split(separator: " ")
