@@ -55,16 +55,21 @@ extension DaemonEndToEnd {
                 let created = try watcher.readLine()
                 #expect(created == "* LIST () \"/\" bar", "\(created)")
 
-                // As an MTA delivers into the folder: tmp/, then new/.
-                let name = "\(Int(Date().timeIntervalSince1970)).M1P\(getpid()).e2e"
-                let tmp = access.maildir + "/.foo/tmp/" + name
-                try "Subject: two\n\nbody\n".write(toFile: tmp, atomically: false, encoding: .utf8)
-                chown(tmp, access.uid, access.gid)
-                rename(tmp, access.maildir + "/.foo/new/" + name)
+                // As an MTA delivers (tmp/, then new/; the tree is not chowned, as the sessions work in it).
+                func deliver(_ folder: String, _ text: String) throws {
+                    let name = "\(Int(Date().timeIntervalSince1970)).M\(UInt32.random(in: 0...UInt32.max))P\(getpid()).e2e"
+                    let tmp = access.maildir + folder + "/tmp/" + name
+                    try text.write(toFile: tmp, atomically: false, encoding: .utf8)
+                    chown(tmp, access.uid, access.gid)
+                    rename(tmp, access.maildir + folder + "/new/" + name)
+                }
+                try deliver("/.foo", "Subject: two\n\nbody\n")
                 #expect(try watcher.readLine() == "* STATUS foo (MESSAGES 2 UIDNEXT 3 UNSEEN 2)")
 
                 // The selected filter pushes INBOX's new message at once too.
-                try access.deliver("Subject: three\n\nbody\n")
+                try FileManager.default.createDirectory(atPath: access.maildir + "/tmp", withIntermediateDirectories: true)
+                chown(access.maildir + "/tmp", access.uid, access.gid)
+                try deliver("", "Subject: three\n\nbody\n")
                 #expect(try watcher.readLine() == "* 1 EXISTS")
 
                 try watcher.send("f IDLE")
