@@ -132,13 +132,16 @@ struct SortItem {
 
     /// In the order of `criteria`; ties go to the next criterion and finally to the sequence number, which
     /// REVERSE does not turn around (RFC 5256 §3).
+    /// Positions are sorted, not the items: moving an item retains and releases its strings.
     static func sorted(_ items: [SortItem], by criteria: [SortCriterion]) -> [SortItem] {
-        items.sorted { a, b in
-            for criterion in criteria {
-                let order = compare(a, b, criterion.key)
-                if order != 0 { return criterion.reverse ? order > 0 : order < 0 }
-            }
-            return a.sequence < b.sequence
+        items.withUnsafeBufferPointer { items in
+            items.indices.sorted { a, b in
+                for criterion in criteria {
+                    let order = compare(items[a], items[b], criterion.key)
+                    if order != 0 { return criterion.reverse ? order > 0 : order < 0 }
+                }
+                return items[a].sequence < items[b].sequence
+            }.map { items[$0] }
         }
     }
 
