@@ -45,7 +45,7 @@ import Testing
             command("A042 STATUS blurdybloop (UIDNEXT MESSAGES)")
                 == .status(name("blurdybloop"), [.uidNext, .messages]))
         #expect(
-            command("a STATUS INBOX (MESSAGES RECENT UIDNEXT UIDVALIDITY UNSEEN HIGHESTMODSEQ SIZE DELETED)")
+            command("a STATUS INBOX (MESSAGES RECENT UIDNEXT UIDVALIDITY UNSEEN HIGHESTMODSEQ SIZE DELETED MAILBOXID)")
                 == .status(inbox, StatusAttribute.allCases))
     }
 

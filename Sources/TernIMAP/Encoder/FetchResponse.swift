@@ -20,6 +20,11 @@ public enum FetchResponseItem: Sendable, Hashable {
     case modSeq(UInt64)
     /// RFC 8514 `SAVEDATE "date-time"`, NIL where the mailbox keeps none.
     case saveDate(IMAPDateTime?)
+    /// RFC 8970 `PREVIEW text` (nil: NIL), `PREVIEW (FUZZY text)` when `fuzzy`, Dovecot's `SNIPPET (FUZZY text)`.
+    case preview(snippet: Bool, fuzzy: Bool, text: [UInt8]?)
+    /// RFC 8474 `EMAILID (id)` and `THREADID (id)` (NIL: no thread identifier).
+    case emailID(String)
+    case threadID(String?)
 }
 
 /// The name of streamed body data: what precedes ` {n}` in the response.
@@ -56,9 +61,10 @@ public struct FetchResponseWriter: Sendable {
     private var first = true
 
     /// `quotesUTF8`: UTF8=ACCEPT is enabled; ENVELOPE and BODYSTRUCTURE strings in UTF-8 are quoted (RFC 6855 §3).
-    public init(sequence: UInt32, quotesUTF8: Bool = false) {
+    /// `uid`: a UIDFETCH response (RFC 9586 §3.3), `sequence` being the UID.
+    public init(sequence: UInt32, quotesUTF8: Bool = false, uid: Bool = false) {
         writer.quotesUTF8 = quotesUTF8
-        writer.raw("* \(sequence) FETCH (")
+        writer.raw(uid ? "* \(sequence) UIDFETCH (" : "* \(sequence) FETCH (")
     }
 
     public mutating func take() -> [UInt8] { writer.take() }
@@ -106,6 +112,27 @@ public struct FetchResponseWriter: Sendable {
         case .binarySize(let part, let size):
             writer.raw("BINARY.SIZE[\(part.map(String.init).joined(separator: "."))] \(size)")
         case .modSeq(let modSeq): writer.raw("MODSEQ (\(modSeq))")
+        case .emailID(let id): writer.raw("EMAILID (\(id))")
+        case .threadID(let id): writer.raw(id.map { "THREADID (\($0))" } ?? "THREADID NIL")
+        case .preview(let snippet, let fuzzy, let text):
+            writer.raw(snippet ? "SNIPPET " : "PREVIEW ")
+            if fuzzy { writer.raw("(FUZZY ") }
+            if let text {
+                // Dovecot's imap_append_string: quoted unless there is CR, LF, NUL or an 8-bit byte.
+                if text.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0 || $0 >= 0x80 }) {
+                    writer.literal(text)
+                } else {
+                    writer.raw("\"")
+                    for byte in text {
+                        if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { writer.raw("\\") }
+                        writer.raw(CollectionOfOne(byte))
+                    }
+                    writer.raw("\"")
+                }
+            } else {
+                writer.nilValue()
+            }
+            if fuzzy { writer.raw(")") }
         }
     }
 

@@ -39,6 +39,8 @@ public enum IMAPResponse: Sendable, Hashable {
         personal: [NamespaceDescription]?, other: [NamespaceDescription]?,
         shared: [NamespaceDescription]?)
     case fetch(UInt32, [FetchResponseItem])
+    /// RFC 9586 §3.3 `* uid UIDFETCH (...)`: FETCH once UIDONLY is enabled, numbered by UID.
+    case uidFetch(UInt32, [FetchResponseItem])
 
     /// The response as bytes, CRLF included.
     public var bytes: [UInt8] {
@@ -77,7 +79,13 @@ public enum IMAPResponse: Sendable, Hashable {
             w.raw("* STATUS ")
             w.mailbox(mailbox)
             w.space()
-            w.list(values) { w, value in w.raw("\(value.attribute.rawValue) \(value.value)") }
+            w.list(values) { w, value in
+                if let id = value.objectID {
+                    w.raw("\(value.attribute.rawValue) (\(id))")
+                } else {
+                    w.raw("\(value.attribute.rawValue) \(value.value)")
+                }
+            }
         case .search(let numbers, let modSeq):
             w.raw("* SEARCH")
             for n in numbers { w.raw(" \(n)") }
@@ -117,10 +125,9 @@ public enum IMAPResponse: Sendable, Hashable {
                 }
             }
         case .fetch(let sequence, let items):
-            var writer = FetchResponseWriter(sequence: sequence, quotesUTF8: w.quotesUTF8)
-            for item in items { writer.item(item) }
-            writer.end()
-            w.raw(writer.take().dropLast(2))  // the CRLF is added below
+            Self.fetch(FetchResponseWriter(sequence: sequence, quotesUTF8: w.quotesUTF8), items, into: &w)
+        case .uidFetch(let uid, let items):
+            Self.fetch(FetchResponseWriter(sequence: uid, quotesUTF8: w.quotesUTF8, uid: true), items, into: &w)
         }
         w.crlf()
     }
@@ -134,14 +141,28 @@ public enum IMAPResponse: Sendable, Hashable {
     }
 }
 
+extension IMAPResponse {
+    fileprivate static func fetch(
+        _ writer: FetchResponseWriter, _ items: [FetchResponseItem], into w: inout IMAPWriter
+    ) {
+        var writer = writer
+        for item in items { writer.item(item) }
+        writer.end()
+        w.raw(writer.take().dropLast(2))  // the CRLF is added by the caller
+    }
+}
+
 /// `* STATUS` values.
 public struct StatusValue: Sendable, Hashable {
     public var attribute: StatusAttribute
     public var value: UInt64
+    /// MAILBOXID's value (RFC 8474 §4), written `(id)` instead of the number.
+    public var objectID: String?
 
-    public init(_ attribute: StatusAttribute, _ value: UInt64) {
+    public init(_ attribute: StatusAttribute, _ value: UInt64, objectID: String? = nil) {
         self.attribute = attribute
         self.value = value
+        self.objectID = objectID
     }
 }
 

@@ -41,6 +41,8 @@ public enum ResponseCode: Sendable, Hashable {
     case copyUID(uidValidity: UInt32, source: SequenceSet, destination: SequenceSet)
     /// RFC 7162 §3.1.3: the messages STORE (UNCHANGEDSINCE) left alone.
     case modified(SequenceSet)
+    /// RFC 8474 §4 `MAILBOXID (id)`.
+    case mailboxID(String)
     /// Any other code, written as given.
     case other(String)
 
@@ -83,6 +85,7 @@ public enum ResponseCode: Sendable, Hashable {
         case .copyUID(let validity, let source, let destination):
             return "COPYUID \(validity) \(source) \(destination)"
         case .modified(let set): return "MODIFIED \(set)"
+        case .mailboxID(let id): return "MAILBOXID (\(id))"
         case .other(let text): return text
         }
     }

@@ -28,6 +28,8 @@ public struct SelectResponse: Sendable, Hashable {
     public var readOnly: Bool
     /// IMAP4rev2 (RFC 9051 §6.3.2): the mailbox's `* LIST` line, and neither RECENT nor `OK [UNSEEN]`.
     public var list: MailboxListItem?
+    /// OBJECTID's `* OK [MAILBOXID (id)] Ok` (RFC 8474 §4), last before the tagged reply.
+    public var mailboxID: String?
 
     public init(
         flags: [Flag] = Flag.system, permanentFlags: [Flag] = Flag.system + [.wildcard], exists: UInt32, recent: UInt32,
@@ -69,6 +71,7 @@ public struct SelectResponse: Sendable, Hashable {
         out.append(.untagged(.ok, .uidValidity(uidValidity), IMAPReplyText.uidsValid))
         out.append(.untagged(.ok, .uidNext(uidNext), IMAPReplyText.predictedNextUID))
         if let highestModSeq { out.append(.untagged(.ok, .highestModSeq(highestModSeq), IMAPReplyText.highest)) }
+        if let mailboxID { out.append(.untagged(.ok, .mailboxID(mailboxID), "Ok")) }
         let text = examine ? IMAPReplyText.examineCompleted : IMAPReplyText.selectCompleted
         out.append(.completed(tag, .ok, readOnly ? .readOnly : .readWrite, text, timing: timing))
         return out

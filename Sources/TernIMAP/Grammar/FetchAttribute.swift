@@ -70,6 +70,12 @@ public enum FetchAttribute: Sendable, Hashable {
     case modSeq
     /// RFC 8514 SAVEDATE.
     case saveDate
+    /// RFC 8970 PREVIEW, or Dovecot's SNIPPET (`snippet`); `fuzzy`: the answer names the algorithm,
+    /// `(FUZZY text)`, as SNIPPET's always does; `lazy`: NIL unless the preview was made before.
+    case preview(snippet: Bool, fuzzy: Bool, lazy: Bool)
+    /// RFC 8474 EMAILID and THREADID.
+    case emailID
+    case threadID
 
     public static let fast: [FetchAttribute] = [.flags, .internalDate, .rfc822Size]
     public static let all: [FetchAttribute] = fast + [.envelope]

@@ -209,6 +209,8 @@ public enum StatusAttribute: String, Sendable, Hashable, CaseIterable {
     case size = "SIZE"
     /// RFC 9051 §6.3.11: the number of messages with \Deleted (IMAP4rev2; Dovecot 2.3 does not know it).
     case deleted = "DELETED"
+    /// RFC 8474 §4.
+    case mailboxID = "MAILBOXID"
 }
 
 /// LIST in its extended form (RFC 5258 LIST-EXTENDED, RFC 6154 SPECIAL-USE, RFC 5819 LIST-STATUS).
@@ -267,13 +269,17 @@ public struct AppendMessage: Sendable, Hashable {
     public var catenate: Bool
     /// `UTF8 (literal8)` (RFC 6855 §4): a message that may have UTF-8 header fields; only after UTF8=ACCEPT.
     public var utf8: Bool
+    /// REPLACE / UID REPLACE (RFC 8508): the message of the selected mailbox this one replaces.
+    public var replace: ReplaceTarget?
 
     public init(
         tag: String, mailbox: MailboxName, flags: [Flag], internalDate: IMAPDateTime?, byteCount: Int,
-        synchronizing: Bool, index: Int = 0, catenate: Bool = false, utf8: Bool = false
+        synchronizing: Bool, index: Int = 0, catenate: Bool = false, utf8: Bool = false,
+        replace: ReplaceTarget? = nil
     ) {
         self.catenate = catenate
         self.utf8 = utf8
+        self.replace = replace
         self.tag = tag
         self.mailbox = mailbox
         self.flags = flags
@@ -282,6 +288,20 @@ public struct AppendMessage: Sendable, Hashable {
         self.synchronizing = synchronizing
         self.index = index
     }
+}
+
+/// The message REPLACE names (RFC 8508 §3.2, §3.3): a sequence number, or a UID for UID REPLACE.
+public struct ReplaceTarget: Sendable, Hashable {
+    public var number: UInt32
+    public var uid: Bool
+
+    public init(number: UInt32, uid: Bool) {
+        self.number = number
+        self.uid = uid
+    }
+
+    /// The command name as Dovecot would name it in errors.
+    public var commandName: String { uid ? "UID REPLACE" : "REPLACE" }
 }
 
 /// One entry of SETMETADATA (RFC 5464 §4.3); nil value: remove the entry.

@@ -11,7 +11,7 @@ public enum IMAPReplyText {
         "IMAP4rev1", "SASL-IR", "LOGIN-REFERRALS", "ID", "ENABLE", "IDLE", "LITERAL+",
     ]
     /// After login, the part of Dovecot's list Tern implements, in Dovecot's order, with IMAP4rev2 (RFC 9051)
-    /// and UTF8=ACCEPT (RFC 6855), which Dovecot 2.3 lacks.
+    /// and UTF8=ACCEPT (RFC 6855), which Dovecot 2.3 lacks, and at the end OBJECTID, REPLACE and UIDONLY.
     public static let postLoginCapabilities = [
         "IMAP4rev1", "IMAP4rev2", "SASL-IR", "LOGIN-REFERRALS", "ID", "ENABLE", "IDLE",
         "SORT", "SORT=DISPLAY", "THREAD=REFERENCES", "THREAD=REFS", "THREAD=ORDEREDSUBJECT",
@@ -19,11 +19,13 @@ public enum IMAPReplyText {
         "UNSELECT", "CHILDREN", "NAMESPACE",
         "UIDPLUS", "LIST-EXTENDED", "I18NLEVEL=1", "CONDSTORE", "QRESYNC", "ESEARCH", "ESORT", "SEARCHRES",
         "WITHIN", "CONTEXT=SEARCH", "LIST-STATUS", "BINARY", "MOVE",
-        "STATUS=SIZE", "SAVEDATE", "LITERAL+", "UTF8=ACCEPT", "NOTIFY",
+        "SNIPPET=FUZZY", "PREVIEW=FUZZY", "PREVIEW", "STATUS=SIZE", "SAVEDATE", "LITERAL+", "UTF8=ACCEPT", "NOTIFY",
         "SPECIAL-USE",
+        // Not in Dovecot 2.3: at the end.
+        "OBJECTID", "REPLACE", "UIDONLY",
     ]
     /// What Tern lists after login beyond Dovecot 2.3.19.
-    public static let beyondDovecotCapabilities = ["IMAP4rev2", "UTF8=ACCEPT"]
+    public static let beyondDovecotCapabilities = ["IMAP4rev2", "UTF8=ACCEPT", "OBJECTID", "REPLACE", "UIDONLY"]
     /// imap_literal_minus = yes: Dovecot lists LITERAL- (RFC 7888) where LITERAL+ stands, before and after login.
     public static func withLiteralMinus(_ names: [String]) -> [String] {
         names.map { $0 == "LITERAL+" ? "LITERAL-" : $0 }
@@ -111,6 +113,12 @@ public enum IMAPReplyText {
     /// RFC 3501 §6.3.10 says STATUS should not be used on the selected mailbox; Dovecot answers it anyway.
     public static let statusSelectedCompleted = "Status on selected mailbox completed"
     public static let appendCompleted = "Append completed"
+    /// REPLACE (RFC 8508 §3.2's example texts; Dovecot 2.3 has no REPLACE).
+    static let replacementReady = "Replacement Message ready"
+    static let replaceCompleted = "Replace completed"
+    static let mailboxReadOnly = "Mailbox is read-only."
+    /// UIDONLY (RFC 9586; Dovecot 2.3 has none): `BAD [UIDREQUIRED]`.
+    static let uidRequired = "Message sequence numbers are not allowed once UIDONLY is enabled"
     public static let checkCompleted = "Check completed"
     public static let closeCompleted = "Close completed"
     public static let unselectCompleted = "Unselect completed"
@@ -240,6 +248,7 @@ public enum IMAPReplyText {
     public static let unknownSelectOptions = "Unknown select options"
     public static let unknownReturnOptions = "Unknown return options"
     public static func unknownParameter(_ name: String) -> String { "Unknown parameter: \(name)" }
+    static func unsupportedPreviewModifier(_ name: String) -> String { "'\(name)' is not a supported PREVIEW modifier" }
     public static func unknownSearchArgument(_ name: String) -> String { "Unknown argument \(name)" }
     public static func unknownSearchReturnOption(_ name: String) -> String {
         "Unknown argument \(name)"

@@ -35,6 +35,9 @@ public indirect enum SearchKey: Sendable, Hashable {
     /// RFC 7162 §3.1.6 `MODSEQ [entry-name entry-type] n`: messages with a MODSEQ of at least n. Tern keeps one
     /// MODSEQ per message, so the entry name is ignored as the RFC requires of such servers.
     case modSeq(UInt64)
+    /// RFC 8474 §6.
+    case emailID(String)
+    case threadID(String)
     case sequenceSet(SequenceSet)
     case not(SearchKey)
     case or(SearchKey, SearchKey)
@@ -74,5 +77,18 @@ public struct SearchCommand: Sendable, Hashable {
         self.partial = partial
         self.charset = charset
         self.key = key
+    }
+}
+
+extension SearchKey {
+    /// Whether a sequence set (not `$`, which holds UIDs) appears anywhere in the key.
+    var namesSequenceNumbers: Bool {
+        switch self {
+        case .sequenceSet(let set): return set != .lastSearchResult
+        case .not(let inner): return inner.namesSequenceNumbers
+        case .or(let a, let b): return a.namesSequenceNumbers || b.namesSequenceNumbers
+        case .and(let keys): return keys.contains(where: \.namesSequenceNumbers)
+        default: return false
+        }
     }
 }

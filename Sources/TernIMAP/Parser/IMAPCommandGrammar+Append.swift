@@ -32,8 +32,9 @@ extension IMAPCommandGrammar {
     }
 
     /// Reads one segment. `literalFollows`: the segment ended with a literal announcement (removed from it).
+    /// `single`: REPLACE, which takes one message only.
     static func appendItems(
-        _ r: inout IMAPArgumentReader, step: inout AppendStep, literalFollows: Bool
+        _ r: inout IMAPArgumentReader, step: inout AppendStep, literalFollows: Bool, single: Bool = false
     ) throws -> [AppendItem] {
         var items: [AppendItem] = []
         while true {
@@ -45,6 +46,7 @@ extension IMAPCommandGrammar {
                     items.append(.end)
                     return items
                 }
+                if single { throw IMAPSyntaxError.invalidArguments }
                 step = .messageStart
             case .utf8MessageEnd:
                 guard r.skip(UInt8(ascii: ")")) else {
@@ -125,25 +127,33 @@ extension IMAPCommandGrammar {
     enum AppendPrefix {
         /// Not an APPEND, or the literal is one of its arguments (the mailbox name): read it as usual.
         case ordinaryLiteral
-        case items(tag: String, mailbox: MailboxName, [AppendItem], step: AppendStep)
+        case items(tag: String, mailbox: MailboxName, [AppendItem], step: AppendStep, replace: ReplaceTarget?)
         case error(IMAPCommandError)
     }
 
     /// Decides whether `prefix` (the command text up to a literal announcement, or the whole command when
-    /// `literalFollows` is false) is an APPEND, and reads its first segment.
+    /// `literalFollows` is false) is an APPEND or a REPLACE (RFC 8508 §5: `["UID" SP] "REPLACE" SP
+    /// (seq-number / uniqueid) SP mailbox SP append-message`), and reads its first segment.
     static func appendPrefix(_ prefix: RawCommand, literalFollows: Bool, limits: IMAPParserLimits) -> AppendPrefix {
         var r = IMAPArgumentReader(prefix, limits: limits)
-        guard case .success(let head) = readHead(&r), head.name == "APPEND" else {
+        guard case .success(let head) = readHead(&r), ["APPEND", "REPLACE", "UID REPLACE"].contains(head.name) else {
             return .ordinaryLiteral
         }
         do {
             try r.space(orThrow: literalFollows ? IMAPSyntaxError.invalidArguments : IMAPSyntaxError.missingArguments)
+            var replace: ReplaceTarget?
+            if head.name != "APPEND" {
+                let number = try r.number(orThrow: IMAPSyntaxError.invalidArguments)
+                guard number > 0 else { throw IMAPSyntaxError.syntax(IMAPReplyText.invalidMessageset) }
+                replace = ReplaceTarget(number: number, uid: head.name == "UID REPLACE")
+                try r.space(orThrow: IMAPSyntaxError.missingArguments)
+            }
             if r.atEnd && literalFollows { return .ordinaryLiteral }
             let mailbox = try r.mailbox()
             try r.space(orThrow: .syntax(IMAPReplyText.missingMessageSize))
             var step = AppendStep.messageStart
-            let items = try appendItems(&r, step: &step, literalFollows: literalFollows)
-            return .items(tag: head.tag, mailbox: mailbox, items, step: step)
+            let items = try appendItems(&r, step: &step, literalFollows: literalFollows, single: replace != nil)
+            return .items(tag: head.tag, mailbox: mailbox, items, step: step, replace: replace)
         } catch let error as IMAPSyntaxError {
             return .error(IMAPCommandError(tag: head.tag, command: head.name, reason: error.reason))
         } catch {

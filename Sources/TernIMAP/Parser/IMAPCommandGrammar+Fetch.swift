@@ -30,6 +30,9 @@ extension IMAPCommandGrammar {
         case "UID": return [.uid]
         case "MODSEQ": return [.modSeq]
         case "SAVEDATE": return [.saveDate]
+        case "PREVIEW", "SNIPPET": return [try preview(&r, snippet: name == "SNIPPET")]
+        case "EMAILID": return [.emailID]
+        case "THREADID": return [.threadID]
         case "BODY", "BODY.PEEK":
             guard r.peek == UInt8(ascii: "[") else {
                 if name == "BODY" { return [.body] }
@@ -53,6 +56,32 @@ extension IMAPCommandGrammar {
             if name.isEmpty { throw IMAPSyntaxError.invalidArguments }
             throw IMAPSyntaxError.syntax(IMAPReplyText.unknownParameter(name))
         }
+    }
+
+    /// PREVIEW's modifiers (RFC 8970 §5: `"PREVIEW" [SP "(" preview-mod *(SP preview-mod) ")"]`) with
+    /// Dovecot's SNIPPET ones: LAZY, FUZZY and LAZY=FUZZY, in any case.
+    static func preview(_ r: inout IMAPArgumentReader, snippet: Bool) throws -> FetchAttribute {
+        var fuzzy = snippet
+        var lazy = false
+        var lookahead = r
+        guard lookahead.skip(UInt8(ascii: " ")), lookahead.peek == UInt8(ascii: "(") else {
+            return .preview(snippet: snippet, fuzzy: fuzzy, lazy: lazy)
+        }
+        r = lookahead
+        let modifiers = try r.parenthesized {
+            String(decoding: $0.take(while: IMAPArgumentReader.isAtomChar), as: UTF8.self)
+        }
+        for modifier in modifiers {
+            switch modifier.uppercased() {
+            case "LAZY": lazy = true
+            case "FUZZY": fuzzy = true
+            case "LAZY=FUZZY":
+                lazy = true
+                fuzzy = true
+            default: throw IMAPSyntaxError.syntax(IMAPReplyText.unsupportedPreviewModifier(modifier))
+            }
+        }
+        return .preview(snippet: snippet, fuzzy: fuzzy, lazy: lazy)
     }
 
     /// `"[" [section-spec] "]"`.

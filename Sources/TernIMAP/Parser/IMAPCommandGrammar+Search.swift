@@ -143,6 +143,10 @@ extension IMAPCommandGrammar {
             try r.space(orThrow: missing)
             return .uid(try r.sequenceSet())
         case "MODSEQ": return .modSeq(try searchModSeq(&r))
+        case "EMAILID", "THREADID":
+            try r.space(orThrow: missing)
+            let id = try r.atom()
+            return name == "EMAILID" ? .emailID(id) : .threadID(id)
         case "NOT":
             try r.space(orThrow: missing)
             try r.enter()

@@ -49,6 +49,10 @@ public struct IMAPCommandParser: Sendable {
         var synchronizing = false
         var consumed = 0
         var step: IMAPCommandGrammar.AppendStep
+        /// REPLACE (RFC 8508): the message the new one replaces.
+        var replace: ReplaceTarget?
+
+        var commandName: String { replace?.commandName ?? "APPEND" }
     }
 
     public let limits: IMAPParserLimits
@@ -241,19 +245,21 @@ public struct IMAPCommandParser: Sendable {
             resetCommand()
             var r = IMAPArgumentReader(rest, limits: limits)
             do {
-                let items = try IMAPCommandGrammar.appendItems(&r, step: &context.step, literalFollows: false)
+                let items = try IMAPCommandGrammar.appendItems(
+                    &r, step: &context.step, literalFollows: false, single: context.replace != nil)
                 append = context
                 return appendEvents(items, size: 0, synchronizing: false)
             } catch {
-                return .error(IMAPCommandError(tag: context.tag, command: "APPEND", reason: Self.reason(error)))
+                return .error(
+                    IMAPCommandError(tag: context.tag, command: context.commandName, reason: Self.reason(error)))
             }
         }
         let command = raw
         resetCommand()
         // An APPEND without any literal: CATENATE of URLs only (RFC 4469).
         switch IMAPCommandGrammar.appendPrefix(command, literalFollows: false, limits: limits) {
-        case .items(let tag, let mailbox, let items, let step):
-            append = AppendContext(tag: tag, mailbox: mailbox, step: step)
+        case .items(let tag, let mailbox, let items, let step, let replace):
+            append = AppendContext(tag: tag, mailbox: mailbox, step: step, replace: replace)
             return appendEvents(items, size: 0, synchronizing: false)
         case .error(let error):
             return .error(error)
@@ -287,22 +293,23 @@ public struct IMAPCommandParser: Sendable {
             resetCommand()
             var r = IMAPArgumentReader(RawCommand(text: prefix), limits: limits)
             do {
-                let items = try IMAPCommandGrammar.appendItems(&r, step: &context.step, literalFollows: true)
+                let items = try IMAPCommandGrammar.appendItems(
+                    &r, step: &context.step, literalFollows: true, single: context.replace != nil)
                 append = context
                 return appendEvents(items, size: size, synchronizing: announcement.synchronizing)
             } catch {
                 return skipAnnounced(
                     announcement, size: size,
-                    IMAPCommandError(tag: context.tag, command: "APPEND", reason: Self.reason(error)))
+                    IMAPCommandError(tag: context.tag, command: context.commandName, reason: Self.reason(error)))
             }
         }
         var prefixCommand = raw
         prefixCommand.text = Array(raw.text.prefix(raw.text.count - announcement.length - (binary ? 1 : 0)))
         prefixCommand.literalEnds.removeLast()
         switch IMAPCommandGrammar.appendPrefix(prefixCommand, literalFollows: true, limits: limits) {
-        case .items(let tag, let mailbox, let items, let step):
+        case .items(let tag, let mailbox, let items, let step, let replace):
             resetCommand()
-            append = AppendContext(tag: tag, mailbox: mailbox, step: step)
+            append = AppendContext(tag: tag, mailbox: mailbox, step: step, replace: replace)
             return appendEvents(items, size: size, synchronizing: announcement.synchronizing)
         case .error(let error):
             resetCommand()
@@ -332,7 +339,7 @@ public struct IMAPCommandParser: Sendable {
                         AppendMessage(
                             tag: context.tag, mailbox: context.mailbox, flags: flags, internalDate: date,
                             byteCount: catenate ? 0 : size, synchronizing: catenate ? false : synchronizing,
-                            index: context.nextIndex, catenate: catenate, utf8: utf8)))
+                            index: context.nextIndex, catenate: catenate, utf8: utf8, replace: context.replace)))
                 context.nextIndex += 1
             case .url(let url):
                 pending.append(.catenateURL(String(decoding: url, as: UTF8.self)))

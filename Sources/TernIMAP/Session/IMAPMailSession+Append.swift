@@ -10,6 +10,8 @@ struct AppendState {
     /// CATENATE: the bytes the message has so far, for the TOOBIG limit.
     var composedSize = 0
     var received: [any MailboxAppender] = []
+    /// REPLACE (RFC 8508): the UID of the selected mailbox's message to expunge once the new one is stored.
+    var replacing: UInt32?
 }
 
 extension IMAPMailSession {
@@ -24,6 +26,11 @@ extension IMAPMailSession {
             rejectAppend(message.tag, .bad, nil, "Error in IMAP command APPEND: Invalid arguments.")
             return
         }
+        var replacing: UInt32?
+        if let target = message.replace {
+            guard let uid = replaceTarget(message.tag, target) else { return }
+            replacing = uid
+        }
         guard let storeName = appendTarget(message) else { return }
         if !message.catenate && message.byteCount == 0 {
             rejectAppend(message.tag, .no, nil, IMAPReplyText.zeroByteMessage)
@@ -37,7 +44,7 @@ extension IMAPMailSession {
                 storeName, bytes: received.reduce(message.byteCount) { $0 + $1.size }, count: received.count + 1)
             let appender = try store.beginAppend(
                 to: storeName, flags: flags, keywords: keywords, internalDate: message.internalDate?.epochSeconds)
-            if append == nil { append = AppendState(tag: message.tag, mailbox: storeName) }
+            if append == nil { append = AppendState(tag: message.tag, mailbox: storeName, replacing: replacing) }
             append?.appender = appender
             append?.composedSize = 0
         } catch .nonexistent {
@@ -48,6 +55,37 @@ extension IMAPMailSession {
             return
         }
         if message.synchronizing { send(.literalContinuation) }
+    }
+
+    /// The UID of the message REPLACE names in the selected mailbox, or nil after refusing the command: BAD
+    /// outside the selected state and for a sequence number past the end, as for other commands; NO for a UID
+    /// not there (RFC 8508 §3.3) and in a mailbox selected read-only, where nothing can be expunged.
+    private func replaceTarget(_ tag: String, _ target: ReplaceTarget) -> UInt32? {
+        guard let mailbox = selected?.mailbox else {
+            rejectAppend(tag, .bad, nil, IMAPReplyText.noMailboxSelected)
+            return nil
+        }
+        if uidOnly, !target.uid {
+            rejectAppend(tag, .bad, .other("UIDREQUIRED"), IMAPReplyText.uidRequired)
+            return nil
+        }
+        let message = target.uid
+            ? mailbox.message(uid: target.number)
+            : mailbox.messages.indices.contains(Int(target.number) - 1) ? mailbox.messages[Int(target.number) - 1] : nil
+        guard let message else {
+            if target.uid {
+                rejectAppend(tag, .no, nil, IMAPReplyText.messageNotFound)
+            } else {
+                let text = IMAPReplyText.commandError(target.commandName, IMAPReplyText.invalidMessageset)
+                rejectAppend(tag, .bad, nil, text)
+            }
+            return nil
+        }
+        guard !mailbox.isReadOnly else {
+            rejectAppend(tag, .no, nil, IMAPReplyText.mailboxReadOnly)
+            return nil
+        }
+        return message.uid
     }
 
     /// The store name of APPEND's mailbox, or nil after refusing the message.
@@ -159,7 +197,21 @@ extension IMAPMailSession {
             ResponseCode.appendUID(uidValidity: $0, uids: SequenceSet.compact(uids))
         }
         indexSavedMessages(in: state.mailbox)
-        finish(tag, .ok, code, text: IMAPReplyText.appendCompleted)
+        guard let replaced = state.replacing else {
+            finish(tag, .ok, code, text: IMAPReplyText.appendCompleted)
+            return
+        }
+        // RFC 8508 §3.4 and §4.3: APPENDUID in an untagged OK, the new message's EXISTS (when it went into the
+        // selected mailbox), then the old one's EXPUNGE (VANISHED with QRESYNC).
+        send(.untagged(.ok, code, IMAPReplyText.replacementReady))
+        writeUpdates()
+        do {
+            try expungeAnnouncing([replaced])
+        } catch {
+            fail(tag, error)
+            return
+        }
+        finish(tag, text: IMAPReplyText.replaceCompleted)
     }
 
     /// fts_autoindex: the full-text index of a mailbox messages were just saved into takes them now, not at the

@@ -10,6 +10,11 @@ extension IMAPMailSession {
             countBadCommand()
             return
         }
+        if uidOnly, Self.usesSequenceNumbers(command) {
+            complete(tag, .bad, .other("UIDREQUIRED"), text: IMAPReplyText.uidRequired)
+            countBadCommand()
+            return
+        }
         badCommands = 0
         switch command {
         case .capability:
@@ -136,6 +141,7 @@ extension IMAPMailSession {
             if name == "UTF8=ACCEPT" || rev2 { acceptUTF8() }
             if name == "UTF8=ACCEPT" { utf8AcceptEnabled = true }
             if rev2 { imap4rev2Enabled = true }
+            if name == "UIDONLY" { uidOnly = true }
             enabled.append(rev2 ? Self.imap4rev2 : name)
         }
         // Dovecot sends no `* ENABLED` when nothing was enabled.
@@ -145,8 +151,22 @@ extension IMAPMailSession {
     }
 
     /// The RFC 5161 extensions a session can enable (upper case), when the capability list has them.
-    static let enableable: Set<String> = ["CONDSTORE", "QRESYNC", "UTF8=ACCEPT", "IMAP4REV2"]
+    static let enableable: Set<String> = ["CONDSTORE", "QRESYNC", "UTF8=ACCEPT", "IMAP4REV2", "UIDONLY"]
     static let imap4rev2 = "IMAP4rev2"
+
+    /// RFC 9586 §3: what UIDONLY refuses: the commands' sequence-number forms, SEARCH keys naming sequence
+    /// numbers (also in UID SEARCH, SORT and THREAD), and QRESYNC's sequence match data.
+    static func usesSequenceNumbers(_ command: IMAPCommand) -> Bool {
+        switch command {
+        case .fetch(_, _, let uid, _, _), .store(_, _, let uid, _), .copy(_, _, let uid), .move(_, _, let uid):
+            return !uid
+        case .search(let search, let uid): return !uid || search.key.namesSequenceNumbers
+        case .sort(let sort, let uid): return !uid || sort.key.namesSequenceNumbers
+        case .thread(let thread, let uid): return !uid || thread.key.namesSequenceNumbers
+        case .select(_, _, let qresync), .examine(_, _, let qresync): return qresync?.sequenceMatch != nil
+        default: return false
+        }
+    }
 
     /// RFC 6855 §3: UTF-8 mailbox names both ways, and UTF-8 in quoted strings of responses.
     private func acceptUTF8() {

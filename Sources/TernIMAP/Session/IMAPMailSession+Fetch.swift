@@ -31,7 +31,7 @@ extension IMAPMailSession {
             if !attributes.contains(.modSeq) { attributes.append(.modSeq) }
         }
         if attributes.contains(.modSeq) { enableCondstore() }
-        let plan = FetchPlan(attributes, uid: uid, readOnly: selection.readOnly)
+        let plan = FetchPlan(attributes, uid: uid && !uidOnly, readOnly: selection.readOnly)
         let messages = selection.mailbox.messages
         let seenNow =
             plan.setsSeen ? chosen.filter { !messages[$0].flags.contains(.seen) }.map { messages[$0].uid } : []
@@ -48,6 +48,7 @@ extension IMAPMailSession {
                 failed = true
             }
         }
+        storePreviews()
         writeSeenModSeqs(seenNow)
         writeSearchChanges(seenNow)  // a body fetch that set \Seen changed search results
         let text = failed ? "Some of the requested messages no longer exist." : IMAPReplyText.fetchCompleted
@@ -63,7 +64,7 @@ extension IMAPMailSession {
             guard let index = mailbox.index(of: uid) else { continue }
             let message = mailbox.messages[index]
             guard message.flags.contains(.seen) else { continue }
-            let uidItem: [FetchResponseItem] = qresyncEnabled ? [.uid(uid)] : []
+            let uidItem: [FetchResponseItem] = qresyncEnabled ? implicitUID(uid) : []
             send(.fetch(UInt32(index + 1), uidItem + [.modSeq(message.modSeq)]))
         }
     }
@@ -98,6 +99,14 @@ extension IMAPMailSession {
         case .modSeq: return .modSeq(message.modSeq)
         case .internalDate: return .internalDate(IMAPDateTime(epochSeconds: message.internalDate))
         case .saveDate: return .saveDate(mailbox.saveDate(uid: message.uid).map { IMAPDateTime(epochSeconds: $0) })
+        case .emailID:
+            guard let guid = mailbox.messageGUID(uid: message.uid) else {
+                throw MailboxError.noSuchMessage(message.uid)
+            }
+            return .emailID(ObjectID.emailID(guid: guid))
+        case .threadID: return .threadID(nil)
+        case .preview(let snippet, let fuzzy, let lazy):
+            return .preview(snippet: snippet, fuzzy: fuzzy, text: try preview(message.uid, lazy: lazy))
         case .rfc822Size: return .rfc822Size(try mailbox.virtualSize(uid: message.uid))
         case .envelope: return .envelope(try structure(message.uid).envelope)
         case .body: return .body(try structure(message.uid).body)
@@ -266,5 +275,48 @@ extension BodySection {
         case .header, .headerFields, .headerFieldsNot, .mime: return true
         case .text, nil: return false
         }
+    }
+}
+
+extension IMAPMailSession {
+    /// The message's preview, made and remembered on first use; LAZY gets nil for one not made yet (as
+    /// Dovecot answers NIL for one not in its cache).
+    func preview(_ uid: UInt32, lazy: Bool) throws(MailboxError) -> [UInt8]? {
+        guard let mailbox = selected?.mailbox else { throw MailboxError.noSuchMessage(uid) }
+        if selected?.previews == nil {
+            let bytes = mailbox.cacheFile(PreviewFile.name) ?? []
+            let previews = PreviewFile.decode(bytes, uidValidity: mailbox.uidValidity)
+            selected?.previews = previews
+            selected?.previewFileSize = previews.isEmpty ? 0 : bytes.count
+        }
+        if let known = selected?.previews?[uid] { return known }
+        if lazy { return nil }
+        let text = MessagePreview.text(try messageBytes(uid))
+        selected?.previews?[uid] = text
+        selected?.newPreviews[uid] = text
+        return text
+    }
+
+    /// Appends the previews this FETCH made to `tern.preview`; rewrites it with the live ones instead when it
+    /// is not there or has grown to twice their size (expunged messages, other sessions' duplicates).
+    func storePreviews() {
+        guard let selection = selected, !selection.newPreviews.isEmpty, let previews = selection.previews else {
+            return
+        }
+        let mailbox = selection.mailbox
+        let records = PreviewFile.records(selection.newPreviews)
+        let liveSize = previews.values.reduce(0) { $0 + 8 + $1.count }
+        selected?.newPreviews = [:]
+        if selection.previewFileSize > 0, selection.previewFileSize + records.count <= 2 * liveSize + 4096,
+            mailbox.appendCacheFile(PreviewFile.name, records)
+        {
+            selected?.previewFileSize += records.count
+            return
+        }
+        let live = previews.filter { mailbox.index(of: $0.key) != nil }
+        let file = PreviewFile.encode(live, uidValidity: mailbox.uidValidity)
+        mailbox.storeCacheFile(PreviewFile.name, file)
+        selected?.previews = live
+        selected?.previewFileSize = file.count
     }
 }

@@ -15,7 +15,12 @@ extension IMAPMailSession {
             return
         }
         if configuration.acl != nil { store.inheritACL(storeName) }
-        finish(tag, text: IMAPReplyText.createCompleted)
+        // RFC 8474 §4: the new mailbox's MAILBOXID in the tagged OK.
+        var code: ResponseCode?
+        if objectIDs, let mailbox = try? store.openMailbox(storeName, readOnly: false), (try? mailbox.sync()) != nil {
+            code = ObjectID.mailboxID(mailbox).map(ResponseCode.mailboxID)
+        }
+        finish(tag, .ok, code, text: IMAPReplyText.createCompleted)
     }
 
     func delete(_ tag: String, _ name: MailboxName) {
@@ -116,6 +121,10 @@ extension IMAPMailSession {
         let wanted = Set(attributes)
         var values: [StatusValue] = []
         for attribute in StatusAttribute.allCases where wanted.contains(attribute) {
+            if attribute == .mailboxID {
+                if let id = ObjectID.mailboxID(mailbox) { values.append(StatusValue(attribute, 0, objectID: id)) }
+                continue
+            }
             values.append(StatusValue(attribute, try statusValue(attribute, mailbox)))
         }
         return values
@@ -130,6 +139,7 @@ extension IMAPMailSession {
         case .unseen: return UInt64(mailbox.messages.count(where: { !$0.flags.contains(.seen) }))
         case .deleted: return UInt64(mailbox.messages.count(where: { $0.flags.contains(.deleted) }))
         case .highestModSeq: return mailbox.highestModSeq
+        case .mailboxID: return 0
         case .size:
             var total = 0
             for message in mailbox.messages { total += try mailbox.virtualSize(uid: message.uid) }

@@ -50,7 +50,9 @@ extension IMAPMailSession {
         for (index, message) in mailbox.messages.enumerated() where message.modSeq > modSeq {
             if let known, !known.contains(message.uid, largest: UInt32.max) { continue }
             send(
-                .fetch(UInt32(index + 1), [.uid(message.uid), .flags(flagList(message)), .modSeq(message.modSeq)]))
+                .fetch(
+                    UInt32(index + 1),
+                    implicitUID(message.uid) + [.flags(flagList(message)), .modSeq(message.modSeq)]))
         }
     }
 

@@ -200,6 +200,8 @@ final class SearchCandidate {
         case .sequenceSet(let set): return set.contains(sequence, largest: count)
         case .uid(let set): return set.contains(message.uid, largest: largestUID)
         case .modSeq(let modSeq): return message.modSeq >= modSeq
+        case .emailID(let id): return mailbox.messageGUID(uid: message.uid).map(ObjectID.emailID(guid:)) == id
+        case .threadID: return false  // THREADID is NIL for every message
         case .larger(let size): return virtualSize.map { $0 > Int(size) } ?? false
         case .smaller(let size): return virtualSize.map { $0 < Int(size) } ?? false
         case .savedBefore(let date): return savedDate.map { $0 < date } ?? false

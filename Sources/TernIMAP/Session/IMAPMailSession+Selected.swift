@@ -18,6 +18,11 @@ struct SelectedMailbox {
     var rights = ACLRights.all
     /// NOTIFY's MessageNew FETCH covers messages from this UID on (the UIDNEXT at SELECT, then after each).
     var notifyUIDNext: UInt32 = 0
+    /// PREVIEW texts by UID (`tern.preview`), read when first needed; those made since, until appended to the
+    /// file; the file's size as last read or written (0: rewrite it).
+    var previews: [UInt32: [UInt8]]?
+    var newPreviews: [UInt32: [UInt8]] = [:]
+    var previewFileSize = 0
 
     var readOnly: Bool { mailbox.isReadOnly }
 }
@@ -60,12 +65,15 @@ extension IMAPMailSession {
         selected = SelectedMailbox(
             mailbox: mailbox, announcedRecent: mailbox.recentCount, announcedKeywords: keywords, examined: readOnly,
             rights: granted, notifyUIDNext: mailbox.nextUID)
-        let response = SelectResponse(
+        var response = SelectResponse(
             flags: Self.mailboxFlags(keywords), permanentFlags: Self.permanentFlags(keywords, granted),
             exists: UInt32(mailbox.messages.count), recent: UInt32(mailbox.recentCount),
-            firstUnseen: mailbox.firstUnseenSequence.map { UInt32($0) }, uidValidity: mailbox.uidValidity,
+            // UIDONLY: no sequence numbers in responses, so no [UNSEEN n] (RFC 9586 §3).
+            firstUnseen: uidOnly ? nil : mailbox.firstUnseenSequence.map { UInt32($0) },
+            uidValidity: mailbox.uidValidity,
             uidNext: mailbox.nextUID, highestModSeq: reportsModSeqs ? mailbox.highestModSeq : nil,
             readOnly: mailbox.isReadOnly, list: imap4rev2Enabled ? selectedListItem(storeName) : nil)
+        if objectIDs { response.mailboxID = ObjectID.mailboxID(mailbox) }
         var lines = response.responses(tag: tag, examine: readOnly, replacedMailbox: false, timing: timing())
         let completion = lines.removeLast()
         for line in lines { send(line) }
@@ -183,7 +191,7 @@ extension IMAPMailSession {
         guard !uids.isEmpty else { return }
         if uids.contains(where: { loadedMessage?.uid == $0 }) { loadedMessage = nil }
         guard notifyCountChanges else { return }
-        if qresyncEnabled {
+        if qresyncEnabled || uidOnly {
             send(.vanished(SequenceSet.compact(uids.sorted()), earlier: false))
             return
         }
@@ -224,7 +232,7 @@ extension IMAPMailSession {
             guard let index = mailbox.index(of: uid) else { continue }
             let message = mailbox.messages[index]
             // With QRESYNC every FETCH the client did not ask for carries the UID (RFC 7162 §3.2.4).
-            let uid: [FetchResponseItem] = qresyncEnabled ? [.uid(message.uid)] : []
+            let uid: [FetchResponseItem] = qresyncEnabled ? implicitUID(message.uid) : []
             let modSeq: [FetchResponseItem] = condstoreEnabled ? [.modSeq(message.modSeq)] : []
             send(.fetch(UInt32(index + 1), uid + modSeq + [.flags(flagList(message))]))
         }

@@ -99,7 +99,7 @@ extension IMAPMailSession {
         guard let mailbox = selected?.mailbox, !silent || condstoreEnabled else { return }
         for message in messages {
             guard let index = mailbox.index(of: message.uid) else { continue }
-            var items: [FetchResponseItem] = uid || qresyncEnabled ? [.uid(message.uid)] : []
+            var items: [FetchResponseItem] = uid || qresyncEnabled ? implicitUID(message.uid) : []
             if condstoreEnabled { items.append(.modSeq(message.modSeq)) }
             if !silent { items.append(.flags(flagList(message))) }
             send(.fetch(UInt32(index + 1), items))

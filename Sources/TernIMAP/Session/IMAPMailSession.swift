@@ -114,6 +114,9 @@ public final class IMAPMailSession {
     /// ENABLE IMAP4rev2 (RFC 9051, Appendix E): no \Recent or RECENT, ESEARCH replies to SEARCH, a LIST line
     /// in SELECT's reply.
     var imap4rev2Enabled = false
+    /// RFC 9586: ENABLE UIDONLY was seen; sequence numbers are refused, FETCH responses go out as UIDFETCH and
+    /// expunges as VANISHED.
+    var uidOnly = false
     /// QRESYNC: the HIGHESTMODSEQ the client was last told after a full sync, and the highest MODSEQ sent in
     /// FETCH responses since; Dovecot reports a higher HIGHESTMODSEQ after commands that saw changes.
     var lastReportedModSeq: UInt64 = 0
@@ -147,6 +150,9 @@ public final class IMAPMailSession {
 
     public var isIdling: Bool { idleTag != nil }
     public var idleNotifyInterval: Double { configuration.idleNotifyInterval }
+
+    /// OBJECTID (RFC 8474) is advertised: SELECT and CREATE name the MAILBOXID.
+    var objectIDs: Bool { configuration.capabilities.contains("OBJECTID") }
 
     /// Whether the driver should watch and `poll`: while idling, and while NOTIFY has something to report
     /// without a command.
@@ -284,11 +290,19 @@ public final class IMAPMailSession {
     // MARK: writing
 
     func send(_ response: IMAPResponse) {
-        if case .fetch(_, let items) = response {
+        var response = response
+        if case .fetch(let sequence, let items) = response {
             for case .modSeq(let modSeq) in items { highestFetchedModSeq = max(highestFetchedModSeq, modSeq) }
+            if uidOnly, let messages = selected?.mailbox.messages, messages.indices.contains(Int(sequence) - 1) {
+                response = .uidFetch(messages[Int(sequence) - 1].uid, items)
+            }
         }
         response.encode(into: &output)
     }
+
+    /// The UID item that FETCH responses carry without being asked for it (UID FETCH, QRESYNC); none with
+    /// UIDONLY, where the response is numbered by UID.
+    func implicitUID(_ uid: UInt32) -> [FetchResponseItem] { uidOnly ? [] : [.uid(uid)] }
 
     func timing() -> IMAPTiming {
         IMAPTiming(running: max(configuration.clock() - commandStart, 0.001))

@@ -10,6 +10,11 @@ extension Mailbox {
     public func storeCacheFile(_ name: String, _ bytes: [UInt8]) {
         try? Posix.replaceFile(cacheDirectory + "/" + name, with: bytes, durable: false)
     }
+
+    /// Appends to the file; false when it is not there or cannot be written.
+    public func appendCacheFile(_ name: String, _ bytes: [UInt8]) -> Bool {
+        (try? Posix.appendToFile(cacheDirectory + "/" + name, bytes)) != nil
+    }
 }
 
 extension MaildirMailbox {

@@ -17,7 +17,7 @@ extension MaildirMailbox {
 
     func copy(uids: [UInt32], into target: MaildirFolder) throws(MailboxError) -> [(UInt32, UInt32)] {
         try target.ensureDirectories()
-        var files: [(source: String, base: String, flags: MessageFlags, keywords: [String])] = []
+        var files: [MessageAppender.Delivery] = []
         var sources: [UInt32] = []
         do throws(MailboxError) {
             for uid in uids {
@@ -27,7 +27,10 @@ extension MaildirMailbox {
                 if let vsize = message.knownVirtualSize { base += ",W=\(vsize)" }
                 let tmp = target.tmp + "/" + base
                 guard try linkOrCopy(index: index, to: tmp) else { continue }
-                files.append((tmp, base, message.flags, message.keywords))
+                files.append(
+                    MessageAppender.Delivery(
+                        source: tmp, base: base, flags: message.flags, keywords: message.keywords,
+                        guid: messageGUID(uid: uid)))
                 sources.append(uid)
             }
             let newUIDs = try MessageAppender.deliver(files, into: target)
@@ -75,6 +78,12 @@ extension MaildirMailbox {
     }
 
     // MARK: POP3
+
+    public func messageGUID(uid: UInt32) -> String? {
+        guard let message = message(uid: uid) else { return nil }
+        if let kept = records[message.baseName]?.value("G"), !kept.isEmpty { return kept }
+        return message.baseName
+    }
 
     /// The POP3 UIDL of a message. A `P` field in the uidlist (a UIDL kept from an earlier server) wins, as in
     /// Dovecot; otherwise `format` is expanded (pop3_uidl_format, default `%08Xu%08Xv`).

@@ -82,7 +82,7 @@ public final class MessageAppender: MailboxAppender {
         do throws(MailboxError) {
             for appender in appenders { try appender.prepare() }
             let files = appenders.map {
-                (source: $0.tmpPath, base: $0.finalBase, flags: $0.flags, keywords: $0.keywords)
+                Delivery(source: $0.tmpPath, base: $0.finalBase, flags: $0.flags, keywords: $0.keywords)
             }
             let uids = try deliver(files, into: folder)
             for appender in appenders { appender.finished = true }
@@ -102,21 +102,29 @@ public final class MessageAppender: MailboxAppender {
         unlink(tmpPath)
     }
 
+    /// A file in tmp/ to move into the mailbox under a new UID.
+    struct Delivery {
+        var source: String
+        var base: String
+        var flags: MessageFlags
+        var keywords: [String]
+        /// A copy's source GUID, kept in the uidlist's `G` field as Dovecot's maildir copy does.
+        var guid: String? = nil
+    }
+
     /// Moves finished files from `tmp/` (or anywhere on the same file system) into the folder and gives them
     /// UIDs, all under one uidlist lock, and counts them in `maildirsize`. Returns the UIDs in order.
-    static func deliver(
-        _ files: [(source: String, base: String, flags: MessageFlags, keywords: [String])], into folder: MaildirFolder
-    ) throws(MailboxError) -> [UInt32] {
+    static func deliver(_ files: [Delivery], into folder: MaildirFolder) throws(MailboxError) -> [UInt32] {
         var known = try folder.loadKeywords()
-        var targets: [(source: String, destination: String, base: String)] = []
+        var targets: [(source: String, destination: String, base: String, guid: String?)] = []
         for file in files {
             let indexes = file.keywords.isEmpty ? [] : try folder.keywordIndexes(for: file.keywords, known: &known)
             if file.flags.isEmpty && indexes.isEmpty {
-                targets.append((file.source, folder.new + "/" + file.base, file.base))
+                targets.append((file.source, folder.new + "/" + file.base, file.base, file.guid))
             } else {
                 let name = MaildirFileName(base: file.base, flagLetters: "").with(
                     flags: file.flags, keywordIndexes: indexes)
-                targets.append((file.source, folder.cur + "/" + name.name, file.base))
+                targets.append((file.source, folder.cur + "/" + name.name, file.base, file.guid))
             }
         }
         let uids = try folder.updateUIDList { (list: inout UIDList, _: inout Bool) throws(MailboxError) in
@@ -125,7 +133,9 @@ public final class MessageAppender: MailboxAppender {
                 if rename(target.source, target.destination) != 0 {
                     throw Posix.failure("rename", target.destination)
                 }
-                list.records.append(UIDList.Record(uid: list.nextUID, base: target.base))
+                var record = UIDList.Record(uid: list.nextUID, base: target.base)
+                if let guid = target.guid, guid != target.base { record.set("G", guid) }
+                list.records.append(record)
                 uids.append(list.nextUID)
                 list.nextUID += 1
             }

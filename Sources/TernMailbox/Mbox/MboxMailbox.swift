@@ -235,6 +235,9 @@ public final class MboxMailbox: Mailbox, IndexedMailbox {
     /// mbox keeps no save dates (FETCH SAVEDATE answers NIL, as RFC 8514 allows).
     public func saveDate(uid: UInt32) -> Int? { nil }
 
+    /// mbox keeps no message GUID: the mailbox GUID and the UID stand in (not kept by a COPY).
+    public func messageGUID(uid: UInt32) -> String? { index(of: uid) == nil ? nil : "\(guid)-\(uid)" }
+
     public func openMessage(uid: UInt32) throws(MailboxError) -> MessageReader {
         guard let position = index(of: uid) else { throw MailboxError.noSuchMessage(uid) }
         let copy = dup(fd)

@@ -46,6 +46,10 @@ public protocol Mailbox: AnyObject {
     /// SAVEDATE (RFC 8514): when the message was saved into this mailbox, in seconds since the epoch; nil
     /// where the format does not record it.
     func saveDate(uid: UInt32) -> Int?
+    /// The message's GUID as Dovecot knows it: a Maildir message's `G` uidlist field, else its file base name
+    /// (a COPY keeps the source's in `G`); nil for a message not there. It names the content, so OBJECTID's
+    /// EMAILID (RFC 8474 §5.1) is made from it.
+    func messageGUID(uid: UInt32) -> String?
     /// RFC822.SIZE / POP3 size: the message size with bare LFs counted as CRLF.
     func virtualSize(uid: UInt32) throws(MailboxError) -> Int
     /// The POP3 UIDL of a message (`pop3_uidl_format`).

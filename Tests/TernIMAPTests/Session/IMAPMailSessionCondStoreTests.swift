@@ -11,14 +11,16 @@ import Testing
         #expect(
             f.send("c2 CAPABILITY\r\n").contains(" CONDSTORE QRESYNC ESEARCH ESORT SEARCHRES WITHIN CONTEXT=SEARCH LIST-STATUS "))
         try f.deliver("a\n", name: "1000.M1P1.host")
+        let id = try f.mailboxID()
         // §3.1.2.1: every SELECT of a mailbox with persistent MODSEQs reports HIGHESTMODSEQ.
         #expect(
             f.send("a SELECT INBOX\r\n").hasSuffix(
                 "* OK [UIDNEXT 2] Predicted next UID\r\n* OK [HIGHESTMODSEQ 1] Highest\r\n"
-                    + "a OK [READ-WRITE] Select completed" + done))
+                    + "* OK [MAILBOXID (\(id))] Ok\r\na OK [READ-WRITE] Select completed" + done))
         #expect(
             f.send("b EXAMINE INBOX (CONDSTORE)\r\n").hasSuffix(
-                "* OK [HIGHESTMODSEQ 1] Highest\r\nb OK [READ-ONLY] Examine completed" + done))
+                "* OK [HIGHESTMODSEQ 1] Highest\r\n* OK [MAILBOXID (\(id))] Ok\r\nb OK [READ-ONLY] Examine completed"
+                    + done))
         // SELECT (CONDSTORE) enabled it: unsolicited FETCHes now carry MODSEQ; EXAMINE cannot STORE.
         #expect(
             f.send("c STORE 1 (UNCHANGEDSINCE 5) +FLAGS (\\Seen)\r\n")

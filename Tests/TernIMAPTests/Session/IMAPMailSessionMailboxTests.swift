@@ -7,13 +7,15 @@ import Testing
         let f = try SessionFixture()
         try f.deliver("Subject: x\n\nbody\n", name: "1.M1P1.host")
         let validity = try f.uidValidity()
+        let id = try f.mailboxID()
         #expect(
             f.send("a SELECT INBOX\r\n")
                 == "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)\r\n"
                 + "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] Flags permitted.\r\n"
                 + "* 1 EXISTS\r\n* 1 RECENT\r\n* OK [UNSEEN 1] First unseen.\r\n"
                 + "* OK [UIDVALIDITY \(validity)] UIDs valid\r\n* OK [UIDNEXT 2] Predicted next UID\r\n"
-                + "* OK [HIGHESTMODSEQ 1] Highest\r\na OK [READ-WRITE] Select completed" + done)
+                + "* OK [HIGHESTMODSEQ 1] Highest\r\n* OK [MAILBOXID (\(id))] Ok\r\n"
+                + "a OK [READ-WRITE] Select completed" + done)
         #expect(
             f.send("b EXAMINE inbox\r\n")
                 == "* OK [CLOSED] Previous mailbox closed.\r\n"
@@ -21,7 +23,8 @@ import Testing
                 + "* OK [PERMANENTFLAGS ()] Read-only mailbox.\r\n"
                 + "* 1 EXISTS\r\n* 0 RECENT\r\n* OK [UNSEEN 1] First unseen.\r\n"
                 + "* OK [UIDVALIDITY \(validity)] UIDs valid\r\n* OK [UIDNEXT 2] Predicted next UID\r\n"
-                + "* OK [HIGHESTMODSEQ 1] Highest\r\nb OK [READ-ONLY] Examine completed" + done)
+                + "* OK [HIGHESTMODSEQ 1] Highest\r\n* OK [MAILBOXID (\(id))] Ok\r\n"
+                + "b OK [READ-ONLY] Examine completed" + done)
         #expect(f.send("c STORE 1 +FLAGS (\\Seen)\r\n") == "c OK Store ignored with read-only mailbox" + done)
         #expect(
             f.send("d SELECT Nope\r\n")
@@ -31,7 +34,8 @@ import Testing
 
     @Test func createDeleteRename() throws {
         let f = try SessionFixture()
-        #expect(f.send("a CREATE Foo/Bar\r\n") == "a OK Create completed" + done)
+        let created = f.send("a CREATE Foo/Bar\r\n")
+        #expect(created == "a OK [MAILBOXID (\(try f.mailboxID("Foo/Bar")))] Create completed" + done)
         #expect(f.send("b CREATE Foo/Bar/\r\n") == "b NO [ALREADYEXISTS] Mailbox already exists" + done)
         #expect(f.send("c CREATE INBOX\r\n") == "c NO [ALREADYEXISTS] Mailbox already exists" + done)
         #expect(f.send("d CREATE a.b\r\n") == "d NO [CANNOT] Character not allowed in mailbox name: '.'" + done)
@@ -99,7 +103,8 @@ import Testing
     @Test func statusOnSelectedMailbox() throws {
         let f = try SessionFixture()
         try f.deliver("Subject: x\n\nbody\n", name: "1.M1P1.host")
-        #expect(f.send("a CREATE x\r\n") == "a OK Create completed" + done)
+        let created = f.send("a CREATE x\r\n")
+        #expect(created == "a OK [MAILBOXID (\(try f.mailboxID("x")))] Create completed" + done)
         f.send("b SELECT INBOX\r\n")
         #expect(
             f.send("c STATUS INBOX (MESSAGES UIDNEXT)\r\n")

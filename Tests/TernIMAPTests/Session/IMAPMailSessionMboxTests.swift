@@ -49,13 +49,15 @@ final class MboxSessionFixture {
         try f.deliver("Subject: beta\n\n>From quoted\n")
         let selected = f.send("s SELECT INBOX\r\n")
         let validity = try f.store.openMailbox("INBOX", readOnly: true).uidValidity
+        let id = try f.store.openMailbox("INBOX", readOnly: true).guid
         #expect(
             selected
                 == "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)\r\n"
                 + "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] Flags permitted.\r\n"
                 + "* 2 EXISTS\r\n* 2 RECENT\r\n* OK [UNSEEN 1] First unseen.\r\n"
                 + "* OK [UIDVALIDITY \(validity)] UIDs valid\r\n* OK [UIDNEXT 3] Predicted next UID\r\n"
-                + "* OK [HIGHESTMODSEQ 1] Highest\r\ns OK [READ-WRITE] Select completed" + done)
+                + "* OK [HIGHESTMODSEQ 1] Highest\r\n* OK [MAILBOXID (\(id))] Ok\r\n"
+                + "s OK [READ-WRITE] Select completed" + done)
         #expect(
             f.send("a FETCH 2 (UID RFC822.SIZE BODY.PEEK[])\r\n")
                 == "* 2 FETCH (UID 2 RFC822.SIZE 31 BODY[] {31}\r\nSubject: beta\r\n\r\n>From quoted\r\n)\r\n"
@@ -99,7 +101,9 @@ final class MboxSessionFixture {
 
     @Test func appendCopyMoveAndList() throws {
         let f = try MboxSessionFixture()
-        #expect(f.send("a CREATE Archive/2024\r\n") == "a OK Create completed" + done)
+        let created = f.send("a CREATE Archive/2024\r\n")
+        let id = try f.store.openMailbox("Archive/2024", readOnly: true).guid
+        #expect(created == "a OK [MAILBOXID (\(id))] Create completed" + done)
         let archive = try f.store.openMailbox("Archive/2024", readOnly: true).uidValidity
         #expect(
             f.send("b APPEND Archive/2024 (\\Seen) {23+}\r\nSubject: kept\r\n\r\nbody\r\n\r\n")

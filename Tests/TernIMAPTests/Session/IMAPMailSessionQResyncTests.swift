@@ -45,33 +45,34 @@ import Testing
         f.send("e EXPUNGE\r\n")
         f.send("f STORE 1 +FLAGS (\\Flagged)\r\n")
         let uv = try f.uidValidity()
+        let id = try f.mailboxID()
         #expect(
             f.send("g SELECT INBOX (QRESYNC (\(uv) 2))\r\n")
                 == "* OK [CLOSED] Previous mailbox closed.\r\n* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)\r\n"
                 + "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] Flags permitted.\r\n"
                 + "* 2 EXISTS\r\n* 0 RECENT\r\n* OK [UNSEEN 2] First unseen.\r\n* OK [UIDVALIDITY \(uv)] UIDs valid\r\n"
-                + "* OK [UIDNEXT 5] Predicted next UID\r\n* OK [HIGHESTMODSEQ 6] Highest\r\n"
+                + "* OK [UIDNEXT 5] Predicted next UID\r\n* OK [HIGHESTMODSEQ 6] Highest\r\n* OK [MAILBOXID (\(id))] Ok\r\n"
                 + "* VANISHED (EARLIER) 2,4\r\n* 1 FETCH (UID 1 FLAGS (\\Flagged \\Seen) MODSEQ (6))\r\n"
                 + "g OK [READ-WRITE] Select completed" + done)
         // Known UIDs limit both.
         #expect(
             f.send("h SELECT INBOX (QRESYNC (\(uv) 2 3:4))\r\n").hasSuffix(
-                "* OK [HIGHESTMODSEQ 6] Highest\r\n* VANISHED (EARLIER) 4\r\nh OK [READ-WRITE] Select completed" + done)
+                "* OK [HIGHESTMODSEQ 6] Highest\r\n* OK [MAILBOXID (\(id))] Ok\r\n* VANISHED (EARLIER) 4\r\nh OK [READ-WRITE] Select completed" + done)
         )
         // §3.2.5.2: message 2 is still UID 3, so nothing at or below UID 3 is reported gone.
         #expect(
             f.send("i EXAMINE INBOX (QRESYNC (\(uv) 2 1:4 (1,2 1,3)))\r\n").hasSuffix(
-                "* OK [HIGHESTMODSEQ 6] Highest\r\n* VANISHED (EARLIER) 4\r\n"
+                "* OK [HIGHESTMODSEQ 6] Highest\r\n* OK [MAILBOXID (\(id))] Ok\r\n* VANISHED (EARLIER) 4\r\n"
                     + "* 1 FETCH (UID 1 FLAGS (\\Flagged \\Seen) MODSEQ (6))\r\ni OK [READ-ONLY] Examine completed"
                     + done))
         // Another UIDVALIDITY: the client starts over, nothing more is said.
         #expect(
             f.send("j SELECT INBOX (QRESYNC (\(uv &+ 1) 2))\r\n").hasSuffix(
-                "* OK [HIGHESTMODSEQ 6] Highest\r\nj OK [READ-WRITE] Select completed" + done))
+                "* OK [HIGHESTMODSEQ 6] Highest\r\n* OK [MAILBOXID (\(id))] Ok\r\nj OK [READ-WRITE] Select completed" + done))
         // A MODSEQ the mailbox never reached (its index was lost): every missing UID and every message.
         #expect(
             f.send("k SELECT INBOX (QRESYNC (\(uv) 99))\r\n").hasSuffix(
-                "* OK [HIGHESTMODSEQ 6] Highest\r\n* VANISHED (EARLIER) 2,4\r\n"
+                "* OK [HIGHESTMODSEQ 6] Highest\r\n* OK [MAILBOXID (\(id))] Ok\r\n* VANISHED (EARLIER) 2,4\r\n"
                     + "* 1 FETCH (UID 1 FLAGS (\\Flagged \\Seen) MODSEQ (6))\r\n* 2 FETCH (UID 3 FLAGS () MODSEQ (1))\r\n"
                     + "k OK [READ-WRITE] Select completed" + done))
     }

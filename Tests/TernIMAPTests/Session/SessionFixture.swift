@@ -57,6 +57,11 @@ final class SessionFixture {
         try store.openMailbox(name, readOnly: true).uidValidity
     }
 
+    /// OBJECTID's MAILBOXID (RFC 8474): the mailbox GUID.
+    func mailboxID(_ name: String = "INBOX") throws -> String {
+        try store.openMailbox(name, readOnly: true).guid
+    }
+
     /// Three plain messages in INBOX, selected.
     func selectThree() throws {
         try deliver("From: Ann <ann@example.org>\nSubject: alpha\nDate: Tue, 1 Jul 2003 10:52:37 +0200\n\nfirst body\n",
