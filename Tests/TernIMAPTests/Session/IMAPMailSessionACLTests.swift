@@ -54,7 +54,9 @@ import Testing
     /// Captured from Dovecot 2.3.19 (user alice, here tuser).
     @Test func dovecotTranscript() throws {
         let f = try SessionFixture(acl: ACLSettings())
-        #expect(f.send("a7 CREATE Shared1\r\n") == "a7 OK Create completed" + done)
+        // Dovecot's transcript but for OBJECTID's MAILBOXID, which Dovecot 2.3 does not have.
+        let created = f.send("a7 CREATE Shared1\r\n")
+        #expect(created == "a7 OK [MAILBOXID (\(try f.mailboxID("Shared1")))] Create completed" + done)
         #expect(f.send("a8 SETACL Shared1 bob lr\r\n") == "a8 OK Setacl complete" + done)
         #expect(f.send("a9 GETACL Shared1\r\n") == "* ACL Shared1 bob lr tuser lrwstipekxacd\r\na9 OK Getacl completed" + done)
         #expect(try String(contentsOfFile: f.root + "/.Shared1/dovecot-acl", encoding: .utf8) == "user=bob lr\n")
