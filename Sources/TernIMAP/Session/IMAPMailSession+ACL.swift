@@ -10,8 +10,14 @@ public struct ACLSettings: Sendable, Equatable {
     public var groups: [String]
     /// The global ACL directory or file of `acl = vfile:PATH`.
     public var globalPath: String?
+    /// acl_shared_dict's file (`file:PATH`), kept up to date on SETACL and DELETEACL for shared namespaces.
+    public var sharedDictPath: String?
 
-    public init(commands: Bool = true, anyoneAllowed: Bool = false, groups: [String] = [], globalPath: String? = nil) {
+    public init(
+        commands: Bool = true, anyoneAllowed: Bool = false, groups: [String] = [], globalPath: String? = nil,
+        sharedDictPath: String? = nil
+    ) {
+        self.sharedDictPath = sharedDictPath
         self.globalPath = globalPath
         self.commands = commands
         self.anyoneAllowed = anyoneAllowed
@@ -77,7 +83,8 @@ extension IMAPMailSession {
         else { return }
         output.raw("* ACL ")
         output.mailbox(name)
-        for (identifier, letters) in aclItems(acl, convertOwner: true) ?? aclItems(acl, convertOwner: false) ?? [] {
+        let owner = owner(of: storeName)
+        for (identifier, letters) in aclItems(acl, owner, convertOwner: true) ?? aclItems(acl, owner, convertOwner: false) ?? [] {
             output.space()
             output.astring(Array(identifier.utf8))
             output.space()
@@ -108,8 +115,8 @@ extension IMAPMailSession {
         guard let storeName = storeName(tag, name), let acl = administeredACL(tag, storeName) else { return }
         var change: MailboxACL.Change =
             sign == "-" ? .remove(rights) : sign == "+" ? .add(rights) : .replace(rights)
-        if !negative, kind == .owner || (kind == .user && id == configuration.user) {
-            change = keepingAdmin(change, acl)
+        if !negative, kind == .owner || (kind == .user && id == owner(of: storeName)) {
+            change = keepingAdmin(change, acl, owner: owner(of: storeName))
         }
         updateACL(tag, storeName, kind, id, negative, change, text: IMAPReplyText.setACLCompleted)
     }
@@ -167,8 +174,15 @@ extension IMAPMailSession {
             fail(tag, error)
             return
         }
+        // Dovecot logs a failed dict update and still answers OK.
+        if let path = configuration.acl?.sharedDictPath {
+            try? SharedMailboxesDictionary(path: path).rebuild(after: storeName, in: store, user: configuration.user)
+        }
         finish(tag, text: text)
     }
+
+    /// The owner of a mailbox: the session user, or another user for the shared namespace.
+    private func owner(of storeName: String) -> String { store.sharedOwner(storeName) ?? configuration.user }
 
     /// An RFC 4314 identifier as Dovecot's imap_acl reads it (`$group`, `!$group` for group-override, `#...`
     /// for global ACLs it will not change); nil after a BAD reply.
@@ -196,13 +210,13 @@ extension IMAPMailSession {
 
     /// Dovecot does not let the owner take the admin right from themselves: it is kept on replace and
     /// remove, and adding the owner's first rights adds the defaults too.
-    private func keepingAdmin(_ change: MailboxACL.Change, _ acl: MailboxACL) -> MailboxACL.Change {
+    private func keepingAdmin(_ change: MailboxACL.Change, _ acl: MailboxACL, owner: String) -> MailboxACL.Change {
         switch change {
         case .replace(let rights): return .replace(rights.union(.admin))
         case .remove(let rights): return .remove(rights.subtracting(.admin))
         case .add(let rights):
             let ownerHasRights = acl.entries.contains { entry in
-                entry.rights != nil && (entry.kind == .owner || (entry.kind == .user && entry.name == configuration.user))
+                entry.rights != nil && (entry.kind == .owner || (entry.kind == .user && entry.name == owner))
             }
             return ownerHasRights ? change : .add(rights.union(.all))
         case .clear: return change
@@ -212,8 +226,7 @@ extension IMAPMailSession {
     /// GETACL's identifier/rights pairs. The owner shows as the user's name unless the list also names the
     /// user (nil then: Dovecot lists it again without converting); the owner's defaults come last when no
     /// entry gives the owner rights.
-    private func aclItems(_ acl: MailboxACL, convertOwner: Bool) -> [(String, String)]? {
-        let user = configuration.user
+    private func aclItems(_ acl: MailboxACL, _ user: String, convertOwner: Bool) -> [(String, String)]? {
         var items: [(String, String)] = []
         var seenOwner = false
         var ownerHasRights = false

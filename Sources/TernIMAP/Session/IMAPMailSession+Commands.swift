@@ -44,7 +44,9 @@ extension IMAPMailSession {
         case .enable(let names): enable(tag, names)
         case .namespace:
             let personal = NamespaceDescription(prefix: "", delimiter: store.settings.separator)
-            send(.namespace(personal: [personal], other: nil, shared: nil))
+            // Dovecot calls `type = shared` namespaces "other users'" (RFC 2342 §5).
+            let shared = store.settings.shared.map { [NamespaceDescription(prefix: $0.prefix, delimiter: separator)] }
+            send(.namespace(personal: [personal], other: shared, shared: nil))
             finish(tag, text: IMAPReplyText.namespaceCompleted)
         case .idle: startIdle(tag)
         case .notify(let set): notify(tag, set)

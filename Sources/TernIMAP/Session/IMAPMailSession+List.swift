@@ -14,7 +14,9 @@ extension IMAPMailSession {
         let subscribedOnly = command.selectionOptions.contains(.subscribed)
         let entries: [MailboxListEntry]
         do {
-            entries = try subscribedOnly ? store.listSubscribed() : store.listMailboxes()
+            entries =
+                try subscribedOnly
+                ? store.listSubscribed() : store.listMailboxes() + store.listShared { rights($0).contains(.lookup) }
         } catch {
             fail(tag, error)
             return

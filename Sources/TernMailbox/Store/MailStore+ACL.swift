@@ -14,6 +14,9 @@ extension MailStore {
     /// `PATH/Lists/Tern`), or one file of `mailbox-pattern identifier rights` lines. Maildir only: an mbox
     /// store has no ACL files.
     public func acl(_ name: String, global: String? = nil) throws(MailboxError) -> MailboxACL {
+        if let target = sharedTarget(normalize(name)) {
+            return try target.store?.acl(target.name, global: global) ?? MailboxACL()
+        }
         var acl = try localACL(name)
         if let global { acl.add(fileText: try globalACLText(normalize(name), global), global: true) }
         return acl
@@ -52,16 +55,22 @@ extension MailStore {
         }
     }
 
-    /// The rights the store's user has on their own mailbox.
+    /// The rights the store's user has on their own mailbox, or on another user's in the shared namespace
+    /// (none when that user is unknown).
     public func myRights(_ name: String, user: String, groups: [String] = [], global: String? = nil) -> ACLRights {
-        guard let acl = try? acl(name, global: global) else { return [] }
-        return acl.rights(of: user, isOwner: true, groups: groups)
+        let target = sharedTarget(normalize(name))
+        guard target == nil || target?.store != nil, let acl = try? acl(name, global: global) else { return [] }
+        return acl.rights(of: user, isOwner: target == nil, groups: groups)
     }
 
     /// Changes an existing mailbox's ACL under Dovecot's dotlock and writes the file Dovecot's way (a file
     /// left without entries is removed).
     public func updateACL(_ name: String, _ change: (inout MailboxACL) -> Void) throws(MailboxError) {
         let name = normalize(name)
+        if let target = sharedTarget(name) {
+            guard let store = target.store else { throw MailboxError.nonexistent(name) }
+            return try store.updateACL(target.name, change)
+        }
         guard mbox == nil, exists(name) else { throw MailboxError.nonexistent(name) }
         let directory = try folderPath(name)
         let path = directory + "/" + Self.aclFileName
@@ -83,6 +92,7 @@ extension MailStore {
     /// After CREATE: the new mailbox starts with its parent's ACL file, as in Dovecot.
     public func inheritACL(_ name: String) {
         let name = normalize(name)
+        if let target = sharedTarget(name) { return target.store?.inheritACL(target.name) ?? () }
         guard mbox == nil, let cut = name.lastIndex(of: separator), let path = try? folderPath(name) else { return }
         guard let parent = try? localACL(String(name[..<cut])), !parent.entries.isEmpty else { return }
         try? Posix.replaceFile(path + "/" + Self.aclFileName, with: Array(parent.fileText.utf8), mode: fileMode(path))

@@ -33,6 +33,10 @@ public struct MailStore: Sendable {
     func folderPath(_ name: String) throws(MailboxError) -> String {
         let name = normalize(name)
         if let mbox { return try mbox.path(name) }
+        if let target = sharedTarget(name) {
+            guard let store = target.store else { throw MailboxError.nonexistent(name) }
+            return try store.folderPath(target.name)
+        }
         if name == "INBOX" { return settings.inboxPath.map(Self.trimmed) ?? root }
         if name.isEmpty { throw MailboxError.invalidName(name, reason: "Invalid mailbox name: Name is empty") }
         let levels = name.split(separator: separator, omittingEmptySubsequences: false).map(String.init)
@@ -70,7 +74,7 @@ public struct MailStore: Sendable {
     }
 
     func folder(_ name: String) throws(MailboxError) -> MaildirFolder {
-        MaildirFolder(path: try folderPath(name), root: root)
+        MaildirFolder(path: try folderPath(name), root: sharedTarget(normalize(name))?.store?.root ?? root)
     }
 
     static func trimmed(_ path: String) -> String {
@@ -204,6 +208,10 @@ public struct MailStore: Sendable {
         let name = normalize(name)
         if let mbox { return try mbox.deleteMailbox(name) }
         if name == "INBOX" { throw MailboxError.cannotDeleteInbox }
+        if let target = sharedTarget(name) {
+            guard let store = target.store else { throw MailboxError.nonexistent(name) }
+            return try store.deleteMailbox(target.name)
+        }
         let path = try folderPath(name)
         guard Posix.isDirectory(path) else { throw MailboxError.nonexistent(name) }
         // Move it out of the listing first (one rename), then remove the files.
@@ -226,6 +234,14 @@ public struct MailStore: Sendable {
             return
         }
         if from == "INBOX" { throw MailboxError.invalidName(from, reason: "Renaming INBOX isn't supported.") }
+        if let source = sharedTarget(from) {
+            // Within one owner's mailboxes only, as between namespaces Dovecot refuses it too.
+            guard let store = source.store, let target = sharedTarget(to), target.owner == source.owner else {
+                throw MailboxError.nonexistent(from)
+            }
+            return try store.renameMailbox(source.name, to: target.name)
+        }
+        if sharedTarget(to) != nil { throw MailboxError.nonexistent(to) }
         if from == to { throw MailboxError.cannotRenameToItself }
         let source = try folderPath(from)
         let target = try folderPath(to)

@@ -21,11 +21,14 @@ public struct MailStoreSettings: Sendable, Equatable {
     /// mail_privileged_group as a gid: switched to for the dotlock and rewrites of an mbox INBOX in a spool
     /// directory (/var/mail) the user cannot write.
     public var privilegedGroup: UInt32?
+    /// The shared namespace (other users' mailboxes), when one is configured.
+    public var shared: SharedNamespace?
 
     public init(
         format: Format = .maildir, root: String, inboxPath: String? = nil, separator: Character = ".",
-        mailboxes: [MailboxSettings] = [], privilegedGroup: UInt32? = nil
+        mailboxes: [MailboxSettings] = [], privilegedGroup: UInt32? = nil, shared: SharedNamespace? = nil
     ) {
+        self.shared = shared
         self.format = format
         self.root = root
         self.inboxPath = inboxPath

@@ -64,72 +64,25 @@ public struct MetadataDictionary: Sendable {
 
     /// SETMETADATA: sets the entries with a value, removes those with nil.
     public func set(_ changes: [(entry: String, value: [UInt8]?)], _ scope: Scope) throws(MailboxError) {
-        let lock = try DotLock.acquire(for: path, timeout: DotLock.keywordsTimeout, staleTimeout: DotLock.keywordsStaleTimeout)
-        defer { lock.release() }
-        var pairs = try read()
-        for change in changes {
-            let key = Self.key(change.entry, scope)
-            if let value = change.value {
-                if let index = pairs.firstIndex(where: { $0.key == key }) {
-                    pairs[index].value = value
-                } else {
-                    pairs.append((key, value))
-                }
+        try DictFile(path: path).update { pairs in
+            for change in changes { Self.apply(change, scope, to: &pairs) }
+        }
+    }
+
+    private static func apply(
+        _ change: (entry: String, value: [UInt8]?), _ scope: Scope, to pairs: inout [(key: String, value: [UInt8])]
+    ) {
+        let key = Self.key(change.entry, scope)
+        if let value = change.value {
+            if let index = pairs.firstIndex(where: { $0.key == key }) {
+                pairs[index].value = value
             } else {
-                pairs.removeAll { $0.key == key }
+                pairs.append((key, value))
             }
+        } else {
+            pairs.removeAll { $0.key == key }
         }
-        var text: [UInt8] = []
-        for pair in pairs { text += Self.escape(Array(pair.key.utf8)) + [0x0A] + Self.escape(pair.value) + [0x0A] }
-        try Posix.replaceFile(path, with: text)
     }
 
-    private func read() throws(MailboxError) -> [(key: String, value: [UInt8])] {
-        guard let bytes = try Posix.readFile(path) else { return [] }
-        let lines = bytes.split(separator: 0x0A, omittingEmptySubsequences: false)
-        var pairs: [(key: String, value: [UInt8])] = []
-        var index = 0
-        while index + 1 < lines.count {
-            pairs.append((String(decoding: Self.unescape(Array(lines[index])), as: UTF8.self), Self.unescape(Array(lines[index + 1]))))
-            index += 2
-        }
-        return pairs
-    }
-
-    /// Dovecot's tab-escaping: 0x01 → 01 '1', TAB → 01 't', CR → 01 'r', LF → 01 'n'.
-    static func escape(_ bytes: [UInt8]) -> [UInt8] {
-        var out: [UInt8] = []
-        for byte in bytes {
-            switch byte {
-            case 0x01: out += [0x01, UInt8(ascii: "1")]
-            case 0x09: out += [0x01, UInt8(ascii: "t")]
-            case 0x0D: out += [0x01, UInt8(ascii: "r")]
-            case 0x0A: out += [0x01, UInt8(ascii: "n")]
-            default: out.append(byte)
-            }
-        }
-        return out
-    }
-
-    static func unescape(_ bytes: [UInt8]) -> [UInt8] {
-        var out: [UInt8] = []
-        var escaped = false
-        for byte in bytes {
-            if escaped {
-                switch byte {
-                case UInt8(ascii: "1"): out.append(0x01)
-                case UInt8(ascii: "t"): out.append(0x09)
-                case UInt8(ascii: "r"): out.append(0x0D)
-                case UInt8(ascii: "n"): out.append(0x0A)
-                default: out.append(byte)
-                }
-                escaped = false
-            } else if byte == 0x01 {
-                escaped = true
-            } else {
-                out.append(byte)
-            }
-        }
-        return out
-    }
+    private func read() throws(MailboxError) -> [(key: String, value: [UInt8])] { try DictFile(path: path).read() }
 }

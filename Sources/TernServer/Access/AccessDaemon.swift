@@ -79,7 +79,7 @@ public enum AccessDaemon {
         let launcher = MailSessionLauncher(
             executable: DaemonStarter.executablePath(), auth: auth, firstValidUID: settings.global.firstValidUID,
             lastValidUID: settings.global.lastValidUID, logDescriptor: log.descriptor,
-            privilegedGroup: settings.privilegedGroup)
+            privilegedGroup: settings.privilegedGroup, sharedDictPath: settings.sharedDictPath)
         services.append(
             try await AnvilServer.bind(path: settings.baseDirectory + "/anvil") { launcher.runningSessions() })
         if privileged {

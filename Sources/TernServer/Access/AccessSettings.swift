@@ -143,7 +143,10 @@ public struct AccessSettings: Sendable {
     /// `user`'s mail store: mail_location (or a userdb `mail` field) expanded for the user, with the inbox
     /// namespace's separator and mailbox settings. `maildir:` and `mbox:` (fs layout; `INBOX=`; `INDEX=` and
     /// `LAYOUT=fs` are accepted, Tern's index stays under `.imap` of the root) are served.
-    public func mailStore(user: String, home: String, mailLocation: String?) throws(SettingsError) -> MailStoreSettings {
+    /// `sharedHomes`: the users whose mailboxes the shared namespace shows, with their homes.
+    public func mailStore(user: String, home: String, mailLocation: String?, sharedHomes: [String: String] = [:])
+        throws(SettingsError) -> MailStoreSettings
+    {
         let location = (mailLocation?.isEmpty == false ? mailLocation : nil) ?? global.mailLocation
         let expanded = Self.expand(location, user: user, home: home)
         let parts = expanded.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
@@ -169,7 +172,7 @@ public struct AccessSettings: Sendable {
         }
         return MailStoreSettings(
             format: format, root: parts[1], inboxPath: inbox, separator: separator, mailboxes: mailboxes,
-            privilegedGroup: privilegedGroup)
+            privilegedGroup: privilegedGroup, shared: format == .maildir ? sharedNamespace(owners: sharedHomes) : nil)
     }
 
     /// mail_privileged_group as a gid (a name or a number); nil when unset or unknown.

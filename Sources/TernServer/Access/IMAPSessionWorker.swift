@@ -208,8 +208,10 @@ extension DovecotSettings {
         else { return nil }
         // `vfile:PATH[:options]`: PATH is the global ACL directory or file.
         let path = backend.split(separator: ":").dropFirst().first.map(String.init)
+        let dict = plugin["acl_shared_dict"].flatMap { $0.hasPrefix("file:") ? String($0.dropFirst(5)) : nil }
         return ACLSettings(
-            commands: mailPlugins.contains("imap_acl"), anyoneAllowed: plugin["acl_anyone"] == "allow", globalPath: path)
+            commands: mailPlugins.contains("imap_acl"), anyoneAllowed: plugin["acl_anyone"] == "allow", globalPath: path,
+            sharedDictPath: dict)
     }
 
     /// `plugin { fts_autoindex = yes }`: deliveries update the index.

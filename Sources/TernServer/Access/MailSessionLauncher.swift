@@ -4,6 +4,7 @@ import Glibc
 import Synchronization
 import TernAuth
 import TernDelivery
+import TernMailbox
 
 /// Starts mail session workers (DESIGN.md §2): after a login, `tern libexec mail-session REQUEST` runs with
 /// the user's uid, gid and groups from the userdb, the client's socket as stdin and stdout, and the log file
@@ -37,11 +38,14 @@ final class MailSessionLauncher: Sendable {
     private let sessionWorkers: SessionWorkerPool
     /// mail_privileged_group, kept as the workers' saved gid.
     private let privilegedGroup: UInt32?
+    /// acl_shared_dict's file, read at login for the shared namespace.
+    private let sharedDictPath: String?
 
     init(
         executable: String, auth: AuthService, firstValidUID: Int, lastValidUID: Int, logDescriptor: Int32,
-        privilegedGroup: UInt32? = nil
+        privilegedGroup: UInt32? = nil, sharedDictPath: String? = nil
     ) {
+        self.sharedDictPath = sharedDictPath
         self.privilegedGroup = privilegedGroup
         self.executable = executable
         self.auth = auth
@@ -124,6 +128,7 @@ final class MailSessionLauncher: Sendable {
         request.home = record.home ?? ""
         request.mailLocation = record["mail"]
         request.aclGroups = record["acl_groups"].map { $0.split(separator: ",").map(String.init) }
+        request.sharedHomes = await sharedHomes(request)
         guard switchUser else { return (request, nil) }
         let account = record.uid.flatMap { Self.resolveUID($0) }
         let group = record.gid.flatMap { Self.resolveGID($0) } ?? account.flatMap { Self.primaryGroup($0) }
@@ -141,6 +146,21 @@ final class MailSessionLauncher: Sendable {
             SpawnCredentials(
                 uid: uid, gid: gid, groups: Self.groups(request.user, gid), privilegedGID: privilegedGroup)
         )
+    }
+
+    /// The users whose mailboxes acl_shared_dict lets this user see, with their homes from the userdb (read at
+    /// login: mailboxes shared later show in the next session). Owners the userdb does not know are left out.
+    private func sharedHomes(_ request: MailSessionRequest) async -> [String: String]? {
+        guard let path = sharedDictPath,
+            let owners = try? SharedMailboxesDictionary(path: path).owners(
+                user: request.user, groups: request.aclGroups ?? [])
+        else { return nil }
+        var homes: [String: String] = [:]
+        for owner in owners where owner != request.user {
+            let lookup = AuthRequest(user: owner, service: request.protocolName, session: request.sessionID)
+            if case .found(let record) = await auth.lookupUser(lookup), let home = record.home { homes[owner] = home }
+        }
+        return homes
     }
 
     private func spawn(

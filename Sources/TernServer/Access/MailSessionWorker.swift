@@ -203,7 +203,8 @@ public enum MailSessionWorker {
     {
         do {
             let storeSettings = try settings.mailStore(
-                user: request.user, home: request.home, mailLocation: request.mailLocation)
+                user: request.user, home: request.home, mailLocation: request.mailLocation,
+                sharedHomes: request.sharedHomes ?? [:])
             // Like Dovecot, create the mail root (and missing parents) on first use.
             try FileManager.default.createDirectory(
                 atPath: storeSettings.root, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])

@@ -1,0 +1,172 @@
+import Foundation
+import TernIMAP
+import TernMailbox
+import Testing
+
+/// Dovecot's shared namespace (`type = shared`, `prefix = shared/%%u/`, `list = children`) with the acl plugin
+/// and acl_shared_dict: replies as Dovecot 2.3.19 sent them on loopback to alice, whose mailboxes bob shared.
+@Suite struct IMAPMailSessionSharedTests {
+    /// bob's and alice's Maildirs and the dict file in one temporary directory.
+    final class Users {
+        let base = NSTemporaryDirectory() + "tern-imap-shared-" + UUID().uuidString
+        var bobRoot: String { base + "/bob/Maildir" }
+        var aliceRoot: String { base + "/alice/Maildir" }
+        var dictPath: String { base + "/shared-mailboxes.db" }
+
+        init() throws {
+            for root in [bobRoot, aliceRoot] {
+                try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+            }
+        }
+
+        deinit { try? FileManager.default.removeItem(atPath: base) }
+
+        /// A session of `user`; alice's sees bob's mailboxes under `shared/bob/`.
+        func session(_ user: String) -> IMAPMailSession {
+            var settings = MailStoreSettings(root: user == "bob" ? bobRoot : aliceRoot, separator: "/")
+            if user == "alice" { settings.shared = SharedNamespace(prefix: "shared/", owners: ["bob": bobRoot]) }
+            var configuration = IMAPMailSession.Configuration(user: user, clock: { 0 })
+            configuration.acl = ACLSettings(sharedDictPath: dictPath)
+            return IMAPMailSession(store: MailStore(settings: settings), configuration: configuration)
+        }
+
+        var dict: String { (try? String(contentsOfFile: dictPath, encoding: .utf8)) ?? "" }
+    }
+
+    static func send(_ session: IMAPMailSession, _ text: String) -> String {
+        String(decoding: session.receive(Array(text.utf8)).bytes, as: UTF8.self)
+    }
+
+    /// bob's side of the transcript: three mailboxes, alice may look up and read INBOX and Shared (and set
+    /// \Seen there), Shared/Sub only read (not look up), Private nothing.
+    func bobShares(_ users: Users) throws -> IMAPMailSession {
+        let bob = users.session("bob")
+        for command in [
+            "b1 CREATE Shared", "b2 CREATE Shared/Sub", "b3 CREATE Private", "b4 SETACL Shared alice lrs",
+            "b5 SETACL INBOX alice lr", "b6 SETACL Shared/Sub alice r",
+        ] {
+            #expect(Self.send(bob, command + "\r\n").contains(" OK "))
+        }
+        #expect(Self.send(bob, "b7 APPEND Shared {12+}\r\nSubject: x\r\n\r\n").contains("b7 OK [APPENDUID"))
+        #expect(Self.send(bob, "b8 APPEND Shared/Sub {12+}\r\nSubject: y\r\n\r\n").contains("b8 OK [APPENDUID"))
+        return bob
+    }
+
+    /// SETACL writes acl_shared_dict as Dovecot does: one key per grantee with the lookup right, value 1.
+    @Test func setACLWritesTheSharedDictAsDovecot() throws {
+        let users = try Users()
+        let bob = try bobShares(users)
+        #expect(users.dict == "shared/shared-boxes/user/alice/bob\n1\n")
+        #expect(Self.send(bob, "c SETACL Shared carol l\r\n") == "c OK Setacl complete" + done)
+        #expect(users.dict == "shared/shared-boxes/user/alice/bob\n1\nshared/shared-boxes/user/carol/bob\n1\n")
+        // alice still looks up INBOX: her key stays (as in Dovecot); carol's goes with her last l.
+        #expect(Self.send(bob, "d DELETEACL Shared alice\r\n") == "d OK Deleteacl complete" + done)
+        #expect(Self.send(bob, "e DELETEACL Shared carol\r\n") == "e OK Deleteacl complete" + done)
+        #expect(users.dict == "shared/shared-boxes/user/alice/bob\n1\n")
+        #expect(Self.send(bob, "f DELETEACL INBOX alice\r\n") == "f OK Deleteacl complete" + done)
+        #expect(users.dict == "")
+        // Other owners' keys are left alone; the file reads back through the dict.
+        try Data("shared/shared-boxes/user/alice/carol\n1\nshared/shared-boxes/group/staff/dave\n1\n".utf8)
+            .write(to: URL(fileURLWithPath: users.dictPath))
+        #expect(Self.send(bob, "g SETACL INBOX alice l\r\n") == "g OK Setacl complete" + done)
+        let dict = SharedMailboxesDictionary(path: users.dictPath)
+        #expect(try dict.owners(user: "alice", groups: []) == ["bob", "carol"])
+        #expect(try dict.owners(user: "erin", groups: ["staff"]) == ["dave"])
+    }
+
+    /// alice's side, as Dovecot answered it (Tern lists INBOX first and the shared namespace last).
+    @Test func namespaceListAndSelectAsDovecot() throws {
+        let users = try Users()
+        _ = try bobShares(users)
+        let alice = users.session("alice")
+        #expect(
+            Self.send(alice, "c0 NAMESPACE\r\n")
+                == "* NAMESPACE ((\"\" \"/\")) ((\"shared/\" \"/\")) NIL\r\nc0 OK Namespace completed" + done)
+        #expect(
+            Self.send(alice, "c1 LIST \"\" *\r\n")
+                == "* LIST (\\HasNoChildren) \"/\" INBOX\r\n* LIST (\\Noselect \\HasChildren) \"/\" shared\r\n"
+                + "* LIST (\\HasChildren) \"/\" shared/bob\r\n* LIST (\\HasNoChildren) \"/\" shared/bob/Shared\r\n"
+                + "c1 OK List completed" + done)
+        #expect(
+            Self.send(alice, "c2 LIST \"\" %\r\n")
+                == "* LIST (\\HasNoChildren) \"/\" INBOX\r\n* LIST (\\Noselect \\HasChildren) \"/\" shared\r\n"
+                + "c2 OK List completed" + done)
+        #expect(
+            Self.send(alice, "c2b LIST \"\" shared/%\r\n")
+                == "* LIST (\\HasChildren) \"/\" shared/bob\r\nc2b OK List completed" + done)
+        #expect(
+            Self.send(alice, "d8 LIST \"\" shared* RETURN (CHILDREN)\r\n")
+                == "* LIST (\\NonExistent \\HasChildren) \"/\" shared\r\n* LIST (\\HasChildren) \"/\" shared/bob\r\n"
+                + "* LIST (\\HasNoChildren) \"/\" shared/bob/Shared\r\nd8 OK List completed" + done)
+        let validity = try MailStore(settings: MailStoreSettings(root: users.bobRoot, separator: "/"))
+            .openMailbox("Shared", readOnly: true).uidValidity
+        #expect(
+            Self.send(alice, "c4 SELECT shared/bob/Shared\r\n")
+                == "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)\r\n"
+                + "* OK [PERMANENTFLAGS (\\Seen)] Flags permitted.\r\n* 1 EXISTS\r\n* 1 RECENT\r\n"
+                + "* OK [UNSEEN 1] First unseen.\r\n* OK [UIDVALIDITY \(validity)] UIDs valid\r\n"
+                + "* OK [UIDNEXT 2] Predicted next UID\r\nc4 OK [READ-WRITE] Select completed" + done)
+        #expect(Self.send(alice, "c5 FETCH 1 (FLAGS)\r\n") == "* 1 FETCH (FLAGS (\\Recent))\r\nc5 OK Fetch completed" + done)
+        // Only \Seen may change (s); \Flagged (w) is dropped.
+        #expect(
+            Self.send(alice, "c6 STORE 1 +FLAGS (\\Seen \\Flagged)\r\n")
+                == "* 1 FETCH (FLAGS (\\Seen \\Recent))\r\nc6 OK Store completed" + done)
+        #expect(
+            Self.send(alice, "c7 MYRIGHTS shared/bob/Shared\r\n")
+                == "* MYRIGHTS shared/bob/Shared lrs\r\nc7 OK Myrights completed" + done)
+        // Read without lookup: STATUS and EXAMINE work, LIST leaves it out (above).
+        #expect(
+            Self.send(alice, "c8 STATUS shared/bob/Shared/Sub (MESSAGES)\r\n")
+                == "* STATUS shared/bob/Shared/Sub (MESSAGES 1)\r\nc8 OK Status completed" + done)
+        #expect(Self.send(alice, "c9 EXAMINE shared/bob/Shared/Sub\r\n").contains("c9 OK [READ-ONLY] Examine completed"))
+        #expect(
+            Self.send(alice, "c10 SELECT shared/bob/Private\r\n")
+                == "* OK [CLOSED] Previous mailbox closed.\r\n"
+                + "c10 NO Mailbox doesn't exist: shared/bob/Private" + done)
+        #expect(
+            Self.send(alice, "c11 STATUS shared/bob/INBOX (MESSAGES UNSEEN)\r\n")
+                == "* STATUS shared/bob/INBOX (MESSAGES 0 UNSEEN 0)\r\nc11 OK Status completed" + done)
+        #expect(
+            Self.send(alice, "c12 APPEND shared/bob/Shared {12+}\r\nSubject: z\r\n\r\n")
+                == "c12 NO [NOPERM] Permission denied" + done)
+        #expect(
+            Self.send(alice, "c13 GETACL shared/bob/Shared\r\n")
+                == "c13 NO [NOPERM] You lack administrator privileges on this mailbox" + done)
+        #expect(
+            Self.send(alice, "c16 SELECT shared/nobody/INBOX\r\n")
+                == "c16 NO Mailbox doesn't exist: shared/nobody/INBOX" + done)
+        #expect(Self.send(alice, "c17 MYRIGHTS shared/bob\r\n") == "* MYRIGHTS shared/bob lr\r\nc17 OK Myrights completed" + done)
+        // The \Seen alice set is on bob's message (no INDEXPVT: flags are not private).
+        let bobShared = try MailStore(settings: MailStoreSettings(root: users.bobRoot, separator: "/"))
+            .openMailbox("Shared", readOnly: true)
+        #expect(bobShared.messages.first?.flags.contains(.seen) == true)
+    }
+
+    /// Rights granted later apply at once; without l on the INBOX `shared/bob` is `\Noselect`, and with
+    /// nothing visible bob is not listed at all.
+    @Test func rightsDecideWhatIsListedAndAllowed() throws {
+        let users = try Users()
+        let bob = try bobShares(users)
+        let alice = users.session("alice")
+        #expect(Self.send(bob, "x SETACL Shared alice lrwi\r\n") == "x OK Setacl complete" + done)
+        #expect(Self.send(alice, "a APPEND shared/bob/Shared {12+}\r\nSubject: z\r\n\r\n").contains("a OK [APPENDUID"))
+        #expect(Self.send(alice, "b SELECT INBOX\r\n").contains("b OK [READ-WRITE]"))
+        #expect(Self.send(alice, "c APPEND INBOX {12+}\r\nSubject: w\r\n\r\n").contains("c OK [APPENDUID"))
+        #expect(Self.send(alice, "d COPY 1 shared/bob/Shared\r\n").contains("d OK [COPYUID"))
+        #expect(
+            Self.send(alice, "e STATUS shared/bob/Shared (MESSAGES)\r\n")
+                == "* STATUS shared/bob/Shared (MESSAGES 3)\r\ne OK Status completed" + done)
+        #expect(Self.send(bob, "y DELETEACL INBOX alice\r\n") == "y OK Deleteacl complete" + done)
+        #expect(
+            Self.send(alice, "f LIST \"\" shared/*\r\n")
+                == "* LIST (\\Noselect \\HasChildren) \"/\" shared/bob\r\n"
+                + "* LIST (\\HasNoChildren) \"/\" shared/bob/Shared\r\nf OK List completed" + done)
+        #expect(
+            Self.send(alice, "g SELECT shared/bob\r\n")
+                == "* OK [CLOSED] Previous mailbox closed.\r\ng NO Mailbox doesn't exist: shared/bob" + done)
+        #expect(Self.send(bob, "z DELETEACL Shared alice\r\n") == "z OK Deleteacl complete" + done)
+        #expect(
+            Self.send(alice, "h LIST \"\" *\r\n") == "* LIST (\\HasNoChildren) \"/\" INBOX\r\nh OK List completed" + done)
+        #expect(Self.send(alice, "i DELETE shared/bob/Shared\r\n") == "i NO [NONEXISTENT] Mailbox doesn't exist: shared/bob/Shared" + done)
+    }
+}
