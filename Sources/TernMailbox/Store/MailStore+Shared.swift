@@ -44,7 +44,7 @@ extension MailStore {
         var entries: [MailboxListEntry] = []
         for owner in shared.owners.keys.sorted() {
             let base = shared.prefix + owner
-            guard let (_, store?, _) = sharedTarget(base), let names = try? store.listMailboxes() else { continue }
+            guard let store = sharedTarget(base)?.store, let names = try? store.listMailboxes() else { continue }
             var children: [MailboxListEntry] = []
             for var entry in names where entry.name != "INBOX" {
                 entry.name = base + sep + entry.name

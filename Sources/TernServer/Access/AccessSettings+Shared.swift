@@ -1,3 +1,4 @@
+import TernConfig
 public import TernMailbox
 
 /// Dovecot's shared namespace with the acl plugin: `namespace { type = shared  prefix = shared/%%u/
@@ -5,7 +6,7 @@ public import TernMailbox
 extension AccessSettings {
     /// The shared namespace Tern serves: prefix `<text>%%u<separator>` (the `%%u` is the owner), the personal
     /// namespace's separator, the acl plugin on (it decides what others may see) and a `file:` acl_shared_dict.
-    var sharedNamespace: (namespace: DovecotSettings.Namespace, prefix: String, dictPath: String)? {
+    var servedSharedNamespace: (namespace: DovecotSettings.Namespace, prefix: String, dictPath: String)? {
         guard let namespace = global.namespaces.first(where: { $0.type == "shared" }),
             let personal = global.namespaces.first(where: { $0.inbox }) ?? global.namespaces.first,
             namespace.separator == personal.separator, let separator = namespace.separator.first,
@@ -18,13 +19,13 @@ extension AccessSettings {
     }
 
     /// acl_shared_dict's file when the shared namespace is served.
-    public var sharedDictPath: String? { sharedNamespace?.dictPath }
+    public var sharedDictPath: String? { servedSharedNamespace?.dictPath }
 
     /// The shared namespace of a session whose user may see `owners` (each with their home): their Maildir
     /// roots from the namespace's location (`%%h` the owner's home; empty: mail_location), options such as
     /// INDEXPVT left out.
     func sharedNamespace(owners: [String: String]) -> SharedNamespace? {
-        guard let shared = sharedNamespace else { return nil }
+        guard let shared = servedSharedNamespace else { return nil }
         var roots: [String: String] = [:]
         for (owner, home) in owners {
             let location = shared.namespace.location.isEmpty

@@ -74,7 +74,8 @@ import Testing
         #expect(try dict.owners(user: "erin", groups: ["staff"]) == ["dave"])
     }
 
-    /// alice's side, as Dovecot answered it (Tern lists INBOX first and the shared namespace last).
+    /// alice's side, as Dovecot answered it (Tern lists INBOX first and the shared namespace last, and its
+    /// SELECT reports HIGHESTMODSEQ as for any mailbox).
     @Test func namespaceListAndSelectAsDovecot() throws {
         let users = try Users()
         _ = try bobShares(users)
@@ -105,7 +106,8 @@ import Testing
                 == "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)\r\n"
                 + "* OK [PERMANENTFLAGS (\\Seen)] Flags permitted.\r\n* 1 EXISTS\r\n* 1 RECENT\r\n"
                 + "* OK [UNSEEN 1] First unseen.\r\n* OK [UIDVALIDITY \(validity)] UIDs valid\r\n"
-                + "* OK [UIDNEXT 2] Predicted next UID\r\nc4 OK [READ-WRITE] Select completed" + done)
+                + "* OK [UIDNEXT 2] Predicted next UID\r\n* OK [HIGHESTMODSEQ 1] Highest\r\n"
+                + "c4 OK [READ-WRITE] Select completed" + done)
         #expect(Self.send(alice, "c5 FETCH 1 (FLAGS)\r\n") == "* 1 FETCH (FLAGS (\\Recent))\r\nc5 OK Fetch completed" + done)
         // Only \Seen may change (s); \Flagged (w) is dropped.
         #expect(

@@ -1,4 +1,5 @@
 import Foundation
+import TernIMAP
 import TernMailbox
 import Testing
 
