@@ -96,7 +96,9 @@ import Testing
         let acl = try configuration(text)
         // Dovecot 2.3.19 lists COMPRESS=DEFLATE before ACL whatever the order in mail_plugins.
         #expect(acl.capabilities == IMAPReplyText.postLoginCapabilities + ["COMPRESS=DEFLATE", "ACL", "RIGHTS=texk"])
-        #expect(acl.acl == ACLSettings(commands: true, anyoneAllowed: false))
+        #expect(
+            acl.acl
+                == ACLSettings(commands: true, anyoneAllowed: false, sharedDictPath: "/var/lib/dovecot/shared-mailboxes.db"))
         let rightsOnly = try configuration("mail_plugins = acl\nplugin {\n  acl = vfile:/etc/dovecot/global-acls\n  acl_anyone = allow\n}\n")
         #expect(rightsOnly.acl == ACLSettings(commands: false, anyoneAllowed: true, globalPath: "/etc/dovecot/global-acls"))
         #expect(!rightsOnly.capabilities.contains("ACL"))
