@@ -75,7 +75,7 @@ import Testing
     }
 
     /// alice's side, as Dovecot answered it (Tern lists INBOX first and the shared namespace last, and its
-    /// SELECT reports HIGHESTMODSEQ as for any mailbox).
+    /// SELECT reports HIGHESTMODSEQ and OBJECTID's MAILBOXID as for any mailbox).
     @Test func namespaceListAndSelectAsDovecot() throws {
         let users = try Users()
         _ = try bobShares(users)
@@ -99,15 +99,16 @@ import Testing
             Self.send(alice, "d8 LIST \"\" shared* RETURN (CHILDREN)\r\n")
                 == "* LIST (\\NonExistent \\HasChildren) \"/\" shared\r\n* LIST (\\HasChildren) \"/\" shared/bob\r\n"
                 + "* LIST (\\HasNoChildren) \"/\" shared/bob/Shared\r\nd8 OK List completed" + done)
-        let validity = try MailStore(settings: MailStoreSettings(root: users.bobRoot, separator: "/"))
-            .openMailbox("Shared", readOnly: true).uidValidity
+        let bobShared = try MailStore(settings: MailStoreSettings(root: users.bobRoot, separator: "/"))
+            .openMailbox("Shared", readOnly: true)
+        let validity = bobShared.uidValidity
         #expect(
             Self.send(alice, "c4 SELECT shared/bob/Shared\r\n")
                 == "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)\r\n"
                 + "* OK [PERMANENTFLAGS (\\Seen)] Flags permitted.\r\n* 1 EXISTS\r\n* 1 RECENT\r\n"
                 + "* OK [UNSEEN 1] First unseen.\r\n* OK [UIDVALIDITY \(validity)] UIDs valid\r\n"
-                + "* OK [UIDNEXT 2] Predicted next UID\r\n* OK [HIGHESTMODSEQ 1] Highest\r\n"
-                + "c4 OK [READ-WRITE] Select completed" + done)
+                + "* OK [UIDNEXT 2] Predicted next UID\r\n* OK [HIGHESTMODSEQ \(bobShared.highestModSeq)] Highest\r\n"
+                + "* OK [MAILBOXID (\(bobShared.guid))] Ok\r\nc4 OK [READ-WRITE] Select completed" + done)
         #expect(Self.send(alice, "c5 FETCH 1 (FLAGS)\r\n") == "* 1 FETCH (FLAGS (\\Recent))\r\nc5 OK Fetch completed" + done)
         // Only \Seen may change (s); \Flagged (w) is dropped.
         #expect(
@@ -139,9 +140,9 @@ import Testing
                 == "c16 NO Mailbox doesn't exist: shared/nobody/INBOX" + done)
         #expect(Self.send(alice, "c17 MYRIGHTS shared/bob\r\n") == "* MYRIGHTS shared/bob lr\r\nc17 OK Myrights completed" + done)
         // The \Seen alice set is on bob's message (no INDEXPVT: flags are not private).
-        let bobShared = try MailStore(settings: MailStoreSettings(root: users.bobRoot, separator: "/"))
+        let bobAfter = try MailStore(settings: MailStoreSettings(root: users.bobRoot, separator: "/"))
             .openMailbox("Shared", readOnly: true)
-        #expect(bobShared.messages.first?.flags.contains(.seen) == true)
+        #expect(bobAfter.messages.first?.flags.contains(.seen) == true)
     }
 
     /// Rights granted later apply at once; without l on the INBOX `shared/bob` is `\Noselect`, and with
