@@ -96,6 +96,8 @@ extension IndexedMailbox {
     private func readLog(_ fd: Int32, of index: MailboxIndex, from offset: Int, to stamp: FileStamp)
         throws(MailboxError) -> MailboxIndex?
     {
+        // A tail beyond what a whole file may be is garbage: the whole read refuses it.
+        guard stamp.size - offset <= Self.maxTail else { return nil }
         let header = try Posix.read(fd, at: 0, count: 256, path: indexPath)
         guard let written = MailboxIndex.header(of: header[...]), index.isSameFile(as: written) else { return nil }
         let tail = try Posix.read(fd, at: offset, count: stamp.size - offset, path: indexPath)
@@ -106,6 +108,9 @@ extension IndexedMailbox {
         shareIndex()
         return grown
     }
+
+    /// What `Posix.readFile` reads at most.
+    static var maxTail: Int { 256 << 20 }
 
     /// Offers the index as this session read or wrote it to the other sessions of the process.
     private func shareIndex() {
