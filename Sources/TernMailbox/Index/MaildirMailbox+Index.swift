@@ -144,7 +144,8 @@ extension IndexedMailbox {
         }
         let before = index
         change(&index)
-        if let onDisk, isUsable(onDisk), let size = indexStamp?.size {
+        // Read to its end (a writer that died mid-line leaves a tail without a newline): appending is safe.
+        if let onDisk, isUsable(onDisk), let size = indexStamp?.size, FileStamp(indexPath)?.size == size {
             if index != before {
                 if let log = index.log(since: before), size + log.count <= Self.rewriteSize(index) {
                     try Posix.appendToFile(indexPath, log, durable: false)

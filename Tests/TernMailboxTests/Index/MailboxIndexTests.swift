@@ -260,6 +260,25 @@ import Testing
         #expect(state(reader) == state(writer))
     }
 
+    /// A writer that died in the middle of a log line leaves it without a newline: readers leave it aside, and
+    /// the next change writes the file anew instead of appending to the torn line.
+    @Test func tornLogLineIsNotAppendedTo() throws {
+        let dir = try TemporaryMaildir()
+        let box = try MaildirMailbox(path: dir.path)
+        _ = try box.append("a\n")
+        try box.sync()
+        let handle = try #require(FileHandle(forWritingAtPath: dir.path + "/tern.index"))
+        handle.seekToEndOfFile()
+        handle.write(Data("+ 1 99 2 17".utf8))
+        handle.closeFile()
+        let reader = try MaildirMailbox(path: dir.path)
+        #expect(reader.highestModSeq == box.highestModSeq)
+        _ = try reader.updateFlags(uids: [1], .add, flags: [.seen])
+        let text = dir.read("tern.index")
+        #expect(text.hasPrefix("tern-index 3 V\(box.uidValidity) H\(reader.highestModSeq) E"))
+        #expect(MailboxIndex.parse(Array(text.utf8)) != nil)
+    }
+
     /// Past `maxExpunged` UIDs the oldest MODSEQs are dropped; E rises past what was dropped.
     @Test func expungeHistoryIsBounded() {
         var index = MailboxIndex(uidValidity: 7, highestModSeq: 1)
