@@ -15,43 +15,17 @@ command -v doveadm >/dev/null || { echo "doveadm not found: apt-get install -y d
 
 work=$(mktemp -d /tmp/tern-acl-interop.XXXXXX)
 chmod 755 "$work"
-mkdir -p "$work/run" "$work/state" "$work/home" "$work/bin"
-chown 65534:65534 "$work/home"
+mkdir -p "$work/bin"
 .build/debug/tern link "$work/bin" >/dev/null
-cat >"$work/dovecot.conf" <<CONF
-base_dir = $work/run
-state_dir = $work/state
-log_path = $work/dovecot.log
-protocols = none
-listen = 127.0.0.1
-ssl = no
-mail_location = maildir:~/Maildir
-mail_plugins = \$mail_plugins acl
-passdb {
-  driver = passwd-file
-  args = $work/passwd
-}
-userdb {
-  driver = passwd-file
-  args = $work/passwd
-}
-namespace inbox {
-  inbox = yes
-  separator = /
-}
+# shellcheck source=../lib/private-dovecot.sh
+. scripts/lib/private-dovecot.sh
+start_private_dovecot <<'CONF'
+mail_plugins = $mail_plugins acl
 plugin {
   acl = vfile
 }
 CONF
-echo "carla:{PLAIN}secret:65534:65534::$work/home" >"$work/passwd"
-
-stop() {
-    if [ -f "$work/run/master.pid" ]; then kill "$(cat "$work/run/master.pid")" 2>/dev/null || true; fi
-}
-trap stop EXIT
-dovecot -c "$work/dovecot.conf"
-D="doveadm -c $work/dovecot.conf"
-T="$work/bin/doveadm -c $work/dovecot.conf"
+T="$work/bin/doveadm -c $conf"
 fail=0
 same() { # what, mailbox
     $D acl "$1" -u carla "$2" >"$work/dovecot.out" 2>&1 || true
@@ -92,8 +66,4 @@ owner ailr
 user=bob eilr"
 if [ "$(cat "$m/.Tern/dovecot-acl")" = "$expected" ]; then echo "ok   Tern's file is Dovecot's format"; else
     echo "FAIL Tern's file:"; cat "$m/.Tern/dovecot-acl"; fail=1; fi
-if grep -E 'Error|Panic|Warning' "$work/dovecot.log" >"$work/errors.txt"; then
-    echo "FAIL Dovecot logged errors:"; cat "$work/errors.txt"; fail=1
-fi
-[ "$fail" = 0 ] && { echo "PASS (files in $work)"; exit 0; }
-echo "FAILED (files in $work)"; exit 1
+finish_private_dovecot
