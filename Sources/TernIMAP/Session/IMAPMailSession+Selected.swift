@@ -23,6 +23,8 @@ struct SelectedMailbox {
     var previews: [UInt32: [UInt8]]?
     var newPreviews: [UInt32: [UInt8]] = [:]
     var previewFileSize = 0
+    /// THREAD's step 1 over the whole mailbox, continued by the next THREAD (REFERENCES and REFS share it).
+    var threadLinks: ThreadLinks?
 
     var readOnly: Bool { mailbox.isReadOnly }
 }

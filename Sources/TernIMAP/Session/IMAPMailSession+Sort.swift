@@ -11,19 +11,20 @@ extension IMAPMailSession {
         }
         let byModSeq = command.key.mentionsModSeq
         if byModSeq { enableCondstore() }
-        let matches = matchingMessages(command.key)
+        let positions = matchingPositions(command.key)
+        let messages = mailbox.messages
         let needsSize = command.criteria.contains { $0.key == .size }
-        let fields = sortFields(matches.map { $0.message }, in: mailbox)
-        let items = zip(matches, fields).map { match, fields in
+        let fields = sortFields(positions, of: messages, in: mailbox)
+        let items = zip(positions, fields).map { position, fields in
             SortItem(
-                sequence: match.sequence, arrival: match.message.internalDate,
-                size: needsSize ? (try? mailbox.virtualSize(uid: match.message.uid)) ?? 0 : 0, fields: fields)
+                sequence: UInt32(position + 1), arrival: messages[position].internalDate,
+                size: needsSize ? (try? mailbox.virtualSize(uid: messages[position].uid)) ?? 0 : 0, fields: fields)
         }
         let numbers = SortItem.sorted(items, by: command.criteria).map { item in
-            uid ? mailbox.messages[Int(item.sequence) - 1].uid : item.sequence
+            uid ? messages[Int(item.sequence) - 1].uid : item.sequence
         }
-        let highest = matches.map { $0.message.modSeq }.max()
-        let modSeq = byModSeq && !matches.isEmpty ? highest : nil
+        let highest = positions.map { messages[$0].modSeq }.max()
+        let modSeq = byModSeq && !positions.isEmpty ? highest : nil
         if let options = command.returnOptions {
             // SAVE (RFC 5182) is left to SEARCH; SORT answers the other options.
             let wanted = options.filter { $0 != .save }
@@ -51,19 +52,25 @@ extension IMAPMailSession {
             complete(tag, .no, .badCharset([]), text: IMAPReplyText.unknownCharset)
             return
         }
-        let matches = matchingMessages(command.key)
-        let fields = sortFields(matches.map { $0.message }, in: mailbox)
-        let messages = zip(matches, fields).map { match, fields in
-            ThreadMessage(
-                number: uid ? match.message.uid : match.sequence, uid: match.message.uid,
-                date: fields.sentDate != 0 ? fields.sentDate : match.message.internalDate,
-                messageID: fields.messageID, references: fields.references, subject: fields.subject,
-                hasSubject: fields.hasSubject)
+        let positions = matchingPositions(command.key)
+        let messages = mailbox.messages
+        let fields = sortFields(positions, of: messages, in: mailbox)
+        let threadMessages = zip(positions, fields).map { position, fields in
+            let message = messages[position]
+            return ThreadMessage(
+                number: uid ? message.uid : UInt32(position + 1), uid: message.uid,
+                date: fields.sentDate != 0 ? fields.sentDate : message.internalDate, fields: fields)
         }
-        let forest =
-            command.algorithm == .orderedSubject
-            ? MessageThreading.orderedSubject(messages)
-            : MessageThreading.references(messages, algorithm: command.algorithm)
+        let forest: ThreadForest
+        if command.algorithm == .orderedSubject {
+            forest = MessageThreading.orderedSubject(threadMessages)
+        } else {
+            let result = MessageThreading.references(
+                threadMessages, algorithm: command.algorithm, links: selected?.threadLinks)
+            forest = result.forest
+            // Kept for the whole mailbox only: a THREAD over a search result would replace them each time.
+            if command.key == .all { selected?.threadLinks = result.links }
+        }
         send(.thread(forest))
         if uid {
             finish(tag, text: IMAPReplyText.threadCompleted)
@@ -72,54 +79,48 @@ extension IMAPMailSession {
         }
     }
 
-    /// The selected messages that match `key`, with their sequence numbers.
-    private func matchingMessages(_ key: SearchKey) -> [(sequence: UInt32, message: MessageInfo)] {
+    /// The positions in the selected mailbox's message list of the messages that match `key`.
+    private func matchingPositions(_ key: SearchKey) -> [Int] {
         guard let selection = selected else { return [] }
         let mailbox = selection.mailbox
+        // ALL needs no candidate: the common THREAD/SORT of a whole mailbox reads only sort headers.
+        guard key != .all else { return Array(mailbox.messages.indices) }
         let key = key.resolvingLastSearchResult(selection.savedSearch)
         let now = configuration.now()
-        var matches: [(sequence: UInt32, message: MessageInfo)] = []
-        for (index, message) in mailbox.messages.enumerated() {
-            let sequence = UInt32(index + 1)
-            // ALL needs no candidate: the common THREAD/SORT of a whole mailbox reads only sort headers.
-            if key != .all {
-                guard searchCandidate(index, in: mailbox, now: now).matches(key) else { continue }
-            }
-            matches.append((sequence, message))
-        }
-        return matches
+        return mailbox.messages.indices.filter { searchCandidate($0, in: mailbox, now: now).matches(key) }
     }
 
-    /// The sort fields of `messages`: from the worker's cache, else from the mailbox's `tern.sort` (read once
-    /// per worker), else from each message's header; `tern.sort` is rewritten when headers had to be read.
-    func sortFields(_ messages: [MessageInfo], in mailbox: any Mailbox) -> [SortFields] {
+    /// The sort fields of the messages at `positions`: from the worker's cache, else from the mailbox's
+    /// `tern.sort` (read once per worker), else from each message's header; `tern.sort` is rewritten when
+    /// headers had to be read.
+    func sortFields(_ positions: [Int], of messages: [MessageInfo], in mailbox: any Mailbox) -> [SortFields] {
         let cache = SortFieldCache.shared
         // No GUID (an old uidlist): nothing identifies the mailbox, so nothing is cached.
-        let prefix = mailbox.guid.isEmpty ? nil : mailbox.guid + "/"
-        func cached(_ message: MessageInfo) -> SortFields? { prefix.flatMap { cache.fields($0 + message.baseName) } }
-        var fields = messages.map(cached)
-        guard fields.contains(where: { $0 == nil }) else { return fields.compactMap { $0 } }
-        if let prefix, cache.shouldRead(prefix + String(mailbox.uidValidity)) {
+        let box = mailbox.guid.isEmpty ? "" : mailbox.guid + "/" + String(mailbox.uidValidity)
+        var fields =
+            box.isEmpty ? Array(repeating: nil, count: positions.count) : cache.fields(positions, of: messages, in: box)
+        guard fields.contains(where: { $0 == nil }) else { return fields.map { $0! } }
+        if !box.isEmpty, cache.shouldRead(box) {
             let stored = SortFieldFile.decode(
                 mailbox.cacheFile(SortFieldFile.name) ?? [], uidValidity: mailbox.uidValidity)
-            for (uid, entry) in stored {
-                if let message = mailbox.message(uid: uid) { cache.store(entry, for: prefix + message.baseName) }
-            }
-            fields = messages.map(cached)
+            cache.store(stored, in: box)
+            fields = cache.fields(positions, of: messages, in: box)
         }
-        var computed = false
-        for (index, message) in messages.enumerated() where fields[index] == nil {
+        var computed: [(uid: UInt32, fields: SortFields)] = []
+        for (index, position) in positions.enumerated() where fields[index] == nil {
+            let message = messages[position]
             let entry = SortFields(header: (try? messageHeaderBytes(message.uid)) ?? [])
             fields[index] = entry
-            computed = true
-            if let prefix { cache.store(entry, for: prefix + message.baseName) }
+            computed.append((message.uid, entry))
         }
-        if computed, prefix != nil {
-            let entries = mailbox.messages.compactMap { message in cached(message).map { (message.uid, $0) } }
+        if !computed.isEmpty, !box.isEmpty {
+            cache.store(computed, in: box)
+            let all = cache.fields(Array(messages.indices), of: messages, in: box)
+            let entries = zip(messages, all).compactMap { message, fields in fields.map { (message.uid, $0) } }
             mailbox.storeCacheFile(
                 SortFieldFile.name, SortFieldFile.encode(entries, uidValidity: mailbox.uidValidity))
         }
-        return fields.compactMap { $0 }
+        return fields.map { $0! }
     }
 }
 

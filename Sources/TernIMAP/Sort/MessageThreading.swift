@@ -1,15 +1,17 @@
 /// One message as the THREAD algorithms see it.
-struct ThreadMessage: Sendable, Equatable {
+struct ThreadMessage: Sendable {
     /// What the response shows: the sequence number, or the UID for UID THREAD.
     var number: UInt32
     /// Breaks ties between equal dates (UID order is also sequence order).
     var uid: UInt32
     /// The sent date, or the arrival time when there is none (RFC 5256 §2.2).
     var date: Int
-    var messageID: String?
-    var references: [String]
-    var subject: BaseSubject
-    var hasSubject: Bool
+    var fields: SortFields
+
+    var messageID: String? { fields.messageID }
+    var references: [String] { fields.references }
+    var subject: BaseSubject { fields.subject }
+    var hasSubject: Bool { fields.hasSubject }
 }
 
 /// The THREAD algorithms of RFC 5256 §2.2 and Dovecot's REFS, as pure functions of the messages (given in
@@ -21,36 +23,49 @@ enum MessageThreading {
     /// ORDEREDSUBJECT: messages grouped by base subject, each group a thread of its first message (by date)
     /// with the others as its children; threads ordered by the date of their first message.
     static func orderedSubject(_ messages: [ThreadMessage]) -> ThreadForest {
-        let sorted = messages.sorted {
-            if $0.subject.key != $1.subject.key { return $0.subject.key.lexicographicallyPrecedes($1.subject.key) }
-            return ($0.date, $0.uid) < ($1.date, $1.uid)
-        }
-        var groups: [[ThreadMessage]] = []
-        for message in sorted {
-            if let last = groups.last?.last, last.subject.key == message.subject.key {
-                groups[groups.count - 1].append(message)
-            } else {
-                groups.append([message])
+        // Positions are sorted and grouped, not the messages (moving one retains and releases).
+        messages.withUnsafeBufferPointer { messages in
+            let sorted = messages.indices.sorted { a, b in
+                let (first, second) = (messages[a], messages[b])
+                if first.subject.key != second.subject.key {
+                    return first.subject.key.lexicographicallyPrecedes(second.subject.key)
+                }
+                return (first.date, first.uid) < (second.date, second.uid)
             }
-        }
-        groups.sort { ($0[0].date, $0[0].uid) < ($1[0].date, $1[0].uid) }
-        var forest = ThreadForest()
-        for group in groups {
-            let root = forest.add(group[0].number)
-            forest.roots.append(root)
-            for message in group.dropFirst() {
-                let child = forest.add(message.number)
-                forest.children[root].append(child)
+            var groups: [Range<Int>] = []
+            for (offset, position) in sorted.enumerated() {
+                if let last = groups.last, messages[sorted[last.lowerBound]].subject.key == messages[position].subject.key {
+                    groups[groups.count - 1] = last.lowerBound..<(offset + 1)
+                } else {
+                    groups.append(offset..<(offset + 1))
+                }
             }
+            func first(_ group: Range<Int>) -> ThreadMessage { messages[sorted[group.lowerBound]] }
+            groups.sort { (first($0).date, first($0).uid) < (first($1).date, first($1).uid) }
+            var forest = ThreadForest()
+            for group in groups {
+                let root = forest.add(first(group).number)
+                forest.roots.append(root)
+                for offset in group.dropFirst() {
+                    let child = forest.add(messages[sorted[offset]].number)
+                    forest.children[root].append(child)
+                }
+            }
+            return forest
         }
-        return forest
     }
 
     /// REFERENCES (RFC 5256 §2.2 steps 1-6), or REFS: the same links, no subject grouping, and threads ordered
     /// by their latest message.
-    static func references(_ messages: [ThreadMessage], algorithm: ThreadAlgorithm) -> ThreadForest {
-        var graph = ReferenceGraph(messages)
-        return algorithm == .refs ? graph.refsForest() : graph.referencesForest()
+    /// `links`: step 1 as done for these messages or for the first of them (the messages linked since are
+    /// added); it is returned for the next THREAD.
+    static func references(
+        _ messages: [ThreadMessage], algorithm: ThreadAlgorithm, links: ThreadLinks? = nil
+    ) -> (forest: ThreadForest, links: ThreadLinks) {
+        var links = links.flatMap { $0.isPrefix(of: messages) ? $0 : nil } ?? ThreadLinks()
+        links.add(messages[links.count...])
+        var graph = ReferenceGraph(links, messages)
+        return (algorithm == .refs ? graph.refsForest() : graph.referencesForest(), links)
     }
 }
 
@@ -105,30 +120,39 @@ public struct ThreadForest: Sendable, Hashable {
     }
 }
 
-/// Step 1 of RFC 5256 §2.2: messages and the IDs they name, linked parent to child.
-private struct ReferenceGraph {
-    let messages: [ThreadMessage]
-    /// Per node: the message it is (nil for a dummy) and its parent.
-    var message: [Int?] = []
-    var parent: [Int?] = []
+/// Step 1 of RFC 5256 §2.2: messages and the IDs they name, linked parent to child. The session keeps it
+/// with the selected mailbox, so the next THREAD only adds the messages that arrived since (Dovecot keeps
+/// its thread index for the same reason); any other change builds it anew.
+struct ThreadLinks: Sendable {
+    /// The UIDs of the messages linked, in order.
+    private(set) var uids: [UInt32] = []
+    /// Per node: the message it is (a position in `uids`; nil for a dummy) and its parent.
+    private(set) var message: [Int?] = []
+    private(set) var parent: [Int?] = []
     /// Whether some node has (or had) this node as its parent.
     private var isParent: [Bool] = []
-    /// Step 3's view: every message under its nearest non-dummy ancestor (or its root); later also the
-    /// dummies step 5 adds.
-    var shadow: [[Int]] = []
     private var nodeByID: [String: Int] = [:]
 
-    init(_ messages: [ThreadMessage]) {
-        self.messages = messages
-        for (index, thread) in messages.enumerated() {
+    var count: Int { uids.count }
+
+    /// Whether `messages` begin with the messages linked so far.
+    func isPrefix(of messages: [ThreadMessage]) -> Bool {
+        messages.count >= uids.count && zip(uids, messages).allSatisfy { $0 == $1.uid }
+    }
+
+    mutating func add(_ messages: ArraySlice<ThreadMessage>) {
+        for thread in messages {
+            let index = uids.count
+            uids.append(thread.uid)
             var node: Int
             if let id = thread.messageID { node = self.node(for: id) } else { node = newNode() }
             if message[node] != nil { node = newNode() }  // a duplicate Message-ID: the first one keeps it
             message[node] = index
             var last: Int?
-            if let first = thread.references.first {
+            let references = thread.references
+            if let first = references.first {
                 var previous = self.node(for: first)
-                for id in thread.references.dropFirst() {
+                for id in references.dropFirst() {
                     let next = self.node(for: id)
                     link(previous, next)
                     previous = next
@@ -138,12 +162,6 @@ private struct ReferenceGraph {
             // 1.B: the last reference is the parent; a parent from an earlier References field goes.
             if let current = parent[node], current != last { parent[node] = nil }
             if let last { link(last, node) }
-        }
-        shadow = Array(repeating: [], count: message.count)
-        for node in message.indices where message[node] != nil {
-            guard var above = parent[node] else { continue }
-            while message[above] == nil, let next = parent[above] { above = next }
-            shadow[above].append(node)
         }
     }
 
@@ -176,17 +194,51 @@ private struct ReferenceGraph {
         parent[child] = parentNode
         isParent[parentNode] = true
     }
+}
+
+/// Steps 2-6 over the links of step 1.
+private struct ReferenceGraph {
+    let messages: [ThreadMessage]
+    let message: [Int?]
+    let parent: [Int?]
+    /// Each message's date, UID and number, apart: sorting reads them often, and a ThreadMessage copy costs a
+    /// retain.
+    private let dates: [Int]
+    private let uids: [UInt32]
+    private let numbers: [UInt32]
+    /// Step 3's view: every message under its nearest non-dummy ancestor (or its root); later also the
+    /// dummies step 5 adds. Each list is kept in step 4's order: by date, then UID.
+    var shadow: [[Int]] = []
+
+    init(_ links: ThreadLinks, _ messages: [ThreadMessage]) {
+        self.messages = messages
+        message = links.message
+        parent = links.parent
+        dates = messages.map(\.date)
+        uids = messages.map(\.uid)
+        numbers = messages.map(\.number)
+        shadow = Array(repeating: [], count: message.count)
+        // Adding the messages in step 4's order sorts every list at once.
+        var order = message.indices.compactMap { node in message[node].map { (dates[$0], uids[$0], node) } }
+        order.sort { ($0.0, $0.1) < ($1.0, $1.1) }
+        for (_, _, node) in order {
+            guard var above = parent[node] else { continue }
+            while message[above] == nil, let next = parent[above] { above = next }
+            shadow[above].append(node)
+        }
+    }
 
     // MARK: ordering
 
     /// The message of a node; nil for dummies, also for those step 5 adds past the graph's nodes.
     func messageIndex(_ node: Int) -> Int? { node < message.count ? message[node] : nil }
-    func date(_ node: Int) -> Int { messageIndex(node).map { messages[$0].date } ?? 0 }
-    func uid(_ node: Int) -> UInt32 { messageIndex(node).map { messages[$0].uid } ?? 0 }
+    func date(_ node: Int) -> Int { messageIndex(node).map { dates[$0] } ?? 0 }
+    func uid(_ node: Int) -> UInt32 { messageIndex(node).map { uids[$0] } ?? 0 }
 
-    /// Step 4: children by date, then UID.
-    func sortedChildren(_ node: Int) -> [Int] {
-        shadow[node].sorted { (date($0), uid($0)) < (date($1), uid($1)) }
+    /// Step 4 for a list step 5 changed.
+    private mutating func sortChildren(_ node: Int) {
+        let keys = shadow[node].map { (date($0), uid($0), $0) }.sorted { ($0.0, $0.1) < ($1.0, $1.1) }
+        shadow[node] = keys.map(\.2)
     }
 
     struct Root {
@@ -206,7 +258,7 @@ private struct ReferenceGraph {
     /// Dovecot's REFS: threads by the date of their latest message (dummies sort as UID 0).
     mutating func refsForest() -> ThreadForest {
         var roots = initialRoots
-        var position: [Int: Int] = [:]
+        var position: [Int?] = Array(repeating: nil, count: message.count)
         for (index, root) in roots.enumerated() {
             position[root.node] = index
             roots[index].uid = uid(root.node)
@@ -247,7 +299,7 @@ private struct ReferenceGraph {
                 roots[index].uid = uid(roots[index].node)
                 continue
             }
-            let children = sortedChildren(roots[index].node)
+            let children = shadow[roots[index].node]
             guard let first = children.first else {
                 roots[index].ignore = true
                 continue
@@ -266,7 +318,7 @@ private struct ReferenceGraph {
     private func gatherSubjects(_ roots: inout [Root]) {
         var table: [[UInt8]: Int] = [:]
         for index in roots.indices where !roots[index].ignore {
-            let node = roots[index].dummy ? sortedChildren(roots[index].node)[0] : roots[index].node
+            let node = roots[index].dummy ? shadow[roots[index].node][0] : roots[index].node
             guard let source = messageIndex(node), messages[source].hasSubject else { continue }
             let subject = messages[source].subject
             guard !subject.key.isEmpty else { continue }
@@ -289,6 +341,7 @@ private struct ReferenceGraph {
     /// Step 5.C: each root that found an earlier root of its subject joins that thread.
     private mutating func mergeSubjects(_ roots: inout [Root]) -> Bool {
         var changed = false
+        var touched: Set<Int> = []
         for index in roots.indices where roots[index].parentRoot != nil && !roots[index].ignore {
             var top = index
             while let next = roots[top].parentRoot { top = next }
@@ -297,8 +350,10 @@ private struct ReferenceGraph {
                 // Both dummies: the children of both become siblings.
                 shadow[roots[top].node] += shadow[roots[index].node]
                 shadow[roots[index].node] = []
+                touched.insert(roots[top].node)
             } else if roots[top].dummy || (roots[index].replyOrForward && !roots[top].replyOrForward) {
                 shadow[roots[top].node].append(roots[index].node)
+                touched.insert(roots[top].node)
             } else {
                 // A new dummy holds both.
                 let dummy = shadow.count
@@ -306,9 +361,11 @@ private struct ReferenceGraph {
                 roots.append(Root(node: dummy, dummy: true))
                 roots[top].parentRoot = roots.count - 1
                 roots[top].ignore = true
+                touched.insert(dummy)
             }
             roots[index].ignore = true
         }
+        for node in touched { sortChildren(node) }
         return changed
     }
 
@@ -322,7 +379,7 @@ private struct ReferenceGraph {
             pending.append((node, at))
         }
         while let item = pending.popLast() {
-            for child in sortedChildren(item.node) {
+            for child in shadow[item.node] {
                 let childAt = forest.add(number(child))
                 forest.children[item.at].append(childAt)
                 pending.append((child, childAt))
@@ -331,5 +388,5 @@ private struct ReferenceGraph {
         return forest
     }
 
-    private func number(_ node: Int) -> UInt32? { messageIndex(node).map { messages[$0].number } }
+    private func number(_ node: Int) -> UInt32? { messageIndex(node).map { numbers[$0] } }
 }

@@ -5,18 +5,23 @@ import Testing
 /// SORT, ESORT and THREAD over the corpus of SortCorpus. Every expected line is what Dovecot 2.3.19.1 answered
 /// for the same Maildir (scripts/interop/sort-corpus.py).
 @Suite struct IMAPMailSessionSortTests {
-    private func corpus() throws -> SessionFixture {
+    private func corpus(_ count: Int = SortCorpus.messages.count) throws -> SessionFixture {
         let f = try SessionFixture()
+        try deliver(0..<count, to: f)
+        f.send("s SELECT INBOX\r\n")
+        return f
+    }
+
+    private func deliver(_ range: Range<Int>, to f: SessionFixture) throws {
         let dir = f.root + "/new"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        for (index, message) in SortCorpus.messages.enumerated() {
+        for index in range {
+            let message = SortCorpus.messages[index]
             let path = dir + "/\(1000 + index).M\(index)P1.host"
             try Data(message.bytes).write(to: URL(fileURLWithPath: path))
             try FileManager.default.setAttributes(
                 [.modificationDate: Date(timeIntervalSince1970: TimeInterval(message.mtime))], ofItemAtPath: path)
         }
-        f.send("s SELECT INBOX\r\n")
-        return f
     }
 
     private func reply(_ f: SessionFixture, _ command: String) -> String {
@@ -101,6 +106,21 @@ import Testing
         #expect(reply(f, "UID THREAD ORDEREDSUBJECT UTF-8 1:12")
             == "* THREAD (9)(4)(5)(6)(2 (3)(1)(7)(8))(10 11)(12)\r\nt OK Thread completed" + done)
         #expect(reply(f, "THREAD REFS UTF-8 NOT ALL") == "* THREAD \r\nt OK Thread completed" + done)
+    }
+
+    /// THREAD keeps its links between commands: messages that arrive are added to them, an expunge makes new
+    /// ones, and the answers stay Dovecot's.
+    @Test func threadsFollowNewAndExpungedMessages() throws {
+        let f = try corpus(10)
+        #expect(reply(f, "THREAD REFERENCES UTF-8 ALL").hasPrefix("* THREAD "))
+        try deliver(10..<SortCorpus.messages.count, to: f)
+        _ = reply(f, "NOOP")
+        let references = "(4 5 6)(2 (3 7)(1 19)(8 9))((10)(11))(13 12)(15 (16)(14))((17)(18))(20)"
+        #expect(reply(f, "THREAD REFERENCES UTF-8 ALL") == "* THREAD \(references)\r\nt OK Thread completed" + done)
+        _ = reply(f, "STORE 20 +FLAGS.SILENT (\\Deleted)")
+        #expect(reply(f, "EXPUNGE").hasPrefix("* 20 EXPUNGE\r\n"))
+        #expect(reply(f, "THREAD REFS UTF-8 ALL")
+            == "* THREAD (4 5 6)(2 3 7)(8 9)(10)(11)(13 12)(16)(14)(15)((17)(18))(1 19)\r\nt OK Thread completed" + done)
     }
 
     @Test func errorsAreDovecots() throws {

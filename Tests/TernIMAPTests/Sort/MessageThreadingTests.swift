@@ -7,8 +7,10 @@ import Testing
         _ number: UInt32, date: Int, id: String? = nil, refs: [String] = [], subject: String? = nil
     ) -> ThreadMessage {
         ThreadMessage(
-            number: number, uid: number, date: date, messageID: id, references: refs,
-            subject: BaseSubject(subject: Array((subject ?? "").utf8)), hasSubject: subject != nil)
+            number: number, uid: number, date: date,
+            fields: SortFields(
+                subject: BaseSubject(subject: Array((subject ?? "").utf8)), hasSubject: subject != nil, from: [],
+                to: [], cc: [], displayFrom: [], displayTo: [], sentDate: date, messageID: id, references: refs))
     }
 
     /// The forest of a THREAD response text (the grammar of RFC 5256 §5 `thread-list`).
@@ -70,8 +72,8 @@ import Testing
             message(4, date: 5, id: "e@x", refs: ["gone@x"], subject: "other"),
         ]
         // 2 hangs under the dummy b@x, which step 3 removes: 2 becomes a child of 1.
-        #expect(MessageThreading.references(messages, algorithm: .references).text == "(4)(1 (3)(2))")
-        #expect(MessageThreading.references(messages, algorithm: .refs).text == "(4)(1 (3)(2))")
+        #expect(MessageThreading.references(messages, algorithm: .references).forest.text == "(4)(1 (3)(2))")
+        #expect(MessageThreading.references(messages, algorithm: .refs).forest.text == "(4)(1 (3)(2))")
     }
 
     @Test func loopsDuplicatesAndSelfReferencesAreIgnored() {
@@ -81,7 +83,7 @@ import Testing
             message(3, date: 3, id: "c1@x"),
             message(4, date: 4, id: "s@x", refs: ["p@x", "s@x"]),
         ]
-        #expect(MessageThreading.references(messages, algorithm: .references).text == "(2 1)(3)(4)")
+        #expect(MessageThreading.references(messages, algorithm: .references).forest.text == "(2 1)(3)(4)")
     }
 
     @Test func referencesGroupBySubjectButRefsDoNot() {
@@ -94,8 +96,8 @@ import Testing
             message(6, date: 60, subject: ""),
             message(7, date: 70, subject: ""),
         ]
-        #expect(MessageThreading.references(messages, algorithm: .references).text == "(2 (3)(1))((4)(5))(6)(7)")
-        #expect(MessageThreading.references(messages, algorithm: .refs).text == "(3)(1)(2)(4)(5)(6)(7)")
+        #expect(MessageThreading.references(messages, algorithm: .references).forest.text == "(2 (3)(1))((4)(5))(6)(7)")
+        #expect(MessageThreading.references(messages, algorithm: .refs).forest.text == "(3)(1)(2)(4)(5)(6)(7)")
     }
 
     @Test func refsOrdersThreadsByTheirLatestMessage() {
@@ -104,8 +106,8 @@ import Testing
             message(2, date: 20, id: "b@x"),
             message(3, date: 30, id: "c@x", refs: ["a@x"]),
         ]
-        #expect(MessageThreading.references(messages, algorithm: .references).text == "(1 3)(2)")
-        #expect(MessageThreading.references(messages, algorithm: .refs).text == "(2)(1 3)")
+        #expect(MessageThreading.references(messages, algorithm: .references).forest.text == "(1 3)(2)")
+        #expect(MessageThreading.references(messages, algorithm: .refs).forest.text == "(2)(1 3)")
     }
 
     @Test func orderedSubjectGroupsBySubjectThenDate() {
@@ -125,7 +127,30 @@ import Testing
         let messages = (1...count).map { n in
             message(n, date: Int(n), id: "\(n)@x", refs: n == 1 ? [] : ["\(n - 1)@x"])
         }
-        let text = MessageThreading.references(messages, algorithm: .references).text
+        let text = MessageThreading.references(messages, algorithm: .references).forest.text
         #expect(text == "(" + (1...count).map(String.init).joined(separator: " ") + ")")
+    }
+
+    /// Links kept from an earlier THREAD give the same answer as new ones, whether messages arrived since
+    /// (they are added) or were expunged (the links are built anew).
+    @Test func keptLinksGiveTheSameThreads() {
+        let all = [
+            message(1, date: 10, id: "a@x", subject: "x"),
+            message(2, date: 20, id: "b@x", refs: ["a@x"], subject: "Re: x"),
+            message(3, date: 30, id: "c@x", refs: ["z@x"], subject: "y"),
+            message(4, date: 40, id: "d@x", refs: ["a@x", "z@x"], subject: "Re: y"),
+            message(5, date: 50, id: "z@x", subject: "z"),
+        ]
+        for algorithm in [ThreadAlgorithm.references, .refs] {
+            let fresh = MessageThreading.references(all, algorithm: algorithm)
+            let early = MessageThreading.references(Array(all.prefix(2)), algorithm: algorithm)
+            let grown = MessageThreading.references(all, algorithm: algorithm, links: early.links)
+            #expect(grown.forest == fresh.forest)
+            #expect(grown.links.count == 5)
+            let expunged = Array(all.dropFirst())
+            let kept = MessageThreading.references(expunged, algorithm: algorithm, links: fresh.links)
+            #expect(kept.forest == MessageThreading.references(expunged, algorithm: algorithm).forest)
+            #expect(kept.links.count == 4)
+        }
     }
 }
