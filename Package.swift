@@ -49,7 +49,7 @@ let package = Package(
         .target(name: "TernPOP3", swiftSettings: upcoming),
         .target(name: "TernMailbox", dependencies: ["TernCore", "CTernSys"], swiftSettings: upcoming),
         .target(name: "TernAuth", dependencies: ["TernCore", "CCrypt", "CTernPAM", crypto], swiftSettings: upcoming),
-        .target(name: "TernIMAP", dependencies: ["TernCore", "TernMailbox"], swiftSettings: upcoming),
+        .target(name: "TernIMAP", dependencies: ["TernCore", "TernMailbox", "CTernSys"], swiftSettings: upcoming),
         .target(
             name: "TernQueue", dependencies: ["TernCore", "TernConfig", "TernMIME", "CTernSys"],
             swiftSettings: upcoming),

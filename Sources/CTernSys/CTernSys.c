@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/stat.h>
+#include <sys/resource.h>
 #include <sys/uio.h>
 
 int tern_fcntl_lock(int fd, int type, int wait) {
@@ -37,6 +38,14 @@ int tern_ofd_lock(int fd, int type, int wait) {
         r = fcntl(fd, wait ? F_OFD_SETLKW : F_OFD_SETLK, &fl);
     } while (r < 0 && errno == EINTR);
     return r;
+}
+
+int tern_lower_thread_priority(int increment) {
+    pid_t tid = (pid_t)syscall(SYS_gettid);
+    errno = 0;
+    int current = getpriority(PRIO_PROCESS, (id_t)tid);
+    if (current == -1 && errno != 0) return -1;
+    return setpriority(PRIO_PROCESS, (id_t)tid, current + increment);
 }
 
 int tern_set_cloexec(int fd, int on) {

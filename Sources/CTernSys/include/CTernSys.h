@@ -12,6 +12,10 @@ int tern_fcntl_lock(int fd, int type, int wait);
 /// does not drop it. Returns 0 or -1 with errno set (EAGAIN: held by someone else, when not waiting).
 int tern_ofd_lock(int fd, int type, int wait);
 
+/// Lowers the calling thread's scheduling priority by `increment` nice levels (Linux threads have their own).
+/// Returns 0 or -1 with errno set.
+int tern_lower_thread_priority(int increment);
+
 /// fcntl(fd, F_SETFD, FD_CLOEXEC) on or off.
 int tern_set_cloexec(int fd, int on);
 

@@ -215,12 +215,13 @@ extension IMAPMailSession {
     }
 
     /// fts_autoindex: the full-text index of a mailbox messages were just saved into takes them now, not at the
-    /// next search. A failure only leaves that to the next search, as in Dovecot. A mailbox of its own, so the
+    /// next search (up to FullTextIndexer.waitLimit missing messages). A failure only leaves that to the next
+    /// search, as in Dovecot. A mailbox of its own, so the
     /// selected one still reports the new messages with the command's reply.
     func indexSavedMessages(in storeName: String) {
         guard configuration.fullTextAutoIndex, let mailbox = try? store.openMailbox(storeName, readOnly: true)
         else { return }
-        try? FullTextIndexer.update(mailbox)
+        try? FullTextIndexer.update(mailbox, limit: FullTextIndexer.waitLimit)
     }
 
     /// Puts the message received so far aside until the command ends; false (after answering NO) when that

@@ -32,7 +32,7 @@ extension IMAPMailSession {
         var matches: [UInt32] = []
         var matchedUIDs: [UInt32] = []
         var highestMatch: UInt64 = 0
-        let fullText = configuration.fullTextSearch ? fullTextMatches(key, mailbox) : [:]
+        let fullText = configuration.fullTextSearch ? fullTextMatches(key, mailbox) : FullTextAnswers()
         let now = configuration.now()
         for (index, message) in mailbox.messages.enumerated() {
             guard searchCandidate(index, in: mailbox, now: now, fullText: fullText).matches(key) else { continue }
@@ -64,7 +64,7 @@ extension IMAPMailSession {
 
     /// The selected mailbox's message at `index`, to test against SEARCH keys.
     func searchCandidate(
-        _ index: Int, in mailbox: any Mailbox, now: Int, fullText: [FullTextKey: Set<UInt32>] = [:]
+        _ index: Int, in mailbox: any Mailbox, now: Int, fullText: FullTextAnswers = FullTextAnswers()
     ) -> SearchCandidate {
         SearchCandidate(
             message: mailbox.messages[index], sequence: UInt32(index + 1), count: UInt32(mailbox.messages.count),
@@ -102,19 +102,41 @@ extension SearchKey {
 }
 
 extension IMAPMailSession {
-    /// The BODY and TEXT keys of `key` the mailbox's full-text index answers, answered from it once it has every
-    /// message; empty (the messages are scanned) when the index cannot be used.
-    func fullTextMatches(_ key: SearchKey, _ mailbox: any Mailbox) -> [FullTextKey: Set<UInt32>] {
+    /// The BODY and TEXT keys of `key` the mailbox's full-text index answers, for the messages it holds: up to
+    /// FullTextIndexer.waitLimit missing messages are indexed first, a longer backlog in the background (the
+    /// messages it lacks are scanned meanwhile). Nothing (every message scanned) when the index cannot be used.
+    func fullTextMatches(_ key: SearchKey, _ mailbox: any Mailbox) -> FullTextAnswers {
         let keys = Set(key.fullTextKeys.filter { FullTextIndex.answers($0.needle) })
-        guard !keys.isEmpty else { return [:] }
+        guard !keys.isEmpty else { return FullTextAnswers() }
         do {
-            let index = try FullTextIndexer.update(mailbox) { uid in try? messageBytes(uid) }
-            var answers: [FullTextKey: Set<UInt32>] = [:]
-            for key in keys { answers[key] = try index.uids(key.field, containing: key.needle) }
+            let index = try FullTextIndexer.update(mailbox, limit: FullTextIndexer.waitLimit) { uid in
+                try? messageBytes(uid)
+            }
+            if FullTextIndexer.isBehind(index, mailbox) {
+                let (store, name) = (store, mailbox.name)
+                FullTextIndexer.continueInBackground(
+                    mailbox.fullTextIndexPath, open: { try store.openMailbox(name, readOnly: true) },
+                    done: configuration.fullTextIndexedInBackground)
+            }
+            var answers = FullTextAnswers(indexedThrough: index.lastUID)
+            for key in keys { answers.matches[key] = try index.uids(key.field, containing: key.needle) }
             return answers
         } catch {
-            return [:]
+            return FullTextAnswers()
         }
+    }
+}
+
+/// What the full-text index answered: per BODY/TEXT key the matching UIDs among the messages up to
+/// `indexedThrough`; messages above it are scanned.
+struct FullTextAnswers {
+    var indexedThrough: UInt32 = 0
+    var matches: [FullTextKey: Set<UInt32>] = [:]
+
+    /// Whether the message `uid` matches `key`; nil when the index cannot tell.
+    func match(_ key: FullTextKey, uid: UInt32) -> Bool? {
+        guard uid <= indexedThrough, let uids = matches[key] else { return nil }
+        return uids.contains(uid)
     }
 }
 
@@ -152,7 +174,7 @@ final class SearchCandidate {
     private var sectionsLoaded: MessageSections?
     private var headerLoaded: MessageSections?
     /// BODY/TEXT keys answered by the full-text index.
-    private let fullText: [FullTextKey: Set<UInt32>]
+    private let fullText: FullTextAnswers
 
     /// Seconds since the epoch, for OLDER / YOUNGER.
     let now: Int
@@ -160,7 +182,7 @@ final class SearchCandidate {
     init(
         message: MessageInfo, sequence: UInt32, count: UInt32, largestUID: UInt32, mailbox: any Mailbox,
         load: @escaping (UInt32) -> [UInt8]?, loadHeader: ((UInt32) -> [UInt8]?)? = nil,
-        fullText: [FullTextKey: Set<UInt32>] = [:], now: Int = Int(time(nil))
+        fullText: FullTextAnswers = FullTextAnswers(), now: Int = Int(time(nil))
     ) {
         self.fullText = fullText
         self.now = now
@@ -246,10 +268,10 @@ final class SearchCandidate {
         case .subject(let text): return header("Subject", contains: text)
         case .header(let name, let text): return header(name, contains: text)
         case .body(let text):
-            if let uids = fullText[FullTextKey(field: .body, needle: text)] { return uids.contains(message.uid) }
+            if let known = fullText.match(FullTextKey(field: .body, needle: text), uid: message.uid) { return known }
             return body(contains: text)
         case .text(let text):
-            if let uids = fullText[FullTextKey(field: .text, needle: text)] { return uids.contains(message.uid) }
+            if let known = fullText.match(FullTextKey(field: .text, needle: text), uid: message.uid) { return known }
             return Self.contains(sections?.bytes ?? [], text)
         default: return false
         }

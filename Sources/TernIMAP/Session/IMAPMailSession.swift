@@ -14,6 +14,9 @@ public final class IMAPMailSession {
         public var fullTextSearch = false
         /// Dovecot's fts_autoindex: messages saved by APPEND, COPY and MOVE go into the target's index at once.
         public var fullTextAutoIndex = false
+        /// Runs when a background thread finished indexing a mailbox for a search of this session (tests wait
+        /// for it).
+        public var fullTextIndexedInBackground: @Sendable () -> Void = {}
         /// METADATA's attribute dict file (imap_metadata = yes with mail_attribute_dict = file:PATH).
         public var metadataPath: String?
         /// RFC 4314 ACL (Dovecot's acl and imap_acl plugins); nil when off: every right, no ACL commands.

@@ -6,7 +6,8 @@ public import TernCore
 /// substrings, which is what IMAP SEARCH asks for; it answers ASCII strings of three or more characters
 /// without CR or LF exactly like scanning the messages does, and the session scans for anything else.
 /// Messages are added when a search finds them missing (so mail any delivery path brought in is read once);
-/// expunged ones are left and ignored (results are intersected with the mailbox's messages).
+/// expunged ones are left and ignored (results are intersected with the mailbox's messages). Messages above
+/// `lastUID` are not in it yet: a search scans those.
 public final class FullTextIndex {
     public enum Field { case body, text }
 
@@ -37,16 +38,19 @@ public final class FullTextIndex {
         needle.utf8.count >= 3 && needle.utf8.allSatisfy { $0 < 0x80 && $0 != 0x0D && $0 != 0x0A }
     }
 
-    /// Adds the messages with UIDs above `lastUID` (in UID order), reading each with `read` (header and body
-    /// bytes; nil: the message is gone).
+    /// Adds the messages with UIDs above `lastUID` (in UID order), at most `limit` of them, reading each with
+    /// `read` (header and body bytes; nil: the message is gone). Returns how many it took.
+    @discardableResult
     public func add(
-        uids: some Sequence<UInt32>, read: (UInt32) -> (header: [UInt8], body: [UInt8])?
-    ) throws(SQLiteDatabase.Failure) {
+        uids: some Sequence<UInt32>, limit: Int = .max, read: (UInt32) -> (header: [UInt8], body: [UInt8])?
+    ) throws(SQLiteDatabase.Failure) -> Int {
         var last = lastUID
+        var taken = 0
         try database.transaction { () throws(SQLiteDatabase.Failure) in
             // Another session may have added messages since this index was opened.
             last = max(last, try database.query("SELECT last_uid FROM state", []) { UInt32(clamping: $0.int(0)) } ?? 0)
             for uid in uids where uid > last {
+                guard taken < limit else { break }
                 if let message = read(uid) {
                     try database.run(
                         "INSERT INTO message (rowid, header, body) VALUES (?, ?, ?)",
@@ -56,10 +60,12 @@ public final class FullTextIndex {
                         ])
                 }
                 last = uid
+                taken += 1
             }
             try database.run("UPDATE state SET last_uid = ?", [.int(Int64(last))])
         }
         lastUID = last
+        return taken
     }
 
     /// The UIDs whose body (BODY) or header or body (TEXT) contains `needle`, case-insensitively.

@@ -133,7 +133,8 @@ public enum MailSessionWorker {
             }
             if lmtp.fullTextAutoIndex {
                 do {
-                    try FullTextIndexer.update(store.openMailbox("INBOX", readOnly: true))
+                    try FullTextIndexer.update(
+                        store.openMailbox("INBOX", readOnly: true), limit: FullTextIndexer.waitLimit)
                 } catch {
                     log.log(request.logPrefix, .error, "fts: INBOX not indexed: \(error)")
                 }

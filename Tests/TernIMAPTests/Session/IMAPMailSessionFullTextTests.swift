@@ -52,4 +52,23 @@ import Testing
         let archive = try FullTextIndex(path: f.root + "/.Archive/tern.fts.sqlite", uidValidity: try f.uidValidity("Archive"))
         #expect(try archive.uids(.body, containing: "wombat") == [1])
     }
+
+    /// A backlog longer than FullTextIndexer.waitLimit: the search indexes that many, scans the rest and
+    /// leaves them to a background thread; the answers are the same all along.
+    @Test func longBacklogsAreIndexedInTheBackground() throws {
+        let finished = DispatchSemaphore(value: 0)
+        let f = try SessionFixture(fullTextSearch: true, indexedInBackground: { finished.signal() })
+        let count = FullTextIndexer.waitLimit + 300
+        for n in 1...count {
+            try f.deliver("Subject: m\(n)\n\n\(n % 100 == 0 ? "a quokka" : "nothing") here\n", name: "\(1000 + n).M1P1.host")
+        }
+        f.send("s SELECT INBOX\r\n")
+        let expected = "* SEARCH " + stride(from: 100, through: count, by: 100).map(String.init).joined(separator: " ")
+            + "\r\nt OK Search completed" + done
+        #expect(f.send("t SEARCH BODY quokka\r\n") == expected)
+        #expect(finished.wait(timeout: .now() + 120) == .success)
+        let index = try FullTextIndex(path: f.root + "/tern.fts.sqlite", uidValidity: try f.uidValidity())
+        #expect(index.lastUID == UInt32(count))
+        #expect(f.send("t SEARCH BODY quokka\r\n") == expected)
+    }
 }

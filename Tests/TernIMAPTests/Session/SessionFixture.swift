@@ -11,7 +11,8 @@ final class SessionFixture {
 
     init(
         mailboxes: [MailboxSettings] = [], capabilities: [String] = IMAPReplyText.postLoginCapabilities,
-        fullTextSearch: Bool = false, fullTextAutoIndex: Bool = false, metadata: Bool = false,
+        fullTextSearch: Bool = false, fullTextAutoIndex: Bool = false,
+        indexedInBackground: @escaping @Sendable () -> Void = {}, metadata: Bool = false,
         acl: ACLSettings? = nil, quota: [String: String]? = nil, quotaCommands: Bool = true,
         warningPrograms: [String: [String]] = [:],
         clock: @escaping @Sendable () -> Double = { 0 }, idleNotifyInterval: Double = 120
@@ -24,6 +25,7 @@ final class SessionFixture {
         configuration.idleNotifyInterval = idleNotifyInterval
         configuration.fullTextSearch = fullTextSearch
         configuration.fullTextAutoIndex = fullTextAutoIndex
+        configuration.fullTextIndexedInBackground = indexedInBackground
         if metadata { configuration.metadataPath = base + "/dovecot-attributes" }
         configuration.acl = acl
         if let quota {
