@@ -16,18 +16,27 @@ public enum FullTextIndexer {
     private static let running = Mutex(Set<String>())
 
     /// Adds at most `limit` of the messages of `mailbox` the index lacks, reading them with `read` (CRLF line
-    /// ends; nil: gone).
+    /// ends; nil: gone). None while a background thread of this process indexes the mailbox: callers do not
+    /// wait for its lock.
     @discardableResult
     public static func update(
         _ mailbox: any Mailbox, limit: Int = .max, read: (UInt32) -> [UInt8]?
     ) throws -> FullTextIndex {
-        let index = try FullTextIndex(path: mailbox.fullTextIndexPath, uidValidity: mailbox.uidValidity)
+        let path = mailbox.fullTextIndexPath
+        let index = try FullTextIndex(path: path, uidValidity: mailbox.uidValidity)
+        if !running.withLock({ $0.contains(path) }) { try add(mailbox, to: index, limit: limit, read: read) }
+        return index
+    }
+
+    @discardableResult
+    private static func add(
+        _ mailbox: any Mailbox, to index: FullTextIndex, limit: Int, read: (UInt32) -> [UInt8]?
+    ) throws -> Int {
         try index.add(uids: mailbox.messages.lazy.map(\.uid), limit: limit) { uid in
             guard let bytes = read(uid) else { return nil }
             let sections = MessageSections(bytes)
             return (Array(bytes[sections.root.header]), Array(bytes[sections.root.body]))
         }
-        return index
     }
 
     /// Updates the index of `mailbox`, reading the messages from it; `limit` as above.
@@ -56,7 +65,11 @@ public enum FullTextIndexer {
                 done()
             }
             guard let mailbox = try? open() else { return }
-            while let index = try? update(mailbox, limit: waitLimit), isBehind(index, mailbox) {}
+            let read = { uid in SearchQuery.messageBytes(uid, in: mailbox) }
+            while let index = try? FullTextIndex(path: path, uidValidity: mailbox.uidValidity),
+                let added = try? add(mailbox, to: index, limit: waitLimit, read: read), added > 0,
+                isBehind(index, mailbox)
+            {}
         }
     }
 }
