@@ -221,7 +221,7 @@ extension IMAPMailSession {
     func indexSavedMessages(in storeName: String) {
         guard configuration.fullTextAutoIndex, let mailbox = try? store.openMailbox(storeName, readOnly: true)
         else { return }
-        try? FullTextIndexer.update(mailbox, limit: FullTextIndexer.waitLimit)
+        _ = try? FullTextIndexer.update(mailbox, limit: FullTextIndexer.waitLimit)
     }
 
     /// Puts the message received so far aside until the command ends; false (after answering NO) when that
