@@ -118,6 +118,32 @@ import Testing
             ])
     }
 
+    /// RFC 6855 §4: `cat-part =/ utf8-literal`, a CATENATE part `UTF8 (literal8)` between URL and TEXT parts,
+    /// byte by byte too; a missing `)` after the part, or a plain string in it, is Dovecot's BAD.
+    @Test func catenateUTF8Part() {
+        let text = "Subject: Grüße\r\n\r\n"
+        let size = text.utf8.count
+        let input = "a APPEND Drafts CATENATE (URL \"/INBOX/;UID=1\" UTF8 (~{\(size)}\r\n\(text)) TEXT {2+}\r\nok)\r\n"
+        let expected: [IMAPCommandParser.Event] = [
+            .appendStart(
+                AppendMessage(
+                    tag: "a", mailbox: draft, flags: [], internalDate: nil, byteCount: 0, synchronizing: false,
+                    catenate: true)),
+            .catenateURL("/INBOX/;UID=1"),
+            .catenateText(byteCount: size, synchronizing: true, utf8: true), .appendBytes(bytes(text)),
+            .catenateText(byteCount: 2, synchronizing: false), .appendBytes(bytes("ok")),
+            .appendEnd(tag: "a"),
+        ]
+        #expect(parseEvents(bytes(input)) == expected)
+        #expect(parseEvents(bytes(input), chunk: 1) == expected)
+        func error(_ detail: String) -> IMAPCommandParser.Event {
+            .error(IMAPCommandError(tag: "a", command: "APPEND", reason: .syntax(detail)))
+        }
+        #expect(parseEvents("a APPEND Drafts CATENATE (UTF8 (~{2+}\r\nok)\r\n").last == error("Missing ')'"))
+        #expect(parseEvents("a APPEND Drafts CATENATE (UTF8 (~{2+}\r\nok URL \"/x\"))\r\n").last == error("Invalid arguments"))
+        #expect(parseEvents("a APPEND Drafts CATENATE (UTF8 \"ok\")\r\n") == [error("Invalid arguments")])
+    }
+
     /// Dovecot's BAD texts for broken CATENATE lists; the rest of the line is skipped.
     @Test func catenateSyntaxErrors() {
         func error(_ detail: String) -> IMAPCommandParser.Event {

@@ -9,12 +9,12 @@ public enum FetchResponseItem: Sendable, Hashable {
     case body(BodyStructure)
     case bodyStructure(BodyStructure)
     /// `BODY[section]<origin> data`; nil data is NIL.
-    case bodySection(BodySection, origin: UInt32?, data: [UInt8]?)
+    case bodySection(BodySection, origin: UInt64?, data: [UInt8]?)
     case rfc822([UInt8]?)
     case rfc822Header([UInt8]?)
     case rfc822Text([UInt8]?)
     /// `literal8`: sent as `~{n}` (RFC 3516 §4.1); Dovecot does so for decoded data and data with NUL.
-    case binary(part: [Int], origin: UInt32?, data: [UInt8]?, literal8: Bool = false)
+    case binary(part: [Int], origin: UInt64?, data: [UInt8]?, literal8: Bool = false)
     case binarySize(part: [Int], size: Int)
     /// RFC 7162 §3.1.4.1 `MODSEQ (n)`.
     case modSeq(UInt64)
@@ -29,11 +29,11 @@ public enum FetchResponseItem: Sendable, Hashable {
 
 /// The name of streamed body data: what precedes ` {n}` in the response.
 public enum FetchDataName: Sendable, Hashable {
-    case bodySection(BodySection, origin: UInt32?)
+    case bodySection(BodySection, origin: UInt64?)
     case rfc822
     case rfc822Header
     case rfc822Text
-    case binary(part: [Int], origin: UInt32?)
+    case binary(part: [Int], origin: UInt64?)
 
     public var text: String {
         switch self {

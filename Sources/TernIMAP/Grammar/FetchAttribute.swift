@@ -37,12 +37,13 @@ public struct BodySection: Sendable, Hashable {
 }
 
 /// `<offset.length>` on BODY[...] (RFC 3501 §6.4.5). The response names only the offset: `BODY[]<0>`.
-/// Dovecot also takes `<offset>` alone, meaning up to the end: `length` is nil then.
+/// Dovecot also takes `<offset>` alone, meaning up to the end: `length` is nil then. Both are number64
+/// (RFC 9051 Appendix E item 1; Dovecot takes them too).
 public struct Partial: Sendable, Hashable {
-    public var offset: UInt32
-    public var length: UInt32?
+    public var offset: UInt64
+    public var length: UInt64?
 
-    public init(offset: UInt32, length: UInt32?) {
+    public init(offset: UInt64, length: UInt64?) {
         self.offset = offset
         self.length = length
     }

@@ -87,10 +87,10 @@ public struct IMAPURL: Sendable, Hashable {
             } else if upper.hasPrefix("PARTIAL="), partial == nil {
                 let value = component.dropFirst(8)
                 let pieces = value.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
-                let offset = try Self.number(pieces[0])
-                var length: UInt32?
+                let offset = UInt64(try Self.number(pieces[0]))
+                var length: UInt64?
                 if pieces.count == 2 {
-                    length = try Self.number(pieces[1])
+                    length = UInt64(try Self.number(pieces[1]))
                     guard length != 0 else { throw Failure.invalid("PARTIAL size cannot be zero") }
                 }
                 partial = Partial(offset: offset, length: length)

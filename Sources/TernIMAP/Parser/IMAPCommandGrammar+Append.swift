@@ -1,5 +1,5 @@
 /// APPEND (RFC 3501 §6.3.11) with MULTIAPPEND (RFC 3502), CATENATE (RFC 4469), literal8 (RFC 3516 §4.4) and
-/// `UTF8 (literal8)` (RFC 6855 §4).
+/// `UTF8 (literal8)` (RFC 6855 §4: `utf8-literal`, both as the message and as a CATENATE part).
 ///
 /// APPEND's message literals are streamed, so the command is read in segments: the text before each literal
 /// announcement, and the text after the last literal up to the end of the line. `AppendStep` remembers where
@@ -17,6 +17,8 @@ extension IMAPCommandGrammar {
         case catenatePart
         /// After a URL or a TEXT literal: SP and the next part, or `)`.
         case afterCatenatePart
+        /// After the literal of a CATENATE part `UTF8 (` (RFC 6855 §4, `cat-part =/ utf8-literal`): its `)`.
+        case utf8PartEnd
     }
 
     enum AppendItem: Sendable, Hashable {
@@ -25,8 +27,8 @@ extension IMAPCommandGrammar {
         case message([Flag], IMAPDateTime?, catenate: Bool, utf8: Bool = false)
         /// `URL astring` in a CATENATE list (RFC 4469 §5).
         case url([UInt8])
-        /// `TEXT literal`: the announcement ending the segment is the text.
-        case text
+        /// `TEXT literal`, or `utf8` `UTF8 (literal8)`: the announcement ending the segment is the text.
+        case text(utf8: Bool = false)
         /// The command is complete.
         case end
     }
@@ -48,12 +50,12 @@ extension IMAPCommandGrammar {
                 }
                 if single { throw IMAPSyntaxError.invalidArguments }
                 step = .messageStart
-            case .utf8MessageEnd:
+            case .utf8MessageEnd, .utf8PartEnd:
                 guard r.skip(UInt8(ascii: ")")) else {
                     throw r.atEnd && !literalFollows ? IMAPSyntaxError.syntax(IMAPReplyText.missingParen)
                         : IMAPSyntaxError.invalidArguments
                 }
-                step = .afterMessage
+                step = step == .utf8PartEnd ? .afterCatenatePart : .afterMessage
             case .messageStart:
                 var flags: [Flag] = []
                 var date: IMAPDateTime?
@@ -75,10 +77,7 @@ extension IMAPCommandGrammar {
                     items.append(.message(flags, date, catenate: true))
                     step = .catenateFirst
                 } else if r.keyword("UTF8") {
-                    try r.space()
-                    guard r.skip(UInt8(ascii: "(")), r.atEnd, literalFollows else {
-                        throw IMAPSyntaxError.invalidArguments
-                    }
+                    try utf8LiteralStart(&r, literalFollows: literalFollows)
                     items.append(.message(flags, date, catenate: false, utf8: true))
                     step = .utf8MessageEnd
                     return items
@@ -101,8 +100,13 @@ extension IMAPCommandGrammar {
                 } else if r.keyword("TEXT") {
                     try r.space()
                     guard r.atEnd, literalFollows else { throw IMAPSyntaxError.invalidArguments }
-                    items.append(.text)
+                    items.append(.text())
                     step = .afterCatenatePart
+                    return items
+                } else if r.keyword("UTF8") {
+                    try utf8LiteralStart(&r, literalFollows: literalFollows)
+                    items.append(.text(utf8: true))
+                    step = .utf8PartEnd
                     return items
                 } else if r.atEnd && !literalFollows {
                     throw IMAPSyntaxError.syntax(IMAPReplyText.missingParen)
@@ -122,6 +126,12 @@ extension IMAPCommandGrammar {
                 }
             }
         }
+    }
+
+    /// `SP "(" literal8` after `UTF8` (RFC 6855 §4): the literal's announcement ends the segment.
+    private static func utf8LiteralStart(_ r: inout IMAPArgumentReader, literalFollows: Bool) throws {
+        try r.space()
+        guard r.skip(UInt8(ascii: "(")), r.atEnd, literalFollows else { throw IMAPSyntaxError.invalidArguments }
     }
 
     enum AppendPrefix {

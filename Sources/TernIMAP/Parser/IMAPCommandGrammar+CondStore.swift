@@ -1,6 +1,7 @@
 /// The CONDSTORE parameters and modifiers (RFC 7162 §3.1, §7 ABNF), with Dovecot 2.3's error texts.
 extension IMAPCommandGrammar {
-    /// `mod-sequence-value` (RFC 7162 §7): 1*DIGIT up to 2^63-1, the largest MODSEQ a server may use.
+    /// `mod-sequence-value` (RFC 7162 §7): 1*DIGIT up to 2^63-1, the largest MODSEQ a server may use; RFC 9051's
+    /// `number64` too.
     static func modSeqValue(_ r: inout IMAPArgumentReader, orThrow error: IMAPSyntaxError) throws -> UInt64 {
         let digits = r.take(while: { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") })
         guard let value = modSeqNumber(digits) else { throw error }

@@ -135,18 +135,17 @@ extension IMAPCommandGrammar {
         return part
     }
 
-    /// `"<" number ["." nz-number] ">"` (the offset alone is Dovecot's extension).
+    /// `"<" number64 ["." nz-number64] ">"` (RFC 9051 §9), with Dovecot's texts; Dovecot also takes the offset
+    /// alone, and a zero length (an empty answer).
     static func partial(_ r: inout IMAPArgumentReader) throws -> Partial? {
         guard r.skip(UInt8(ascii: "<")) else { return nil }
-        let invalid = IMAPSyntaxError.syntax(IMAPReplyText.invalidBodySection)
-        let offset = try r.number(orThrow: invalid)
-        var length: UInt32?
+        func invalid(_ detail: String) -> IMAPSyntaxError { .syntax("Invalid BODY[..] parameter: " + detail) }
+        let offset = try modSeqValue(&r, orThrow: invalid("Too big partial start"))
+        var length: UInt64?
         if r.skip(UInt8(ascii: ".")) {
-            let value = try r.number(orThrow: invalid)
-            guard value > 0 else { throw invalid }
-            length = value
+            length = try modSeqValue(&r, orThrow: invalid("Too big partial end"))
         }
-        guard r.skip(UInt8(ascii: ">")) else { throw invalid }
+        guard r.skip(UInt8(ascii: ">")) else { throw invalid("Missing '>' in partial") }
         return Partial(offset: offset, length: length)
     }
 }

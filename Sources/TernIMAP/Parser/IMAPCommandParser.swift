@@ -18,7 +18,8 @@ public struct IMAPCommandParser: Sendable {
         case catenateURL(String)
         /// CATENATE's `TEXT` literal: its bytes follow as `appendBytes`. A synchronizing one needs `+ OK`
         /// from the session (or `rejectAppend()`), as a message literal does.
-        case catenateText(byteCount: Int, synchronizing: Bool)
+        /// `utf8`: the part came as `UTF8 (literal8)` (RFC 6855 §4).
+        case catenateText(byteCount: Int, synchronizing: Bool, utf8: Bool = false)
         /// The APPEND command line ended: the session stores the message(s) and answers.
         case appendEnd(tag: String)
         /// The line asked for by `expectContinuationLine()` (AUTHENTICATE responses, IDLE's DONE), CRLF removed.
@@ -343,8 +344,8 @@ public struct IMAPCommandParser: Sendable {
                 context.nextIndex += 1
             case .url(let url):
                 pending.append(.catenateURL(String(decoding: url, as: UTF8.self)))
-            case .text:
-                pending.append(.catenateText(byteCount: size, synchronizing: synchronizing))
+            case .text(let utf8):
+                pending.append(.catenateText(byteCount: size, synchronizing: synchronizing, utf8: utf8))
             case .end:
                 pending.append(.appendEnd(tag: context.tag))
             }

@@ -22,8 +22,7 @@ extension IMAPMailSession {
             guard finishAppendedMessage() else { return }
         }
         if message.utf8, !utf8Names {
-            // RFC 6855 §4: UTF8 is APPEND syntax only once UTF8=ACCEPT is enabled; Dovecot knows none of it.
-            rejectAppend(message.tag, .bad, nil, "Error in IMAP command APPEND: Invalid arguments.")
+            rejectUTF8Literal(message.tag)
             return
         }
         var replacing: UInt32?
@@ -117,9 +116,18 @@ extension IMAPMailSession {
         }
     }
 
-    /// CATENATE's `TEXT` literal (RFC 4469 §5) is announced.
-    func catenateTextStarted(byteCount: Int, synchronizing: Bool) {
+    /// RFC 6855 §4: UTF8 is APPEND syntax only once UTF8=ACCEPT is enabled; Dovecot knows none of it.
+    private func rejectUTF8Literal(_ tag: String) {
+        rejectAppend(tag, .bad, nil, "Error in IMAP command APPEND: Invalid arguments.")
+    }
+
+    /// CATENATE's `TEXT` literal (RFC 4469 §5), or its `UTF8 (literal8)` part (RFC 6855 §4), is announced.
+    func catenateTextStarted(byteCount: Int, synchronizing: Bool, utf8: Bool) {
         guard let state = append, state.appender != nil else { return }
+        if utf8, !utf8Names {
+            rejectUTF8Literal(state.tag)
+            return
+        }
         guard grow(byteCount) else { return }
         if synchronizing { send(.literalContinuation) }
     }

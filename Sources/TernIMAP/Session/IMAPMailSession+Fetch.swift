@@ -57,14 +57,15 @@ extension IMAPMailSession {
     }
 
     /// A body fetch that set \Seen gave those messages new MODSEQs: with CONDSTORE they follow the FETCH
-    /// responses as `* n FETCH ([UID u] MODSEQ (m))`, UID once QRESYNC is on (Dovecot's sync after FETCH).
+    /// responses as `* n FETCH ([UID u] MODSEQ (m))`, UID once QRESYNC or IMAP4rev2 is on (Dovecot's sync after
+    /// FETCH).
     private func writeSeenModSeqs(_ uids: [UInt32]) {
         guard condstoreEnabled, let mailbox = selected?.mailbox else { return }
         for uid in uids {
             guard let index = mailbox.index(of: uid) else { continue }
             let message = mailbox.messages[index]
             guard message.flags.contains(.seen) else { continue }
-            let uidItem: [FetchResponseItem] = qresyncEnabled ? implicitUID(uid) : []
+            let uidItem: [FetchResponseItem] = unsolicitedFetchUID ? implicitUID(uid) : []
             send(.fetch(UInt32(index + 1), uidItem + [.modSeq(message.modSeq)]))
         }
     }
@@ -157,8 +158,8 @@ extension IMAPMailSession {
     /// `<offset.length>`: the bytes from offset on, at most length of them; empty past the end.
     static func slice(_ data: [UInt8], _ partial: Partial?) -> [UInt8] {
         guard let partial else { return data }
-        let start = min(Int(partial.offset), data.count)
-        let end = partial.length.map { min(start + Int($0), data.count) } ?? data.count
+        let start = Int(min(partial.offset, UInt64(data.count)))
+        let end = partial.length.map { start + Int(min($0, UInt64(data.count - start))) } ?? data.count
         return Array(data[start..<end])
     }
 

@@ -15,6 +15,7 @@ extension IMAPMailSession {
             return
         }
         if configuration.acl != nil { store.inheritACL(storeName) }
+        announceNormalized(name, storeName)
         // RFC 8474 §4: the new mailbox's MAILBOXID in the tagged OK.
         var code: ResponseCode?
         if objectIDs, let mailbox = try? store.openMailbox(storeName, readOnly: false), (try? mailbox.sync()) != nil {
@@ -39,6 +40,7 @@ extension IMAPMailSession {
             fail(tag, error)
             return
         }
+        announceNormalized(name, storeName, [.nonExistent])
         finish(tag, text: IMAPReplyText.deleteCompleted)
     }
 
@@ -55,6 +57,7 @@ extension IMAPMailSession {
             fail(tag, error)
             return
         }
+        announceNormalized(to, target)
         finish(tag, text: IMAPReplyText.renameCompleted)
     }
 

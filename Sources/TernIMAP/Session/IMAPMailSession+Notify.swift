@@ -249,7 +249,8 @@ extension IMAPMailSession {
         guard let attributes = notification?.set.selected?.fetch, !attributes.isEmpty,
             let selection = selected
         else { return }
-        let plan = FetchPlan(attributes, uid: false, readOnly: selection.readOnly)
+        // IMAP4rev2: unsolicited FETCH responses carry the UID (RFC 9051 Appendix E item 21).
+        let plan = FetchPlan(attributes, uid: imap4rev2Enabled, readOnly: selection.readOnly)
         let messages = selection.mailbox.messages
         for index in messages.indices where messages[index].uid >= selection.notifyUIDNext {
             try? writeFetch(index: index, messages[index], plan)

@@ -1,3 +1,4 @@
+import Foundation
 import TernMailbox
 
 /// The selected mailbox and what the client was last told about it.
@@ -74,7 +75,8 @@ extension IMAPMailSession {
             firstUnseen: uidOnly ? nil : mailbox.firstUnseenSequence.map { UInt32($0) },
             uidValidity: mailbox.uidValidity,
             uidNext: mailbox.nextUID, highestModSeq: reportsModSeqs ? mailbox.highestModSeq : nil,
-            readOnly: mailbox.isReadOnly, list: imap4rev2Enabled ? selectedListItem(storeName) : nil)
+            readOnly: mailbox.isReadOnly,
+            list: imap4rev2Enabled ? selectedListItem(storeName, oldName: denormalized(name)) : nil)
         if objectIDs { response.mailboxID = ObjectID.mailboxID(mailbox) }
         var lines = response.responses(tag: tag, examine: readOnly, replacedMailbox: false, timing: timing())
         let completion = lines.removeLast()
@@ -85,12 +87,13 @@ extension IMAPMailSession {
         send(completion)
     }
 
-    /// RFC 9051 §6.3.2: IMAP4rev2's SELECT reports the mailbox's LIST line, attributes as LIST gives them.
-    private func selectedListItem(_ storeName: String) -> MailboxListItem {
+    /// RFC 9051 §6.3.2: IMAP4rev2's SELECT reports the mailbox's LIST line, attributes as LIST gives them,
+    /// with OLDNAME when the client named it in a denormalized form.
+    private func selectedListItem(_ storeName: String, oldName: MailboxName?) -> MailboxListItem {
         let entry = (try? store.listMailboxes())?.first { $0.name == storeName }
         let basic = ListCommand(reference: MailboxName(bytes: []), patterns: [MailboxName(bytes: [])])
         let attributes = entry.map { listAttributes($0, basic) } ?? []
-        return MailboxListItem(attributes: attributes, delimiter: separator, name: wireName(storeName))
+        return MailboxListItem(attributes: attributes, delimiter: separator, name: wireName(storeName), oldName: oldName)
     }
 
     /// SELECT and EXAMINE first close the selected mailbox, and say so: `* OK [CLOSED]` (RFC 7162 §3.2.11).
@@ -126,9 +129,26 @@ extension IMAPMailSession {
     }
 
     /// A wire name in Unicode: modified UTF-7, or UTF-8 once UTF8=ACCEPT or IMAP4rev2 is enabled (RFC 6855 §3:
-    /// the client then sends no modified UTF-7, so `&` is itself).
+    /// the client then sends no modified UTF-7, so `&` is itself). A UTF-8 name is taken in its NFC form
+    /// (RFC 9051 §5.1: names are Net-Unicode; a server may accept a denormalized name in every command and
+    /// use its NFC form, so `CREATE` and `SELECT` of the same denormalized name reach the same mailbox).
     func decodedName(_ name: MailboxName) -> String? {
-        utf8Names ? String(validating: name.bytes, as: UTF8.self) : name.decoded
+        guard utf8Names else { return name.decoded }
+        return String(validating: name.bytes, as: UTF8.self)?.precomposedStringWithCanonicalMapping
+    }
+
+    /// The name an IMAP4rev2 client gave, when it is not the NFC form the mailbox goes by: the OLDNAME of
+    /// RFC 9051 §6.3.9.7 (bytes compared: Swift's `==` treats canonically equivalent strings as equal).
+    func denormalized(_ name: MailboxName) -> MailboxName? {
+        guard imap4rev2Enabled, let decoded = decodedName(name), Array(decoded.utf8) != name.bytes else { return nil }
+        return name
+    }
+
+    /// RFC 9051 §6.3.9.7: after CREATE, RENAME or DELETE of a denormalized name, an unsolicited LIST tells the
+    /// client the name the mailbox has, `* LIST () "/" name ("OLDNAME" (given))`.
+    func announceNormalized(_ given: MailboxName, _ storeName: String, _ attributes: [MailboxAttribute] = []) {
+        guard let oldName = denormalized(given) else { return }
+        send(.list(MailboxListItem(attributes: attributes, delimiter: separator, name: wireName(storeName), oldName: oldName)))
     }
 
     var invalidNameText: String { utf8Names ? "Mailbox name is not valid UTF-8" : "Mailbox name is not valid mUTF-7" }
@@ -233,8 +253,7 @@ extension IMAPMailSession {
         for uid in changes.flagsChanged where notifyFlagChanges {
             guard let index = mailbox.index(of: uid) else { continue }
             let message = mailbox.messages[index]
-            // With QRESYNC every FETCH the client did not ask for carries the UID (RFC 7162 §3.2.4).
-            let uid: [FetchResponseItem] = qresyncEnabled ? implicitUID(message.uid) : []
+            let uid: [FetchResponseItem] = unsolicitedFetchUID ? implicitUID(message.uid) : []
             let modSeq: [FetchResponseItem] = condstoreEnabled ? [.modSeq(message.modSeq)] : []
             send(.fetch(UInt32(index + 1), uid + modSeq + [.flags(flagList(message))]))
         }

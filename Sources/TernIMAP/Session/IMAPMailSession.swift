@@ -255,8 +255,8 @@ public final class IMAPMailSession {
             appendReceived(bytes)
         case .catenateURL(let url):
             catenateURL(url)
-        case .catenateText(let byteCount, let synchronizing):
-            catenateTextStarted(byteCount: byteCount, synchronizing: synchronizing)
+        case .catenateText(let byteCount, let synchronizing, let utf8):
+            catenateTextStarted(byteCount: byteCount, synchronizing: synchronizing, utf8: utf8)
         case .appendEnd(let tag):
             appendEnded(tag: tag)
         case .continuationLine(let line):
@@ -306,6 +306,10 @@ public final class IMAPMailSession {
     /// The UID item that FETCH responses carry without being asked for it (UID FETCH, QRESYNC); none with
     /// UIDONLY, where the response is numbered by UID.
     func implicitUID(_ uid: UInt32) -> [FetchResponseItem] { uidOnly ? [] : [.uid(uid)] }
+
+    /// FETCH responses the client did not ask for carry the UID: with QRESYNC (RFC 7162 §3.2.4) and in
+    /// IMAP4rev2 (RFC 9051 Appendix E item 21; the NOOP example of §6.1.2).
+    var unsolicitedFetchUID: Bool { qresyncEnabled || imap4rev2Enabled }
 
     func timing() -> IMAPTiming {
         IMAPTiming(running: max(configuration.clock() - commandStart, 0.001))

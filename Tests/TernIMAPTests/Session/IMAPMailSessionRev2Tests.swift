@@ -104,4 +104,83 @@ import Testing
         #expect(f.send("b LIST \"\" F*\r\n") == "* LIST (\\HasNoChildren) \"/\" \"Før\"\r\nb OK List completed" + done)
         #expect(f.send("c SELECT \"Før\"\r\n").contains("* LIST (\\HasNoChildren) \"/\" \"Før\"\r\n"))
     }
+
+    /// Appendix E item 21: every unsolicited FETCH carries the UID (§6.1.2's NOOP example:
+    /// `* 14 FETCH (UID 1305 FLAGS (\Seen \Deleted))`); the FETCH replies of STORE stay as they were (§6.4.6).
+    @Test func unsolicitedFetchCarriesUID() throws {
+        let f = try SessionFixture()
+        f.send("e ENABLE IMAP4rev2\r\n")
+        try f.selectThree()
+        let other = IMAPMailSession(store: f.store, configuration: .init(user: "tuser", clock: { 0 }))
+        _ = other.receive(Array("a SELECT INBOX\r\nb STORE 3 +FLAGS (\\Seen \\Deleted)\r\n".utf8))
+        #expect(f.send("a047 NOOP\r\n") == "* 3 FETCH (UID 3 FLAGS (\\Deleted \\Seen))\r\na047 OK NOOP completed" + done)
+        #expect(f.send("c STORE 2 +FLAGS (\\Seen)\r\n") == "* 2 FETCH (FLAGS (\\Seen))\r\nc OK Store completed" + done)
+        // A rev1 session is told without the UID, as Dovecot does.
+        let rev1 = try SessionFixture()
+        try rev1.selectThree()
+        let third = IMAPMailSession(store: rev1.store, configuration: .init(user: "tuser", clock: { 0 }))
+        _ = third.receive(Array("a SELECT INBOX\r\nb STORE 3 +FLAGS (\\Seen)\r\n".utf8))
+        #expect(rev1.send("n NOOP\r\n") == "* 3 FETCH (FLAGS (\\Seen \\Recent))\r\nn OK NOOP completed" + done)
+    }
+
+    /// §5.1: a denormalized UTF-8 name is taken in its NFC form in every command, so SELECT of the name
+    /// CREATE was given opens that mailbox; §6.3.9.7: CREATE, RENAME and DELETE then answer with an unsolicited
+    /// LIST carrying OLDNAME (the RFC's `* LIST () "/" "NewMailbox" ("OLDNAME" ("OldMailbox"))`), and SELECT's
+    /// LIST line carries it too (§6.3.2). Bytes are compared: Swift's `==` would call NFD and NFC equal.
+    @Test func denormalizedNamesGetOldName() throws {
+        let f = try SessionFixture()
+        func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
+        f.send("e ENABLE IMAP4rev2\r\n")
+        let nfd = "Fo\u{308}re"
+        let created = f.send("a CREATE \"\(nfd)\"\r\n")
+        #expect(
+            bytes(created)
+                == bytes("* LIST () \"/\" \"F\u{F6}re\" (\"OLDNAME\" (\"\(nfd)\"))\r\n"
+                    + "a OK [MAILBOXID (\(try f.mailboxID("F\u{F6}re")))] Create completed" + done))
+        #expect(FileManager.default.fileExists(atPath: f.root + "/.F&APY-re"))
+        #expect(
+            bytes(f.send("b LIST \"\" F*\r\n")) == bytes("* LIST (\\HasNoChildren) \"/\" \"F\u{F6}re\"\r\nb OK List completed" + done))
+        let selected = f.send("c SELECT \"\(nfd)\"\r\n")
+        #expect(
+            selected.utf8.split(separator: UInt8(ascii: "\n")).contains {
+                Array($0) == bytes("* LIST (\\HasNoChildren) \"/\" \"F\u{F6}re\" (\"OLDNAME\" (\"\(nfd)\"))\r")
+            })
+        #expect(selected.hasSuffix("c OK [READ-WRITE] Select completed" + done))
+        f.send("u UNSELECT\r\n")
+        let nfdNew = "Bo\u{308}"
+        #expect(
+            bytes(f.send("r RENAME \"F\u{F6}re\" \"\(nfdNew)\"\r\n"))
+                == bytes("* LIST () \"/\" \"B\u{F6}\" (\"OLDNAME\" (\"\(nfdNew)\"))\r\nr OK Rename completed" + done))
+        #expect(FileManager.default.fileExists(atPath: f.root + "/.B&APY-"))
+        #expect(
+            bytes(f.send("d DELETE \"\(nfdNew)\"\r\n"))
+                == bytes("* LIST (\\NonExistent) \"/\" \"B\u{F6}\" (\"OLDNAME\" (\"\(nfdNew)\"))\r\nd OK Delete completed" + done))
+        // NFC names as given: no LIST. UTF8=ACCEPT alone also takes the NFC form, without OLDNAME (a rev2 item).
+        #expect(f.send("g CREATE \"F\u{F8}r\"\r\n").hasPrefix("g OK "))
+        let accept = try SessionFixture()
+        accept.send("e ENABLE UTF8=ACCEPT\r\n")
+        #expect(accept.send("a CREATE \"\(nfd)\"\r\n").hasPrefix("a OK "))
+        #expect(FileManager.default.fileExists(atPath: accept.root + "/.F&APY-re"))
+    }
+
+    /// Appendix E item 1: sizes are 64-bit, so `<offset.length>` takes number64 (§9), as Dovecot 2.3.19 does;
+    /// its answers and BAD texts, checked against one.
+    @Test func partialTakesNumber64() throws {
+        let f = try SessionFixture()
+        try f.selectThree()
+        #expect(
+            f.send("c FETCH 1 BODY.PEEK[]<5000000000.10>\r\n")
+                == "* 1 FETCH (BODY[]<5000000000> {0}\r\n)\r\nc OK Fetch completed" + done)
+        #expect(f.send("d FETCH 3 BODY.PEEK[TEXT]<1.5000000000>\r\n").hasPrefix("* 3 FETCH (BODY[TEXT]<1> {6}\r\nhird\r\n)\r\n"))
+        #expect(
+            f.send("e FETCH 1 BODY.PEEK[]<9223372036854775808>\r\n")
+                == "e BAD Error in IMAP command FETCH: Invalid BODY[..] parameter: Too big partial start" + done)
+        #expect(
+            f.send("g FETCH 1 BODY.PEEK[]<1.9223372036854775808>\r\n")
+                == "g BAD Error in IMAP command FETCH: Invalid BODY[..] parameter: Too big partial end" + done)
+        #expect(
+            f.send("h FETCH 1 BODY.PEEK[]<1\r\n")
+                == "h BAD Error in IMAP command FETCH: Invalid BODY[..] parameter: Missing '>' in partial" + done)
+        #expect(f.send("i FETCH 1 BODY.PEEK[]<1.0>\r\n") == "* 1 FETCH (BODY[]<1> {0}\r\n)\r\ni OK Fetch completed" + done)
+    }
 }

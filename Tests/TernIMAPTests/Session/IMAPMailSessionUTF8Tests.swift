@@ -56,6 +56,32 @@ import Testing
         #expect(f.send("f FETCH 2 FLAGS\r\n").hasPrefix("* 2 FETCH (FLAGS (\\Seen"))
     }
 
+    /// §4: "the client can use the same data extension to include such a message in a catenated message part"
+    /// (`cat-part =/ utf8-literal`): `CATENATE (UTF8 (~{n}...) TEXT {n}...)` once enabled; a BAD before.
+    @Test func catenateUTF8Part() throws {
+        let f = try SessionFixture()
+        let header = "From: Jörg <jörg@example.org>\r\nSubject: Grüße\r\n\r\n"
+        let body = "body\r\n"
+        let parts = "UTF8 (~{\(header.utf8.count)+}\r\n\(header)) TEXT {\(body.utf8.count)+}\r\n\(body)"
+        #expect(
+            f.send("a APPEND INBOX CATENATE (\(parts))\r\n")
+                == "a BAD Error in IMAP command APPEND: Invalid arguments" + done)
+        f.send("e ENABLE UTF8=ACCEPT\r\n")
+        let validity = try f.uidValidity()
+        #expect(f.send("b APPEND INBOX CATENATE (\(parts))\r\n") == "b OK [APPENDUID \(validity) 1] Append completed" + done)
+        // Synchronizing: `+ OK` for the part's literal, then the rest of the list.
+        #expect(f.send("c APPEND INBOX CATENATE (URL \"/INBOX/;UID=1/;SECTION=TEXT\" UTF8 (~{\(header.utf8.count)}\r\n") == "+ OK\r\n")
+        #expect(f.send(header + "))\r\n") == "c OK [APPENDUID \(validity) 2] Append completed" + done)
+        // The part's `)` is required.
+        #expect(
+            f.send("d APPEND INBOX CATENATE (UTF8 (~{\(body.utf8.count)+}\r\n\(body))\r\n")
+                == "d BAD Error in IMAP command APPEND: Missing ')'" + done)
+        f.send("s SELECT INBOX\r\n")
+        let message = header + body
+        #expect(f.send("f FETCH 1:2 BODY.PEEK[]\r\n").contains("{\(message.utf8.count)}\r\n\(message)"))
+        #expect(f.send("g FETCH 2 BODY.PEEK[]\r\n").contains("{\(message.utf8.count)}\r\nbody\r\n\(header))"))
+    }
+
     /// §3: strings of UTF-8 go quoted once enabled (ENVELOPE here), as literals before; SEARCH takes UTF-8
     /// strings and matches raw UTF-8 header fields.
     @Test func utf8HeadersInFetchAndSearch() throws {
