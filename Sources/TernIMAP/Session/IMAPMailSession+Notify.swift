@@ -34,6 +34,10 @@ struct NotifyState {
     var listed: [String: MailboxAttributes] = [:]
     var subscriptions: Set<String> = []
     var watched: [String: WatchedMailbox] = [:]
+    /// With MailboxName: the UIDVALIDITY of each listed mailbox, read when it first shows up, so that a name
+    /// gone and a new one with the same UIDVALIDITY is told as a rename with OLDNAME (RFC 5465 §5.4), whatever
+    /// other events (and so `watched`) cover it.
+    var validities: [String: UInt32] = [:]
 
     /// Whether mailboxes other than the selected one are covered at all.
     var coversOthers: Bool { !filters.isEmpty }
@@ -151,6 +155,13 @@ extension IMAPMailSession {
         }
         state.listed = listed
         state.subscriptions = subscriptions
+        if state.filters.contains(where: { $0.events.contains(.mailboxName) }) {
+            var validities: [String: UInt32] = [:]
+            for entry in entries where !entry.attributes.contains(.noSelect) {
+                validities[entry.name] = state.validities[entry.name] ?? uidValidity(of: entry.name)
+            }
+            state.validities = validities
+        }
         // The mailboxes whose counts are followed: covered by a message event, selectable, not selected.
         var wanted: [String] = []
         for entry in entries where wanted.count < Self.maxWatchedMailboxes {
@@ -185,8 +196,7 @@ extension IMAPMailSession {
         var added = listed.keys.filter { state.listed[$0] == nil }.sorted()
         var renames: [(old: String, new: String)] = []
         for old in gone {
-            guard let validity = state.watched[old]?.status.uidValidity,
-                let new = added.first(where: { uidValidity(of: $0) == validity })
+            guard let validity = state.validities[old], let new = added.first(where: { uidValidity(of: $0) == validity })
             else { continue }
             renames.append((old, new))
             added.removeAll { $0 == new }

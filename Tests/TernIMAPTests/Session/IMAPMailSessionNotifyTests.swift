@@ -190,6 +190,22 @@ import Testing
         #expect(String(decoding: f.session.poll(), as: UTF8.self) == "* LIST () \"/\" a\r\n* LIST () \"/\" a/b\r\n")
     }
 
+    /// RFC 5465 §5.4: a rename is `* LIST () "/" new ("OLDNAME" (old))` with MailboxName alone (no message
+    /// event follows the mailbox), for the session's own RENAME, another's, and the selected mailbox.
+    @Test func renameWithMailboxNameAlone() throws {
+        let f = try SessionFixture()
+        f.send("a CREATE foo\r\n")
+        f.send("b CREATE sel\r\n")
+        f.send("s SELECT sel\r\n")
+        #expect(f.send("c NOTIFY SET (personal (MailboxName))\r\n") == "c OK NOTIFY completed" + done)
+        #expect(f.send("d RENAME foo bar\r\n") == "d OK Rename completed" + done)
+        #expect(String(decoding: f.session.poll(), as: UTF8.self) == "* LIST () \"/\" bar (\"OLDNAME\" (foo))\r\n")
+        try f.store.renameMailbox("bar", to: "baz")
+        #expect(String(decoding: f.session.poll(), as: UTF8.self) == "* LIST () \"/\" baz (\"OLDNAME\" (bar))\r\n")
+        try f.store.renameMailbox("sel", to: "sel2")
+        #expect(String(decoding: f.session.poll(), as: UTF8.self) == "* LIST () \"/\" sel2 (\"OLDNAME\" (sel))\r\n")
+    }
+
     /// The selected filter with a fetch-att list: new messages are pushed at once as EXISTS and FETCH, flag
     /// changes as FETCH FLAGS, expunges as EXPUNGE (Dovecot's transcript: `* 1 EXISTS`,
     /// `* 1 FETCH (UID 1 FLAGS (\Seen))`, `* 1 EXPUNGE`).
