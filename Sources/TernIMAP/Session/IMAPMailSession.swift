@@ -308,7 +308,7 @@ public final class IMAPMailSession {
     func implicitUID(_ uid: UInt32) -> [FetchResponseItem] { uidOnly ? [] : [.uid(uid)] }
 
     /// FETCH responses the client did not ask for carry the UID: with QRESYNC (RFC 7162 §3.2.4) and in
-    /// IMAP4rev2 (RFC 9051 Appendix E item 21; the NOOP example of §6.1.2).
+    /// IMAP4rev2 (RFC 9051 §7.5.2, Appendix E item 21; the NOOP example of §6.1.2).
     var unsolicitedFetchUID: Bool { qresyncEnabled || imap4rev2Enabled }
 
     func timing() -> IMAPTiming {

@@ -183,4 +183,20 @@ import Testing
                 == "h BAD Error in IMAP command FETCH: Invalid BODY[..] parameter: Missing '>' in partial" + done)
         #expect(f.send("i FETCH 1 BODY.PEEK[]<1.0>\r\n") == "* 1 FETCH (BODY[]<1> {0}\r\n)\r\ni OK Fetch completed" + done)
     }
+
+    /// §7.5.2: in ENVELOPE, Date, Subject, In-Reply-To and Message-ID present but empty are `""` (absent: NIL),
+    /// From/To/Cc/Bcc empty are NIL, and an empty Sender is the From; Dovecot 2.3.19's answer, checked against one.
+    @Test func envelopeNilAndEmptyString() throws {
+        let f = try SessionFixture()
+        try f.deliver(
+            "Date: \nSubject: \nFrom: a@b.c\nTo: \nSender: \nIn-Reply-To: \nMessage-ID: \n\nx\n", name: "1000.M1P1.host")
+        try f.deliver("From: a@b.c\n\nx\n", name: "1001.M1P1.host")
+        f.send("e ENABLE IMAP4rev2\r\n")
+        f.send("s SELECT INBOX\r\n")
+        #expect(
+            f.send("c FETCH 1 ENVELOPE\r\n")
+                == "* 1 FETCH (ENVELOPE (\"\" \"\" ((NIL NIL \"a\" \"b.c\")) ((NIL NIL \"a\" \"b.c\")) ((NIL NIL \"a\" \"b.c\")) "
+                + "NIL NIL NIL \"\" \"\"))\r\nc OK Fetch completed" + done)
+        #expect(f.send("d FETCH 2 ENVELOPE\r\n").hasPrefix("* 2 FETCH (ENVELOPE (NIL NIL ((NIL NIL \"a\""))
+    }
 }
