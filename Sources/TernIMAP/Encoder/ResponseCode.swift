@@ -23,6 +23,8 @@ public enum ResponseCode: Sendable, Hashable {
     case privacyRequired
     case contactAdmin
     case tooBig
+    /// RFC 5530 (part of RFC 9051's base, §7.1): another session expunged messages the command named.
+    case expungeIssued
     /// RFC 4469 §6: a CATENATE URL that could not be used, echoed as sent.
     case badURL(String)
     /// RFC 3516 §4.3: BINARY of a part whose Content-Transfer-Encoding is not known.
@@ -60,6 +62,7 @@ public enum ResponseCode: Sendable, Hashable {
         case .authorizationFailed: return "AUTHORIZATIONFAILED"
         case .unavailable: return "UNAVAILABLE"
         case .serverBug: return "SERVERBUG"
+        case .expungeIssued: return "EXPUNGEISSUED"
         case .cannot: return "CANNOT"
         case .limit: return "LIMIT"
         case .overQuota: return "OVERQUOTA"

@@ -51,9 +51,12 @@ extension IMAPMailSession {
         storePreviews()
         writeSeenModSeqs(seenNow)
         writeSearchChanges(seenNow)  // a body fetch that set \Seen changed search results
+        // Dovecot's `NO [EXPUNGEISSUED]` (the code is RFC 5530's, in RFC 9051's base) when a message is gone.
         let text = failed ? "Some of the requested messages no longer exist." : IMAPReplyText.fetchCompleted
+        let status: IMAPStatus = failed ? .no : .ok
+        let code: ResponseCode? = failed ? .expungeIssued : nil
         // RFC 3501 §7.4.1: no EXPUNGE during FETCH, but UID FETCH may report them.
-        if uid { finish(tag, failed ? .no : .ok, text: text) } else { complete(tag, failed ? .no : .ok, text: text) }
+        if uid { finish(tag, status, code, text: text) } else { complete(tag, status, code, text: text) }
     }
 
     /// A body fetch that set \Seen gave those messages new MODSEQs: with CONDSTORE they follow the FETCH

@@ -199,4 +199,20 @@ import Testing
                 + "NIL NIL NIL \"\" \"\"))\r\nc OK Fetch completed" + done)
         #expect(f.send("d FETCH 2 ENVELOPE\r\n").hasPrefix("* 2 FETCH (ENVELOPE (NIL NIL ((NIL NIL \"a\""))
     }
+
+    /// §7.1 EXPUNGEISSUED (RFC 5530, now in the base): a FETCH naming a message another session expunged ends
+    /// `NO [EXPUNGEISSUED]` with Dovecot 2.3.19's text, in rev1 sessions too; the EXPUNGE follows later.
+    @Test func fetchOfExpungedMessage() throws {
+        for rev2 in [true, false] {
+            let f = try SessionFixture()
+            if rev2 { f.send("e ENABLE IMAP4rev2\r\n") }
+            try f.selectThree()
+            let other = IMAPMailSession(store: f.store, configuration: .init(user: "tuser", clock: { 0 }))
+            _ = other.receive(Array("a SELECT INBOX\r\nb STORE 2 +FLAGS.SILENT (\\Deleted)\r\nc EXPUNGE\r\n".utf8))
+            #expect(
+                f.send("c FETCH 2 BODY.PEEK[]\r\n")
+                    == "c NO [EXPUNGEISSUED] Some of the requested messages no longer exist" + done, "\(rev2)")
+            #expect(f.send("g NOOP\r\n").hasPrefix("* 2 EXPUNGE\r\n"), "\(rev2)")
+        }
+    }
 }
