@@ -1,5 +1,6 @@
 import Foundation
 import TernAuth
+import TernConfig
 import TernIMAP
 import TernMailbox
 import TernServer
@@ -60,7 +61,12 @@ enum DoveadmMailCommand {
         let user: DoveadmUser
         do {
             user = try await DoveadmUser.lookup(name, settings: settings, auth: auth)
-            let mail = DoveadmMail(store: MailStore(settings: user.store), user: user.name, home: user.record.home ?? "")
+            let userdb = DovecotSettings.quotaSettings(userdb: user.record.fields.map { ($0.key, $0.value) })
+            let quota = try? settings.settings(protocol: "doveadm").quota(
+                user: user.name, home: user.record.home ?? "", userdb: userdb)
+            let mail = DoveadmMail(
+                store: MailStore(settings: user.store.ignoringInMaildirSize(quota ?? [])), user: user.name,
+                home: user.record.home ?? "", userdbSettings: userdb)
             return try user.withUserIdentity(settings: settings) {
                 // Mailboxes with `auto = create|subscribe` exist once the user's mail is opened, as in Dovecot.
                 try? mail.store.applyAutoSettings()
@@ -92,7 +98,7 @@ enum DoveadmMailCommand {
         case "mailbox status": return try statusBody(operands, global: global)
         case "fetch": return try fetchBody(operands, global: global)
         case "search": return try searchBody(operands, global: global)
-        case "expunge": return try expungeBody(operands)
+        case "expunge": return try expungeBody(operands, global: global)
         case "flags add", "flags remove", "flags replace": return try flagsBody(name, operands)
         case "force-resync": return try resyncBody(operands)
         case "acl get", "acl rights", "acl set", "acl add", "acl remove", "acl delete":

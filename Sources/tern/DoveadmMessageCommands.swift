@@ -53,7 +53,8 @@ extension DoveadmMailCommand {
         }
     }
 
-    static func expungeBody(_ operands: [String]) throws(Refused) -> Body {
+    /// `expunge QUERY`; the quota's dict counters and downward warnings follow, as after an IMAP EXPUNGE.
+    static func expungeBody(_ operands: [String], global: DoveadmGlobalOptions) throws(Refused) -> Body {
         guard !operands.isEmpty else {
             throw refuse(DoveadmTool.usage, "doveadm expunge [-u <user>|-A] [-S <socket_path>] [-m] [-d] <search query>")
         }
@@ -64,8 +65,14 @@ extension DoveadmMailCommand {
                 "Fatal: expunge: To avoid accidents, search query must contain MAILBOX in all search branches")
         }
         return { mail, output in
-            forEachMatch(query, mail, output, writable: true) { (mailbox, uids) throws(MailboxError) in
-                try mailbox.expunge(uids: uids)
+            let quota = userQuota(mail, global)
+            return forEachMatch(query, mail, output, writable: true) { (mailbox, uids) throws(MailboxError) in
+                let before = quota?.usageBeforeExpunge()
+                var sizes: [UInt32: Int] = [:]
+                if before != nil { for message in mailbox.messages { sizes[message.uid] = message.size } }
+                let removed = try mailbox.expunge(uids: uids)
+                let bytes = removed.reduce(0) { $0 + UInt64(sizes[$1] ?? 0) }
+                quota?.expunged(mailbox.name, before: before, removing: QuotaAmount(bytes: bytes, messages: UInt64(removed.count)))
             }
         }
     }

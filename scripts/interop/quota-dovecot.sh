@@ -3,6 +3,8 @@
 #   1. Dovecot saves messages (and writes maildirsize); `doveadm quota get` of both must agree.
 #   2. Tern expunges one (appending its line to maildirsize); Dovecot must read the new usage.
 #   3. Tern recalculates (`quota recalc`) and writes the same file Dovecot's recalc writes.
+#   4. A second root (`quota2 = count:Archive`) and a rule from the userdb (`userdb_quota2_rule` in
+#      passwd-file): `doveadm quota get` of both lists both roots with the userdb's limit.
 # Needs root and Debian's dovecot-core. Runs a private Dovecot with no listeners under a temporary directory.
 # Usage: scripts/interop/quota-dovecot.sh            (from the repository root, after swift build)
 set -eu
@@ -25,6 +27,10 @@ plugin {
   quota = maildir:User quota
   quota_rule = *:storage=10K
   quota_rule2 = *:messages=50
+  quota2 = count:Archive
+  quota2_rule = *:messages=100
+  # Dovecot's count backend needs it.
+  quota_vsizes = yes
 }
 CONF
 
@@ -51,5 +57,14 @@ $D quota recalc -u carla
 cp "$work/home/Maildir/maildirsize" "$work/dovecot-maildirsize"
 "$T" doveadm -c "$conf" quota recalc -u carla
 check "Tern's recalculated maildirsize is Dovecot's" "$work/dovecot-maildirsize" "$work/home/Maildir/maildirsize"
+
+# 4. Two roots, the second's limit from the userdb (passwd-file is read again when it changes).
+sleep 1
+echo "carla:{PLAIN}secret:65534:65534::$work/home::userdb_quota2_rule=*:messages=7" >"$work/passwd"
+$D quota get -u carla >"$work/dovecot-get-4.txt"
+"$T" doveadm -c "$conf" quota get -u carla >"$work/tern-get-4.txt"
+check "Tern lists both roots with the userdb's rule as Dovecot" "$work/dovecot-get-4.txt" "$work/tern-get-4.txt"
+grep -q '^Archive    MESSAGE     3     7' "$work/tern-get-4.txt" ||
+    { echo "FAIL the userdb's quota2_rule"; cat "$work/tern-get-4.txt"; fail=1; }
 
 finish_private_dovecot

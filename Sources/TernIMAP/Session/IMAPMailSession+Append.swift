@@ -191,7 +191,7 @@ extension IMAPMailSession {
         append = nil
         let uids: [UInt32]
         let bytes = state.received.reduce(0) { $0 + $1.size }
-        let before: QuotaAmount?
+        let before: [QuotaAmount]?
         do {
             before = try checkQuota(state.mailbox, bytes: bytes, count: state.received.count)
             uids = try store.commitAppends(state.received)
@@ -200,7 +200,7 @@ extension IMAPMailSession {
             finish(tag, .no, error.imapResponseCode.map(ResponseCode.other), text: error.description)
             return
         }
-        quotaSaved(before: before, bytes: bytes, count: uids.count)
+        quotaSaved(state.mailbox, before: before, bytes: bytes, count: uids.count)
         let code = uidValidity(of: state.mailbox).map {
             ResponseCode.appendUID(uidValidity: $0, uids: SequenceSet.compact(uids))
         }

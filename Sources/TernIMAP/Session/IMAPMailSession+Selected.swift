@@ -167,8 +167,12 @@ extension IMAPMailSession {
         if let mailbox = selected?.mailbox, !mailbox.isReadOnly {
             if selected?.rights.contains(.expunge) == false {
                 text = IMAPReplyText.closedWithoutExpunging
-            } else if let removed = try? mailbox.expungeDeleted() {
-                statistics.expunged += removed.count
+            } else {
+                let quotaBefore = quotaBeforeExpunge(mailbox)
+                if let removed = try? mailbox.expungeDeleted() {
+                    statistics.expunged += removed.count
+                    quotaExpunged(mailbox.name, quotaBefore, removed: removed)
+                }
             }
         }
         selected = nil
@@ -201,8 +205,10 @@ extension IMAPMailSession {
     func expungeAnnouncing(_ uids: [UInt32]) throws(MailboxError) {
         guard let mailbox = selected?.mailbox, !uids.isEmpty else { return }
         let before = mailbox.messages.map(\.uid)
+        let quotaBefore = quotaBeforeExpunge(mailbox)
         let removed = try mailbox.expunge(uids: uids)
         statistics.expunged += removed.count
+        quotaExpunged(mailbox.name, quotaBefore, removed: removed)
         writeSearchRemovals(removed, before: before)
         writeExpunges(removed, before: before)
         writeRecentIfChanged()

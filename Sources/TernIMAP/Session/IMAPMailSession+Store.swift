@@ -136,7 +136,7 @@ extension IMAPMailSession {
         let uids = chosen.map { selection.mailbox.messages[$0].uid }
         let bytes = chosen.reduce(0) { $0 + selection.mailbox.messages[$1].size }
         let pairs: [(UInt32, UInt32)]
-        var before: QuotaAmount?
+        var before: [QuotaAmount]?
         do {
             // A MOVE keeps the usage as it is: Dovecot does not check it.
             if !move { before = try checkQuota(target, bytes: bytes, count: uids.count) }
@@ -148,7 +148,7 @@ extension IMAPMailSession {
             fail(tag, error)
             return
         }
-        quotaSaved(before: before, bytes: bytes, count: pairs.count)
+        quotaSaved(target, before: before, bytes: bytes, count: pairs.count)
         if store.settings.mailboxes.contains(where: { store.normalize($0.name) == target && $0.isTrash }) {
             statistics.trashed += pairs.count
         }

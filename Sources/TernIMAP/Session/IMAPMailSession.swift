@@ -21,8 +21,8 @@ public final class IMAPMailSession {
         public var metadataPath: String?
         /// RFC 4314 ACL (Dovecot's acl and imap_acl plugins); nil when off: every right, no ACL commands.
         public var acl: ACLSettings?
-        /// The quota plugin's settings: saves are checked against them.
-        public var quota: QuotaSettings?
+        /// The quota plugin's roots (`quota`, `quota2`, ...): saves are checked against them; none when off.
+        public var quota: [QuotaSettings] = []
         /// The imap_quota plugin: GETQUOTAROOT, GETQUOTA and SETQUOTA are known.
         public var quotaCommands = false
         /// quota_warning's programs by service name (MailQuota.warningPrograms).
@@ -132,7 +132,7 @@ public final class IMAPMailSession {
     var loadedStructure: MessageStructure?
     public internal(set) var statistics = Statistics()
     /// The user's quota (the quota plugin is on).
-    let quota: MailQuota?
+    let quota: UserQuota?
     /// RFC 5465 NOTIFY SET / NONE, once the client sent one.
     var notification: NotifyState?
     /// Dovecot's notify_count_changes / notify_flag_changes: NOTIFY without MessageNew (FlagChange) for the
@@ -145,9 +145,7 @@ public final class IMAPMailSession {
     public init(store: MailStore, configuration: Configuration) {
         self.store = store
         self.configuration = configuration
-        quota = configuration.quota.map {
-            MailQuota(settings: $0, store: store, warningPrograms: configuration.quotaWarningPrograms)
-        }
+        quota = UserQuota(settings: configuration.quota, store: store, warningPrograms: configuration.quotaWarningPrograms)
         parser = IMAPCommandParser(limits: configuration.parserLimits)
     }
 

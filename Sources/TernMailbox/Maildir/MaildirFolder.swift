@@ -5,6 +5,8 @@ import Glibc
 struct MaildirFolder: Sendable {
     let path: String
     let root: String
+    /// Whether changes here go into the root's `maildirsize` (not for a quota `ignore` rule's mailbox).
+    var recordsQuota = true
 
     var cur: String { path + "/cur" }
     var new: String { path + "/new" }

@@ -78,7 +78,9 @@ extension MaildirMailbox {
             removed.append(uid)
         }
         if !removed.isEmpty { Posix.syncDirectory(folder.cur) }
-        MaildirSizeFile.record(root: folder.root, bytes: -Int64(removedBytes), count: -Int64(removed.count))
+        if folder.recordsQuota {
+            MaildirSizeFile.record(root: folder.root, bytes: -Int64(removedBytes), count: -Int64(removed.count))
+        }
         try recordExpunges(removed)
         return removed
     }

@@ -144,7 +144,7 @@ public final class MessageAppender: MailboxAppender {
         Posix.syncDirectory(folder.new)
         Posix.syncDirectory(folder.cur)
         let bytes = files.reduce(0) { $0 + (MaildirFileName($1.base).size ?? 0) }
-        MaildirSizeFile.record(root: folder.root, bytes: Int64(bytes), count: Int64(files.count))
+        if folder.recordsQuota { MaildirSizeFile.record(root: folder.root, bytes: Int64(bytes), count: Int64(files.count)) }
         return uids
     }
 

@@ -1,8 +1,9 @@
 import Glibc
 
-/// A user's quota as Dovecot 2.3's quota plugin keeps it: usage from `maildirsize` (`quota = maildir`, Maildir
-/// only, as Dovecot skips other formats) or counted from the mailboxes (`quota = count`), limits from the rules,
-/// the checks before a save, and the warnings after one.
+/// One quota root as Dovecot 2.3's quota plugin keeps it: usage from `maildirsize` (`quota = maildir`, Maildir
+/// only, as Dovecot skips other formats), counted from the mailboxes (`quota = count`), the sizes of the files
+/// under the mail root (`quota = dirsize`) or a dict-file's counters (`quota = dict`); limits from the rules, the
+/// checks before a save, and the warnings after a save or an expunge.
 public struct MailQuota: Sendable {
     public let settings: QuotaSettings
     public let store: MailStore
@@ -18,7 +19,16 @@ public struct MailQuota: Sendable {
     }
 
     /// Whether the backend applies to this store (the maildir backend does not count mbox mailboxes).
-    public var isActive: Bool { settings.backend == .count || store.settings.format == .maildir }
+    public var isActive: Bool { settings.backend != .maildir || store.settings.format == .maildir }
+
+    /// The dict backend's keys (Dovecot's DICT_QUOTA_CURRENT_BYTES_PATH and _COUNT_PATH).
+    static let dictStorageKey = "priv/quota/storage"
+    static let dictMessagesKey = "priv/quota/messages"
+
+    /// Maildir directories of the mailboxes `ignore` rules leave out.
+    private var ignoredFolders: Set<String> {
+        Set(settings.ignoredMailboxes.compactMap { try? store.folderPath(store.normalize($0)) })
+    }
 
     /// The current usage; the maildir backend rewrites `maildirsize` when it has to be recounted.
     public func usage() throws(MailboxError) -> QuotaAmount {
@@ -27,27 +37,94 @@ public struct MailQuota: Sendable {
         switch settings.backend {
         case .maildir:
             // Without limits Dovecot keeps no maildirsize.
-            if settings.limits == QuotaAmount() { return MaildirSizeFile.count(root: root) }
+            if settings.limits == QuotaAmount() { return MaildirSizeFile.count(root: root, skipping: ignoredFolders) }
             if let usage = MaildirSizeFile.read(root: root, limits: settings.limits, now: now()) { return usage }
-            return try MaildirSizeFile.recalculate(root: root, limits: settings.limits)
+            return try MaildirSizeFile.recalculate(root: root, limits: settings.limits, skipping: ignoredFolders)
         case .count:
-            if store.settings.format == .maildir { return MaildirSizeFile.count(root: root) }
-            var usage = QuotaAmount()
-            let names = try store.listMailboxes().filter { $0.attributes.isDisjoint(with: [.noSelect, .nonExistent]) }
-            for name in names.map(\.name) {
-                guard let mailbox = try? store.openMailbox(name, readOnly: true) else { continue }
-                usage.messages += UInt64(mailbox.messages.count)
-                usage.bytes += mailbox.messages.reduce(0) { $0 + UInt64($1.size) }
+            return try countMessages()
+        case .dirsize:
+            return Self.directorySize(root)
+        case .dict:
+            let dict = try DictFile(path: settings.dictPath ?? "").read()
+            func value(_ key: String) -> UInt64? {
+                dict.last { $0.key == key }.flatMap { UInt64(String(decoding: $0.value, as: UTF8.self)) }
+            }
+            if let bytes = value(Self.dictStorageKey) {
+                return QuotaAmount(bytes: bytes, messages: value(Self.dictMessagesKey) ?? 0)
+            }
+            return try recalculate()
+        }
+    }
+
+    /// The messages of every mailbox the root covers.
+    private func countMessages() throws(MailboxError) -> QuotaAmount {
+        if store.settings.format == .maildir, settings.namespacePrefix?.isEmpty ?? true {
+            return MaildirSizeFile.count(root: store.root, skipping: ignoredFolders)
+        }
+        var usage = QuotaAmount()
+        let names = try store.listMailboxes().filter { $0.attributes.isDisjoint(with: [.noSelect, .nonExistent]) }
+        for name in names.map(\.name) where settings.covers(name) {
+            guard let mailbox = try? store.openMailbox(name, readOnly: true) else { continue }
+            usage.messages += UInt64(mailbox.messages.count)
+            usage.bytes += mailbox.messages.reduce(0) { $0 + UInt64($1.size) }
+        }
+        return usage
+    }
+
+    /// Dovecot's dirsize: the sizes of every file under the mail root (index files too), read on every call.
+    static func directorySize(_ directory: String) -> QuotaAmount {
+        var usage = QuotaAmount()
+        for entry in Posix.directoryEntries(directory) ?? [] where entry != "." && entry != ".." {
+            let path = directory + "/" + entry
+            var status = stat()
+            guard lstat(path, &status) == 0 else { continue }
+            if (status.st_mode & S_IFMT) == S_IFDIR {
+                let inner = directorySize(path)
+                usage.bytes += inner.bytes
+                usage.messages += inner.messages
+            } else {
+                usage.bytes += UInt64(status.st_size)
+                usage.messages += 1
+            }
+        }
+        return usage
+    }
+
+    /// `doveadm quota recalc`: recounts; the maildir backend rewrites `maildirsize`, the dict backend its
+    /// counters.
+    @discardableResult
+    public func recalculate() throws(MailboxError) -> QuotaAmount {
+        guard isActive else { return QuotaAmount() }
+        switch settings.backend {
+        case .maildir:
+            return try MaildirSizeFile.recalculate(root: store.root, limits: settings.limits, skipping: ignoredFolders)
+        case .count, .dirsize:
+            return try usage()
+        case .dict:
+            let usage = try countMessages()
+            try DictFile(path: settings.dictPath ?? "").update { pairs in
+                pairs.removeAll { $0.key == Self.dictStorageKey || $0.key == Self.dictMessagesKey }
+                pairs.append((Self.dictMessagesKey, Array(String(usage.messages).utf8)))
+                pairs.append((Self.dictStorageKey, Array(String(usage.bytes).utf8)))
             }
             return usage
         }
     }
 
-    /// `doveadm quota recalc`: recounts; the maildir backend rewrites `maildirsize`.
-    @discardableResult
-    public func recalculate() throws(MailboxError) -> QuotaAmount {
-        guard isActive, settings.backend == .maildir else { return try usage() }
-        return try MaildirSizeFile.recalculate(root: store.root, limits: settings.limits)
+    /// Records a change the store does not record itself: the dict backend adds `bytes` and `count` to its
+    /// counters (the maildir backend's `maildirsize` lines are written by the store).
+    public func record(_ mailbox: String, bytes: Int64, count: Int64) {
+        guard settings.backend == .dict, settings.covers(mailbox), bytes != 0 || count != 0 else { return }
+        try? DictFile(path: settings.dictPath ?? "").update { pairs in
+            // Missing counters stay missing: the next read counts the mailboxes.
+            guard pairs.contains(where: { $0.key == Self.dictStorageKey }) else { return }
+            for (key, delta) in [(Self.dictStorageKey, bytes), (Self.dictMessagesKey, count)] {
+                let index = pairs.lastIndex { $0.key == key }
+                let old = index.flatMap { Int64(String(decoding: pairs[$0].value, as: UTF8.self)) } ?? 0
+                let value = Array(String(max(0, old + delta)).utf8)
+                if let index { pairs[index].value = value } else { pairs.append((key, value)) }
+            }
+        }
     }
 
     /// Throws `overQuota` when saving `adding` into `mailbox` would go over its limits. `grace` (deliveries)
@@ -56,7 +133,7 @@ public struct MailQuota: Sendable {
     @discardableResult
     public func check(_ mailbox: String, adding: QuotaAmount, grace: Bool = false) throws(MailboxError) -> QuotaAmount {
         let current = try usage()
-        guard isActive, settings.enforcing else { return current }
+        guard isActive, settings.enforcing, settings.covers(mailbox) else { return current }
         let limits = settings.limits(for: mailbox)
         if limits.messages > 0 && current.messages + adding.messages > limits.messages {
             throw MailboxError.overQuota(settings.exceededMessage)

@@ -82,14 +82,17 @@ public enum MaildirSizeFile {
 
     /// Counts every message of the Maildir (INBOX and the `.Folder` directories, new/ and cur/) and rewrites
     /// the file with the total.
-    static func recalculate(root: String, limits: QuotaAmount) throws(MailboxError) -> QuotaAmount {
-        let usage = count(root: root)
+    static func recalculate(root: String, limits: QuotaAmount, skipping: Set<String> = []) throws(MailboxError)
+        -> QuotaAmount
+    {
+        let usage = count(root: root, skipping: skipping)
         try Posix.replaceFile(path(root: root), with: Array(text(limits: limits, usage: usage).utf8), durable: false)
         return usage
     }
 
-    /// The sizes of the Maildir's messages: `,S=` in the file name, else the file's size.
-    public static func count(root: String) -> QuotaAmount {
+    /// The sizes of the Maildir's messages: `,S=` in the file name, else the file's size. `skipping` holds the
+    /// folders of mailboxes an `ignore` rule leaves out.
+    public static func count(root: String, skipping: Set<String> = []) -> QuotaAmount {
         var usage = QuotaAmount()
         var folders = [root]
         for entry in Posix.directoryEntries(root) ?? [] where entry.hasPrefix(".") && entry != "." && entry != ".."
@@ -97,7 +100,7 @@ public enum MaildirSizeFile {
         {
             folders.append(root + "/" + entry)
         }
-        for folder in folders {
+        for folder in folders where !skipping.contains(folder) {
             for sub in ["/new", "/cur"] {
                 let directory = folder + sub
                 for name in Posix.directoryEntries(directory) ?? [] where !name.hasPrefix(".") {

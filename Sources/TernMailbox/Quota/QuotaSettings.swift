@@ -1,10 +1,14 @@
-/// Dovecot 2.3's quota plugin settings for one user (`plugin { quota = maildir:User quota  quota_rule = ... }`),
-/// values already expanded (%u, %%). One quota root: `quota2` and later roots are not read.
+/// One quota root of Dovecot 2.3's quota plugin (`plugin { quota = maildir:User quota  quota_rule = ... }`, and
+/// `quota2 = count:Archive` with `quota2_rule`, `quota2_warning`, `quota2_grace` for a second root), values
+/// already expanded (%u, %%).
 public struct QuotaSettings: Sendable, Equatable {
-    /// How usage is known: Maildir++'s `maildirsize` file, or counted from the mailboxes.
+    /// How usage is known: Maildir++'s `maildirsize` file, counted from the mailboxes, the sizes of every file
+    /// under the mail root (Dovecot's deprecated dirsize), or counters in a dict-file.
     public enum Backend: String, Sendable {
         case maildir
         case count
+        case dirsize
+        case dict
     }
 
     /// `quota_warning = storage=95%% quota-warning 95 %u`: when usage crosses `limits` upwards (downwards when
@@ -23,8 +27,16 @@ public struct QuotaSettings: Sendable, Equatable {
     public var limits: QuotaAmount
     /// Mailbox rules (`Trash:storage=+100M`) as limits already resolved against the `*` rule.
     public var mailboxLimits: [String: QuotaAmount]
+    /// Mailboxes of `Trash:ignore` rules: not counted, not checked.
+    public var ignoredMailboxes: Set<String>
     /// `noenforcing`: usage is kept, nothing is refused.
     public var enforcing: Bool
+    /// `hidden`: left out of GETQUOTAROOT (GETQUOTA and doveadm still show it).
+    public var hidden: Bool
+    /// `ns=PREFIX`: the root covers only the mailboxes of that namespace.
+    public var namespacePrefix: String?
+    /// The `file:` dict of the dict backend.
+    public var dictPath: String?
     public var warnings: [Warning]
     /// quota_grace in bytes: a delivery (LMTP) that starts under the limit may end this far over it.
     public var graceBytes: UInt64
@@ -36,60 +48,62 @@ public struct QuotaSettings: Sendable, Equatable {
     /// The limits that apply to saving into `mailbox` (its own rule, else the `*` rule).
     public func limits(for mailbox: String) -> QuotaAmount { mailboxLimits[mailbox] ?? limits }
 
+    /// Whether the root counts and checks `mailbox` (its namespace, no `ignore` rule).
+    public func covers(_ mailbox: String) -> Bool { !ignoredMailboxes.contains(mailbox) && inNamespace(mailbox) }
+
+    /// Whether `mailbox` is in the root's namespace (GETQUOTAROOT lists the root for it).
+    public func inNamespace(_ mailbox: String) -> Bool {
+        guard let prefix = namespacePrefix, !prefix.isEmpty else { return true }
+        return mailbox.hasPrefix(prefix)
+    }
+
     public struct ParseError: Error, Sendable, Equatable, CustomStringConvertible {
         public var description: String
     }
 
-    /// The settings from the `plugin { }` values; nil when `quota` is not set. Throws Dovecot's complaint about
-    /// a setting it would refuse.
-    public static func parse(_ plugin: [String: String]) throws(ParseError) -> QuotaSettings? {
-        guard let root = plugin["quota"], !root.isEmpty else { return nil }
-        let parts = root.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
-        guard let backend = Backend(rawValue: parts[0]) else {
-            throw ParseError(description: "Unknown quota backend: \(parts[0])")
+    /// Every quota root: `quota`, `quota2`, `quota3`, ... while they are set, as Dovecot reads them.
+    public static func roots(_ plugin: [String: String]) throws(ParseError) -> [QuotaSettings] {
+        var roots: [QuotaSettings] = []
+        for setting in numberedKeys("quota", plugin) {
+            do {
+                if let root = try parse(plugin, root: setting) { roots.append(root) }
+            } catch {
+                throw ParseError(description: "Quota root \(rootName(plugin[setting] ?? "")): \(error.description)")
+            }
+        }
+        return roots
+    }
+
+    /// The name part of `backend:name:...`, for error messages.
+    private static func rootName(_ value: String) -> String {
+        let parts = value.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
+        return parts.count > 1 ? String(parts[1]) : String(parts[0])
+    }
+
+    /// The settings of the root set by `root` (`quota`, `quota2`, ...); nil when it is not set. Throws Dovecot's
+    /// complaint about a setting it would refuse.
+    public static func parse(_ plugin: [String: String], root: String = "quota") throws(ParseError) -> QuotaSettings? {
+        guard let value = plugin[root], !value.isEmpty else { return nil }
+        let parts = value.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
+        let backend: Backend
+        switch parts[0] {
+        case "maildir", "count", "dirsize", "dict": backend = Backend(rawValue: parts[0])!
+        case "fs":
+            // quotactl(2) needs the user's filesystem quota set up by the admin; Tern does not read it.
+            throw ParseError(description: "quota backend fs (filesystem quota) is not supported by Tern: use maildir, count, dirsize or dict")
+        default: throw ParseError(description: "Unknown quota backend: \(parts[0])")
         }
         var settings = QuotaSettings(
             backend: backend, name: parts.count > 1 ? parts[1] : "", limits: QuotaAmount(), mailboxLimits: [:],
-            enforcing: true, warnings: [], graceBytes: 0,
+            ignoredMailboxes: [], enforcing: true, hidden: false, warnings: [], graceBytes: 0,
             exceededMessage: plugin["quota_exceeded_message"].flatMap { $0.isEmpty ? nil : $0 }
                 ?? defaultExceededMessage)
-        if parts.count > 2 {
-            for option in parts[2].split(separator: ":") {
-                switch option {
-                case "noenforcing": settings.enforcing = false
-                case "hidden", "ignoreunlimited": continue
-                default: throw ParseError(description: "Invalid parameter: \(option)")
-                }
-            }
-        }
-        // quota_rule, quota_rule2, ... in order; a later rule for the same mailbox replaces the earlier one.
-        var rules: [(String, String)] = []
-        for key in numbered("quota_rule", plugin) {
-            guard let colon = key.firstIndex(of: ":") else {
-                throw ParseError(description: "Invalid rule \(key): Mailbox name not given")
-            }
-            rules.append((String(key[..<colon]), String(key[key.index(after: colon)...])))
-        }
-        // Rules for the same mailbox add up, each setting only the limits it names (Dovecot's
-        // quota_root_add_rule); mailbox rules are worked out against the final `*` rule.
-        var mailboxRules: [(String, [String])] = []
-        for (mailbox, definition) in rules {
-            if mailbox == "*" || mailbox == "?" {
-                settings.limits = try limits(definition, start: settings.limits, base: nil)
-            } else if let index = mailboxRules.firstIndex(where: { $0.0 == mailbox }) {
-                mailboxRules[index].1.append(definition)
-            } else {
-                mailboxRules.append((mailbox, [definition]))
-            }
-        }
-        for (mailbox, definitions) in mailboxRules {
-            var limits = settings.limits
-            for definition in definitions { limits = try Self.limits(definition, start: limits, base: settings.limits) }
-            settings.mailboxLimits[mailbox] = limits
-        }
-        let grace = plugin["quota_grace"] ?? "10%"
-        settings.graceBytes = try value(grace, unit: 1, base: settings.limits.bytes, adds: false)
-        for text in numbered("quota_warning", plugin) {
+        if parts.count > 2 { try settings.parseParameters(parts[2]) }
+        if backend == .dict, settings.dictPath == nil { throw ParseError(description: "URI missing from parameters") }
+        try settings.parseRules(numberedKeys(root + "_rule", plugin).compactMap { plugin[$0] })
+        let grace = plugin[root + "_grace"] ?? "10%"
+        settings.graceBytes = try Self.value(grace, unit: 1, base: settings.limits.bytes, adds: false)
+        for text in numberedKeys(root + "_warning", plugin).compactMap({ plugin[$0] }) {
             var words = text.split(separator: " ").map(String.init)
             guard !words.isEmpty else { continue }
             var rule = words.removeFirst()
@@ -103,17 +117,73 @@ public struct QuotaSettings: Sendable, Equatable {
         return settings
     }
 
+    /// `noenforcing:hidden:ns=PREFIX:...` after the name; the dict backend takes a user name first (empty: the
+    /// session's) and ends with the dict's URI.
+    private mutating func parseParameters(_ text: String) throws(ParseError) {
+        var rest = Substring(text)
+        if backend == .dict {
+            guard let colon = rest.firstIndex(of: ":") else { throw ParseError(description: "URI missing from parameters") }
+            rest = rest[rest.index(after: colon)...]
+        }
+        while !rest.isEmpty {
+            let end = rest.firstIndex(of: ":") ?? rest.endIndex
+            let option = rest[..<end]
+            switch option {
+            case "noenforcing": enforcing = false
+            case "hidden": hidden = true
+            case "ignoreunlimited", "no-unset": break
+            case _ where option.hasPrefix("ns="): namespacePrefix = String(option.dropFirst(3))
+            default:
+                guard backend == .dict else { throw ParseError(description: "Invalid parameter: \(option)") }
+                // The rest is the dict's URI.
+                guard rest.hasPrefix("file:") else {
+                    throw ParseError(description: "dict quota: only file: dicts are supported by Tern: \(rest)")
+                }
+                dictPath = String(rest.dropFirst(5))
+                return
+            }
+            rest = end == rest.endIndex ? "" : rest[rest.index(after: end)...]
+        }
+    }
+
+    /// quota_rule, quota_rule2, ... in order. Rules for the same mailbox add up, each setting only the limits it
+    /// names (Dovecot's quota_root_add_rule); mailbox rules are worked out against the final `*` rule.
+    private mutating func parseRules(_ rules: [String]) throws(ParseError) {
+        var mailboxRules: [(String, [String])] = []
+        for rule in rules {
+            guard let colon = rule.firstIndex(of: ":") else {
+                throw ParseError(description: "Invalid rule \(rule): Mailbox name not given")
+            }
+            let mailbox = String(rule[..<colon])
+            let definition = String(rule[rule.index(after: colon)...])
+            if definition == "ignore" {
+                ignoredMailboxes.insert(mailbox)
+            } else if mailbox == "*" || mailbox == "?" {
+                limits = try Self.limits(definition, start: limits, base: nil)
+            } else if let index = mailboxRules.firstIndex(where: { $0.0 == mailbox }) {
+                mailboxRules[index].1.append(definition)
+            } else {
+                mailboxRules.append((mailbox, [definition]))
+            }
+        }
+        for (mailbox, definitions) in mailboxRules {
+            var mailboxLimits = limits
+            for definition in definitions { mailboxLimits = try Self.limits(definition, start: mailboxLimits, base: limits) }
+            self.mailboxLimits[mailbox] = mailboxLimits
+        }
+    }
+
     /// `NAME`, `NAME2`, `NAME3`, ... while they are set (Dovecot stops at the first missing one).
-    private static func numbered(_ name: String, _ plugin: [String: String]) -> [String] {
-        var values: [String] = []
+    private static func numberedKeys(_ name: String, _ plugin: [String: String]) -> [String] {
+        var keys: [String] = []
         var key = name
         var index = 2
         while let value = plugin[key], !value.isEmpty {
-            values.append(value)
+            keys.append(key)
             key = name + String(index)
             index += 1
         }
-        return values
+        return keys
     }
 
     /// `storage=1G messages=1000` (space or comma separated) over `start`. With a `base` (mailbox rules) each
@@ -136,8 +206,9 @@ public struct QuotaSettings: Sendable, Equatable {
                 limits.bytes = try Self.value(value, unit: 1, base: base?.bytes ?? 0, adds: adds)
             case "messages":
                 limits.messages = try Self.value(value, unit: 1, base: base?.messages ?? 0, adds: adds)
-            case "ignore", "backend":
-                throw ParseError(description: "Quota rule \(key) is not supported")
+            case "backend":
+                // Backend-specific (fs, dict): nothing for the backends Tern has.
+                continue
             default:
                 throw ParseError(description: "Unknown rule limit name: \(key)")
             }

@@ -74,7 +74,9 @@ public struct MailStore: Sendable {
     }
 
     func folder(_ name: String) throws(MailboxError) -> MaildirFolder {
-        MaildirFolder(path: try folderPath(name), root: sharedTarget(normalize(name))?.store?.root ?? root)
+        MaildirFolder(
+            path: try folderPath(name), root: sharedTarget(normalize(name))?.store?.root ?? root,
+            recordsQuota: !settings.maildirSizeIgnored.contains(normalize(name)))
     }
 
     static func trimmed(_ path: String) -> String {

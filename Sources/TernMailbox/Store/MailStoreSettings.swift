@@ -23,6 +23,9 @@ public struct MailStoreSettings: Sendable, Equatable {
     public var privilegedGroup: UInt32?
     /// The shared namespace (other users' mailboxes), when one is configured.
     public var shared: SharedNamespace?
+    /// Mailboxes a `quota = maildir` root's `ignore` rule leaves out: saves and expunges there write no
+    /// `maildirsize` line, as in Dovecot.
+    public var maildirSizeIgnored: Set<String> = []
 
     public init(
         format: Format = .maildir, root: String, inboxPath: String? = nil, separator: Character = ".",

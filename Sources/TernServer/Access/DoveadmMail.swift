@@ -9,11 +9,14 @@ public struct DoveadmMail {
     public let user: String
     /// The user's home (%h in plugin settings).
     public let home: String
+    /// The userdb's plugin settings (`quota_rule=...`), over dovecot.conf's.
+    public let userdbSettings: [String: String]
 
-    public init(store: MailStore, user: String, home: String = "") {
+    public init(store: MailStore, user: String, home: String = "", userdbSettings: [String: String] = [:]) {
         self.store = store
         self.user = user
         self.home = home
+        self.userdbSettings = userdbSettings
     }
 
     /// Existing, selectable mailboxes whose names match every one of `masks` (`*` and `%` as in LIST;

@@ -42,7 +42,10 @@ final class IMAPSessionWorker: MailProtocolSession, @unchecked Sendable {
         self.log = log
         self.watcher = watcher
         self.wake = wake
-        var configuration = Self.configuration(request.user, home: request.home, settings)
+        // Logs quota settings Dovecot would refuse; the session then enforces nothing.
+        _ = MailSessionWorker.quotaRoots(request, settings, log)
+        var configuration = Self.configuration(
+            request.user, home: request.home, settings, userdb: request.quotaSettings ?? [:])
         configuration.acl?.groups = request.aclGroups ?? []
         session = IMAPMailSession(store: store, configuration: configuration)
     }
@@ -52,8 +55,10 @@ final class IMAPSessionWorker: MailProtocolSession, @unchecked Sendable {
     /// full-text index, whatever the backend's name), imap_capability (`+NAMES` adds to the list, anything
     /// else replaces it), imap_max_line_length, imap_metadata = yes with a `file:` mail_attribute_dict
     /// (METADATA; Dovecot's other dict drivers are not there), imap_literal_minus (LITERAL-, RFC 7888), and
-    /// quota (enforced; with imap_quota the QUOTA commands).
-    static func configuration(_ user: String, home: String, _ settings: DovecotSettings) -> IMAPMailSession.Configuration {
+    /// quota with the userdb's quota settings over dovecot.conf's (enforced; with imap_quota the QUOTA commands).
+    static func configuration(
+        _ user: String, home: String, _ settings: DovecotSettings, userdb: [String: String] = [:]
+    ) -> IMAPMailSession.Configuration {
         var capabilities = IMAPReplyText.postLoginCapabilities
         let dict = settings.string("mail_attribute_dict")
         var metadataPath: String?
@@ -65,8 +70,8 @@ final class IMAPSessionWorker: MailProtocolSession, @unchecked Sendable {
         // in reverse load order (lib20_imap_zlib, lib11_imap_quota, lib02_imap_acl), each appending first.
         let plugins = settings.mailPlugins
         if plugins.contains("imap_zlib") { capabilities.append(IMAPReplyText.compressDeflate) }
-        let quota = settings.quota(user: user, home: home)
-        let quotaCommands = quota != nil && plugins.contains("imap_quota")
+        let quota = (try? settings.quota(user: user, home: home, userdb: userdb)) ?? []
+        let quotaCommands = !quota.isEmpty && plugins.contains("imap_quota")
         if quotaCommands { capabilities.append(IMAPReplyText.quota) }
         if plugins.contains("imap_acl"), settings.acl?.commands == true { capabilities += IMAPReplyText.aclCapabilities }
         let override = settings.string("imap_capability")

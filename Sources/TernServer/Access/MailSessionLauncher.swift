@@ -128,6 +128,8 @@ final class MailSessionLauncher: Sendable {
         request.home = record.home ?? ""
         request.mailLocation = record["mail"]
         request.aclGroups = record["acl_groups"].map { $0.split(separator: ",").map(String.init) }
+        let quotaSettings = DovecotSettings.quotaSettings(userdb: record.fields.map { ($0.key, $0.value) })
+        request.quotaSettings = quotaSettings.isEmpty ? nil : quotaSettings
         request.sharedHomes = await sharedHomes(request)
         guard switchUser else { return (request, nil) }
         let account = record.uid.flatMap { Self.resolveUID($0) }

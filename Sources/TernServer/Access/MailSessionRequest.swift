@@ -20,6 +20,8 @@ public struct MailSessionRequest: Codable, Sendable, Equatable {
     public var mailLocation: String?
     /// The userdb's `acl_groups` (comma-separated there), for the acl plugin's `group=` entries.
     public var aclGroups: [String]?
+    /// The userdb's quota plugin settings (`quota_rule=*:storage=1G`), over dovecot.conf's for this user.
+    public var quotaSettings: [String: String]?
     /// The users acl_shared_dict says this user may see mailboxes of, with their homes (shared namespace).
     public var sharedHomes: [String: String]?
     /// LMTP: header lines (CRLF-terminated) the delivery puts before the message (Return-Path, Delivered-To,

@@ -105,9 +105,8 @@ public enum MailSessionWorker {
     /// allowed quota_grace over the limit; 75 (EX_TEMPFAIL) otherwise.
     public static func deliver(_ argument: String) -> Int32 {
         guard let (request, lmtp, log, store) = openDelivery(argument) else { return 75 }
-        let quota = lmtp.quota(user: request.user, home: request.home).map {
-            MailQuota(settings: $0, store: store, warningPrograms: lmtp.quotaWarningPrograms)
-        }
+        let quota = UserQuota(
+            settings: quotaRoots(request, lmtp, log), store: store, warningPrograms: lmtp.quotaWarningPrograms)
         do throws(MailboxError) {
             let appender = try store.beginAppend(to: "INBOX")
             if let headers = request.deliveryHeaders { try appender.write(Array(headers.utf8)) }
@@ -127,9 +126,7 @@ public enum MailSessionWorker {
             let uid = try appender.commit()
             log.info(request.logPrefix, "saved mail to INBOX (uid \(uid))")
             if let quota, let before {
-                quota.warn(
-                    before: before,
-                    after: QuotaAmount(bytes: before.bytes + UInt64(appender.size), messages: before.messages + 1))
+                quota.saved("INBOX", before: before, adding: QuotaAmount(bytes: UInt64(appender.size), messages: 1))
             }
             if lmtp.fullTextAutoIndex {
                 do {
@@ -154,15 +151,28 @@ public enum MailSessionWorker {
     /// reply on stdout when not, 75 when the mail cannot be opened.
     public static func checkQuota(_ argument: String) -> Int32 {
         guard let (request, lmtp, log, store) = openDelivery(argument) else { return 75 }
-        guard let quota = lmtp.quota(user: request.user, home: request.home) else { return 0 }
+        guard let quota = UserQuota(settings: quotaRoots(request, lmtp, log), store: store) else { return 0 }
         do throws(MailboxError) {
-            try MailQuota(settings: quota, store: store).check("INBOX", adding: QuotaAmount(bytes: 1, messages: 1), grace: true)
+            try quota.check("INBOX", adding: QuotaAmount(bytes: 1, messages: 1), grace: true)
             return 0
         } catch .overQuota(let message) {
             return refuse(lmtp, message)
         } catch {
             log.log(request.logPrefix, .error, "quota check failed: \(error.logDescription)")
             return 75
+        }
+    }
+
+    /// The user's quota roots, the userdb's settings over dovecot.conf's; none (logged as Dovecot logs it) when
+    /// they are not valid.
+    static func quotaRoots(_ request: MailSessionRequest, _ settings: DovecotSettings, _ log: DovecotLog)
+        -> [QuotaSettings]
+    {
+        do {
+            return try settings.quota(user: request.user, home: request.home, userdb: request.quotaSettings ?? [:])
+        } catch {
+            log.log(request.logPrefix, .error, "Failed to initialize quota: \(error)")
+            return []
         }
     }
 
@@ -209,7 +219,9 @@ public enum MailSessionWorker {
             // Like Dovecot, create the mail root (and missing parents) on first use.
             try FileManager.default.createDirectory(
                 atPath: storeSettings.root, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            let store = MailStore(settings: storeSettings)
+            let quota = try? settings.settings(protocol: request.protocolName).quota(
+                user: request.user, home: request.home, userdb: request.quotaSettings ?? [:])
+            let store = MailStore(settings: storeSettings.ignoringInMaildirSize(quota ?? []))
             try store.applyAutoSettings()
             return store
         } catch {

@@ -20,7 +20,9 @@ final class SessionFixture {
         let base = NSTemporaryDirectory() + "tern-imap-session-" + UUID().uuidString
         root = base + "/Maildir"
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-        store = MailStore(settings: MailStoreSettings(root: root, separator: "/", mailboxes: mailboxes))
+        let roots = try quota.map { try QuotaSettings.roots($0) } ?? []
+        store = MailStore(
+            settings: MailStoreSettings(root: root, separator: "/", mailboxes: mailboxes).ignoringInMaildirSize(roots))
         var configuration = IMAPMailSession.Configuration(user: "tuser", capabilities: capabilities, clock: clock)
         configuration.idleNotifyInterval = idleNotifyInterval
         configuration.fullTextSearch = fullTextSearch
@@ -28,8 +30,8 @@ final class SessionFixture {
         configuration.fullTextIndexedInBackground = indexedInBackground
         if metadata { configuration.metadataPath = base + "/dovecot-attributes" }
         configuration.acl = acl
-        if let quota {
-            configuration.quota = try QuotaSettings.parse(quota)
+        if quota != nil {
+            configuration.quota = roots
             configuration.quotaCommands = quotaCommands
             configuration.quotaWarningPrograms = warningPrograms
         }

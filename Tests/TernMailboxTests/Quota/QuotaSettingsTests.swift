@@ -56,4 +56,53 @@ import Testing
         let noEnforcing = try QuotaSettings.parse(["quota": "maildir:User quota:noenforcing"])
         #expect(noEnforcing?.enforcing == false)
     }
+
+    /// `quota2`, `quota3`, ... are roots of their own, with `quota2_rule`, `quota2_warning` and `quota2_grace`;
+    /// the list stops at the first missing one, as Dovecot reads numbered settings.
+    @Test func severalRoots() throws {
+        let roots = try QuotaSettings.roots([
+            "quota": "maildir:User quota", "quota_rule": "*:storage=1G", "quota2": "count:Archive:ns=Archive/:hidden",
+            "quota2_rule": "*:messages=3", "quota2_warning": "messages=2 quota-warning 2 carla", "quota2_grace": "0",
+            "quota4": "dirsize:Skipped",
+        ])
+        #expect(roots.map(\.name) == ["User quota", "Archive"])
+        #expect(roots[0].limits == .init(bytes: 1 << 30, messages: 0))
+        #expect(roots[1].limits == .init(bytes: 0, messages: 3))
+        #expect(roots[1].hidden && roots[1].namespacePrefix == "Archive/" && roots[1].graceBytes == 0)
+        #expect(roots[1].warnings.map(\.command) == [["quota-warning", "2", "carla"]])
+        #expect(roots[0].warnings.isEmpty)
+        #expect(roots[1].covers("Archive/2024") && !roots[1].covers("INBOX"))
+        #expect(try QuotaSettings.roots([:]).isEmpty)
+    }
+
+    /// `Trash:ignore`, relative mailbox rules and `backend=` (the fs and dict backends' own values).
+    @Test func ruleKeys() throws {
+        let settings = try #require(
+            try QuotaSettings.parse([
+                "quota": "maildir:User quota", "quota_rule": "*:storage=100M", "quota_rule2": "Trash:ignore",
+                "quota_rule3": "Spam:storage=+20M", "quota_rule4": "Junk:storage=+10%", "quota_rule5": "*:backend=1G",
+            ]))
+        #expect(settings.ignoredMailboxes == ["Trash"])
+        #expect(!settings.covers("Trash") && settings.covers("INBOX"))
+        #expect(settings.limits(for: "Spam").bytes == 120 << 20)
+        #expect(settings.limits(for: "Junk").bytes == (100 << 20) + (10 << 20))
+        #expect(settings.limits.bytes == 100 << 20)
+    }
+
+    /// dirsize and dict backends; fs is refused with a clear error, an unknown dict driver too.
+    @Test func backends() throws {
+        #expect(try QuotaSettings.parse(["quota": "dirsize:User quota"])?.backend == .dirsize)
+        let dict = try #require(try QuotaSettings.parse(["quota": "dict:User quota::noenforcing:file:/var/q/%u"]))
+        #expect(dict.backend == .dict && dict.dictPath == "/var/q/%u" && !dict.enforcing)
+        #expect(try QuotaSettings.parse(["quota": "dict:Q:carla:file:/q"])?.dictPath == "/q")
+        #expect(throws: QuotaSettings.ParseError(description: "URI missing from parameters")) {
+            try QuotaSettings.parse(["quota": "dict:User quota"])
+        }
+        #expect(throws: QuotaSettings.ParseError.self) { try QuotaSettings.parse(["quota": "dict:Q::redis:host=x"]) }
+        #expect(
+            throws: QuotaSettings.ParseError(
+                description:
+                    "Quota root User quota: quota backend fs (filesystem quota) is not supported by Tern: use maildir, count, dirsize or dict")
+        ) { try QuotaSettings.roots(["quota": "fs:User quota"]) }
+    }
 }

@@ -96,6 +96,52 @@ extension DaemonEndToEnd {
             #expect(try String(contentsOfFile: log, encoding: .utf8) == "full alice\nfull alice\n")
         }
 
+        /// Two quota roots, the second's rule from the userdb (`userdb_quota2_rule` in passwd-file, over
+        /// dovecot.conf's): a delivery is refused when any root is full, and each root runs its own warning.
+        @Test func secondRootWithUserdbRule() throws {
+            let log = NSTemporaryDirectory() + "tern-lmtp-quota2-\(UUID().uuidString).log"
+            let script = log + ".sh"
+            try "#!/bin/sh\necho \"$@\" >> \(log)\n".write(toFile: script, atomically: true, encoding: .utf8)
+            chmod(script, 0o755)
+            defer {
+                try? FileManager.default.removeItem(atPath: log)
+                try? FileManager.default.removeItem(atPath: script)
+            }
+            let extra = Self.extra + """
+
+                mail_plugins = $mail_plugins quota
+                plugin {
+                  quota = maildir:User quota
+                  quota_rule = *:messages=10
+                  quota_warning = messages=2 quota-warning user %u
+                  quota2 = count:Archive
+                  quota2_rule = *:messages=50
+                  quota2_warning = messages=100%% quota-warning archive %u
+                }
+                service quota-warning {
+                  executable = script \(script)
+                }
+
+                """
+            try MailAccessInstance.with(extra: extra, userdbFields: "userdb_quota2_rule=*:messages=2") { access in
+                try access.deliver("Subject: earlier\n\nfirst\n")
+                func send() throws -> String {
+                    let client = try Self.greeted(access)
+                    _ = try client.command("MAIL FROM:<sender@example.test>")
+                    _ = try client.command("RCPT TO:<alice>")
+                    #expect(try client.command("DATA") == "354 OK")
+                    try client.send("Subject: by lmtp\r\n\nbody\r\n.")
+                    return try client.readLine()
+                }
+                #expect(try send().hasSuffix(" Saved"))
+                #expect(try send() == "552 5.2.2 <alice> Quota exceeded (mailbox for user is full)")
+                #expect(access.messageFiles().count == 2)
+                let maildirsize = try String(contentsOfFile: access.maildir + "/maildirsize", encoding: .utf8)
+                #expect(maildirsize.hasPrefix("10C\n"), "\(maildirsize)")
+            }
+            #expect(try String(contentsOfFile: log, encoding: .utf8) == "user alice\narchive alice\n")
+        }
+
         /// lmtp_rcpt_check_quota = yes: a recipient over quota is refused at RCPT, as Dovecot 2.3.19 does.
         @Test func overQuotaAtRCPT() throws {
             let extra = Self.extra + """

@@ -19,7 +19,8 @@ final class MailAccessInstance {
     var maildir: String { home + "/Maildir" }
     static let password = "alice-Secret"
 
-    init(_ instance: TernInstance, extra: String = "") throws {
+    /// `userdbFields` go into alice's passwd-file line (`userdb_quota_rule=*:storage=1G`).
+    init(_ instance: TernInstance, extra: String = "", userdbFields: String = "") throws {
         self.instance = instance
         imapPort = try PortAllocator.claim()
         pop3Port = try PortAllocator.claim()
@@ -30,7 +31,7 @@ final class MailAccessInstance {
         try manager.createDirectory(atPath: root + "/dovecot/run", withIntermediateDirectories: true)
         try TernInstance.chownTree(home, uid: uid, gid: gid)
         let login = geteuid() == 0 ? "nobody" : TernInstance.currentUserName()
-        try "alice:{PLAIN}\(Self.password):\(uid):\(gid)::\(home)::\n".write(
+        try "alice:{PLAIN}\(Self.password):\(uid):\(gid)::\(home)::\(userdbFields)\n".write(
             toFile: root + "/dovecot/users", atomically: true, encoding: .utf8)
         let config = """
             protocols = imap pop3
@@ -91,9 +92,11 @@ final class MailAccessInstance {
     }
 
     /// Runs `body` with a started daemon and stops it afterwards.
-    static func with(extra: String = "", _ body: (MailAccessInstance) throws -> Void) throws {
+    static func with(
+        extra: String = "", userdbFields: String = "", _ body: (MailAccessInstance) throws -> Void
+    ) throws {
         try TernInstance.with(start: false) { instance in
-            let access = try MailAccessInstance(instance, extra: extra)
+            let access = try MailAccessInstance(instance, extra: extra, userdbFields: userdbFields)
             let started = try instance.tern(["dovecot", "-c", access.configPath], timeout: 60)
             guard started.status == 0 else { throw TernInstance.InstanceError.tool("dovecot", started) }
             defer { _ = try? instance.tern(["dovecot", "-c", access.configPath, "stop"], timeout: 60) }

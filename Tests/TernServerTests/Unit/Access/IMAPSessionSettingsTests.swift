@@ -126,12 +126,12 @@ import Testing
         let quota = try configuration(text.replacingOccurrences(of: "storage=%u", with: "storage=1G"))
         #expect(quota.capabilities.suffix(2) == ["COMPRESS=DEFLATE", "QUOTA"])
         #expect(quota.quotaCommands)
-        #expect(quota.quota?.limits.bytes == 1 << 30)
-        #expect(quota.quota?.warnings.first?.command == ["quota-warning", "95", "u"])
+        #expect(quota.quota.first?.limits.bytes == 1 << 30)
+        #expect(quota.quota.first?.warnings.first?.command == ["quota-warning", "95", "u"])
         #expect(quota.quotaWarningPrograms["quota-warning"] == ["/usr/local/bin/quota-warning.sh"])
         let enforcedOnly = try configuration("mail_plugins = quota\nplugin {\n  quota = count:User quota\n}\n")
-        #expect(enforcedOnly.quota != nil && !enforcedOnly.quotaCommands)
+        #expect(!enforcedOnly.quota.isEmpty && !enforcedOnly.quotaCommands)
         #expect(!enforcedOnly.capabilities.contains("QUOTA"))
-        #expect(try configuration("plugin {\n  quota = count:User quota\n}\n").quota == nil, "plugin not loaded")
+        #expect(try configuration("plugin {\n  quota = count:User quota\n}\n").quota.isEmpty, "plugin not loaded")
     }
 }
