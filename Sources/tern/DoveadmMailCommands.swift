@@ -61,7 +61,7 @@ enum DoveadmMailCommand {
         let user: DoveadmUser
         do {
             user = try await DoveadmUser.lookup(name, settings: settings, auth: auth)
-            let userdb = DovecotSettings.quotaSettings(userdb: user.record.fields.map { ($0.key, $0.value) })
+            let userdb = DovecotSettings.quotaSettings(userdb: user.record.fields.map { ($0.key, $0.value ?? "") })
             let quota = try? settings.settings(protocol: "doveadm").quota(
                 user: user.name, home: user.record.home ?? "", userdb: userdb)
             let mail = DoveadmMail(

@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 import Synchronization
 import TernAuth
+import TernConfig
 import TernDelivery
 import TernMailbox
 
@@ -128,7 +129,7 @@ final class MailSessionLauncher: Sendable {
         request.home = record.home ?? ""
         request.mailLocation = record["mail"]
         request.aclGroups = record["acl_groups"].map { $0.split(separator: ",").map(String.init) }
-        let quotaSettings = DovecotSettings.quotaSettings(userdb: record.fields.map { ($0.key, $0.value) })
+        let quotaSettings = DovecotSettings.quotaSettings(userdb: record.fields.map { ($0.key, $0.value ?? "") })
         request.quotaSettings = quotaSettings.isEmpty ? nil : quotaSettings
         request.sharedHomes = await sharedHomes(request)
         guard switchUser else { return (request, nil) }

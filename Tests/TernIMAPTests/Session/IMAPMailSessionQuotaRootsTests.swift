@@ -60,12 +60,14 @@ import Testing
         try f.store.applyAutoSettings()
         #expect(Self.append(f, "a", "INBOX", fill: 100).contains("a OK [APPENDUID "))
         for tag in ["b", "c", "d", "e"] { #expect(Self.append(f, tag, "Trash", fill: 3000).contains("\(tag) OK [APPENDUID ")) }
-        #expect(try String(contentsOfFile: f.root + "/maildirsize", encoding: .utf8) == "10240S\n0 0\n125 1\n")
+        let maildirsize = try String(contentsOfFile: f.root + "/maildirsize", encoding: .utf8)
+        // Dovecot wrote `127 1` for the same APPEND (with quota_vsizes = yes) and nothing for Trash.
+        #expect(maildirsize == "10240S\n0 0\n127 1\n", "\(maildirsize)")
         #expect(f.send("f GETQUOTA \"User quota\"\r\n").hasPrefix("* QUOTA \"User quota\" (STORAGE 1 10)\r\n"))
         // Recounting leaves Trash out too.
         try FileManager.default.removeItem(atPath: f.root + "/maildirsize")
         #expect(f.send("g GETQUOTA \"User quota\"\r\n").hasPrefix("* QUOTA \"User quota\" (STORAGE 1 10)\r\n"))
-        #expect(try String(contentsOfFile: f.root + "/maildirsize", encoding: .utf8) == "10240S\n125 1\n")
+        #expect(try String(contentsOfFile: f.root + "/maildirsize", encoding: .utf8) == "10240S\n127 1\n")
     }
 
     /// `-messages=100%%` runs when an EXPUNGE takes the usage below the limit; each root runs its own first
@@ -112,8 +114,9 @@ import Testing
         #expect(try String(contentsOfFile: path, encoding: .utf8) == "priv/quota/messages\n2\npriv/quota/storage\n21\n")
         #expect(f.send("c APPEND INBOX {3+}\r\ny\r\n\r\n").hasPrefix("c NO [OVERQUOTA] "))
         f.send("d SELECT INBOX\r\n")
-        f.send("e STORE 2 +FLAGS \\Deleted\r\n")
+        f.send("e STORE 1:* +FLAGS \\Deleted\r\n")
         f.send("f EXPUNGE\r\n")
-        #expect(try String(contentsOfFile: path, encoding: .utf8) == "priv/quota/messages\n1\npriv/quota/storage\n18\n")
+        let after = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(after == "priv/quota/messages\n0\npriv/quota/storage\n0\n", "\(after)")
     }
 }
