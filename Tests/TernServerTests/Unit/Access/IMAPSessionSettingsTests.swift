@@ -1,4 +1,5 @@
 import Foundation
+import TernConfig
 import TernIMAP
 import TernMailbox
 import Testing
@@ -7,12 +8,12 @@ import Testing
 
 /// What imap's dovecot.conf settings make of a session: mail_plugins, imap_capability, imap_max_line_length.
 @Suite struct IMAPSessionSettingsTests {
-    private func configuration(_ text: String) throws -> IMAPMailSession.Configuration {
+    private func configuration(_ text: String, userdb: [String: String] = [:]) throws -> IMAPMailSession.Configuration {
         let path = NSTemporaryDirectory() + "tern-imap-settings-\(UUID().uuidString).conf"
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: path) }
         let settings = try AccessSettings.load(path: path, readingTLSFiles: false)
-        return IMAPSessionWorker.configuration("u", home: "/home/u", settings.settings(protocol: "imap"))
+        return IMAPSessionWorker.configuration("u", home: "/home/u", settings.settings(protocol: "imap"), userdb: userdb)
     }
 
     @Test func defaultsAreDovecotsListAndLimits() throws {
@@ -133,5 +134,29 @@ import Testing
         #expect(!enforcedOnly.quota.isEmpty && !enforcedOnly.quotaCommands)
         #expect(!enforcedOnly.capabilities.contains("QUOTA"))
         #expect(try configuration("plugin {\n  quota = count:User quota\n}\n").quota.isEmpty, "plugin not loaded")
+    }
+
+    /// The userdb's quota fields override dovecot.conf's plugin settings for the user (and can add a root);
+    /// settings Dovecot refuses (the fs backend here) leave the session without quota.
+    @Test func quotaSettingsFromTheUserdb() throws {
+        let text = """
+            mail_plugins = $mail_plugins quota imap_quota
+            plugin {
+              quota = maildir:User quota
+              quota_rule = *:storage=1G
+            }
+
+            """
+        let userdb = DovecotSettings.quotaSettings(userdb: [
+            ("uid", "1000"), ("quota_rule", "*:storage=%u"), ("quota2", "count:Archive"), ("quota2_rule", "*:messages=5"),
+        ])
+        #expect(userdb == ["quota_rule": "*:storage=%u", "quota2": "count:Archive", "quota2_rule": "*:messages=5"])
+        let overridden = try configuration(text, userdb: userdb.merging(["quota_rule": "*:storage=2G"]) { $1 })
+        #expect(overridden.quota.map(\.name) == ["User quota", "Archive"])
+        #expect(overridden.quota.first?.limits.bytes == 2 << 30)
+        #expect(overridden.quota.last?.limits.messages == 5)
+        #expect(overridden.capabilities.contains("QUOTA"))
+        let refused = try configuration(text, userdb: ["quota": "fs:User quota"])
+        #expect(refused.quota.isEmpty && !refused.capabilities.contains("QUOTA"))
     }
 }
