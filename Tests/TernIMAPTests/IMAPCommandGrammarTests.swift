@@ -174,8 +174,8 @@ import Testing
                 == .fetch(
                     one,
                     [
-                        .binary(part: [1], partial: Partial(offset: 0, length: 10), peek: true),
-                        .binarySize(part: [2]),
+                        .binary(BodySection(part: [1]), partial: Partial(offset: 0, length: 10), peek: true),
+                        .binarySize(BodySection(part: [2])),
                     ], uid: false))
         #expect(parseError("a FETCH 1 FOO")?.reason == .syntax("Unknown parameter: FOO"))
         #expect(parseError("a FETCH 1 (FLAGS")?.reason == .syntax("Missing ')'"))

@@ -128,7 +128,7 @@ import Testing
         )
         w.item(.bodySection(BodySection(part: [3], kind: .mime), origin: nil, data: []))
         w.item(.rfc822Text(nil))
-        w.item(.binarySize(part: [1], size: 4))
+        w.item(.binarySize(BodySection(part: [1]), size: 4))
         w.end()
         out += w.take()
         #expect(

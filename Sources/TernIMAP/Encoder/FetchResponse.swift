@@ -14,8 +14,8 @@ public enum FetchResponseItem: Sendable, Hashable {
     case rfc822Header([UInt8]?)
     case rfc822Text([UInt8]?)
     /// `literal8`: sent as `~{n}` (RFC 3516 §4.1); Dovecot does so for decoded data and data with NUL.
-    case binary(part: [Int], origin: UInt64?, data: [UInt8]?, literal8: Bool = false)
-    case binarySize(part: [Int], size: Int)
+    case binary(BodySection, origin: UInt64?, data: [UInt8]?, literal8: Bool = false)
+    case binarySize(BodySection, size: Int)
     /// RFC 7162 §3.1.4.1 `MODSEQ (n)`.
     case modSeq(UInt64)
     /// RFC 8514 `SAVEDATE "date-time"`, NIL where the mailbox keeps none.
@@ -33,7 +33,7 @@ public enum FetchDataName: Sendable, Hashable {
     case rfc822
     case rfc822Header
     case rfc822Text
-    case binary(part: [Int], origin: UInt64?)
+    case binary(BodySection, origin: UInt64?)
 
     public var text: String {
         switch self {
@@ -42,9 +42,8 @@ public enum FetchDataName: Sendable, Hashable {
         case .rfc822: return "RFC822"
         case .rfc822Header: return "RFC822.HEADER"
         case .rfc822Text: return "RFC822.TEXT"
-        case .binary(let part, let origin):
-            return "BINARY[\(part.map(String.init).joined(separator: "."))]"
-                + (origin.map { "<\($0)>" } ?? "")
+        case .binary(let section, let origin):
+            return "BINARY[\(section.text)]" + (origin.map { "<\($0)>" } ?? "")
         }
     }
 }
@@ -102,15 +101,15 @@ public struct FetchResponseWriter: Sendable {
         case .rfc822(let data): self.data(.rfc822, data)
         case .rfc822Header(let data): self.data(.rfc822Header, data)
         case .rfc822Text(let data): self.data(.rfc822Text, data)
-        case .binary(let part, let origin, let data, let literal8):
+        case .binary(let section, let origin, let data, let literal8):
             if literal8, let data {
-                writer.raw(FetchDataName.binary(part: part, origin: origin).text + " ")
+                writer.raw(FetchDataName.binary(section, origin: origin).text + " ")
                 writer.literal8(data)
             } else {
-                self.data(.binary(part: part, origin: origin), data)
+                self.data(.binary(section, origin: origin), data)
             }
-        case .binarySize(let part, let size):
-            writer.raw("BINARY.SIZE[\(part.map(String.init).joined(separator: "."))] \(size)")
+        case .binarySize(let section, let size):
+            writer.raw("BINARY.SIZE[\(section.text)] \(size)")
         case .modSeq(let modSeq): writer.raw("MODSEQ (\(modSeq))")
         case .emailID(let id): writer.raw("EMAILID (\(id))")
         case .threadID(let id): writer.raw(id.map { "THREADID (\($0))" } ?? "THREADID NIL")

@@ -65,8 +65,9 @@ public enum FetchAttribute: Sendable, Hashable {
     case uid
     /// BODY[section]<partial> and BODY.PEEK[...]: `peek` leaves \Seen alone.
     case bodySection(BodySection, partial: Partial?, peek: Bool)
-    case binary(part: [Int], partial: Partial?, peek: Bool)
-    case binarySize(part: [Int])
+    /// BINARY[section] and BINARY.SIZE[section] (RFC 3516 names part numbers only; Dovecot takes every section).
+    case binary(BodySection, partial: Partial?, peek: Bool)
+    case binarySize(BodySection)
     /// RFC 7162 §3.1.5 MODSEQ.
     case modSeq
     /// RFC 8514 SAVEDATE.

@@ -189,7 +189,7 @@ public enum IMAPReplyText {
     public static let invalidSortListArgument = "Invalid sort list argument"
     public static let invalidCharsetArgument = "Invalid charset argument"
     public static let unknownThreadAlgorithm = "Unknown thread algorithm"
-    /// SORT's answer to an unknown RETURN option (SEARCH names the option instead).
+    /// SEARCH's and SORT's answer to an unknown RETURN option.
     public static let unknownSearchReturnOptionName = "Unknown SEARCH return option"
     public static func unknownSortArgument(_ name: String) -> String { "Unknown sort argument: \(name)" }
 
@@ -219,6 +219,9 @@ public enum IMAPReplyText {
     public static let missingParen = "Missing ')'"
     public static let invalidMessageset = "Invalid messageset"
     public static let invalidBodySection = "Invalid BODY[..] section"
+    public static let invalidBinarySection = "Invalid BINARY[..] section"
+    /// PREVIEW with an empty modifier list.
+    public static let fetchListNonAtoms = "FETCH list contains non-atoms"
     public static let missingSearchParameters = "Missing search parameters"
     public static let missingArgument = "Missing argument"
     public static let invalidSearchDate = "Invalid search date parameter"
@@ -250,9 +253,6 @@ public enum IMAPReplyText {
     public static func unknownParameter(_ name: String) -> String { "Unknown parameter: \(name)" }
     static func unsupportedPreviewModifier(_ name: String) -> String { "'\(name)' is not a supported PREVIEW modifier" }
     public static func unknownSearchArgument(_ name: String) -> String { "Unknown argument \(name)" }
-    public static func unknownSearchReturnOption(_ name: String) -> String {
-        "Unknown argument \(name)"
-    }
     public static func invalidSystemFlag(_ upperCased: String) -> String {
         "Invalid system flag \(upperCased)"
     }

@@ -27,6 +27,8 @@ extension IMAPCommandGrammar {
         case message([Flag], IMAPDateTime?, catenate: Bool, utf8: Bool = false)
         /// `URL astring` in a CATENATE list (RFC 4469 §5).
         case url([UInt8])
+        /// `URL literal`: the announcement ending the segment is the URL.
+        case urlLiteral
         /// `TEXT literal`, or `utf8` `UTF8 (literal8)`: the announcement ending the segment is the text.
         case text(utf8: Bool = false)
         /// The command is complete.
@@ -95,6 +97,11 @@ extension IMAPCommandGrammar {
             case .catenatePart:
                 if r.keyword("URL") {
                     try r.space()
+                    if r.atEnd, literalFollows {
+                        items.append(.urlLiteral)
+                        step = .afterCatenatePart
+                        return items
+                    }
                     items.append(.url(try r.astring()))
                     step = .afterCatenatePart
                 } else if r.keyword("TEXT") {

@@ -2,23 +2,23 @@
 extension IMAPCommandGrammar {
     static func fetchAttributes(_ r: inout IMAPArgumentReader) throws -> [FetchAttribute] {
         if r.peek == UInt8(ascii: "(") {
-            let lists = try r.parenthesized { try fetchAttribute(&$0) }
+            let lists = try r.parenthesized { try fetchAttribute(&$0, inList: true) }
             return lists.flatMap { $0 }
         }
         return try fetchAttribute(&r)
     }
 
-    /// One item; the macros expand to several.
-    static func fetchAttribute(_ r: inout IMAPArgumentReader) throws -> [FetchAttribute] {
+    /// One item; the macros expand to several, and are unknown inside a list (as in Dovecot).
+    static func fetchAttribute(_ r: inout IMAPArgumentReader, inList: Bool = false) throws -> [FetchAttribute] {
         let name = String(
             decoding: r.take(while: { IMAPArgumentReader.isAtomChar($0) && $0 != UInt8(ascii: "[") }),
             as: UTF8.self
         ).uppercased()
         try r.countArgument()
         switch name {
-        case "ALL": return FetchAttribute.all
-        case "FAST": return FetchAttribute.fast
-        case "FULL": return FetchAttribute.full
+        case "ALL" where !inList: return FetchAttribute.all
+        case "FAST" where !inList: return FetchAttribute.fast
+        case "FULL" where !inList: return FetchAttribute.full
         case "ENVELOPE": return [.envelope]
         case "FLAGS": return [.flags]
         case "INTERNALDATE": return [.internalDate]
@@ -30,7 +30,9 @@ extension IMAPCommandGrammar {
         case "UID": return [.uid]
         case "MODSEQ": return [.modSeq]
         case "SAVEDATE": return [.saveDate]
-        case "PREVIEW", "SNIPPET": return [try preview(&r, snippet: name == "SNIPPET")]
+        // Dovecot takes .PEEK forms too (a preview never sets \Seen).
+        case "PREVIEW", "SNIPPET", "PREVIEW.PEEK", "SNIPPET.PEEK":
+            return [try preview(&r, snippet: name.hasPrefix("SNIPPET"))]
         case "EMAILID": return [.emailID]
         case "THREADID": return [.threadID]
         case "BODY", "BODY.PEEK":
@@ -41,17 +43,13 @@ extension IMAPCommandGrammar {
             let section = try bodySection(&r)
             return [.bodySection(section, partial: try partial(&r), peek: name == "BODY.PEEK")]
         case "BINARY", "BINARY.PEEK", "BINARY.SIZE":
-            guard r.skip(UInt8(ascii: "[")) else {
+            // Dovecot takes every BODY[] section here (HEADER, TEXT, MIME, HEADER.FIELDS), not only part numbers.
+            guard r.peek == UInt8(ascii: "[") else {
                 throw IMAPSyntaxError.syntax(IMAPReplyText.invalidBodySection)
             }
-            let text = String(
-                decoding: r.take(while: { $0 != UInt8(ascii: "]") && $0 != UInt8(ascii: " ") }),
-                as: UTF8.self)
-            guard r.skip(UInt8(ascii: "]")), let part = partNumbers(text.split(separator: ".")) else {
-                throw IMAPSyntaxError.syntax(IMAPReplyText.invalidBodySection)
-            }
-            if name == "BINARY.SIZE" { return [.binarySize(part: part)] }
-            return [.binary(part: part, partial: try partial(&r), peek: name == "BINARY.PEEK")]
+            let section = try bodySection(&r, invalid: IMAPReplyText.invalidBinarySection)
+            if name == "BINARY.SIZE" { return [.binarySize(section)] }
+            return [.binary(section, partial: try partial(&r), peek: name == "BINARY.PEEK")]
         default:
             if name.isEmpty { throw IMAPSyntaxError.invalidArguments }
             throw IMAPSyntaxError.syntax(IMAPReplyText.unknownParameter(name))
@@ -71,6 +69,7 @@ extension IMAPCommandGrammar {
         let modifiers = try r.parenthesized {
             String(decoding: $0.take(while: IMAPArgumentReader.isAtomChar), as: UTF8.self)
         }
+        guard !modifiers.isEmpty else { throw IMAPSyntaxError.syntax(IMAPReplyText.fetchListNonAtoms) }
         for modifier in modifiers {
             switch modifier.uppercased() {
             case "LAZY": lazy = true
@@ -85,8 +84,10 @@ extension IMAPCommandGrammar {
     }
 
     /// `"[" [section-spec] "]"`.
-    static func bodySection(_ r: inout IMAPArgumentReader) throws -> BodySection {
-        let invalid = IMAPSyntaxError.syntax(IMAPReplyText.invalidBodySection)
+    static func bodySection(
+        _ r: inout IMAPArgumentReader, invalid text: String = IMAPReplyText.invalidBodySection
+    ) throws -> BodySection {
+        let invalid = IMAPSyntaxError.syntax(text)
         guard r.skip(UInt8(ascii: "[")) else { throw invalid }
         let spec = String(
             decoding: r.take(while: {
@@ -124,15 +125,6 @@ extension IMAPCommandGrammar {
             throw r.atEnd && kind != nil ? IMAPSyntaxError.syntax(IMAPReplyText.missingParen) : invalid
         }
         return BodySection(part: part, kind: kind)
-    }
-
-    static func partNumbers(_ pieces: [Substring]) -> [Int]? {
-        var part: [Int] = []
-        for piece in pieces {
-            guard let n = Int(piece), n > 0, piece.first != "0", piece.count <= 9 else { return nil }
-            part.append(n)
-        }
-        return part
     }
 
     /// `"<" number64 ["." nz-number64] ">"` (RFC 9051 §9), with Dovecot's texts; Dovecot also takes the offset

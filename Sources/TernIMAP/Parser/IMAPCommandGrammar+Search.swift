@@ -7,7 +7,10 @@ extension IMAPCommandGrammar {
         var partial: ClosedRange<UInt32>?
         var charset: String?
         if r.keyword("RETURN") {
-            try r.space(orThrow: missing)
+            // Without a list after it, Dovecot takes RETURN for a search key.
+            guard r.skip(UInt8(ascii: " ")), r.peek == UInt8(ascii: "(") else {
+                throw IMAPSyntaxError.syntax(IMAPReplyText.unknownSearchArgument("RETURN"))
+            }
             returnOptions = try r.parenthesized { (reader: inout IMAPArgumentReader) throws -> SearchReturnOption? in
                 let name = try reader.atom(upper: true)
                 if name == "PARTIAL" {
@@ -15,7 +18,7 @@ extension IMAPCommandGrammar {
                     return nil
                 }
                 guard let option = SearchReturnOption(rawValue: name) else {
-                    throw IMAPSyntaxError.syntax(IMAPReplyText.unknownSearchReturnOption(name))
+                    throw IMAPSyntaxError.syntax(IMAPReplyText.unknownSearchReturnOptionName)
                 }
                 return option
             }.compactMap { $0 }

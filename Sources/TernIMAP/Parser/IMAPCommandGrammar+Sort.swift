@@ -6,6 +6,7 @@ extension IMAPCommandGrammar {
         var returnOptions: [SearchReturnOption]?
         if r.keyword("RETURN") {
             try r.space(orThrow: invalidSort)
+            guard r.peek == UInt8(ascii: "(") else { throw invalidSort }
             returnOptions = try r.parenthesized { reader in
                 let name = try reader.atom(upper: true)
                 guard let option = SearchReturnOption(rawValue: name) else {

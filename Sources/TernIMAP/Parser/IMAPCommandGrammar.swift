@@ -3,12 +3,14 @@ enum IMAPCommandGrammar {
     static func parse(_ raw: RawCommand, limits: IMAPParserLimits) -> Result<
         TaggedCommand, IMAPCommandError
     > {
-        var reader = IMAPArgumentReader(raw, limits: limits)
+        var headReader = IMAPArgumentReader(raw, limits: limits)
         let head: Head
-        switch readHead(&reader) {
+        switch readHead(&headReader) {
         case .success(let h): head = h
         case .failure(let error): return .failure(error)
         }
+        var reader = IMAPArgumentReader(collapsingSpaces(raw, from: headReader.index), limits: limits)
+        _ = readHead(&reader)
         do {
             // NUL is no CHAR (RFC 3501 §9); Dovecot refuses such lines even for commands without arguments.
             if raw.text.contains(0) { throw IMAPSyntaxError.invalidArguments }
@@ -23,6 +25,51 @@ enum IMAPCommandGrammar {
             return .failure(
                 IMAPCommandError(tag: head.tag, command: head.name, reason: .syntax("Invalid arguments")))
         }
+    }
+
+    /// Dovecot's parser takes any run of spaces between arguments, also after `(`, before `)` and at the end
+    /// (imap-parser.c skips them); the grammar here reads single spaces, so runs outside quoted strings are cut
+    /// down to what it reads. Literal positions move with the text.
+    static func collapsingSpaces(_ raw: RawCommand, from start: Int) -> RawCommand {
+        let space = UInt8(ascii: " ")
+        guard raw.text[start...].contains(where: { $0 == space }) else { return raw }
+        var out = RawCommand(text: Array(raw.text[..<start]), literals: raw.literals)
+        let text = raw.text
+        var literalEnds = raw.literalEnds.filter { $0 <= start }
+        var quoted = false
+        var index = start
+        while index < text.count {
+            let b = text[index]
+            if quoted {
+                out.text.append(b)
+                index += 1
+                if b == UInt8(ascii: "\\"), index < text.count {
+                    out.text.append(text[index])
+                    index += 1
+                } else if b == UInt8(ascii: "\"") {
+                    quoted = false
+                }
+                continue
+            }
+            guard b == space else {
+                out.text.append(b)
+                index += 1
+                if b == UInt8(ascii: "\"") { quoted = true }
+                if raw.literalEnds.contains(index) { literalEnds.append(out.text.count) }
+                continue
+            }
+            var next = index
+            while next < text.count, text[next] == space { next += 1 }
+            let following = next < text.count ? text[next] : nil
+            let previous = out.text.last
+            let dropped =
+                following == nil || following == UInt8(ascii: ")") || previous == UInt8(ascii: "(")
+                || (following == UInt8(ascii: "]") && previous == UInt8(ascii: ")"))
+            if !dropped { out.text.append(space) }
+            index = next
+        }
+        out.literalEnds = literalEnds
+        return out
     }
 
     struct Head {

@@ -35,6 +35,8 @@ public struct IMAPCommandParser: Sendable {
         case literal(remaining: Int)
         /// Streaming APPEND's message.
         case appendLiteral(remaining: Int)
+        /// Collecting a CATENATE URL sent as a literal into `urlLiteral`.
+        case urlLiteral(remaining: Int)
         /// After an error: up to the end of the line; `tail` keeps its last bytes to see a literal announced.
         case skipLine(tail: [UInt8])
         case skipLiteral(remaining: Int)
@@ -66,6 +68,7 @@ public struct IMAPCommandParser: Sendable {
     private var append: AppendContext?
     /// Events read from one APPEND segment that are not handed out yet (CATENATE URLs come several a line).
     private var pending: [Event] = []
+    private var urlLiteral: [UInt8] = []
 
     public init(limits: IMAPParserLimits = IMAPParserLimits()) {
         self.limits = limits
@@ -178,6 +181,18 @@ public struct IMAPCommandParser: Sendable {
                 append?.consumed += count
                 mode = .appendLiteral(remaining: remaining - count)
                 return .appendBytes(chunk)
+            case .urlLiteral(let remaining):
+                let count = min(remaining, input.count - readIndex)
+                guard count > 0 || remaining == 0 else { return nil }
+                urlLiteral += input[readIndex..<readIndex + count]
+                readIndex += count
+                guard remaining == count else {
+                    mode = .urlLiteral(remaining: remaining - count)
+                    continue
+                }
+                mode = .line
+                defer { urlLiteral = [] }
+                return .catenateURL(String(decoding: urlLiteral, as: UTF8.self))
             case .skipLiteral(let remaining):
                 let count = min(remaining, input.count - readIndex)
                 guard count > 0 || remaining == 0 else { return nil }
@@ -346,12 +361,26 @@ public struct IMAPCommandParser: Sendable {
                 pending.append(.catenateURL(String(decoding: url, as: UTF8.self)))
             case .text(let utf8):
                 pending.append(.catenateText(byteCount: size, synchronizing: synchronizing, utf8: utf8))
+            case .urlLiteral:
+                // RFC 4469 §5: the URL is an astring, so it may come as a literal; it is collected whole,
+                // bounded like a command line.
+                guard size <= limits.maxLineLength else {
+                    pending.removeAll()
+                    resetCommand()
+                    mode = synchronizing ? .line : .skipLiteral(remaining: size)
+                    return .error(IMAPCommandError(tag: context.tag, command: context.commandName, reason: .tooLong))
+                }
             case .end:
                 pending.append(.appendEnd(tag: context.tag))
             }
         }
         if items.last == .end {
             resetCommand()
+        } else if items.last == .urlLiteral {
+            append = context
+            urlLiteral = []
+            mode = .urlLiteral(remaining: size)
+            if synchronizing { pending.append(.continuationRequest) }
         } else {
             context.synchronizing = synchronizing
             context.consumed = 0

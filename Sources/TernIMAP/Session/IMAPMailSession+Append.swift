@@ -50,7 +50,7 @@ extension IMAPMailSession {
             rejectAppend(message.tag, .no, .tryCreate, IMAPReplyText.mailboxDoesNotExist(storeName))
             return
         } catch {
-            rejectAppend(message.tag, .no, error.imapResponseCode.map(ResponseCode.other), error.description)
+            rejectAppend(failure: error, message.tag)
             return
         }
         if message.synchronizing { send(.literalContinuation) }
@@ -112,7 +112,7 @@ extension IMAPMailSession {
         do {
             try appender.write(bytes)
         } catch {
-            rejectAppend(append?.tag ?? "*", .no, error.imapResponseCode.map(ResponseCode.other), error.description)
+            rejectAppend(failure: error, append?.tag ?? "*")
         }
     }
 
@@ -143,7 +143,7 @@ extension IMAPMailSession {
             do {
                 try appender.write(bytes)
             } catch {
-                rejectAppend(state.tag, .no, error.imapResponseCode.map(ResponseCode.other), error.description)
+                rejectAppend(failure: error, state.tag)
             }
         } catch {
             rejectAppend(state.tag, .no, .badURL(text), error.text)
@@ -197,7 +197,7 @@ extension IMAPMailSession {
             uids = try store.commitAppends(state.received)
         } catch {
             for appender in state.received { appender.abort() }
-            finish(tag, .no, error.imapResponseCode.map(ResponseCode.other), text: error.description)
+            fail(tag, error)
             return
         }
         quotaSaved(state.mailbox, before: before, bytes: bytes, count: uids.count)
@@ -242,7 +242,7 @@ extension IMAPMailSession {
             append?.received.append(appender)
             return true
         } catch {
-            rejectAppend(append?.tag ?? "*", .no, error.imapResponseCode.map(ResponseCode.other), error.description)
+            rejectAppend(failure: error, append?.tag ?? "*")
             return false
         }
     }
@@ -252,6 +252,11 @@ extension IMAPMailSession {
         discardAppend()
         parser.rejectAppend()
         finish(tag, status, code, text: text)
+    }
+
+    private func rejectAppend(failure error: MailboxError, _ tag: String) {
+        let failure = failure(error)
+        rejectAppend(tag, .no, failure.code, failure.text)
     }
 
     /// Throws away the messages of an APPEND that failed (also when the parser refused the rest of it).

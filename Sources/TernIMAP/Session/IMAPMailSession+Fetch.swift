@@ -115,8 +115,8 @@ extension IMAPMailSession {
         case .envelope: return .envelope(try structure(message.uid).envelope)
         case .body: return .body(try structure(message.uid).body)
         case .bodyStructure: return .bodyStructure(try structure(message.uid).body)
-        case .binarySize(let part):
-            return .binarySize(part: part, size: try MessageSections(try messageBytes(message.uid)).binarySize(part))
+        case .binarySize(let section):
+            return .binarySize(section, size: try MessageSections(try messageBytes(message.uid)).binarySize(section))
         default: return try dataItem(attribute, message)
         }
     }
@@ -133,12 +133,14 @@ extension IMAPMailSession {
         case .bodySection(let section, let partial, _):
             let data = Self.slice(sections.data(section), partial)
             return .bodySection(section, origin: partial?.offset, data: counted(data, header: section.isHeader))
-        case .binary(let part, let partial, _):
-            let (decoded, wasDecoded) = try sections.binary(part)
-            let data = Self.slice(decoded, partial)
+        case .binary(let section, let partial, _):
+            let (converted, wasDecoded) = try sections.binary(section)
+            let data = Self.slice(converted, partial)
+            // Headers and MIME headers go out as BODY[] sends them, in a plain literal.
+            let raw = section.kind != nil && section.kind != .text
             return .binary(
-                part: part, origin: partial?.offset, data: counted(data, header: false, binary: true),
-                literal8: wasDecoded || data.contains(0))
+                section, origin: partial?.offset, data: counted(data, header: section.isHeader, binary: !raw),
+                literal8: wasDecoded || (!raw && data.contains(0)))
         default:
             return try plainItem(attribute, message)
         }
@@ -253,7 +255,8 @@ struct FetchPlan {
 
     init(_ attributes: [FetchAttribute], uid: Bool, readOnly: Bool) {
         if uid, !attributes.contains(.uid) { plain.append(.uid) }
-        for attribute in attributes where !plain.contains(attribute) && !data.contains(attribute) {
+        // Dovecot answers a section or preview asked for twice twice, other items once.
+        for attribute in attributes where attribute.repeats || (!plain.contains(attribute) && !data.contains(attribute)) {
             if attribute.isData { data.append(attribute) } else { plain.append(attribute) }
         }
         setsSeen = !readOnly && attributes.contains(where: \.setsSeen)
@@ -267,6 +270,14 @@ extension FetchAttribute {
     var isData: Bool {
         switch self {
         case .rfc822, .rfc822Header, .rfc822Text, .bodySection, .binary, .binarySize: return true
+        default: return false
+        }
+    }
+
+    /// Items whose Dovecot fetch handler has a context of its own, so it is not merged with an equal one.
+    var repeats: Bool {
+        switch self {
+        case .bodySection, .binary, .binarySize, .preview: return true
         default: return false
         }
     }

@@ -61,7 +61,8 @@ extension IMAPMailSession {
             complete(tag, .no, text: IMAPReplyText.mailboxDoesNotExist(storeName))
             return
         } catch {
-            complete(tag, .no, error.imapResponseCode.map(ResponseCode.other), text: error.description)
+            let failure = failure(error, mailbox: storeName)
+            complete(tag, .no, failure.code, text: failure.text)
             return
         }
         let keywords = mailbox.definedKeywords
@@ -238,9 +239,9 @@ extension IMAPMailSession {
 
     // MARK: untagged updates (RFC 3501 §7)
 
-    /// Syncs the selected mailbox and writes what changed: EXPUNGEs, new keywords, EXISTS, RECENT and
-    /// FETCH FLAGS for messages others changed. A new UIDVALIDITY voids every UID the client holds, so the
-    /// session ends as Dovecot's does.
+    /// Syncs the selected mailbox and writes what changed in Dovecot's order (imap-sync.c): new keywords, FETCH
+    /// FLAGS for messages others changed (numbered as the client knows them), EXPUNGEs, EXISTS, RECENT. A new
+    /// UIDVALIDITY voids every UID the client holds, so the session ends as Dovecot's does.
     func writeUpdates() {
         guard let mailbox = selected?.mailbox else { return }
         let before = mailbox.messages.map(\.uid)
@@ -250,20 +251,29 @@ extension IMAPMailSession {
             closing = true
             return
         }
+        writeKeywordsIfChanged()
+        if notifyFlagChanges { writeFlagChanges(changes.flagsChanged, before: before) }
         writeSearchRemovals(changes.expunged, before: before)
         writeExpunges(changes.expunged, before: before)
-        writeKeywordsIfChanged()
         if !changes.added.isEmpty, notifyCountChanges { send(.exists(UInt32(mailbox.messages.count))) }
         writeRecentIfChanged()
         if !changes.added.isEmpty, notifyCountChanges { writeNewMessageFetches() }
-        for uid in changes.flagsChanged where notifyFlagChanges {
-            guard let index = mailbox.index(of: uid) else { continue }
+        writeSearchChanges(changes.flagsChanged + changes.added)
+    }
+
+    /// `* n FETCH (FLAGS ...)` for messages another session changed, `n` counted in `before` (the list before
+    /// this sync's expunges, which follow).
+    private func writeFlagChanges(_ uids: [UInt32], before: [UInt32]) {
+        guard let mailbox = selected?.mailbox, !uids.isEmpty else { return }
+        var sequence: [UInt32: Int] = [:]
+        for (index, uid) in before.enumerated() { sequence[uid] = index + 1 }
+        for uid in uids {
+            guard let number = sequence[uid], let index = mailbox.index(of: uid) else { continue }
             let message = mailbox.messages[index]
             let uid: [FetchResponseItem] = unsolicitedFetchUID ? implicitUID(message.uid) : []
             let modSeq: [FetchResponseItem] = condstoreEnabled ? [.modSeq(message.modSeq)] : []
-            send(.fetch(UInt32(index + 1), uid + modSeq + [.flags(flagList(message))]))
+            send(.fetch(UInt32(number), uid + modSeq + [.flags(flagList(message))]))
         }
-        writeSearchChanges(changes.flagsChanged + changes.added)
     }
 
     /// `* FLAGS` and `* OK [PERMANENTFLAGS]` when keywords were added to the mailbox (Dovecot sends both).

@@ -36,6 +36,11 @@ extension IMAPMailSession {
         let wasDeleted = Set(chosen.filter { selection.mailbox.messages[$0].flags.contains(.deleted) }.map {
             selection.mailbox.messages[$0].uid
         })
+        var before: [UInt32: (MessageFlags, [String])] = [:]
+        for index in chosen {
+            let message = selection.mailbox.messages[index]
+            before[message.uid] = (message.flags, message.keywords)
+        }
         let updated: [MessageInfo]
         do {
             guard
@@ -46,9 +51,13 @@ extension IMAPMailSession {
                 if uid { finish(tag, text: IMAPReplyText.storeCompleted) } else { complete(tag, text: IMAPReplyText.storeCompleted) }
                 return
             }
-            updated = changed
+            // Dovecot answers only for the messages the STORE changed.
+            updated = changed.filter { message in
+                before[message.uid].map { $0.0 != message.flags || $0.1 != message.keywords } ?? true
+            }
         } catch {
-            complete(tag, .no, error.imapResponseCode.map(ResponseCode.other), text: error.description)
+            let failure = failure(error, mailbox: selected?.mailbox.name)
+            complete(tag, .no, failure.code, text: failure.text)
             return
         }
         statistics.deleted += updated.count(where: { $0.flags.contains(.deleted) && !wasDeleted.contains($0.uid) })

@@ -35,6 +35,8 @@ public final class IMAPMailSession {
         public var now: @Sendable () -> Int
         /// imap_idle_notify_interval: `* OK Still here` this often (seconds on `clock`) while idling; 0 never.
         public var idleNotifyInterval: Double = 120
+        /// Writes an `Error:` line to the session's log (`imap(user)<pid><session>: Error: text`).
+        public var logError: (@Sendable (String) -> Void)?
 
         public init(
             user: String, capabilities: [String] = IMAPReplyText.postLoginCapabilities,
@@ -316,8 +318,10 @@ public final class IMAPMailSession {
     /// The tagged reply; Dovecot drops a final `.` of the text before adding the timing, which ends in one.
     func complete(_ tag: String, _ status: IMAPStatus = .ok, _ code: ResponseCode? = nil, text: String) {
         var text = text
+        // Dovecot adds the timing to texts that end in a period, not to its internal error's time stamp.
+        let stamped = text.hasSuffix("]")
         if text.hasSuffix(".") { text.removeLast() }
-        send(.completed(tag, status, code, text, timing: timing()))
+        send(.completed(tag, status, code, text, timing: stamped ? nil : timing()))
     }
 
     /// Pending mailbox changes, then the tagged reply: for every command after which RFC 3501 §7.4.1
@@ -339,7 +343,28 @@ public final class IMAPMailSession {
 
     /// `NO [code] text` for a store error, as Dovecot words them.
     func fail(_ tag: String, _ error: MailboxError, code: ResponseCode? = nil) {
-        finish(tag, .no, code ?? error.imapResponseCode.map(ResponseCode.other), text: error.description)
+        let failure = failure(error)
+        finish(tag, .no, code ?? failure.code, text: failure.text)
+    }
+
+    /// The code and text of `NO` for a store error. An internal error (SERVERBUG) is logged with what lies
+    /// behind it, as Dovecot logs it (`Error: Mailbox NAME: opendir(...) failed: ...`), and the client is told
+    /// when, in Dovecot's words (MAIL_ERRSTR_CRITICAL_MSG_STAMP), so the two can be matched.
+    func failure(_ error: MailboxError, mailbox: String? = nil) -> (code: ResponseCode?, text: String) {
+        let code = error.imapResponseCode.map(ResponseCode.other)
+        guard error.imapResponseCode == "SERVERBUG" else { return (code, error.description) }
+        configuration.logError?((mailbox.map { "Mailbox \($0): " } ?? "") + error.logDescription)
+        return (code, error.description + " [" + Self.localTimeStamp(configuration.now()) + "]")
+    }
+
+    /// `2026-12-01 16:19:42` in local time.
+    static func localTimeStamp(_ seconds: Int) -> String {
+        var time = time_t(seconds)
+        var parts = tm()
+        localtime_r(&time, &parts)
+        var buffer = [CChar](repeating: 0, count: 32)
+        let count = strftime(&buffer, buffer.count, "%Y-%m-%d %H:%M:%S", &parts)
+        return String(decoding: buffer.prefix(count).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     func badArguments(_ tag: String, _ command: IMAPCommand, _ detail: String) {

@@ -97,11 +97,29 @@ extension MessageSections {
         return (out, decoded)
     }
 
+    /// Dovecot's BINARY[section] beyond part numbers: TEXT is the (encapsulated) message's body converted as
+    /// above; HEADER, HEADER.FIELDS and MIME are what BODY[section] gives, not decoded.
+    func binary(_ section: BodySection) throws(UnknownTransferEncoding) -> (bytes: [UInt8], decoded: Bool) {
+        switch section.kind {
+        case nil:
+            return try binary(section.part)
+        case .text:
+            guard let entity = entity(at: section.part),
+                let message = section.part.isEmpty ? root : entity.encapsulated.first
+            else { return ([], false) }
+            var out: [UInt8] = []
+            let decoded = try convertBody(message, into: &out)
+            return (out, decoded)
+        default:
+            return (data(section), false)
+        }
+    }
+
     /// BINARY.SIZE. Dovecot works the sizes out for the whole message at once, so an unknown encoding in any
     /// part fails them all.
-    func binarySize(_ part: [Int]) throws(UnknownTransferEncoding) -> Int {
+    func binarySize(_ section: BodySection) throws(UnknownTransferEncoding) -> Int {
         let whole = try binary([])
-        return part.isEmpty ? whole.bytes.count : try binary(part).bytes.count
+        return section.part.isEmpty && section.kind == nil ? whole.bytes.count : try binary(section).bytes.count
     }
 
     /// The entity's header (its encoding rewritten when the body was decoded) and converted body.

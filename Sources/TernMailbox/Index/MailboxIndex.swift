@@ -90,23 +90,31 @@ struct MailboxIndex: Sendable, Equatable {
         return messages.contains { entries[$0.uid]?.differs(from: $0) ?? true }
     }
 
-    /// Gives each new or changed message the next MODSEQ (in UID order), and forgets expunged messages, which
-    /// raises HIGHESTMODSEQ once more (RFC 7162 §3.1: an expunge is a change to the mailbox).
+    /// Gives the new or changed messages the next MODSEQ, one for all of them as Dovecot gives one per
+    /// transaction, and forgets expunged messages, which raises HIGHESTMODSEQ once more (RFC 7162 §3.1: an
+    /// expunge is a change to the mailbox).
     mutating func record(_ messages: [MessageInfo]) {
-        for message in messages where entries[message.uid]?.differs(from: message) ?? true {
-            highestModSeq += 1
-            entries[message.uid] = Entry(modSeq: highestModSeq, message: message)
-        }
+        recordChanges(messages.filter { entries[$0.uid]?.differs(from: $0) ?? true })
         guard entries.count > messages.count else { return }
         let present = Set(messages.map(\.uid))
         recordExpunges(entries.keys.filter { !present.contains($0) })
     }
 
-    /// Records new flags of the messages given: each gets the next MODSEQ.
+    /// Records new flags of the messages given: all of them get the next MODSEQ (one STORE over many messages
+    /// is one change, as in Dovecot).
     mutating func recordChanges(_ messages: [MessageInfo]) {
-        for message in messages {
-            highestModSeq += 1
-            entries[message.uid] = Entry(modSeq: highestModSeq, message: message)
+        guard !messages.isEmpty else { return }
+        highestModSeq += 1
+        for message in messages { entries[message.uid] = Entry(modSeq: highestModSeq, message: message) }
+    }
+
+    /// Adds the messages one save made, all at the next MODSEQ.
+    mutating func recordSaved(_ saved: [UInt32: Entry]) {
+        highestModSeq += 1
+        for (uid, entry) in saved {
+            var entry = entry
+            entry.modSeq = highestModSeq
+            entries[uid] = entry
         }
     }
 
@@ -168,11 +176,12 @@ struct MailboxIndex: Sendable, Equatable {
     }
 
     /// One line after the header: a record of the file as written (message records by ascending UID), or,
-    /// from the first one on, a log line whose MODSEQ is above everything before it.
+    /// from the first one on, a log line whose MODSEQ is not below anything before it (the records of one
+    /// change share its MODSEQ).
     private mutating func read(_ line: ArraySlice<UInt8>, previous: inout UInt32, inLog: inout Bool) -> Bool {
         if line.first == UInt8(ascii: "+") {
             guard line.dropFirst().first == UInt8(ascii: " "), let record = Self.parseRecord(line.dropFirst(2)),
-                record.entry.modSeq > highestModSeq
+                record.entry.modSeq > highestModSeq || (inLog && record.entry.modSeq == highestModSeq)
             else { return false }
             inLog = true
             entries[record.uid] = record.entry

@@ -18,6 +18,27 @@ protocol IndexedMailbox: Mailbox {
 extension MaildirMailbox {
     var indexPath: String { folder.path + "/" + MailboxIndex.fileName }
 
+    /// Dovecot gives the messages of one save (an APPEND, a MULTIAPPEND, a COPY) one MODSEQ of their own when
+    /// they are saved. So does this, in the folder's tern.index; otherwise the next sync would give them one
+    /// MODSEQ together with whatever else it finds. Left to that sync when the index is missing, of another
+    /// UIDVALIDITY, already lists one of the UIDs, or ends in a torn line.
+    static func recordSaved(_ saved: [UInt32: MailboxIndex.Entry], uidValidity: UInt32, in folder: MaildirFolder) {
+        let path = folder.path + "/" + MailboxIndex.fileName
+        guard !saved.isEmpty, let lock = try? IndexLock.acquire(for: path) else { return }
+        defer { lock.release() }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        let bytes = try? Posix.readAll(fd, path: path)
+        close(fd)
+        guard let bytes, bytes.last == UInt8(ascii: "\n"), let before = MailboxIndex.parse(bytes),
+            before.uidValidity == uidValidity, saved.keys.allSatisfy({ before.entries[$0] == nil })
+        else { return }
+        var index = before
+        index.recordSaved(saved)
+        guard let log = index.log(since: before) else { return }
+        try? Posix.appendToFile(path, log, durable: false)
+    }
+
     public func expungedUIDs(since modSeq: UInt64) -> [UInt32]? { indexedExpungedUIDs(since: modSeq) }
 }
 

@@ -2,7 +2,7 @@ import Glibc
 import Synchronization
 
 /// APPEND into a Maildir folder, streamed: bytes go to `tmp/` as they arrive; `commit()` syncs the file, sets
-/// the internal date as its mtime, moves it to `cur/` (with flags) or `new/` (without) under the uidlist lock
+/// the internal date as its mtime, moves it to `new/` (flags in its name) under the uidlist lock
 /// and records its UID, the order Dovecot's maildir_save uses, so a crash leaves either nothing or a complete
 /// message that the next sync finds. The file name is Dovecot's:
 /// `<seconds>.M<microseconds>P<pid>.<host>,S=<size>,W=<CRLF size>[:2,<flags>]`.
@@ -119,15 +119,20 @@ public final class MessageAppender: MailboxAppender {
         var targets: [(source: String, destination: String, base: String, guid: String?)] = []
         for file in files {
             let indexes = file.keywords.isEmpty ? [] : try folder.keywordIndexes(for: file.keywords, known: &known)
+            // Into new/ even with flags (in the name): \Recent goes to the session that moves a file from new/
+            // to cur/ (Dovecot puts flagged saves in cur/ and marks them recent in its own index; Dovecot, as
+            // Tern, keeps the flags of a name in new/ when it moves the file).
             if file.flags.isEmpty && indexes.isEmpty {
                 targets.append((file.source, folder.new + "/" + file.base, file.base, file.guid))
             } else {
                 let name = MaildirFileName(base: file.base, flagLetters: "").with(
                     flags: file.flags, keywordIndexes: indexes)
-                targets.append((file.source, folder.cur + "/" + name.name, file.base, file.guid))
+                targets.append((file.source, folder.new + "/" + name.name, file.base, file.guid))
             }
         }
+        var uidValidity: UInt32 = 0
         let uids = try folder.updateUIDList { (list: inout UIDList, _: inout Bool) throws(MailboxError) in
+            uidValidity = list.uidValidity
             var uids: [UInt32] = []
             for target in targets {
                 if rename(target.source, target.destination) != 0 {
@@ -143,6 +148,16 @@ public final class MessageAppender: MailboxAppender {
         }
         Posix.syncDirectory(folder.new)
         Posix.syncDirectory(folder.cur)
+        var saved: [UInt32: MailboxIndex.Entry] = [:]
+        for (uid, target) in zip(uids, targets) {
+            var info = stat()
+            guard stat(target.destination, &info) == 0 else { continue }
+            let name = MaildirFileName(String(target.destination.split(separator: "/").last ?? ""))
+            saved[uid] = MailboxIndex.Entry(
+                modSeq: 0, flags: name.flags, keywords: name.keywordIndexes.compactMap { known.name(at: $0) },
+                size: Int(info.st_size), internalDate: info.st_mtim.tv_sec)
+        }
+        if saved.count == uids.count { MaildirMailbox.recordSaved(saved, uidValidity: uidValidity, in: folder) }
         let bytes = files.reduce(0) { $0 + (MaildirFileName($1.base).size ?? 0) }
         if folder.recordsQuota { MaildirSizeFile.record(root: folder.root, bytes: Int64(bytes), count: Int64(files.count)) }
         return uids

@@ -3,7 +3,7 @@ import TernIMAP
 import TernMailbox
 
 /// The IMAP half of the mail session worker: IMAPMailSession over the session's channel. While the client
-/// idles, the mailbox's directories are watched (MaildirWatcher) and a change wakes the session at once,
+/// idles, the mailbox's directories are watched (MaildirWatcher) and a change wakes the session (after 0.5 s),
 /// with a re-scan every 30 seconds besides (Dovecot's mailbox_idle_check_interval); without inotify it
 /// re-scans every second. The same holds while NOTIFY (RFC 5465) waits for changes, with the mail root and
 /// the mailboxes NOTIFY follows watched too. An idling client gets `* OK Still here` every
@@ -47,6 +47,8 @@ final class IMAPSessionWorker: MailProtocolSession, @unchecked Sendable {
         var configuration = Self.configuration(
             request.user, home: request.home, settings, userdb: request.quotaSettings ?? [:])
         configuration.acl?.groups = request.aclGroups ?? []
+        let prefix = request.logPrefix
+        configuration.logError = { [log] text in log.log(prefix, .error, text) }
         session = IMAPMailSession(store: store, configuration: configuration)
     }
 

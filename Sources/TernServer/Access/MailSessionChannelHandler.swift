@@ -83,12 +83,18 @@ final class MailSessionChannelHandler: ChannelInboundHandler {
         self.ended = ended
     }
 
+    static let wakeDelay = TimeAmount.milliseconds(500)
+
     func channelActive(context: ChannelHandlerContext) {
         activated = true
         let open = self.open
         let loop = context.eventLoop
         let bound = NIOLoopBound((handler: self, context: context), eventLoop: loop)
-        let wake: @Sendable () -> Void = { loop.execute { bound.value.handler.wake(bound.value.context) } }
+        // Half a second later, as Dovecot's NOTIFY_DELAY_MSECS: a session that changed the mailbox (an APPEND)
+        // syncs it first, so \Recent goes to it as in Dovecot, not to the session idling beside it.
+        let wake: @Sendable () -> Void = {
+            loop.scheduleTask(in: Self.wakeDelay) { bound.value.handler.wake(bound.value.context) }
+        }
         run(context) { output in
             guard let session = open(output, wake) else { return Outcome(session: nil, close: true) }
             return Outcome(session: session, close: try session.start(output))

@@ -15,7 +15,8 @@ final class SessionFixture {
         indexedInBackground: @escaping @Sendable () -> Void = {}, metadata: Bool = false,
         acl: ACLSettings? = nil, quota: [String: String]? = nil, quotaCommands: Bool = true,
         warningPrograms: [String: [String]] = [:],
-        clock: @escaping @Sendable () -> Double = { 0 }, idleNotifyInterval: Double = 120
+        clock: @escaping @Sendable () -> Double = { 0 }, idleNotifyInterval: Double = 120,
+        now: (@Sendable () -> Int)? = nil, logError: (@Sendable (String) -> Void)? = nil
     ) throws {
         let base = NSTemporaryDirectory() + "tern-imap-session-" + UUID().uuidString
         root = base + "/Maildir"
@@ -25,6 +26,8 @@ final class SessionFixture {
             settings: MailStoreSettings(root: root, separator: "/", mailboxes: mailboxes).ignoringInMaildirSize(roots))
         var configuration = IMAPMailSession.Configuration(user: "tuser", capabilities: capabilities, clock: clock)
         configuration.idleNotifyInterval = idleNotifyInterval
+        if let now { configuration.now = now }
+        configuration.logError = logError
         configuration.fullTextSearch = fullTextSearch
         configuration.fullTextAutoIndex = fullTextAutoIndex
         configuration.fullTextIndexedInBackground = indexedInBackground
