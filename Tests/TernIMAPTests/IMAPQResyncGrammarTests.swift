@@ -134,7 +134,9 @@ import Testing
             command("a SEARCH RETURN (UPDATE CONTEXT COUNT) UNSEEN")
                 == .search(SearchCommand(returnOptions: [.update, .context, .count], key: .unseen), uid: false))
         #expect(command("a CANCELUPDATE \"b\" {1+}\r\nc") == .cancelUpdate(["b", "c"]))
-        for bad in ["a CANCELUPDATE", "a CANCELUPDATE x", "a CANCELUPDATE \"x\" y", "a CANCELUPDATE \"x\" "] {
+        // Trailing spaces are Dovecot's parser's to skip.
+        #expect(command("a CANCELUPDATE \"x\" ") == .cancelUpdate(["x"]))
+        for bad in ["a CANCELUPDATE", "a CANCELUPDATE x", "a CANCELUPDATE \"x\" y"] {
             #expect(parseError(bad)?.reason == .syntax("Invalid parameters"), "\(bad)")
         }
     }

@@ -32,7 +32,7 @@ extension IMAPCommandGrammar {
         case "SAVEDATE": return [.saveDate]
         // Dovecot takes .PEEK forms too (a preview never sets \Seen).
         case "PREVIEW", "SNIPPET", "PREVIEW.PEEK", "SNIPPET.PEEK":
-            return [try preview(&r, snippet: name.hasPrefix("SNIPPET"))]
+            return [try preview(&r, snippet: name.hasPrefix("SNIPPET"), inList: inList)]
         case "EMAILID": return [.emailID]
         case "THREADID": return [.threadID]
         case "BODY", "BODY.PEEK":
@@ -58,7 +58,8 @@ extension IMAPCommandGrammar {
 
     /// PREVIEW's modifiers (RFC 8970 §5: `"PREVIEW" [SP "(" preview-mod *(SP preview-mod) ")"]`) with
     /// Dovecot's SNIPPET ones: LAZY, FUZZY and LAZY=FUZZY, in any case.
-    static func preview(_ r: inout IMAPArgumentReader, snippet: Bool) throws -> FetchAttribute {
+    /// An empty modifier list is an error inside a FETCH list only (Dovecot).
+    static func preview(_ r: inout IMAPArgumentReader, snippet: Bool, inList: Bool) throws -> FetchAttribute {
         var fuzzy = snippet
         var lazy = false
         var lookahead = r
@@ -69,7 +70,7 @@ extension IMAPCommandGrammar {
         let modifiers = try r.parenthesized {
             String(decoding: $0.take(while: IMAPArgumentReader.isAtomChar), as: UTF8.self)
         }
-        guard !modifiers.isEmpty else { throw IMAPSyntaxError.syntax(IMAPReplyText.fetchListNonAtoms) }
+        if modifiers.isEmpty, inList { throw IMAPSyntaxError.syntax(IMAPReplyText.fetchListNonAtoms) }
         for modifier in modifiers {
             switch modifier.uppercased() {
             case "LAZY": lazy = true

@@ -239,8 +239,9 @@ extension IMAPMailSession {
 
     // MARK: untagged updates (RFC 3501 §7)
 
-    /// Syncs the selected mailbox and writes what changed in Dovecot's order (imap-sync.c): new keywords, FETCH
-    /// FLAGS for messages others changed (numbered as the client knows them), EXPUNGEs, EXISTS, RECENT. A new
+    /// Syncs the selected mailbox and writes what changed in Dovecot's order (imap-sync.c): search updates for
+    /// expunged messages, new keywords, FETCH FLAGS for messages others changed (numbered as the client knows
+    /// them), EXPUNGEs, EXISTS, RECENT, search updates for the rest. A new
     /// UIDVALIDITY voids every UID the client holds, so the session ends as Dovecot's does.
     func writeUpdates() {
         guard let mailbox = selected?.mailbox else { return }
@@ -251,9 +252,9 @@ extension IMAPMailSession {
             closing = true
             return
         }
+        writeSearchRemovals(changes.expunged, before: before)
         writeKeywordsIfChanged()
         if notifyFlagChanges { writeFlagChanges(changes.flagsChanged, before: before) }
-        writeSearchRemovals(changes.expunged, before: before)
         writeExpunges(changes.expunged, before: before)
         if !changes.added.isEmpty, notifyCountChanges { send(.exists(UInt32(mailbox.messages.count))) }
         writeRecentIfChanged()

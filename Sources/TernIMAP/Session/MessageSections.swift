@@ -50,6 +50,12 @@ struct MessageSections {
     /// message/rfc822 part count the parts of the message inside it.
     func entity(at path: [Int]) -> MIMEEntity? {
         var current = root
+        var path = path[...]
+        // A message that is not multipart has one part, its body, even when that is a message/rfc822.
+        if root.parts.isEmpty, let first = path.first {
+            guard first == 1 else { return nil }
+            path = path.dropFirst()
+        }
         for number in path {
             guard let next = Self.child(of: current, number) else { return nil }
             current = next

@@ -49,8 +49,8 @@ import Testing
         f.send("g SELECT INBOX\r\n")
         #expect(
             f.send("h FETCH 1:2 (FLAGS RFC822.SIZE)\r\n")
-                == "* 1 FETCH (FLAGS (\\Seen) RFC822.SIZE 85)\r\n"
-                + "* 2 FETCH (FLAGS (\\Seen) RFC822.SIZE 83)\r\nh OK Fetch completed" + done)
+                == "* 1 FETCH (FLAGS (\\Seen \\Recent) RFC822.SIZE 85)\r\n"
+                + "* 2 FETCH (FLAGS (\\Seen \\Recent) RFC822.SIZE 83)\r\nh OK Fetch completed" + done)
         #expect(f.send("i FETCH 2 INTERNALDATE\r\n").contains("\"08-Feb-1994 06:43:04 +0000\")"))
     }
 
@@ -80,7 +80,7 @@ import Testing
         f.send("e SELECT Drafts\r\n")
         #expect(
             f.send("f FETCH 1:3 (FLAGS BODY.PEEK[])\r\n")
-                == "* 1 FETCH (FLAGS (\\Draft) BODY[] {135}\r\n"
+                == "* 1 FETCH (FLAGS (\\Draft \\Recent) BODY[] {135}\r\n"
                 + "Subject: two\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=XX\r\n\r\n"
                 + "\r\n--XX\r\nContent-Type: text/plain\r\n\r\nplain text\r\n--XX--\r\n)\r\n"
                 + "* 2 FETCH (FLAGS (\\Recent) BODY[] {5}\r\nXX\r\nC)\r\n"

@@ -63,11 +63,10 @@ import Testing
         #expect(
             f.send("b UID STORE 1:3 (UNCHANGEDSINCE 1) +FLAGS.SILENT (\\Deleted)\r\n")
                 == "* OK [HIGHESTMODSEQ 2] Highest\r\n* 1 FETCH (UID 1 MODSEQ (3))\r\n"
-                + "* 3 FETCH (UID 3 MODSEQ (4))\r\nb OK [MODIFIED 2] Conditional store failed" + done)
+                + "* 3 FETCH (UID 3 MODSEQ (3))\r\nb OK [MODIFIED 2] Conditional store failed" + done)
         #expect(
-            f.send("c STORE 1:3 (UNCHANGEDSINCE 3) FLAGS (\\Seen)\r\n")
-                == "* 1 FETCH (MODSEQ (5) FLAGS (\\Seen \\Recent))\r\n"
-                + "* 2 FETCH (MODSEQ (6) FLAGS (\\Seen \\Recent))\r\nc OK [MODIFIED 3] Conditional store failed"
+            f.send("c STORE 1:3 (UNCHANGEDSINCE 2) FLAGS (\\Seen)\r\n")
+                == "* 2 FETCH (MODSEQ (4) FLAGS (\\Seen \\Recent))\r\nc OK [MODIFIED 1,3] Conditional store failed"
                 + done)
         // §3.1.3: UNCHANGEDSINCE 0 always fails, as every message has a MODSEQ.
         #expect(

@@ -14,7 +14,7 @@ import Testing
         f.send("c SELECT INBOX\r\n")
         #expect(
             f.send("d FETCH 1:* (FLAGS UID RFC822.SIZE INTERNALDATE)\r\n").hasPrefix(
-                "* 1 FETCH (FLAGS (\\Seen $Label1) UID 1 RFC822.SIZE 28 INTERNALDATE \"17-Jul-1996 09:44:25 +0000\")\r\n"
+                "* 1 FETCH (FLAGS (\\Seen \\Recent $Label1) UID 1 RFC822.SIZE 28 INTERNALDATE \"17-Jul-1996 09:44:25 +0000\")\r\n"
                     + "* 2 FETCH (FLAGS (\\Recent) UID 2 RFC822.SIZE 12 INTERNALDATE "))
         #expect(
             f.send("e FETCH 1 BODY[]\r\n")

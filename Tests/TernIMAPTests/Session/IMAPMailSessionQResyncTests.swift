@@ -16,9 +16,9 @@ import Testing
         #expect(
             f.send("b STORE 1,3 +FLAGS (\\Deleted)\r\n")
                 == "* 1 FETCH (UID 1 MODSEQ (2) FLAGS (\\Deleted \\Recent))\r\n"
-                + "* 3 FETCH (UID 3 MODSEQ (3) FLAGS (\\Deleted \\Recent))\r\nb OK Store completed" + done)
+                + "* 3 FETCH (UID 3 MODSEQ (2) FLAGS (\\Deleted \\Recent))\r\nb OK Store completed" + done)
         #expect(
-            f.send("c EXPUNGE\r\n") == "* VANISHED 1,3\r\n* 1 RECENT\r\nc OK [HIGHESTMODSEQ 4] Expunge completed" + done
+            f.send("c EXPUNGE\r\n") == "* VANISHED 1,3\r\n* 1 RECENT\r\nc OK [HIGHESTMODSEQ 3] Expunge completed" + done
         )
         #expect(
             f.send("d UID FETCH 1:* (FLAGS) (CHANGEDSINCE 2 VANISHED)\r\n")
@@ -51,29 +51,29 @@ import Testing
                 == "* OK [CLOSED] Previous mailbox closed.\r\n* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)\r\n"
                 + "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] Flags permitted.\r\n"
                 + "* 2 EXISTS\r\n* 0 RECENT\r\n* OK [UNSEEN 2] First unseen.\r\n* OK [UIDVALIDITY \(uv)] UIDs valid\r\n"
-                + "* OK [UIDNEXT 5] Predicted next UID\r\n* OK [HIGHESTMODSEQ 6] Highest\r\n* OK [MAILBOXID (\(id))] Ok\r\n"
-                + "* VANISHED (EARLIER) 2,4\r\n* 1 FETCH (UID 1 FLAGS (\\Flagged \\Seen) MODSEQ (6))\r\n"
+                + "* OK [UIDNEXT 5] Predicted next UID\r\n* OK [HIGHESTMODSEQ 5] Highest\r\n* OK [MAILBOXID (\(id))] Ok\r\n"
+                + "* VANISHED (EARLIER) 2,4\r\n* 1 FETCH (UID 1 FLAGS (\\Flagged \\Seen) MODSEQ (5))\r\n"
                 + "g OK [READ-WRITE] Select completed" + done)
         // Known UIDs limit both.
         #expect(
             f.send("h SELECT INBOX (QRESYNC (\(uv) 2 3:4))\r\n").hasSuffix(
-                "* OK [HIGHESTMODSEQ 6] Highest\r\n* OK [MAILBOXID (\(id))] Ok\r\n* VANISHED (EARLIER) 4\r\nh OK [READ-WRITE] Select completed" + done)
+                "* OK [HIGHESTMODSEQ 5] Highest\r\n* OK [MAILBOXID (\(id))] Ok\r\n* VANISHED (EARLIER) 4\r\nh OK [READ-WRITE] Select completed" + done)
         )
         // §3.2.5.2: message 2 is still UID 3, so nothing at or below UID 3 is reported gone.
         #expect(
             f.send("i EXAMINE INBOX (QRESYNC (\(uv) 2 1:4 (1,2 1,3)))\r\n").hasSuffix(
-                "* OK [HIGHESTMODSEQ 6] Highest\r\n* OK [MAILBOXID (\(id))] Ok\r\n* VANISHED (EARLIER) 4\r\n"
-                    + "* 1 FETCH (UID 1 FLAGS (\\Flagged \\Seen) MODSEQ (6))\r\ni OK [READ-ONLY] Examine completed"
+                "* OK [HIGHESTMODSEQ 5] Highest\r\n* OK [MAILBOXID (\(id))] Ok\r\n* VANISHED (EARLIER) 4\r\n"
+                    + "* 1 FETCH (UID 1 FLAGS (\\Flagged \\Seen) MODSEQ (5))\r\ni OK [READ-ONLY] Examine completed"
                     + done))
         // Another UIDVALIDITY: the client starts over, nothing more is said.
         #expect(
             f.send("j SELECT INBOX (QRESYNC (\(uv &+ 1) 2))\r\n").hasSuffix(
-                "* OK [HIGHESTMODSEQ 6] Highest\r\n* OK [MAILBOXID (\(id))] Ok\r\nj OK [READ-WRITE] Select completed" + done))
+                "* OK [HIGHESTMODSEQ 5] Highest\r\n* OK [MAILBOXID (\(id))] Ok\r\nj OK [READ-WRITE] Select completed" + done))
         // A MODSEQ the mailbox never reached (its index was lost): every missing UID and every message.
         #expect(
             f.send("k SELECT INBOX (QRESYNC (\(uv) 99))\r\n").hasSuffix(
-                "* OK [HIGHESTMODSEQ 6] Highest\r\n* OK [MAILBOXID (\(id))] Ok\r\n* VANISHED (EARLIER) 2,4\r\n"
-                    + "* 1 FETCH (UID 1 FLAGS (\\Flagged \\Seen) MODSEQ (6))\r\n* 2 FETCH (UID 3 FLAGS () MODSEQ (1))\r\n"
+                "* OK [HIGHESTMODSEQ 5] Highest\r\n* OK [MAILBOXID (\(id))] Ok\r\n* VANISHED (EARLIER) 2,4\r\n"
+                    + "* 1 FETCH (UID 1 FLAGS (\\Flagged \\Seen) MODSEQ (5))\r\n* 2 FETCH (UID 3 FLAGS () MODSEQ (1))\r\n"
                     + "k OK [READ-WRITE] Select completed" + done))
     }
 
@@ -258,7 +258,7 @@ import Testing
         #expect(
             f.send("f NOOP\r\n")
                 == "* ESEARCH (TAG \"b\") REMOVEFROM (0 4)\r\n* ESEARCH (TAG \"c\") UID REMOVEFROM (0 5)\r\n"
-                + "* 4 EXPUNGE\r\n* 3 RECENT\r\n* 1 FETCH (FLAGS (\\Recent))\r\n"
+                + "* 1 FETCH (FLAGS (\\Recent))\r\n* 4 EXPUNGE\r\n* 3 RECENT\r\n"
                 + "* ESEARCH (TAG \"b\") ADDTO (0 1)\r\n* ESEARCH (TAG \"c\") UID ADDTO (0 2)\r\nf OK NOOP completed"
                 + done)
         #expect(f.send("g CANCELUPDATE \"b\"\r\n") == "g OK Updates cancelled" + done)

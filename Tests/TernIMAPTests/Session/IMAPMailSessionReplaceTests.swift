@@ -29,13 +29,13 @@ import Testing
         #expect(f.send("A003 REPLACE 4 Drafts (\\Seen \\Draft) {\(Self.draft.utf8.count)}\r\n") == "+ OK\r\n")
         #expect(
             f.send(Self.draft + "\r\n")
-                == "* OK [APPENDUID \(validity) 5] Replacement Message ready\r\n* 5 EXISTS\r\n* 4 EXPUNGE\r\n"
-                + "* 3 RECENT\r\nA003 OK Replace completed" + done)
-        // The four were new when Drafts was selected; the replacement, saved with flags, was not.
+                == "* OK [APPENDUID \(validity) 5] Replacement Message ready\r\n* 5 EXISTS\r\n* 5 RECENT\r\n"
+                + "* 4 EXPUNGE\r\n* 4 RECENT\r\nA003 OK Replace completed" + done)
+        // The four were new when Drafts was selected, and so was the replacement (saved with flags, as APPEND).
         #expect(
             f.send("b FETCH 1:* (UID FLAGS)\r\n")
                 == "* 1 FETCH (UID 1 FLAGS (\\Recent))\r\n* 2 FETCH (UID 2 FLAGS (\\Recent))\r\n"
-                + "* 3 FETCH (UID 3 FLAGS (\\Recent))\r\n* 4 FETCH (UID 5 FLAGS (\\Seen \\Draft))\r\n"
+                + "* 3 FETCH (UID 3 FLAGS (\\Recent))\r\n* 4 FETCH (UID 5 FLAGS (\\Seen \\Draft \\Recent))\r\n"
                 + "b OK Fetch completed" + done)
         #expect(f.send("c FETCH 4 BODY.PEEK[HEADER.FIELDS (SUBJECT)]\r\n").contains("happy new year !!"))
     }
@@ -47,8 +47,8 @@ import Testing
         let validity = try f.uidValidity("Drafts")
         #expect(
             f.send("A004 UID REPLACE 3 Drafts (\\Seen \\Draft) {\(Self.draft.utf8.count)+}\r\n" + Self.draft + "\r\n")
-                == "* OK [APPENDUID \(validity) 5] Replacement Message ready\r\n* 5 EXISTS\r\n* VANISHED 3\r\n"
-                + "* 3 RECENT\r\nA004 OK [HIGHESTMODSEQ 7] Replace completed" + done)
+                == "* OK [APPENDUID \(validity) 5] Replacement Message ready\r\n* 5 EXISTS\r\n* 5 RECENT\r\n"
+                + "* VANISHED 3\r\n* 4 RECENT\r\nA004 OK [HIGHESTMODSEQ 7] Replace completed" + done)
         #expect(f.send("b UID SEARCH ALL\r\n") == "* SEARCH 1 2 4 5\r\nb OK Search completed" + done)
     }
 

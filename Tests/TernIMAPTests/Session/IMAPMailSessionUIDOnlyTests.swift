@@ -23,7 +23,7 @@ import Testing
                 == "5 BAD [UIDREQUIRED] Message sequence numbers are not allowed once UIDONLY is enabled" + done)
         #expect(
             f.send("6 UID FETCH 1:2 (FLAGS)\r\n")
-                == "* 1 UIDFETCH (FLAGS (\\Seen))\r\n* 2 UIDFETCH (FLAGS (\\Recent))\r\n6 OK Fetch completed" + done)
+                == "* 1 UIDFETCH (FLAGS (\\Seen \\Recent))\r\n* 2 UIDFETCH (FLAGS (\\Recent))\r\n6 OK Fetch completed" + done)
         // UID only where the client asks for it.
         #expect(
             f.send("7 UID FETCH 3 (UID RFC822.SIZE)\r\n")
@@ -58,8 +58,8 @@ import Testing
     @Test func expungesAreVanished() throws {
         let f = try uidOnlyInbox()
         f.send("a UID STORE 2:3 +FLAGS.SILENT (\\Deleted)\r\n")
-        #expect(f.send("b EXPUNGE\r\n") == "* VANISHED 2:3\r\n* 1 RECENT\r\nb OK Expunge completed" + done)
+        #expect(f.send("b EXPUNGE\r\n") == "* VANISHED 2:3\r\n* 2 RECENT\r\nb OK Expunge completed" + done)
         #expect(f.send("c UID MOVE 4 INBOX\r\n").contains("* VANISHED 4\r\n"))
-        #expect(f.send("d UID FETCH 1:* FLAGS\r\n").hasPrefix("* 1 UIDFETCH (FLAGS (\\Seen))\r\n* 5 UIDFETCH (FLAGS (\\Recent))\r\n"))
+        #expect(f.send("d UID FETCH 1:* FLAGS\r\n").hasPrefix("* 1 UIDFETCH (FLAGS (\\Seen \\Recent))\r\n* 5 UIDFETCH (FLAGS (\\Recent))\r\n"))
     }
 }

@@ -82,6 +82,25 @@ import Testing
         #expect(f.send("j FETCH 1 BINARY.SIZE[1.FOO]\r\n") == "j BAD Error in IMAP command FETCH: Invalid BINARY[..] section" + done)
     }
 
+    /// A message that is a message/rfc822 has one part, 1: the message inside, header and all.
+    @Test func partOneOfAnEncapsulatingMessage() throws {
+        let f = try SessionFixture()
+        try f.deliver(
+            "From: a@b\nSubject: mp\nMIME-Version: 1.0\nContent-Type: message/rfc822\n\n"
+                + "From: c@d\nSubject: inner\nContent-Transfer-Encoding: base64\n\naGVsbG8gd29ybGQ=\n",
+            name: "1000.M1P1.host")
+        f.send("s SELECT INBOX\r\n")
+        let inner = "From: c@d\r\nSubject: inner\r\nContent-Transfer-Encoding: base64\r\n\r\naGVsbG8gd29ybGQ=\r\n"
+        #expect(f.send("a FETCH 1 BODY.PEEK[1]\r\n") == "* 1 FETCH (BODY[1] {82}\r\n\(inner))\r\na OK Fetch completed" + done)
+        #expect(
+            f.send("b FETCH 1 BODY.PEEK[1.1]\r\n") == "* 1 FETCH (BODY[1.1] {18}\r\naGVsbG8gd29ybGQ=\r\n)\r\nb OK Fetch completed" + done)
+        let converted = "From: c@d\r\nSubject: inner\r\nContent-Transfer-Encoding: binary\r\n\r\nhello world"
+        #expect(
+            f.send("c FETCH 1 (BINARY.PEEK[1] BINARY.PEEK[TEXT] BINARY.PEEK[1.TEXT])\r\n")
+                == "* 1 FETCH (BINARY[1] ~{75}\r\n\(converted) BINARY[TEXT] ~{75}\r\n\(converted)"
+                + " BINARY[1.TEXT] ~{11}\r\nhello world)\r\nc OK Fetch completed" + done)
+    }
+
     /// RFC 4469 §5: CATENATE's URL is an astring, so a literal too.
     @Test func catenateURLAsLiteral() throws {
         let f = try SessionFixture()
