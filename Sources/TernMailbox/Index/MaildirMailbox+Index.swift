@@ -28,15 +28,32 @@ extension MaildirMailbox {
         defer { lock.release() }
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return }
-        let bytes = try? Posix.readAll(fd, path: path)
-        close(fd)
-        guard let bytes, bytes.last == UInt8(ascii: "\n"), let before = MailboxIndex.parse(bytes),
+        defer { close(fd) }
+        guard let stamp = FileStamp(fd: fd), let before = savedIndex(fd, path: path, stamp: stamp),
             before.uidValidity == uidValidity, saved.keys.allSatisfy({ before.entries[$0] == nil })
         else { return }
         var index = before
         index.recordSaved(saved)
-        guard let log = index.log(since: before) else { return }
-        try? Posix.appendToFile(path, log, durable: false)
+        guard let log = index.log(since: before), (try? Posix.appendToFile(path, log, durable: false)) != nil,
+            let written = FileStamp(path), written.size == stamp.size + log.count
+        else { return }
+        MailboxIndex.latest.store(IndexState(index: index, stamp: written), path: path)
+    }
+
+    /// The index in `fd`, from the lines appended since this process last read it when it can; nil when the
+    /// file ends in a torn line or does not parse.
+    private static func savedIndex(_ fd: Int32, path: String, stamp: FileStamp) -> MailboxIndex? {
+        if let shared = MailboxIndex.latest.state(of: path), shared.stamp.inode == stamp.inode,
+            shared.stamp.size <= stamp.size, stamp.size - shared.stamp.size <= maxTail,
+            let header = try? Posix.read(fd, at: 0, count: 256, path: path),
+            let written = MailboxIndex.header(of: header[...]), shared.index.isSameFile(as: written),
+            let tail = try? Posix.read(fd, at: shared.stamp.size, count: stamp.size - shared.stamp.size, path: path)
+        {
+            guard tail.isEmpty || tail.last == UInt8(ascii: "\n") else { return nil }
+            return shared.index.appending(tail[...])
+        }
+        guard let bytes = try? Posix.readAll(fd, path: path), bytes.last == UInt8(ascii: "\n") else { return nil }
+        return MailboxIndex.parse(bytes)
     }
 
     public func expungedUIDs(since modSeq: UInt64) -> [UInt32]? { indexedExpungedUIDs(since: modSeq) }
