@@ -68,6 +68,7 @@ public struct IMAPCommandParser: Sendable {
     private var append: AppendContext?
     /// Events read from one APPEND segment that are not handed out yet (CATENATE URLs come several a line).
     private var pending: [Event] = []
+    /// A CATENATE URL sent as a literal, as far as it came.
     private var urlLiteral: [UInt8] = []
 
     public init(limits: IMAPParserLimits = IMAPParserLimits()) {
@@ -126,6 +127,7 @@ public struct IMAPCommandParser: Sendable {
     /// Bytes held: unparsed input plus the command being collected.
     public var bufferedByteCount: Int {
         input.count - readIndex + line.count + raw.text.count + raw.literals.reduce(0) { $0 + $1.count }
+            + urlLiteral.count
     }
 
     public mutating func next() -> Event? {
@@ -378,7 +380,6 @@ public struct IMAPCommandParser: Sendable {
             resetCommand()
         } else if items.last == .urlLiteral {
             append = context
-            urlLiteral = []
             mode = .urlLiteral(remaining: size)
             if synchronizing { pending.append(.continuationRequest) }
         } else {
@@ -407,6 +408,7 @@ public struct IMAPCommandParser: Sendable {
 
     private mutating func resetCommand() {
         raw = RawCommand()
+        urlLiteral = []
         line = []
         literalTotal = 0
         append = nil
