@@ -300,14 +300,15 @@ struct MailboxIndex: Sendable, Equatable {
             headerModSeq == earlier.headerModSeq
         else { return nil }
         let floor = earlier.highestModSeq
-        var lines: [(modSeq: UInt64, text: String)] = []
+        var lines: [(modSeq: UInt64, uid: UInt32, text: String)] = []
         for (uid, entry) in entries where entry.modSeq > floor {
-            lines.append((entry.modSeq, "+ " + Self.recordText(uid, entry)))
+            lines.append((entry.modSeq, uid, "+ " + Self.recordText(uid, entry)))
         }
         var byModSeq: [UInt64: [UInt32]] = [:]
         for (uid, modSeq) in expunged where modSeq > floor { byModSeq[modSeq, default: []].append(uid) }
-        for (modSeq, uids) in byModSeq { lines.append((modSeq, "- \(modSeq) \(Self.ranges(uids.sorted()))")) }
-        lines.sort { $0.modSeq < $1.modSeq }
+        for (modSeq, uids) in byModSeq { lines.append((modSeq, 0, "- \(modSeq) \(Self.ranges(uids.sorted()))")) }
+        // The records of one change share its MODSEQ: in UID order within it.
+        lines.sort { ($0.modSeq, $0.uid) < ($1.modSeq, $1.uid) }
         // A reader's HIGHESTMODSEQ is the last line's: a MODSEQ given and overwritten within this change (one
         // message changed twice) leaves none for itself, which changes nothing then.
         guard lines.last?.modSeq == highestModSeq || (lines.isEmpty && highestModSeq == floor) else { return nil }
