@@ -27,16 +27,18 @@ public struct ACLSettings: Sendable, Equatable {
 
 /// RFC 4314 ACL with the replies of Dovecot 2.3's imap_acl plugin, on the user's own mailboxes.
 extension IMAPMailSession {
-    /// The session user's rights on one of their mailboxes; every right when the acl plugin is off.
-    func rights(_ storeName: String) -> ACLRights {
+    /// The session user's rights on one of their mailboxes (`creating`: the rights CREATE takes from the
+    /// parent); every right when the acl plugin is off.
+    func rights(_ storeName: String, creating: Bool = false) -> ACLRights {
         guard let acl = configuration.acl else { return .all }
-        return store.myRights(storeName, user: configuration.user, groups: acl.groups, global: acl.globalPath)
+        return store.myRights(
+            storeName, user: configuration.user, groups: acl.groups, global: acl.globalPath, creating: creating)
     }
 
     /// Checks a right Dovecot's acl plugin requires. Without it: `NO [NOPERM] Permission denied` when the
     /// user may see the mailbox (l), otherwise whatever `hidden` answers for a mailbox that does not exist.
     func permitted(_ right: ACLRights, _ tag: String, _ storeName: String, hidden: () -> Void) -> Bool {
-        let granted = rights(storeName)
+        let granted = rights(storeName, creating: right == .create)
         if granted.contains(right) { return true }
         if granted.contains(.lookup) {
             finish(tag, .no, .noPerm, text: IMAPReplyText.permissionDenied)

@@ -54,7 +54,7 @@ extension IMAPMailSession {
 
     /// RFC 4314 §4: a mailbox lists only with the lookup right (names without a mailbox of their own have
     /// no ACL and list as before).
-    private func visible(_ entry: MailboxListEntry) -> Bool {
+    func visible(_ entry: MailboxListEntry) -> Bool {
         guard configuration.acl != nil, !entry.attributes.contains(.noSelect),
             !entry.attributes.contains(.nonExistent)
         else { return true }

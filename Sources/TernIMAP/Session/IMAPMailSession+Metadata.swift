@@ -69,6 +69,17 @@ extension IMAPMailSession {
     private func metadataScope(_ tag: String, _ name: MailboxName) -> MetadataDictionary.Scope? {
         let server = name.bytes.isEmpty
         guard let storeName = server ? "INBOX" : storeName(tag, name) else { return nil }
+        // RFC 5464 §3.2 and §3.3 with ACL: a mailbox's entries need l and any of r s w i p, both for reading
+        // and setting (Dovecot's acl_have_attribute_rights); server entries need no rights.
+        let granted = server ? ACLRights.all : rights(storeName)
+        guard granted.contains(.lookup) else {
+            finish(tag, .no, text: IMAPReplyText.mailboxDoesNotExist(storeName))
+            return nil
+        }
+        guard !granted.isDisjoint(with: [.read, .writeSeen, .write, .insert, .post]) else {
+            finish(tag, .no, .noPerm, text: IMAPReplyText.permissionDenied)
+            return nil
+        }
         do {
             let guid = try store.openMailbox(storeName, readOnly: true).guid
             return MetadataDictionary.Scope(guid: guid, server: server)

@@ -126,7 +126,7 @@ extension IMAPMailSession {
         let separator = store.settings.separator
         for entry in (try? store.listMailboxes()) ?? []
         where !entry.attributes.contains(.noSelect) && !state.events(for: entry.name, separator: separator).isEmpty
-            && entry.name != selected?.mailbox.name
+            && entry.name != selected?.mailbox.name && mayNotifyStatus(entry.name)
         {
             guard let values = try? statusValues(entry.name, attributes) else { continue }
             send(.status(wireName(entry.name), values))
@@ -145,10 +145,13 @@ extension IMAPMailSession {
     }
 
     /// Looks at the mailbox list, subscriptions and watched mailboxes; with `report` writes the differences.
+    /// RFC 5465 §5: mailboxes without the lookup right are left out altogether, as LIST leaves them out, and
+    /// message events need the read right too.
     private func refreshNotify(_ state: inout NotifyState, report: Bool) {
-        guard state.coversOthers, let entries = try? store.listMailboxes() else { return }
+        guard state.coversOthers, let all = try? store.listMailboxes() else { return }
+        let entries = all.filter(visible)
         let separator = store.settings.separator
-        let subscriptions = Set((try? store.subscriptions()) ?? [])
+        let subscriptions = Set((try? store.subscriptions()) ?? []).filter { rights($0).contains(.lookup) }
         let listed = Dictionary(entries.map { ($0.name, $0.attributes) }, uniquingKeysWith: { first, _ in first })
         if report {
             writeListChanges(state, listed: listed, subscriptions: subscriptions)
@@ -166,7 +169,8 @@ extension IMAPMailSession {
         var wanted: [String] = []
         for entry in entries where wanted.count < Self.maxWatchedMailboxes {
             guard !entry.attributes.contains(.noSelect), entry.name != selected?.mailbox.name,
-                !state.events(for: entry.name, separator: separator).isDisjoint(with: .messageEvents)
+                !state.events(for: entry.name, separator: separator).isDisjoint(with: .messageEvents),
+                rights(entry.name).contains(.read)
             else { continue }
             wanted.append(entry.name)
         }
@@ -251,6 +255,9 @@ extension IMAPMailSession {
         send(.status(wireName(name), values))
     }
 
+    /// STATUS about a mailbox needs the lookup and read rights (as the STATUS command).
+    private func mayNotifyStatus(_ name: String) -> Bool { rights(name).isSuperset(of: [.lookup, .read]) }
+
     // MARK: the selected mailbox
 
     /// After `* n EXISTS`: the FETCH items the selected filter's MessageNew names, for each message that
@@ -268,10 +275,14 @@ extension IMAPMailSession {
         selected?.notifyUIDNext = selection.mailbox.nextUID
     }
 
-    /// Whether the selected mailbox's changes go out without waiting for a command: during IDLE, and with
-    /// NOTIFY's `selected` filter (not `selected-delayed`, whose expunges must wait).
+    /// Whether the selected mailbox's changes go out without waiting for a command: with NOTIFY's `selected`
+    /// or `selected-delayed` filter (`holdsExpunges`).
     var pushesSelectedChanges: Bool {
         guard selected != nil, let selectedFilter = notification?.set.selected else { return false }
-        return !selectedFilter.delayed && !selectedFilter.events.isEmpty
+        return !selectedFilter.events.isEmpty
     }
+
+    /// RFC 5465 §5.1 `selected-delayed`: between commands expunges wait (sequence numbers stay as the client
+    /// knows them, as with Dovecot's MAILBOX_SYNC_FLAG_NO_EXPUNGES); new messages and flag changes do not.
+    var holdsExpunges: Bool { notification?.set.selected?.delayed == true }
 }

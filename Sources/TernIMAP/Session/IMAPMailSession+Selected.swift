@@ -241,12 +241,13 @@ extension IMAPMailSession {
 
     /// Syncs the selected mailbox and writes what changed in Dovecot's order (imap-sync.c): search updates for
     /// expunged messages, new keywords, FETCH FLAGS for messages others changed (numbered as the client knows
-    /// them), EXPUNGEs, EXISTS, RECENT, search updates for the rest. A new
+    /// them), EXPUNGEs (unless `holdingExpunges`), EXISTS, RECENT, search updates for the rest. A new
     /// UIDVALIDITY voids every UID the client holds, so the session ends as Dovecot's does.
-    func writeUpdates() {
+    func writeUpdates(holdingExpunges: Bool = false) {
         guard let mailbox = selected?.mailbox else { return }
         let before = mailbox.messages.map(\.uid)
-        guard let changes = try? (syncsQuickly ? mailbox.quickSync() : mailbox.sync()) else { return }
+        let sync = holdingExpunges ? mailbox.syncKeepingExpunged : syncsQuickly ? mailbox.quickSync : mailbox.sync
+        guard let changes = try? sync() else { return }
         if changes.uidValidityChanged {
             send(.untagged(.bye, nil, "Mailbox UIDVALIDITY changed"))
             closing = true

@@ -216,7 +216,7 @@ public final class IMAPMailSession {
             writeUpdates()
             writeUnreportedHighestModSeq()
         } else if pushesSelectedChanges {
-            writeUpdates()
+            writeUpdates(holdingExpunges: holdsExpunges)
         }
         writeNotifyEvents()
         return flush().bytes

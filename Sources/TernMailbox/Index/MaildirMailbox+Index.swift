@@ -13,6 +13,8 @@ protocol IndexedMailbox: Mailbox {
     var loadedIndex: MailboxIndex? { get set }
     var indexStamp: FileStamp? { get set }
     var indexPath: String { get }
+    /// Messages `syncKeepingExpunged` left listed after they were expunged on disk.
+    var keptExpunged: Set<UInt32> { get set }
 }
 
 extension MaildirMailbox {
@@ -60,6 +62,18 @@ extension MaildirMailbox {
 }
 
 extension IndexedMailbox {
+    /// `syncKeepingExpunged`: a `sync()` whose expunged messages are put back in UID order.
+    func keepingExpunged() throws(MailboxError) -> MailboxChanges {
+        let before = messages
+        var changes = try sync()
+        guard !changes.expunged.isEmpty, !changes.uidValidityChanged else { return changes }
+        let gone = Set(changes.expunged)
+        messages = (messages + before.filter { gone.contains($0.uid) }).sorted { $0.uid < $1.uid }
+        keptExpunged.formUnion(gone)
+        changes.expunged = []
+        return changes
+    }
+
     /// After a sync has set `messages`: gives every message its MODSEQ. Flags or keywords that differ from what
     /// the index recorded, and new messages, get new MODSEQs; the file is only locked when something changed.
     func reconcileIndex() throws(MailboxError) {

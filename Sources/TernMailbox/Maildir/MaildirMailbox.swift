@@ -39,6 +39,7 @@ public final class MaildirMailbox: IndexedMailbox {
     var lastSync: SyncFingerprint?
     /// When `sync()` last looked at the directories (seconds since the epoch), for `quickSync()`.
     var lastFullSync = 0
+    var keptExpunged = Set<UInt32>()
 
     init(name: String, folder: MaildirFolder, readOnly: Bool) throws(MailboxError) {
         self.name = name
@@ -68,10 +69,12 @@ public final class MaildirMailbox: IndexedMailbox {
     public func sync() throws(MailboxError) -> MailboxChanges {
         lastFullSync = Posix.now().tv_sec
         let fingerprint = SyncFingerprint(folder, indexPath: indexPath)
-        if fingerprint == lastSync && fingerprint.isSettled && pendingVirtualSizes.isEmpty {
+        if fingerprint == lastSync && fingerprint.isSettled && pendingVirtualSizes.isEmpty && keptExpunged.isEmpty {
             shareSnapshot()
             return MailboxChanges()
         }
+        // A full sync lists only what is on disk: messages kept after their expunge are reported now.
+        keptExpunged = []
         if adoptSharedSnapshot(fingerprint) { return MailboxChanges() }
         startFromSharedSnapshot()
         var changes = MailboxChanges()
@@ -159,6 +162,9 @@ public final class MaildirMailbox: IndexedMailbox {
         shareSnapshot()
         return changes
     }
+
+    @discardableResult
+    public func syncKeepingExpunged() throws(MailboxError) -> MailboxChanges { try keepingExpunged() }
 
     /// Dovecot's MAILBOX_SYNC_FLAG_FAST, which its FETCH, STORE, SEARCH, SORT and THREAD use: within
     /// `quickSyncInterval` seconds of the last `sync()`, while new/, dovecot-uidlist and dovecot-keywords are as

@@ -12,6 +12,7 @@ public final class MboxMailbox: Mailbox, IndexedMailbox {
     public internal(set) var uidValidity: UInt32 = 0
     public internal(set) var nextUID: UInt32 = 1
     public internal(set) var messages: [MessageInfo] = []
+    var keptExpunged = Set<UInt32>()
     public internal(set) var definedKeywords: [String] = []
     public internal(set) var highestModSeq: UInt64 = 0
 
@@ -63,9 +64,14 @@ public final class MboxMailbox: Mailbox, IndexedMailbox {
     public func quickSync() throws(MailboxError) -> MailboxChanges { try sync() }
 
     @discardableResult
+    public func syncKeepingExpunged() throws(MailboxError) -> MailboxChanges { try keepingExpunged() }
+
+    @discardableResult
     public func sync() throws(MailboxError) -> MailboxChanges {
         try writePendingEdits()
-        if let stamp, FileStamp(location.path) == stamp, stamp.isSettled { return MailboxChanges() }
+        if let stamp, FileStamp(location.path) == stamp, stamp.isSettled, keptExpunged.isEmpty { return MailboxChanges() }
+        // A full sync lists only what is in the file: messages kept after their expunge are reported now.
+        keptExpunged = []
         var read = try readFile()
         var recent = Set<UInt32>()
         let needsWrite = MboxFile.plan(read.parsed, newUIDValidity: { 0 }).needsWrite

@@ -5,7 +5,8 @@ import TernCore
 /// file under the root, levels are directories (`Archive/2024` is `~/mail/Archive/2024`, and `Archive` a
 /// `\Noselect` directory), names in modified UTF-7 on disk, INBOX at `INBOX=` (else `~/mail/inbox`),
 /// subscriptions in `~/mail/.subscriptions`, and Dovecot's control files (`dovecot-uidvalidity`, its indexes,
-/// Tern's `tern.index`) under `~/mail/.imap`. A file cannot have children (`\NoInferiors`).
+/// dovecot-acl, Tern's `tern.index`) in `.imap` directories (`controlDirectory`). A file cannot have children
+/// (`\NoInferiors`).
 struct MboxStore {
     let settings: MailStoreSettings
     let root: String
@@ -40,10 +41,22 @@ struct MboxStore {
         return root + "/" + encoded.joined(separator: "/")
     }
 
+    /// Dovecot's control (and index) directory of a mailbox: `.imap/<name>` beside the mailbox file
+    /// (`~/mail/.imap/Sent`, `~/mail/Archive/.imap/2024`; INBOX's `~/mail/.imap/INBOX` wherever INBOX= puts the
+    /// file). Its dovecot-acl and Tern's `tern.index` live there, so RENAME and DELETE take them along.
+    func controlDirectory(_ name: String) throws(MailboxError) -> String {
+        if name == "INBOX" { return controlRoot + "/INBOX" }
+        let path = try path(name)
+        let parent = Posix.parent(of: path)
+        return parent + "/.imap/" + path.dropFirst(parent.count + 1)
+    }
+
+    /// The root's control directory: dovecot-uidvalidity, dovecot-acl-list and the default dovecot-acl.
+    var controlRoot: String { root + "/.imap" }
+
     func location(_ name: String) throws(MailboxError) -> MboxLocation {
-        let indexName = name.split(separator: separator).map { ModifiedUTF7.encode(String($0)) }.joined(separator: "/")
-        return MboxLocation(
-            path: try path(name), root: root, indexDirectory: root + "/.imap/" + indexName,
+        MboxLocation(
+            path: try path(name), root: root, indexDirectory: try controlDirectory(name),
             privilegedGroup: settings.privilegedGroup)
     }
 
@@ -114,7 +127,8 @@ struct MboxStore {
         Posix.syncDirectory(Posix.parent(of: path))
     }
 
-    /// RENAME of a file or a directory with everything in it; Tern's index moves along.
+    /// RENAME of a file or a directory with everything in it; the control directory (dovecot-acl, Tern's index)
+    /// moves along, as in Dovecot.
     func renameMailbox(_ from: String, to: String) throws(MailboxError) {
         if from == "INBOX" { throw MailboxError.invalidName(from, reason: "Renaming INBOX isn't supported.") }
         if from == to { throw MailboxError.cannotRenameToItself }
@@ -130,6 +144,7 @@ struct MboxStore {
         let oldIndex = try location(from).indexDirectory
         let newIndex = try location(to).indexDirectory
         if Posix.isDirectory(oldIndex) {
+            try? Posix.removeTree(newIndex)
             try? Posix.makeDirectories(Posix.parent(of: newIndex))
             _ = rename(oldIndex, newIndex)
         }

@@ -1,23 +1,28 @@
 import Glibc
 
-/// Dovecot's acl plugin with the vfile backend on a Maildir: each mailbox's ACL is the `dovecot-acl` file in
-/// its directory (INBOX's in the root). A mailbox that does not exist yet has its nearest parent's ACL, which
-/// CREATE copies, as Dovecot does; a top-level one has none (the owner's defaults).
+/// Dovecot's acl plugin with the vfile backend: each mailbox's ACL is the `dovecot-acl` file in its Maildir
+/// directory (INBOX's in the root), or for mbox in its control directory (`~/mail/.imap/INBOX`,
+/// `~/mail/Archive/.imap/2024`). On Maildir a mailbox that does not exist yet has its nearest parent's ACL,
+/// which CREATE copies, as Dovecot does; a top-level one has none (the owner's defaults). On mbox CREATE takes
+/// the right from the root's default ACL (`~/mail/.imap/dovecot-acl`: Dovecot's parent lookup never stops at an
+/// mbox directory), which a nested new mailbox copies; other commands read the name's own file.
 extension MailStore {
     static let aclFileName = "dovecot-acl"
     /// Dovecot's list of mailboxes with ACL files (for shared namespaces); removed on a change so that Dovecot
     /// rebuilds it, and its shared-mailboxes dict with it.
     static let aclListFileName = "dovecot-acl-list"
 
-    /// The ACL of a mailbox (of its nearest existing parent when it does not exist), with the global ACL of
-    /// `acl = vfile:PATH` after it: PATH a directory of files named after mailboxes (`PATH/INBOX`,
-    /// `PATH/Lists/Tern`), or one file of `mailbox-pattern identifier rights` lines. Maildir only: an mbox
-    /// store has no ACL files.
-    public func acl(_ name: String, global: String? = nil) throws(MailboxError) -> MailboxACL {
+    /// The ACL of a mailbox (on Maildir of its nearest existing parent when it does not exist), with the global
+    /// ACL of `acl = vfile:PATH` after it: PATH a directory of files named after mailboxes (`PATH/INBOX`,
+    /// `PATH/Lists/Tern`), or one file of `mailbox-pattern identifier rights` lines. `creating`: the ACL that
+    /// CREATE and RENAME's target take the create right from.
+    public func acl(_ name: String, global: String? = nil, creating: Bool = false) throws(MailboxError)
+        -> MailboxACL
+    {
         if let target = sharedTarget(normalize(name)) {
-            return try target.store?.acl(target.name, global: global) ?? MailboxACL()
+            return try target.store?.acl(target.name, global: global, creating: creating) ?? MailboxACL()
         }
-        var acl = try localACL(name)
+        var acl = try localACL(name, creating: creating)
         if let global { acl.add(fileText: try globalACLText(normalize(name), global), global: true) }
         return acl
     }
@@ -39,27 +44,45 @@ extension MailStore {
         return text
     }
 
-    private func localACL(_ name: String) throws(MailboxError) -> MailboxACL {
-        guard mbox == nil else { return MailboxACL() }
+    private func localACL(_ name: String, creating: Bool = false) throws(MailboxError) -> MailboxACL {
+        if let mbox {
+            guard let directory = creating ? mbox.controlRoot : try? mbox.controlDirectory(normalize(name)) else {
+                return MailboxACL()
+            }
+            return try Self.readACL(directory)
+        }
         var name = normalize(name)
         while true {
             guard let path = try? folderPath(name) else { return MailboxACL() }
-            if name == "INBOX" || Posix.isDirectory(path) {
-                guard let bytes = try Posix.readFile(path + "/" + Self.aclFileName, limit: 1 << 20) else {
-                    return MailboxACL()
-                }
-                return MailboxACL(fileText: String(decoding: bytes, as: UTF8.self))
-            }
+            if name == "INBOX" || Posix.isDirectory(path) { return try Self.readACL(path) }
             guard let cut = name.lastIndex(of: separator) else { return MailboxACL() }
             name = String(name[..<cut])
         }
     }
 
+    /// The dovecot-acl file in `directory`; none is an empty ACL.
+    private static func readACL(_ directory: String) throws(MailboxError) -> MailboxACL {
+        guard let bytes = try Posix.readFile(directory + "/" + aclFileName, limit: 1 << 20) else { return MailboxACL() }
+        return MailboxACL(fileText: String(decoding: bytes, as: UTF8.self))
+    }
+
+    /// The directory holding a mailbox's dovecot-acl.
+    private func aclDirectory(_ name: String) throws(MailboxError) -> String {
+        if let mbox { return try mbox.controlDirectory(name) }
+        return try folderPath(name)
+    }
+
+    /// Dovecot's dovecot-acl-list, in the root's control directory.
+    private var aclListPath: String { (mbox?.controlRoot ?? root) + "/" + Self.aclListFileName }
+
     /// The rights the store's user has on their own mailbox, or on another user's in the shared namespace
     /// (none when that user is unknown).
-    public func myRights(_ name: String, user: String, groups: [String] = [], global: String? = nil) -> ACLRights {
+    public func myRights(
+        _ name: String, user: String, groups: [String] = [], global: String? = nil, creating: Bool = false
+    ) -> ACLRights {
         let target = sharedTarget(normalize(name))
-        guard target == nil || target?.store != nil, let acl = try? acl(name, global: global) else { return [] }
+        guard target == nil || target?.store != nil, let acl = try? acl(name, global: global, creating: creating)
+        else { return [] }
         return acl.rights(of: user, isOwner: target == nil, groups: groups)
     }
 
@@ -71,8 +94,10 @@ extension MailStore {
             guard let store = target.store else { throw MailboxError.nonexistent(name) }
             return try store.updateACL(target.name, change)
         }
-        guard mbox == nil, exists(name) else { throw MailboxError.nonexistent(name) }
-        let directory = try folderPath(name)
+        guard exists(name) else { throw MailboxError.nonexistent(name) }
+        let directory = try aclDirectory(name)
+        // An mbox control directory may not be there yet.
+        try Posix.makeDirectories(directory)
         let path = directory + "/" + Self.aclFileName
         let lock = try DotLock.acquire(
             for: path, timeout: DotLock.keywordsTimeout, staleTimeout: DotLock.keywordsStaleTimeout)
@@ -86,17 +111,20 @@ extension MailStore {
         } else {
             try Posix.replaceFile(path, with: Array(updated.fileText.utf8), mode: fileMode(directory))
         }
-        unlink(root + "/" + Self.aclListFileName)
+        unlink(aclListPath)
     }
 
-    /// After CREATE: the new mailbox starts with its parent's ACL file, as in Dovecot.
+    /// After CREATE: the new mailbox starts with its parent's ACL file (on mbox the root's default, for a
+    /// nested name only), as in Dovecot.
     public func inheritACL(_ name: String) {
         let name = normalize(name)
         if let target = sharedTarget(name) { return target.store?.inheritACL(target.name) ?? () }
-        guard mbox == nil, let cut = name.lastIndex(of: separator), let path = try? folderPath(name) else { return }
-        guard let parent = try? localACL(String(name[..<cut])), !parent.entries.isEmpty else { return }
+        guard let cut = name.lastIndex(of: separator), let path = try? aclDirectory(name),
+            let parent = try? localACL(String(name[..<cut]), creating: true), !parent.entries.isEmpty
+        else { return }
+        try? Posix.makeDirectories(path)
         try? Posix.replaceFile(path + "/" + Self.aclFileName, with: Array(parent.fileText.utf8), mode: fileMode(path))
-        unlink(root + "/" + Self.aclListFileName)
+        unlink(aclListPath)
     }
 
     /// The mode Dovecot gives new files in a mailbox directory: the directory's read/write bits.

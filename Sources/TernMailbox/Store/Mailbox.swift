@@ -25,6 +25,10 @@ public protocol Mailbox: AnyObject {
     /// Brings the message list up to date with the disk and reports what changed since the last call.
     @discardableResult
     func sync() throws(MailboxError) -> MailboxChanges
+    /// Dovecot's MAILBOX_SYNC_FLAG_NO_EXPUNGES (NOTIFY's `selected-delayed` between commands): like `sync()`,
+    /// but messages expunged on disk stay listed, so sequence numbers hold; the next `sync()` reports them.
+    @discardableResult
+    func syncKeepingExpunged() throws(MailboxError) -> MailboxChanges
     /// The cheaper sync Dovecot does after FETCH, STORE, SEARCH, SORT and THREAD (MAILBOX_SYNC_FLAG_FAST): may
     /// leave changes for the next `sync()`.
     @discardableResult

@@ -205,14 +205,12 @@ extension DovecotSettings {
     /// Dovecot's fts plugin: in mail_plugins, with a backend in `plugin { fts = ... }`.
     var fullTextSearch: Bool { mailPlugins.contains("fts") && !(plugin["fts"] ?? "").isEmpty }
 
-    /// Dovecot's acl plugin with its vfile backend (`plugin { acl = vfile }`) on Maildir: per-mailbox
+    /// Dovecot's acl plugin with its vfile backend (`plugin { acl = vfile }`) on Maildir or mbox: per-mailbox
     /// dovecot-acl files. `acl_anyone = allow` lets SETACL grant rights to anyone and authenticated. Without
     /// imap_acl the rights still apply but the ACL commands are unknown.
     var acl: ACLSettings? {
         let backend = plugin["acl"] ?? ""
-        guard mailPlugins.contains("acl"), backend == "vfile" || backend.hasPrefix("vfile:"),
-            !mailLocation.hasPrefix("mbox:")
-        else { return nil }
+        guard mailPlugins.contains("acl"), backend == "vfile" || backend.hasPrefix("vfile:") else { return nil }
         // `vfile:PATH[:options]`: PATH is the global ACL directory or file.
         let path = backend.split(separator: ":").dropFirst().first.map(String.init)
         let dict = plugin["acl_shared_dict"].flatMap { $0.hasPrefix("file:") ? String($0.dropFirst(5)) : nil }

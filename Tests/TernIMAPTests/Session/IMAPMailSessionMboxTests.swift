@@ -10,13 +10,16 @@ final class MboxSessionFixture {
     let store: MailStore
     let session: IMAPMailSession
 
-    init() throws {
+    init(acl: ACLSettings? = nil, metadata: Bool = false) throws {
         base = NSTemporaryDirectory() + "tern-imap-mbox-" + UUID().uuidString
         inbox = base + "/spool/tuser"
         try FileManager.default.createDirectory(atPath: base + "/spool", withIntermediateDirectories: true)
         store = MailStore(
             settings: MailStoreSettings(format: .mbox, root: base + "/mail", inboxPath: inbox, separator: "/"))
-        session = IMAPMailSession(store: store, configuration: .init(user: "tuser", clock: { 0 }))
+        var configuration = IMAPMailSession.Configuration(user: "tuser", clock: { 0 })
+        configuration.acl = acl
+        if metadata { configuration.metadataPath = base + "/dovecot-attributes" }
+        session = IMAPMailSession(store: store, configuration: configuration)
     }
 
     deinit { try? FileManager.default.removeItem(atPath: base) }

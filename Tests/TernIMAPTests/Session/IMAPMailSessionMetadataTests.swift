@@ -56,4 +56,45 @@ import Testing
             #expect(f.send(command + "\r\n") == "\(tag) BAD Error in IMAP command \(error)" + done)
         }
     }
+
+    /// RFC 5464 §3.2/§3.3 with RFC 4314, as Dovecot 2.3.19 answers (owner's rights written by hand): a
+    /// mailbox's entries need l (else the mailbox does not exist) and one of r s w i p (else NOPERM), for
+    /// GETMETADATA and SETMETADATA alike, private or shared; server entries need no rights; bad entry names
+    /// are refused first.
+    @Test func mailboxEntriesNeedRights() throws {
+        let f = try SessionFixture(metadata: true, acl: ACLSettings())
+        f.send("c CREATE Work\r\n")
+        func owner(_ letters: String) throws {
+            try Data("owner \(letters)\n".utf8).write(to: URL(fileURLWithPath: f.root + "/.Work/dovecot-acl"))
+        }
+        for letters in ["lr", "ls", "lw", "li", "lp", "lwstipekxa"] {
+            try owner(letters)
+            #expect(
+                f.send("a2 GETMETADATA Work /private/comment\r\n")
+                    == "* METADATA Work (/private/comment NIL)\r\na2 OK Getmetadata completed" + done, "\(letters)")
+            #expect(f.send("a3 SETMETADATA Work (/shared/comment \"s\")\r\n") == "a3 OK Setmetadata completed" + done)
+        }
+        for letters in ["l", "le", "lk", "lt", "lx", "la"] {
+            try owner(letters)
+            #expect(f.send("a2 GETMETADATA Work /private/comment\r\n") == "a2 NO [NOPERM] Permission denied" + done)
+            #expect(f.send("a3 GETMETADATA Work /shared/comment\r\n") == "a3 NO [NOPERM] Permission denied" + done)
+            #expect(
+                f.send("a5 SETMETADATA Work (/private/comment \"p\")\r\n") == "a5 NO [NOPERM] Permission denied" + done)
+            #expect(
+                f.send("a6 SETMETADATA Work (/shared/comment \"s\")\r\n") == "a6 NO [NOPERM] Permission denied" + done)
+        }
+        #expect(
+            f.send("a7 SETMETADATA Work (/private/x/ \"v\")\r\n")
+                == "a7 BAD Error in IMAP command SETMETADATA: Entry name can't end with '/'" + done)
+        for letters in ["r", "w", "a"] {
+            try owner(letters)
+            #expect(f.send("a2 GETMETADATA Work /private/comment\r\n") == "a2 NO Mailbox doesn't exist: Work" + done)
+            #expect(f.send("a3 SETMETADATA Work (/private/comment NIL)\r\n") == "a3 NO Mailbox doesn't exist: Work" + done)
+        }
+        try Data("owner a\n".utf8).write(to: URL(fileURLWithPath: f.root + "/dovecot-acl"))
+        #expect(
+            f.send("b1 GETMETADATA \"\" /private/comment\r\n")
+                == "* METADATA \"\" (/private/comment NIL)\r\nb1 OK Getmetadata completed" + done)
+        #expect(f.send("b2 GETMETADATA INBOX /shared/comment\r\n") == "b2 NO Mailbox doesn't exist: INBOX" + done)
+    }
 }

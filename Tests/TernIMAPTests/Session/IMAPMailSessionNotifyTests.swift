@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 import TernIMAP
 import TernMailbox
@@ -167,6 +168,35 @@ import Testing
         #expect(String(decoding: f.session.poll(), as: UTF8.self) == "* STATUS foo (MESSAGES 1 UIDNEXT 3 UNSEEN 1)\r\n")
     }
 
+    /// RFC 5465 §5: no events about mailboxes the ACL hides. Without the lookup right a mailbox gets none at
+    /// all (not even MailboxName or SubscriptionChange); without the read right no STATUS (also not for
+    /// NOTIFY SET STATUS).
+    @Test func eventsNeedTheRights() throws {
+        let f = try SessionFixture(acl: ACLSettings())
+        for name in ["foo", "hidden", "noread"] { f.send("a CREATE \(name)\r\n") }
+        try Data("owner rwstipekxa\n".utf8).write(to: URL(fileURLWithPath: f.root + "/.hidden/dovecot-acl"))
+        try Data("owner lwstipekxa\n".utf8).write(to: URL(fileURLWithPath: f.root + "/.noread/dovecot-acl"))
+        #expect(
+            f.send("b NOTIFY SET STATUS (personal (MessageNew MessageExpunge MailboxName SubscriptionChange))\r\n")
+                == "* STATUS INBOX (MESSAGES 0 UIDNEXT 1 UIDVALIDITY \(try f.uidValidity()) UNSEEN 0)\r\n"
+                + "* STATUS foo (MESSAGES 0 UIDNEXT 1 UIDVALIDITY \(try f.uidValidity("foo")) UNSEEN 0)\r\n"
+                + "b OK NOTIFY completed" + done)
+        for (index, name) in ["foo", "hidden", "noread"].enumerated() {
+            try f.deliver("Subject: x\n\nbody\n", name: "\(index).M1P1.host", folder: name)
+        }
+        #expect(String(decoding: f.session.poll(), as: UTF8.self) == "* STATUS foo (MESSAGES 1 UIDNEXT 2 UNSEEN 1)\r\n")
+        try f.store.subscribe("hidden")
+        try f.store.subscribe("noread")
+        #expect(String(decoding: f.session.poll(), as: UTF8.self) == "* LIST (\\Subscribed) \"/\" noread\r\n")
+        // A new mailbox whose ACL leaves out the lookup right is not announced, nor its removal.
+        try f.store.createMailbox("hid2")
+        try Data("owner rwstipekxa\n".utf8).write(to: URL(fileURLWithPath: f.root + "/.hid2/dovecot-acl"))
+        try f.store.createMailbox("bar")
+        #expect(String(decoding: f.session.poll(), as: UTF8.self) == "* LIST () \"/\" bar\r\n")
+        try f.store.deleteMailbox("hid2")
+        #expect(f.session.poll() == [])
+    }
+
     /// MailboxName and SubscriptionChange as Dovecot words them: a new mailbox `()`, a deleted one
     /// `(\NonExistent)`, a renamed one with OLDNAME, a subscription `(\Subscribed)`, its removal `()`.
     @Test func mailboxNameAndSubscriptionChange() throws {
@@ -226,16 +256,35 @@ import Testing
         #expect(String(decoding: f.session.poll(), as: UTF8.self) == "* 2 EXPUNGE\r\n* 3 RECENT\r\n")
     }
 
-    /// `selected-delayed` pushes nothing between commands (its expunges must wait); NOOP reports, and the
-    /// FETCH covers every message since the SELECT.
-    @Test func selectedDelayedWaitsForACommand() throws {
+    /// RFC 5465 §5.1 `selected-delayed`: between commands only expunges wait. Dovecot 2.3.19's transcript
+    /// (another session expunged UID 1, flagged UID 2 and appended UID 4): the flag change and the new message
+    /// come with UID 1 still number 1, and `* 1 EXPUNGE` only at the NOOP.
+    @Test func selectedDelayedHoldsOnlyExpunges() throws {
         let f = try SessionFixture()
         try f.selectThree()
-        f.send("b NOTIFY SET (selected-delayed (MessageNew (UID) MessageExpunge))\r\n")
-        try f.deliver("Subject: late\n\nnew\n", name: "2000.M1P1.host")
+        f.send("b NOTIFY SET (selected-delayed (MessageNew (UID) MessageExpunge FlagChange))\r\n")
+        let other = try f.store.openMailbox("INBOX")
+        try other.expunge(uids: [1])
         #expect(f.session.poll() == [])
+        try other.updateFlags(uids: [2], .add, flags: .flagged, keywords: [])
+        #expect(String(decoding: f.session.poll(), as: UTF8.self) == "* 2 FETCH (FLAGS (\\Flagged \\Recent))\r\n")
+        try f.deliver("Subject: late\n\nnew\n", name: "2000.M1P1.host")
         #expect(
-            f.send("c NOOP\r\n") == "* 4 EXISTS\r\n* 4 RECENT\r\n* 4 FETCH (UID 4)\r\nc OK NOOP completed" + done)
+            String(decoding: f.session.poll(), as: UTF8.self) == "* 4 EXISTS\r\n* 4 RECENT\r\n* 4 FETCH (UID 4)\r\n")
+        #expect(f.send("d NOOP\r\n") == "* 1 EXPUNGE\r\n* 3 RECENT\r\nd OK NOOP completed" + done)
+        #expect(f.send("e FETCH 1 UID\r\n") == "* 1 FETCH (UID 2)\r\ne OK Fetch completed" + done)
+    }
+
+    /// The same with QRESYNC: the held expunge goes out as VANISHED at the next command.
+    @Test func selectedDelayedHoldsVanished() throws {
+        let f = try SessionFixture()
+        try f.selectThree()
+        f.send("a ENABLE QRESYNC\r\n")
+        f.send("b NOTIFY SET (selected-delayed (MessageNew MessageExpunge))\r\n")
+        let other = try f.store.openMailbox("INBOX")
+        try other.expunge(uids: [2])
+        #expect(f.session.poll() == [])
+        #expect(f.send("d NOOP\r\n").hasPrefix("* VANISHED 2\r\n"))
     }
 
     /// NOTIFY NONE (or no selected filter) stops EXISTS, RECENT and EXPUNGE for the selected mailbox, even on
