@@ -2,20 +2,19 @@ import Glibc
 
 /// Dovecot's acl plugin with the vfile backend: each mailbox's ACL is the `dovecot-acl` file in its Maildir
 /// directory (INBOX's in the root), or for mbox in its control directory (`~/mail/.imap/INBOX`,
-/// `~/mail/Archive/.imap/2024`). On Maildir a mailbox that does not exist yet has its nearest parent's ACL,
-/// which CREATE copies, as Dovecot does; a top-level one has none (the owner's defaults). On mbox CREATE takes
-/// the right from the root's default ACL (`~/mail/.imap/dovecot-acl`: Dovecot's parent lookup never stops at an
-/// mbox directory), which a nested new mailbox copies; other commands read the name's own file.
+/// `~/mail/Archive/.imap/2024`); a name without a mailbox has none (the owner's defaults). CREATE takes the
+/// create right from the nearest existing parent's ACL on Maildir, which it copies, as Dovecot does (a
+/// top-level one has none); on mbox from the root's default ACL (`~/mail/.imap/dovecot-acl`: Dovecot's parent
+/// lookup never stops at an mbox directory), which a nested new mailbox copies.
 extension MailStore {
     static let aclFileName = "dovecot-acl"
     /// Dovecot's list of mailboxes with ACL files (for shared namespaces); removed on a change so that Dovecot
     /// rebuilds it, and its shared-mailboxes dict with it.
     static let aclListFileName = "dovecot-acl-list"
 
-    /// The ACL of a mailbox (on Maildir of its nearest existing parent when it does not exist), with the global
-    /// ACL of `acl = vfile:PATH` after it: PATH a directory of files named after mailboxes (`PATH/INBOX`,
-    /// `PATH/Lists/Tern`), or one file of `mailbox-pattern identifier rights` lines. `creating`: the ACL that
-    /// CREATE and RENAME's target take the create right from.
+    /// The ACL of a mailbox, with the global ACL of `acl = vfile:PATH` after it: PATH a directory of files
+    /// named after mailboxes (`PATH/INBOX`, `PATH/Lists/Tern`), or one file of `mailbox-pattern identifier
+    /// rights` lines. `creating`: the ACL that CREATE and RENAME's target take the create right from.
     public func acl(_ name: String, global: String? = nil, creating: Bool = false) throws(MailboxError)
         -> MailboxACL
     {
@@ -55,7 +54,7 @@ extension MailStore {
         while true {
             guard let path = try? folderPath(name) else { return MailboxACL() }
             if name == "INBOX" || Posix.isDirectory(path) { return try Self.readACL(path) }
-            guard let cut = name.lastIndex(of: separator) else { return MailboxACL() }
+            guard creating, let cut = name.lastIndex(of: separator) else { return MailboxACL() }
             name = String(name[..<cut])
         }
     }

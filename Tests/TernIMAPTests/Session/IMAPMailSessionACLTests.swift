@@ -133,6 +133,17 @@ import Testing
         #expect(f.send("a9 SETACL T1 $g l\r\n") == "a9 NO [NOPERM] You lack administrator privileges on this mailbox" + done)
     }
 
+    /// Dovecot 2.3.19 on Maildir with `owner lrwstipea` on Sub: a name without a mailbox has the owner's
+    /// defaults, but CREATE below Sub takes Sub's ACL.
+    @Test func missingChildHasDefaultsButCreateAsksTheParent() throws {
+        let f = try SessionFixture(acl: ACLSettings())
+        try writeACL(f, "Sub", "owner lrwstipea\n")
+        #expect(f.send("a2 MYRIGHTS Sub\r\n") == "* MYRIGHTS Sub lrwstipead\r\na2 OK Myrights completed" + done)
+        #expect(
+            f.send("a3 MYRIGHTS Sub/Nope\r\n") == "* MYRIGHTS Sub/Nope lrwstipekxacd\r\na3 OK Myrights completed" + done)
+        #expect(f.send("a4 CREATE Sub/New\r\n") == "a4 NO [NOPERM] Permission denied" + done)
+    }
+
     @Test func readOnlyWithoutWriteRights() throws {
         let f = try SessionFixture(acl: ACLSettings())
         try writeACL(f, "T1", "user=tuser lr\n")
