@@ -95,8 +95,9 @@ import Testing
         try store.updateACL("Shared") { $0.update(kind: .user, name: "bob", negative: false, .replace([.lookup, .read])) }
         #expect(try String(contentsOfFile: root + "/.Shared/dovecot-acl", encoding: .utf8) == "user=bob lr\n")
         #expect(store.myRights("Shared", user: "alice") == .all)
-        // A mailbox that does not exist yet has its parent's ACL, and gets a copy when created.
-        #expect(try store.acl("Shared/Sub") == store.acl("Shared"))
+        // A mailbox that does not exist yet has no ACL, but CREATE asks its parent's, and it gets a copy.
+        #expect(try store.acl("Shared/Sub") == MailboxACL())
+        #expect(try store.acl("Shared/Sub", creating: true) == store.acl("Shared"))
         try store.createMailbox("Shared/Sub")
         store.inheritACL("Shared/Sub")
         #expect(try String(contentsOfFile: root + "/.Shared.Sub/dovecot-acl", encoding: .utf8) == "user=bob lr\n")
@@ -122,5 +123,27 @@ import Testing
         #expect(store.myRights("Lists/Tern", user: "u", global: root + "/global") == [.lookup, .read])
         #expect(store.myRights("INBOX", user: "u", global: root + "/global") == .all)
         #expect(acl.fileText.isEmpty, "global entries are never written")
+    }
+
+    /// mbox keeps each ACL in Dovecot's control directory beside the mailbox file, with Tern's index; RENAME of
+    /// the mailbox or its parent directory takes it along, DELETE drops it.
+    @Test func mboxControlDirectories() throws {
+        let mbox = try TemporaryMbox()
+        let bob: (inout MailboxACL) -> Void = { $0.update(kind: .user, name: "bob", negative: false, .replace(.lookup)) }
+        try mbox.store.createMailbox("A/B")
+        try mbox.store.updateACL("A/B", bob)
+        try mbox.store.updateACL("INBOX", bob)
+        #expect(try String(contentsOfFile: mbox.root + "/A/.imap/B/dovecot-acl", encoding: .utf8) == "user=bob l\n")
+        #expect(try String(contentsOfFile: mbox.root + "/.imap/INBOX/dovecot-acl", encoding: .utf8) == "user=bob l\n")
+        _ = try mbox.store.openMailbox("A/B", readOnly: false)
+        #expect(FileManager.default.fileExists(atPath: mbox.root + "/A/.imap/B/tern.index"))
+        try mbox.store.renameMailbox("A", to: "C")
+        try mbox.store.renameMailbox("C/B", to: "D")
+        #expect(try mbox.store.acl("D").entries.map(\.name) == ["bob"])
+        #expect(try String(contentsOfFile: mbox.root + "/.imap/D/dovecot-acl", encoding: .utf8) == "user=bob l\n")
+        try mbox.store.deleteMailbox("D")
+        try mbox.store.createMailbox("D")
+        #expect(try mbox.store.acl("D") == MailboxACL())
+        #expect(throws: MailboxError.nonexistent("C")) { try mbox.store.updateACL("C", bob) }
     }
 }

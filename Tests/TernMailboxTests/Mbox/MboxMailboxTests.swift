@@ -118,6 +118,32 @@ final class TemporaryMbox {
         }
     }
 
+    /// NOTIFY's selected-delayed: `syncKeepingExpunged` brings new mail but leaves another session's expunge
+    /// listed until the next `sync()`, on mbox and on Maildir alike.
+    @Test func syncKeepingExpunged() throws {
+        let box = try TemporaryMbox()
+        for n in 1...2 { try box.deliver("Subject: \(n)\n\nbody \(n)\n") }
+        let maildir = try TemporaryMaildir()
+        for n in 1...2 { _ = try maildir.deliver("Subject: \(n)\n\nbody \(n)\n", name: "\(n).M1P1.host") }
+        let maildirStore = MailStore(settings: MailStoreSettings(root: maildir.path, separator: "/"))
+        for store in [box.store, maildirStore] {
+            let one = try store.openMailbox("INBOX")
+            let two = try store.openMailbox("INBOX")
+            #expect(try one.expunge(uids: [1]) == [1])
+            var changes = try two.syncKeepingExpunged()
+            #expect(changes.expunged.isEmpty)
+            #expect(two.messages.map(\.uid) == [1, 2])
+            _ = try one.updateFlags(uids: [2], .add, flags: .flagged)
+            _ = try one.sync()
+            changes = try two.syncKeepingExpunged()
+            #expect(changes.flagsChanged == [2])
+            #expect(two.messages.map(\.uid) == [1, 2])
+            changes = try two.sync()
+            #expect(changes.expunged == [1])
+            #expect(two.messages.map(\.uid) == [2])
+        }
+    }
+
     @Test func appendAndCopy() throws {
         let box = try TemporaryMbox()
         try box.store.createMailbox("Sent")
