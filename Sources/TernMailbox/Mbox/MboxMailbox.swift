@@ -69,7 +69,9 @@ public final class MboxMailbox: Mailbox, IndexedMailbox {
     @discardableResult
     public func sync() throws(MailboxError) -> MailboxChanges {
         try writePendingEdits()
-        if let stamp, FileStamp(location.path) == stamp, stamp.isSettled, keptExpunged.isEmpty { return MailboxChanges() }
+        if let stamp, FileStamp(location.path) == stamp, stamp.isSettled, keptExpunged.isEmpty {
+            return MailboxChanges()
+        }
         // A full sync lists only what is in the file: messages kept after their expunge are reported now.
         keptExpunged = []
         var read = try readFile()

@@ -89,7 +89,8 @@ import Testing
         for letters in ["r", "w", "a"] {
             try owner(letters)
             #expect(f.send("a2 GETMETADATA Work /private/comment\r\n") == "a2 NO Mailbox doesn't exist: Work" + done)
-            #expect(f.send("a3 SETMETADATA Work (/private/comment NIL)\r\n") == "a3 NO Mailbox doesn't exist: Work" + done)
+            #expect(
+                f.send("a3 SETMETADATA Work (/private/comment NIL)\r\n") == "a3 NO Mailbox doesn't exist: Work" + done)
         }
         try Data("owner a\n".utf8).write(to: URL(fileURLWithPath: f.root + "/dovecot-acl"))
         #expect(

@@ -129,7 +129,9 @@ import Testing
     /// the mailbox or its parent directory takes it along, DELETE drops it.
     @Test func mboxControlDirectories() throws {
         let mbox = try TemporaryMbox()
-        let bob: (inout MailboxACL) -> Void = { $0.update(kind: .user, name: "bob", negative: false, .replace(.lookup)) }
+        let bob: (inout MailboxACL) -> Void = {
+            $0.update(kind: .user, name: "bob", negative: false, .replace(.lookup))
+        }
         try mbox.store.createMailbox("A/B")
         try mbox.store.updateACL("A/B", bob)
         try mbox.store.updateACL("INBOX", bob)

@@ -39,19 +39,22 @@ extension DaemonEndToEnd {
                 #expect(login.completion.contains(" ACL RIGHTS=texk] Logged in"), "\(login)")
                 #expect(try client.imap("a2", "CREATE Lists/Tern").completion.hasPrefix("a2 OK"))
                 #expect(try client.imap("a3", "SETACL INBOX bob lr").completion.hasPrefix("a3 OK Setacl complete "))
-                #expect(try client.imap("a4", "SETACL Lists/Tern bob lrs").completion.hasPrefix("a4 OK Setacl complete "))
+                let set = try client.imap("a4", "SETACL Lists/Tern bob lrs")
+                #expect(set.completion.hasPrefix("a4 OK Setacl complete "))
                 let acl = try client.imap("a5", "GETACL Lists/Tern")
                 #expect(acl.untagged == ["* ACL Lists/Tern bob lrs alice lrwstipekxacd"])
                 let mail = access.home + "/mail"
-                #expect(try String(contentsOfFile: mail + "/.imap/INBOX/dovecot-acl", encoding: .utf8) == "user=bob lr\n")
-                #expect(
-                    try String(contentsOfFile: mail + "/Lists/.imap/Tern/dovecot-acl", encoding: .utf8) == "user=bob lrs\n")
+                let inboxACL = try String(contentsOfFile: mail + "/.imap/INBOX/dovecot-acl", encoding: .utf8)
+                #expect(inboxACL == "user=bob lr\n")
+                let listACL = try String(contentsOfFile: mail + "/Lists/.imap/Tern/dovecot-acl", encoding: .utf8)
+                #expect(listACL == "user=bob lrs\n")
                 #expect(try client.imap("a6", "SETACL INBOX owner lr").completion.hasPrefix("a6 OK Setacl complete "))
                 #expect(try client.imap("a7", "MYRIGHTS INBOX").untagged == ["* MYRIGHTS INBOX lra"])
                 let select = try client.imap("a8", "SELECT INBOX")
                 #expect(select.untagged.contains("* OK [PERMANENTFLAGS ()] Read-only mailbox."))
                 #expect(select.completion.hasPrefix("a8 OK [READ-ONLY] Select completed "))
-                #expect(try client.imap("a9", "APPEND INBOX {3+}\r\nabc").completion.hasPrefix("a9 NO [NOPERM] Permission denied "))
+                let append = try client.imap("a9", "APPEND INBOX {3+}\r\nabc")
+                #expect(append.completion.hasPrefix("a9 NO [NOPERM] Permission denied "))
                 #expect(try client.imap("a10", "LOGOUT").completion.hasPrefix("a10 OK"))
             }
         }
