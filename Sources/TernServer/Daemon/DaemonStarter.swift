@@ -34,6 +34,9 @@ public enum DaemonStarter {
                 options.stderr_fd = writeEnd
                 options.keep_fd = -1
                 options.new_session = 1
+                // A reload right after start (SIGHUP) waits until the daemon reads it, rather than killing it
+                // before its signal handling is set up: every daemon started here traps SIGHUP.
+                options.block_sighup = 1
                 return "/".withCString { root in
                     options.cwd = root
                     return tern_spawn(path, cArgv, cEnv, &options)

@@ -86,7 +86,11 @@ enum PrivilegedMaster {
             group.addTask { await executor.run() }
             group.addTask {
                 for await signal in signals {
-                    let pid = state.child.withLock { $0 }
+                    let pid = state.child.withLock { child in
+                        // No daemon yet (or between restarts): the next one gets the reload.
+                        if signal == .sighup && child.pid == 0 { child.reloadPending = true }
+                        return child.pid
+                    }
                     if signal == .sighup {
                         // The files first: the mtad takes them when it reloads. The mtad logs the one
                         // `reload -- version ...` line once its new settings are in effect.
@@ -114,7 +118,13 @@ enum PrivilegedMaster {
                     log.log("master", "cannot start the mail daemon: \(error)", severity: .fatal)
                     break
                 }
-                state.child.withLock { $0 = incarnation.pid }
+                let reload = state.child.withLock { child in
+                    child.pid = incarnation.pid
+                    defer { child.reloadPending = false }
+                    return child.reloadPending
+                }
+                // The daemon starts with SIGHUP blocked, so this waits until it listens for it.
+                if reload { kill(incarnation.pid, SIGHUP) }
                 if first && !foreground { detachFromCaller() }
                 first = false
                 let broker = DeliveryBrokerServer(
@@ -122,7 +132,7 @@ enum PrivilegedMaster {
                     executor: executor, log: { log.info("master", $0) })
                 async let served: Void = broker.run()
                 let status = await waitForExit(incarnation.pid)
-                state.child.withLock { $0 = 0 }
+                state.child.withLock { $0.pid = 0 }
                 await served
                 close(incarnation.broker)
                 close(incarnation.parentLink)
@@ -243,7 +253,8 @@ enum PrivilegedMaster {
 
 /// The running daemon's pid and whether the master is stopping (shared with the signal task).
 final class MasterState: Sendable {
-    let child = Mutex<pid_t>(0)
+    /// The running daemon (0: none), and whether a SIGHUP came while there was none.
+    let child = Mutex<(pid: pid_t, reloadPending: Bool)>((0, false))
     let stopping = Atomic<Bool>(false)
 }
 
