@@ -81,10 +81,18 @@ extension IMAPMailSession {
     }
 
     /// Throws `overQuota` when saving `bytes` in `count` messages into `mailbox` would go over quota; returns
-    /// each root's usage before (for `quotaSaved`), nil without quota.
+    /// each root's usage before (for `quotaSaved`), nil without quota. Another user's mailbox (shared
+    /// namespace) counts on the owner's usage (their maildirsize) against the session user's limits, as Dovecot
+    /// 2.3.19 checks it; no warning runs for it (nil).
     func checkQuota(_ mailbox: String, bytes: Int, count: Int) throws(MailboxError) -> [QuotaAmount]? {
         guard let quota else { return nil }
-        return try quota.check(mailbox, adding: QuotaAmount(bytes: UInt64(bytes), messages: UInt64(count)))
+        let adding = QuotaAmount(bytes: UInt64(bytes), messages: UInt64(count))
+        if let owner = store.sharedStore(mailbox) {
+            let roots = quota.roots.map { MailQuota(settings: $0.settings, store: owner) }
+            _ = try UserQuota(roots: roots).check(mailbox, adding: adding)
+            return nil
+        }
+        return try quota.check(mailbox, adding: adding)
     }
 
     /// Runs the quota warnings the save crossed.

@@ -170,12 +170,12 @@ public final class IMAPMailSession {
     public var idleDirectories: [String] {
         var directories: [String] = []
         if isIdling || pushesSelectedChanges {
-            directories += (selected?.mailbox as? MaildirMailbox)?.changeDirectories ?? []
+            directories += selected?.mailbox.watchedDirectories ?? []
         }
         if let notification, notification.coversOthers {
             directories.append(store.settings.root)
             for name in notification.watched.keys.sorted() {
-                directories += (notification.watched[name]?.mailbox as? MaildirMailbox)?.changeDirectories ?? []
+                directories += notification.watched[name]?.mailbox.watchedDirectories ?? []
             }
         }
         return directories

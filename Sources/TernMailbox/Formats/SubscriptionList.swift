@@ -22,13 +22,17 @@ public enum SubscriptionList {
         return names
     }
 
-    public static func serialize(_ names: [String], separator: Character) -> [UInt8] {
+    /// `otherNamespace`: names of another namespace kept in this file (a shared namespace with `subscriptions =
+    /// no`), which Dovecot writes with the namespace separator instead of tabs (`shared/carla/Work`).
+    public static func serialize(
+        _ names: [String], separator: Character, otherNamespace: (String) -> Bool = { _ in false }
+    ) -> [UInt8] {
         var text = "V\t2\n\n"
         for name in names {
             let levels = name.split(separator: separator, omittingEmptySubsequences: false).map {
                 ModifiedUTF7.encode(String($0))
             }
-            text += levels.joined(separator: "\t") + "\n"
+            text += levels.joined(separator: otherNamespace(name) ? String(separator) : "\t") + "\n"
         }
         return Array(text.utf8)
     }

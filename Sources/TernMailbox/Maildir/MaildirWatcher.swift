@@ -104,3 +104,12 @@ extension MaildirMailbox {
     /// The directories whose changes IDLE watches.
     public var changeDirectories: [String] { [folder.new, folder.cur] }
 }
+
+extension Mailbox {
+    /// The directories whose changes IDLE watches: a Maildir's (also seen through private flags); none for an
+    /// mbox, which is polled.
+    public var watchedDirectories: [String] {
+        let maildir = (self as? PrivateFlagsMailbox)?.inner ?? self
+        return (maildir as? MaildirMailbox)?.changeDirectories ?? []
+    }
+}

@@ -42,6 +42,10 @@ extension MailStore {
                 entry.attributes.insert(.subscribed)
                 return entry
             }
+            // Another user's mailbox: Dovecot answers `\Subscribed` alone (LSUB `()`), without children.
+            if isShared(name), exists(name) {
+                return MailboxListEntry(name: name, attributes: .subscribed, specialUse: [])
+            }
             return MailboxListEntry(name: name, attributes: [.subscribed, .nonExistent, .noSelect], specialUse: [])
         }
     }
@@ -55,7 +59,7 @@ extension MailStore {
     /// The subscribed names in file order.
     public func subscriptions() throws(MailboxError) -> [String] {
         guard let bytes = try Posix.readFile(subscriptionsPath, limit: 16 << 20) else { return [] }
-        return SubscriptionList.parse(bytes, separator: separator).map(normalize)
+        return SubscriptionList.parse(bytes, separator: separator).map { sharedSubscription(normalize($0)) }
     }
 
     /// SUBSCRIBE; RFC 3501 allows subscribing to a name that does not exist.
@@ -83,7 +87,9 @@ extension MailStore {
         var names = current
         change(&names)
         if names != current {
-            try Posix.replaceFile(subscriptionsPath, with: SubscriptionList.serialize(names, separator: separator))
+            let file = names.map(sharedSubscriptionEntry)
+            try Posix.replaceFile(
+                subscriptionsPath, with: SubscriptionList.serialize(file, separator: separator, otherNamespace: isShared))
         }
     }
 

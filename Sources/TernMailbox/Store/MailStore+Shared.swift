@@ -2,14 +2,26 @@
 /// `shared/<owner>/`, `shared/<owner>` itself being the owner's INBOX. Names of this namespace resolve to the
 /// owner's store; the acl plugin decides what the session user may do there.
 public struct SharedNamespace: Sendable, Equatable {
-    /// The prefix before the owner's name (`shared/` of `shared/%%u/`).
+    /// The prefix before the owner's level (`shared/` of `shared/%%u/`).
     public var prefix: String
-    /// The owners the session may see (from acl_shared_dict), each with their Maildir root.
+    /// The owners the session may see (from acl_shared_dict), each with their Maildir root, by the level that
+    /// names them (`carla`; with `prefix = shared/%%n/` the local part of `carla@example.org`).
     public var owners: [String: String]
+    /// The user names of the levels that differ from them (`carla` → `carla@example.org`).
+    public var users: [String: String]
+    /// The location's `INDEXPVT=` directory per owner's user name (`~/Maildir/shared/<owner>` in the session
+    /// user's home): where the session user's private `\Seen` of that owner's mailboxes is kept. None: `\Seen`
+    /// is shared.
+    public var privateIndexes: [String: String]
 
-    public init(prefix: String, owners: [String: String]) {
+    public init(
+        prefix: String, owners: [String: String], users: [String: String] = [:],
+        privateIndexes: [String: String] = [:]
+    ) {
         self.prefix = prefix
         self.owners = owners
+        self.users = users
+        self.privateIndexes = privateIndexes
     }
 }
 
@@ -21,13 +33,44 @@ extension MailStore {
             return nil
         }
         let rest = name.dropFirst(shared.prefix.count)
-        let owner = String(rest.prefix { $0 != separator })
-        let inner = rest.dropFirst(owner.count + 1)
-        let store = shared.owners[owner].map { root in
+        let level = String(rest.prefix { $0 != separator })
+        let inner = rest.dropFirst(level.count + 1)
+        let store = shared.owners[level].map { root in
             MailStore(settings: MailStoreSettings(root: root, separator: separator))
         }
-        return (owner, store, inner.isEmpty ? "INBOX" : String(inner))
+        return (shared.users[level] ?? level, store, inner.isEmpty ? "INBOX" : String(inner))
     }
+
+    /// The directory under INDEXPVT for a shared mailbox's private flags, named as Dovecot names its private
+    /// index directories there (`.INBOX`, `.Work`, `.A.B`); nil without INDEXPVT or outside the namespace.
+    func privateFlagsDirectory(_ name: String) -> String? {
+        guard let target = sharedTarget(name), let store = target.store,
+            let directory = settings.shared?.privateIndexes[target.owner]
+        else { return nil }
+        let inner = store.normalize(target.name)
+        if inner == "INBOX" { return directory + "/.INBOX" }
+        guard let path = try? store.folderPath(inner) else { return nil }
+        return directory + "/" + path.dropFirst(store.root.count + 1)
+    }
+
+    /// How the subscriptions file names another user's INBOX, as Dovecot writes it: `shared/carla/INBOX` for
+    /// `shared/carla`. Other names are kept.
+    func sharedSubscriptionEntry(_ name: String) -> String {
+        guard let target = sharedTarget(name), !name.dropFirst(settings.shared?.prefix.count ?? 0).contains(separator)
+        else { return name }
+        return name + String(separator) + target.name
+    }
+
+    /// The mailbox name of a subscriptions file entry: `shared/carla/INBOX` is `shared/carla`.
+    func sharedSubscription(_ entry: String) -> String {
+        guard let target = sharedTarget(entry), target.name.uppercased() == "INBOX",
+            entry.hasSuffix(String(separator) + target.name)
+        else { return entry }
+        return String(entry.dropLast(target.name.count + 1))
+    }
+
+    /// The owner's store of a shared-namespace mailbox (nil for the user's own names and unknown owners).
+    public func sharedStore(_ name: String) -> MailStore? { sharedTarget(normalize(name))?.store }
 
     /// Whether `name` is in the shared namespace (another user's mailbox).
     public func isShared(_ name: String) -> Bool { sharedTarget(normalize(name)) != nil }

@@ -98,7 +98,9 @@ public struct MailStore: Sendable {
         } else if !Posix.isDirectory(folder.path) {
             throw MailboxError.nonexistent(name)
         }
-        return try MaildirMailbox(name: name, folder: folder, readOnly: readOnly)
+        let mailbox = try MaildirMailbox(name: name, folder: folder, readOnly: readOnly)
+        guard let privateFlags = privateFlagsDirectory(name) else { return mailbox }
+        return try PrivateFlagsMailbox(mailbox, file: PrivateFlagsFile(directory: privateFlags))
     }
 
     /// Makes the messages of one MULTIAPPEND (RFC 3502) visible and returns their UIDs in order. In a Maildir

@@ -21,12 +21,21 @@ import Testing
 
         deinit { try? FileManager.default.removeItem(atPath: base) }
 
-        /// A session of `user`; alice's sees bob's mailboxes under `shared/bob/`.
-        func session(_ user: String) -> IMAPMailSession {
+        /// alice's INDEXPVT directory for bob's mailboxes (`INDEXPVT=~/Maildir/shared/%%u`).
+        var alicePrivate: String { aliceRoot + "/shared/bob" }
+
+        /// A session of `user`; alice's sees bob's mailboxes under `shared/bob/`, with her own \Seen there when
+        /// `privateSeen`.
+        func session(_ user: String, privateSeen: Bool = false, quota: [String: String]? = nil) throws -> IMAPMailSession {
             var settings = MailStoreSettings(root: user == "bob" ? bobRoot : aliceRoot, separator: "/")
-            if user == "alice" { settings.shared = SharedNamespace(prefix: "shared/", owners: ["bob": bobRoot]) }
+            if user == "alice" {
+                settings.shared = SharedNamespace(
+                    prefix: "shared/", owners: ["bob": bobRoot],
+                    privateIndexes: privateSeen ? ["bob": alicePrivate] : [:])
+            }
             var configuration = IMAPMailSession.Configuration(user: user, clock: { 0 })
             configuration.acl = ACLSettings(sharedDictPath: dictPath)
+            configuration.quota = try quota.map { try QuotaSettings.roots($0) } ?? []
             return IMAPMailSession(store: MailStore(settings: settings), configuration: configuration)
         }
 
@@ -39,8 +48,8 @@ import Testing
 
     /// bob's side of the transcript: three mailboxes, alice may look up and read INBOX and Shared (and set
     /// \Seen there), Shared/Sub only read (not look up), Private nothing.
-    func bobShares(_ users: Users) throws -> IMAPMailSession {
-        let bob = users.session("bob")
+    func bobShares(_ users: Users, quota: [String: String]? = nil) throws -> IMAPMailSession {
+        let bob = try users.session("bob", quota: quota)
         for command in [
             "b1 CREATE Shared", "b2 CREATE Shared/Sub", "b3 CREATE Private", "b4 SETACL Shared alice lrs",
             "b5 SETACL INBOX alice lr", "b6 SETACL Shared/Sub alice r",
@@ -79,7 +88,7 @@ import Testing
     @Test func namespaceListAndSelectAsDovecot() throws {
         let users = try Users()
         _ = try bobShares(users)
-        let alice = users.session("alice")
+        let alice = try users.session("alice")
         #expect(
             Self.send(alice, "c0 NAMESPACE\r\n")
                 == "* NAMESPACE ((\"\" \"/\")) ((\"shared/\" \"/\")) NIL\r\nc0 OK Namespace completed" + done)
@@ -150,7 +159,7 @@ import Testing
     @Test func rightsDecideWhatIsListedAndAllowed() throws {
         let users = try Users()
         let bob = try bobShares(users)
-        let alice = users.session("alice")
+        let alice = try users.session("alice")
         #expect(Self.send(bob, "x SETACL Shared alice lrwi\r\n") == "x OK Setacl complete" + done)
         #expect(Self.send(alice, "a APPEND shared/bob/Shared {12+}\r\nSubject: z\r\n\r\n").contains("a OK [APPENDUID"))
         #expect(Self.send(alice, "b SELECT INBOX\r\n").contains("b OK [READ-WRITE]"))
@@ -171,5 +180,113 @@ import Testing
         #expect(
             Self.send(alice, "h LIST \"\" *\r\n") == "* LIST (\\HasNoChildren) \"/\" INBOX\r\nh OK List completed" + done)
         #expect(Self.send(alice, "i DELETE shared/bob/Shared\r\n") == "i NO [NONEXISTENT] Mailbox doesn't exist: shared/bob/Shared" + done)
+    }
+
+    /// INDEXPVT: alice's \Seen in bob's mailbox is her own, as in Dovecot 2.3.19 (transcript on loopback):
+    /// every message starts unseen for her whatever bob's \Seen, her STORE of \Seen leaves bob's flags alone,
+    /// and FETCH, SEARCH, STATUS and SELECT's [UNSEEN] all see her flags; the other flags stay bob's.
+    @Test func privateSeenWithIndexPVT() throws {
+        let users = try Users()
+        let bob = try bobShares(users)
+        #expect(Self.send(bob, "b1 SETACL Shared alice lrsw\r\n") == "b1 OK Setacl complete" + done)
+        #expect(Self.send(bob, "b2 APPEND Shared (\\Seen) {12+}\r\nSubject: s\r\n\r\n").contains("b2 OK [APPENDUID"))
+        let alice = try users.session("alice", privateSeen: true)
+        #expect(Self.send(alice, "a1 SELECT shared/bob/Shared\r\n").contains("* OK [UNSEEN 1] First unseen.\r\n"))
+        #expect(
+            Self.send(alice, "a2 FETCH 1:* (FLAGS)\r\n")
+                == "* 1 FETCH (FLAGS (\\Recent))\r\n* 2 FETCH (FLAGS ())\r\na2 OK Fetch completed" + done)
+        #expect(
+            Self.send(alice, "a3 STORE 2 +FLAGS (\\Seen \\Flagged)\r\n")
+                == "* 2 FETCH (FLAGS (\\Flagged \\Seen))\r\na3 OK Store completed" + done)
+        #expect(Self.send(alice, "a4 SEARCH UNSEEN\r\n") == "* SEARCH 1\r\na4 OK Search completed" + done)
+        #expect(Self.send(alice, "a5 SEARCH SEEN\r\n") == "* SEARCH 2\r\na5 OK Search completed" + done)
+        #expect(
+            Self.send(alice, "a6 STORE 1 FLAGS (\\Seen)\r\n")
+                == "* 1 FETCH (FLAGS (\\Seen \\Recent))\r\na6 OK Store completed" + done)
+        #expect(Self.send(alice, "a7 STORE 1 -FLAGS (\\Seen)\r\n").contains("a7 OK Store completed"))
+        // bob's APPEND went to cur/, so message 2 is not \Recent for alice. bob's own flags: his \Seen on 2
+        // stays, alice's \Flagged is his (a shared flag), her \Seen is not.
+        let bobView = try MailStore(settings: MailStoreSettings(root: users.bobRoot, separator: "/"))
+            .openMailbox("Shared", readOnly: true)
+        #expect(bobView.messages.map(\.flags) == [[], [.seen, .flagged]])
+        #expect(
+            Self.send(bob, "b3 STATUS Shared (MESSAGES UNSEEN)\r\n")
+                == "* STATUS Shared (MESSAGES 2 UNSEEN 1)\r\nb3 OK Status completed" + done)
+        // A new session of alice reads her flags back from tern.pvt under INDEXPVT.
+        #expect(
+            FileManager.default.fileExists(atPath: users.alicePrivate + "/.Shared/" + "tern.pvt"))
+        let again = try users.session("alice", privateSeen: true)
+        #expect(
+            Self.send(again, "c1 STATUS shared/bob/Shared (MESSAGES UNSEEN)\r\n")
+                == "* STATUS shared/bob/Shared (MESSAGES 2 UNSEEN 1)\r\nc1 OK Status completed" + done)
+        #expect(Self.send(again, "c2 EXAMINE shared/bob/Shared\r\n").contains("* OK [UNSEEN 1] First unseen.\r\n"))
+        #expect(
+            Self.send(again, "c3 FETCH 1:* (FLAGS)\r\n")
+                == "* 1 FETCH (FLAGS ())\r\n* 2 FETCH (FLAGS (\\Flagged \\Seen))\r\nc3 OK Fetch completed" + done)
+        // The first session picks up the second's change at its next sync.
+        #expect(Self.send(again, "c4 CLOSE\r\n").contains("c4 OK"))
+        #expect(Self.send(again, "c5 SELECT shared/bob/Shared\r\n").contains("c5 OK"))
+        #expect(
+            Self.send(again, "c6 STORE 1 +FLAGS.SILENT (\\Seen)\r\n") == "c6 OK Store completed" + done)
+        #expect(
+            Self.send(alice, "a8 NOOP\r\n")
+                == "* 1 FETCH (FLAGS (\\Seen \\Recent))\r\na8 OK NOOP completed" + done)
+    }
+
+    /// SUBSCRIBE to another user's mailboxes (`subscriptions = no`: they go to alice's own file): the file,
+    /// LSUB and LIST (SUBSCRIBED) as Dovecot 2.3.19 wrote and answered them (`shared/bob` is written
+    /// `shared/bob/INBOX`; no children attributes; nothing for `%` above the owner level).
+    @Test func subscriptionsToSharedMailboxesAsDovecot() throws {
+        let users = try Users()
+        _ = try bobShares(users)
+        let alice = try users.session("alice")
+        #expect(Self.send(alice, "a1 SUBSCRIBE shared/bob/Shared\r\n") == "a1 OK Subscribe completed" + done)
+        #expect(Self.send(alice, "a2 SUBSCRIBE shared/bob\r\n") == "a2 OK Subscribe completed" + done)
+        let file = try String(contentsOfFile: users.aliceRoot + "/subscriptions", encoding: .utf8)
+        #expect(file == "V\t2\n\nshared/bob/Shared\nshared/bob/INBOX\n")
+        #expect(
+            Self.send(alice, "a3 LSUB \"\" *\r\n")
+                == "* LSUB () \"/\" shared/bob/Shared\r\n* LSUB () \"/\" shared/bob\r\na3 OK Lsub completed" + done)
+        #expect(
+            Self.send(alice, "a4 LIST (SUBSCRIBED) \"\" *\r\n")
+                == "* LIST (\\Subscribed) \"/\" shared/bob/Shared\r\n* LIST (\\Subscribed) \"/\" shared/bob\r\n"
+                + "a4 OK List completed" + done)
+        #expect(Self.send(alice, "a5 LSUB \"\" %\r\n") == "a5 OK Lsub completed" + done)
+        #expect(
+            Self.send(alice, "a6 LSUB \"\" shared/%\r\n") == "* LSUB () \"/\" shared/bob\r\na6 OK Lsub completed" + done)
+        #expect(Self.send(alice, "a7 UNSUBSCRIBE shared/bob\r\n") == "a7 OK Unsubscribe completed" + done)
+        #expect(
+            try String(contentsOfFile: users.aliceRoot + "/subscriptions", encoding: .utf8)
+                == "V\t2\n\nshared/bob/Shared\n")
+    }
+
+    /// APPEND and COPY into another user's mailbox count on the owner's usage (bob's maildirsize) against the
+    /// session user's limits: what Dovecot 2.3.19 did with quota = maildir (alice's own usage and bob's limits
+    /// play no part).
+    @Test func quotaOfSavesIntoSharedMailboxes() throws {
+        let users = try Users()
+        let bob = try bobShares(users, quota: ["quota": "maildir:User quota", "quota_rule": "*:messages=10"])
+        #expect(Self.send(bob, "b1 SETACL Shared alice lrsi\r\n") == "b1 OK Setacl complete" + done)
+        let alice = try users.session("alice", quota: ["quota": "maildir:User quota", "quota_rule": "*:messages=2"])
+        // bob has 2 messages (1 in Shared, 1 in Shared/Sub): at alice's limit.
+        #expect(
+            Self.send(alice, "a1 APPEND shared/bob/Shared {12+}\r\nSubject: z\r\n\r\n")
+                == "a1 NO [OVERQUOTA] Quota exceeded (mailbox for user is full)" + done)
+        #expect(Self.send(alice, "a2 APPEND INBOX {12+}\r\nSubject: w\r\n\r\n").contains("a2 OK [APPENDUID"))
+        #expect(Self.send(alice, "a3 APPEND INBOX {12+}\r\nSubject: w\r\n\r\n").contains("a3 OK [APPENDUID"))
+        #expect(Self.send(alice, "a4 SELECT INBOX\r\n").contains("a4 OK"))
+        #expect(
+            Self.send(alice, "a5 COPY 1 shared/bob/Shared\r\n")
+                == "a5 NO [OVERQUOTA] Quota exceeded (mailbox for user is full)" + done)
+        // Below alice's limit on bob's usage, the save counts in bob's maildirsize.
+        #expect(Self.send(bob, "b2 SELECT Shared/Sub\r\n").contains("b2 OK"))
+        #expect(Self.send(bob, "b3 STORE 1 +FLAGS.SILENT (\\Deleted)\r\n").contains("b3 OK"))
+        #expect(Self.send(bob, "b4 EXPUNGE\r\n").contains("b4 OK"))
+        #expect(Self.send(alice, "a6 COPY 1 shared/bob/Shared\r\n").contains("a6 OK [COPYUID"))
+        let usage = try MailQuota(
+            settings: #require(try QuotaSettings.parse(["quota": "maildir:User quota", "quota_rule": "*:messages=10"])),
+            store: MailStore(settings: MailStoreSettings(root: users.bobRoot, separator: "/"))
+        ).usage()
+        #expect(usage.messages == 2)
     }
 }
