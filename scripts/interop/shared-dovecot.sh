@@ -162,4 +162,10 @@ for box in INBOX Work; do
     [ -f "$work/bob/Maildir/shared/carla/.$box/tern.pvt" ] || { echo "FAIL no tern.pvt for $box"; fail=1; }
 done
 [ "$fail" = 0 ] && echo "ok   private flags under INDEXPVT (bob/Maildir/shared/carla/.INBOX, .Work)"
+# bob's SUBSCRIBEs to carla's mailboxes went to his own subscriptions file, written alike.
+if cmp -s "$work/dovecot-bob/Maildir/subscriptions" "$work/bob/Maildir/subscriptions"; then
+    echo "ok   bob's subscriptions file is Dovecot's"
+else
+    echo "FAIL bob's subscriptions file:"; diff "$work/dovecot-bob/Maildir/subscriptions" "$work/bob/Maildir/subscriptions"; fail=1
+fi
 finish_private_dovecot
