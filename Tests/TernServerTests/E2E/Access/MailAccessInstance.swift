@@ -19,8 +19,10 @@ final class MailAccessInstance {
     var maildir: String { home + "/Maildir" }
     static let password = "alice-Secret"
 
-    /// `userdbFields` go into alice's passwd-file line (`userdb_quota_rule=*:storage=1G`).
-    init(_ instance: TernInstance, extra: String = "", userdbFields: String = "") throws {
+    /// `extra`: more dovecot.conf lines, `@ROOT@` standing for the instance directory. `userdbFields` go into
+    /// alice's passwd-file line (`userdb_quota_rule=*:storage=1G`). `users`: more users beside alice, with the
+    /// same password and owner, homes `home-<name>`.
+    init(_ instance: TernInstance, extra: String = "", userdbFields: String = "", users: [String] = []) throws {
         self.instance = instance
         imapPort = try PortAllocator.claim()
         pop3Port = try PortAllocator.claim()
@@ -31,8 +33,14 @@ final class MailAccessInstance {
         try manager.createDirectory(atPath: root + "/dovecot/run", withIntermediateDirectories: true)
         try TernInstance.chownTree(home, uid: uid, gid: gid)
         let login = geteuid() == 0 ? "nobody" : TernInstance.currentUserName()
-        try "alice:{PLAIN}\(Self.password):\(uid):\(gid)::\(home)::\(userdbFields)\n".write(
-            toFile: root + "/dovecot/users", atomically: true, encoding: .utf8)
+        var passwd = "alice:{PLAIN}\(Self.password):\(uid):\(gid)::\(home)::\(userdbFields)\n"
+        for user in users {
+            let userHome = instance.root + "/home-" + user
+            try manager.createDirectory(atPath: userHome + "/Maildir", withIntermediateDirectories: true)
+            try TernInstance.chownTree(userHome, uid: uid, gid: gid)
+            passwd += "\(user):{PLAIN}\(Self.password):\(uid):\(gid)::\(userHome)::\n"
+        }
+        try passwd.write(toFile: root + "/dovecot/users", atomically: true, encoding: .utf8)
         let config = """
             protocols = imap pop3
             listen = 127.0.0.1
@@ -79,7 +87,7 @@ final class MailAccessInstance {
                 port = 0
               }
             }
-            \(extra)
+            \(extra.replacingOccurrences(of: "@ROOT@", with: root))
 
             """
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)
@@ -93,10 +101,11 @@ final class MailAccessInstance {
 
     /// Runs `body` with a started daemon and stops it afterwards.
     static func with(
-        extra: String = "", userdbFields: String = "", _ body: (MailAccessInstance) throws -> Void
+        extra: String = "", userdbFields: String = "", users: [String] = [],
+        _ body: (MailAccessInstance) throws -> Void
     ) throws {
         try TernInstance.with(start: false) { instance in
-            let access = try MailAccessInstance(instance, extra: extra, userdbFields: userdbFields)
+            let access = try MailAccessInstance(instance, extra: extra, userdbFields: userdbFields, users: users)
             let started = try instance.tern(["dovecot", "-c", access.configPath], timeout: 60)
             guard started.status == 0 else { throw TernInstance.InstanceError.tool("dovecot", started) }
             defer { _ = try? instance.tern(["dovecot", "-c", access.configPath, "stop"], timeout: 60) }
