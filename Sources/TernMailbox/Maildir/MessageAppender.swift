@@ -22,6 +22,8 @@ public final class MessageAppender: MailboxAppender {
     private var finalBase = ""
     /// The bytes written so far.
     public private(set) var size = 0
+    /// A shared mailbox with INDEXPVT: the `\Seen` asked for goes to the saving user's private flags here.
+    var privateSeen: PrivateFlagsFile?
 
     init(folder: MaildirFolder, flags: MessageFlags, keywords: [String], internalDate: Int?) throws(MailboxError) {
         self.folder = folder
@@ -86,11 +88,21 @@ public final class MessageAppender: MailboxAppender {
             }
             let uids = try deliver(files, into: folder)
             for appender in appenders { appender.finished = true }
+            try recordPrivateSeen(zip(appenders, uids).compactMap { $0.privateSeen == nil ? nil : $1 }, appenders)
             return uids
         } catch {
             for appender in appenders { appender.abort() }
             throw error
         }
+    }
+
+    /// Adds `uids` to the private `\Seen` of the appenders' mailbox (one mailbox for all of them).
+    private static func recordPrivateSeen(_ uids: [UInt32], _ appenders: [MessageAppender]) throws(MailboxError) {
+        guard let file = appenders.lazy.compactMap(\.privateSeen).first, let last = uids.last,
+            let validity = try appenders[0].folder.loadUIDList().list?.uidValidity
+        else { return }
+        let seen = try file.read(uidValidity: validity, nextUID: last + 1)
+        try file.write(seen.union(uids), uidValidity: validity)
     }
 
     /// Drops the message (the client aborted the APPEND).

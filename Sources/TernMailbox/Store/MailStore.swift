@@ -131,7 +131,15 @@ public struct MailStore: Sendable {
         if name == "INBOX" { try makeMaildir(folder.path, marker: false) }
         guard Posix.isDirectory(folder.path) else { throw MailboxError.nonexistent(name) }
         try folder.ensureDirectories()
-        return try MessageAppender(folder: folder, flags: flags, keywords: keywords, internalDate: internalDate)
+        // With INDEXPVT, \Seen is the saving user's, kept in their private flags.
+        guard let privateFlags = privateFlagsDirectory(name) else {
+            return try MessageAppender(folder: folder, flags: flags, keywords: keywords, internalDate: internalDate)
+        }
+        let appender = try MessageAppender(
+            folder: folder, flags: flags.subtracting(PrivateFlagsMailbox.privateFlags), keywords: keywords,
+            internalDate: internalDate)
+        if flags.contains(.seen) { appender.privateSeen = PrivateFlagsFile(directory: privateFlags) }
+        return appender
     }
 
     /// COPY from an open mailbox into another mailbox by name. Returns (source UID, new UID) pairs for
@@ -140,7 +148,7 @@ public struct MailStore: Sendable {
         -> [(UInt32, UInt32)]
     {
         let name = normalize(name)
-        guard let source = source as? MaildirMailbox else {
+        guard let source = source as? MaildirMailbox, privateFlagsDirectory(name) == nil else {
             return try copyByStreaming(uids: uids, from: source, to: name)
         }
         let target = try folder(name)

@@ -82,12 +82,14 @@ public final class PrivateFlagsMailbox: Mailbox {
     public func virtualSize(uid: UInt32) throws(MailboxError) -> Int { try inner.virtualSize(uid: uid) }
     public func pop3UIDL(uid: UInt32, format: String) -> String? { inner.pop3UIDL(uid: uid, format: format) }
 
-    /// APPEND: the owner's flags; a `\Seen` given is the session user's.
+    /// APPEND: the owner's flags; a `\Seen` given is the user's.
     public func beginAppend(flags: MessageFlags, keywords: [String], internalDate: Int?) throws(MailboxError)
         -> any MailboxAppender
     {
-        try inner.beginAppend(
+        let appender = try inner.beginAppend(
             flags: flags.subtracting(Self.privateFlags), keywords: keywords, internalDate: internalDate)
+        if flags.contains(.seen) { (appender as? MessageAppender)?.privateSeen = file }
+        return appender
     }
 
     /// After the owner's mailbox synced: re-reads the private file when another session of the user changed

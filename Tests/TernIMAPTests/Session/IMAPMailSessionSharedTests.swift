@@ -231,6 +231,24 @@ import Testing
         #expect(
             Self.send(alice, "a8 NOOP\r\n")
                 == "* 1 FETCH (FLAGS (\\Seen \\Recent))\r\na8 OK NOOP completed" + done)
+        // APPEND and COPY with \Seen: the flag is alice's, the others bob's (Dovecot 2.3.19 did the same).
+        #expect(Self.send(bob, "b4 SETACL Shared alice lrswi\r\n") == "b4 OK Setacl complete" + done)
+        let third = try users.session("alice", privateSeen: true)
+        #expect(
+            Self.send(third, "d1 APPEND shared/bob/Shared (\\Seen \\Flagged) {12+}\r\nSubject: n\r\n\r\n")
+                .contains("d1 OK [APPENDUID"))
+        #expect(Self.send(third, "d2 APPEND INBOX (\\Seen) {12+}\r\nSubject: o\r\n\r\n").contains("d2 OK [APPENDUID"))
+        #expect(Self.send(third, "d3 SELECT INBOX\r\n").contains("d3 OK"))
+        #expect(Self.send(third, "d4 COPY 1 shared/bob/Shared\r\n").contains("d4 OK [COPYUID"))
+        #expect(Self.send(third, "d5 EXAMINE shared/bob/Shared\r\n").contains("d5 OK [READ-ONLY]"))
+        #expect(
+            Self.send(third, "d6 FETCH 3:4 (FLAGS)\r\n")
+                == "* 3 FETCH (FLAGS (\\Flagged \\Seen))\r\n* 4 FETCH (FLAGS (\\Seen \\Recent))\r\n"
+                + "d6 OK Fetch completed" + done)
+        // The copy has no flag of bob's, so it went to new/ and is \Recent for the first session to see it.
+        let bobNow = try MailStore(settings: MailStoreSettings(root: users.bobRoot, separator: "/"))
+            .openMailbox("Shared", readOnly: true)
+        #expect(bobNow.messages.map(\.flags) == [[], [.seen, .flagged], [.flagged], []])
     }
 
     /// SUBSCRIBE to another user's mailboxes (`subscriptions = no`: they go to alice's own file): the file,
