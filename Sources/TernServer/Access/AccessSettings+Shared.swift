@@ -41,7 +41,8 @@ extension AccessSettings {
         for (owner, ownerHome) in owners {
             if shared.owner == "%%n", domain(owner) != domain(user) { continue }
             let level = Self.expand(shared.owner.replacingDoublePercent(), user: owner, home: ownerHome)
-            namespace.owners[level] = String(Self.expand(parts[0] + ":" + parts[1], user: owner, home: ownerHome).dropFirst(8))
+            let root = Self.expand(parts[0] + ":" + parts[1], user: owner, home: ownerHome)
+            namespace.owners[level] = String(root.dropFirst("maildir:".count))
             if level != owner { namespace.users[level] = owner }
             if let option = parts.dropFirst(2).first(where: { $0.hasPrefix("INDEXPVT=") }) {
                 var path = String(option.dropFirst(9))

@@ -172,7 +172,8 @@ public struct AccessSettings: Sendable {
         }
         return MailStoreSettings(
             format: format, root: parts[1], inboxPath: inbox, separator: separator, mailboxes: mailboxes,
-            privilegedGroup: privilegedGroup, shared: format == .maildir ? sharedNamespace(user: user, home: home, owners: sharedHomes) : nil)
+            privilegedGroup: privilegedGroup,
+            shared: format == .maildir ? sharedNamespace(user: user, home: home, owners: sharedHomes) : nil)
     }
 
     /// mail_privileged_group as a gid (a name or a number); nil when unset or unknown.

@@ -26,7 +26,9 @@ import Testing
 
         /// A session of `user`; alice's sees bob's mailboxes under `shared/bob/`, with her own \Seen there when
         /// `privateSeen`.
-        func session(_ user: String, privateSeen: Bool = false, quota: [String: String]? = nil) throws -> IMAPMailSession {
+        func session(_ user: String, privateSeen: Bool = false, quota: [String: String]? = nil) throws
+            -> IMAPMailSession
+        {
             var settings = MailStoreSettings(root: user == "bob" ? bobRoot : aliceRoot, separator: "/")
             if user == "alice" {
                 settings.shared = SharedNamespace(
@@ -271,7 +273,8 @@ import Testing
                 + "a4 OK List completed" + done)
         #expect(Self.send(alice, "a5 LSUB \"\" %\r\n") == "a5 OK Lsub completed" + done)
         #expect(
-            Self.send(alice, "a6 LSUB \"\" shared/%\r\n") == "* LSUB () \"/\" shared/bob\r\na6 OK Lsub completed" + done)
+            Self.send(alice, "a6 LSUB \"\" shared/%\r\n")
+                == "* LSUB () \"/\" shared/bob\r\na6 OK Lsub completed" + done)
         #expect(Self.send(alice, "a7 UNSUBSCRIBE shared/bob\r\n") == "a7 OK Unsubscribe completed" + done)
         #expect(
             try String(contentsOfFile: users.aliceRoot + "/subscriptions", encoding: .utf8)

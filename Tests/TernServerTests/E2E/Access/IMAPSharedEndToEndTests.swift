@@ -9,8 +9,9 @@ extension DaemonEndToEnd {
         @Test func privateSeenInAnotherUsersInbox() throws {
             try MailAccessInstance.with(extra: Self.config, users: ["bob"]) { access in
                 // Every user's session rewrites the dict (a new file renamed into place).
-                try FileManager.default.createDirectory(atPath: access.root + "/dict", withIntermediateDirectories: true)
-                try TernInstance.chownTree(access.root + "/dict", uid: access.uid, gid: access.gid)
+                let dict = access.root + "/dict"
+                try FileManager.default.createDirectory(atPath: dict, withIntermediateDirectories: true)
+                try TernInstance.chownTree(dict, uid: access.uid, gid: access.gid)
                 let alice = try Self.login(access, "alice")
                 for subject in ["one", "two"] {
                     let appended = try alice.imap(

@@ -67,7 +67,8 @@ import Testing
     @Test func ownerLevelsAsDovecotExpandsThem() throws {
         let homes = ["bob@ex.org": "/home/bob", "dan@other.org": "/home/dan"]
         let local = try settings(Self.config.replacingOccurrences(of: "shared/%%u/", with: "shared/%%n/"))
-        let store = try local.mailStore(user: "alice@ex.org", home: "/home/alice", mailLocation: nil, sharedHomes: homes)
+        let store = try local.mailStore(
+            user: "alice@ex.org", home: "/home/alice", mailLocation: nil, sharedHomes: homes)
         #expect(
             store.shared
                 == SharedNamespace(
