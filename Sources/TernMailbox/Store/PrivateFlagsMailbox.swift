@@ -36,6 +36,11 @@ public final class PrivateFlagsMailbox: Mailbox {
     public func sync() throws(MailboxError) -> MailboxChanges { try refresh(inner.sync()) }
 
     @discardableResult
+    public func syncKeepingExpunged() throws(MailboxError) -> MailboxChanges {
+        try refresh(inner.syncKeepingExpunged())
+    }
+
+    @discardableResult
     public func quickSync() throws(MailboxError) -> MailboxChanges { try refresh(inner.quickSync()) }
 
     /// STORE: `\Seen` goes to the private file, the rest to the owner's mailbox.
