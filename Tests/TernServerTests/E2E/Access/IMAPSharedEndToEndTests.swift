@@ -32,7 +32,7 @@ extension DaemonEndToEnd {
                 #expect(select.untagged.contains("* OK [UNSEEN 1] First unseen."), "\(select)")
                 #expect(select.untagged.contains("* OK [PERMANENTFLAGS (\\Seen)] Flags permitted."), "\(select)")
                 let store = try bob.imap("b3", "STORE 2 +FLAGS (\\Seen)")
-                #expect(store.untagged == ["* 2 FETCH (FLAGS (\\Seen))"], "\(store)")
+                #expect(store.untagged == ["* 2 FETCH (FLAGS (\\Seen \\Recent))"], "\(store)")
                 let search = try bob.imap("b4", "SEARCH UNSEEN")
                 #expect(search.untagged == ["* SEARCH 1"], "\(search)")
                 #expect(try bob.imap("b5", "LOGOUT").completion.hasPrefix("b5 OK Logout completed"))
