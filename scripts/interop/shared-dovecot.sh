@@ -5,7 +5,9 @@
 # bob through doveadm acl (which writes the dict). Then the same IMAP sessions run against the real Dovecot and,
 # on a copy of the same files, against Tern (`tern dovecot` with the same dovecot.conf): bob's NAMESPACE, LIST,
 # SELECT, FETCH FLAGS, STORE +FLAGS \Seen (private to bob), SEARCH, STATUS, SUBSCRIBE, LSUB, a second session of
-# bob that reads his flags back, and carla's view of her own flags. The transcripts must be equal, except for:
+# bob that reads his flags back, and carla's view of her own flags; then, with bob logged in, dave shares a
+# mailbox with him (SETACL) and takes it back: bob's LIST, STATUS and EXAMINE in the same session see it come
+# and go (the dict read again, dave looked up in the userdb). The transcripts must be equal, except for:
 #   - timings in the tagged OKs, and the order of LIST replies (compared sorted);
 #   - SELECT's [HIGHESTMODSEQ] and [MAILBOXID] lines, which Tern sends for every mailbox (docs/compatibility.md).
 # Needs root, Debian's dovecot-core, python3 and a built Tern (swift build).
@@ -20,8 +22,8 @@ if (exec 3<>/dev/tcp/127.0.0.1/$PORT) 2>/dev/null; then echo "port $PORT is in u
 
 work=$(mktemp -d /tmp/tern-shared-interop.XXXXXX)
 chmod 755 "$work"
-mkdir -p "$work/bin" "$work/bob"
-chown 65534:65534 "$work/bob"
+mkdir -p "$work/bin" "$work/bob" "$work/dave"
+chown 65534:65534 "$work/bob" "$work/dave"
 .build/debug/tern link "$work/bin" >/dev/null
 # Every user's session rewrites the dict (SETACL; a new file and a rename, so in a directory it may write).
 mkdir -p "$work/dict"
@@ -57,6 +59,7 @@ service imap-login {
 }
 CONF
 echo "bob:{PLAIN}secret:65534:65534::$work/bob" >>"$work/passwd"
+echo "dave:{PLAIN}secret:65534:65534::$work/dave" >>"$work/passwd"
 fail=0
 
 # carla's mailboxes, flags and ACLs, written by Dovecot.
@@ -73,7 +76,7 @@ grep -qx 'shared/shared-boxes/user/bob/carla' "$work/dict/shared-mailboxes" ||
     { echo "FAIL Dovecot did not write the dict"; fail=1; }
 # Both servers start from these files.
 mkdir "$work/start"
-cp -a "$work/home" "$work/bob" "$work/dict" "$work/start/"
+cp -a "$work/home" "$work/bob" "$work/dave" "$work/dict" "$work/start/"
 
 sessions() { # transcript file
     python3 - "$PORT" >"$1" <<'PY'
@@ -93,6 +96,12 @@ SESSIONS = [
                'STATUS Work (MESSAGES UNSEEN)']),
 ]
 
+# Steps of two sessions open at once: dave shares while bob is logged in.
+LATER = [("bob", 'LIST "" "*"'), ("dave", 'CREATE Later'), ("dave", 'APPEND Later {12+}\r\nSubject: l\r\n'),
+         ("dave", 'SETACL Later bob lr'), ("bob", 'LIST "" "*"'), ("bob", 'LIST "" "shared/%"'),
+         ("bob", 'STATUS shared/dave/Later (MESSAGES)'), ("bob", 'EXAMINE shared/dave/Later'),
+         ("dave", 'DELETEACL Later bob'), ("bob", 'LIST "" "*"')]
+
 def normalize(lines):
     out, block = [], []
     for line in lines:
@@ -106,25 +115,38 @@ def normalize(lines):
         block = []
     return out + sorted(block)
 
-for user, commands in SESSIONS:
+def connect(user):
     conn = socket.create_connection(("127.0.0.1", port), timeout=10)
     reader = conn.makefile("rb")
     reader.readline()
+    run(conn, reader, "l", f"LOGIN {user} secret")  # LOGIN's capabilities differ (Tern's own list)
+    return conn, reader
+
+def run(conn, reader, tag, command):
+    conn.sendall(f"{tag} {command}\r\n".encode())
+    lines = []
+    while True:
+        line = reader.readline().decode(errors="replace").rstrip("\r\n")
+        lines.append(line)
+        if not line or line.startswith(tag + " "):
+            return normalize(lines)
+
+for user, commands in SESSIONS:
+    conn, reader = connect(user)
     print(f"== {user}")
-    for n, command in enumerate([f"LOGIN {user} secret"] + commands + ["LOGOUT"]):
-        tag = f"a{n}"
-        conn.sendall(f"{tag} {command}\r\n".encode())
-        lines = []
-        while True:
-            line = reader.readline().decode(errors="replace").rstrip("\r\n")
-            lines.append(line)
-            if not line or line.startswith(tag + " "):
-                break
-        if n == 0:
-            continue  # LOGIN's capabilities differ (Tern's own list)
+    for n, command in enumerate(commands + ["LOGOUT"]):
         print(f"C: {command}")
-        for line in normalize(lines):
+        for line in run(conn, reader, f"a{n + 1}", command):
             print("S: " + line)
+    conn.close()
+
+print("== bob and dave")
+users = {user: connect(user) for user in ("bob", "dave")}
+for n, (user, command) in enumerate(LATER):
+    print(f"C: {user}: {command}")
+    for line in run(*users[user], f"b{n}", command):
+        print("S: " + line)
+for conn, reader in users.values():
     conn.close()
 PY
 }
@@ -140,8 +162,8 @@ sleep 1
 sed -i '/master: Warning: Killed with signal 15/d' "$work/dovecot.log"
 
 # Tern on the same files as they were before Dovecot's sessions.
-rm -rf "$work/home" "$work/bob" "$work/dict"
-cp -a "$work/start/home" "$work/start/bob" "$work/start/dict" "$work/"
+rm -rf "$work/home" "$work/bob" "$work/dave" "$work/dict"
+cp -a "$work/start/home" "$work/start/bob" "$work/start/dave" "$work/start/dict" "$work/"
 "$work/bin/dovecot" -c "$conf"
 stop_tern() { timeout 30 "$work/bin/dovecot" -c "$conf" stop >/dev/null 2>&1 || true; }
 trap stop_tern EXIT

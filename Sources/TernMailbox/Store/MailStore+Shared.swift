@@ -26,14 +26,19 @@ public struct SharedNamespace: Sendable, Equatable {
 }
 
 extension MailStore {
+    /// The shared namespace as the session knows it now.
+    var sharedNamespace: SharedNamespace? { settings.sharedOwners?.namespace ?? settings.shared }
+
     /// The owner, the owner's store and the name in it of a shared-namespace name; nil for the user's own
     /// names. An owner the session does not know has a nil store.
     func sharedTarget(_ name: String) -> (owner: String, store: MailStore?, name: String)? {
-        guard let shared = settings.shared, name.hasPrefix(shared.prefix), name.count > shared.prefix.count else {
+        guard var shared = sharedNamespace, name.hasPrefix(shared.prefix), name.count > shared.prefix.count else {
             return nil
         }
         let rest = name.dropFirst(shared.prefix.count)
         let level = String(rest.prefix { $0 != separator })
+        // An owner not known yet may have shared since (SELECT or STATUS before any LIST).
+        if shared.owners[level] == nil, let directory = settings.sharedOwners { shared = directory.refresh() }
         let inner = rest.dropFirst(level.count + 1)
         let store = shared.owners[level].map { root in
             MailStore(settings: MailStoreSettings(root: root, separator: separator))
@@ -45,7 +50,7 @@ extension MailStore {
     /// index directories there (`.INBOX`, `.Work`, `.A.B`); nil without INDEXPVT or outside the namespace.
     func privateFlagsDirectory(_ name: String) -> String? {
         guard let target = sharedTarget(name), let store = target.store,
-            let directory = settings.shared?.privateIndexes[target.owner]
+            let directory = sharedNamespace?.privateIndexes[target.owner]
         else { return nil }
         let inner = store.normalize(target.name)
         if inner == "INBOX" { return directory + "/.INBOX" }
@@ -56,7 +61,7 @@ extension MailStore {
     /// How the subscriptions file names another user's INBOX, as Dovecot writes it: `shared/carla/INBOX` for
     /// `shared/carla`. Other names are kept.
     func sharedSubscriptionEntry(_ name: String) -> String {
-        guard let target = sharedTarget(name), !name.dropFirst(settings.shared?.prefix.count ?? 0).contains(separator)
+        guard let target = sharedTarget(name), !name.dropFirst(sharedNamespace?.prefix.count ?? 0).contains(separator)
         else { return name }
         return name + String(separator) + target.name
     }
@@ -82,7 +87,7 @@ extension MailStore {
     /// `shared/<owner>/<name>`, with the `shared` and `shared/<owner>` levels above them (`list = children`:
     /// only with something below). `shared/<owner>` is the owner's INBOX, selectable when visible.
     public func listShared(visible: (String) -> Bool) -> [MailboxListEntry] {
-        guard let shared = settings.shared else { return [] }
+        guard let shared = settings.sharedOwners?.refresh() ?? settings.shared else { return [] }
         let sep = String(separator)
         var entries: [MailboxListEntry] = []
         for owner in shared.owners.keys.sorted() {

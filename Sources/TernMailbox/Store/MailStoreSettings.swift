@@ -23,6 +23,8 @@ public struct MailStoreSettings: Sendable, Equatable {
     public var privilegedGroup: UInt32?
     /// The shared namespace (other users' mailboxes), when one is configured.
     public var shared: SharedNamespace?
+    /// Keeps `shared`'s owners current during the session (acl_shared_dict changes); nil: `shared` as it is.
+    public var sharedOwners: SharedOwnerDirectory?
     /// Mailboxes a `quota = maildir` root's `ignore` rule leaves out: saves and expunges there write no
     /// `maildirsize` line, as in Dovecot.
     public var maildirSizeIgnored: Set<String> = []

@@ -143,10 +143,13 @@ public struct AccessSettings: Sendable {
     /// `user`'s mail store: mail_location (or a userdb `mail` field) expanded for the user, with the inbox
     /// namespace's separator and mailbox settings. `maildir:` and `mbox:` (fs layout; `INBOX=`; `INDEX=` and
     /// `LAYOUT=fs` are accepted, Tern's index stays under `.imap` of the root) are served.
-    /// `sharedHomes`: the users whose mailboxes the shared namespace shows, with their homes.
-    public func mailStore(user: String, home: String, mailLocation: String?, sharedHomes: [String: String] = [:])
-        throws(SettingsError) -> MailStoreSettings
-    {
+    /// `sharedHomes`: the users whose mailboxes the shared namespace shows, with their homes; with
+    /// `sharedLookup` (a userdb lookup of an owner's home) the session keeps them current as acl_shared_dict
+    /// changes (`aclGroups`: the user's groups there).
+    public func mailStore(
+        user: String, home: String, mailLocation: String?, sharedHomes: [String: String] = [:],
+        aclGroups: [String] = [], sharedLookup: SharedOwnerDirectory.HomeLookup? = nil
+    ) throws(SettingsError) -> MailStoreSettings {
         let location = (mailLocation?.isEmpty == false ? mailLocation : nil) ?? global.mailLocation
         let expanded = Self.expand(location, user: user, home: home)
         let parts = expanded.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
@@ -170,10 +173,18 @@ public struct AccessSettings: Sendable {
                 name: mailbox.name, specialUse: mailbox.specialUse,
                 auto: MailboxSettings.Auto(rawValue: mailbox.auto.rawValue) ?? .no)
         }
-        return MailStoreSettings(
+        var settings = MailStoreSettings(
             format: format, root: parts[1], inboxPath: inbox, separator: separator, mailboxes: mailboxes,
             privilegedGroup: privilegedGroup,
             shared: format == .maildir ? sharedNamespace(user: user, home: home, owners: sharedHomes) : nil)
+        if let shared = settings.shared, let sharedLookup, let dictPath = sharedDictPath {
+            settings.sharedOwners = SharedOwnerDirectory(
+                dictPath: dictPath, user: user, groups: aclGroups, homes: sharedHomes, lookupHome: sharedLookup
+            ) { [self] homes in
+                sharedNamespace(user: user, home: home, owners: homes) ?? shared
+            }
+        }
+        return settings
     }
 
     /// mail_privileged_group as a gid (a name or a number); nil when unset or unknown.

@@ -1,6 +1,7 @@
 import CTernSys
 import Foundation
 import Synchronization
+import TernAuth
 import TernConfig
 import TernIMAP
 import NIOCore
@@ -53,7 +54,9 @@ public enum MailSessionWorker {
                         guard stepDescriptor >= 0 else { throw IOError(errnoCode: errno, reason: "dup") }
                         let handler = MailSessionChannelHandler(
                             pool: pool, descriptor: stepDescriptor, pipelined: Array(Data(base64Encoded: request.pipelined ?? "") ?? Data()),
-                            open: { output, wake in open(request, output, watcher: watcher, wake: wake) }, ended: ended)
+                            open: { output, wake in
+                                open(request, output, watcher: watcher, loop: channel.eventLoop, wake: wake)
+                            }, ended: ended)
                         try channel.pipeline.syncOperations.addHandler(handler)
                     }
                 }
@@ -73,11 +76,12 @@ public enum MailSessionWorker {
 
     /// The session for `request`, with its settings and mail store; nil after telling the client why not.
     static func open(
-        _ request: MailSessionRequest, _ output: SessionOutput, watcher: MaildirWatcher?,
+        _ request: MailSessionRequest, _ output: SessionOutput, watcher: MaildirWatcher?, loop: any EventLoop,
         wake: @escaping @Sendable () -> Void
     ) -> (any MailProtocolSession)? {
         guard let (settings, log) = setUp(request) else { return nil }
-        guard let store = openStore(request, settings, log) else {
+        let lookup = sharedOwnerLookup(request, settings, log, loop: loop)
+        guard let store = openStore(request, settings, log, sharedLookup: lookup) else {
             try? output.write(
                 request.protocolName == "imap"
                     ? "\(request.tag ?? "*") NO [SERVERBUG] Internal error occurred. Refer to server log for more information.\r\n"
@@ -93,6 +97,23 @@ public enum MailSessionWorker {
         default:
             return IMAPSessionWorker(
                 request: request, store: store, log: log, settings: protocolSettings, watcher: watcher, wake: wake)
+        }
+    }
+
+    /// The userdb lookup of an owner's home for the shared namespace (owners who share after the login), run
+    /// in the session as the user, as doveadm runs the userdbs: a userdb the user cannot read finds no new
+    /// owners (logged). Steps run on the thread pool, so waiting for the lookup here blocks no event loop.
+    static func sharedOwnerLookup(
+        _ request: MailSessionRequest, _ settings: AccessSettings, _ log: DovecotLog, loop: any EventLoop
+    ) -> SharedOwnerDirectory.HomeLookup? {
+        guard settings.sharedDictPath != nil, let auth = try? settings.authService(log: log) else { return nil }
+        let service = request.protocolName
+        let session = request.sessionID
+        return { owner in
+            let lookup = AuthRequest(user: owner, service: service, session: session)
+            let result = try? loop.makeFutureWithTask { await auth.lookupUser(lookup) }.wait()
+            guard case .found(let record) = result else { return nil }
+            return record.home
         }
     }
 
@@ -209,13 +230,15 @@ public enum MailSessionWorker {
     }
 
     /// The user's mail store with the namespace's auto mailboxes; nil (logged) when it cannot be opened.
-    private static func openStore(_ request: MailSessionRequest, _ settings: AccessSettings, _ log: DovecotLog)
-        -> MailStore?
-    {
+    private static func openStore(
+        _ request: MailSessionRequest, _ settings: AccessSettings, _ log: DovecotLog,
+        sharedLookup: SharedOwnerDirectory.HomeLookup? = nil
+    ) -> MailStore? {
         do {
             let storeSettings = try settings.mailStore(
                 user: request.user, home: request.home, mailLocation: request.mailLocation,
-                sharedHomes: request.sharedHomes ?? [:])
+                sharedHomes: request.sharedHomes ?? [:], aclGroups: request.aclGroups ?? [],
+                sharedLookup: sharedLookup)
             // Like Dovecot, create the mail root (and missing parents) on first use.
             try FileManager.default.createDirectory(
                 atPath: storeSettings.root, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])

@@ -45,6 +45,41 @@ extension DaemonEndToEnd {
             }
         }
 
+        /// carla shares a mailbox after bob logged in: bob's next LIST shows it (the session reads the changed
+        /// dict again and looks carla up in the userdb), and he can select it, without logging out.
+        @Test func mailboxSharedAfterLoginShowsInTheSameSession() throws {
+            try MailAccessInstance.with(extra: Self.config, users: ["bob", "carla"]) { access in
+                let dict = access.root + "/dict"
+                try FileManager.default.createDirectory(atPath: dict, withIntermediateDirectories: true)
+                try TernInstance.chownTree(dict, uid: access.uid, gid: access.gid)
+                let bob = try Self.login(access, "bob")
+                let own = ["* LIST (\\HasNoChildren) \"/\" INBOX", "* LIST (\\HasNoChildren \\Sent) \"/\" Sent"]
+                let before = try bob.imap("b1", "LIST \"\" *")
+                #expect(before.untagged == own, "\(before)")
+
+                let carla = try Self.login(access, "carla")
+                #expect(try carla.imap("c1", "CREATE Projects").completion.hasPrefix("c1 OK"))
+                let appended = try carla.imap("c2", "APPEND Projects {12+}\r\nSubject: p\r\n\r\n")
+                #expect(appended.completion.hasPrefix("c2 OK [APPENDUID "), "\(appended)")
+                #expect(try carla.imap("c3", "SETACL Projects bob lr").completion.hasPrefix("c3 OK Setacl complete"))
+
+                let after = try bob.imap("b2", "LIST \"\" *")
+                #expect(
+                    after.untagged == own + [
+                        "* LIST (\\Noselect \\HasChildren) \"/\" shared",
+                        "* LIST (\\Noselect \\HasChildren) \"/\" shared/carla",
+                        "* LIST (\\HasNoChildren) \"/\" shared/carla/Projects",
+                    ], "\(after)")
+                let select = try bob.imap("b3", "EXAMINE shared/carla/Projects")
+                #expect(select.untagged.contains("* 1 EXISTS"), "\(select)")
+                #expect(select.completion.hasPrefix("b3 OK [READ-ONLY]"), "\(select)")
+
+                #expect(try carla.imap("c4", "DELETEACL Projects bob").completion.hasPrefix("c4 OK Deleteacl complete"))
+                let revoked = try bob.imap("b4", "LIST \"\" *")
+                #expect(revoked.untagged == own, "\(revoked)")
+            }
+        }
+
         static func login(_ access: MailAccessInstance, _ user: String) throws -> LineTestClient {
             let client = try LineTestClient(port: access.imapPort)
             _ = try client.readLine()
