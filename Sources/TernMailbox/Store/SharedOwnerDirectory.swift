@@ -12,9 +12,9 @@ public final class SharedOwnerDirectory: Sendable, Equatable {
     private struct State {
         /// The dict file when it was last read; nil: not read in this session yet.
         var stamp: FileStamp?
-        /// Every owner looked up so far, with the home (nil: unknown to the userdb); kept so that an owner who
-        /// leaves the dict and comes back is not looked up again.
-        var homes: [String: String?]
+        /// Every owner found so far, with the home; kept so that an owner who leaves the dict and comes back
+        /// is not looked up again. Owners the userdb did not know are asked again at the dict's next change.
+        var homes: [String: String]
         var namespace: SharedNamespace
     }
 
@@ -35,7 +35,7 @@ public final class SharedOwnerDirectory: Sendable, Equatable {
         self.groups = groups
         self.lookupHome = lookupHome
         self.build = build
-        state = Mutex(State(stamp: nil, homes: homes.mapValues { $0 }, namespace: build(homes)))
+        state = Mutex(State(stamp: nil, homes: homes, namespace: build(homes)))
     }
 
     /// The namespace as the session knows it now.
@@ -51,8 +51,8 @@ public final class SharedOwnerDirectory: Sendable, Equatable {
             guard let owners = try? dictionary.owners(user: user, groups: groups) else { return state.namespace }
             var homes: [String: String] = [:]
             for owner in owners where owner != user {
-                if state.homes[owner] == nil { state.homes[owner] = .some(lookupHome(owner)) }
-                if let home = state.homes[owner] ?? nil { homes[owner] = home }
+                if state.homes[owner] == nil { state.homes[owner] = lookupHome(owner) }
+                if let home = state.homes[owner] { homes[owner] = home }
             }
             state.stamp = stamp
             state.namespace = build(homes)

@@ -102,7 +102,8 @@ public enum MailSessionWorker {
 
     /// The userdb lookup of an owner's home for the shared namespace (owners who share after the login), run
     /// in the session as the user, as doveadm runs the userdbs: a userdb the user cannot read finds no new
-    /// owners (logged). Steps run on the thread pool, so waiting for the lookup here blocks no event loop.
+    /// owners (logged). Steps run on the thread pool and wait for the lookup there; on the event loop (a session
+    /// ending) it would wait for itself, so none is made.
     static func sharedOwnerLookup(
         _ request: MailSessionRequest, _ settings: AccessSettings, _ log: DovecotLog, loop: any EventLoop
     ) -> SharedOwnerDirectory.HomeLookup? {
@@ -110,6 +111,7 @@ public enum MailSessionWorker {
         let service = request.protocolName
         let session = request.sessionID
         return { owner in
+            guard !loop.inEventLoop else { return nil }
             let lookup = AuthRequest(user: owner, service: service, session: session)
             let result = try? loop.makeFutureWithTask { await auth.lookupUser(lookup) }.wait()
             guard case .found(let record) = result else { return nil }
