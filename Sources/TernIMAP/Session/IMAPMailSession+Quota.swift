@@ -84,21 +84,26 @@ extension IMAPMailSession {
     /// each root's usage before (for `quotaSaved`), nil without quota. Another user's mailbox (shared
     /// namespace) counts on the owner's usage (their maildirsize) against the session user's limits, as Dovecot
     /// 2.3.19 checks it; no warning runs for it (nil).
-    func checkQuota(_ mailbox: String, bytes: Int, count: Int) throws(MailboxError) -> [QuotaAmount]? {
+    /// `movingFrom`: the source mailbox of a MOVE (see UserQuota.check).
+    func checkQuota(_ mailbox: String, bytes: Int, count: Int, movingFrom source: String? = nil)
+        throws(MailboxError) -> [QuotaAmount]?
+    {
         guard let quota else { return nil }
         let adding = QuotaAmount(bytes: UInt64(bytes), messages: UInt64(count))
         if let owner = store.sharedStore(mailbox) {
             let roots = quota.roots.map { MailQuota(settings: $0.settings, store: owner) }
-            _ = try UserQuota(roots: roots).check(mailbox, adding: adding)
+            _ = try UserQuota(roots: roots).check(mailbox, adding: adding, movingFrom: source)
             return nil
         }
-        return try quota.check(mailbox, adding: adding)
+        return try quota.check(mailbox, adding: adding, movingFrom: source)
     }
 
     /// Runs the quota warnings the save crossed.
-    func quotaSaved(_ mailbox: String, before: [QuotaAmount]?, bytes: Int, count: Int) {
+    func quotaSaved(_ mailbox: String, before: [QuotaAmount]?, bytes: Int, count: Int, movingFrom source: String? = nil) {
         guard let quota, let before else { return }
-        quota.saved(mailbox, before: before, adding: QuotaAmount(bytes: UInt64(bytes), messages: UInt64(count)))
+        quota.saved(
+            mailbox, before: before, adding: QuotaAmount(bytes: UInt64(bytes), messages: UInt64(count)),
+            movingFrom: source)
     }
 
     /// What `quotaExpunged` needs, read before an expunge: each root's usage and the messages' sizes; nil when

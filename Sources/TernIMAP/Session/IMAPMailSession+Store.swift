@@ -147,8 +147,8 @@ extension IMAPMailSession {
         let pairs: [(UInt32, UInt32)]
         var before: [QuotaAmount]?
         do {
-            // A MOVE keeps the usage as it is: Dovecot does not check it.
-            if !move { before = try checkQuota(target, bytes: bytes, count: uids.count) }
+            before = try checkQuota(
+                target, bytes: bytes, count: uids.count, movingFrom: move ? selection.mailbox.name : nil)
             pairs = try store.copy(uids: uids, from: selection.mailbox, to: target)
         } catch .nonexistent {
             finish(tag, .no, .tryCreate, text: IMAPReplyText.mailboxDoesNotExist(target))
@@ -157,7 +157,7 @@ extension IMAPMailSession {
             fail(tag, error)
             return
         }
-        quotaSaved(target, before: before, bytes: bytes, count: pairs.count)
+        quotaSaved(target, before: before, bytes: bytes, count: pairs.count, movingFrom: move ? selection.mailbox.name : nil)
         if store.settings.mailboxes.contains(where: { store.normalize($0.name) == target && $0.isTrash }) {
             statistics.trashed += pairs.count
         }

@@ -15,16 +15,29 @@ public struct UserQuota: Sendable {
 
     /// Throws `overQuota` when saving `adding` into `mailbox` would go over any root's limits; returns each
     /// root's usage before (for `saved`).
-    public func check(_ mailbox: String, adding: QuotaAmount, grace: Bool = false) throws(MailboxError) -> [QuotaAmount] {
+    /// `movingFrom`: the source mailbox of a MOVE. A root that counts it already keeps its usage, so only the
+    /// other roots check the move (Dovecot's quota_move_requires_check).
+    public func check(
+        _ mailbox: String, adding: QuotaAmount, grace: Bool = false, movingFrom source: String? = nil
+    ) throws(MailboxError) -> [QuotaAmount] {
         var before: [QuotaAmount] = []
-        for root in roots { before.append(try root.check(mailbox, adding: adding, grace: grace)) }
+        for root in roots {
+            if let source, root.settings.covers(source) {
+                before.append(try root.usage())
+            } else {
+                before.append(try root.check(mailbox, adding: adding, grace: grace))
+            }
+        }
         return before
     }
 
-    /// After a save: updates the counters the store does not keep and runs each root's warning.
-    public func saved(_ mailbox: String, before: [QuotaAmount], adding: QuotaAmount) {
+    /// After a save: updates the counters the store does not keep and runs each root's warning. The expunge
+    /// that ends a MOVE takes the messages off the source again, so a root that counts the source gives no
+    /// warning for a move.
+    public func saved(_ mailbox: String, before: [QuotaAmount], adding: QuotaAmount, movingFrom source: String? = nil) {
         for (root, usage) in zip(roots, before) where root.settings.covers(mailbox) {
             root.record(mailbox, bytes: Int64(adding.bytes), count: Int64(adding.messages))
+            if let source, root.settings.covers(source) { continue }
             root.warn(before: usage, after: usage.adding(adding))
         }
     }

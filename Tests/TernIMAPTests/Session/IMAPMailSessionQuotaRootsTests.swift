@@ -119,4 +119,31 @@ import Testing
         let after = try String(contentsOfFile: path, encoding: .utf8)
         #expect(after == "priv/quota/messages\n0\npriv/quota/storage\n0\n", "\(after)")
     }
+
+    /// MOVE between mailboxes a root counts leaves its usage (and dict counters) as they are; a MOVE out of an
+    /// ignored mailbox is checked like a save (Dovecot's quota_move_requires_check).
+    @Test func moveIsCheckedOnlyWhereItAddsUsage() throws {
+        let base = NSTemporaryDirectory() + "tern-quota-move-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        let path = base + "/quota.dict"
+        let plugin = ["quota": "dict:User quota::file:\(path)", "quota_rule": "*:messages=2", "quota_rule2": "Trash:ignore"]
+        let f = try SessionFixture(
+            mailboxes: [MailboxSettings(name: "Trash", auto: .create), MailboxSettings(name: "Archive", auto: .create)],
+            quota: plugin)
+        try f.store.applyAutoSettings()
+        #expect(Self.append(f, "a", "INBOX", fill: 10).contains("a OK [APPENDUID "))
+        #expect(Self.append(f, "b", "INBOX", fill: 10).contains("b OK [APPENDUID "))
+        for tag in ["c", "d"] { #expect(Self.append(f, tag, "Trash", fill: 10).contains("\(tag) OK [APPENDUID ")) }
+        let full = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(full.hasPrefix("priv/quota/messages\n2\n"), "\(full)")
+        f.send("s SELECT INBOX\r\n")
+        // INBOX to Archive: both counted, the root is full, the move is still allowed.
+        #expect(f.send("m MOVE 1 Archive\r\n").contains("m OK Move completed"))
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == full)
+        f.send("t SELECT Trash\r\n")
+        // Trash to INBOX adds a counted message: over the limit.
+        #expect(f.send("n MOVE 1 INBOX\r\n").hasPrefix("n NO [OVERQUOTA] "))
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == full)
+    }
 }
