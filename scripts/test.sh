@@ -50,12 +50,17 @@ if [ -x /usr/sbin/dovecot ] && [ -x /usr/sbin/postfix ]; then
 else
   echo "test.sh: dovecot or postfix not installed; SASL interop skipped"
 fi
-# mbox mail locations shared with a real Dovecot, both ways (needs dovecot-core).
+# mbox and Maildir locations, SORT, QUOTA, ACL and shared namespaces with a real Dovecot (needs dovecot-core).
 if [ -x /usr/sbin/dovecot ]; then
   echo "== interop: mbox, Tern's IMAP/POP3 <-> Dovecot =="
   TERN_BIN="$(swift build --show-bin-path)/tern" timeout 300 scripts/interop/mbox-dovecot.sh || rc=$?
+  # Maildir, SORT/THREAD, QUOTA, ACL and shared namespaces: the same files or sessions with the real Dovecot.
+  for check in maildir sort quota acl shared; do
+    echo "== interop: $check, Tern <-> Dovecot =="
+    timeout 600 bash "scripts/interop/$check-dovecot.sh" || rc=$?
+  done
 else
-  echo "test.sh: dovecot not installed; mbox interop skipped"
+  echo "test.sh: dovecot not installed; mbox, maildir, sort, quota, acl and shared interop skipped"
 fi
 # Real IMAP/POP3 clients (imaplib/poplib, curl, fetchmail, mbsync, mutt) against `tern demo`.
 echo "== interop: mail clients against Tern's IMAP and POP3 =="
