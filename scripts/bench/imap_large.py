@@ -14,7 +14,7 @@ import zlib
 class Client:
     def __init__(self, port):
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=600)
-        self.buf = b""
+        self.buf = bytearray()
         self.received = 0
         self.inflate = None
         self.deflate = None
@@ -29,10 +29,15 @@ class Client:
         self.buf += self.inflate.decompress(data) if self.inflate else data
 
     def line(self):
-        while b"\r\n" not in self.buf:
+        # Looks only at what arrived since the last look: splitting a multi-megabyte buffer for every line made
+        # a fast server's FETCH look slow.
+        start = 0
+        while (end := self.buf.find(b"\r\n", start)) < 0:
+            start = max(0, len(self.buf) - 1)
             self.recv()
-        line, self.buf = self.buf.split(b"\r\n", 1)
-        return line
+        line = self.buf[:end]
+        del self.buf[:end + 2]
+        return bytes(line)
 
     def send(self, text):
         data = text.encode() + b"\r\n"
@@ -53,8 +58,8 @@ class Client:
                 size = int(line[line.rindex(b"{") + 1:-1])
                 while len(self.buf) < size:
                     self.recv()
-                line += b"\r\n" + self.buf[:size]
-                self.buf = self.buf[size:]
+                line += b"\r\n" + bytes(self.buf[:size])
+                del self.buf[:size]
                 line += self.line()
             if line.startswith(tag.encode() + b" "):
                 return time.monotonic() - start, untagged, line
