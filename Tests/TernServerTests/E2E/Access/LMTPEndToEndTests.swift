@@ -25,6 +25,16 @@ extension DaemonEndToEnd {
             return client
         }
 
+        /// One message to alice over a new LMTP connection; the reply to DATA.
+        static func sendToAlice(_ access: MailAccessInstance) throws -> String {
+            let client = try greeted(access)
+            _ = try client.command("MAIL FROM:<sender@example.test>")
+            _ = try client.command("RCPT TO:<alice>")
+            #expect(try client.command("DATA") == "354 OK")
+            try client.send("Subject: by lmtp\r\n\nbody\r\n.")
+            return try client.readLine()
+        }
+
         @Test func deliversPerRecipient() throws {
             try MailAccessInstance.with(extra: Self.extra) { access in
                 let client = try LineTestClient(unixPath: access.root + "/dovecot/run/lmtp-e2e")
@@ -77,16 +87,8 @@ extension DaemonEndToEnd {
                 let extra = Self.extra + "\n" + quota + (tempfail ? "\nquota_full_tempfail = yes\n" : "\n")
                 try MailAccessInstance.with(extra: extra) { access in
                     try access.deliver("Subject: earlier\n\nfirst\n")
-                    func send() throws -> String {
-                        let client = try Self.greeted(access)
-                        _ = try client.command("MAIL FROM:<sender@example.test>")
-                        _ = try client.command("RCPT TO:<alice>")
-                        #expect(try client.command("DATA") == "354 OK")
-                        try client.send("Subject: by lmtp\r\n\nbody\r\n.")
-                        return try client.readLine()
-                    }
-                    #expect(try send().hasSuffix(" Saved"))
-                    #expect(try send() == "\(reply) <alice> Mailbox full, sorry")
+                    #expect(try Self.sendToAlice(access).hasSuffix(" Saved"))
+                    #expect(try Self.sendToAlice(access) == "\(reply) <alice> Mailbox full, sorry")
                     #expect(access.messageFiles().count == 2)
                     _ = try access.waitForLog("save failed to INBOX: Mailbox full, sorry")
                     let maildirsize = try String(contentsOfFile: access.maildir + "/maildirsize", encoding: .utf8)
@@ -125,16 +127,8 @@ extension DaemonEndToEnd {
                 """
             try MailAccessInstance.with(extra: extra, userdbFields: "userdb_quota2_rule=*:messages=2") { access in
                 try access.deliver("Subject: earlier\n\nfirst\n")
-                func send() throws -> String {
-                    let client = try Self.greeted(access)
-                    _ = try client.command("MAIL FROM:<sender@example.test>")
-                    _ = try client.command("RCPT TO:<alice>")
-                    #expect(try client.command("DATA") == "354 OK")
-                    try client.send("Subject: by lmtp\r\n\nbody\r\n.")
-                    return try client.readLine()
-                }
-                #expect(try send().hasSuffix(" Saved"))
-                #expect(try send() == "552 5.2.2 <alice> Quota exceeded (mailbox for user is full)")
+                #expect(try Self.sendToAlice(access).hasSuffix(" Saved"))
+                #expect(try Self.sendToAlice(access) == "552 5.2.2 <alice> Quota exceeded (mailbox for user is full)")
                 #expect(access.messageFiles().count == 2)
                 let maildirsize = try String(contentsOfFile: access.maildir + "/maildirsize", encoding: .utf8)
                 #expect(maildirsize.hasPrefix("10C\n"), "\(maildirsize)")
